@@ -1,0 +1,151 @@
+# failoverd: one non-recursive Makefile.
+#
+#   make              build failoverd and failoverctl under build/
+#   make test         install missing packages, build, run unit + integration tests
+#   make test SAN=1   the same with ASan + UBSan (objects under build/san/)
+#   make deps         install missing Debian packages (idempotent)
+#   make bench        every benchmark; make bench-probes / bench-dns for one
+#   make fuzz         libFuzzer targets for a bounded time
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Each leaf directory becomes one archive; failoverd, failoverctl, the unit
+# tests and the integration tools all link the same archives, so tests run
+# the code that ships.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SAN        ?= 0
+
+PKGS       := libevent libcurl ldns lmdb inih jansson libcrypto
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SAN),1)
+B          := build/san
+SANFLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT        := -O1 -g
+else
+B          := build
+SANFLAGS   :=
+OPT        := -O2 -g
+endif
+
+WARN       := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+              -Wshadow -Wpointer-arith -Wsign-compare -Wno-unused-parameter
+CFLAGS     ?= $(OPT)
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -DFAILOVERD_VERSION='"$(VERSION)"' \
+              $(WARN) $(CFLAGS) $(SANFLAGS) -I. -MMD -MP \
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+MAINS      := controller/failoverd.c controller/failoverctl.c
+CTL_SRC    := $(filter-out $(MAINS),$(wildcard controller/*.c))
+PROBE_SRC  := $(wildcard probes/*.c)
+DNS_SRC    := $(wildcard dnsupdate/*.c)
+CFG_SRC    := $(wildcard config/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+ITOOL_SRC  := $(wildcard tests/integration/*.c)
+BENCH_SRC  := $(wildcard tests/bench/*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+LIBCTL     := $(B)/libcontroller.a
+LIBPROBES  := $(B)/libprobes.a
+LIBDNS     := $(B)/libdnsupdate.a
+LIBCFG     := $(B)/libconfig.a
+ARCHIVES   := $(LIBCTL) $(LIBPROBES) $(LIBDNS) $(LIBCFG)
+
+BINS       := $(B)/failoverd $(B)/failoverctl
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_SRC))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
+
+.PHONY: all test check unit deps install clean bench bench-probes bench-dns \
+        bench-controller bench-sim fuzz demo
+
+all: $(BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCTL): $(call obj,$(CTL_SRC))
+$(LIBPROBES): $(call obj,$(PROBE_SRC))
+$(LIBDNS): $(call obj,$(DNS_SRC))
+$(LIBCFG): $(call obj,$(CFG_SRC))
+$(ARCHIVES):
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^ $(if $^,,$(B)/empty.o)
+
+$(B)/empty.o:
+	@mkdir -p $(dir $@)
+	echo 'typedef int failoverd_empty_unit;' | $(CC) -x c -c -o $@ -
+
+$(ARCHIVES): | $(B)/empty.o
+
+$(B)/failoverd: $(B)/controller/failoverd.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
+
+$(B)/failoverctl: $(B)/controller/failoverctl.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS) $(TEST_LIBS)
+
+$(B)/tests/integration/%: $(B)/tests/integration/%.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
+
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(ARCHIVES)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+# The test suite: unit binaries and integration scripts, one summary line.
+test check: deps
+	$(MAKE) --no-print-directory all $(UNIT_BINS) $(ITOOLS) SAN=$(SAN)
+	BUILD=$(B) SAN=$(SAN) tests/run.sh
+
+deps:
+	@tests/lib/deps.sh
+
+bench: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh all
+
+bench-probes: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh probes
+
+bench-dns: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh dns
+
+bench-controller: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh controller
+
+bench-sim: deps
+	$(MAKE) --no-print-directory all
+	BUILD=$(B) tests/bench/run.sh sim
+
+fuzz: deps
+	tests/fuzz/run.sh
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	BUILD=$(B) tests/demo/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
+	for m in docs/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

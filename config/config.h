@@ -1,0 +1,184 @@
+/*
+ * config.h - failoverd's configuration: parsed with inih, validated whole,
+ * then immutable.
+ *
+ * config_load() reads an INI file (the format of DESIGN.md and
+ * failoverd.conf(5)) into a struct config that the rest of the program reads
+ * directly.  Every error is collected, not just the first, each as one line
+ * "FILE:LINE: key: what is wrong"; a configuration with any error is never
+ * returned.  The parser has no side effects beyond reading the file and the
+ * TSIG key file: it opens no socket, touches no state and writes no log.
+ *
+ * Units: every duration is held in milliseconds (*_ms); DNS TTLs in seconds.
+ * Ownership: everything hangs off the struct config and is freed by
+ * config_free(); runtime objects borrow from it and must not outlive it.
+ */
+#ifndef FAILOVERD_CONFIG_H
+#define FAILOVERD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_RANGES	16
+
+/* An inclusive range of HTTP statuses, "200-399" or "503". */
+struct cfg_range {
+	int	lo, hi;
+};
+
+struct cfg_status_set {
+	size_t			n;
+	struct cfg_range	r[CFG_MAX_RANGES];
+};
+
+/* A numeric address and port (DNS servers, listen address). */
+struct cfg_hostport {
+	char		 host[64];	/* IPv4 or IPv6 literal, no brackets */
+	uint16_t	 port;
+	int		 family;	/* AF_INET or AF_INET6 */
+};
+
+/* A hook command: argv split on blanks (no shell). argc == 0: not set. */
+struct cfg_hook {
+	int	  argc;
+	char	**argv;			/* NULL-terminated */
+	int	  line;			/* where it was configured */
+};
+
+/* What the address should point at: one host name (CNAME) or addresses. */
+struct cfg_webhead {
+	bool	  is_name;
+	char	 *name;			/* absolute, with trailing dot; is_name */
+	size_t	  naddr;
+	char	**addrs;		/* IPv4/IPv6 literals; !is_name */
+};
+
+enum cfg_tsig_alg {
+	CFG_TSIG_HMAC_SHA256 = 0,	/* default */
+	CFG_TSIG_HMAC_SHA1,
+	CFG_TSIG_HMAC_SHA512,
+};
+
+struct cfg_tsig_key {
+	char			name[256];	/* key name, as in the key file */
+	enum cfg_tsig_alg	alg;
+	char			secret[512];	/* base64, as in the key file */
+};
+
+struct cfg_controller {
+	char		 *state_dir;		/* default /var/lib/failoverd */
+	bool		  listen_enabled;	/* "off" disables */
+	struct cfg_hostport listen;		/* default 127.0.0.1:8053 */
+	char		 *api_token_file;	/* optional; POSTs refused without */
+	size_t		  nwitness;
+	char		**witness;		/* http(s) URLs */
+	bool		  isolation_check;	/* default yes */
+	char		 *name;			/* controller id in ownership TXT;
+						   default: host name */
+	size_t		  map_size;		/* LMDB map size, bytes; default 64 MiB */
+	int		  log_level;		/* enum log_level; default info */
+};
+
+struct cfg_dns {
+	size_t			 nserver;
+	struct cfg_hostport	*server;	/* at least one; tried in order */
+	char			*zone;		/* absolute, trailing dot */
+	char			*key_file;	/* or an inline key, see key */
+	struct cfg_tsig_key	 key;
+	int64_t			 timeout_ms;	/* default 2s */
+	int			 retries;	/* per server; default 2 */
+	int64_t			 verify_interval_ms; /* default 60s */
+	size_t			 nconfirm;
+	struct cfg_hostport	*confirm;	/* empty: the zone's NS set */
+	bool			 prereq;	/* compare-and-swap; default yes */
+};
+
+struct cfg_stack {
+	char			*name;
+	int			 line;		/* of the [stack NAME] header */
+	struct cfg_webhead	 web_head;
+	char			*health_url;	/* http:// or https:// */
+	char			*health_host;	/* optional Host header */
+	struct cfg_status_set	 expect_status;		/* default 200-399 */
+	struct cfg_status_set	 standby_expect_status;	/* default expect_status */
+	char			*expect_body;	/* optional substring */
+	int64_t			 interval_ms;	/* default 1s */
+	int64_t			 fastinter_ms;	/* default interval / 5, >= 100ms... */
+	int64_t			 downinter_ms;	/* default 5s */
+	int64_t			 timeout_ms;	/* default 2s or interval/2 */
+	int			 rise;		/* default 3 */
+	int			 fall;		/* default 3 */
+	bool			 tls_verify;	/* default yes */
+	char			*ca_file;	/* optional */
+	struct cfg_hook		 maintenance_on;
+	struct cfg_hook		 maintenance_off;
+	struct cfg_hook		 replication_off;
+	struct cfg_hook		 promote;
+	struct cfg_hook		 precheck;
+	int64_t			 hook_timeout_ms; /* default 60s */
+};
+
+struct cfg_group {
+	char		*name;
+	int		 line;
+	char		*address;	/* absolute FQDN with trailing dot; NULL
+					   when address_auto */
+	bool		 address_auto;
+	int		 primary;	/* index into config.stacks, -1: none */
+	int		 backup;	/* index, -1: none */
+	uint32_t	 ttl;		/* seconds; default 60 */
+	uint32_t	 suspect_ttl;	/* seconds; default 5 */
+	bool		 auto_failover;	/* default yes */
+	int64_t		 hold_down_ms;	/* default 10m */
+	bool		 adopt;		/* default no */
+	struct cfg_hook	 on_status_change;
+};
+
+struct config {
+	char			*path;		/* the file read */
+	struct cfg_controller	 controller;
+	struct cfg_dns		 dns;
+	size_t			 nstack;
+	struct cfg_stack	*stacks;	/* in file order */
+	size_t			 ngroup;
+	struct cfg_group	*groups;	/* in file order */
+};
+
+/* The errors of one load, each a full "FILE:LINE: key: what" line. */
+struct config_errors {
+	size_t	  n;
+	char	**msg;
+};
+
+/*
+ * Read and validate PATH.  Returns 0 and sets *out (caller frees with
+ * config_free), or -1 with every problem appended to errs (caller frees
+ * with config_errors_free) and *out left NULL.
+ */
+int	 config_load(const char *path, struct config **out,
+	    struct config_errors *errs) __attribute__((warn_unused_result));
+void	 config_free(struct config *);
+void	 config_errors_free(struct config_errors *);
+
+/* Lookups by name; NULL / -1 when absent. */
+const struct cfg_stack	*config_stack_find(const struct config *, const char *);
+int			 config_stack_index(const struct config *, const char *);
+const struct cfg_group	*config_group_find(const struct config *, const char *);
+
+/* true if status is in the set. */
+bool	 cfg_status_match(const struct cfg_status_set *, int status);
+
+/* "hmac-sha256" etc. */
+const char *cfg_tsig_alg_name(enum cfg_tsig_alg);
+
+/*
+ * Parse helpers, exposed for the scenario parser and the tests.  Each
+ * returns 0 or -1 (value left unchanged) and never allocates.
+ */
+int	 cfg_parse_duration(const char *s, int64_t *ms);	/* "250ms" "2s" "10m" "1h" */
+int	 cfg_parse_bool(const char *s, bool *b);		/* yes/no true/false on/off 1/0 */
+int	 cfg_parse_status_set(const char *s, struct cfg_status_set *);
+int	 cfg_parse_hostport(const char *s, uint16_t defport, struct cfg_hostport *);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Build and run every libFuzzer target tests/fuzz/fuzz_NAME.c for a bounded
+# time (FUZZ_SECONDS, default 30 each) with clang, ASan and UBSan, starting
+# from tests/fuzz/corpus/NAME/ (regression inputs are kept there).  Exits
+# non-zero when a target crashes; the crashing input is left in build/fuzz/.
+set -eu
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-30}
+out=build/fuzz
+mkdir -p "$out"
+PKGS="libevent libcurl ldns lmdb inih jansson libcrypto"
+CFL="-g -O1 -std=c11 -D_GNU_SOURCE -DFAILOVERD_VERSION=\"fuzz\" -I. $(pkg-config --cflags $PKGS)"
+LIBS="$(pkg-config --libs $PKGS) -lm"
+SRC=$(ls config/*.c dnsupdate/*.c probes/*.c controller/*.c 2>/dev/null | grep -v -e controller/failoverd.c -e controller/failoverctl.c)
+rc=0
+for f in tests/fuzz/fuzz_*.c; do
+	[ -f "$f" ] || continue
+	n=$(basename "$f" .c); n=${n#fuzz_}
+	bin=$out/fuzz_$n
+	clang $CFL -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -o "$bin" "$f" $SRC $LIBS
+	mkdir -p "tests/fuzz/corpus/$n" "$out/corpus-$n"
+	echo "fuzz: $n for ${secs}s"
+	if ! (cd "$out" && ./fuzz_$n -max_total_time="$secs" -timeout=5 \
+	    -artifact_prefix="$PWD/crash-$n-" "corpus-$n" "../../tests/fuzz/corpus/$n" \
+	    >"fuzz_$n.log" 2>&1); then
+		echo "fuzz: $n FAILED; see $out/fuzz_$n.log"; tail -30 "$out/fuzz_$n.log"; rc=1
+	else
+		grep -E '^#[0-9]+.*DONE' "$out/fuzz_$n.log" | tail -1 || true
+	fi
+done
+exit $rc
