@@ -37,6 +37,7 @@ struct health {
 	int			rise, fall;
 };
 
+/* rise and fall below 1 are taken as 1. */
 void	 health_init(struct health *, int rise, int fall, int64_t now_ms);
 /* Feed one result; ok = success, reason = failure reason when !ok. */
 enum health_change health_step(struct health *, bool ok, int reason,
@@ -44,5 +45,7 @@ enum health_change health_step(struct health *, bool ok, int reason,
 /* Up with a failure run started. */
 bool	 health_is_suspect(const struct health *);
 const char *health_state_name(enum health_state);	/* "unknown" "up" "down" */
+/* "same" "changed" "suspect" "cleared" */
+const char *health_change_name(enum health_change);
 
 #endif
