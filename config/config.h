@@ -77,7 +77,8 @@ struct cfg_controller {
 	char		 *name;			/* controller id in ownership TXT;
 						   default: host name */
 	size_t		  map_size;		/* LMDB map size, bytes; default 64 MiB */
-	int		  log_level;		/* enum log_level; default info */
+	int		  log_level;		/* enum log_level (0 error .. 3
+						   debug); default 2, info */
 };
 
 struct cfg_dns {
@@ -104,9 +105,9 @@ struct cfg_stack {
 	struct cfg_status_set	 standby_expect_status;	/* default expect_status */
 	char			*expect_body;	/* optional substring */
 	int64_t			 interval_ms;	/* default 1s */
-	int64_t			 fastinter_ms;	/* default interval / 5, >= 100ms... */
-	int64_t			 downinter_ms;	/* default 5s */
-	int64_t			 timeout_ms;	/* default 2s or interval/2 */
+	int64_t			 fastinter_ms;	/* default min(interval, 200ms) */
+	int64_t			 downinter_ms;	/* default max(5s, interval) */
+	int64_t			 timeout_ms;	/* default min(2s, interval / 2) */
 	int			 rise;		/* default 3 */
 	int			 fall;		/* default 3 */
 	bool			 tls_verify;	/* default yes */
@@ -127,6 +128,8 @@ struct cfg_group {
 	bool		 address_auto;
 	int		 primary;	/* index into config.stacks, -1: none */
 	int		 backup;	/* index, -1: none */
+	char		*primary_name;	/* as configured; NULL: none */
+	char		*backup_name;	/* as configured; NULL: none */
 	uint32_t	 ttl;		/* seconds; default 60 */
 	uint32_t	 suspect_ttl;	/* seconds; default 5 */
 	bool		 auto_failover;	/* default yes */
@@ -180,5 +183,28 @@ int	 cfg_parse_duration(const char *s, int64_t *ms);	/* "250ms" "2s" "10m" "1h" 
 int	 cfg_parse_bool(const char *s, bool *b);		/* yes/no true/false on/off 1/0 */
 int	 cfg_parse_status_set(const char *s, struct cfg_status_set *);
 int	 cfg_parse_hostport(const char *s, uint16_t defport, struct cfg_hostport *);
+
+/*
+ * TSIG keys.  cfg_tsig_key_read() reads a BIND key file as tsig-keygen
+ * writes it (one key statement; #, // and C comments allowed) and refuses a
+ * file that group or others may read or write.  cfg_tsig_key_parse_inline()
+ * takes "[ALG:]NAME:BASE64" (ALG defaults to hmac-sha256).  Both return 0,
+ * or -1 with a one-line reason (no file name or line prefix of the
+ * configuration; a key file's own line is named) in why.  The secret is
+ * never copied into why.
+ */
+int	 cfg_tsig_key_read(const char *path, struct cfg_tsig_key *,
+	    char *why, size_t whylen);
+int	 cfg_tsig_key_parse_inline(const char *s, struct cfg_tsig_key *,
+	    char *why, size_t whylen);
+/* "hmac-sha256", "hmac-sha1", "hmac-sha512" (any case); -1 otherwise. */
+int	 cfg_tsig_alg_parse(const char *s, enum cfg_tsig_alg *);
+
+/*
+ * The grammar, for documentation checks: the i-th key as its section
+ * ("controller", "dns", "stack" or "group") and name.  Returns false when
+ * i is past the last key.
+ */
+bool	 config_key_at(size_t i, const char **section, const char **key);
 
 #endif
