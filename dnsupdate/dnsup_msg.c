@@ -1,0 +1,1089 @@
+/*
+ * dnsup_msg.c - UPDATE/query building, TSIG signing and answer checking.
+ *
+ * One UPDATE replaces the whole RRset at each of its names (RFC 2136 3.4):
+ *
+ *	zone     failover.test. SOA IN
+ *	prereq   www CNAME IN 0 old.example.net.	("holds exactly prev")
+ *	update   www CNAME ANY 0 / www A ANY 0 / www AAAA ANY 0   (delete)
+ *	         www 60 IN CNAME new.example.net.			(add)
+ *	         _failoverd.www TXT ANY 0, _failoverd.www 60 IN TXT "..."
+ *
+ * Records with empty rdata (deletes, "RRset does not exist") are built
+ * field by field: ldns_rr_new_frm_str() refuses empty rdata.  The message id
+ * is set before signing, since the MAC covers it.
+ */
+#include "dnsupdate/dnsup_msg.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#define TSIG_FUDGE	300
+
+struct dnsup_msg {
+	uint8_t		*wire;
+	size_t		 len;
+	uint16_t	 id;
+	int		 opcode;
+	int		 qtype;
+	ldns_rdf	*qname;
+	char		 qname_str[DNSUP_NAME_MAX];
+	ldns_rdf	*mac;		/* request MAC; NULL when unsigned */
+};
+
+static const char *result_names[DNSUP_R__MAX] = {
+	[DNSUP_R_NOERROR] = "NOERROR",
+	[DNSUP_R_FORMERR] = "FORMERR",
+	[DNSUP_R_SERVFAIL] = "SERVFAIL",
+	[DNSUP_R_NXDOMAIN] = "NXDOMAIN",
+	[DNSUP_R_NOTIMP] = "NOTIMP",
+	[DNSUP_R_REFUSED] = "REFUSED",
+	[DNSUP_R_YXDOMAIN] = "YXDOMAIN",
+	[DNSUP_R_YXRRSET] = "YXRRSET",
+	[DNSUP_R_NXRRSET] = "NXRRSET",
+	[DNSUP_R_NOTAUTH] = "NOTAUTH",
+	[DNSUP_R_NOTZONE] = "NOTZONE",
+	[DNSUP_R_BADSIG] = "BADSIG",
+	[DNSUP_R_BADKEY] = "BADKEY",
+	[DNSUP_R_BADTIME] = "BADTIME",
+	[DNSUP_R_TIMEOUT] = "timeout",
+	[DNSUP_R_NETWORK] = "network_error",
+	[DNSUP_R_BADRESP] = "bad_response",
+	[DNSUP_R_UNSIGNED] = "unsigned_response",
+	[DNSUP_R_OTHER_RCODE] = "other_rcode",
+	[DNSUP_R_NOTOWNER] = "not_owner",
+	[DNSUP_R_INTERNAL] = "internal_error",
+	[DNSUP_R_CANCELLED] = "cancelled",
+};
+
+static void	 fmt(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 name_eq(const char *, const char *);
+static int	 addr_key(const char *, uint8_t[17]);
+static ldns_rr	*rr_new(const char *, ldns_rr_type, ldns_rr_class, uint32_t);
+static int	 rr_push_str(ldns_rr *, ldns_rdf_type, const char *);
+static int	 add_prereq(ldns_rr_list *, const struct dnsup_update *);
+static int	 add_rrset(ldns_rr_list *, const char *, ldns_rr_class,
+		    const struct dnsup_rrset *, uint32_t);
+static int	 add_updates(ldns_rr_list *, const struct dnsup_update *);
+static int	 msg_finish(ldns_pkt *, uint16_t, const struct cfg_tsig_key *,
+		    const char *, int, struct dnsup_msg **, char *, size_t);
+static void	 collect(const ldns_pkt *, const struct dnsup_msg *,
+		    struct dnsup_found *);
+
+const char *
+dnsup_result_name(enum dnsup_result r)
+{
+	if ((int)r < 0 || r >= DNSUP_R__MAX || result_names[r] == NULL)
+		return "unknown";
+	return result_names[r];
+}
+
+enum dnsup_result
+dnsup_result_from_rcode(int rcode)
+{
+	switch (rcode) {
+	case 0:	return DNSUP_R_NOERROR;
+	case 1:	return DNSUP_R_FORMERR;
+	case 2:	return DNSUP_R_SERVFAIL;
+	case 3:	return DNSUP_R_NXDOMAIN;
+	case 4:	return DNSUP_R_NOTIMP;
+	case 5:	return DNSUP_R_REFUSED;
+	case 6:	return DNSUP_R_YXDOMAIN;
+	case 7:	return DNSUP_R_YXRRSET;
+	case 8:	return DNSUP_R_NXRRSET;
+	case 9:	return DNSUP_R_NOTAUTH;
+	case 10: return DNSUP_R_NOTZONE;
+	case 16: return DNSUP_R_BADSIG;
+	case 17: return DNSUP_R_BADKEY;
+	case 18: return DNSUP_R_BADTIME;
+	default: return DNSUP_R_OTHER_RCODE;
+	}
+}
+
+enum dnsup_result
+dnsup_result_from_tsig_error(int err)
+{
+	switch (err) {
+	case 0:	 return DNSUP_R_NOERROR;
+	case 16: return DNSUP_R_BADSIG;
+	case 17: return DNSUP_R_BADKEY;
+	case 18: return DNSUP_R_BADTIME;
+	default: return DNSUP_R_BADRESP;
+	}
+}
+
+bool
+dnsup_result_is_prereq(enum dnsup_result r)
+{
+	return r == DNSUP_R_YXDOMAIN || r == DNSUP_R_YXRRSET ||
+	    r == DNSUP_R_NXDOMAIN || r == DNSUP_R_NXRRSET;
+}
+
+bool
+dnsup_result_is_transient(enum dnsup_result r)
+{
+	return r == DNSUP_R_TIMEOUT || r == DNSUP_R_NETWORK ||
+	    r == DNSUP_R_SERVFAIL || r == DNSUP_R_BADRESP ||
+	    r == DNSUP_R_UNSIGNED || r == DNSUP_R_BADTIME ||
+	    r == DNSUP_R_CANCELLED;
+}
+
+const char *
+dnsup_tsig_alg_name(enum cfg_tsig_alg alg)
+{
+	switch (alg) {
+	case CFG_TSIG_HMAC_SHA1:	return "hmac-sha1.";
+	case CFG_TSIG_HMAC_SHA512:	return "hmac-sha512.";
+	case CFG_TSIG_HMAC_SHA256:
+	default:			return "hmac-sha256.";
+	}
+}
+
+static void
+fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, f);
+	vsnprintf(buf, len, f, ap);
+	va_end(ap);
+}
+
+/* Names equal without regard to case or a final dot. */
+static int
+name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* An address as a sortable key: family byte + 16 bytes. */
+static int
+addr_key(const char *s, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	if (inet_pton(AF_INET, s, key + 1) == 1) {
+		key[0] = 4;
+		return 4;
+	}
+	if (inet_pton(AF_INET6, s, key + 1) == 1) {
+		key[0] = 6;
+		return 6;
+	}
+	return -1;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 17);
+}
+
+static int
+rrset_add_addr(struct dnsup_rrset *rs, const char *a, char *err, size_t errlen)
+{
+	uint8_t key[17];
+	int fam;
+
+	if ((fam = addr_key(a, key)) < 0) {
+		fmt(err, errlen, "not an IPv4 or IPv6 address: %s", a);
+		return -1;
+	}
+	if (rs->naddr >= DNSUP_MAX_ADDRS) {
+		fmt(err, errlen, "more than %d addresses", DNSUP_MAX_ADDRS);
+		return -1;
+	}
+	/* Canonical text, so the same address always reads the same. */
+	inet_ntop(fam == 4 ? AF_INET : AF_INET6, key + 1,
+	    rs->addrs[rs->naddr], sizeof(rs->addrs[0]));
+	rs->naddr++;
+	rs->kind = DNSUP_RRSET_ADDRS;
+	return 0;
+}
+
+static int
+rrset_set_cname(struct dnsup_rrset *rs, const char *name, char *err,
+    size_t errlen)
+{
+	size_t l = strlen(name);
+
+	if (l == 0 || l + 2 > sizeof(rs->cname)) {
+		fmt(err, errlen, "bad host name '%s'", name);
+		return -1;
+	}
+	memcpy(rs->cname, name, l + 1);
+	if (rs->cname[l - 1] != '.') {
+		rs->cname[l] = '.';
+		rs->cname[l + 1] = '\0';
+	}
+	rs->kind = DNSUP_RRSET_CNAME;
+	return 0;
+}
+
+int
+dnsup_rrset_from_webhead(struct dnsup_rrset *rs, const struct cfg_webhead *wh,
+    uint32_t ttl, char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->ttl = ttl;
+	if (wh->is_name)
+		return rrset_set_cname(rs, wh->name ? wh->name : "", err,
+		    errlen);
+	for (i = 0; i < wh->naddr; i++)
+		if (rrset_add_addr(rs, wh->addrs[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+int
+dnsup_rrset_parse(struct dnsup_rrset *rs, const char *s, uint32_t ttl,
+    char *err, size_t errlen)
+{
+	char buf[1024], *tok, *save = NULL;
+	bool want_cname = false, any = false;
+	uint8_t key[17];
+
+	memset(rs, 0, sizeof(*rs));
+	rs->ttl = ttl;
+	if (strlen(s) >= sizeof(buf)) {
+		fmt(err, errlen, "value too long");
+		return -1;
+	}
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcasecmp(tok, "none") == 0 && !any)
+			return 0;
+		if (strcasecmp(tok, "CNAME") == 0) {
+			want_cname = true;
+			continue;
+		}
+		if (strcasecmp(tok, "A") == 0 || strcasecmp(tok, "AAAA") == 0)
+			continue;
+		any = true;
+		if (!want_cname && addr_key(tok, key) > 0) {
+			if (rrset_add_addr(rs, tok, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		if (rs->kind != DNSUP_RRSET_NONE) {
+			fmt(err, errlen, "a CNAME takes one host name only");
+			return -1;
+		}
+		if (rrset_set_cname(rs, tok, err, errlen) == -1)
+			return -1;
+	}
+	if (!any) {
+		fmt(err, errlen, "empty record value");
+		return -1;
+	}
+	return 0;
+}
+
+void
+dnsup_rrset_format(const struct dnsup_rrset *rs, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int pass, n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	switch (rs->kind) {
+	case DNSUP_RRSET_NONE:
+		fmt(buf, len, "none");
+		return;
+	case DNSUP_RRSET_CNAME:
+		fmt(buf, len, "CNAME %s", rs->cname);
+		return;
+	case DNSUP_RRSET_ADDRS:
+		break;
+	}
+	for (pass = 4; pass <= 6; pass += 2) {
+		bool first = true;
+
+		for (i = 0; i < rs->naddr; i++) {
+			uint8_t key[17];
+
+			if (addr_key(rs->addrs[i], key) != pass)
+				continue;
+			n = snprintf(buf + off, len - off, "%s%s%s",
+			    off ? " " : "", first ? (pass == 4 ? "A " :
+			    "AAAA ") : "", rs->addrs[i]);
+			first = false;
+			if (n < 0 || (size_t)n >= len - off)
+				return;
+			off += (size_t)n;
+		}
+	}
+}
+
+int
+dnsup_rrset_compare(const struct dnsup_rrset *want,
+    const struct dnsup_rrset *found, bool check_ttl, char *diff, size_t difflen)
+{
+	uint8_t kw[DNSUP_MAX_ADDRS][17], kf[DNSUP_MAX_ADDRS][17];
+	char a[512], b[512];
+	size_t i;
+	bool same = want->kind == found->kind;
+
+	if (same && want->kind == DNSUP_RRSET_CNAME)
+		same = name_eq(want->cname, found->cname);
+	if (same && want->kind == DNSUP_RRSET_ADDRS) {
+		same = want->naddr == found->naddr &&
+		    want->naddr <= DNSUP_MAX_ADDRS;
+		for (i = 0; same && i < want->naddr; i++) {
+			addr_key(want->addrs[i], kw[i]);
+			addr_key(found->addrs[i], kf[i]);
+		}
+		if (same) {
+			qsort(kw, want->naddr, 17, key_cmp);
+			qsort(kf, want->naddr, 17, key_cmp);
+			same = memcmp(kw, kf, want->naddr * 17) == 0;
+		}
+	}
+	if (same && check_ttl && want->kind != DNSUP_RRSET_NONE &&
+	    want->ttl != found->ttl) {
+		fmt(diff, difflen, "want ttl %u found ttl %u",
+		    (unsigned)want->ttl, (unsigned)found->ttl);
+		return 1;
+	}
+	if (same) {
+		fmt(diff, difflen, "in sync");
+		return 0;
+	}
+	dnsup_rrset_format(want, a, sizeof(a));
+	dnsup_rrset_format(found, b, sizeof(b));
+	fmt(diff, difflen, "want %s found %s", a, b);
+	return 1;
+}
+
+void
+dnsup_owner_txt(char *buf, size_t len, const char *controller,
+    const char *group)
+{
+	fmt(buf, len, "failoverd controller=%s group=%s", controller, group);
+}
+
+int
+dnsup_owner_name(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "_failoverd.%s", name);
+
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+enum dnsup_result
+dnsup_owner_check(const char *name, const struct dnsup_found *found,
+    const char *controller, const char *group, bool adopt, bool *first,
+    char *detail, size_t len)
+{
+	char mine[300], what[512];
+	bool in_use = found->rrset.kind != DNSUP_RRSET_NONE;
+
+	*first = true;
+	dnsup_owner_txt(mine, sizeof(mine), controller, group);
+	if (found->has_txt && strcmp(found->txt, mine) == 0) {
+		*first = false;
+		fmt(detail, len, "owned: _failoverd.%s TXT \"%s\"", name,
+		    found->txt);
+		return DNSUP_R_NOERROR;
+	}
+	if (!found->has_txt && !in_use) {
+		fmt(detail, len, "free: %s has no CNAME, A or AAAA", name);
+		return DNSUP_R_NOERROR;
+	}
+	dnsup_rrset_format(&found->rrset, what, sizeof(what));
+	if (adopt) {
+		fmt(detail, len, "adopting %s (%s%s%s%s)", name, what,
+		    found->has_txt ? ", _failoverd TXT \"" : "",
+		    found->has_txt ? found->txt : "",
+		    found->has_txt ? "\"" : "");
+		return DNSUP_R_NOERROR;
+	}
+	if (found->has_txt)
+		fmt(detail, len, "%s is not ours: _failoverd.%s TXT \"%s\" "
+		    "(we are \"%s\"); set adopt = yes to take it over", name,
+		    name, found->txt, mine);
+	else
+		fmt(detail, len, "%s is not ours: it holds %s and has no "
+		    "_failoverd.%s TXT record; set adopt = yes to take it over",
+		    name, what, name);
+	return DNSUP_R_NOTOWNER;
+}
+
+static ldns_rr *
+rr_new(const char *owner, ldns_rr_type type, ldns_rr_class class, uint32_t ttl)
+{
+	ldns_rr *rr;
+	ldns_rdf *o;
+
+	if ((o = ldns_dname_new_frm_str(owner)) == NULL)
+		return NULL;
+	if ((rr = ldns_rr_new()) == NULL) {
+		ldns_rdf_deep_free(o);
+		return NULL;
+	}
+	ldns_rr_set_owner(rr, o);
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_class(rr, class);
+	ldns_rr_set_ttl(rr, ttl);
+	return rr;
+}
+
+static int
+rr_push_str(ldns_rr *rr, ldns_rdf_type t, const char *s)
+{
+	ldns_rdf *rd;
+
+	if (t == LDNS_RDF_TYPE_DNAME)
+		rd = ldns_dname_new_frm_str(s);
+	else
+		rd = ldns_rdf_new_frm_str(t, s);
+	if (rd == NULL || !ldns_rr_push_rdf(rr, rd)) {
+		ldns_rdf_deep_free(rd);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+list_push(ldns_rr_list *l, ldns_rr *rr)
+{
+	if (rr == NULL)
+		return -1;
+	if (!ldns_rr_list_push_rr(l, rr)) {
+		ldns_rr_free(rr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The records of rs at name, with class and ttl; nothing for NONE. */
+static int
+add_rrset(ldns_rr_list *l, const char *name, ldns_rr_class class,
+    const struct dnsup_rrset *rs, uint32_t ttl)
+{
+	ldns_rr *rr;
+	size_t i;
+
+	if (rs->kind == DNSUP_RRSET_CNAME) {
+		if ((rr = rr_new(name, LDNS_RR_TYPE_CNAME, class, ttl)) == NULL)
+			return -1;
+		if (rr_push_str(rr, LDNS_RDF_TYPE_DNAME, rs->cname) == -1) {
+			ldns_rr_free(rr);
+			return -1;
+		}
+		return list_push(l, rr);
+	}
+	for (i = 0; rs->kind == DNSUP_RRSET_ADDRS && i < rs->naddr; i++) {
+		uint8_t key[17];
+		int fam = addr_key(rs->addrs[i], key);
+
+		if (fam < 0)
+			return -1;
+		rr = rr_new(name, fam == 4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA,
+		    class, ttl);
+		if (rr == NULL)
+			return -1;
+		if (rr_push_str(rr, fam == 4 ? LDNS_RDF_TYPE_A :
+		    LDNS_RDF_TYPE_AAAA, rs->addrs[i]) == -1) {
+			ldns_rr_free(rr);
+			return -1;
+		}
+		if (list_push(l, rr) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static bool
+rrset_has_family(const struct dnsup_rrset *rs, int fam)
+{
+	uint8_t key[17];
+	size_t i;
+
+	for (i = 0; rs->kind == DNSUP_RRSET_ADDRS && i < rs->naddr; i++)
+		if (addr_key(rs->addrs[i], key) == fam)
+			return true;
+	return false;
+}
+
+static int
+add_prereq(ldns_rr_list *l, const struct dnsup_update *u)
+{
+	const struct dnsup_rrset *p = &u->prev;
+
+	switch (u->prereq) {
+	case DNSUP_PREREQ_NONE:
+		return 0;
+	case DNSUP_PREREQ_EMPTY:
+		/* "Name is not in use" (RFC 2136 2.4.5). */
+		return list_push(l, rr_new(u->name, LDNS_RR_TYPE_ANY,
+		    LDNS_RR_CLASS_NONE, 0));
+	case DNSUP_PREREQ_IS:
+		break;
+	}
+	/* Value-dependent "RRset exists" (2.4.2), "does not exist" (2.4.3). */
+	if (p->kind == DNSUP_RRSET_CNAME)
+		return add_rrset(l, u->name, LDNS_RR_CLASS_IN, p, 0);
+	if (p->kind == DNSUP_RRSET_NONE && list_push(l, rr_new(u->name,
+	    LDNS_RR_TYPE_CNAME, LDNS_RR_CLASS_NONE, 0)) == -1)
+		return -1;
+	if (!rrset_has_family(p, 4) && list_push(l, rr_new(u->name,
+	    LDNS_RR_TYPE_A, LDNS_RR_CLASS_NONE, 0)) == -1)
+		return -1;
+	if (!rrset_has_family(p, 6) && list_push(l, rr_new(u->name,
+	    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_NONE, 0)) == -1)
+		return -1;
+	return add_rrset(l, u->name, LDNS_RR_CLASS_IN, p, 0);
+}
+
+static int
+add_updates(ldns_rr_list *l, const struct dnsup_update *u)
+{
+	static const ldns_rr_type del[] = { LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_A,
+	    LDNS_RR_TYPE_AAAA };
+	char owner[DNSUP_NAME_MAX + 16];
+	uint32_t ttl = u->want.ttl ? u->want.ttl : 60;
+	ldns_rr *rr;
+	size_t i;
+
+	for (i = 0; i < sizeof(del) / sizeof(del[0]); i++)
+		if (list_push(l, rr_new(u->name, del[i], LDNS_RR_CLASS_ANY,
+		    0)) == -1)
+			return -1;
+	if (add_rrset(l, u->name, LDNS_RR_CLASS_IN, &u->want, u->want.ttl) ==
+	    -1)
+		return -1;
+	if (u->owner_txt == NULL && !u->owner_delete)
+		return 0;
+	if (dnsup_owner_name(owner, sizeof(owner), u->name) == -1)
+		return -1;
+	if (list_push(l, rr_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_ANY,
+	    0)) == -1)
+		return -1;
+	if (u->owner_txt == NULL)
+		return 0;
+	if ((rr = rr_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, ttl)) ==
+	    NULL)
+		return -1;
+	if (rr_push_str(rr, LDNS_RDF_TYPE_STR, u->owner_txt) == -1) {
+		ldns_rr_free(rr);
+		return -1;
+	}
+	return list_push(l, rr);
+}
+
+/* Set the id, sign, and keep the wire form and the MAC. */
+static int
+msg_finish(ldns_pkt *pkt, uint16_t id, const struct cfg_tsig_key *key,
+    const char *qname, int qtype, struct dnsup_msg **out, char *err,
+    size_t errlen)
+{
+	struct dnsup_msg *m;
+	ldns_status st;
+	ldns_rr *tsig;
+
+	ldns_pkt_set_id(pkt, id);
+	ldns_pkt_set_rd(pkt, false);
+	if (key != NULL) {
+		st = ldns_pkt_tsig_sign(pkt, key->name, key->secret, TSIG_FUDGE,
+		    dnsup_tsig_alg_name(key->alg), NULL);
+		if (st != LDNS_STATUS_OK) {
+			fmt(err, errlen, "TSIG signing failed: %s",
+			    ldns_get_errorstr_by_id(st));
+			return -1;
+		}
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		fmt(err, errlen, "out of memory");
+		return -1;
+	}
+	m->id = id;
+	m->opcode = ldns_pkt_get_opcode(pkt);
+	m->qtype = qtype;
+	if ((st = ldns_pkt2wire(&m->wire, pkt, &m->len)) != LDNS_STATUS_OK) {
+		fmt(err, errlen, "cannot encode the message: %s",
+		    ldns_get_errorstr_by_id(st));
+		goto fail;
+	}
+	if ((m->qname = ldns_dname_new_frm_str(qname)) == NULL) {
+		fmt(err, errlen, "bad name '%s'", qname);
+		goto fail;
+	}
+	snprintf(m->qname_str, sizeof(m->qname_str), "%s", qname);
+	if (key != NULL && (tsig = ldns_pkt_tsig(pkt)) != NULL &&
+	    ldns_rr_rd_count(tsig) > 3)
+		m->mac = ldns_rdf_clone(ldns_rr_rdf(tsig, 3));
+	if (key != NULL && m->mac == NULL) {
+		fmt(err, errlen, "signed message has no MAC");
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	dnsup_msg_free(m);
+	return -1;
+}
+
+int
+dnsup_msg_update(const char *zone, const struct dnsup_update *ups, size_t n,
+    uint16_t id, const struct cfg_tsig_key *key, struct dnsup_msg **out,
+    char *err, size_t errlen)
+{
+	ldns_rr_list *pr = NULL, *up = NULL;
+	ldns_rdf *zrdf = NULL;
+	ldns_pkt *pkt = NULL;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if ((zrdf = ldns_dname_new_frm_str(zone)) == NULL) {
+		fmt(err, errlen, "bad zone name '%s'", zone);
+		goto done;
+	}
+	if ((pr = ldns_rr_list_new()) == NULL ||
+	    (up = ldns_rr_list_new()) == NULL) {
+		fmt(err, errlen, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (add_prereq(pr, &ups[i]) == -1 ||
+		    add_updates(up, &ups[i]) == -1) {
+			fmt(err, errlen, "cannot build the update for '%s'",
+			    ups[i].name ? ups[i].name : "(null)");
+			goto done;
+		}
+	}
+	pkt = ldns_update_pkt_new(zrdf, LDNS_RR_CLASS_IN, pr, up, NULL);
+	if (pkt == NULL) {
+		fmt(err, errlen, "cannot build the update message");
+		goto done;
+	}
+	zrdf = NULL;		/* owned by pkt */
+	rc = msg_finish(pkt, id, key, zone, LDNS_RR_TYPE_SOA, out, err, errlen);
+done:
+	ldns_pkt_free(pkt);
+	ldns_rdf_deep_free(zrdf);
+	ldns_rr_list_deep_free(pr);
+	ldns_rr_list_deep_free(up);
+	return rc;
+}
+
+int
+dnsup_msg_query(const char *qname, int qtype, uint16_t id,
+    const struct cfg_tsig_key *key, struct dnsup_msg **out, char *err,
+    size_t errlen)
+{
+	ldns_rdf *q;
+	ldns_pkt *pkt;
+	int rc;
+
+	*out = NULL;
+	if ((q = ldns_dname_new_frm_str(qname)) == NULL) {
+		fmt(err, errlen, "bad name '%s'", qname);
+		return -1;
+	}
+	pkt = ldns_pkt_query_new(q, (ldns_rr_type)qtype, LDNS_RR_CLASS_IN, 0);
+	if (pkt == NULL) {
+		ldns_rdf_deep_free(q);
+		fmt(err, errlen, "cannot build the query");
+		return -1;
+	}
+	rc = msg_finish(pkt, id, key, qname, qtype, out, err, errlen);
+	ldns_pkt_free(pkt);
+	return rc;
+}
+
+void
+dnsup_msg_free(struct dnsup_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->wire);
+	ldns_rdf_deep_free(m->qname);
+	ldns_rdf_deep_free(m->mac);
+	free(m);
+}
+
+const uint8_t *
+dnsup_msg_wire(const struct dnsup_msg *m, size_t *len)
+{
+	*len = m->len;
+	return m->wire;
+}
+
+uint16_t
+dnsup_msg_id(const struct dnsup_msg *m)
+{
+	return m->id;
+}
+
+const char *
+dnsup_msg_qname(const struct dnsup_msg *m)
+{
+	return m->qname_str;
+}
+
+int
+dnsup_msg_qtype(const struct dnsup_msg *m)
+{
+	return m->qtype;
+}
+
+/* The 48-bit time signed of a TSIG record. */
+static uint64_t
+tsig_time(const ldns_rdf *rd)
+{
+	const uint8_t *p = ldns_rdf_data(rd);
+	uint64_t t = 0;
+	size_t i;
+
+	if (ldns_rdf_size(rd) != 6)
+		return 0;
+	for (i = 0; i < 6; i++)
+		t = (t << 8) | p[i];
+	return t;
+}
+
+static void
+collect(const ldns_pkt *p, const struct dnsup_msg *req, struct dnsup_found *f)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	size_t i, j;
+	bool ttl_set = false;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		char *s;
+
+		if (ldns_dname_compare(ldns_rr_owner(rr), req->qname) != 0 ||
+		    ldns_rr_rd_count(rr) < 1)
+			continue;
+		if (t == LDNS_RR_TYPE_TXT && !f->has_txt) {
+			size_t off = 0;
+
+			for (j = 0; j < ldns_rr_rd_count(rr); j++) {
+				ldns_rdf *rd = ldns_rr_rdf(rr, j);
+				size_t l = ldns_rdf_size(rd);
+
+				if (l < 1 || off + l >= sizeof(f->txt))
+					break;
+				/* A character-string: length byte, bytes. */
+				memcpy(f->txt + off, ldns_rdf_data(rd) + 1,
+				    l - 1);
+				off += l - 1;
+			}
+			f->txt[off] = '\0';
+			f->has_txt = true;
+			continue;
+		}
+		if (t == LDNS_RR_TYPE_NS && f->nns < DNSUP_MAX_NS) {
+			if ((s = ldns_rdf2str(ldns_rr_rdf(rr, 0))) != NULL) {
+				snprintf(f->ns[f->nns++], DNSUP_NAME_MAX, "%s",
+				    s);
+				free(s);
+			}
+			continue;
+		}
+		if (t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_A &&
+		    t != LDNS_RR_TYPE_AAAA)
+			continue;
+		if ((s = ldns_rdf2str(ldns_rr_rdf(rr, 0))) == NULL)
+			continue;
+		if (t == LDNS_RR_TYPE_CNAME) {
+			f->rrset.kind = DNSUP_RRSET_CNAME;
+			f->rrset.naddr = 0;
+			snprintf(f->rrset.cname, sizeof(f->rrset.cname), "%s", s);
+		} else if (f->rrset.kind != DNSUP_RRSET_CNAME)
+			(void)rrset_add_addr(&f->rrset, s, NULL, 0);
+		free(s);
+		if (!ttl_set || ldns_rr_ttl(rr) < f->rrset.ttl)
+			f->rrset.ttl = ldns_rr_ttl(rr);
+		ttl_set = true;
+	}
+}
+
+void
+dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
+    const uint8_t *wire, size_t len, time_t now, struct dnsup_verdict *v,
+    struct dnsup_found *found)
+{
+	ldns_pkt *p = NULL;
+	ldns_rr *q, *tsig;
+	ldns_rdf *kname = NULL, *alg = NULL;
+	uint64_t t;
+	uint16_t fudge, err;
+	int64_t skew;
+
+	memset(v, 0, sizeof(*v));
+	v->kind = DNSUP_V_IGNORE;
+	v->result = DNSUP_R_BADRESP;
+	/* Cheap checks first: id, QR, opcode. */
+	if (len < 12) {
+		fmt(v->detail, sizeof(v->detail), "short message");
+		return;
+	}
+	if (((uint16_t)wire[0] << 8 | wire[1]) != req->id) {
+		fmt(v->detail, sizeof(v->detail), "id mismatch");
+		return;
+	}
+	if ((wire[2] & 0x80) == 0 || ((wire[2] >> 3) & 0xf) != req->opcode) {
+		fmt(v->detail, sizeof(v->detail), "not a response");
+		return;
+	}
+	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
+		fmt(v->detail, sizeof(v->detail), "malformed message");
+		return;
+	}
+	v->rcode = ldns_pkt_get_rcode(p);
+	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1 ||
+	    (q = ldns_rr_list_rr(ldns_pkt_question(p), 0)) == NULL ||
+	    ldns_dname_compare(ldns_rr_owner(q), req->qname) != 0 ||
+	    (int)ldns_rr_get_type(q) != req->qtype ||
+	    ldns_rr_get_class(q) != LDNS_RR_CLASS_IN) {
+		fmt(v->detail, sizeof(v->detail), "question mismatch");
+		goto done;
+	}
+	if (ldns_pkt_tc(p)) {
+		v->kind = DNSUP_V_TRUNCATED;
+		fmt(v->detail, sizeof(v->detail), "truncated");
+		goto done;
+	}
+	v->result = dnsup_result_from_rcode(v->rcode);
+	if (key == NULL) {
+		v->kind = DNSUP_V_FINAL;
+		goto final;
+	}
+	v->kind = DNSUP_V_REJECT;
+	if ((tsig = ldns_pkt_tsig(p)) == NULL) {
+		if (v->result == DNSUP_R_NOERROR)
+			v->result = DNSUP_R_UNSIGNED;
+		fmt(v->detail, sizeof(v->detail), "unsigned answer (%s)",
+		    dnsup_result_name(dnsup_result_from_rcode(v->rcode)));
+		goto done;
+	}
+	if (ldns_rr_rd_count(tsig) < 7) {
+		v->result = DNSUP_R_BADRESP;
+		fmt(v->detail, sizeof(v->detail), "malformed TSIG record");
+		goto done;
+	}
+	err = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
+	kname = ldns_dname_new_frm_str(key->name);
+	alg = ldns_dname_new_frm_str(dnsup_tsig_alg_name(key->alg));
+	if (kname == NULL || alg == NULL ||
+	    ldns_dname_compare(ldns_rr_owner(tsig), kname) != 0 ||
+	    ldns_dname_compare(ldns_rr_rdf(tsig, 0), alg) != 0) {
+		v->result = DNSUP_R_BADRESP;
+		fmt(v->detail, sizeof(v->detail), "answer signed with another "
+		    "key or algorithm");
+		goto done;
+	}
+	if (ldns_rdf_size(ldns_rr_rdf(tsig, 3)) == 0) {
+		/* named's answer to a bad MAC or unknown key: unsigned. */
+		v->result = err ? dnsup_result_from_tsig_error(err) :
+		    DNSUP_R_UNSIGNED;
+		fmt(v->detail, sizeof(v->detail), "unsigned answer: %s, "
+		    "TSIG error %s", dnsup_result_name(
+		    dnsup_result_from_rcode(v->rcode)),
+		    err ? dnsup_result_name(dnsup_result_from_tsig_error(err)) :
+		    "none");
+		goto done;
+	}
+	if (!ldns_pkt_tsig_verify(p, wire, len, key->name, key->secret,
+	    req->mac)) {
+		v->result = DNSUP_R_BADRESP;
+		fmt(v->detail, sizeof(v->detail), "answer MAC does not verify "
+		    "(%s)", dnsup_result_name(dnsup_result_from_rcode(
+		    v->rcode)));
+		goto done;
+	}
+	/* The MAC covers the request's MAC: this answer is genuine. */
+	v->kind = DNSUP_V_FINAL;
+	if (err != 0) {
+		v->result = dnsup_result_from_tsig_error(err);
+		fmt(v->detail, sizeof(v->detail), "%s, TSIG error %s",
+		    dnsup_result_name(dnsup_result_from_rcode(v->rcode)),
+		    dnsup_result_name(v->result));
+		goto done;
+	}
+	t = tsig_time(ldns_rr_rdf(tsig, 1));
+	fudge = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 2));
+	skew = (int64_t)t - (int64_t)now;
+	if (skew > fudge || skew < -(int64_t)fudge) {
+		v->result = DNSUP_R_BADTIME;
+		fmt(v->detail, sizeof(v->detail), "answer signed %lld s from "
+		    "the local clock (fudge %u s)", (long long)skew,
+		    (unsigned)fudge);
+		goto done;
+	}
+final:
+	if (v->detail[0] == '\0')
+		fmt(v->detail, sizeof(v->detail), "%s",
+		    dnsup_result_name(v->result));
+	if (found != NULL)
+		collect(p, req, found);
+done:
+	ldns_rdf_deep_free(kname);
+	ldns_rdf_deep_free(alg);
+	ldns_pkt_free(p);
+}
+
+uint8_t *
+dnsup_msg_answer(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
+    int rcode, size_t *len)
+{
+	ldns_pkt *p = NULL;
+	uint8_t *wire = NULL;
+	ldns_rr *t;
+
+	*len = 0;
+	if (ldns_wire2pkt(&p, req->wire, req->len) != LDNS_STATUS_OK)
+		return NULL;
+	if ((t = ldns_pkt_tsig(p)) != NULL) {
+		ldns_pkt_set_tsig(p, NULL);
+		ldns_rr_free(t);
+	}
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	if (req->opcode == LDNS_PACKET_UPDATE) {
+		ldns_rr_list_deep_free(ldns_pkt_answer(p));
+		ldns_rr_list_deep_free(ldns_pkt_authority(p));
+		ldns_pkt_set_answer(p, ldns_rr_list_new());
+		ldns_pkt_set_authority(p, ldns_rr_list_new());
+		ldns_pkt_set_ancount(p, 0);
+		ldns_pkt_set_nscount(p, 0);
+	}
+	if (key != NULL && ldns_pkt_tsig_sign(p, key->name, key->secret,
+	    TSIG_FUDGE, dnsup_tsig_alg_name(key->alg), req->mac) !=
+	    LDNS_STATUS_OK)
+		goto done;
+	if (ldns_pkt2wire(&wire, p, len) != LDNS_STATUS_OK) {
+		wire = NULL;
+		*len = 0;
+	}
+done:
+	ldns_pkt_free(p);
+	return wire;
+}
+
+static size_t
+render_rrset(char *buf, size_t len, size_t off, const char *verb,
+    const char *name, const struct dnsup_rrset *rs, bool with_ttl)
+{
+	size_t i;
+	int n;
+
+	if (rs->kind == DNSUP_RRSET_CNAME) {
+		n = with_ttl ? snprintf(buf + off, len - off, "%s %s %u CNAME "
+		    "%s\n", verb, name, (unsigned)rs->ttl, rs->cname) :
+		    snprintf(buf + off, len - off, "%s %s IN CNAME %s\n", verb,
+		    name, rs->cname);
+		return n > 0 ? (size_t)n : 0;
+	}
+	for (i = 0; rs->kind == DNSUP_RRSET_ADDRS && i < rs->naddr; i++) {
+		uint8_t key[17];
+		const char *t = addr_key(rs->addrs[i], key) == 4 ? "A" :
+		    "AAAA";
+
+		if (off >= len)
+			break;
+		n = with_ttl ? snprintf(buf + off, len - off, "%s %s %u %s "
+		    "%s\n", verb, name, (unsigned)rs->ttl, t, rs->addrs[i]) :
+		    snprintf(buf + off, len - off, "%s %s IN %s %s\n", verb,
+		    name, t, rs->addrs[i]);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	return 0;	/* callers re-measure with strlen */
+}
+
+size_t
+dnsup_update_render(char *buf, size_t len, const char *server,
+    const char *zone, const struct dnsup_update *ups, size_t n)
+{
+	size_t i, off = 0;
+
+#define OFF()	do { off = strlen(buf); if (off + 1 >= len) return off; } \
+		while (0)
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	if (server != NULL)
+		snprintf(buf, len, "server %s\n", server);
+	OFF();
+	snprintf(buf + off, len - off, "zone %s\n", zone);
+	for (i = 0; i < n; i++) {
+		const struct dnsup_update *u = &ups[i];
+		uint32_t ttl = u->want.ttl ? u->want.ttl : 60;
+
+		OFF();
+		if (u->prereq == DNSUP_PREREQ_EMPTY)
+			snprintf(buf + off, len - off, "prereq nxdomain %s\n",
+			    u->name);
+		else if (u->prereq == DNSUP_PREREQ_IS) {
+			const struct dnsup_rrset *p = &u->prev;
+
+			if (p->kind == DNSUP_RRSET_NONE) {
+				snprintf(buf + off, len - off, "prereq nxrrset "
+				    "%s CNAME\n", u->name);
+				OFF();
+			}
+			if (p->kind != DNSUP_RRSET_CNAME &&
+			    !rrset_has_family(p, 4)) {
+				snprintf(buf + off, len - off, "prereq nxrrset "
+				    "%s A\n", u->name);
+				OFF();
+			}
+			if (p->kind != DNSUP_RRSET_CNAME &&
+			    !rrset_has_family(p, 6)) {
+				snprintf(buf + off, len - off, "prereq nxrrset "
+				    "%s AAAA\n", u->name);
+				OFF();
+			}
+			render_rrset(buf, len, off, "prereq yxrrset", u->name,
+			    p, false);
+		}
+		OFF();
+		snprintf(buf + off, len - off, "update delete %s CNAME\n"
+		    "update delete %s A\nupdate delete %s AAAA\n", u->name,
+		    u->name, u->name);
+		OFF();
+		render_rrset(buf, len, off, "update add", u->name, &u->want,
+		    true);
+		OFF();
+		if (u->owner_txt != NULL || u->owner_delete)
+			snprintf(buf + off, len - off, "update delete "
+			    "_failoverd.%s TXT\n", u->name);
+		OFF();
+		if (u->owner_txt != NULL)
+			snprintf(buf + off, len - off, "update add _failoverd.%s "
+			    "%u TXT \"%s\"\n", u->name, (unsigned)ttl,
+			    u->owner_txt);
+	}
+	OFF();
+	snprintf(buf + off, len - off, "send\n");
+	OFF();
+#undef OFF
+	return off;
+}

@@ -1,0 +1,370 @@
+/*
+ * test_dnsup_msg.c - UPDATE building, TSIG signing and answer checking,
+ * RRset comparison, ownership, outcome names, nsupdate rendering.  No
+ * network: answers are made from the request with dnsup_msg_answer().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <ldns/ldns.h>
+
+#include "dnsupdate/dnsup_msg.h"
+
+static struct cfg_tsig_key key1 = {
+	"failoverd-key", CFG_TSIG_HMAC_SHA256,
+	"5hUBpFUj6Fugd3A9V9kcK51Jzsx72ZE4zaoVEfLW4yI="
+};
+static struct cfg_tsig_key key_other_secret = {
+	"failoverd-key", CFG_TSIG_HMAC_SHA256,
+	"Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="
+};
+
+static struct dnsup_msg *
+make_update(const struct cfg_tsig_key *k, uint16_t id)
+{
+	struct dnsup_update u;
+	struct dnsup_msg *m = NULL;
+	char err[256];
+
+	memset(&u, 0, sizeof(u));
+	u.name = "www.failover.test.";
+	assert_int_equal(dnsup_rrset_parse(&u.want, "app2.example.net", 60,
+	    err, sizeof(err)), 0);
+	u.prereq = DNSUP_PREREQ_IS;
+	assert_int_equal(dnsup_rrset_parse(&u.prev, "CNAME app1.example.net.",
+	    60, err, sizeof(err)), 0);
+	u.owner_txt = "failoverd controller=c1 group=www";
+	assert_int_equal(dnsup_msg_update("failover.test.", &u, 1, id, k, &m,
+	    err, sizeof(err)), 0);
+	assert_non_null(m);
+	return m;
+}
+
+static void
+test_update_sections(void **state)
+{
+	struct dnsup_msg *m = make_update(&key1, 0x1234);
+	const uint8_t *w;
+	size_t len;
+	ldns_pkt *p = NULL;
+
+	(void)state;
+	w = dnsup_msg_wire(m, &len);
+	assert_int_equal(dnsup_msg_id(m), 0x1234);
+	assert_int_equal(ldns_wire2pkt(&p, w, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_opcode(p), LDNS_PACKET_UPDATE);
+	assert_int_equal(ldns_pkt_id(p), 0x1234);
+	assert_false(ldns_pkt_rd(p));
+	assert_int_equal(ldns_pkt_qdcount(p), 1);
+	assert_int_equal(ldns_pkt_ancount(p), 1);	/* prereq CNAME */
+	/* delete CNAME A AAAA, add CNAME, delete TXT, add TXT */
+	assert_int_equal(ldns_pkt_nscount(p), 6);
+	assert_non_null(ldns_pkt_tsig(p));
+	assert_int_equal(ldns_rr_get_class(ldns_rr_list_rr(
+	    ldns_pkt_authority(p), 0)), LDNS_RR_CLASS_ANY);
+	assert_int_equal(ldns_rr_rd_count(ldns_rr_list_rr(
+	    ldns_pkt_authority(p), 0)), 0);
+	ldns_pkt_free(p);
+	dnsup_msg_free(m);
+}
+
+static void
+check_answer(struct dnsup_msg *m, const struct cfg_tsig_key *signer,
+    const struct cfg_tsig_key *verifier, int rcode, time_t now,
+    enum dnsup_verdict_kind kind, enum dnsup_result want)
+{
+	struct dnsup_verdict v;
+	uint8_t *a;
+	size_t alen;
+
+	a = dnsup_msg_answer(m, signer, rcode, &alen);
+	assert_non_null(a);
+	dnsup_msg_check(m, verifier, a, alen, now, &v, NULL);
+	if (v.kind != kind || v.result != want)
+		fail_msg("verdict %d %s (%s), want %d %s", v.kind,
+		    dnsup_result_name(v.result), v.detail, kind,
+		    dnsup_result_name(want));
+	free(a);
+}
+
+static void
+test_sign_verify(void **state)
+{
+	struct dnsup_msg *m = make_update(&key1, 7);
+	time_t now = time(NULL);
+
+	(void)state;
+	check_answer(m, &key1, &key1, 0, now, DNSUP_V_FINAL, DNSUP_R_NOERROR);
+	check_answer(m, &key1, &key1, 8, now, DNSUP_V_FINAL, DNSUP_R_NXRRSET);
+	check_answer(m, &key1, &key1, 7, now, DNSUP_V_FINAL, DNSUP_R_YXRRSET);
+	check_answer(m, &key1, &key1, 10, now, DNSUP_V_FINAL, DNSUP_R_NOTZONE);
+	/* Wrong key: the MAC does not verify. */
+	check_answer(m, &key_other_secret, &key1, 0, now, DNSUP_V_REJECT,
+	    DNSUP_R_BADRESP);
+	/* Unsigned answers are rejected, but say what they claimed. */
+	check_answer(m, NULL, &key1, 0, now, DNSUP_V_REJECT, DNSUP_R_UNSIGNED);
+	check_answer(m, NULL, &key1, 5, now, DNSUP_V_REJECT, DNSUP_R_REFUSED);
+	/* Outside the fudge (300 s) of the local clock. */
+	check_answer(m, &key1, &key1, 0, now + 1000, DNSUP_V_FINAL,
+	    DNSUP_R_BADTIME);
+	check_answer(m, &key1, &key1, 0, now - 1000, DNSUP_V_FINAL,
+	    DNSUP_R_BADTIME);
+	check_answer(m, &key1, &key1, 0, now + 200, DNSUP_V_FINAL,
+	    DNSUP_R_NOERROR);
+	dnsup_msg_free(m);
+}
+
+static void
+test_algorithms(void **state)
+{
+	struct cfg_tsig_key k = key1;
+	struct dnsup_msg *m;
+	enum cfg_tsig_alg algs[] = { CFG_TSIG_HMAC_SHA1, CFG_TSIG_HMAC_SHA256,
+	    CFG_TSIG_HMAC_SHA512 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		k.alg = algs[i];
+		m = make_update(&k, 99);
+		check_answer(m, &k, &k, 0, time(NULL), DNSUP_V_FINAL,
+		    DNSUP_R_NOERROR);
+		/* Same secret, other algorithm: rejected. */
+		if (k.alg != key1.alg)
+			check_answer(m, &k, &key1, 0, time(NULL),
+			    DNSUP_V_REJECT, DNSUP_R_BADRESP);
+		dnsup_msg_free(m);
+	}
+}
+
+static void
+test_mismatch(void **state)
+{
+	struct dnsup_msg *m = make_update(&key1, 42), *q = NULL;
+	struct dnsup_verdict v;
+	uint8_t *a, garbage[64];
+	size_t alen, i;
+	char err[128];
+
+	(void)state;
+	a = dnsup_msg_answer(m, &key1, 0, &alen);
+	assert_non_null(a);
+	/* Wrong id. */
+	a[1] ^= 1;
+	dnsup_msg_check(m, &key1, a, alen, time(NULL), &v, NULL);
+	assert_int_equal(v.kind, DNSUP_V_IGNORE);
+	a[1] ^= 1;
+	/* Truncated. */
+	a[2] |= 0x02;
+	dnsup_msg_check(m, &key1, a, alen, time(NULL), &v, NULL);
+	assert_int_equal(v.kind, DNSUP_V_TRUNCATED);
+	a[2] &= ~0x02;
+	/* Cut short: ignored. */
+	for (i = 0; i < alen; i += 7) {
+		dnsup_msg_check(m, &key1, a, i, time(NULL), &v, NULL);
+		assert_true(v.kind == DNSUP_V_IGNORE ||
+		    v.kind == DNSUP_V_REJECT);
+	}
+	/* The request itself is not an answer. */
+	{
+		size_t wl;
+		const uint8_t *w = dnsup_msg_wire(m, &wl);
+
+		dnsup_msg_check(m, &key1, w, wl, time(NULL), &v, NULL);
+		assert_int_equal(v.kind, DNSUP_V_IGNORE);
+	}
+	free(a);
+	/* Same id, other question. */
+	assert_int_equal(dnsup_msg_query("other.failover.test.", 6, 42, &key1,
+	    &q, err, sizeof(err)), 0);
+	a = dnsup_msg_answer(q, &key1, 0, &alen);
+	dnsup_msg_check(m, &key1, a, alen, time(NULL), &v, NULL);
+	assert_int_equal(v.kind, DNSUP_V_IGNORE);
+	free(a);
+	/* Garbage. */
+	memset(garbage, 0xff, sizeof(garbage));
+	garbage[0] = 0;
+	garbage[1] = 42;
+	dnsup_msg_check(m, &key1, garbage, sizeof(garbage), time(NULL), &v,
+	    NULL);
+	assert_int_equal(v.kind, DNSUP_V_IGNORE);
+	dnsup_msg_free(q);
+	dnsup_msg_free(m);
+}
+
+static void
+test_rrset_compare(void **state)
+{
+	struct dnsup_rrset a, b;
+	char err[128], diff[256];
+
+	(void)state;
+	assert_int_equal(dnsup_rrset_parse(&a, "192.0.2.1 2001:db8::1", 60,
+	    err, sizeof(err)), 0);
+	assert_int_equal(dnsup_rrset_parse(&b, "2001:DB8:0::1 192.0.2.1", 60,
+	    err, sizeof(err)), 0);
+	assert_int_equal(dnsup_rrset_compare(&a, &b, true, diff,
+	    sizeof(diff)), 0);
+	b.ttl = 5;
+	assert_int_equal(dnsup_rrset_compare(&a, &b, false, diff,
+	    sizeof(diff)), 0);
+	assert_int_equal(dnsup_rrset_compare(&a, &b, true, diff,
+	    sizeof(diff)), 1);
+	assert_int_equal(dnsup_rrset_parse(&b, "192.0.2.1", 60, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dnsup_rrset_compare(&a, &b, false, diff,
+	    sizeof(diff)), 1);
+	assert_string_equal(diff, "want A 192.0.2.1 AAAA 2001:db8::1 found "
+	    "A 192.0.2.1");
+	assert_int_equal(dnsup_rrset_parse(&a, "App1.Example.NET", 60, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dnsup_rrset_parse(&b, "CNAME app1.example.net.", 60,
+	    err, sizeof(err)), 0);
+	assert_int_equal(dnsup_rrset_compare(&a, &b, true, diff,
+	    sizeof(diff)), 0);
+	assert_int_equal(dnsup_rrset_parse(&b, "none", 60, err, sizeof(err)),
+	    0);
+	assert_int_equal(b.kind, DNSUP_RRSET_NONE);
+	assert_int_equal(dnsup_rrset_compare(&a, &b, true, diff,
+	    sizeof(diff)), 1);
+	assert_string_equal(diff, "want CNAME App1.Example.NET. found none");
+	assert_int_equal(dnsup_rrset_parse(&b, "CNAME a.net. b.net.", 60, err,
+	    sizeof(err)), -1);
+	assert_int_equal(dnsup_rrset_parse(&b, "", 60, err, sizeof(err)), -1);
+}
+
+static void
+test_names(void **state)
+{
+	static const struct { int rc; const char *name; } tab[] = {
+		{ 0, "NOERROR" }, { 1, "FORMERR" }, { 2, "SERVFAIL" },
+		{ 3, "NXDOMAIN" }, { 4, "NOTIMP" }, { 5, "REFUSED" },
+		{ 6, "YXDOMAIN" }, { 7, "YXRRSET" }, { 8, "NXRRSET" },
+		{ 9, "NOTAUTH" }, { 10, "NOTZONE" }, { 16, "BADSIG" },
+		{ 17, "BADKEY" }, { 18, "BADTIME" }, { 15, "other_rcode" },
+	};
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		assert_string_equal(dnsup_result_name(
+		    dnsup_result_from_rcode(tab[i].rc)), tab[i].name);
+	assert_string_equal(dnsup_result_name(dnsup_result_from_tsig_error(16)),
+	    "BADSIG");
+	assert_string_equal(dnsup_result_name(dnsup_result_from_tsig_error(17)),
+	    "BADKEY");
+	assert_string_equal(dnsup_result_name(dnsup_result_from_tsig_error(18)),
+	    "BADTIME");
+	assert_string_equal(dnsup_result_name(DNSUP_R_TIMEOUT), "timeout");
+	assert_string_equal(dnsup_result_name(DNSUP_R_NETWORK),
+	    "network_error");
+	/* Every result has a name that is not a number. */
+	for (r = 0; r < DNSUP_R__MAX; r++) {
+		const char *n = dnsup_result_name(r);
+
+		assert_true(n[0] >= 'A' && n[0] <= 'z');
+		assert_string_not_equal(n, "unknown");
+	}
+	assert_string_equal(dnsup_result_name(DNSUP_R__MAX), "unknown");
+	assert_true(dnsup_result_is_prereq(DNSUP_R_NXRRSET));
+	assert_true(dnsup_result_is_prereq(DNSUP_R_YXDOMAIN));
+	assert_false(dnsup_result_is_prereq(DNSUP_R_NOTAUTH));
+}
+
+static void
+test_render(void **state)
+{
+	struct dnsup_update u[2];
+	char buf[2048], err[128];
+
+	(void)state;
+	memset(u, 0, sizeof(u));
+	u[0].name = "www.failover.test.";
+	dnsup_rrset_parse(&u[0].want, "192.0.2.10 2001:db8::10", 60, err,
+	    sizeof(err));
+	u[0].prereq = DNSUP_PREREQ_IS;
+	dnsup_rrset_parse(&u[0].prev, "app1.example.net.", 60, err,
+	    sizeof(err));
+	u[1].name = "api.failover.test.";
+	dnsup_rrset_parse(&u[1].want, "app2.example.net.", 5, err, sizeof(err));
+	u[1].prereq = DNSUP_PREREQ_EMPTY;
+	u[1].owner_txt = "failoverd controller=c1 group=api";
+	dnsup_update_render(buf, sizeof(buf), "127.0.0.1 5353",
+	    "failover.test.", u, 2);
+	assert_string_equal(buf,
+	    "server 127.0.0.1 5353\n"
+	    "zone failover.test.\n"
+	    "prereq yxrrset www.failover.test. IN CNAME app1.example.net.\n"
+	    "update delete www.failover.test. CNAME\n"
+	    "update delete www.failover.test. A\n"
+	    "update delete www.failover.test. AAAA\n"
+	    "update add www.failover.test. 60 A 192.0.2.10\n"
+	    "update add www.failover.test. 60 AAAA 2001:db8::10\n"
+	    "prereq nxdomain api.failover.test.\n"
+	    "update delete api.failover.test. CNAME\n"
+	    "update delete api.failover.test. A\n"
+	    "update delete api.failover.test. AAAA\n"
+	    "update add api.failover.test. 5 CNAME app2.example.net.\n"
+	    "update delete _failoverd.api.failover.test. TXT\n"
+	    "update add _failoverd.api.failover.test. 5 TXT "
+	    "\"failoverd controller=c1 group=api\"\n"
+	    "send\n");
+	/* A small buffer is cut, never overrun. */
+	assert_true(dnsup_update_render(buf, 20, NULL, "failover.test.", u, 2)
+	    < 20);
+}
+
+static void
+test_owner(void **state)
+{
+	struct dnsup_found f;
+	char d[512], err[64];
+	bool first;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(dnsup_owner_check("www.z.", &f, "c1", "www", false,
+	    &first, d, sizeof(d)), DNSUP_R_NOERROR);
+	assert_true(first);
+	dnsup_rrset_parse(&f.rrset, "legacy.example.net.", 60, err,
+	    sizeof(err));
+	assert_int_equal(dnsup_owner_check("www.z.", &f, "c1", "www", false,
+	    &first, d, sizeof(d)), DNSUP_R_NOTOWNER);
+	assert_non_null(strstr(d, "CNAME legacy.example.net."));
+	assert_int_equal(dnsup_owner_check("www.z.", &f, "c1", "www", true,
+	    &first, d, sizeof(d)), DNSUP_R_NOERROR);
+	assert_true(first);
+	f.has_txt = true;
+	strcpy(f.txt, "failoverd controller=c2 group=www");
+	assert_int_equal(dnsup_owner_check("www.z.", &f, "c1", "www", false,
+	    &first, d, sizeof(d)), DNSUP_R_NOTOWNER);
+	assert_non_null(strstr(d, "controller=c2"));
+	strcpy(f.txt, "failoverd controller=c1 group=www");
+	assert_int_equal(dnsup_owner_check("www.z.", &f, "c1", "www", false,
+	    &first, d, sizeof(d)), DNSUP_R_NOERROR);
+	assert_false(first);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_update_sections),
+		cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_algorithms),
+		cmocka_unit_test(test_mismatch),
+		cmocka_unit_test(test_rrset_compare),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_owner),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
