@@ -1,0 +1,507 @@
+/*
+ * engine.h - the decision engine: a pure state machine per failover group.
+ *
+ * eng_step() takes one group's state (struct eng_group, plain data the
+ * daemon persists), a read-only view of the world (struct eng_world: the
+ * configuration, the health of every stack, the witnesses), one event and
+ * the current time, and returns the new state in place plus a list of
+ * actions in struct eng_out.  It does no I/O, reads no clock, keeps no
+ * globals, logs nothing and allocates nothing.  The daemon, --dry-run and
+ * `failoverd simulate` all drive this one engine.
+ *
+ * Time.  `now_ms` is wall-clock milliseconds since the Unix epoch (the
+ * simulator uses virtual milliseconds from 0).  It is persisted (the last
+ * switch time for hold_down), so it must survive restarts; a clock that
+ * went backwards is treated as "still inside hold_down".
+ *
+ * Stacks are indexes into cfg->stacks; -1 (ENG_NONE) means none.  Groups
+ * are indexes into cfg->groups.  Indexes are only valid for one struct
+ * config: across a reload, encode the state with the old configuration and
+ * decode it with the new one (engine_codec.h), which maps names to the new
+ * indexes.
+ *
+ * THE CONTRACT BETWEEN ACTIONS AND THE DAEMON
+ *
+ * The daemon executes the actions of one eng_step() in order:
+ *
+ *   ENG_ACT_RECORD        append an event to the history (and log it at the
+ *                         record's level).  Records are buffered until the
+ *                         next PERSIST of the same call.
+ *   ENG_ACT_PERSIST       commit, in ONE durable LMDB transaction, the group
+ *                         state as returned by this call (eng_group_encode)
+ *                         together with every RECORD buffered so far.  Only
+ *                         when that commit succeeded may the following
+ *                         actions run.  (Dry-run and simulate: no-op.)
+ *   ENG_ACT_RUN_HOOK      start a sequence hook; answer with
+ *                         ENG_EV_HOOK_DONE (same phase and attempt).
+ *   ENG_ACT_RUN_PRECHECK  start the standby's precheck hook; answer with
+ *                         ENG_EV_PRECHECK_DONE.
+ *   ENG_ACT_DNS_UPDATE    send the UPDATE; answer with ENG_EV_DNS_DONE
+ *                         carrying the same ticket.
+ *   ENG_ACT_SET_TIMER     (re)arm the group's one timer of that kind at the
+ *                         given absolute time (replacing an earlier one of
+ *                         the same kind); when it fires send ENG_EV_TIMER.
+ *   ENG_ACT_STATUS_CHANGE a stack's FAILOVER_STATUS for this group changed
+ *                         (online/offline): run the group's on_status_change
+ *                         hook when it has one (hook may be NULL), no answer.
+ *
+ * Shape of every output: zero or more RECORDs, then at most one PERSIST,
+ * then the side effects (RUN_HOOK, RUN_PRECHECK, DNS_UPDATE, STATUS_CHANGE,
+ * SET_TIMER).  A PERSIST is emitted whenever the state changed or a RECORD
+ * was emitted, so "before a phase starts and after it ends the journal is
+ * committed" holds: a phase is marked running in the committed state
+ * before its hook is spawned, and its end is committed (together with the
+ * start of the next phase) before the next hook is spawned.  If nothing was
+ * emitted the call changed nothing.
+ *
+ * In dry-run, the daemon performs no side effect: it logs each RUN_HOOK /
+ * DNS_UPDATE and answers at once with HOOK_DONE ok (exit 0), PRECHECK_DONE
+ * ok and DNS_DONE ok, on a scratch state.
+ *
+ * EVENTS (struct eng_event)
+ *
+ *   ENG_EV_RESUME        once per group at daemon start, after the state
+ *                        was loaded from the store (or eng_group_init()ed).
+ *                        An unfinished switch continues: the phase that was
+ *                        running when the daemon died runs again with
+ *                        attempt + 1 and the same switch id, a finished
+ *                        phase never runs again; an UPDATE that was in
+ *                        flight is sent again.  Then the gates and the
+ *                        record are evaluated (publishing the record if it
+ *                        was never published).
+ *   ENG_EV_EVALUATE      re-check the gates and the wanted record: after
+ *                        the witness state changed, after override flags
+ *                        were read, after a reload.  Cheap; idempotent.
+ *   ENG_EV_HEALTH        a stack's health changed (stack, change).  Deliver
+ *                        it to EVERY group: with isolation_check the gate
+ *                        looks at every stack of the configuration.  The
+ *                        world's health[] must already hold the new state.
+ *                        HEALTH_SAME need not be delivered.
+ *   ENG_EV_PRECHECK_DONE the precheck finished: ok (exit 0) or not
+ *                        (non-zero exit, timeout, spawn error).
+ *   ENG_EV_HOOK_DONE     a sequence hook finished: phase, attempt, outcome
+ *                        (ok: exit 0; failed; timeout), exit code, duration.
+ *                        An answer that does not match the running phase
+ *                        and attempt is ignored (nothing emitted).
+ *   ENG_EV_DNS_DONE      the UPDATE with this ticket was accepted (ok) or
+ *                        not (error name such as "NOTAUTH", "BADKEY",
+ *                        "timeout"; retryable false for errors that a retry
+ *                        will not cure, which are retried anyway but
+ *                        recorded at error level).  Stale tickets are
+ *                        ignored.
+ *   ENG_EV_DNS_DRIFT     the daemon read the record back and it is not
+ *                        what the engine believes published: the engine
+ *                        forgets what it published and sends it again.
+ *   ENG_EV_TIMER         a timer of this kind fired.  Spurious or stale
+ *                        timers are harmless.
+ *   ENG_EV_CMD           an operator command (pause, resume, pin, unpin,
+ *                        rearm, switch).  eng_step() returns 0 when it was
+ *                        applied or a positive ENG_REFUSE_* when refused
+ *                        (and records cmd_refused).  Check first with
+ *                        eng_cmd_check(): failoverctl and the HTTP API call
+ *                        that one function to answer the operator.
+ *
+ * STATUSES
+ *
+ *   RESERVED    the group has no stacks: nothing is published, nothing runs.
+ *   SERVING     traffic on `active`; automatic failover armed.
+ *   SWITCHING   running phase sw.phase of switch sw.id.
+ *   FAILED      a hook aborted the sequence; traffic unchanged; automation
+ *               stopped until an operator acts (rearm, resume or switch).
+ *   WAIT_REARM  after a completed switch: traffic on the new `active`, the
+ *               old one is `standby`, but its database is no replica any
+ *               more, so automation will neither fail back nor over until
+ *               `rearm` confirms the old stack was rebuilt as standby.
+ *
+ * GATES of an automatic failover, checked in this order; the first that
+ * holds is recorded as gate_held reason=NAME when it differs from the last
+ * one recorded (not on every probe), and hold_cleared when the active stack
+ * is no longer down:
+ *   active down (no record: nothing to do), failed, wait_rearm,
+ *   auto_failover_off, paused, pinned, witness_down / witness_unknown
+ *   (witnesses configured and none answers / none answered yet), isolated
+ *   (isolation_check = yes and every stack of the WHOLE configuration is
+ *   down), no_standby, standby_not_up, hold_down (a switch started less
+ *   than hold_down ago), precheck_failed (the standby's precheck said no;
+ *   asked again at most once per the standby's interval, via a GATE timer).
+ *
+ * TTL.  While the group serves (SERVING, WAIT_REARM, FAILED) the wanted
+ * record is the active stack with TTL suspect_ttl when the active stack is
+ * suspect (up, with a failure run started) or down, and ttl otherwise.  No
+ * TTL update is sent while a switch runs; the flip uses ttl.
+ *
+ * POLICIES.  maintenance_on fails -> recorded, sequence continues;
+ * replication_off, promote or maintenance_off fails or times out ->
+ * switch_failed, status FAILED, traffic unchanged; the dns phase is retried
+ * with exponential backoff (1 s, 2 s, 4 s ... capped at 30 s) until
+ * accepted.  A phase whose stack has no hook configured is skipped
+ * (phase_skipped reason=no_hook).  Manual switches: refused when the
+ * target is the active stack, when a switch runs, when the target is not
+ * up (unless force), and when the group is pinned to another stack (unless
+ * force); paused only stops automation.
+ */
+#ifndef FAILOVERD_ENGINE_H
+#define FAILOVERD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "controller/health.h"
+
+#define ENG_NONE	(-1)
+#define ENG_ID_MAX	128	/* switch id "<group>-<ms>", truncated */
+#define ENG_KV_MAX	8	/* fields per record */
+#define ENG_VAL_MAX	96	/* bytes per field value, truncated */
+#define ENG_ACT_MAX	32	/* actions per step: enough for any event */
+
+#define ENG_DNS_BACKOFF_MIN_MS	1000
+#define ENG_DNS_BACKOFF_MAX_MS	30000
+
+enum eng_status {
+	ENG_RESERVED = 0,
+	ENG_SERVING,
+	ENG_SWITCHING,
+	ENG_FAILED,
+	ENG_WAIT_REARM,
+};
+
+/* The phases of a switch, in order. */
+enum eng_phase {
+	ENG_PH_MAINT_ON = 0,	/* hook of `from` */
+	ENG_PH_REPL_OFF,	/* hook of `to` */
+	ENG_PH_PROMOTE,		/* hook of `to` */
+	ENG_PH_MAINT_OFF,	/* hook of `to` */
+	ENG_PH_DNS,		/* failoverd's own UPDATE */
+	ENG_PH_DONE,
+};
+#define ENG_NPHASE_HOOK	4
+
+enum eng_reason {
+	ENG_REASON_AUTO = 0,
+	ENG_REASON_MANUAL,
+};
+
+enum eng_witness {
+	ENG_WITNESS_UNKNOWN = 0,	/* no witness answered or failed yet */
+	ENG_WITNESS_OK,			/* at least one answers */
+	ENG_WITNESS_DOWN,		/* none answers */
+};
+
+enum eng_gate {
+	ENG_GATE_NONE = 0,
+	ENG_GATE_FAILED,
+	ENG_GATE_WAIT_REARM,
+	ENG_GATE_AUTO_OFF,
+	ENG_GATE_PAUSED,
+	ENG_GATE_PINNED,
+	ENG_GATE_WITNESS_DOWN,
+	ENG_GATE_WITNESS_UNKNOWN,
+	ENG_GATE_ISOLATED,
+	ENG_GATE_NO_STANDBY,
+	ENG_GATE_STANDBY_NOT_UP,
+	ENG_GATE_HOLD_DOWN,
+	ENG_GATE_PRECHECK_PENDING,	/* asked, no answer yet */
+	ENG_GATE_PRECHECK_FAILED,
+};
+
+/* Refusals of an operator command (positive; 0 = accepted). */
+enum eng_refusal {
+	ENG_OK = 0,
+	ENG_REFUSE_NO_STACKS = 1,	/* the group has no stacks */
+	ENG_REFUSE_NOT_IN_GROUP,	/* the stack is not one of the group's */
+	ENG_REFUSE_NO_STANDBY,		/* switch without --to, no standby */
+	ENG_REFUSE_ALREADY_ACTIVE,	/* target is the active stack */
+	ENG_REFUSE_SWITCH_RUNNING,
+	ENG_REFUSE_TARGET_NOT_UP,	/* needs --force */
+	ENG_REFUSE_PINNED,		/* pinned elsewhere; needs --force */
+	ENG_REFUSE_NOTHING_TO_REARM,	/* rearm outside wait_rearm/failed */
+};
+
+/* Errors of misuse (negative). */
+#define ENG_E_INVAL	(-1)		/* bad index or event */
+
+/* One switch.  Kept after it ends, for status and history. */
+struct eng_switch {
+	char		 id[ENG_ID_MAX];	/* "" if never switched */
+	int		 from, to;
+	enum eng_reason	 reason;
+	bool		 force;
+	enum eng_phase	 phase;			/* current (or where it failed) */
+	bool		 running;		/* phase started, end not journaled */
+	int		 attempt;		/* of the phase: 0 before its 1st */
+	int64_t		 started_ms;		/* switch start */
+	int64_t		 phase_started_ms;
+	int64_t		 ended_ms;		/* 0 while running */
+};
+
+/*
+ * A group's state.  Plain data: copy it, compare it, persist it with
+ * eng_group_encode().  Initialise with eng_group_init() only.
+ */
+struct eng_group {
+	int		 group;		/* index in cfg->groups */
+	enum eng_status	 status;
+	int		 active;	/* takes the traffic (ENG_NONE: reserved) */
+	int		 standby;	/* ENG_NONE: no backup */
+	bool		 paused;
+	int		 pinned;	/* stack, or ENG_NONE */
+	bool		 has_switched;
+	int64_t		 last_switch_ms;	/* start of the last switch */
+	int		 nswitch;		/* switches started, ever */
+	enum eng_gate	 held;		/* last gate recorded */
+	struct eng_switch sw;
+
+	/* The record: what the server accepted, what is wanted. */
+	int		 pub_stack;	/* ENG_NONE: never published / forgotten */
+	uint32_t	 pub_ttl;
+	int		 want_stack;
+	uint32_t	 want_ttl;
+	uint32_t	 dns_ticket;	/* of the UPDATE in flight, 0: none */
+	int		 dns_sent_stack;	/* what that UPDATE carries */
+	uint32_t	 dns_sent_ttl;
+	uint32_t	 dns_last_ticket;
+	int		 dns_failures;	/* consecutive */
+	int64_t		 dns_retry_ms;	/* no resend before */
+	int		 online;	/* stack last announced online */
+
+	/* Precheck of the standby. */
+	bool		 precheck_running;
+	bool		 precheck_ok;	/* answered ok, consumed by the next eval */
+	int64_t		 precheck_next_ms;
+	int		 precheck_exit;
+};
+
+/* The world as the engine sees it: borrowed, read only. */
+struct eng_world {
+	const struct config	*cfg;
+	const struct health	*health;	/* cfg->nstack entries */
+	enum eng_witness	 witness;	/* ignored without witnesses */
+	bool			 dry_run;
+};
+
+enum eng_event_kind {
+	ENG_EV_RESUME = 0,
+	ENG_EV_EVALUATE,
+	ENG_EV_HEALTH,
+	ENG_EV_PRECHECK_DONE,
+	ENG_EV_HOOK_DONE,
+	ENG_EV_DNS_DONE,
+	ENG_EV_DNS_DRIFT,
+	ENG_EV_TIMER,
+	ENG_EV_CMD,
+};
+
+enum eng_hook_outcome {
+	ENG_HOOK_OK = 0,
+	ENG_HOOK_FAILED,	/* non-zero exit, killed, could not spawn */
+	ENG_HOOK_TIMEOUT,	/* hook_timeout reached */
+};
+
+enum eng_timer {
+	ENG_TIMER_DNS = 0,	/* retry the UPDATE */
+	ENG_TIMER_GATE,		/* hold_down expiry, precheck re-ask */
+};
+#define ENG_NTIMER	2
+
+enum eng_cmd_kind {
+	ENG_CMD_PAUSE = 0,
+	ENG_CMD_RESUME,
+	ENG_CMD_PIN,		/* stack: the stack to stay on */
+	ENG_CMD_UNPIN,
+	ENG_CMD_REARM,
+	ENG_CMD_SWITCH,		/* stack: target, ENG_NONE = the standby */
+};
+
+struct eng_cmd {
+	enum eng_cmd_kind	 kind;
+	int			 stack;
+	bool			 force;
+};
+
+struct eng_event {
+	enum eng_event_kind	 kind;
+	union {
+		struct {		/* HEALTH */
+			int			stack;
+			enum health_change	change;
+		} health;
+		struct {		/* PRECHECK_DONE */
+			bool		ok;
+			int		exit_code;	/* -1: signal/timeout */
+		} precheck;
+		struct {		/* HOOK_DONE */
+			enum eng_phase		phase;
+			int			attempt;
+			enum eng_hook_outcome	outcome;
+			int			exit_code;
+			int64_t			duration_ms;
+		} hook;
+		struct {		/* DNS_DONE */
+			uint32_t	ticket;
+			bool		ok;
+			bool		retryable;
+			const char	*error;		/* borrowed, "timeout" */
+		} dns;
+		enum eng_timer		timer;		/* TIMER */
+		struct eng_cmd		cmd;		/* CMD */
+	} u;
+};
+
+enum eng_action_kind {
+	ENG_ACT_RECORD = 0,
+	ENG_ACT_PERSIST,
+	ENG_ACT_RUN_HOOK,
+	ENG_ACT_RUN_PRECHECK,
+	ENG_ACT_DNS_UPDATE,
+	ENG_ACT_SET_TIMER,
+	ENG_ACT_STATUS_CHANGE,
+};
+
+enum eng_level {
+	ENG_LVL_INFO = 0,
+	ENG_LVL_WARN,
+	ENG_LVL_ERROR,
+};
+
+enum eng_dns_why {
+	ENG_DNS_PUBLISH = 0,	/* first publication, or after drift */
+	ENG_DNS_FLIP,		/* the dns phase of a switch */
+	ENG_DNS_TTL,		/* same stack, TTL lowered or restored */
+};
+
+enum eng_online {
+	ENG_STATUS_NONE = 0,
+	ENG_STATUS_ONLINE,
+	ENG_STATUS_OFFLINE,
+};
+
+struct eng_kv {
+	const char	*key;			/* static string */
+	char		 val[ENG_VAL_MAX];
+};
+
+struct eng_action {
+	enum eng_action_kind	 kind;
+	union {
+		struct {		/* RECORD */
+			const char	*name;	/* static: "switch_started" */
+			enum eng_level	 level;
+			int		 nkv;
+			struct eng_kv	 kv[ENG_KV_MAX];
+		} rec;
+		struct {		/* RUN_HOOK, RUN_PRECHECK */
+			enum eng_phase		 phase;	/* RUN_HOOK only */
+			int			 stack;	/* FAILOVER_STACK */
+			int			 from, to;
+			char			 id[ENG_ID_MAX]; /* "" for precheck */
+			int			 attempt;
+			enum eng_reason		 reason;
+			bool			 dry_run;
+			const struct cfg_hook	*hook;	/* borrowed from cfg */
+			int64_t			 timeout_ms;
+		} hook;
+		struct {		/* DNS_UPDATE */
+			int		 stack;		/* new target */
+			int		 prev;		/* what we believe is there,
+							   ENG_NONE: unknown */
+			uint32_t	 ttl;		/* seconds */
+			enum eng_dns_why why;
+			uint32_t	 ticket;
+		} dns;
+		struct {		/* SET_TIMER */
+			enum eng_timer	 timer;
+			int64_t		 at_ms;
+		} timer;
+		struct {		/* STATUS_CHANGE */
+			int			 stack;
+			enum eng_online		 status;
+			const struct cfg_hook	*hook;	/* NULL: none */
+		} status;
+	} u;
+};
+
+struct eng_out {
+	size_t			 n;
+	struct eng_action	 a[ENG_ACT_MAX];
+};
+
+/*
+ * Initialise the state of group index `group` of cfg: SERVING on the
+ * primary (RESERVED when it has none), nothing published yet, not paused
+ * (paused when `paused`, for --paused).  Returns 0 or ENG_E_INVAL.
+ */
+int	 eng_group_init(struct eng_group *, const struct config *, int group,
+	    bool paused);
+
+/*
+ * Feed one event.  Updates *g in place and fills *out (reset first).
+ * Returns 0, a positive enum eng_refusal for a refused ENG_EV_CMD, or
+ * ENG_E_INVAL (state untouched, nothing emitted).
+ */
+int	 eng_step(struct eng_group *g, const struct eng_world *w,
+	    const struct eng_event *ev, int64_t now_ms, struct eng_out *out);
+
+/*
+ * Would this operator command be accepted now?  0 or an enum eng_refusal.
+ * The one check behind failoverctl, the HTTP API and ENG_EV_CMD.
+ */
+int	 eng_cmd_check(const struct eng_group *, const struct eng_world *,
+	    const struct eng_cmd *);
+
+/* What a switch would do, without doing it. */
+struct eng_plan_step {
+	enum eng_phase		 phase;
+	int			 stack;		/* the hook acts on */
+	const struct cfg_hook	*hook;		/* NULL: skipped, no hook */
+};
+struct eng_plan {
+	int			 refusal;	/* 0 or enum eng_refusal */
+	int			 from, to;
+	bool			 force;
+	struct eng_plan_step	 step[ENG_NPHASE_HOOK];
+	uint32_t		 ttl;		/* of the new record */
+};
+
+/* Fill *plan for a CMD switch (refusal set if it would be refused). */
+void	 eng_switch_plan(const struct eng_group *, const struct eng_world *,
+	    const struct eng_cmd *, struct eng_plan *);
+/*
+ * Describe the plan in a few lines ("  1. maintenance_on on app1: argv..."
+ * and the DNS change with its TTL).  snprintf semantics: returns the length
+ * it needed.
+ */
+size_t	 eng_plan_format(const struct eng_plan *, const struct config *,
+	    int group, char *buf, size_t len);
+
+/* Names (stable: they appear in records, JSON and the CLI). */
+const char *eng_status_name(enum eng_status);	/* "serving" "switching" ... */
+const char *eng_phase_name(enum eng_phase);	/* "maintenance_on" ... "dns" */
+const char *eng_gate_name(enum eng_gate);	/* "paused" "hold_down" ... */
+const char *eng_refusal_name(int);		/* "target_not_up" ... */
+const char *eng_refusal_str(int);		/* one line for the operator */
+const char *eng_cmd_name(enum eng_cmd_kind);	/* "pause" ... "switch" */
+const char *eng_online_name(enum eng_online);	/* "online" "offline" "none" */
+const char *eng_reason_name(enum eng_reason);	/* "auto" "manual" */
+const char *eng_dns_why_name(enum eng_dns_why);	/* "publish" "flip" "ttl" */
+const char *eng_timer_name(enum eng_timer);	/* "dns" "gate" */
+const char *eng_level_name(enum eng_level);	/* "info" "warn" "error" */
+
+/* Parse the names above back; -1 if unknown. */
+int	 eng_status_parse(const char *);
+int	 eng_phase_parse(const char *);
+int	 eng_gate_parse(const char *);
+int	 eng_cmd_parse(const char *);
+
+/*
+ * FAILOVER_STATUS of `stack` for one group (online: it takes the group's
+ * traffic), as failoverctl failover-status prints it after combining
+ * groups (online if online in any group, offline if in some group, none).
+ */
+enum eng_online eng_stack_status(const struct eng_group *, int stack);
+
+/* Look up a record field; NULL when absent. */
+const char *eng_record_get(const struct eng_action *, const char *key);
+
+#endif
