@@ -1,0 +1,962 @@
+/*
+ * probe.c - the probe engine: libcurl multi_socket on a libevent loop.
+ *
+ * The shape is curl's docs/examples/hiperfifo.c made daemon-grade:
+ *
+ *   struct probe_engine   event base, CURLM *, libcurl's timer event, the
+ *                         schedule (a min-heap of probes under one more
+ *                         libevent timer), the result callback
+ *   struct probe          one CURL * easy handle, reused round after round
+ *                         (CURLOPT_PRIVATE points back), errbuf, schedule
+ *   struct probe_sock     a socket libcurl asked us to watch, with its event
+ *
+ * and the five callbacks sock_cb, timer_cb, event_cb, timeout_cb and
+ * check_multi_info.  libcurl is never called from inside timer_cb: it only
+ * arms the libevent timer, and timeout_cb calls curl_multi_socket_action().
+ *
+ * Schedule.  One binary min-heap of probes keyed by the next due time, and
+ * one libevent timer armed for the earliest.  A wake-up starts every probe
+ * due within PROBE_SLACK_US of now, so probes due close together share one
+ * wake-up, and libcurl then drives all the new transfers from one
+ * curl_multi_socket_action() call.  A probe stays in the heap while its
+ * transfer runs: its next due time is set when it starts (planned + period,
+ * skipping whole periods the loop already missed), and if that time comes
+ * while the transfer still runs, the round is skipped and counted.  With
+ * 10,000 probes the heap costs about 14 comparisons a round; libevent's own
+ * timer heap sees one event instead of 10,000.
+ *
+ * Keep-alive.  Probes reuse their kept-alive connection (libcurl's default;
+ * the multi's connection cache is sized to hold one per probe).  A new TCP
+ * connection per check costs the web head and us a handshake and, on
+ * loopback, about 3 times the CPU of the exchange itself (NOTES.md: 45 us
+ * against 12 us).  Reuse does not hide a dead web head: a killed process
+ * closes or resets the connection, libcurl sees it dead before reuse (or
+ * the request fails and libcurl retries once on a fresh connection), and
+ * the fresh connect is refused: reason "connect".  A vanished host gives
+ * "timeout" either way.  What reuse would hide is a head that serves old
+ * connections but no longer accepts new ones, or a certificate that
+ * expired since the handshake, so a connection is used for at most
+ * PROBE_CONN_LIFETIME_S seconds and then made again; spec.fresh_connect
+ * forbids reuse altogether for those who want HAProxy's behaviour.
+ *
+ * Memory.  Everything a round needs is allocated when a probe is added or
+ * updated: the easy handle with its options, the header list, the
+ * expect_body matcher; socket contexts come from a free list.  A steady
+ * round allocates nothing here (libcurl allocates inside a transfer).
+ * libcurl's receive buffer per easy handle is cut from 16 KiB to
+ * PROBE_RECV_BUFFER, which keeps a probe at a few KiB.
+ */
+#include "probes/probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <curl/curl.h>
+
+#include "probes/classify.h"
+#include "probes/match.h"
+
+#ifndef FAILOVERD_VERSION
+#define FAILOVERD_VERSION "unknown"
+#endif
+
+#define PROBE_SLACK_US		1000	/* start probes due this close */
+#define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
+#define PROBE_RECV_BUFFER	4096L	/* libcurl's per-handle read buffer */
+
+enum probe_state {
+	PROBE_S_IDLE = 0,	/* waiting in the heap */
+	PROBE_S_RUNNING,	/* easy handle in the multi */
+};
+
+/* Why the write callback ended a transfer early. */
+enum probe_stop {
+	PROBE_STOP_NONE = 0,
+	PROBE_STOP_FOUND,	/* expect_body seen, rest of body not needed */
+	PROBE_STOP_CAP,		/* PROBE_BODY_MAX read */
+};
+
+/* Everything built from one spec; swapped whole by probe_update(). */
+struct probe_conf {
+	CURL			*easy;
+	struct curl_slist	*connect_to;
+	struct probe_match	 match;
+	bool			 want_body;
+	struct cfg_status_set	 expect;
+	struct cfg_status_set	 standby_expect;
+	int64_t			 period_us[3];	/* by enum probe_mode */
+};
+
+struct probe {
+	struct probe_engine	*e;
+	void			*udata;
+	struct probe_conf	 c;
+	enum probe_state	 state;
+	enum probe_mode		 mode;
+	bool			 standby;
+	size_t			 heap_idx;	/* position in e->heap */
+	int64_t			 due_us;	/* next round */
+	int64_t			 planned_us;	/* the round running/last run */
+	int64_t			 started_us;
+	int64_t			 started_wall_ms;
+	bool			 has_run;
+	/* The transfer in flight. */
+	size_t			 nread;
+	enum probe_stop		 stop;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+struct probe_sock {
+	struct probe_engine	*e;
+	curl_socket_t		 fd;
+	struct event		*ev;
+	int			 what;		/* CURL_POLL_* */
+	struct probe_sock	*next;		/* free list */
+	struct probe_sock	*all_next;	/* every context, for teardown */
+};
+
+struct probe_engine {
+	struct event_base	*base;
+	CURLM			*multi;
+	struct event		*timer_ev;	/* libcurl's timeout */
+	struct event		*tick_ev;	/* the schedule */
+	int64_t			 tick_at_us;	/* when tick_ev fires, or -1 */
+	probe_result_cb		*cb;
+	probe_clock_fn		*clock;
+	void			*clock_arg;
+	struct probe		**heap;
+	size_t			 nheap, heap_cap;
+	uint64_t		 nadded;	/* for the first-round spread */
+	struct probe_sock	*free_socks;
+	struct probe_sock	*all_socks;
+	struct probe_stats	 st;
+	int			 running;	/* libcurl's count */
+};
+
+static void	 default_clock(void *, int64_t *, int64_t *);
+static int64_t	 now_us(struct probe_engine *, int64_t *);
+static int	 sock_cb(CURL *, curl_socket_t, int, void *, void *);
+static int	 timer_cb(CURLM *, long, void *);
+static void	 event_cb(evutil_socket_t, short, void *);
+static void	 timeout_cb(evutil_socket_t, short, void *);
+static void	 tick_cb(evutil_socket_t, short, void *);
+static void	 check_multi_info(struct probe_engine *);
+static size_t	 write_cb(char *, size_t, size_t, void *);
+static void	 probe_start(struct probe *, int64_t);
+static void	 probe_finish(struct probe *, CURLcode);
+static void	 probe_stop_transfer(struct probe *);
+static void	 probe_report(struct probe *, enum probe_reason, int,
+		    const char *);
+static void	 schedule_arm(struct probe_engine *);
+static int	 conf_build(struct probe_conf *, struct probe *,
+		    const struct probe_spec *);
+static void	 conf_free(struct probe_conf *);
+static int	 conf_url(CURL *, const struct probe_spec *,
+		    struct curl_slist **);
+static void	 heap_push(struct probe_engine *, struct probe *);
+static void	 heap_remove(struct probe_engine *, struct probe *);
+static void	 heap_fix(struct probe_engine *, struct probe *);
+static void	 heap_up(struct probe_engine *, size_t);
+static void	 heap_down(struct probe_engine *, size_t);
+static void	 heap_swap(struct probe_engine *, size_t, size_t);
+static int	 heap_grow(struct probe_engine *);
+static void	 conns_resize(struct probe_engine *);
+
+/* --- clock --------------------------------------------------------- */
+
+static void
+default_clock(void *arg, int64_t *mono, int64_t *wall)
+{
+	struct timespec	 ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*mono = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (wall != NULL) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		*wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+}
+
+static int64_t
+now_us(struct probe_engine *e, int64_t *wall_ms)
+{
+	int64_t	 mono = 0, wall = 0;
+
+	e->clock(e->clock_arg, &mono, &wall);
+	if (wall_ms != NULL)
+		*wall_ms = wall;
+	return mono;
+}
+
+void
+probe_engine_set_clock(struct probe_engine *e, probe_clock_fn *fn,
+    void *arg)
+{
+	e->clock = fn != NULL ? fn : default_clock;
+	e->clock_arg = arg;
+}
+
+/* --- names ---------------------------------------------------------- */
+
+const char *
+probe_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "no error";
+	case PROBE_E_NOMEM:
+		return "out of memory";
+	case PROBE_E_URL:
+		return "not a usable http or https URL";
+	case PROBE_E_SPEC:
+		return "bad interval, timeout or expect_body";
+	case PROBE_E_CURL:
+		return "libcurl refused an option";
+	case PROBE_E_EVENT:
+		return "libevent failed";
+	}
+	return "unknown error";
+}
+
+/* --- engine --------------------------------------------------------- */
+
+struct probe_engine *
+probe_engine_new(struct event_base *base, probe_result_cb *cb)
+{
+	struct probe_engine	*e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	e->base = base;
+	e->cb = cb;
+	e->clock = default_clock;
+	e->tick_at_us = -1;
+	e->timer_ev = evtimer_new(base, timeout_cb, e);
+	e->tick_ev = evtimer_new(base, tick_cb, e);
+	e->multi = curl_multi_init();
+	if (e->timer_ev == NULL || e->tick_ev == NULL || e->multi == NULL)
+		goto fail;
+	if (curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
+	    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e) ||
+	    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
+	    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e))
+		goto fail;
+	conns_resize(e);
+	return e;
+fail:
+	probe_engine_free(e);
+	return NULL;
+}
+
+void
+probe_engine_free(struct probe_engine *e)
+{
+	struct probe_sock	*ps, *next;
+
+	if (e == NULL)
+		return;
+	while (e->nheap > 0)
+		probe_remove(e->heap[e->nheap - 1]);
+	/* Closes the cached connections; may call sock_cb with REMOVE. */
+	if (e->multi != NULL)
+		curl_multi_cleanup(e->multi);
+	for (ps = e->all_socks; ps != NULL; ps = next) {
+		next = ps->all_next;
+		if (ps->ev != NULL)
+			event_free(ps->ev);
+		free(ps);
+	}
+	if (e->timer_ev != NULL)
+		event_free(e->timer_ev);
+	if (e->tick_ev != NULL)
+		event_free(e->tick_ev);
+	free(e->heap);
+	free(e);
+}
+
+void
+probe_engine_stats(const struct probe_engine *e, struct probe_stats *st)
+{
+	*st = e->st;
+	st->probes = e->nheap;
+}
+
+/*
+ * Room in libcurl's connection cache for one kept-alive connection per
+ * probe.  Its default (4 x the handles added *now*) would shrink to the
+ * few transfers in flight and close the rest between rounds.
+ */
+static void
+conns_resize(struct probe_engine *e)
+{
+	long	 n = (long)e->nheap + 16;
+
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, n);
+}
+
+/* --- libcurl <-> libevent ------------------------------------------ */
+
+/* CURLMOPT_SOCKETFUNCTION */
+static int
+sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
+{
+	struct probe_engine	*e = cbp;
+	struct probe_sock	*ps = sockp;
+	short			 kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (ps != NULL) {
+			event_del(ps->ev);
+			ps->fd = CURL_SOCKET_BAD;
+			ps->next = e->free_socks;
+			e->free_socks = ps;
+		}
+		return 0;
+	}
+	if (ps == NULL) {
+		if ((ps = e->free_socks) != NULL)
+			e->free_socks = ps->next;
+		else {
+			if ((ps = calloc(1, sizeof(*ps))) == NULL)
+				return -1;
+			/* A placeholder; event_assign below sets it up. */
+			ps->ev = event_new(e->base, -1, 0, event_cb, ps);
+			if (ps->ev == NULL) {
+				free(ps);
+				return -1;
+			}
+			ps->all_next = e->all_socks;
+			e->all_socks = ps;
+		}
+		ps->e = e;
+		ps->next = NULL;
+		curl_multi_assign(e->multi, fd, ps);
+	} else
+		event_del(ps->ev);
+	ps->fd = fd;
+	ps->what = what;
+	kind = ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST;
+	/*
+	 * Re-aim the event we own (made by event_new, never embedded), so a
+	 * socket of the next round costs no allocation.
+	 */
+	if (event_assign(ps->ev, e->base, fd, kind, event_cb, ps) != 0 ||
+	    event_add(ps->ev, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: only arms our timer, never calls libcurl. */
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct probe_engine	*e = arg;
+	struct timeval		 tv;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		evtimer_del(e->timer_ev);
+		return 0;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(e->timer_ev, &tv) == 0 ? 0 : -1;
+}
+
+/* A watched socket is ready. */
+static void
+event_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct probe_sock	*ps = arg;
+	struct probe_engine	*e = ps->e;
+	int			 action;
+
+	action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
+	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(e->multi, fd, action, &e->running);
+	check_multi_info(e);
+}
+
+/* libcurl's timeout expired. */
+static void
+timeout_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct probe_engine	*e = arg;
+
+	(void)fd;
+	(void)kind;
+	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &e->running);
+	check_multi_info(e);
+}
+
+/* Finish every transfer libcurl reports done, each exactly once. */
+static void
+check_multi_info(struct probe_engine *e)
+{
+	CURLMsg		*msg;
+	struct probe	*p;
+	CURLcode	 res;
+	CURL		*easy;
+	char		*priv;
+	int		 left;
+
+	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		easy = msg->easy_handle;
+		res = msg->data.result;
+		priv = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		p = (struct probe *)priv;
+		if (p == NULL || p->state != PROBE_S_RUNNING ||
+		    p->c.easy != easy) {
+			/* Not ours to finish; drop it from the multi. */
+			curl_multi_remove_handle(e->multi, easy);
+			continue;
+		}
+		probe_finish(p, res);	/* p may be freed by the callback */
+	}
+}
+
+/* --- the schedule --------------------------------------------------- */
+
+static void
+schedule_arm(struct probe_engine *e)
+{
+	struct timeval	 tv;
+	int64_t		 due, delta;
+
+	if (e->nheap == 0) {
+		if (e->tick_at_us >= 0)
+			evtimer_del(e->tick_ev);
+		e->tick_at_us = -1;
+		return;
+	}
+	due = e->heap[0]->due_us;
+	if (e->tick_at_us == due && evtimer_pending(e->tick_ev, NULL))
+		return;
+	delta = due - now_us(e, NULL);
+	if (delta < 0)
+		delta = 0;
+	tv.tv_sec = delta / 1000000;
+	tv.tv_usec = delta % 1000000;
+	evtimer_add(e->tick_ev, &tv);
+	e->tick_at_us = due;
+}
+
+/* The schedule's timer: start (or skip) every probe now due. */
+static void
+tick_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct probe_engine	*e = arg;
+	struct probe		*p;
+	int64_t			 now;
+
+	(void)fd;
+	(void)kind;
+	e->tick_at_us = -1;
+	e->st.wakeups++;
+	now = now_us(e, NULL);
+	while (e->nheap > 0 && e->heap[0]->due_us <= now + PROBE_SLACK_US) {
+		p = e->heap[0];
+		if (p->state == PROBE_S_RUNNING) {
+			/* Not doubled: this round is skipped. */
+			e->st.skipped++;
+			p->due_us += p->c.period_us[p->mode];
+			heap_fix(e, p);
+			continue;
+		}
+		probe_start(p, now);	/* reschedules p; may report */
+	}
+	schedule_arm(e);
+}
+
+static void
+probe_start(struct probe *p, int64_t now)
+{
+	struct probe_engine	*e = p->e;
+	int64_t			 period = p->c.period_us[p->mode];
+	CURLMcode		 mc;
+
+	p->planned_us = p->due_us;
+	p->has_run = true;
+	p->due_us += period;
+	/* A loop late by whole periods skips them rather than bursting. */
+	while (p->due_us <= now) {
+		p->due_us += period;
+		e->st.skipped++;
+	}
+	heap_fix(e, p);
+
+	p->started_us = now_us(e, &p->started_wall_ms);
+	p->nread = 0;
+	p->stop = PROBE_STOP_NONE;
+	p->errbuf[0] = '\0';
+	if (p->c.want_body)
+		probe_match_reset(&p->c.match);
+	e->st.started++;
+	if ((mc = curl_multi_add_handle(e->multi, p->c.easy)) != CURLM_OK) {
+		probe_report(p, PROBE_R_INTERNAL, 0, curl_multi_strerror(mc));
+		return;
+	}
+	p->state = PROBE_S_RUNNING;
+	e->st.running++;
+}
+
+/* Take a running probe's handle out of the multi; no result. */
+static void
+probe_stop_transfer(struct probe *p)
+{
+	if (p->state != PROBE_S_RUNNING)
+		return;
+	p->state = PROBE_S_IDLE;
+	p->e->st.running--;
+	curl_multi_remove_handle(p->e->multi, p->c.easy);
+}
+
+static void
+probe_finish(struct probe *p, CURLcode res)
+{
+	struct probe_facts	 f;
+	long			 status = 0;
+	const struct cfg_status_set *set;
+	enum probe_reason	 reason;
+
+	probe_stop_transfer(p);
+	curl_easy_getinfo(p->c.easy, CURLINFO_RESPONSE_CODE, &status);
+	set = p->standby ? &p->c.standby_expect : &p->c.expect;
+	memset(&f, 0, sizeof(f));
+	f.curl_code = res;
+	f.stopped = p->stop != PROBE_STOP_NONE;
+	f.http_status = (int)status;
+	f.status_ok = probe_status_match(set, (int)status);
+	f.want_body = p->c.want_body;
+	f.body_found = p->c.want_body && p->c.match.found;
+	reason = probe_classify(&f);
+	/*
+	 * The transfer is over, so errbuf is ours again: a completed check
+	 * gets our own words (libcurl's would be "Failure writing output"
+	 * when we stopped it on purpose).
+	 */
+	switch (reason) {
+	case PROBE_R_OK:
+		p->errbuf[0] = '\0';
+		break;
+	case PROBE_R_STATUS:
+		snprintf(p->errbuf, sizeof(p->errbuf),
+		    "HTTP status %ld is not in the %s set", status,
+		    p->standby ? "standby_expect_status" : "expect_status");
+		break;
+	case PROBE_R_BODY:
+		snprintf(p->errbuf, sizeof(p->errbuf),
+		    "expect_body not found in %zu bytes of body", p->nread);
+		break;
+	default:
+		if (p->errbuf[0] == '\0')
+			snprintf(p->errbuf, sizeof(p->errbuf), "%s",
+			    curl_easy_strerror(res));
+		break;
+	}
+	probe_report(p, reason, (int)status, p->errbuf);
+}
+
+/* Build the result and hand it over; p may be gone afterwards. */
+static void
+probe_report(struct probe *p, enum probe_reason reason, int status,
+    const char *detail)
+{
+	struct probe_engine	*e = p->e;
+	struct probe_result	 r;
+	curl_off_t		 total = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = reason == PROBE_R_OK;
+	r.reason = reason;
+	r.http_status = status;
+	if (curl_easy_getinfo(p->c.easy, CURLINFO_TOTAL_TIME_T, &total) ==
+	    CURLE_OK)
+		r.latency_us = total;
+	r.started_ms = p->started_us / 1000;
+	r.wall_ms = p->started_wall_ms;
+	r.planned_us = p->planned_us;
+	r.late_us = p->started_us - p->planned_us;
+	r.standby = p->standby;
+	r.body_bytes = p->nread;
+	r.detail = detail != NULL ? detail : "";
+	e->st.finished++;
+	if (e->cb != NULL)
+		e->cb(p, &r, p->udata);
+}
+
+/* CURLOPT_WRITEFUNCTION: count, look for expect_body, stop when done. */
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct probe	*p = arg;
+	size_t		 len = size * nmemb, room, take;
+	curl_off_t	 clen = -1;
+
+	if (p->state != PROBE_S_RUNNING)
+		return 0;
+	room = PROBE_BODY_MAX - p->nread;
+	take = len < room ? len : room;
+	p->nread += take;
+	if (p->c.want_body && !p->c.match.found &&
+	    probe_match_feed(&p->c.match, data, take)) {
+		/*
+		 * Found.  Reading a short rest keeps the connection
+		 * reusable; a long or unknown one is not worth it.
+		 */
+		curl_easy_getinfo(p->c.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &clen);
+		if (clen < 0 || clen > PROBE_BODY_MAX) {
+			p->stop = PROBE_STOP_FOUND;
+			return 0;
+		}
+	}
+	if (take < len) {
+		p->stop = PROBE_STOP_CAP;
+		return 0;
+	}
+	return len;
+}
+
+/* --- probes --------------------------------------------------------- */
+
+/*
+ * Set the URL.  With a Host name, the URL is rewritten to carry that name
+ * (so the Host header, TLS SNI and certificate check all use it) and
+ * CURLOPT_CONNECT_TO sends the connection to the URL's own host and port.
+ */
+static int
+conf_url(CURL *easy, const struct probe_spec *s, struct curl_slist **ct)
+{
+	CURLU		*u = NULL;
+	char		*scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
+	char		*line = NULL;
+	int		 rc = PROBE_E_URL;
+	size_t		 n;
+
+	if ((u = curl_url()) == NULL)
+		return PROBE_E_NOMEM;
+	if (curl_url_set(u, CURLUPART_URL, s->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK)
+		goto out;
+	if (s->host != NULL && s->host[0] != '\0') {
+		if (strpbrk(s->host, ":/@ \t\r\n[]") != NULL)
+			goto out;
+		if (curl_url_set(u, CURLUPART_HOST, s->host, 0) != CURLUE_OK)
+			goto out;
+		/* "::HOST:PORT": any name and port connect to the URL's. */
+		n = strlen(host) + strlen(port) + 4;
+		rc = PROBE_E_NOMEM;
+		if ((line = malloc(n)) == NULL)
+			goto out;
+		snprintf(line, n, "::%s:%s", host, port);
+		if ((*ct = curl_slist_append(NULL, line)) == NULL)
+			goto out;
+		rc = PROBE_E_CURL;
+		if (curl_easy_setopt(easy, CURLOPT_CONNECT_TO, *ct) != CURLE_OK)
+			goto out;
+	}
+	rc = PROBE_E_URL;
+	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		goto out;
+	rc = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK ? 0 :
+	    PROBE_E_CURL;
+out:
+	free(line);
+	curl_free(url);
+	curl_free(port);
+	curl_free(host);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int
+conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
+{
+	CURL	*h;
+	int	 rc;
+	int64_t	 fast, down;
+	long	 timeout;
+
+	memset(c, 0, sizeof(*c));
+	if (s->url == NULL || s->interval_ms <= 0 || s->timeout_ms <= 0 ||
+	    s->expect_status.n > CFG_MAX_RANGES ||
+	    s->standby_expect_status.n > CFG_MAX_RANGES ||
+	    (s->expect_body != NULL &&
+	    strlen(s->expect_body) > PROBE_EXPECT_MAX))
+		return PROBE_E_SPEC;
+	fast = s->fastinter_ms > 0 ? s->fastinter_ms : s->interval_ms;
+	down = s->downinter_ms > 0 ? s->downinter_ms : s->interval_ms;
+	c->period_us[PROBE_MODE_NORMAL] = s->interval_ms * 1000;
+	c->period_us[PROBE_MODE_FAST] = fast * 1000;
+	c->period_us[PROBE_MODE_DOWN] = down * 1000;
+	c->expect = s->expect_status;
+	c->standby_expect = s->standby_expect_status.n > 0 ?
+	    s->standby_expect_status : s->expect_status;
+	if (s->expect_body != NULL && s->expect_body[0] != '\0') {
+		if (probe_match_init(&c->match, s->expect_body) != 0)
+			return PROBE_E_NOMEM;
+		c->want_body = true;
+	}
+	if ((c->easy = h = curl_easy_init()) == NULL) {
+		conf_free(c);
+		return PROBE_E_NOMEM;
+	}
+	if ((rc = conf_url(h, s, &c->connect_to)) != 0) {
+		conf_free(c);
+		return rc;
+	}
+	timeout = s->timeout_ms > 0x7fffffffL ? 0x7fffffffL :
+	    (long)s->timeout_ms;
+	if (curl_easy_setopt(h, CURLOPT_PRIVATE, p) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT,
+	    "failoverd/" FAILOVERD_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, PROBE_RECV_BUFFER) ||
+	    curl_easy_setopt(h, CURLOPT_MAXLIFETIME_CONN, PROBE_CONN_LIFETIME_S) ||
+	    curl_easy_setopt(h, CURLOPT_FORBID_REUSE,
+	    s->fresh_connect ? 1L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+	    s->fresh_connect ? 1L : 0L) ||
+	    (s->ca_file != NULL &&
+	    curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file))) {
+		conf_free(c);
+		return PROBE_E_CURL;
+	}
+	return 0;
+}
+
+static void
+conf_free(struct probe_conf *c)
+{
+	if (c->easy != NULL)
+		curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+	curl_slist_free_all(c->connect_to);
+	c->connect_to = NULL;
+	probe_match_deinit(&c->match);
+	c->want_body = false;
+}
+
+int
+probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
+    struct probe **out)
+{
+	struct probe	*p;
+	int		 rc;
+	double		 frac;
+
+	*out = NULL;
+	if (e->nheap == e->heap_cap && heap_grow(e) != 0)
+		return PROBE_E_NOMEM;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return PROBE_E_NOMEM;
+	p->e = e;
+	p->udata = udata;
+	if ((rc = conf_build(&p->c, p, s)) != 0) {
+		free(p);
+		return rc;
+	}
+	/*
+	 * First round: spread over the first interval by the golden-ratio
+	 * sequence, even for any number of probes added in any order.
+	 */
+	frac = (double)e->nadded++ * 0.6180339887498949;
+	frac -= (double)(int64_t)frac;
+	p->due_us = now_us(e, NULL) +
+	    (int64_t)(frac * (double)p->c.period_us[PROBE_MODE_NORMAL]);
+	heap_push(e, p);
+	conns_resize(e);
+	schedule_arm(e);
+	*out = p;
+	return 0;
+}
+
+int
+probe_update(struct probe *p, const struct probe_spec *s)
+{
+	struct probe_engine	*e = p->e;
+	struct probe_conf	 c;
+	int			 rc;
+	int64_t			 now, due;
+
+	if ((rc = conf_build(&c, p, s)) != 0)
+		return rc;
+	probe_stop_transfer(p);
+	conf_free(&p->c);
+	p->c = c;
+	if (p->has_run) {
+		now = now_us(e, NULL);
+		due = p->planned_us + p->c.period_us[p->mode];
+		p->due_us = due > now ? due : now;
+		heap_fix(e, p);
+		schedule_arm(e);
+	}
+	return 0;
+}
+
+void
+probe_remove(struct probe *p)
+{
+	struct probe_engine	*e;
+
+	if (p == NULL)
+		return;
+	e = p->e;
+	probe_stop_transfer(p);
+	heap_remove(e, p);
+	conf_free(&p->c);
+	free(p);
+	conns_resize(e);
+	schedule_arm(e);
+}
+
+void
+probe_set_mode(struct probe *p, enum probe_mode mode)
+{
+	struct probe_engine	*e = p->e;
+	int64_t			 now, due;
+
+	if ((int)mode < 0 || mode > PROBE_MODE_DOWN || mode == p->mode)
+		return;
+	p->mode = mode;
+	if (!p->has_run)
+		return;
+	/* Re-plan from the last planned round with the new period. */
+	now = now_us(e, NULL);
+	due = p->planned_us + p->c.period_us[mode];
+	p->due_us = due > now ? due : now;
+	heap_fix(e, p);
+	schedule_arm(e);
+}
+
+void
+probe_set_standby(struct probe *p, bool standby)
+{
+	p->standby = standby;
+}
+
+void *
+probe_udata(const struct probe *p)
+{
+	return p->udata;
+}
+
+bool
+probe_is_running(const struct probe *p)
+{
+	return p->state == PROBE_S_RUNNING;
+}
+
+/* --- the heap ------------------------------------------------------- */
+
+static int
+heap_grow(struct probe_engine *e)
+{
+	size_t		 cap = e->heap_cap ? e->heap_cap * 2 : 64;
+	struct probe	**h;
+
+	if ((h = reallocarray(e->heap, cap, sizeof(*h))) == NULL)
+		return -1;
+	e->heap = h;
+	e->heap_cap = cap;
+	return 0;
+}
+
+static void
+heap_swap(struct probe_engine *e, size_t a, size_t b)
+{
+	struct probe	*t = e->heap[a];
+
+	e->heap[a] = e->heap[b];
+	e->heap[b] = t;
+	e->heap[a]->heap_idx = a;
+	e->heap[b]->heap_idx = b;
+}
+
+static void
+heap_up(struct probe_engine *e, size_t i)
+{
+	size_t	 parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (e->heap[parent]->due_us <= e->heap[i]->due_us)
+			break;
+		heap_swap(e, i, parent);
+		i = parent;
+	}
+}
+
+static void
+heap_down(struct probe_engine *e, size_t i)
+{
+	size_t	 l, r, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		r = l + 1;
+		m = i;
+		if (l < e->nheap && e->heap[l]->due_us < e->heap[m]->due_us)
+			m = l;
+		if (r < e->nheap && e->heap[r]->due_us < e->heap[m]->due_us)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(e, i, m);
+		i = m;
+	}
+}
+
+/* Room is ensured by the caller (heap_grow before allocating). */
+static void
+heap_push(struct probe_engine *e, struct probe *p)
+{
+	p->heap_idx = e->nheap;
+	e->heap[e->nheap++] = p;
+	heap_up(e, p->heap_idx);
+}
+
+static void
+heap_remove(struct probe_engine *e, struct probe *p)
+{
+	size_t	 i = p->heap_idx, last = e->nheap - 1;
+
+	if (i != last) {
+		heap_swap(e, i, last);
+		e->nheap--;
+		heap_fix(e, e->heap[i]);
+	} else
+		e->nheap--;
+}
+
+static void
+heap_fix(struct probe_engine *e, struct probe *p)
+{
+	heap_up(e, p->heap_idx);
+	heap_down(e, p->heap_idx);
+}

@@ -1,0 +1,173 @@
+/*
+ * probe.h - the HTTP(S) probe engine: many periodic health checks on one
+ * libevent loop, driven by libcurl's multi_socket interface.
+ *
+ * The caller owns the event_base and runs it; the engine adds events to it
+ * and reports every finished check through one callback as a struct
+ * probe_result.  It never logs, never exits and never blocks; it decides
+ * nothing: success or failure and a reason, the controller does the rest.
+ *
+ * Each probe has one deadline on the monotonic clock.  The next one is the
+ * previous *planned* time plus the current period (interval, fastinter or
+ * downinter, chosen by probe_set_mode()), so the schedule never drifts.  A
+ * probe still running when its next round is due is not doubled: that
+ * round is skipped and counted (struct probe_stats.skipped).  First rounds
+ * are spread evenly over the first interval.
+ *
+ * Not thread-safe: call everything from the loop's thread.
+ */
+#ifndef FAILOVERD_PROBE_H
+#define FAILOVERD_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"	/* struct cfg_status_set */
+
+struct event_base;
+struct probe_engine;
+struct probe;
+
+/* Why a check failed; PROBE_R_OK (0) when it succeeded. */
+enum probe_reason {
+	PROBE_R_OK = 0,
+	PROBE_R_CONNECT,	/* refused, unreachable, reset on connect */
+	PROBE_R_TIMEOUT,	/* no complete answer within timeout */
+	PROBE_R_TLS,		/* handshake or certificate verification */
+	PROBE_R_STATUS,		/* HTTP status outside the expected set */
+	PROBE_R_BODY,		/* expect_body not in the first 64 KiB */
+	PROBE_R_DNS,		/* the URL's host name did not resolve */
+	PROBE_R_PROTOCOL,	/* not HTTP, or the answer broke off */
+	PROBE_R_INTERNAL,	/* a local failure (out of memory, libcurl) */
+};
+#define PROBE_R_COUNT	(PROBE_R_INTERNAL + 1)
+
+/* "ok" "connect" "timeout" "tls" "status" "body" "dns" "protocol"
+ * "internal"; "invalid" for anything else.  Static strings. */
+const char *probe_reason_name(enum probe_reason);
+
+/* Which period schedules the next round. */
+enum probe_mode {
+	PROBE_MODE_NORMAL = 0,	/* interval */
+	PROBE_MODE_FAST,	/* fastinter: between states */
+	PROBE_MODE_DOWN,	/* downinter: down */
+};
+
+/* Bytes of body read at most; then the transfer is stopped. */
+#define PROBE_BODY_MAX		(64 * 1024)
+/* Longest expect_body accepted. */
+#define PROBE_EXPECT_MAX	1024
+
+/*
+ * What to probe and how.  Every string is copied by probe_add() and
+ * probe_update(): the spec may be freed once they return.
+ */
+struct probe_spec {
+	const char	*url;		/* http:// or https:// */
+	const char	*host;		/* NULL, or the name to send as Host
+					   (and as TLS SNI, verified against
+					   the certificate) while connecting to
+					   url's host */
+	int64_t		 timeout_ms;	/* whole transfer */
+	int64_t		 interval_ms;
+	int64_t		 fastinter_ms;	/* <= 0: interval_ms */
+	int64_t		 downinter_ms;	/* <= 0: interval_ms */
+	struct cfg_status_set expect_status;	/* n == 0: 200-399 */
+	struct cfg_status_set standby_expect_status; /* n == 0: expect_status */
+	const char	*expect_body;	/* NULL or a substring to find */
+	bool		 tls_verify;
+	const char	*ca_file;	/* NULL: the system's CAs */
+	bool		 fresh_connect;	/* a new connection every round (no
+					   keep-alive reuse); see probe.c */
+};
+
+/* One finished check.  detail is borrowed: valid during the callback. */
+struct probe_result {
+	bool		 ok;
+	enum probe_reason reason;
+	int		 http_status;	/* 0: none received */
+	int64_t		 latency_us;	/* transfer time, as libcurl measured */
+	int64_t		 started_ms;	/* monotonic, when the check began */
+	int64_t		 wall_ms;	/* the same instant, ms since the epoch */
+	int64_t		 planned_us;	/* monotonic, when it was due */
+	int64_t		 late_us;	/* started - planned (may be < 0 by
+					   the wake-up slack) */
+	bool		 standby;	/* standby_expect_status applied */
+	size_t		 body_bytes;	/* body bytes read */
+	const char	*detail;	/* libcurl's message, or "" */
+};
+
+/*
+ * Called once per finished check, from the event loop.  It may call
+ * probe_set_mode(), probe_set_standby(), probe_update(), probe_remove()
+ * (of this probe or any other) and probe_add(); not probe_engine_free().
+ */
+typedef void probe_result_cb(struct probe *, const struct probe_result *,
+    void *udata);
+
+/* Errors (negative). */
+enum probe_error {
+	PROBE_E_NOMEM = -1,
+	PROBE_E_URL = -2,	/* not an http(s) URL, or host unusable */
+	PROBE_E_SPEC = -3,	/* bad interval/timeout/expect_body */
+	PROBE_E_CURL = -4,	/* libcurl refused an option */
+	PROBE_E_EVENT = -5,	/* libevent failed */
+};
+const char *probe_strerror(int);
+
+/*
+ * The clock the engine reads, once per use: monotonic microseconds and
+ * wall milliseconds.  Replaceable for tests and simulation.
+ */
+typedef void probe_clock_fn(void *arg, int64_t *mono_us, int64_t *wall_ms);
+
+/*
+ * Create an engine on base (borrowed; must outlive the engine).  cb gets
+ * every result with the probe's udata.  NULL on failure.  Needs
+ * curl_global_init() to have been called once by the program.
+ */
+struct probe_engine *probe_engine_new(struct event_base *base,
+    probe_result_cb *cb);
+/* Stop and free every probe (no callbacks), then the engine.  NULL ok. */
+void	 probe_engine_free(struct probe_engine *);
+void	 probe_engine_set_clock(struct probe_engine *, probe_clock_fn *,
+	    void *arg);
+
+/*
+ * Add a probe; its first round comes within the first interval, spread
+ * with the others.  Returns 0 and sets *out (owned by the engine until
+ * probe_remove() or probe_engine_free()), or a negative enum probe_error.
+ */
+int	 probe_add(struct probe_engine *, const struct probe_spec *,
+	    void *udata, struct probe **out) __attribute__((warn_unused_result));
+/*
+ * Replace a probe's spec.  All or nothing: on error the old spec stays.
+ * A transfer in flight is cancelled without a result; the schedule keeps
+ * its phase (the next round is the last planned one plus the new period,
+ * or now if that has passed).
+ */
+int	 probe_update(struct probe *, const struct probe_spec *)
+	    __attribute__((warn_unused_result));
+/* Stop and free a probe, even mid-transfer (no callback).  NULL ok. */
+void	 probe_remove(struct probe *);
+
+/* Choose the period; takes effect for the next round. */
+void	 probe_set_mode(struct probe *, enum probe_mode);
+/* Judge statuses by standby_expect_status (true) or expect_status. */
+void	 probe_set_standby(struct probe *, bool);
+void	*probe_udata(const struct probe *);
+bool	 probe_is_running(const struct probe *);
+
+struct probe_stats {
+	uint64_t	 probes;	/* probes configured now */
+	uint64_t	 started;	/* transfers begun */
+	uint64_t	 finished;	/* results delivered */
+	uint64_t	 skipped;	/* rounds not run: the last still ran,
+					   or the loop was late by a period */
+	uint64_t	 wakeups;	/* schedule timer wake-ups */
+	uint64_t	 running;	/* transfers in flight now */
+};
+void	 probe_engine_stats(const struct probe_engine *, struct probe_stats *);
+
+#endif
