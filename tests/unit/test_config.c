@@ -1,0 +1,968 @@
+/*
+ * test_config.c - config_load(): every class of error with its line, the
+ * TSIG key file forms, defaults, and the value parsers.
+ *
+ * The error tests are a table: a configuration text, written to a file in
+ * a fresh temporary directory, and the exact error lines expected, in
+ * order.  "@DIR@" stands for that directory (which holds key files, hooks
+ * and a token made by the group setup) and "@F@" for the file's path.
+ * Most rows start with DNS, a valid [dns] section of four lines, so that
+ * their own lines begin at 5.
+ */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+
+#define SECRET	"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAxMjM="
+#define DNS	"[dns]\nserver = 127.0.0.1\nzone = example.net\n" \
+		"key_file = @DIR@/tsig.key\n"
+#define STACK_A	"[stack a]\nweb_head = a.example.com\n" \
+		"health_url = http://127.0.0.1/health\n"
+#define M(...)	(const char *[]){ __VA_ARGS__, NULL }
+
+static char dir[64];
+
+struct fixture {
+	const char	*name;
+	mode_t		 mode;
+	const char	*text;
+};
+
+static const struct fixture fixtures[] = {
+	{ "tsig.key", 0600, "key \"fo-key\" {\n\talgorithm hmac-sha256;\n"
+	    "\tsecret \"" SECRET "\";\n};\n" },
+	{ "open.key", 0644, "key \"fo-key\" {\n\talgorithm hmac-sha256;\n"
+	    "\tsecret \"" SECRET "\";\n};\n" },
+	{ "gw.key", 0620, "key k { algorithm hmac-sha256; secret \"" SECRET
+	    "\"; };\n" },
+	{ "comments.key", 0600, "# made by hand\n// another\n/* a C\n"
+	    "   comment */ key \"c-key\" /* inline */ {\n"
+	    "algorithm \"hmac-sha512\"; # trailing\n"
+	    "secret \"" SECRET "\"; // trailing\n};\n" },
+	{ "sha1.key", 0600, "key s1 { algorithm HMAC-SHA1; secret \"" SECRET
+	    "\"; };" },
+	{ "md5.key", 0600, "key \"m\" {\n\talgorithm hmac-md5;\n\tsecret \""
+	    SECRET "\";\n};\n" },
+	{ "sha384.key", 0600, "key \"m\" {\n\talgorithm hmac-sha384;\n"
+	    "\tsecret \"" SECRET "\";\n};\n" },
+	{ "badb64.key", 0600, "key \"m\" {\n\talgorithm hmac-sha256;\n"
+	    "\tsecret \"not base64!\";\n};\n" },
+	{ "two.key", 0600, "key a { algorithm hmac-sha256; secret \"" SECRET
+	    "\"; };\nkey b { algorithm hmac-sha256; secret \"" SECRET
+	    "\"; };\n" },
+	{ "nosecret.key", 0600, "key a {\n algorithm hmac-sha256;\n};\n" },
+	{ "junk.key", 0600, "key a {\n algorithm hmac-sha256;\n"
+	    " colour blue;\n};\n" },
+	{ "nosemi.key", 0600, "key a {\n algorithm hmac-sha256;\n"
+	    " secret \"" SECRET "\"\n};\n" },
+	{ "unterminated.key", 0600, "key a {\n/* never closed\n" },
+	{ "hook", 0755, "#!/bin/sh\nexit 0\n" },
+	{ "noexec", 0644, "#!/bin/sh\nexit 0\n" },
+	{ "groupw", 0775, "#!/bin/sh\nexit 0\n" },
+	{ "otherw", 0757, "#!/bin/sh\nexit 0\n" },
+	{ "api.token", 0600, "t0ken\n" },
+	{ "open.token", 0640, "t0ken\n" },
+	{ "empty.token", 0600, "" },
+	{ "ca.pem", 0644, "not really a certificate\n" },
+};
+
+struct row {
+	const char	 *name;
+	const char	 *text;
+	const char	**errors;	/* NULL-terminated; NULL: loads */
+};
+
+static const struct row rows[] = {
+	/* Sections. */
+	{ "unknown section, its keys skipped", DNS "[weird]\nfoo = 1\n",
+	  M("@F@:5: [weird]: unknown section (expected [controller], [dns], "
+	    "[stack NAME] or [group NAME])") },
+	{ "missing [dns]", "[controller]\nstate_dir = /tmp\n",
+	  M("@F@: [dns]: required section is missing (it needs server, zone "
+	    "and key_file)") },
+	{ "empty file", "",
+	  M("@F@: [dns]: required section is missing (it needs server, zone "
+	    "and key_file)") },
+	{ "named [dns], duplicate [controller]",
+	  DNS "[controller]\n[controller]\n[dns x]\n",
+	  M("@F@:6: [controller]: duplicate section (first at line 5)",
+	    "@F@:7: [dns x]: [dns] takes no name") },
+	{ "stack without a name, bad name", DNS "[stack]\n[group a b]\n",
+	  M("@F@:5: [stack]: missing name: expected [stack NAME]",
+	    "@F@:6: [group]: 'a b' is not a valid name (1-63 letters, digits, "
+	    "'-', '_' or '.', starting with a letter or digit)") },
+	{ "duplicate stack and group",
+	  DNS STACK_A STACK_A "[group g]\naddress = g\n[group g]\n",
+	  M("@F@:8: [stack a]: duplicate stack (first defined at line 5)",
+	    "@F@:13: [group g]: duplicate group (first defined at line 11)") },
+	{ "key outside of any section", "zone = x\n" DNS,
+	  M("@F@:1: zone: key outside of any section (expected [controller], "
+	    "[dns], [stack NAME] or [group NAME] first)") },
+
+	/* Keys. */
+	{ "unknown keys, with hints", DNS "zon = x\nbogus = 1\ninterval = 1s\n",
+	  M("@F@:5: zon: unknown key in [dns] (did you mean zone?)",
+	    "@F@:6: bogus: unknown key in [dns]",
+	    "@F@:7: interval: unknown key in [dns]; it belongs in "
+	    "[stack NAME]") },
+	{ "duplicate key; repeatable keys repeat",
+	  DNS "server = 127.0.0.2\nzone = example.org\n",
+	  M("@F@:6: zone: duplicate key (first set at line 3)") },
+	{ "missing required keys at the header's line",
+	  "[dns]\nzone = example.net\n[stack a]\n[group g]\n",
+	  M("@F@:1: server: required key is missing from [dns]",
+	    "@F@:1: key_file: required key is missing from [dns]",
+	    "@F@:3: web_head: required key is missing from [stack a]",
+	    "@F@:3: health_url: required key is missing from [stack a]",
+	    "@F@:4: address: required key is missing from [group g]") },
+	{ "empty value", DNS "timeout =\n",
+	  M("@F@:5: timeout: empty value (remove the line to use the "
+	    "default)") },
+
+	/* Syntax: every error, not only inih's first. */
+	{ "syntax errors, each with its line",
+	  DNS "timeout 2s\n[stack a\n  indented\n[stack b] junk\nretries = 1\n",
+	  M("@F@:5: timeout: syntax error: expected 'key = value', "
+	    "'[section]' or a comment",
+	    "@F@:6: [stack a: section header without ']'",
+	    "@F@:7: indented: syntax error: expected 'key = value', "
+	    "'[section]' or a comment",
+	    "@F@:8: [stack b]: text after the section header (a comment "
+	    "starts with ';' or '#')") },
+	{ "comments and blank lines are fine",
+	  "; comment\n# comment\n\n  [dns]   ; inline\n"
+	  "server = 127.0.0.1 ; inline\nzone = example.net\n"
+	  "key_file = @DIR@/tsig.key\n", NULL },
+	{ "line too long",
+	  DNS "verify_interval = 1s                                        "
+	  "                                                                 "
+	  "                                                                 "
+	  "         \n",
+	  M("@F@:5: line: longer than 197 characters") },
+
+	/* Values. */
+	{ "bad values say what was expected",
+	  DNS "timeout = 2\nretries = many\nprereq = maybe\n"
+	  "[controller]\nlisten = localhost:80\nmap_size = 12Q\n"
+	  "log_level = loud\nstate_dir = var/lib\n",
+	  M("@F@:5: timeout: '2' is not a duration: expected a whole number "
+	    "with a unit ms, s, m or h (e.g. 250ms, 2s, 1m30s)",
+	    "@F@:6: retries: 'many': expected a whole number from 0 to 10",
+	    "@F@:7: prereq: 'maybe': expected yes or no",
+	    "@F@:9: listen: 'localhost:80': expected ADDRESS[:PORT] with a "
+	    "numeric IPv4 or [IPv6] address, or off",
+	    "@F@:10: map_size: '12Q': expected a size such as 64M or 1G",
+	    "@F@:11: log_level: 'loud': expected error, warn, info or debug",
+	    "@F@:12: state_dir: 'var/lib' is not an absolute path") },
+	{ "out of range", DNS "retries = 11\ntimeout = 5ms\n"
+	  "[controller]\nmap_size = 1K\n",
+	  M("@F@:5: retries: 11 is out of range (0 to 10)",
+	    "@F@:6: timeout: 5ms is out of range (10ms to 1m)",
+	    "@F@:8: map_size: 1K is out of range (1M to 1T)") },
+	{ "dns servers: port, duplicates",
+	  DNS "server = 127.0.0.1:0\nserver = [::1]:53\nserver = ::1\n"
+	  "confirm = 10.0.0.1:99999\n",
+	  M("@F@:5: server: '127.0.0.1:0': expected ADDRESS[:PORT] with a "
+	    "numeric IPv4 or [IPv6] address (port 53 by default)",
+	    "@F@:7: server: ::1 is listed twice",
+	    "@F@:8: confirm: '10.0.0.1:99999': expected ADDRESS[:PORT] with a "
+	    "numeric IPv4 or [IPv6] address (port 53 by default)") },
+	{ "zone not a DNS name",
+	  "[dns]\nserver = 127.0.0.1\nzone = exa mple.net\n"
+	  "key_file = @DIR@/tsig.key\n[dns]\n",
+	  M("@F@:3: zone: 'exa mple.net' is not a valid DNS name (letters, "
+	    "digits, '-', '_' and dots only)",
+	    "@F@:5: [dns]: duplicate section (first at line 1)") },
+	{ "zone label errors",
+	  "[dns]\nserver = 127.0.0.1\nzone = -a.net\nkey_file = @DIR@/tsig.key\n"
+	  "[group g]\naddress = a..b\n",
+	  M("@F@:3: zone: '-a.net': a label starts with '-'",
+	    "@F@:6: address: 'a..b' has an empty label") },
+	{ "urls: http or https only",
+	  DNS "[controller]\nwitness = ftp://x/\nwitness = http://h/ok\n"
+	  "witness = nonsense\n[stack a]\nweb_head = a.example.com\n"
+	  "health_url = http:///x\n",
+	  M("@F@:6: witness: 'ftp' is not http or https: expected an http:// "
+	    "or https:// URL",
+	    "@F@:8: witness: 'nonsense' is not a URL: expected "
+	    "http://HOST[:PORT]/PATH or https://...",
+	    "@F@:11: health_url: URL 'http:///x' has no host") },
+	{ "status ranges, booleans, counts",
+	  DNS STACK_A "expect_status = 200-399,50\n"
+	  "standby_expect_status = 399-200\ntls_verify = si\nrise = 0\n"
+	  "fall = 1001\n",
+	  M("@F@:8: expect_status: '200-399,50': expected HTTP statuses "
+	    "100-599 as a comma-separated list of codes or ranges, e.g. "
+	    "200-399,503 (at most 16)",
+	    "@F@:9: standby_expect_status: '399-200': expected HTTP statuses "
+	    "100-599 as a comma-separated list of codes or ranges, e.g. "
+	    "200-399,503 (at most 16)",
+	    "@F@:10: tls_verify: 'si': expected yes or no",
+	    "@F@:11: rise: 0 is out of range (1 to 1000)",
+	    "@F@:12: fall: 1001 is out of range (1 to 1000)") },
+	{ "web_head forms",
+	  DNS "[stack a]\nweb_head = 192.0.2.1 lb.example.com\n"
+	  "health_url = http://x/\n[stack b]\nweb_head = lb\n"
+	  "health_url = http://x/\n[stack c]\nweb_head = 192.0.2.1 192.0.2.1\n"
+	  "health_url = http://x/\n",
+	  M("@F@:6: web_head: 'lb.example.com' is not an IPv4 or IPv6 address "
+	    "(give one host name, or a list of addresses)",
+	    "@F@:9: web_head: 'lb' is not a fully qualified host name",
+	    "@F@:12: web_head: 192.0.2.1 is listed twice") },
+
+	/* Intervals. */
+	{ "fastinter > interval, timeout >= interval",
+	  DNS STACK_A "interval = 1s\nfastinter = 2s\ntimeout = 1s\n"
+	  "[stack b]\nweb_head = b.example.com\nhealth_url = http://x/\n"
+	  "timeout = 2s\n",
+	  M("@F@:9: fastinter: fastinter (2s) must not be longer than "
+	    "interval (1s)",
+	    "@F@:10: timeout: timeout (1s) must be shorter than interval (1s)",
+	    "@F@:14: timeout: timeout (2s) must be shorter than interval (1s, "
+	    "the default)") },
+
+	/* Hooks. */
+	{ "hooks: absolute, existing, executable, not writable",
+	  DNS STACK_A "promote = hooks/promote\n"
+	  "maintenance_on = @DIR@/missing on\n"
+	  "maintenance_off = @DIR@/noexec off\n"
+	  "replication_off = @DIR@/groupw\nprecheck = @DIR@/otherw x\n"
+	  "[group g]\naddress = g\non_status_change = @DIR@\n",
+	  M("@F@:8: promote: 'hooks/promote' is not an absolute path: a hook "
+	    "is run without a shell or PATH search",
+	    "@F@:9: maintenance_on: @DIR@/missing: No such file or directory",
+	    "@F@:10: maintenance_off: @DIR@/noexec is not executable "
+	    "(mode 0644)",
+	    "@F@:11: replication_off: @DIR@/groupw is writable by group "
+	    "(mode 0775); chmod go-w it",
+	    "@F@:12: precheck: @DIR@/otherw is writable by others (mode 0757); "
+	    "chmod go-w it",
+	    "@F@:15: on_status_change: @DIR@ is not a regular file") },
+
+	/* Groups. */
+	{ "group references",
+	  DNS STACK_A "[group g1]\naddress = g1\nprimary = a\nbackup = a\n"
+	  "[group g2]\naddress = g2\nprimary = nope\nbackup = a\n"
+	  "[group g3]\naddress = g3\nbackup = a\n",
+	  M("@F@:11: backup: the same stack as primary (a)",
+	    "@F@:14: primary: no [stack nope] is defined",
+	    "@F@:18: backup: a backup needs a primary: set primary in "
+	    "[group g3]") },
+	{ "group addresses",
+	  DNS "[group g1]\naddress = www.example.org\n"
+	  "[group g2]\naddress = example.net.\n"
+	  "[group g3]\naddress = www\n[group g4]\naddress = WWW.example.net\n",
+	  M("@F@:6: address: www.example.org. is not inside zone example.net. "
+	    "(give a label, or a name ending in the zone)",
+	    "@F@:8: address: example.net. is the zone's apex, which cannot "
+	    "hold a CNAME; use a name inside the zone",
+	    "@F@:12: address: www.example.net. is already the address of group "
+	    "g3 (line 10)") },
+	{ "ttls", DNS "[group g]\naddress = g\nttl = 1500ms\n"
+	  "[group h]\naddress = h\nttl = 10s\nsuspect_ttl = 20s\n",
+	  M("@F@:7: ttl: 1500ms is not a whole number of seconds",
+	    "@F@:11: suspect_ttl: suspect_ttl (20s) must not be longer than "
+	    "ttl (10s)") },
+
+	/* TSIG keys. */
+	{ "key file readable by others",
+	  "[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	  "key_file = @DIR@/open.key\n",
+	  M("@F@:4: key_file: @DIR@/open.key is readable by group or others "
+	    "(mode 0644); chmod 600 it") },
+	{ "key file writable by group",
+	  "[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	  "key_file = @DIR@/gw.key\n",
+	  M("@F@:4: key_file: @DIR@/gw.key is writable by group or others "
+	    "(mode 0620); chmod 600 it") },
+	{ "key file with comments, hmac-sha512",
+	  "[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	  "key_file = @DIR@/comments.key\n", NULL },
+	{ "key file, hmac-sha1 in capitals",
+	  "[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	  "key_file = @DIR@/sha1.key\n", NULL },
+	{ "keys of a duplicate [dns] section are skipped",
+	  "[dns]\nkey_file = @DIR@/md5.key\n[dns]\nkey_file = @DIR@/sha384.key\n"
+	  "[dns]\nkey_file = @DIR@/badb64.key\n[dns]\nkey_file = @DIR@/two.key\n"
+	  "[dns]\nkey_file = @DIR@/nosecret.key\n"
+	  "[dns]\nkey_file = @DIR@/junk.key\n[dns]\nkey_file = @DIR@/nosemi.key\n"
+	  "[dns]\nkey_file = @DIR@/unterminated.key\n"
+	  "[dns]\nkey_file = @DIR@/absent.key\n[dns]\nkey_file = tsig.key\n",
+	  M("@F@:1: server: required key is missing from [dns]",
+	    "@F@:1: zone: required key is missing from [dns]",
+	    "@F@:2: key_file: @DIR@/md5.key:2: TSIG algorithm 'hmac-md5' is "
+	    "not supported (accepted: hmac-sha256, hmac-sha1 or hmac-sha512)",
+	    "@F@:3: [dns]: duplicate section (first at line 1)",
+	    "@F@:5: [dns]: duplicate section (first at line 1)",
+	    "@F@:7: [dns]: duplicate section (first at line 1)",
+	    "@F@:9: [dns]: duplicate section (first at line 1)",
+	    "@F@:11: [dns]: duplicate section (first at line 1)",
+	    "@F@:13: [dns]: duplicate section (first at line 1)",
+	    "@F@:15: [dns]: duplicate section (first at line 1)",
+	    "@F@:17: [dns]: duplicate section (first at line 1)",
+	    "@F@:19: [dns]: duplicate section (first at line 1)") },
+	{ "inline keys", "[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	  "key_file = hmac-sha224:k:" SECRET "\n", M("@F@:4: key_file: TSIG "
+	  "algorithm 'hmac-sha224' is not supported (accepted: hmac-sha256, "
+	  "hmac-sha1 or hmac-sha512)") },
+	{ "inline key, bad base64", "[dns]\nserver = 127.0.0.1\n"
+	  "zone = example.net\nkey_file = hmac-sha256:k:ab!c\n",
+	  M("@F@:4: key_file: secret of key k is not valid base64") },
+	{ "key_file neither path nor key", "[dns]\nserver = 127.0.0.1\n"
+	  "zone = example.net\nkey_file = tsig.key\n",
+	  M("@F@:4: key_file: 'tsig.key': expected an absolute path to a key "
+	    "file or an inline key ALGORITHM:NAME:BASE64") },
+	{ "key file absent", "[dns]\nserver = 127.0.0.1\n"
+	  "zone = example.net\nkey_file = @DIR@/absent.key\n",
+	  M("@F@:4: key_file: @DIR@/absent.key: No such file or directory") },
+
+	/* Secret and plain files. */
+	{ "api_token_file and ca_file",
+	  DNS "[controller]\napi_token_file = @DIR@/open.token\n"
+	  "[controller]\n" STACK_A "ca_file = @DIR@/none.pem\n"
+	  "[stack b]\nweb_head = b.example.com\nhealth_url = https://b/\n"
+	  "ca_file = @DIR@/ca.pem\n",
+	  M("@F@:6: api_token_file: @DIR@/open.token is readable by group or "
+	    "others (mode 0640); chmod 600 it",
+	    "@F@:7: [controller]: duplicate section (first at line 5)",
+	    "@F@:11: ca_file: @DIR@/none.pem: No such file or directory") },
+	{ "api_token_file empty or absent",
+	  DNS "[controller]\napi_token_file = @DIR@/empty.token\n",
+	  M("@F@:6: api_token_file: @DIR@/empty.token is empty") },
+};
+
+/* Each key file case separately: the table above stops at the first. */
+struct keycase {
+	const char	*file;
+	const char	*why;
+};
+
+static const struct keycase keycases[] = {
+	{ "md5.key", "@DIR@/md5.key:2: TSIG algorithm 'hmac-md5' is not "
+	  "supported (accepted: hmac-sha256, hmac-sha1 or hmac-sha512)" },
+	{ "sha384.key", "@DIR@/sha384.key:2: TSIG algorithm 'hmac-sha384' is "
+	  "not supported (accepted: hmac-sha256, hmac-sha1 or hmac-sha512)" },
+	{ "badb64.key", "@DIR@/badb64.key:3: secret of key m is not valid "
+	  "base64" },
+	{ "two.key", "@DIR@/two.key:2: a second key statement; the file must "
+	  "hold exactly one key" },
+	{ "nosecret.key", "@DIR@/nosecret.key: key a has no secret" },
+	{ "junk.key", "@DIR@/junk.key:3: unknown statement 'colour' in key a "
+	  "(expected algorithm or secret)" },
+	{ "nosemi.key", "@DIR@/nosemi.key:4: expected ';'" },
+	{ "unterminated.key", "@DIR@/unterminated.key:2: unterminated "
+	  "comment" },
+	{ "open.key", "@DIR@/open.key is readable by group or others "
+	  "(mode 0644); chmod 600 it" },
+	{ "absent.key", "@DIR@/absent.key: No such file or directory" },
+};
+
+/* Replace @DIR@ and @F@; caller frees. */
+static char *
+subst(const char *s, const char *path)
+{
+	size_t cap = strlen(s) * 2 + 4096, n = 0;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	while (*s != '\0') {
+		const char *rep = NULL;
+		size_t skip = 0;
+
+		if (strncmp(s, "@DIR@", 5) == 0) {
+			rep = dir;
+			skip = 5;
+		} else if (strncmp(s, "@F@", 3) == 0) {
+			rep = path;
+			skip = 3;
+		}
+		if (rep != NULL) {
+			size_t l = strlen(rep);
+
+			assert_true(n + l < cap);
+			memcpy(out + n, rep, l);
+			n += l;
+			s += skip;
+		} else {
+			assert_true(n + 1 < cap);
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0 || *text == '\0', 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int
+setup(void **state)
+{
+	char path[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/test_config.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, fixtures[i].name);
+		write_file(path, fixtures[i].text, fixtures[i].mode);
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, fixtures[i].name);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+/* Write text (with @DIR@) to DIR/t.conf and load it. */
+static int
+load_text(const char *text, struct config **cfg, struct config_errors *errs,
+    char *path, size_t len)
+{
+	char *body;
+	int rc;
+
+	snprintf(path, len, "%s/t.conf", dir);
+	body = subst(text, path);
+	write_file(path, body, 0600);
+	free(body);
+	rc = config_load(path, cfg, errs);
+	return rc;
+}
+
+static void
+test_row(void **state)
+{
+	const struct row *r = *state;
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256];
+	size_t nexp = 0;
+	int rc, bad = 0;
+
+	rc = load_text(r->text, &cfg, &errs, path, sizeof(path));
+	if (r->errors != NULL)
+		while (r->errors[nexp] != NULL)
+			nexp++;
+	for (size_t i = 0; i < errs.n || i < nexp; i++) {
+		char *want = i < nexp ? subst(r->errors[i], path) : NULL;
+		const char *got = i < errs.n ? errs.msg[i] : NULL;
+
+		if (want == NULL || got == NULL || strcmp(want, got) != 0) {
+			print_error("line %zu\n  want: %s\n  got:  %s\n", i,
+			    want ? want : "(nothing)", got ? got : "(nothing)");
+			bad++;
+		}
+		free(want);
+	}
+	if (nexp == 0) {
+		assert_int_equal(rc, 0);
+		assert_non_null(cfg);
+	} else {
+		assert_int_equal(rc, -1);
+		assert_null(cfg);
+	}
+	config_errors_free(&errs);
+	config_free(cfg);
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_key_files(void **state)
+{
+	char path[256], why[512];
+
+	for (size_t i = 0; i < sizeof(keycases) / sizeof(keycases[0]); i++) {
+		struct cfg_tsig_key key = { 0 };
+		char *want;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, keycases[i].file);
+		why[0] = '\0';
+		assert_int_equal(cfg_tsig_key_read(path, &key, why,
+		    sizeof(why)), -1);
+		want = subst(keycases[i].why, path);
+		if (strcmp(want, why) != 0)
+			print_error("%s\n  want: %s\n  got:  %s\n",
+			    keycases[i].file, want, why);
+		assert_string_equal(want, why);
+		free(want);
+		/* The secret never appears in a message. */
+		assert_null(strstr(why, SECRET));
+	}
+}
+
+static void
+test_key_forms(void **state)
+{
+	struct cfg_tsig_key key;
+	char path[256], why[512];
+
+	snprintf(path, sizeof(path), "%s/tsig.key", dir);
+	assert_int_equal(cfg_tsig_key_read(path, &key, why, sizeof(why)), 0);
+	assert_string_equal(key.name, "fo-key");
+	assert_int_equal(key.alg, CFG_TSIG_HMAC_SHA256);
+	assert_string_equal(key.secret, SECRET);
+
+	snprintf(path, sizeof(path), "%s/comments.key", dir);
+	assert_int_equal(cfg_tsig_key_read(path, &key, why, sizeof(why)), 0);
+	assert_string_equal(key.name, "c-key");
+	assert_int_equal(key.alg, CFG_TSIG_HMAC_SHA512);
+
+	snprintf(path, sizeof(path), "%s/sha1.key", dir);
+	assert_int_equal(cfg_tsig_key_read(path, &key, why, sizeof(why)), 0);
+	assert_int_equal(key.alg, CFG_TSIG_HMAC_SHA1);
+	assert_string_equal(cfg_tsig_alg_name(key.alg), "hmac-sha1");
+
+	assert_int_equal(cfg_tsig_key_parse_inline("hmac-sha512:k1:" SECRET,
+	    &key, why, sizeof(why)), 0);
+	assert_string_equal(key.name, "k1");
+	assert_int_equal(key.alg, CFG_TSIG_HMAC_SHA512);
+	assert_int_equal(cfg_tsig_key_parse_inline("k2:" SECRET, &key, why,
+	    sizeof(why)), 0);
+	assert_string_equal(key.name, "k2");
+	assert_int_equal(key.alg, CFG_TSIG_HMAC_SHA256);
+	assert_int_equal(cfg_tsig_key_parse_inline("hmac-md5:k:" SECRET, &key,
+	    why, sizeof(why)), -1);
+	assert_string_equal(why, "TSIG algorithm 'hmac-md5' is not supported "
+	    "(accepted: hmac-sha256, hmac-sha1 or hmac-sha512)");
+	assert_int_equal(cfg_tsig_key_parse_inline("hmac-sha256:k:c2hvcnQ=",
+	    &key, why, sizeof(why)), -1);
+	assert_string_equal(why, "secret of key k is too short (5 bytes; use "
+	    "tsig-keygen)");
+	assert_int_equal(cfg_tsig_key_parse_inline("nokey", &key, why,
+	    sizeof(why)), -1);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	const struct cfg_stack *s;
+	const struct cfg_group *g;
+	char path[256];
+
+	assert_int_equal(load_text(DNS STACK_A "[stack b]\n"
+	    "web_head = 192.0.2.1 2001:DB8::1\nhealth_url = https://b/\n"
+	    "interval = 100ms\n[stack c]\nweb_head = c.example.com.\n"
+	    "health_url = http://c/\ninterval = 10s\n"
+	    "[group www]\naddress = www\nprimary = a\nbackup = b\n"
+	    "[group reserved]\naddress = auto\n[group fq]\n"
+	    "address = Fq.Example.Net\nprimary = c\n",
+	    &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+
+	assert_string_equal(cfg->controller.state_dir, "/var/lib/failoverd");
+	assert_true(cfg->controller.listen_enabled);
+	assert_string_equal(cfg->controller.listen.host, "127.0.0.1");
+	assert_int_equal(cfg->controller.listen.port, 8053);
+	assert_null(cfg->controller.api_token_file);
+	assert_int_equal(cfg->controller.nwitness, 0);
+	assert_true(cfg->controller.isolation_check);
+	assert_non_null(cfg->controller.name);
+	assert_int_equal(cfg->controller.map_size, 64 << 20);
+	assert_int_equal(cfg->controller.log_level, 2);
+
+	assert_int_equal(cfg->dns.nserver, 1);
+	assert_string_equal(cfg->dns.server[0].host, "127.0.0.1");
+	assert_int_equal(cfg->dns.server[0].port, 53);
+	assert_string_equal(cfg->dns.zone, "example.net.");
+	assert_int_equal(cfg->dns.timeout_ms, 2000);
+	assert_int_equal(cfg->dns.retries, 2);
+	assert_int_equal(cfg->dns.verify_interval_ms, 60000);
+	assert_int_equal(cfg->dns.nconfirm, 0);
+	assert_true(cfg->dns.prereq);
+
+	assert_int_equal(cfg->nstack, 3);
+	s = config_stack_find(cfg, "a");
+	assert_non_null(s);
+	assert_true(s->web_head.is_name);
+	assert_string_equal(s->web_head.name, "a.example.com.");
+	assert_int_equal(s->expect_status.n, 1);
+	assert_int_equal(s->expect_status.r[0].lo, 200);
+	assert_int_equal(s->expect_status.r[0].hi, 399);
+	assert_int_equal(s->standby_expect_status.n, 1);
+	assert_int_equal(s->interval_ms, 1000);
+	assert_int_equal(s->fastinter_ms, 200);
+	assert_int_equal(s->downinter_ms, 5000);
+	assert_int_equal(s->timeout_ms, 500);
+	assert_int_equal(s->rise, 3);
+	assert_int_equal(s->fall, 3);
+	assert_true(s->tls_verify);
+	assert_null(s->ca_file);
+	assert_null(s->health_host);
+	assert_null(s->expect_body);
+	assert_int_equal(s->promote.argc, 0);
+	assert_int_equal(s->hook_timeout_ms, 60000);
+	assert_int_equal(s->line, 5);
+
+	s = config_stack_find(cfg, "b");
+	assert_false(s->web_head.is_name);
+	assert_int_equal(s->web_head.naddr, 2);
+	assert_string_equal(s->web_head.addrs[0], "192.0.2.1");
+	assert_string_equal(s->web_head.addrs[1], "2001:db8::1");
+	assert_int_equal(s->fastinter_ms, 100);
+	assert_int_equal(s->timeout_ms, 50);
+	assert_int_equal(s->downinter_ms, 5000);
+	s = config_stack_find(cfg, "c");
+	assert_string_equal(s->web_head.name, "c.example.com.");
+	assert_int_equal(s->timeout_ms, 2000);
+	assert_int_equal(s->downinter_ms, 10000);
+	assert_null(config_stack_find(cfg, "d"));
+	assert_int_equal(config_stack_index(cfg, "c"), 2);
+
+	g = config_group_find(cfg, "www");
+	assert_non_null(g);
+	assert_string_equal(g->address, "www.example.net.");
+	assert_false(g->address_auto);
+	assert_int_equal(g->primary, 0);
+	assert_int_equal(g->backup, 1);
+	assert_int_equal(g->ttl, 60);
+	assert_int_equal(g->suspect_ttl, 5);
+	assert_true(g->auto_failover);
+	assert_int_equal(g->hold_down_ms, 600000);
+	assert_false(g->adopt);
+	assert_int_equal(g->on_status_change.argc, 0);
+	g = config_group_find(cfg, "reserved");
+	assert_true(g->address_auto);
+	assert_null(g->address);
+	assert_int_equal(g->primary, -1);
+	assert_int_equal(g->backup, -1);
+	g = config_group_find(cfg, "fq");
+	assert_string_equal(g->address, "fq.example.net.");
+	assert_int_equal(g->primary, 2);
+	assert_int_equal(g->backup, -1);
+	assert_null(config_group_find(cfg, "nope"));
+	config_free(cfg);
+}
+
+static void
+test_values(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	const struct cfg_stack *s;
+	const struct cfg_group *g;
+	char path[256];
+
+	assert_int_equal(load_text("[controller]\nstate_dir = /srv/fo\n"
+	    "listen = off\napi_token_file = @DIR@/api.token\n"
+	    "witness = http://192.0.2.53/ping\nwitness = https://w2/\n"
+	    "isolation_check = no\nname = ctl-1\nmap_size = 1G\n"
+	    "log_level = debug\n"
+	    "[dns]\nserver = [2001:db8::2]:5353\nserver = 127.0.0.1:5300\n"
+	    "zone = Failover.Example.NET.\nkey_file = hmac-sha1:k:" SECRET "\n"
+	    "timeout = 1500ms\nretries = 0\nverify_interval = 1m30s\n"
+	    "confirm = 192.0.2.3\nprereq = off\n"
+	    "[stack app1]\nweb_head = lb.example.com\n"
+	    "health_url = https://192.0.2.10/health\n"
+	    "health_host = www.example.com\nexpect_status = 200-299, 301\n"
+	    "standby_expect_status = 200-399,503\nexpect_body = all OK\n"
+	    "interval = 2s\nfastinter = 250ms\ndowninter = 10s\n"
+	    "timeout = 1s\nrise = 2\nfall = 5\ntls_verify = no\n"
+	    "ca_file = @DIR@/ca.pem\n"
+	    "maintenance_on = @DIR@/hook maintenance on\n"
+	    "maintenance_off = @DIR@/hook\tmaintenance   off\n"
+	    "replication_off = @DIR@/hook\npromote = @DIR@/hook promote\n"
+	    "precheck = @DIR@/hook lag-ok\nhook_timeout = 5m\n"
+	    "[group www]\naddress = www.failover.example.net.\n"
+	    "primary = app1\nttl = 1m\nsuspect_ttl = 10s\n"
+	    "auto_failover = false\nhold_down = 1h\nadopt = yes\n"
+	    "on_status_change = @DIR@/hook notify\n",
+	    &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(errs.n, 0);
+
+	assert_string_equal(cfg->controller.state_dir, "/srv/fo");
+	assert_false(cfg->controller.listen_enabled);
+	assert_non_null(strstr(cfg->controller.api_token_file, "api.token"));
+	assert_int_equal(cfg->controller.nwitness, 2);
+	assert_string_equal(cfg->controller.witness[1], "https://w2/");
+	assert_false(cfg->controller.isolation_check);
+	assert_string_equal(cfg->controller.name, "ctl-1");
+	assert_int_equal(cfg->controller.map_size, 1 << 30);
+	assert_int_equal(cfg->controller.log_level, 3);
+
+	assert_int_equal(cfg->dns.nserver, 2);
+	assert_string_equal(cfg->dns.server[0].host, "2001:db8::2");
+	assert_int_equal(cfg->dns.server[0].port, 5353);
+	assert_int_equal(cfg->dns.server[0].family, AF_INET6);
+	assert_int_equal(cfg->dns.server[1].port, 5300);
+	assert_string_equal(cfg->dns.zone, "failover.example.net.");
+	assert_string_equal(cfg->dns.key.name, "k");
+	assert_int_equal(cfg->dns.key.alg, CFG_TSIG_HMAC_SHA1);
+	assert_string_equal(cfg->dns.key.secret, SECRET);
+	assert_null(strstr(cfg->dns.key_file, SECRET));
+	assert_int_equal(cfg->dns.timeout_ms, 1500);
+	assert_int_equal(cfg->dns.retries, 0);
+	assert_int_equal(cfg->dns.verify_interval_ms, 90000);
+	assert_int_equal(cfg->dns.nconfirm, 1);
+	assert_int_equal(cfg->dns.confirm[0].port, 53);
+	assert_false(cfg->dns.prereq);
+
+	s = &cfg->stacks[0];
+	assert_string_equal(s->health_host, "www.example.com");
+	assert_int_equal(s->expect_status.n, 2);
+	assert_int_equal(s->expect_status.r[1].lo, 301);
+	assert_true(cfg_status_match(&s->standby_expect_status, 503));
+	assert_false(cfg_status_match(&s->expect_status, 503));
+	assert_string_equal(s->expect_body, "all OK");
+	assert_int_equal(s->interval_ms, 2000);
+	assert_int_equal(s->fastinter_ms, 250);
+	assert_int_equal(s->downinter_ms, 10000);
+	assert_int_equal(s->timeout_ms, 1000);
+	assert_int_equal(s->rise, 2);
+	assert_int_equal(s->fall, 5);
+	assert_false(s->tls_verify);
+	assert_non_null(s->ca_file);
+	assert_int_equal(s->maintenance_off.argc, 3);
+	assert_string_equal(s->maintenance_off.argv[1], "maintenance");
+	assert_string_equal(s->maintenance_off.argv[2], "off");
+	assert_null(s->maintenance_off.argv[3]);
+	assert_int_equal(s->replication_off.argc, 1);
+	assert_int_equal(s->precheck.argc, 2);
+	assert_int_equal(s->precheck.line, 40);
+	assert_int_equal(s->hook_timeout_ms, 300000);
+
+	g = &cfg->groups[0];
+	assert_string_equal(g->address, "www.failover.example.net.");
+	assert_int_equal(g->primary, 0);
+	assert_string_equal(g->primary_name, "app1");
+	assert_int_equal(g->ttl, 60);
+	assert_int_equal(g->suspect_ttl, 10);
+	assert_false(g->auto_failover);
+	assert_int_equal(g->hold_down_ms, 3600000);
+	assert_true(g->adopt);
+	assert_int_equal(g->on_status_change.argc, 2);
+	config_free(cfg);
+}
+
+static void
+test_open_error(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+
+	assert_int_equal(config_load("/nonexistent/failoverd.conf", &cfg,
+	    &errs), -1);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "/nonexistent/failoverd.conf: open: "
+	    "No such file or directory");
+	config_errors_free(&errs);
+	assert_int_equal(errs.n, 0);
+}
+
+static void
+test_duration(void **state)
+{
+	static const struct {
+		const char	*s;
+		int64_t		 ms;	/* -1: refused */
+	} t[] = {
+		{ "250ms", 250 }, { "2s", 2000 }, { "10m", 600000 },
+		{ "1h", 3600000 }, { "1m30s", 90000 }, { "0s", 0 },
+		{ "1h1ms", 3600001 }, { "2400h", 2400LL * 3600000 },
+		{ "2", -1 }, { "", -1 }, { "s", -1 }, { "1.5s", -1 },
+		{ "-1s", -1 }, { "1 s", -1 }, { "1sec", -1 }, { "1d", -1 },
+		{ "2401h", -1 }, { "99999999999999999999s", -1 }, { "1S", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t ms = 42;
+		int rc = cfg_parse_duration(t[i].s, &ms);
+
+		if (t[i].ms < 0) {
+			assert_int_equal(rc, -1);
+			assert_int_equal(ms, 42);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(ms, t[i].ms);
+		}
+	}
+}
+
+static void
+test_status_set(void **state)
+{
+	struct cfg_status_set set;
+
+	assert_int_equal(cfg_parse_status_set("200-399,503", &set), 0);
+	assert_int_equal(set.n, 2);
+	assert_true(cfg_status_match(&set, 200));
+	assert_true(cfg_status_match(&set, 399));
+	assert_true(cfg_status_match(&set, 503));
+	assert_false(cfg_status_match(&set, 400));
+	assert_false(cfg_status_match(&set, 502));
+	assert_int_equal(cfg_parse_status_set(" 204 , 300 - 302 ", &set), 0);
+	assert_int_equal(set.n, 2);
+	assert_int_equal(set.r[1].hi, 302);
+	assert_int_equal(cfg_parse_status_set("200,201,202,203,204,205,206,"
+	    "207,208,209,210,211,212,213,214,215", &set), 0);
+	assert_int_equal(set.n, 16);
+	assert_int_equal(cfg_parse_status_set("200,201,202,203,204,205,206,"
+	    "207,208,209,210,211,212,213,214,215,216", &set), -1);
+	assert_int_equal(cfg_parse_status_set("", &set), -1);
+	assert_int_equal(cfg_parse_status_set("99", &set), -1);
+	assert_int_equal(cfg_parse_status_set("600", &set), -1);
+	assert_int_equal(cfg_parse_status_set("2000", &set), -1);
+	assert_int_equal(cfg_parse_status_set("300-200", &set), -1);
+	assert_int_equal(cfg_parse_status_set("200,", &set), -1);
+	assert_int_equal(cfg_parse_status_set("200-", &set), -1);
+	assert_int_equal(cfg_parse_status_set("2xx", &set), -1);
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = { "yes", "YES", "true", "on", "1" };
+	static const char *const no[] = { "no", "False", "off", "0" };
+	static const char *const bad[] = { "", "y", "2", "yess", "nope" };
+	bool b;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		b = false;
+		assert_int_equal(cfg_parse_bool(yes[i], &b), 0);
+		assert_true(b);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		b = true;
+		assert_int_equal(cfg_parse_bool(no[i], &b), 0);
+		assert_false(b);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cfg_parse_bool(bad[i], &b), -1);
+}
+
+static void
+test_hostport(void **state)
+{
+	static const struct {
+		const char	*s;
+		const char	*host;	/* NULL: refused */
+		int		 port;
+		int		 family;
+	} t[] = {
+		{ "192.0.2.2:53", "192.0.2.2", 53, AF_INET },
+		{ "192.0.2.2", "192.0.2.2", 99, AF_INET },
+		{ "[2001:db8::1]:5353", "2001:db8::1", 5353, AF_INET6 },
+		{ "[::1]", "::1", 99, AF_INET6 },
+		{ "2001:DB8:0::1", "2001:db8::1", 99, AF_INET6 },
+		{ "127.0.0.1:0", "127.0.0.1", 0, AF_INET },
+		{ "127.0.0.1:65535", "127.0.0.1", 65535, AF_INET },
+		{ "127.0.0.1:65536", NULL, 0, 0 },
+		{ "127.0.0.1:", NULL, 0, 0 },
+		{ "127.0.0.1:x", NULL, 0, 0 },
+		{ "localhost:53", NULL, 0, 0 },
+		{ "[192.0.2.1]:53", NULL, 0, 0 },
+		{ "[::1]53", NULL, 0, 0 },
+		{ "[::1", NULL, 0, 0 },
+		{ "::1:53x", NULL, 0, 0 },
+		{ "", NULL, 0, 0 },
+		{ "256.1.1.1", NULL, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct cfg_hostport hp = { .port = 7 };
+		int rc = cfg_parse_hostport(t[i].s, 99, &hp);
+
+		if (t[i].host == NULL) {
+			if (rc != -1)
+				print_error("accepted: %s\n", t[i].s);
+			assert_int_equal(rc, -1);
+			assert_int_equal(hp.port, 7);
+			continue;
+		}
+		if (rc != 0)
+			print_error("refused: %s\n", t[i].s);
+		assert_int_equal(rc, 0);
+		assert_string_equal(hp.host, t[i].host);
+		assert_int_equal(hp.port, t[i].port);
+		assert_int_equal(hp.family, t[i].family);
+	}
+}
+
+static void
+test_key_names(void **state)
+{
+	const char *sect, *key;
+	size_t n = 0;
+	bool seen_ca = false, seen_witness = false;
+
+	while (config_key_at(n, &sect, &key)) {
+		if (strcmp(sect, "stack") == 0 && strcmp(key, "ca_file") == 0)
+			seen_ca = true;
+		if (strcmp(sect, "controller") == 0 &&
+		    strcmp(key, "witness") == 0)
+			seen_witness = true;
+		n++;
+	}
+	assert_true(seen_ca);
+	assert_true(seen_witness);
+	assert_int_equal(n, 8 + 8 + 20 + 9);
+}
+
+int
+main(void)
+{
+	size_t nrow = sizeof(rows) / sizeof(rows[0]);
+	const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_key_forms),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_open_error),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_status_set),
+		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_key_names),
+	};
+	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+	struct CMUnitTest *tests;
+	int rc;
+
+	tests = calloc(nrow + nfixed, sizeof(*tests));
+	if (tests == NULL)
+		return 1;
+	for (size_t i = 0; i < nrow; i++) {
+		tests[i].name = rows[i].name;
+		tests[i].test_func = test_row;
+		tests[i].initial_state = (void *)&rows[i];
+	}
+	memcpy(tests + nrow, fixed, sizeof(fixed));
+	rc = _cmocka_run_group_tests("config", tests, nrow + nfixed, setup,
+	    teardown);
+	free(tests);
+	return rc;
+}
