@@ -131,6 +131,7 @@ struct store {
 	char		*path;
 	bool		 rdonly;
 	bool		 writing;	/* a write txn is open in this process */
+	int		 ntxn;		/* txns open in this process */
 	dev_t		 dev;
 	ino_t		 ino;
 	pid_t		 pid;
@@ -705,8 +706,13 @@ store_txn_begin(struct store *st, bool write, struct store_txn *txn)
 		return txn_fail(txn, STORE_E_BUSY,
 		    "a write transaction is already open in this process");
 	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map: adopt its size and retry. */
+	if (rc == MDB_MAP_RESIZED && st->ntxn == 0) {
+		/*
+		 * Another process with a larger map grew the data past ours:
+		 * adopt its size and retry.  Remapping would pull the map
+		 * from under our other transactions, so only with none open;
+		 * else the caller gets STORE_E_BUSY and tries again later.
+		 */
 		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
 			rc = mdb_txn_begin(st->env, NULL,
 			    write ? 0 : MDB_RDONLY, &txn->txn);
@@ -716,6 +722,7 @@ store_txn_begin(struct store *st, bool write, struct store_txn *txn)
 		return txn_fail(txn, map_err(rc), "%s: begin: %s", st->path,
 		    mdb_strerror(rc));
 	}
+	st->ntxn++;
 	if (write)
 		st->writing = true;
 	return 0;
@@ -735,6 +742,7 @@ store_txn_commit(struct store_txn *txn)
 	}
 	rc = mdb_txn_commit(txn->txn);
 	txn->txn = NULL;
+	txn->store->ntxn--;
 	if (txn->write)
 		txn->store->writing = false;
 	if (rc != 0)
@@ -750,6 +758,7 @@ store_txn_abort(struct store_txn *txn)
 		return;
 	mdb_txn_abort(txn->txn);
 	txn->txn = NULL;
+	txn->store->ntxn--;
 	if (txn->write)
 		txn->store->writing = false;
 }

@@ -1016,6 +1016,54 @@ test_map_full(void **state)
 }
 
 /*
+ * failoverctl may open the state with a larger map than the daemon's and
+ * write past the daemon's map: the daemon's next transaction adopts the
+ * larger map instead of failing.
+ */
+static void
+test_map_resized(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 128 * 1024);
+	struct store_txn txn;
+	const void *b;
+	size_t n;
+	char buf[32];
+	pid_t pid;
+
+	put_group(st, "www", "A");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cs = NULL;
+		struct store_txn t;
+		static char blob[4096];
+		char name[32];
+
+		alarm(10);
+		if (store_open(fx->dir, 4 * 1024 * 1024, 0, &cs, NULL, 0) != 0)
+			_exit(1);
+		store_txn_begin(cs, true, &t);
+		for (int i = 0; i < 256; i++) {
+			snprintf(name, sizeof(name), "g%03d", i);
+			store_group_put(&t, name, blob, sizeof(blob));
+		}
+		store_group_put(&t, "www", "B", 1);
+		_exit(store_txn_commit(&t) == 0 ? 0 : 2);
+	}
+	assert_int_equal(wait_child(pid, 10000), 0);
+	get_group(st, "www", buf, sizeof(buf));
+	assert_string_equal(buf, "B");
+	store_txn_begin(st, false, &txn);
+	assert_true(store_group_get(&txn, "g255", &b, &n));
+	assert_int_equal(n, 4096);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	put_group(st, "www", "C");
+	get_group(st, "www", buf, sizeof(buf));
+	assert_string_equal(buf, "C");
+}
+
+/*
  * Two processes: a reader's snapshot is not disturbed by another
  * process's commit, a writer is not blocked by a reader, a reader is not
  * blocked by a writer, and the generation shows the other's flags write.
@@ -1218,6 +1266,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readonly, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_resized, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_mid_txn, setup,
