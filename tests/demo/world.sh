@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # world.sh - the self-contained demo world of failoverd (sourced by bash).
 #
 # Everything runs on loopback, from one fresh directory $WORLD_DIR (mktemp -d
@@ -51,6 +52,7 @@
 #   world_active               stack the address points at now (dig)
 #   world_dig                  the address as dig shows it
 #   world_flip TO              nsupdate -k: address CNAME TO's web head
+#   world_failoverd_conf OUT   config/demo/failoverd.conf.in for this world
 #   world_say TEXT             one narrated line, time since world_init
 #   world_ms                   milliseconds since the epoch
 
@@ -145,6 +147,7 @@ world_down() {
 	for s in "${!WORLD_PG_PID[@]}"; do
 		world_pg_stop "$s" fast
 	done
+	named_stop
 	if [ "${WORLD_KEEP:-0}" = 1 ]; then
 		echo "world: kept $WORLD_DIR" >&2
 	else
@@ -190,6 +193,32 @@ update delete $WORLD_ADDRESS CNAME
 update add $WORLD_ADDRESS 60 CNAME $1.$WORLD_ZONE
 send
 EOF
+}
+
+# ---- failoverd ----------------------------------------------------------
+
+# Render config/demo/failoverd.conf.in for this world into OUT: state in
+# $WORLD_DIR/failoverd, the API on a free port with a 0600 token file, the
+# hooks of this checkout.
+world_failoverd_conf() {	# out
+	local st=$WORLD_DIR/failoverd
+	mkdir -p "$st" && chmod 0700 "$st"
+	world_free_port
+	WORLD_API_PORT=$WORLD_PORT
+	WORLD_API_TOKEN_FILE=$WORLD_DIR/api.token
+	(umask 077; head -c 24 /dev/urandom | base64 >"$WORLD_API_TOKEN_FILE")
+	sed -e "s|@STATE_DIR@|$st/state|g" \
+	    -e "s|@LISTEN@|127.0.0.1:$WORLD_API_PORT|g" \
+	    -e "s|@API_TOKEN_FILE@|$WORLD_API_TOKEN_FILE|g" \
+	    -e "s|@DNS_SERVER@|127.0.0.1:$NAMED_PORT|g" \
+	    -e "s|@ZONE@|$WORLD_ZONE|g" \
+	    -e "s|@KEY_FILE@|$NAMED_KEYFILE|g" \
+	    -e "s|@HOOKS@|$WORLD_TOP/config/hooks|g" \
+	    -e "s|@APP1_HEALTH_URL@|http://127.0.0.1:${WORLD_HTTP_PORT[app1]}/health|g" \
+	    -e "s|@APP2_HEALTH_URL@|http://127.0.0.1:${WORLD_HTTP_PORT[app2]}/health|g" \
+	    -e "s|@APP1_DIR@|$WORLD_DIR/app1|g" \
+	    -e "s|@APP2_DIR@|$WORLD_DIR/app2|g" \
+	    "$WORLD_TOP/config/demo/failoverd.conf.in" >"$1"
 }
 
 # ---- stacks ---------------------------------------------------------------

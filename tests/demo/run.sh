@@ -1,0 +1,323 @@
+#!/bin/bash
+# run.sh - `make demo`: failoverd's failover, end to end, on real software.
+#
+# The world (tests/demo/world.sh has the details), all on loopback in one
+# fresh /tmp/failoverd-demo.XXXXXX:
+#
+#            dig / nsupdate -k (TSIG)
+#   named  www.failover.demo. CNAME app1.failover.demo.  (later: app2)
+#     |
+#     |   stack app1 (primary)                stack app2 (standby)
+#     |   nginx :P  /health 200               nginx :P  503 (maintenance flag)
+#     |   PostgreSQL :P  primary  --- sync streaming --->  PostgreSQL :P  hot standby
+#     |
+#   writer: asks named which stack www points at, commits rows into that
+#           stack's database, logs every id it saw committed.
+#
+# The web head's /health says whether the stack serves (what failoverd
+# probes); the writer talks to the active stack's database directly, the
+# active stack being whatever the address points at.  The story:
+#   1. world up, the record as dig sees it, the writer commits on app1;
+#   2. the primary stack app1 stops: nginx (SIGTERM) and PostgreSQL
+#      (immediate shutdown, the way a crash looks to the database);
+#   3. the failover: app1 seen down, precheck, maintenance_on app1 (fails:
+#      the stack is dead; the policy goes on), replication_off app2, promote
+#      app2, maintenance_off app2, dns (www -> app2) - each with its time;
+#   4. the writer carries on on app2; the record after, as dig sees it;
+#   5. the proof: every id the writer saw committed is in app2's table;
+#   6. timings; every process stopped by PID; exit 0 on success.
+#
+# Step 3 is done by do_failover_stand_in below, a STAND-IN FOR FAILOVERD
+# that runs the same hooks (config/hooks/*) with the same contract
+# environment and the same nsupdate flip, until failoverd can run the
+# world itself: DEMO_FAILOVERD=1 (or the default once flipped below)
+# selects do_failover_failoverd, which renders config/demo/failoverd.conf.in
+# (world_failoverd_conf), starts $FAILOVERD -c FILE before the stop and
+# narrates its event= log lines.
+#
+# Env: BUILD (build), FAILOVERD ($BUILD/failoverd), DEMO_FAILOVERD (0),
+# WORLD_KEEP=1 keeps the directory, DEMO_ROWS (30) rows before and after.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$PWD
+BUILD=${BUILD:-build}
+FAILOVERD=${FAILOVERD:-$TOP/$BUILD/failoverd}
+HOOKS=$TOP/config/hooks
+DEMO_FAILOVERD=${DEMO_FAILOVERD:-0}
+DEMO_ROWS=${DEMO_ROWS:-30}
+
+. "$TOP/tests/demo/world.sh"
+
+fail() {
+	world_say "DEMO FAILED: $*"
+	exit 1
+}
+
+for c in named nginx dig nsupdate curl setpriv runuser; do
+	command -v "$c" >/dev/null || { echo "demo: $c not found (make deps)" >&2; exit 1; }
+done
+[ -x "$PGBIN/postgres" ] || { echo "demo: no PostgreSQL 15 in $PGBIN (make deps)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo: run as root (PostgreSQL runs as postgres, nginx workers as nobody)" >&2; exit 1; }
+
+declare -A PHASE_MS PHASE_RC
+T_UP=0 T_STOP=0 T_DOWN=0 T_FLIP=0
+
+rows_on() {		# stack: rows the writer saw committed there
+	if [ -s "$IDLOG" ]; then
+		awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$IDLOG"
+	else
+		echo 0
+	fi
+}
+
+wait_rows() {		# stack count seconds
+	local i n=$(($3 * 10))
+	for ((i = 0; i < n; i++)); do
+		[ "$(rows_on "$1")" -ge "$2" ] && return 0
+		kill -0 "$WORLD_WRITER_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- the failover, by hand: STAND-IN FOR FAILOVERD ------------------------
+#
+# Replace with do_failover_failoverd once failoverd runs the world.  It does
+# what failoverd's defaults do: probe the active stack every 500 ms (timeout
+# 400 ms), down after 3 failures (fall); the standby counts as up with a 503
+# (standby_expect_status 200-399,503); then the phases in order, each hook
+# run without a shell and with only PATH and the FAILOVER_* variables; a
+# failed maintenance_on is logged and the sequence goes on, any other failed
+# phase aborts; dns is one TSIG-signed UPDATE (nsupdate -k).
+
+SWITCH_ID=demo-$(date +%s)
+
+run_hook() {		# phase stack "command line from the config"
+	local phase=$1 stack=$2 t0 out rc words
+	set -f
+	# shellcheck disable=SC2206
+	words=($3)		# split on blanks, no shell: as failoverd does
+	set +f
+	t0=$(world_ms)
+	out=$(env -i PATH=/usr/bin:/bin FAILOVER_GROUP=www FAILOVER_PHASE="$phase" \
+	    FAILOVER_STACK="$stack" FAILOVER_FROM=app1 FAILOVER_TO=app2 \
+	    FAILOVER_ID="$SWITCH_ID" FAILOVER_ATTEMPT=1 FAILOVER_REASON=auto \
+	    FAILOVER_ADDRESS="$WORLD_ADDRESS" FAILOVER_DRY_RUN=0 \
+	    FAILOVER_STATUS=none timeout -k 1 30 "${words[@]}" 2>&1)
+	rc=$?
+	PHASE_MS[$phase]=$(($(world_ms) - t0))
+	PHASE_RC[$phase]=$rc
+	world_say "  phase $phase on $stack: rc=$rc, ${PHASE_MS[$phase]} ms"
+	while IFS= read -r l; do
+		world_say "    | $l"
+	done <<<"$out"
+	return $rc
+}
+
+failover_prepare_stand_in() {
+	world_say "(failoverd is not plugged in yet: a stand-in runs the same hooks and the same UPDATE by hand)"
+}
+
+do_failover_stand_in() {
+	local fails=0 i code t0
+	world_say "stand-in: probing app1 /health every 500 ms, fall 3"
+	for ((i = 0; i < 60 && fails < 3; i++)); do
+		code=$(curl -s -o /dev/null -m 0.4 -w '%{http_code}' \
+		    "http://127.0.0.1:${WORLD_HTTP_PORT[app1]}/health" 2>/dev/null)
+		case $code in
+		2??|3??) fails=0 ;;
+		*)	fails=$((fails + 1))
+			world_say "  app1 /health: ${code/#000/no answer} (failure $fails of 3)" ;;
+		esac
+		[ $fails -lt 3 ] && sleep 0.5
+	done
+	[ $fails -ge 3 ] || fail "app1 never looked down"
+	T_DOWN=$(world_ms)
+	world_say "app1 is DOWN, $((T_DOWN - T_STOP)) ms after the stop"
+	code=$(world_http_status app2)
+	case $code in
+	2??|3??|503) world_say "app2 /health: $code, a standby able to take over: up" ;;
+	*)	fail "app2 is not up either ($code): no failover" ;;
+	esac
+	world_say "switch $SWITCH_ID: www from app1 to app2 (auto)"
+	run_hook precheck app2 "$HOOKS/database lag-ok $WORLD_DIR/app2" ||
+	    fail "precheck says not safe to promote"
+	run_hook maintenance_on app1 "$HOOKS/maintenance on $WORLD_DIR/app1" ||
+	    world_say "  maintenance_on failed: logged, the sequence goes on (a dead stack cannot be put into maintenance)"
+	run_hook replication_off app2 "$HOOKS/database replication-off $WORLD_DIR/app2" ||
+	    fail "replication_off failed: switch aborted"
+	run_hook promote app2 "$HOOKS/database promote $WORLD_DIR/app2" ||
+	    fail "promote failed: switch aborted"
+	run_hook maintenance_off app2 "$HOOKS/maintenance off $WORLD_DIR/app2" ||
+	    fail "maintenance_off failed: switch aborted"
+	t0=$(world_ms)
+	world_flip app2 || fail "the UPDATE was refused"
+	T_FLIP=$(world_ms)
+	PHASE_MS[dns]=$((T_FLIP - t0))
+	world_say "  phase dns: UPDATE www CNAME app2.$WORLD_ZONE (TSIG $NAMED_KEYNAME) accepted, ${PHASE_MS[dns]} ms"
+	world_say "switch $SWITCH_ID finished in $((T_FLIP - T_DOWN)) ms"
+}
+
+# ---- the failover by failoverd ---------------------------------------------
+#
+# Not the default yet (DEMO_FAILOVERD=1).  Event names as controller/engine.c
+# records them: switch_started, phase_started, phase_finished,
+# phase_skipped, switch_finished, switch_failed, health_change.
+
+FD_LOG=
+FD_PID=
+NARRATOR_PID=
+
+failover_prepare_failoverd() {
+	local conf=$WORLD_DIR/failoverd.conf i
+	[ -x "$FAILOVERD" ] || fail "no $FAILOVERD (make)"
+	world_failoverd_conf "$conf"
+	timeout 10 "$FAILOVERD" -t -c "$conf" ||
+	    fail "failoverd -t refuses $conf"
+	FD_LOG=$WORLD_DIR/failoverd.log
+	: >"$FD_LOG"
+	"$FAILOVERD" -c "$conf" >>"$FD_LOG" 2>&1 </dev/null &
+	FD_PID=$!
+	WORLD_EXTRA_PIDS+=("$FD_PID")
+	world_say "failoverd started (pid $FD_PID, $conf)"
+	narrate_failoverd &
+	NARRATOR_PID=$!
+	WORLD_EXTRA_PIDS+=("$NARRATOR_PID")
+	# Both stacks must be up before app1 stops (rise 2 at 500 ms).
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$FD_PID" 2>/dev/null || fail "failoverd exited: $(tail -3 "$FD_LOG")"
+		grep -q 'event=health_change.*app1.*up' "$FD_LOG" &&
+		    grep -q 'event=health_change.*app2.*up' "$FD_LOG" && return 0
+		sleep 0.1
+	done
+	fail "failoverd did not see both stacks up within 15 s"
+}
+
+# The events worth telling, as they come: the ts and level are dropped.
+narrate_failoverd() {
+	local l
+	tail --pid="$FD_PID" -n +1 -f "$FD_LOG" 2>/dev/null |
+	    grep --line-buffered -E 'event=(health_change|switch_|phase_|gate_held|dns_failed|record_published|ttl_)|level=(error|warn)' |
+	    while IFS= read -r l; do
+		l=${l#ts=* }
+		world_say "  failoverd: ${l#level=* }"
+	done
+}
+
+do_failover_failoverd() {
+	local i l
+	for ((i = 0; i < 300; i++)); do
+		if [ "$T_DOWN" = 0 ] &&
+		    grep -q 'event=health_change.*app1.*down' "$FD_LOG"; then
+			T_DOWN=$(world_ms)
+		fi
+		grep -q 'event=switch_finished' "$FD_LOG" && break
+		grep -q 'event=switch_failed' "$FD_LOG" && fail "failoverd: switch failed"
+		kill -0 "$FD_PID" 2>/dev/null || fail "failoverd exited"
+		sleep 0.1
+	done
+	T_FLIP=$(world_ms)
+	grep -q 'event=switch_finished' "$FD_LOG" || fail "no switch within 30 s"
+	[ "$T_DOWN" = 0 ] && T_DOWN=$T_STOP
+	while IFS= read -r l; do
+		[[ $l =~ phase=([a-z_]+).*duration_ms=([0-9]+) ]] &&
+		    PHASE_MS[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+	done < <(grep 'event=phase_finished' "$FD_LOG")
+	sleep 0.3		# let the narrator catch up
+}
+
+# ---- the story ----------------------------------------------------------
+
+world_init
+IDLOG=$WORLD_DIR/ids.log
+world_say "== failoverd demo: two stacks, one address, a failover on real software =="
+world_say "world: named, two nginx web heads, PostgreSQL primary + hot standby in $WORLD_DIR"
+t0=$(world_ms)
+world_up
+T_UP=$(($(world_ms) - t0))
+world_say "world up in $T_UP ms:"
+world_say "  named      127.0.0.1:$NAMED_PORT, zone $WORLD_ZONE, TSIG key $NAMED_KEYNAME (hmac-sha256)"
+world_say "  stack app1 nginx 127.0.0.1:${WORLD_HTTP_PORT[app1]} (/health $(world_http_status app1)), PostgreSQL :${WORLD_PG_PORT[app1]} primary"
+world_say "  stack app2 nginx 127.0.0.1:${WORLD_HTTP_PORT[app2]} (/health $(world_http_status app2): maintenance), PostgreSQL :${WORLD_PG_PORT[app2]} hot standby, $(world_psql app1 "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'app2'") streaming from app1"
+world_say "record before, as dig sees it:"
+while IFS= read -r l; do world_say "  $l"; done < <(world_dig)
+[ "$(world_active)" = app1 ] || fail "www does not point at app1"
+
+if [ "$DEMO_FAILOVERD" = 1 ]; then
+	failover_prepare_failoverd
+else
+	failover_prepare_stand_in
+fi
+
+export WORLD_T0
+"$TOP/tests/demo/writer" "$WORLD_DIR" "$NAMED_PORT" "$WORLD_ADDRESS" "$IDLOG" &
+WORLD_WRITER_PID=$!
+wait_rows app1 "$DEMO_ROWS" 20 || fail "the writer does not commit on app1"
+world_say "the writer has committed $(rows_on app1) rows on app1"
+
+world_say "STOPPING THE PRIMARY STACK app1: nginx (SIGTERM), PostgreSQL (immediate shutdown, as a crash)"
+T_STOP=$(world_ms)
+world_nginx_stop app1
+world_pg_stop app1 immediate
+world_say "app1 stopped ($(($(world_ms) - T_STOP)) ms)"
+
+if [ "$DEMO_FAILOVERD" = 1 ]; then
+	do_failover_failoverd
+else
+	do_failover_stand_in
+fi
+
+world_say "record after, as dig sees it:"
+while IFS= read -r l; do world_say "  $l"; done < <(world_dig)
+[ "$(world_active)" = app2 ] || fail "www does not point at app2"
+world_say "app2 /health: $(world_http_status app2)"
+
+wait_rows app2 "$DEMO_ROWS" 20 || fail "the writer does not commit on app2"
+world_kill "$WORLD_WRITER_PID" TERM 10
+WORLD_WRITER_PID=
+
+# ---- the proof ------------------------------------------------------------
+world_say "proof: every row the writer saw committed must be on the new primary app2"
+seen=$WORLD_DIR/seen.txt db=$WORLD_DIR/app2-rows.txt
+awk '{ print $1 }' "$IDLOG" | sort >"$seen"
+world_psql app2 "SELECT id FROM demo_rows" | sort >"$db" ||
+    fail "cannot read demo_rows on app2"
+n_seen=$(wc -l <"$seen")
+n_db=$(wc -l <"$db")
+n_dup=$(uniq -d "$seen" | wc -l)
+n_missing=$(comm -23 "$seen" "$db" | wc -l)
+n_unseen=$(comm -13 "$seen" "$db" | wc -l)
+n1=$(rows_on app1) n2=$(rows_on app2)
+world_say "  writer saw $n_seen commits: $n1 on app1, then $n2 on app2"
+world_say "  app2 holds $n_db rows; missing: $n_missing; seen twice: $n_dup; committed but never acknowledged to the writer: $n_unseen"
+if [ "$n_missing" != 0 ] || [ "$n_dup" != 0 ]; then
+	comm -23 "$seen" "$db" | head -5 | sed 's/^/  missing id /'
+	fail "rows the writer saw committed are missing on app2"
+fi
+world_say "  PROVEN: no acknowledged commit was lost"
+last1=$(awk '$2 == "app1" { t = $3 } END { print t }' "$IDLOG")
+first2=$(awk '$2 == "app2" { print $3; exit }' "$IDLOG")
+
+# ---- summary --------------------------------------------------------------
+td=$(world_ms)
+world_down
+T_DOWNW=$(($(world_ms) - td))
+mode="stand-in for failoverd"
+[ "$DEMO_FAILOVERD" = 1 ] && mode="failoverd"
+echo
+echo "== summary ($mode) =="
+printf '  %-34s %6d ms\n' "world up (named, 2 nginx, 2 pg)" "$T_UP"
+printf '  %-34s %6d ms\n' "stop of app1 -> seen down" $((T_DOWN - T_STOP))
+for p in precheck maintenance_on replication_off promote maintenance_off dns; do
+	[ -n "${PHASE_MS[$p]:-}" ] || continue
+	r=
+	[ "${PHASE_RC[$p]:-0}" != 0 ] && r=" (failed, went on)"
+	printf '  %-34s %6d ms%s\n' "  phase $p" "${PHASE_MS[$p]}" "$r"
+done
+printf '  %-34s %6d ms\n' "seen down -> record flipped" $((T_FLIP - T_DOWN))
+printf '  %-34s %6d ms\n' "stop of app1 -> record flipped" $((T_FLIP - T_STOP))
+printf '  %-34s %6d ms\n' "writer: last commit app1 -> app2" $((first2 - last1))
+printf '  %-34s %6d ms\n' "world down (every process by PID)" "$T_DOWNW"
+printf '  %-34s %6s\n' "rows seen committed / lost" "$n_seen / $n_missing"
+echo "demo: OK"
+exit 0
