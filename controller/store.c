@@ -14,6 +14,8 @@
  * meta: "store.schema" -> u32 schema version (01 00 00 00).
  *       "store.generation" -> u64 count of flags writes.
  *       "store.history_head" -> u64 last seq, then its 32-byte hash.
+ *       "store.history_base" -> u64 first kept seq, then the hash of the
+ *       event before it (absent until store_history_prune removes any).
  *       Other keys: free-form controller information (store_meta_put).
  *
  * groups, journal: name -> the controller's bytes, unchanged.
@@ -51,8 +53,9 @@
  *	      22 63 74 6c 22 7d 00
  *   The chain is tamper-evident, not tamper-proof: whoever can write the
  *   file can rewrite every hash after the one changed.  The head in meta
- *   catches a truncated tail.  XXX: no history pruning yet; at a few
- *   hundred bytes per event a 64 MiB map holds some 100,000 events.
+ *   catches a truncated tail, the base a pruned start.  An event takes
+ *   some 200 bytes of map with its share of pages, so a 64 MiB map holds
+ *   about 300,000 events; store_history_prune keeps it bounded.
  *
  * addresses: address -> 11-byte header, then the group name:
  *	0  u8	format (1)	1  u8	state (1 allocated, 2 tombstone)
@@ -97,6 +100,7 @@
 #define KEY_SCHEMA		"store.schema"
 #define KEY_GENERATION		"store.generation"
 #define KEY_HISTORY_HEAD	"store.history_head"
+#define KEY_HISTORY_BASE	"store.history_base"
 #define RESERVED_PREFIX		"store."
 
 #define FLAGS_HDR		20
@@ -694,7 +698,7 @@ store_path(const struct store *st)
 int
 store_txn_begin(struct store *st, bool write, struct store_txn *txn)
 {
-	int rc;
+	int rc, dead;
 
 	memset(txn, 0, sizeof(*txn));
 	txn->store = st;
@@ -705,6 +709,14 @@ store_txn_begin(struct store *st, bool write, struct store_txn *txn)
 	if (write && st->writing)
 		return txn_fail(txn, STORE_E_BUSY,
 		    "a write transaction is already open in this process");
+	/*
+	 * A reader slot left by a killed process (failoverctl history piped
+	 * into head) would pin every page freed after its snapshot until the
+	 * map is full.  Clearing them costs a few fcntl calls per reading
+	 * process, next to the fsync of the commit.
+	 */
+	if (write)
+		(void)mdb_reader_check(st->env, &dead);
 	rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &txn->txn);
 	if (rc == MDB_MAP_RESIZED && st->ntxn == 0) {
 		/*
@@ -1446,6 +1458,17 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 	if (store_txn_begin(st, false, &txn) != 0 ||
 	    cursor_open(&txn, DB_HISTORY, &cur) != 0)
 		goto out;
+	/* After a prune the chain starts at the base, from its hash. */
+	if (kv_get(&txn, DB_META, KEY_HISTORY_BASE, strlen(KEY_HISTORY_BASE),
+	    &v)) {
+		if (v.mv_size != 8 + STORE_HASH_LEN || get_le64(v.mv_data) == 0) {
+			*first_bad = 1;
+			set_err(err, errlen, "history base record is malformed");
+			goto out;
+		}
+		expect = get_le64(v.mv_data);
+		memcpy(prev, (uint8_t *)v.mv_data + 8, STORE_HASH_LEN);
+	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8) {
@@ -1531,6 +1554,61 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 		set_err(err, errlen, "%s", txn.detail);
 	}
 	return ret;
+}
+
+int
+store_history_prune(struct store_txn *txn, uint64_t before, size_t *removed)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct store_event ev;
+	uint8_t base[8 + STORE_HASH_LEN];
+	uint64_t last, seq;
+	size_t n = 0;
+	int rc;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (!txn_usable(txn, true))
+		return txn->err;
+	last = store_history_last(txn);
+	if (txn->err != 0)
+		return txn->err;
+	if (before > last)
+		before = last;		/* the newest event always stays */
+	if (before <= 1)
+		return 0;
+	/* The new base: the first kept event and the hash it links to. */
+	if (!store_history_get(txn, before, &ev))
+		return txn_fail(txn, STORE_E_CORRUPT, "history %llu: missing",
+		    (unsigned long long)before);
+	put_le64(base, before);
+	memcpy(base + 8, ev.prev_hash, STORE_HASH_LEN);
+	if (cursor_open(txn, DB_HISTORY, &cur) != 0)
+		return txn->err;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			mdb_cursor_close(cur);
+			return txn_fail(txn, STORE_E_CORRUPT,
+			    "history: bad key of %zu bytes", k.mv_size);
+		}
+		seq = get_be64(k.mv_data);
+		if (seq >= before)
+			break;
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return txn_mdb_fail(txn, rc, "prune", "history");
+	if (kv_put(txn, DB_META, KEY_HISTORY_BASE, strlen(KEY_HISTORY_BASE),
+	    base, sizeof(base)) != 0)
+		return txn->err;
+	if (removed != NULL)
+		*removed = n;
+	return 0;
 }
 
 /* ---- addresses ---- */

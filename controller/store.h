@@ -41,7 +41,8 @@
  * Concurrency.  Readers never block the writer and the writer never blocks
  * readers; there is one writer at a time per environment, across processes,
  * so failoverd and failoverctl may both read and write the same state_dir at
- * once.  Keep write transactions short.  Rules inherited from LMDB:
+ * once.  Keep write transactions short.  A struct store and its
+ * transactions belong to one thread.  Rules inherited from LMDB:
  *   - a write transaction stays on the thread that began it; a process has
  *     at most one write transaction open (a second begin gets STORE_E_BUSY
  *     rather than a self-deadlock);
@@ -275,8 +276,17 @@ typedef bool (*store_event_cb)(const struct store_event *ev, void *arg);
 int	 store_history_foreach(struct store_txn *, uint64_t from,
 	    size_t limit, const char *group, store_event_cb, void *arg);
 /*
+ * Remove the events before BEFORE (the newest event always stays), keeping
+ * the chain verifiable: the first kept event and the hash it links to are
+ * recorded as the history's base.  Sequence numbers are never reused.
+ * *removed (may be NULL) gets the number removed.
+ */
+int	 store_history_prune(struct store_txn *, uint64_t before,
+	    size_t *removed);
+/*
  * Check the whole chain in its own read transaction: sequence numbers
- * without gap from 1, each prev_hash equal to the hash before, each hash
+ * without gap from 1 (or the base after a prune), each prev_hash equal to
+ * the hash before (the first: zero, or the base's), each hash
  * recomputed, the last event equal to the head recorded in meta.  Returns
  * 0 with *first_bad = 0 when it all fits, or 0 with *first_bad = the
  * sequence number of the first event that does not (an event that should

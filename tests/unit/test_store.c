@@ -703,6 +703,58 @@ test_history_tamper(void **state)
 	assert_non_null(strstr(err, "head says 10"));
 }
 
+static void
+test_history_prune(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 0);
+	struct store_txn txn;
+	struct store_event ev;
+	struct evlist l = { .n = 0 };
+	uint64_t bad, count, seq;
+	size_t removed;
+	char err[256];
+
+	append_events(st, 10);
+	store_txn_begin(st, true, &txn);
+	store_history_prune(&txn, 6, &removed);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(store_history_verify(st, &bad, &count, err,
+	    sizeof(err)), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(count, 5);
+	/* Numbers go on; the chain links on from the kept events. */
+	store_txn_begin(st, true, &txn);
+	store_history_append(&txn, T0 + 99, "www", "after_prune", NULL, &seq);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(seq, 11);
+	store_txn_begin(st, false, &txn);
+	assert_false(store_history_get(&txn, 5, &ev));
+	assert_int_equal(store_history_foreach(&txn, 0, 0, NULL, ev_cb, &l), 0);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(l.seq[0], 6);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	/* Pruning past the end keeps the newest event. */
+	store_txn_begin(st, true, &txn);
+	store_history_prune(&txn, 1000, &removed);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(store_history_verify(st, &bad, &count, err,
+	    sizeof(err)), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(count, 1);
+	/* Tampering after a prune is still found. */
+	append_events(st, 3);			/* 12..14 */
+	store_close(fx->st);
+	fx->st = NULL;
+	tamper(fx->dir, 13, 1);
+	open_ok(fx, 0);
+	assert_int_equal(store_history_verify(fx->st, &bad, &count, err,
+	    sizeof(err)), 0);
+	assert_int_equal(bad, 13);
+}
+
 /* ---- probelog ---- */
 
 struct runs {
@@ -1155,6 +1207,52 @@ test_two_processes(void **state)
 }
 
 /*
+ * A reader killed in the middle of a read (failoverctl history | head)
+ * must not pin the pages freed after its snapshot: rewriting a big
+ * record many times in a small map would otherwise fill it.
+ */
+static void
+test_stale_reader(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 256 * 1024);
+	struct store_txn txn;
+	static char blob[32 * 1024];
+	int p[2], status;
+	pid_t pid;
+
+	put_group(st, "www", "A");
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *cs = NULL;
+		struct store_txn t;
+
+		close(p[0]);
+		alarm(10);
+		if (store_open(fx->dir, 0, STORE_RDONLY, &cs, NULL, 0) != 0 ||
+		    store_txn_begin(cs, false, &t) != 0 ||
+		    write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	assert_int_equal(read_byte(p[0], 10000), 'r');
+	close(p[0]);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	for (int i = 0; i < 64; i++) {
+		blob[0] = (char)i;
+		store_txn_begin(st, true, &txn);
+		store_group_put(&txn, "big", blob, sizeof(blob));
+		if (store_txn_commit(&txn) != 0)
+			fail_msg("rewrite %d: %s", i, txn.detail);
+	}
+}
+
+/*
  * The crash: a child commits A, begins a write transaction, writes B (and
  * enough else to dirty many pages), says so, and is killed.  The last
  * commit must be intact, and the store writable (LMDB's robust writer
@@ -1256,6 +1354,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_tamper, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_prune, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_probelog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_refused, setup,
 		    teardown),
@@ -1269,6 +1369,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_map_resized, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_processes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_reader, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_mid_txn, setup,
 		    teardown),
