@@ -122,8 +122,11 @@
  *   (witnesses configured and none answers / none answered yet), isolated
  *   (isolation_check = yes and every stack of the WHOLE configuration is
  *   down), no_standby, standby_not_up, hold_down (a switch started less
- *   than hold_down ago), precheck_failed (the standby's precheck said no;
- *   asked again at most once per the standby's interval, via a GATE timer).
+ *   than hold_down ago), precheck_pending (the standby's precheck hook was
+ *   started, no answer yet), precheck_failed (it said no; asked again at
+ *   most once per the standby's interval, via a GATE timer, silently while
+ *   the answer stays no).  The switch starts in the step that sees the
+ *   last gate pass (for a precheck: in its PRECHECK_DONE ok).
  *
  * TTL.  While the group serves (SERVING, WAIT_REARM, FAILED) the wanted
  * record is the active stack with TTL suspect_ttl when the active stack is
@@ -152,7 +155,7 @@
 
 #define ENG_NONE	(-1)
 #define ENG_ID_MAX	128	/* switch id "<group>-<ms>", truncated */
-#define ENG_KV_MAX	8	/* fields per record */
+#define ENG_KV_MAX	12	/* fields per record */
 #define ENG_VAL_MAX	96	/* bytes per field value, truncated */
 #define ENG_ACT_MAX	32	/* actions per step: enough for any event */
 

@@ -1,0 +1,1076 @@
+/*
+ * test_engine.c - table-driven tests of the decision engine.
+ *
+ * Each case starts from a group serving on app1 with its record published
+ * (app1 and app2 up), then plays steps: health changes, one event at a
+ * virtual time, and compares the actions, rendered as one line, and the
+ * status reached.  Rendering:
+ *
+ *   record     name(reason=..,phase=..,policy=..,by=..)   (those keys only)
+ *   PERSIST
+ *   HOOK(phase,stack,attempt)  PRECHECK(stack)  DNS(stack,ttl,why)
+ *   TIMER(kind,at)  STATUS(stack,online|offline)
+ *
+ * In a step, a HOOK_DONE with attempt 0 means "the running attempt" and a
+ * DNS_DONE with ticket 0 "the ticket in flight".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "controller/engine.h"
+#include "controller/engine_codec.h"
+#include "controller/health.h"
+
+#define APP1	0
+#define APP2	1
+#define APP3	2
+#define NSTACK	3
+#define HOLD	600000
+
+/* ---- fixture: a hand-built configuration ---- */
+
+static char *h_mon[] = { "/bin/true", "maint", "on", NULL };
+static char *h_moff[] = { "/bin/true", "maint", "off", NULL };
+static char *h_repl[] = { "/bin/true", "db", "replication-off", NULL };
+static char *h_prom[] = { "/bin/true", "db", "promote", NULL };
+static char *h_pre[] = { "/bin/true", "db", "lag-ok", NULL };
+static char *h_note[] = { "/bin/true", "notify", NULL };
+static char *witness[] = { "http://127.0.0.1/ping" };
+
+static struct cfg_stack stacks[NSTACK];
+static struct cfg_group groups[2];
+static struct config cfg;
+static struct health health[NSTACK];
+static struct eng_world world;
+
+static void
+hook_set(struct cfg_hook *h, char **argv)
+{
+	int n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	h->argc = n;
+	h->argv = argv;
+}
+
+static void
+fixture(void)
+{
+	static char *names[NSTACK] = { "app1", "app2", "app3" };
+
+	memset(stacks, 0, sizeof(stacks));
+	memset(groups, 0, sizeof(groups));
+	memset(&cfg, 0, sizeof(cfg));
+	for (int i = 0; i < NSTACK; i++) {
+		struct cfg_stack *s = &stacks[i];
+
+		s->name = names[i];
+		s->interval_ms = 1000;
+		s->fastinter_ms = 200;
+		s->downinter_ms = 5000;
+		s->rise = s->fall = 3;
+		s->hook_timeout_ms = 60000;
+		hook_set(&s->maintenance_on, h_mon);
+		hook_set(&s->maintenance_off, h_moff);
+		hook_set(&s->replication_off, h_repl);
+		hook_set(&s->promote, h_prom);
+		s->web_head.is_name = true;
+		s->web_head.name = i == 0 ? "app1-lb.example.net." :
+		    i == 1 ? "app2-lb.example.net." : "app3-lb.example.net.";
+		health[i].state = HEALTH_UP;
+		health[i].fail_run = 0;
+	}
+	groups[0].name = "www";
+	groups[0].address = "www.failover.example.net.";
+	groups[0].primary = APP1;
+	groups[0].backup = APP2;
+	groups[0].ttl = 60;
+	groups[0].suspect_ttl = 5;
+	groups[0].auto_failover = true;
+	groups[0].hold_down_ms = HOLD;
+	groups[1].name = "spare";
+	groups[1].address = "spare.failover.example.net.";
+	groups[1].primary = -1;
+	groups[1].backup = -1;
+	groups[1].ttl = 60;
+	groups[1].suspect_ttl = 5;
+	cfg.nstack = NSTACK;
+	cfg.stacks = stacks;
+	cfg.ngroup = 2;
+	cfg.groups = groups;
+	cfg.controller.isolation_check = true;
+	world.cfg = &cfg;
+	world.health = health;
+	world.witness = ENG_WITNESS_UNKNOWN;
+	world.dry_run = false;
+}
+
+/* ---- configuration variants ---- */
+
+static void mod_none(void) { }
+static void mod_auto_off(void) { groups[0].auto_failover = false; }
+static void mod_witness(void)
+{
+	cfg.controller.nwitness = 1;
+	cfg.controller.witness = witness;
+}
+static void mod_no_iso(void) { cfg.controller.isolation_check = false; }
+static void mod_precheck(void) { hook_set(&stacks[APP2].precheck, h_pre); }
+static void mod_no_hooks(void)
+{
+	for (int i = 0; i < NSTACK; i++) {
+		stacks[i].maintenance_on.argc = 0;
+		stacks[i].replication_off.argc = 0;
+		stacks[i].maintenance_off.argc = 0;
+	}
+}
+static void mod_notify(void) { hook_set(&groups[0].on_status_change, h_note); }
+static void mod_no_backup(void) { groups[0].backup = -1; }
+
+/* ---- rendering ---- */
+
+static const char *
+sn(int s)
+{
+	return s >= 0 && s < NSTACK ? stacks[s].name : "-";
+}
+
+static void
+cat(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	va_list ap;
+
+	if (at > 0 && at + 1 < len) {
+		buf[at++] = ' ';
+		buf[at] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+static void
+render(const struct eng_out *out, char *buf, size_t len)
+{
+	static const char *keys[] = { "reason", "phase", "policy", "by" };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < out->n; i++) {
+		const struct eng_action *a = &out->a[i];
+		char kvs[256] = "";
+
+		switch (a->kind) {
+		case ENG_ACT_RECORD:
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]);
+			    k++) {
+				const char *v = eng_record_get(a, keys[k]);
+
+				if (v == NULL)
+					continue;
+				snprintf(kvs + strlen(kvs),
+				    sizeof(kvs) - strlen(kvs), "%s%s=%s",
+				    kvs[0] ? "," : "", keys[k], v);
+			}
+			if (kvs[0])
+				cat(buf, len, "%s(%s)", a->u.rec.name, kvs);
+			else
+				cat(buf, len, "%s", a->u.rec.name);
+			break;
+		case ENG_ACT_PERSIST:
+			cat(buf, len, "PERSIST");
+			break;
+		case ENG_ACT_RUN_HOOK:
+			cat(buf, len, "HOOK(%s,%s,%d)",
+			    eng_phase_name(a->u.hook.phase), sn(a->u.hook.stack),
+			    a->u.hook.attempt);
+			break;
+		case ENG_ACT_RUN_PRECHECK:
+			cat(buf, len, "PRECHECK(%s)", sn(a->u.hook.stack));
+			break;
+		case ENG_ACT_DNS_UPDATE:
+			cat(buf, len, "DNS(%s,%u,%s)", sn(a->u.dns.stack),
+			    a->u.dns.ttl, eng_dns_why_name(a->u.dns.why));
+			break;
+		case ENG_ACT_SET_TIMER:
+			cat(buf, len, "TIMER(%s,%lld)",
+			    eng_timer_name(a->u.timer.timer),
+			    (long long)a->u.timer.at_ms);
+			break;
+		case ENG_ACT_STATUS_CHANGE:
+			cat(buf, len, "STATUS(%s,%s)", sn(a->u.status.stack),
+			    eng_online_name(a->u.status.status));
+			break;
+		}
+	}
+}
+
+/* ---- the table ---- */
+
+enum ek { E_END = 0, E_RESUME, E_EVAL, E_HEALTH, E_PRE, E_HOOK, E_DNS,
+	E_DRIFT, E_TIMER, E_CMD, E_CODEC };
+
+struct step {
+	const char	*set;		/* "app1=down app2=suspect witness=ok" */
+	enum ek		 ev;
+	int		 a, b, c;	/* event arguments, see mkev() */
+	int64_t		 now;
+	const char	*expect;	/* rendered actions; NULL: unchecked */
+	int		 status;	/* enum eng_status, -1: unchecked */
+	int		 rc;		/* eng_step's return */
+};
+
+struct tcase {
+	const char	*name;
+	void		(*mod)(void);
+	struct step	 steps[24];
+};
+
+/* Shorthands for the steps. */
+#define HEALTH(set, t, exp, st)	{ set, E_HEALTH, APP1, 0, 0, t, exp, st, 0 }
+#define HOOK(o, t, exp, st)	{ NULL, E_HOOK, o, 0, 0, t, exp, st, 0 }
+#define DNSOK(t, exp, st)	{ NULL, E_DNS, 1, 0, 0, t, exp, st, 0 }
+#define DNSERR(r, t, exp, st)	{ NULL, E_DNS, 0, r, 0, t, exp, st, 0 }
+#define CMD(k, s, f, t, exp, st, rc) { NULL, E_CMD, k, s, f, t, exp, st, rc }
+#define RESUME(t, exp, st)	{ NULL, E_RESUME, 0, 0, 0, t, exp, st, 0 }
+#define CODEC(t)		{ NULL, E_CODEC, 0, 0, 0, t, NULL, -1, 0 }
+#define TIMER(k, t, exp, st)	{ NULL, E_TIMER, k, 0, 0, t, exp, st, 0 }
+#define PRE(ok, t, exp, st)	{ NULL, E_PRE, ok, 0, 0, t, exp, st, 0 }
+#define EVAL(set, t, exp, st)	{ set, E_EVAL, 0, 0, 0, t, exp, st, 0 }
+#define OK	ENG_HOOK_OK
+#define FAIL	ENG_HOOK_FAILED
+#define TMO	ENG_HOOK_TIMEOUT
+#define SV	ENG_SERVING
+#define SW	ENG_SWITCHING
+#define FL	ENG_FAILED
+#define WR	ENG_WAIT_REARM
+
+/* The whole successful sequence after the switch started at T. */
+#define SEQ_OK(t)							\
+	HOOK(OK, t + 1000, "phase_finished(phase=maintenance_on) "	\
+	    "phase_started(phase=replication_off) PERSIST "		\
+	    "HOOK(replication_off,app2,1)", SW),			\
+	HOOK(OK, t + 2000, "phase_finished(phase=replication_off) "	\
+	    "phase_started(phase=promote) PERSIST HOOK(promote,app2,1)", SW), \
+	HOOK(OK, t + 3000, "phase_finished(phase=promote) "		\
+	    "phase_started(phase=maintenance_off) PERSIST "		\
+	    "HOOK(maintenance_off,app2,1)", SW),			\
+	HOOK(OK, t + 4000, "phase_finished(phase=maintenance_off) "	\
+	    "phase_started(phase=dns) PERSIST DNS(app2,60,flip)", SW)
+
+#define AUTO_START	"switch_started(reason=auto) " \
+	"phase_started(phase=maintenance_on) PERSIST HOOK(maintenance_on,app1,1)"
+#define FINISH(r)	"phase_finished(phase=dns) switch_finished(reason=" r ") " \
+	"PERSIST STATUS(app1,offline) STATUS(app2,online)"
+
+static const struct tcase cases[] = {
+	{ "auto failover runs every phase, then waits for rearm", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+	} },
+	{ "active up: nothing happens", mod_none, {
+		HEALTH("app1=up", 1000, "", SV),
+		HEALTH("app2=down", 2000, "", SV),
+	} },
+	{ "no failback: old primary back, nothing happens", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		HEALTH("app1=up", 200000, "", WR),
+		HEALTH("app2=down", 300000, "gate_held(reason=wait_rearm) "
+		    "ttl_lowered PERSIST DNS(app2,5,ttl)", WR),
+		HEALTH("app2=down", 301000, "", WR),
+	} },
+	{ "rearm confirms the roles; automation armed again", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		HEALTH("app1=up", 200000, "", WR),
+		CMD(ENG_CMD_REARM, -1, 0, 1000000, "rearmed PERSIST", SV, 0),
+		CMD(ENG_CMD_REARM, -1, 0, 1000001,
+		    "cmd_refused(reason=nothing_to_rearm) PERSIST", SV,
+		    ENG_REFUSE_NOTHING_TO_REARM),
+		HEALTH("app2=down", 1100000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app2,1)", SW),
+	} },
+	{ "gate: standby not up, released when it comes up", mod_none, {
+		HEALTH("app2=unknown", 50000, "", SV),
+		HEALTH("app1=down", 100000, "gate_held(reason=standby_not_up) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		HEALTH("app1=down", 101000, "", SV),
+		HEALTH("app2=up", 110000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+	} },
+	{ "gate: both stacks of the group down, no isolation check", mod_no_iso, {
+		HEALTH("app1=down app2=down", 100000,
+		    "gate_held(reason=standby_not_up) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+	} },
+	{ "gate: every stack down is isolation", mod_none, {
+		HEALTH("app1=down app2=down app3=down", 100000,
+		    "gate_held(reason=isolated) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		HEALTH("app3=up", 101000, "gate_held(reason=standby_not_up) "
+		    "PERSIST", SV),
+	} },
+	{ "gate: auto_failover = no", mod_auto_off, {
+		HEALTH("app1=down", 100000, "gate_held(reason=auto_failover_off) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+	} },
+	{ "gate: paused, released by resume", mod_none, {
+		CMD(ENG_CMD_PAUSE, -1, 0, 1000, "paused PERSIST", SV, 0),
+		HEALTH("app1=down", 100000, "gate_held(reason=paused) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		HEALTH("app1=down", 101000, "", SV),
+		CMD(ENG_CMD_RESUME, -1, 0, 102000, "resumed "
+		    "switch_started(reason=auto) phase_started(phase=maintenance_on) "
+		    "PERSIST HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "gate: pinned, released by unpin", mod_none, {
+		CMD(ENG_CMD_PIN, APP1, 0, 1000, "pinned PERSIST", SV, 0),
+		HEALTH("app1=down", 100000, "gate_held(reason=pinned) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		CMD(ENG_CMD_UNPIN, -1, 0, 102000, "unpinned "
+		    "switch_started(reason=auto) phase_started(phase=maintenance_on) "
+		    "PERSIST HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "gate: witness unknown, down, then ok", mod_witness, {
+		HEALTH("app1=down", 100000, "gate_held(reason=witness_unknown) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		EVAL("witness=down", 101000, "gate_held(reason=witness_down) "
+		    "PERSIST", SV),
+		EVAL("witness=down", 102000, "", SV),
+		EVAL("witness=ok", 103000, AUTO_START, SW),
+	} },
+	{ "gate cleared when the active comes back", mod_none, {
+		HEALTH("app2=down", 50000, "", SV),
+		HEALTH("app1=down", 100000, "gate_held(reason=standby_not_up) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		DNSOK(100100, "PERSIST", SV),
+		HEALTH("app1=up", 110000, "hold_cleared(reason=standby_not_up) "
+		    "ttl_restored PERSIST DNS(app1,60,ttl)", SV),
+	} },
+	{ "suspect lowers the TTL, clearing restores it", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		HEALTH("app1=suspect", 1200, "", SV),
+		DNSOK(1300, "PERSIST", SV),
+		HEALTH("app1=up", 2000, "ttl_restored PERSIST DNS(app1,60,ttl)",
+		    SV),
+		DNSOK(2100, "PERSIST", SV),
+	} },
+	{ "TTL change while an UPDATE is in flight waits for it", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		HEALTH("app1=up", 1100, "ttl_restored PERSIST", SV),
+		DNSOK(1300, "PERSIST DNS(app1,60,ttl)", SV),
+	} },
+	{ "suspect then down: the flip carries the normal TTL", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSOK(1100, "PERSIST", SV),
+		HEALTH("app1=down", 3000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+		SEQ_OK(3000),
+	} },
+	{ "hold_down holds a second automatic switch", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		HEALTH("app1=up", 110000, "", WR),
+		CMD(ENG_CMD_REARM, -1, 0, 120000, "rearmed PERSIST", SV, 0),
+		HEALTH("app2=down", 130000, "gate_held(reason=hold_down) "
+		    "ttl_lowered PERSIST TIMER(gate,700000) DNS(app2,5,ttl)", SV),
+		HEALTH("app2=down", 140000, "TIMER(gate,700000)", SV),
+		TIMER(ENG_TIMER_GATE, 700000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app2,1)", SW),
+	} },
+	{ "maintenance_on fails: the sequence continues", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(FAIL, 101000, "phase_failed(phase=maintenance_on,"
+		    "policy=continue) phase_started(phase=replication_off) "
+		    "PERSIST HOOK(replication_off,app2,1)", SW),
+	} },
+	{ "maintenance_on times out: the sequence continues", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(TMO, 160000, "phase_failed(phase=maintenance_on,"
+		    "policy=continue) phase_started(phase=replication_off) "
+		    "PERSIST HOOK(replication_off,app2,1)", SW),
+	} },
+	{ "replication_off fails: abort, failed, traffic unchanged", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(FAIL, 102000, "phase_failed(phase=replication_off,"
+		    "policy=abort) switch_failed(phase=replication_off) "
+		    "gate_held(reason=failed) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", FL),
+		HEALTH("app1=down", 200000, "", FL),
+		TIMER(ENG_TIMER_GATE, 900000, "", FL),
+	} },
+	{ "promote fails: abort, no further automatic attempt", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(FAIL, 103000, "phase_failed(phase=promote,policy=abort) "
+		    "switch_failed(phase=promote) gate_held(reason=failed) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", FL),
+		HEALTH("app2=up", 2000000, "", FL),
+	} },
+	{ "promote times out: abort", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(TMO, 163000, "phase_failed(phase=promote,policy=abort) "
+		    "switch_failed(phase=promote) gate_held(reason=failed) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", FL),
+	} },
+	{ "maintenance_off fails: abort", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(OK, 103000, NULL, SW),
+		HOOK(FAIL, 104000, "phase_failed(phase=maintenance_off,"
+		    "policy=abort) switch_failed(phase=maintenance_off) "
+		    "gate_held(reason=failed) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", FL),
+	} },
+	{ "failed cleared by resume: automation tries again", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(FAIL, 102000, NULL, FL),
+		CMD(ENG_CMD_RESUME, -1, 0, 800000,
+		    "failed_state_cleared(by=resume) resumed "
+		    "switch_started(reason=auto) phase_started(phase=maintenance_on) "
+		    "PERSIST HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "failed cleared by rearm, hold_down still counts", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(FAIL, 102000, NULL, FL),
+		CMD(ENG_CMD_REARM, -1, 0, 200000,
+		    "failed_state_cleared(by=rearm) gate_held(reason=hold_down) "
+		    "PERSIST TIMER(gate,700000)", SV, 0),
+	} },
+	{ "failed cleared by a manual switch", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(FAIL, 102000, NULL, FL),
+		CMD(ENG_CMD_SWITCH, -1, 0, 200000,
+		    "failed_state_cleared(by=switch) switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "dns refused: capped exponential backoff until accepted", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSERR(1, 105000, "dns_failed PERSIST TIMER(dns,106000)", SW),
+		TIMER(ENG_TIMER_DNS, 105500, "TIMER(dns,106000)", SW),
+		TIMER(ENG_TIMER_DNS, 106000, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(1, 106100, "dns_failed PERSIST TIMER(dns,108100)", SW),
+		TIMER(ENG_TIMER_DNS, 108100, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(0, 108200, "dns_failed PERSIST TIMER(dns,112200)", SW),
+		TIMER(ENG_TIMER_DNS, 112200, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(1, 112300, "dns_failed PERSIST TIMER(dns,120300)", SW),
+		TIMER(ENG_TIMER_DNS, 120300, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(1, 120400, "dns_failed PERSIST TIMER(dns,136400)", SW),
+		TIMER(ENG_TIMER_DNS, 136400, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(1, 136500, "dns_failed PERSIST TIMER(dns,166500)", SW),
+		TIMER(ENG_TIMER_DNS, 166500, "PERSIST DNS(app2,60,flip)", SW),
+		DNSERR(1, 166600, "dns_failed PERSIST TIMER(dns,196600)", SW),
+		TIMER(ENG_TIMER_DNS, 196600, "PERSIST DNS(app2,60,flip)", SW),
+		DNSOK(196700, FINISH("auto"), WR),
+	} },
+	{ "a phase without a hook is skipped", mod_no_hooks, {
+		HEALTH("app1=down", 100000, "switch_started(reason=auto) "
+		    "phase_skipped(reason=no_hook,phase=maintenance_on) "
+		    "phase_skipped(reason=no_hook,phase=replication_off) "
+		    "phase_started(phase=promote) PERSIST HOOK(promote,app2,1)", SW),
+		HOOK(OK, 101000, "phase_finished(phase=promote) "
+		    "phase_skipped(reason=no_hook,phase=maintenance_off) "
+		    "phase_started(phase=dns) PERSIST DNS(app2,60,flip)", SW),
+	} },
+	{ "on_status_change announced after the flip", mod_notify, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+	} },
+	{ "precheck: held while it runs and when it says no", mod_precheck, {
+		HEALTH("app1=down", 100000, "gate_held(reason=precheck_pending) "
+		    "ttl_lowered PERSIST PRECHECK(app2) DNS(app1,5,ttl)", SV),
+		HEALTH("app1=down", 100100, "", SV),
+		PRE(0, 100200, "gate_held(reason=precheck_failed) PERSIST "
+		    "TIMER(gate,101200)", SV),
+		TIMER(ENG_TIMER_GATE, 101000, "TIMER(gate,101200)", SV),
+		TIMER(ENG_TIMER_GATE, 101200, "PERSIST PRECHECK(app2)", SV),
+		PRE(0, 101300, "PERSIST TIMER(gate,102300)", SV),
+		TIMER(ENG_TIMER_GATE, 102300, "PERSIST PRECHECK(app2)", SV),
+		PRE(1, 102400, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+	} },
+	{ "precheck ok but the active came back: no switch", mod_precheck, {
+		HEALTH("app1=down", 100000, NULL, SV),
+		HEALTH("app1=up", 100100, "hold_cleared(reason=precheck_pending) "
+		    "ttl_restored PERSIST", SV),
+		PRE(1, 100200, "PERSIST", SV),
+	} },
+	{ "manual switch to an up standby", mod_none, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, "switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+		SEQ_OK(5000),
+		DNSOK(10000, FINISH("manual"), WR),
+	} },
+	{ "manual switch refused: target not up, forced works", mod_none, {
+		HEALTH("app2=down", 1000, "", SV),
+		CMD(ENG_CMD_SWITCH, APP2, 0, 5000,
+		    "cmd_refused(reason=target_not_up) PERSIST", SV,
+		    ENG_REFUSE_TARGET_NOT_UP),
+		CMD(ENG_CMD_SWITCH, APP2, 1, 6000, "switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "manual switch refused: already active, not in group", mod_none, {
+		CMD(ENG_CMD_SWITCH, APP1, 1, 5000,
+		    "cmd_refused(reason=already_active) PERSIST", SV,
+		    ENG_REFUSE_ALREADY_ACTIVE),
+		CMD(ENG_CMD_SWITCH, APP3, 1, 5000,
+		    "cmd_refused(reason=not_in_group) PERSIST", SV,
+		    ENG_REFUSE_NOT_IN_GROUP),
+		CMD(ENG_CMD_PIN, APP3, 0, 5000,
+		    "cmd_refused(reason=not_in_group) PERSIST", SV,
+		    ENG_REFUSE_NOT_IN_GROUP),
+	} },
+	{ "manual switch refused while one runs, rearm too", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		CMD(ENG_CMD_SWITCH, -1, 1, 100100,
+		    "cmd_refused(reason=switch_running) PERSIST", SW,
+		    ENG_REFUSE_SWITCH_RUNNING),
+		CMD(ENG_CMD_REARM, -1, 0, 100200,
+		    "cmd_refused(reason=switch_running) PERSIST", SW,
+		    ENG_REFUSE_SWITCH_RUNNING),
+		CMD(ENG_CMD_PAUSE, -1, 0, 100300, "paused PERSIST", SW, 0),
+	} },
+	{ "pinned: manual switch away refused unless forced", mod_none, {
+		CMD(ENG_CMD_PIN, APP1, 0, 1000, "pinned PERSIST", SV, 0),
+		CMD(ENG_CMD_SWITCH, -1, 0, 2000,
+		    "cmd_refused(reason=pinned) PERSIST", SV, ENG_REFUSE_PINNED),
+		CMD(ENG_CMD_SWITCH, -1, 1, 3000, "switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "paused: a manual switch is still allowed", mod_none, {
+		CMD(ENG_CMD_PAUSE, -1, 0, 1000, "paused PERSIST", SV, 0),
+		CMD(ENG_CMD_SWITCH, -1, 0, 3000, "switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "no backup: switch refused, gate no_standby", mod_no_backup, {
+		CMD(ENG_CMD_SWITCH, -1, 1, 3000,
+		    "cmd_refused(reason=no_standby) PERSIST", SV,
+		    ENG_REFUSE_NO_STANDBY),
+		HEALTH("app1=down", 100000, "gate_held(reason=no_standby) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+	} },
+	{ "stale answers are ignored", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		{ NULL, E_HOOK, OK, ENG_PH_PROMOTE, 1, 100500, "", SW, 0 },
+		{ NULL, E_HOOK, OK, ENG_PH_MAINT_ON, 7, 100600, "", SW, 0 },
+		{ NULL, E_DNS, 1, 0, 99, 100700, "", SW, 0 },
+		PRE(1, 100800, "", SW),
+	} },
+	{ "drift: the record is published again", mod_none, {
+		{ NULL, E_DRIFT, 0, 0, 0, 5000, "PERSIST DNS(app1,60,publish)",
+		  SV, 0 },
+		DNSOK(5100, "record_published PERSIST", SV),
+	} },
+	/* Resume from every phase boundary: before and inside each phase. */
+	{ "resume inside maintenance_on: attempt 2, same id", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		CODEC(100001),
+		RESUME(200000, "switch_resumed(phase=maintenance_on) phase_started(phase=maintenance_on) "
+		    "PERSIST HOOK(maintenance_on,app1,2)", SW),
+		HOOK(OK, 201000, "phase_finished(phase=maintenance_on) "
+		    "phase_started(phase=replication_off) PERSIST "
+		    "HOOK(replication_off,app2,1)", SW),
+	} },
+	{ "resume inside replication_off", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		CODEC(101001),
+		RESUME(200000, "switch_resumed(phase=replication_off) phase_started(phase=replication_off) "
+		    "PERSIST HOOK(replication_off,app2,2)", SW),
+	} },
+	{ "resume inside promote", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		CODEC(102001),
+		RESUME(200000, "switch_resumed(phase=promote) phase_started(phase=promote) "
+		    "PERSIST HOOK(promote,app2,2)", SW),
+		HOOK(OK, 201000, NULL, SW),
+		HOOK(OK, 202000, NULL, SW),
+		DNSOK(203000, FINISH("auto"), WR),
+	} },
+	{ "resume inside maintenance_off", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(OK, 103000, NULL, SW),
+		CODEC(103001),
+		RESUME(200000, "switch_resumed(phase=maintenance_off) phase_started(phase=maintenance_off) "
+		    "PERSIST HOOK(maintenance_off,app2,2)", SW),
+	} },
+	{ "resume inside dns: the UPDATE is sent again", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		CODEC(104001),
+		RESUME(200000, "switch_resumed(phase=dns) phase_started(phase=dns) "
+		    "PERSIST DNS(app2,60,flip)", SW),
+		DNSOK(200100, FINISH("auto"), WR),
+	} },
+	{ "resume after the switch ended: nothing runs again", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		CODEC(105001),
+		RESUME(200000, "", WR),
+	} },
+	{ "resume before the first phase started (not running)", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		{ "stopped", E_CODEC, 0, 0, 0, 100001, NULL, -1, 0 },
+		RESUME(200000, "switch_resumed(phase=maintenance_on) phase_started(phase=maintenance_on) "
+		    "PERSIST HOOK(maintenance_on,app1,1)", SW),
+	} },
+	{ "resume after failed: still failed", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(FAIL, 102000, NULL, FL),
+		CODEC(102001),
+		RESUME(200000, "PERSIST DNS(app1,5,ttl)", FL),
+	} },
+	{ "resume while serving: TTL update resent", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		CODEC(1001),
+		RESUME(2000, "PERSIST DNS(app1,5,ttl)", SV),
+	} },
+};
+
+/* ---- the runner ---- */
+
+static void
+apply_set(const char *set)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (set == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s", set);
+	for (tok = strtok_r(buf, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		int s = -1;
+
+		assert_non_null(eq);
+		*eq++ = '\0';
+		if (strcmp(tok, "witness") == 0) {
+			world.witness = strcmp(eq, "ok") == 0 ? ENG_WITNESS_OK :
+			    strcmp(eq, "down") == 0 ? ENG_WITNESS_DOWN :
+			    ENG_WITNESS_UNKNOWN;
+			continue;
+		}
+		for (int i = 0; i < NSTACK; i++)
+			if (strcmp(stacks[i].name, tok) == 0)
+				s = i;
+		assert_true(s >= 0);
+		health[s].fail_run = 0;
+		if (strcmp(eq, "up") == 0)
+			health[s].state = HEALTH_UP;
+		else if (strcmp(eq, "suspect") == 0) {
+			health[s].state = HEALTH_UP;
+			health[s].fail_run = 1;
+		} else if (strcmp(eq, "down") == 0)
+			health[s].state = HEALTH_DOWN;
+		else
+			health[s].state = HEALTH_UNKNOWN;
+	}
+}
+
+static void
+serving(struct eng_group *g)
+{
+	struct eng_event ev = { .kind = ENG_EV_RESUME };
+	struct eng_out out;
+	char buf[1024];
+
+	assert_int_equal(eng_group_init(g, &cfg, 0, false), 0);
+	assert_int_equal(eng_step(g, &world, &ev, 0, &out), 0);
+	render(&out, buf, sizeof(buf));
+	assert_string_equal(buf, "PERSIST DNS(app1,60,publish)");
+	ev.kind = ENG_EV_DNS_DONE;
+	ev.u.dns.ok = true;
+	ev.u.dns.ticket = g->dns_ticket;
+	assert_int_equal(eng_step(g, &world, &ev, 10, &out), 0);
+	render(&out, buf, sizeof(buf));
+	if (groups[0].backup >= 0)
+		assert_string_equal(buf, "record_published PERSIST "
+		    "STATUS(app2,offline) STATUS(app1,online)");
+	assert_int_equal(g->status, ENG_SERVING);
+}
+
+static void
+codec_roundtrip(struct eng_group *g, bool stop)
+{
+	struct eng_group back;
+	char *s = NULL, err[128];
+	size_t len;
+
+	if (stop) {
+		g->sw.running = false;
+		g->sw.attempt = 0;
+	}
+	assert_int_equal(eng_group_encode(g, &cfg, &s, &len), 0);
+	assert_int_equal(eng_group_decode(s, len, &cfg, &back, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(&back, g, sizeof(back));
+	free(s);
+}
+
+static int failures;
+
+#define CHECK_FAIL(...) do {						\
+	print_error(__VA_ARGS__);					\
+	failures++;							\
+	return;								\
+} while (0)
+
+static void
+run_case(const struct tcase *tc)
+{
+	struct eng_group g;
+	struct eng_out out;
+	char buf[2048];
+
+	fixture();
+	tc->mod();
+	serving(&g);
+	for (const struct step *st = tc->steps; st->ev != E_END; st++) {
+		struct eng_event ev;
+		int rc;
+
+		memset(&ev, 0, sizeof(ev));
+		if (st->ev != E_CODEC)
+			apply_set(st->set);
+		switch (st->ev) {
+		case E_RESUME:
+			ev.kind = ENG_EV_RESUME;
+			break;
+		case E_EVAL:
+			ev.kind = ENG_EV_EVALUATE;
+			break;
+		case E_HEALTH:
+			ev.kind = ENG_EV_HEALTH;
+			ev.u.health.stack = st->a;
+			ev.u.health.change = HEALTH_CHANGED;
+			break;
+		case E_PRE:
+			ev.kind = ENG_EV_PRECHECK_DONE;
+			ev.u.precheck.ok = st->a;
+			ev.u.precheck.exit_code = st->a ? 0 : 1;
+			break;
+		case E_HOOK:
+			ev.kind = ENG_EV_HOOK_DONE;
+			ev.u.hook.outcome = st->a;
+			ev.u.hook.phase = st->c ? (enum eng_phase)st->b :
+			    g.sw.phase;
+			ev.u.hook.attempt = st->c ? st->c : g.sw.attempt;
+			ev.u.hook.exit_code = st->a == OK ? 0 : 1;
+			break;
+		case E_DNS:
+			ev.kind = ENG_EV_DNS_DONE;
+			ev.u.dns.ok = st->a;
+			ev.u.dns.retryable = st->b;
+			ev.u.dns.error = st->b ? "timeout" : "NOTAUTH";
+			ev.u.dns.ticket = st->c ? (uint32_t)st->c : g.dns_ticket;
+			break;
+		case E_DRIFT:
+			ev.kind = ENG_EV_DNS_DRIFT;
+			break;
+		case E_TIMER:
+			ev.kind = ENG_EV_TIMER;
+			ev.u.timer = st->a;
+			break;
+		case E_CMD:
+			ev.kind = ENG_EV_CMD;
+			ev.u.cmd.kind = st->a;
+			ev.u.cmd.stack = st->b;
+			ev.u.cmd.force = st->c;
+			break;
+		case E_CODEC:
+			codec_roundtrip(&g, st->set != NULL);
+			continue;
+		case E_END:
+			break;
+		}
+		rc = eng_step(&g, &world, &ev, st->now, &out);
+		render(&out, buf, sizeof(buf));
+		if (st->expect != NULL && strcmp(buf, st->expect) != 0)
+			CHECK_FAIL("%s: step at %lld:\n  got  %s\n  want %s\n",
+			    tc->name, (long long)st->now, buf, st->expect);
+		if (st->status >= 0 && (int)g.status != st->status)
+			CHECK_FAIL("%s: step at %lld: status %s, want %s\n",
+			    tc->name, (long long)st->now,
+			    eng_status_name(g.status),
+			    eng_status_name(st->status));
+		if (rc != st->rc)
+			CHECK_FAIL("%s: step at %lld: rc %d, want %d\n", tc->name,
+			    (long long)st->now, rc, st->rc);
+		/* Shape: records, at most one PERSIST, then effects. */
+		{
+			bool seen_persist = false, seen_fx = false;
+
+			for (size_t i = 0; i < out.n; i++) {
+				enum eng_action_kind k = out.a[i].kind;
+
+				if (k == ENG_ACT_RECORD)
+					assert_false(seen_persist || seen_fx);
+				else if (k == ENG_ACT_PERSIST) {
+					assert_false(seen_persist || seen_fx);
+					seen_persist = true;
+				} else
+					seen_fx = true;
+			}
+		}
+	}
+}
+
+static void
+test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i]);
+	assert_int_equal(failures, 0);
+}
+
+/* The hook actions carry what the environment needs. */
+static void
+test_hook_action_fields(void **state)
+{
+	struct eng_group g;
+	struct eng_event ev = { .kind = ENG_EV_HEALTH };
+	struct eng_out out;
+	const struct eng_action *h = NULL;
+
+	(void)state;
+	fixture();
+	serving(&g);
+	health[APP1].state = HEALTH_DOWN;
+	ev.u.health.stack = APP1;
+	world.dry_run = true;
+	assert_int_equal(eng_step(&g, &world, &ev, 1700000000123LL, &out), 0);
+	for (size_t i = 0; i < out.n; i++)
+		if (out.a[i].kind == ENG_ACT_RUN_HOOK)
+			h = &out.a[i];
+	assert_non_null(h);
+	assert_string_equal(h->u.hook.id, "www-1700000000123");
+	assert_int_equal(h->u.hook.stack, APP1);
+	assert_int_equal(h->u.hook.from, APP1);
+	assert_int_equal(h->u.hook.to, APP2);
+	assert_int_equal(h->u.hook.attempt, 1);
+	assert_int_equal(h->u.hook.reason, ENG_REASON_AUTO);
+	assert_true(h->u.hook.dry_run);
+	assert_ptr_equal(h->u.hook.hook, &stacks[APP1].maintenance_on);
+	assert_int_equal(h->u.hook.timeout_ms, 60000);
+	assert_string_equal(out.a[0].u.rec.name, "switch_started");
+	assert_string_equal(eng_record_get(&out.a[0], "group"), "www");
+	assert_string_equal(eng_record_get(&out.a[0], "id"),
+	    "www-1700000000123");
+	assert_string_equal(eng_record_get(&out.a[0], "from"), "app1");
+	assert_string_equal(eng_record_get(&out.a[0], "to"), "app2");
+}
+
+static void
+test_reserved(void **state)
+{
+	struct eng_group g;
+	struct eng_event ev = { .kind = ENG_EV_RESUME };
+	struct eng_out out;
+	struct eng_cmd cmd = { ENG_CMD_SWITCH, ENG_NONE, true };
+
+	(void)state;
+	fixture();
+	assert_int_equal(eng_group_init(&g, &cfg, 1, false), 0);
+	assert_int_equal(g.status, ENG_RESERVED);
+	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(eng_cmd_check(&g, &world, &cmd),
+	    ENG_REFUSE_NO_STACKS);
+	cmd.kind = ENG_CMD_PAUSE;
+	assert_int_equal(eng_cmd_check(&g, &world, &cmd), ENG_OK);
+	assert_int_equal(eng_stack_status(&g, APP1), ENG_STATUS_NONE);
+	assert_int_equal(eng_group_init(&g, &cfg, 7, false), ENG_E_INVAL);
+}
+
+static void
+test_invalid_events(void **state)
+{
+	struct eng_group g;
+	struct eng_event ev = { .kind = ENG_EV_HEALTH };
+	struct eng_out out;
+
+	(void)state;
+	fixture();
+	serving(&g);
+	ev.u.health.stack = 17;
+	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	ev.kind = ENG_EV_TIMER;
+	ev.u.timer = 9;
+	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	ev.kind = 99;
+	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	assert_int_equal(out.n, 0);
+}
+
+static void
+test_plan(void **state)
+{
+	struct eng_group g;
+	struct eng_cmd cmd = { ENG_CMD_SWITCH, ENG_NONE, false };
+	struct eng_plan p;
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	fixture();
+	stacks[APP2].replication_off.argc = 0;
+	serving(&g);
+	eng_switch_plan(&g, &world, &cmd, &p);
+	assert_int_equal(p.refusal, 0);
+	n = eng_plan_format(&p, &cfg, 0, buf, sizeof(buf));
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf,
+	    "switch www from app1 to app2\n"
+	    "  1. maintenance_on on app1: /bin/true maint on\n"
+	    "  2. replication_off on app2: no hook, skipped\n"
+	    "  3. promote on app2: /bin/true db promote\n"
+	    "  4. maintenance_off on app2: /bin/true maint off\n"
+	    "  5. dns: www.failover.example.net. CNAME app1-lb.example.net. "
+	    "-> CNAME app2-lb.example.net. ttl 60s\n");
+	/* Truncation: snprintf semantics. */
+	assert_int_equal(eng_plan_format(&p, &cfg, 0, buf, 10), n);
+	assert_int_equal(strlen(buf), 9);
+	health[APP2].state = HEALTH_DOWN;
+	eng_switch_plan(&g, &world, &cmd, &p);
+	assert_int_equal(p.refusal, ENG_REFUSE_TARGET_NOT_UP);
+	eng_plan_format(&p, &cfg, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "refused: the target stack is not up"));
+}
+
+static void
+test_codec(void **state)
+{
+	struct eng_group g, back;
+	char *s = NULL, err[128];
+	size_t len;
+	const char *bad[] = {
+		"", "[]", "{\"v\":1}", "{\"v\":2,\"group\":\"www\"}",
+		"{\"v\":1,\"group\":\"nope\"}",
+		"{\"v\":1,\"group\":\"www\",\"switch\":{},\"dns\":{},\"precheck\":{}}",
+	};
+	const int badrc[] = { ENG_E_CODEC, ENG_E_CODEC, ENG_E_CODEC,
+	    ENG_E_VERSION, ENG_E_NOGROUP, ENG_E_CODEC };
+
+	(void)state;
+	fixture();
+	serving(&g);
+	g.paused = true;
+	g.pinned = APP1;
+	assert_int_equal(eng_group_encode(&g, &cfg, &s, &len), 0);
+	assert_non_null(strstr(s, "\"v\":1"));
+	assert_non_null(strstr(s, "\"pinned\":\"app1\""));
+	memset(&back, 0x55, sizeof(back));
+	assert_int_equal(eng_group_decode(s, len, &cfg, &back, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(&back, &g, sizeof(g));
+
+	/* Decoding under a configuration whose stacks are in another order. */
+	{
+		struct cfg_stack tmp = stacks[APP1];
+
+		stacks[APP1] = stacks[APP3];
+		stacks[APP3] = tmp;
+		groups[0].primary = APP3;
+		assert_int_equal(eng_group_decode(s, len, &cfg, &back, err,
+		    sizeof(err)), 0);
+		assert_int_equal(back.active, APP3);
+		assert_int_equal(back.pinned, APP3);
+		assert_int_equal(back.pub_stack, APP3);
+		/* Primary changed to another stack: roles reset. */
+		groups[0].primary = APP1;
+		assert_int_equal(eng_group_decode(s, len, &cfg, &back, err,
+		    sizeof(err)), ENG_DECODE_RESET);
+		assert_int_equal(back.active, APP1);
+		assert_int_equal(back.pinned, ENG_NONE);
+		fixture();
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(eng_group_decode(bad[i], strlen(bad[i]), &cfg,
+		    &back, err, sizeof(err)), badrc[i]);
+		assert_true(err[0] != '\0');
+	}
+	free(s);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(eng_status_name(ENG_WAIT_REARM), "wait_rearm");
+	assert_string_equal(eng_phase_name(ENG_PH_REPL_OFF), "replication_off");
+	assert_string_equal(eng_gate_name(ENG_GATE_HOLD_DOWN), "hold_down");
+	assert_string_equal(eng_refusal_name(ENG_REFUSE_TARGET_NOT_UP),
+	    "target_not_up");
+	assert_int_equal(eng_phase_parse("promote"), ENG_PH_PROMOTE);
+	assert_int_equal(eng_cmd_parse("rearm"), ENG_CMD_REARM);
+	assert_int_equal(eng_status_parse("bogus"), -1);
+	assert_string_equal(eng_status_name(99), "unknown");
+	for (int i = ENG_GATE_NONE; i <= ENG_GATE_PRECHECK_FAILED; i++)
+		assert_int_equal(eng_gate_parse(eng_gate_name(i)), i);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_hook_action_fields),
+		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_invalid_events),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_codec),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
