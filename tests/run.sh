@@ -22,7 +22,7 @@ limit=${TEST_TIMEOUT:-300}
 pass=0 fail=0 skip=0
 failed=()
 logdir=$TOP/$BUILD/test-logs
-mkdir -p "$logdir"
+mkdir -p "$logdir/unit" "$logdir/integration"
 
 run_one() {		# name, command...
 	local name=$1; shift
