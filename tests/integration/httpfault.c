@@ -25,7 +25,7 @@
  *   redir     302 to /elsewhere
  *
  * On SIGUSR1 it prints "hugesent=N" (bytes of huge bodies written to the
- * kernel so far) and "requests=N".
+ * kernel so far), "requests=N" and "accepts=N" (connections).
  */
 #include <sys/socket.h>
 
@@ -71,7 +71,7 @@ struct conn {
 
 static struct event_base *base;
 static long	 slow_ms = 200;
-static unsigned long long hugesent, requests;
+static unsigned long long hugesent, requests, accepts;
 static struct conn *conns;
 
 static void	 conn_free(struct conn *);
@@ -324,6 +324,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	accepts++;
 	c->mode = (enum mode)(intptr_t)arg;
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -391,7 +392,8 @@ usr1_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	printf("hugesent=%llu\nrequests=%llu\n", hugesent, requests);
+	printf("hugesent=%llu\nrequests=%llu\naccepts=%llu\n", hugesent,
+	    requests, accepts);
 	fflush(stdout);
 }
 
