@@ -169,11 +169,12 @@ FD_PID=
 NARRATOR_PID=
 
 failover_prepare_failoverd() {
-	local conf=$WORLD_DIR/failoverd.conf i
+	local conf=$WORLD_DIR/failoverd.conf i out
 	[ -x "$FAILOVERD" ] || fail "no $FAILOVERD (make)"
 	world_failoverd_conf "$conf"
-	timeout 10 "$FAILOVERD" -t -c "$conf" ||
-	    fail "failoverd -t refuses $conf"
+	out=$(timeout 10 "$FAILOVERD" -t -c "$conf" 2>&1) ||
+	    fail "failoverd -t refuses $conf: $out"
+	world_say "failoverd -t: $out"
 	FD_LOG=$WORLD_DIR/failoverd.log
 	: >"$FD_LOG"
 	"$FAILOVERD" -c "$conf" >>"$FD_LOG" 2>&1 </dev/null &
@@ -197,7 +198,7 @@ failover_prepare_failoverd() {
 narrate_failoverd() {
 	local l
 	tail --pid="$FD_PID" -n +1 -f "$FD_LOG" 2>/dev/null |
-	    grep --line-buffered -E 'event=(health_change|switch_|phase_|gate_held|dns_failed|record_published|ttl_)|level=(error|warn)' |
+	    grep --line-buffered -E 'event=(health_change|switch_|phase_|hook_|gate_held|dns_|record_|ttl_)|level=(error|warn)' |
 	    while IFS= read -r l; do
 		l=${l#ts=* }
 		world_say "  failoverd: ${l#level=* }"

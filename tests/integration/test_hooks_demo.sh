@@ -141,6 +141,20 @@ for a in replication-off promote lag-ok; do
 	check "... saying it is unreachable" grep -q unreachable <<<"$out"
 done
 
+# --- the demo's failoverd.conf (config/demo/failoverd.conf.in, rendered for
+# this world) passes failoverd's own configuration check, hooks included
+FAILOVERD=${FAILOVERD:-$TOP/${BUILD:-build}/failoverd}
+if [ -x "$FAILOVERD" ]; then
+	world_named_up
+	world_failoverd_conf "$WORLD_DIR/failoverd.conf"
+	out=$("$FAILOVERD" -t -c "$WORLD_DIR/failoverd.conf" 2>&1)
+	rc=$?
+	echo "     [failoverd -t rc=$rc] $out"
+	expect_rc 0 "failoverd -t accepts the demo configuration"
+else
+	echo "     (no $FAILOVERD: configuration check not run)"
+fi
+
 # --- the audit trail carries the contract variables
 check "HOOK_LOG has the switch id and phases" \
     grep -q 'phase=promote stack=app2 id=42 attempt=' "$W2/hooks.log"
