@@ -72,6 +72,12 @@ chmod 0664 "$WORLD_DIR/loose.conf"
 hook maintenance_on app1 "$HOOKS/maintenance" on "$WORLD_DIR/loose.conf"
 expect_rc 1 "group-writable stack.conf: refused"
 check "refused before touching the flag" test ! -e "$W1/maintenance"
+chmod 0644 "$WORLD_DIR/loose.conf"
+chown postgres "$WORLD_DIR/loose.conf"
+hook maintenance_on app1 "$HOOKS/maintenance" on "$WORLD_DIR/loose.conf"
+expect_rc 1 "stack.conf owned by another user: refused"
+hook precheck app1 "$HOOKS/database" lag-ok "$WORLD_DIR/loose.conf"
+expect_rc 1 "... by the database hook too"
 
 # --- maintenance on/off, twice each
 for i in 1 2; do
