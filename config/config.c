@@ -99,6 +99,8 @@ static int	 p_url(struct cfg_loader *, const struct keydef *, void *,
 		    const char *, char *, size_t);
 static int	 p_text(struct cfg_loader *, const struct keydef *, void *,
 		    const char *, char *, size_t);
+static int	 p_word(struct cfg_loader *, const struct keydef *, void *,
+		    const char *, char *, size_t);
 static int	 p_status(struct cfg_loader *, const struct keydef *, void *,
 		    const char *, char *, size_t);
 static int	 p_file(struct cfg_loader *, const struct keydef *, void *,
@@ -148,7 +150,7 @@ static const struct keydef dns_keys[] = {
 static const struct keydef stack_keys[] = {
 	{ "web_head",		p_webhead,	S(web_head),	KF_REQ, 0, 0 },
 	{ "health_url",		p_url,		S(health_url),	KF_REQ, 0, 0 },
-	{ "health_host",	p_text,		S(health_host),	0, 0, 0 },
+	{ "health_host",	p_word,		S(health_host),	0, 0, 0 },
 	{ "expect_status",	p_status,	S(expect_status), 0, 0, 0 },
 	{ "standby_expect_status", p_status,	S(standby_expect_status), 0,
 	    0, 0 },
@@ -1104,6 +1106,18 @@ p_text(struct cfg_loader *ld, const struct keydef *kd, void *base,
 			cfg_why(why, len, "holds a control character");
 			return -1;
 		}
+	}
+	return set_string(ld, FIELD(char **), val);
+}
+
+static int
+p_word(struct cfg_loader *ld, const struct keydef *kd, void *base,
+    const char *val, char *why, size_t len)
+{
+	if (cfg_has_space(val)) {
+		cfg_why(why, len, "'%s' holds a blank or control character",
+		    val);
+		return -1;
 	}
 	return set_string(ld, FIELD(char **), val);
 }

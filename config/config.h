@@ -85,7 +85,8 @@ struct cfg_dns {
 	size_t			 nserver;
 	struct cfg_hostport	*server;	/* at least one; tried in order */
 	char			*zone;		/* absolute, trailing dot */
-	char			*key_file;	/* or an inline key, see key */
+	char			*key_file;	/* the key file's path, or
+						   "inline"; the key is in key */
 	struct cfg_tsig_key	 key;
 	int64_t			 timeout_ms;	/* default 2s */
 	int			 retries;	/* per server; default 2 */

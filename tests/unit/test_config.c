@@ -212,6 +212,10 @@ static const struct row rows[] = {
 	    "@F@:10: tls_verify: 'si': expected yes or no",
 	    "@F@:11: rise: 0 is out of range (1 to 1000)",
 	    "@F@:12: fall: 1001 is out of range (1 to 1000)") },
+	{ "health_host is one word, expect_body any text",
+	  DNS STACK_A "health_host = www example.com\nexpect_body = all is OK\n",
+	  M("@F@:8: health_host: 'www example.com' holds a blank or control "
+	    "character") },
 	{ "web_head forms",
 	  DNS "[stack a]\nweb_head = 192.0.2.1 lb.example.com\n"
 	  "health_url = http://x/\n[stack b]\nweb_head = lb\n"
