@@ -161,8 +161,9 @@ do_failover_stand_in() {
 # ---- the failover by failoverd ---------------------------------------------
 #
 # Not the default yet (DEMO_FAILOVERD=1).  Event names as controller/engine.c
-# records them: switch_started, phase_started, phase_finished,
-# phase_skipped, switch_finished, switch_failed, health_change.
+# and controller/daemon.c log them: switch_started, phase_started,
+# phase_finished, phase_skipped, switch_finished, switch_failed,
+# health_change stack=S from=X to=Y.
 
 FD_LOG=
 FD_PID=
@@ -187,8 +188,9 @@ failover_prepare_failoverd() {
 	# Both stacks must be up before app1 stops (rise 2 at 500 ms).
 	for ((i = 0; i < 150; i++)); do
 		kill -0 "$FD_PID" 2>/dev/null || fail "failoverd exited: $(tail -3 "$FD_LOG")"
-		grep -q 'event=health_change.*app1.*up' "$FD_LOG" &&
-		    grep -q 'event=health_change.*app2.*up' "$FD_LOG" && return 0
+		grep -q 'event=health_change stack=app1 .*to=up' "$FD_LOG" &&
+		    grep -q 'event=health_change stack=app2 .*to=up' "$FD_LOG" &&
+		    return 0
 		sleep 0.1
 	done
 	fail "failoverd did not see both stacks up within 15 s"
@@ -198,7 +200,7 @@ failover_prepare_failoverd() {
 narrate_failoverd() {
 	local l
 	tail --pid="$FD_PID" -n +1 -f "$FD_LOG" 2>/dev/null |
-	    grep --line-buffered -E 'event=(health_change|switch_|phase_|hook_|gate_held|dns_|record_|ttl_)|level=(error|warn)' |
+	    grep --line-buffered -E 'event=(health_|switch_|phase_|hook_|gate_held|dns_|record_|ttl_)|level=(error|warn)' |
 	    while IFS= read -r l; do
 		l=${l#ts=* }
 		world_say "  failoverd: ${l#level=* }"
@@ -209,7 +211,7 @@ do_failover_failoverd() {
 	local i l
 	for ((i = 0; i < 300; i++)); do
 		if [ "$T_DOWN" = 0 ] &&
-		    grep -q 'event=health_change.*app1.*down' "$FD_LOG"; then
+		    grep -q 'event=health_change stack=app1 .*to=down' "$FD_LOG"; then
 			T_DOWN=$(world_ms)
 		fi
 		grep -q 'event=switch_finished' "$FD_LOG" && break
