@@ -136,7 +136,9 @@ struct hook_runner *
 hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
 {
 	struct hook_runner *r = NULL;
-	const char *path = HOOK_PATH_DEFAULT;
+	const char *path = HOOK_PATH_DEFAULT, *env;
+	char *end;
+	long v;
 
 	if (base == NULL)
 		return NULL;
@@ -148,6 +150,10 @@ hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
 	r->drain_ms = HOOK_DRAIN_DEFAULT_MS;
 	r->line_max = HOOK_LINE_MAX_DEFAULT;
 	r->output_max = HOOK_OUTPUT_MAX_DEFAULT;
+	/* Test switch: tests shorten the grace instead of sleeping 5 s. */
+	if ((env = getenv("FAILOVERD_TEST_KILL_GRACE_MS")) != NULL &&
+	    (v = strtol(env, &end, 10)) > 0 && *end == '\0')
+		r->grace_ms = v;
 	if (opts != NULL) {
 		if (opts->path != NULL)
 			path = opts->path;

@@ -99,7 +99,9 @@ typedef void (*hook_idle_cb)(struct hook_runner *r, void *arg);
 struct hook_runner_opts {
 	const char	*path;		/* PATH given to hooks; NULL: the
 					   default above.  Copied. */
-	int64_t		 kill_grace_ms;	/* SIGTERM to SIGKILL; 0: 5000 */
+	int64_t		 kill_grace_ms;	/* SIGTERM to SIGKILL; 0: 5000, or
+					   the test switch
+					   FAILOVERD_TEST_KILL_GRACE_MS */
 	int64_t		 drain_ms;	/* wait for EOF after exit; 0: 1000 */
 	size_t		 line_max;	/* 0: 4096 */
 	size_t		 output_max;	/* reported bytes per run; 0: 1 MiB */

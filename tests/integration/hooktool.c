@@ -11,7 +11,7 @@
  *       done idx=I outcome=O status=S signal=G killed=K duration_ms=D
  *           out_bytes=B dropped_bytes=X truncated=T [detail=...]
  *       summary hooks=N done=N lines=N fds_before=A fds_after=B
- *           rss_grew_kb=R elapsed_ms=E
+ *           rss_grew_kb=R start_ms=S elapsed_ms=E
  *     -q leaves out the line records.  -R makes hooktool a child
  *     subreaper, so that grandchildren orphaned by a hook become its own
  *     children, not the runner's: they are reaped here at the end, as
@@ -171,7 +171,7 @@ cmd_run(int argc, char **argv)
 	long count = 1, cancel_ms = -1, limit_ms = 60000, rss0, nforeign = 0;
 	int fds0, fds1, ch, i, rc = 1, subreaper = 0, st;
 	pid_t pid;
-	int64_t t0;
+	int64_t t0, start_ms = 0;
 
 	if ((env = calloc((size_t)argc + 1, sizeof(*env))) == NULL)
 		return 1;
@@ -268,6 +268,7 @@ cmd_run(int argc, char **argv)
 		nhooks++;
 		printf("start idx=%d pid=%ld\n", i, (long)hook_pid(runs[i].h));
 	}
+	start_ms = now_ms() - t0;
 	fflush(stdout);
 	limit = evtimer_new(base, limit_cb, base);
 	tv.tv_sec = limit_ms / 1000;
@@ -304,9 +305,9 @@ cmd_run(int argc, char **argv)
 		usleep(10000);
 	}
 	printf("summary hooks=%zu done=%zu lines=%zu fds_before=%d "
-	    "fds_after=%d rss_grew_kb=%ld elapsed_ms=%lld\n", nhooks, ndone,
-	    nlines, fds0, fds1, maxrss_kb() - rss0,
-	    (long long)(now_ms() - t0));
+	    "fds_after=%d rss_grew_kb=%ld start_ms=%lld elapsed_ms=%lld\n",
+	    nhooks, ndone, nlines, fds0, fds1, maxrss_kb() - rss0,
+	    (long long)start_ms, (long long)(now_ms() - t0));
 	rc = 0;
 	for (i = 0; i < count; i++)
 		if (runs[i].ndone != 1)

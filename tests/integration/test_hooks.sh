@@ -100,6 +100,13 @@ has trapterm '^done idx=0 outcome=timeout status=-1 signal=9 killed=1 '
 d=$(field trapterm done duration_ms)
 [ -n "$d" ] && [ "$d" -ge 580 ] && [ "$d" -lt 2000 ] &&
     ok "trapterm took ${d} ms (300 + 300)" || fail "trapterm duration '$d'"
+# The test switch for the grace period (no -g here).
+FAILOVERD_TEST_KILL_GRACE_MS=200 run switch -t 100 -- /bin/sh -c \
+    'trap "" TERM; exec sleep 30'
+has switch '^done idx=0 outcome=timeout status=-1 signal=9 killed=1 '
+d=$(field switch done duration_ms)
+[ -n "$d" ] && [ "$d" -ge 290 ] && [ "$d" -lt 2000 ] &&
+    ok "switch: ${d} ms (100 + 200)" || fail "switch: duration '$d'"
 # A hook that dies of the SIGTERM: no SIGKILL needed.
 run plainterm -t 200 -g 5000 -- /bin/sleep 30
 has plainterm '^done idx=0 outcome=timeout status=-1 signal=15 killed=0 '
@@ -159,6 +166,20 @@ run longline -l 100 -- /bin/sh -c \
 has longline 'flags=cut len=100 text=x{100}$'
 has longline 'flags=- len=5 text=after$'
 has longline 'dropped_bytes=901 '
+
+# Freeing the runner with a hook still running kills and reaps it (the
+# daemon's last resort): hooktool leaves its loop after 300 ms here, and
+# reports the hook as never done (rc 1; a leak under SAN=1 would be 86).
+timeout -k 5 30 "$HT" run -T 300 -- /bin/sh -c 'echo pid=$$; exec sleep 30' \
+    >"$tmp/abandon" 2>&1
+rc=$?
+[ $rc = 1 ] && ok "abandon: rc 1" || fail "abandon: rc=$rc"
+has abandon '^running_after_loop=1$'
+has abandon '^summary hooks=1 done=0 .*fds_before=([0-9]+) fds_after=\1 '
+p=$(sed -n 's/.*text=pid=//p' "$tmp/abandon")
+if [ -n "$p" ] && gone "$p"; then ok "abandon: $p gone"; else
+	fail "abandon: '$p' still alive"; [ -n "$p" ] && kill -9 "$p"
+fi
 
 # Could not start.
 run noent -- /nonexistent/hook arg
