@@ -570,6 +570,9 @@ line_check(struct cfg_loader *ld, char *line)
 	if (*line == '[') {
 		char *close = NULL;
 
+		/* Until a good header, keys belong to no section. */
+		ld->cur = CFG_CUR_IGNORE;
+
 		for (p = line + 1; *p != '\0'; p++) {
 			if (*p == ']') {
 				close = p;
@@ -608,6 +611,11 @@ line_check(struct cfg_loader *ld, char *line)
 		return true;
 	}
 	for (p = line; *p != '\0'; p++) {
+		if ((*p == '=' || *p == ':') && p == line) {
+			cfg_err_at(ld, ld->lineno, "line", "syntax error: no key "
+			    "before '%c'", *p);
+			return false;
+		}
 		if (*p == '=' || *p == ':')
 			return true;
 		if (*p == ';' && p > line && isspace((unsigned char)p[-1]))

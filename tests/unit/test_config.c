@@ -133,14 +133,16 @@ static const struct row rows[] = {
 
 	/* Syntax: every error, not only inih's first. */
 	{ "syntax errors, each with its line",
-	  DNS "timeout 2s\n[stack a\n  indented\n[stack b] junk\nretries = 1\n",
+	  DNS "timeout 2s\n[stack a\n  indented\n[stack b] junk\nbogus = 1\n"
+	  "= 3\n",
 	  M("@F@:5: timeout: syntax error: expected 'key = value', "
 	    "'[section]' or a comment",
 	    "@F@:6: [stack a: section header without ']'",
 	    "@F@:7: indented: syntax error: expected 'key = value', "
 	    "'[section]' or a comment",
 	    "@F@:8: [stack b]: text after the section header (a comment "
-	    "starts with ';' or '#')") },
+	    "starts with ';' or '#')",
+	    "@F@:10: line: syntax error: no key before '='") },
 	{ "comments and blank lines are fine",
 	  "; comment\n# comment\n\n  [dns]   ; inline\n"
 	  "server = 127.0.0.1 ; inline\nzone = example.net\n"
