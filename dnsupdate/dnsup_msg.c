@@ -899,7 +899,8 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		    "key or algorithm");
 		goto done;
 	}
-	if (ldns_rdf_size(ldns_rr_rdf(tsig, 3)) == 0) {
+	/* The MAC field is length-prefixed: 2 bytes means empty. */
+	if (ldns_rdf_size(ldns_rr_rdf(tsig, 3)) <= 2) {
 		/* named's answer to a bad MAC or unknown key: unsigned. */
 		v->result = err ? dnsup_result_from_tsig_error(err) :
 		    DNSUP_R_UNSIGNED;

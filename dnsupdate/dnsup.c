@@ -1,0 +1,1016 @@
+/*
+ * dnsup.c - the DNS update engine: coalescing, transport, matching.
+ *
+ * Objects: a struct pending is one submitted update, queued until the
+ * coalescing timer fires; a struct txn is one message on the wire (an
+ * UPDATE carrying one or more pendings, or a query) with its socket, its
+ * timer, and where it is in its list of servers.  Every txn ends in
+ * txn_finish(), which closes it and reports once.
+ *
+ * Names in flight are kept in a hash table so that an update for a name
+ * already in a message waits in the queue: two messages for one name never
+ * race on the server.
+ *
+ * XXX Each try opens its own socket.  With batching the count stays small
+ * for updates; queries (read-back of many names) are bounded by
+ * max_inflight, the rest wait their turn.
+ */
+#include "dnsupdate/dnsup.h"
+
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#define NAME_BUCKETS	1024
+#define UDP_MAX		512
+#define RBUF_SIZE	65536
+
+struct server {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 text[72];
+};
+
+struct pending {
+	struct dnsup_engine	*eng;
+	struct dnsup_update	 u;
+	char			 name[DNSUP_NAME_MAX];
+	char			 txt[256];
+	dnsup_update_cb		 cb;
+	void			*arg;
+	struct timespec		 t0;
+	int			 tries;
+	bool			 solo;		/* send alone */
+	TAILQ_ENTRY(pending)	 q;
+	struct pending		*hnext;		/* names in flight */
+};
+TAILQ_HEAD(pendq, pending);
+
+enum txn_state { TXN_IDLE, TXN_CONNECTING, TXN_WRITING, TXN_READING };
+
+struct txn {
+	struct dnsup_engine	*eng;
+	struct dnsup_msg	*msg;
+	bool			 is_query;
+	bool			 signed_;
+	struct server		*srv;		/* borrowed or own */
+	struct server		 own;
+	size_t			 nsrv, si;
+	int			 try_;
+	bool			 tcp, rejected_here;
+	enum txn_state		 state;
+	int			 fd;
+	struct event		*ev, *tmo;
+	uint8_t			*tbuf;		/* TCP answer */
+	size_t			 tlen, tneed, woff;
+	bool			 have_reject;
+	struct dnsup_verdict	 reject;
+	enum dnsup_result	 last_err;
+	char			 last_detail[200];
+	int			 tries;
+	struct pending		**mem;
+	size_t			 nmem;
+	dnsup_query_cb		 qcb;
+	void			*qarg;
+	struct timespec		 t0;
+	bool			 running;
+	TAILQ_ENTRY(txn)	 link;
+};
+TAILQ_HEAD(txnq, txn);
+
+struct dnsup_engine {
+	struct event_base	*base;
+	char			 zone[DNSUP_NAME_MAX];
+	struct cfg_tsig_key	 key;
+	bool			 has_key;
+	struct server		*srv;
+	size_t			 nsrv;
+	int64_t			 timeout_ms;
+	int			 retries;
+	int			 coalesce_ms;
+	size_t			 batch_max, max_inflight;
+	bool			 tcp_only;
+	time_t			(*wallclock)(time_t *);
+	struct event		*flush_ev;
+	bool			 flush_armed, closing;
+	struct pendq		 queue;
+	struct txnq		 running, waiting;
+	size_t			 nrunning;
+	struct pending		*names[NAME_BUCKETS];
+	uint64_t		 ids[65536 / 64];
+	uint8_t			 rnd[256];
+	size_t			 rndpos;
+	uint8_t			*rbuf;
+	struct dnsup_child	*children;
+	struct dnsup_stats	 st;
+};
+
+static void	 flush_cb(evutil_socket_t, short, void *);
+static void	 timeout_cb(evutil_socket_t, short, void *);
+static void	 udp_cb(evutil_socket_t, short, void *);
+static void	 tcp_cb(evutil_socket_t, short, void *);
+static void	 start_waiting(struct dnsup_engine *);
+static void	 txn_start(struct txn *);
+static void	 txn_try(struct txn *);
+static void	 txn_next(struct txn *, enum dnsup_result, const char *, bool);
+static void	 txn_answer(struct txn *, const uint8_t *, size_t);
+static void	 txn_finish(struct txn *, enum dnsup_result, const char *,
+		    const struct dnsup_found *);
+static void	 txn_close(struct txn *);
+static void	 txn_free(struct txn *);
+static int	 launch_batch(struct dnsup_engine *, struct pending **, size_t);
+static void	 pending_done(struct pending *, enum dnsup_result, const char *,
+		    const char *, size_t);
+
+static int64_t
+elapsed_us(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+void
+dnsup_hostport_format(const struct cfg_hostport *hp, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s#%u", hp->host, (unsigned)hp->port);
+}
+
+static int
+server_set(struct server *s, const struct cfg_hostport *hp)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&s->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->ss;
+
+	memset(s, 0, sizeof(*s));
+	if (inet_pton(AF_INET, hp->host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(hp->port ? hp->port : 53);
+		s->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, hp->host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(hp->port ? hp->port : 53);
+		s->len = sizeof(*sin6);
+	} else
+		return -1;
+	snprintf(s->text, sizeof(s->text), "%s#%u", hp->host,
+	    (unsigned)(hp->port ? hp->port : 53));
+	return 0;
+}
+
+static unsigned
+name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c == '.' && s[1] == '\0')
+			break;
+		h = (h ^ c) * 16777619u;
+	}
+	return h % NAME_BUCKETS;
+}
+
+static bool
+name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static bool
+name_busy(struct dnsup_engine *e, const char *name)
+{
+	struct pending *p;
+
+	for (p = e->names[name_hash(name)]; p != NULL; p = p->hnext)
+		if (name_eq(p->name, name))
+			return true;
+	return false;
+}
+
+static void
+name_hold(struct pending *p)
+{
+	unsigned h = name_hash(p->name);
+
+	p->hnext = p->eng->names[h];
+	p->eng->names[h] = p;
+}
+
+static void
+name_release(struct pending *p)
+{
+	struct pending **pp;
+
+	for (pp = &p->eng->names[name_hash(p->name)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == p) {
+			*pp = p->hnext;
+			p->hnext = NULL;
+			return;
+		}
+}
+
+/* A random id no other request in flight holds. */
+static uint16_t
+id_get(struct dnsup_engine *e)
+{
+	uint16_t id = 0;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (e->rndpos + 2 > sizeof(e->rnd)) {
+			if (getrandom(e->rnd, sizeof(e->rnd), 0) !=
+			    (ssize_t)sizeof(e->rnd)) {
+				size_t k;
+
+				for (k = 0; k < sizeof(e->rnd); k++)
+					e->rnd[k] = (uint8_t)random();
+			}
+			e->rndpos = 0;
+		}
+		id = (uint16_t)(e->rnd[e->rndpos] << 8 | e->rnd[e->rndpos + 1]);
+		e->rndpos += 2;
+		if ((e->ids[id / 64] & (1ULL << (id % 64))) == 0)
+			break;
+	}
+	e->ids[id / 64] |= 1ULL << (id % 64);
+	return id;
+}
+
+static void
+id_put(struct dnsup_engine *e, uint16_t id)
+{
+	e->ids[id / 64] &= ~(1ULL << (id % 64));
+}
+
+struct dnsup_engine *
+dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
+    char *err, size_t errlen)
+{
+	struct dnsup_engine *e;
+	size_t i, zl;
+
+	if (p->zone == NULL || (zl = strlen(p->zone)) == 0 ||
+	    zl + 2 > DNSUP_NAME_MAX) {
+		snprintf(err, errlen, "no zone");
+		return NULL;
+	}
+	if (p->nserver == 0) {
+		snprintf(err, errlen, "no DNS server");
+		return NULL;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    (e->srv = calloc(p->nserver, sizeof(*e->srv))) == NULL ||
+	    (e->rbuf = malloc(RBUF_SIZE)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	e->base = base;
+	memcpy(e->zone, p->zone, zl + 1);
+	if (e->zone[zl - 1] != '.')
+		strcat(e->zone, ".");
+	if (p->key != NULL) {
+		e->key = *p->key;
+		e->has_key = true;
+	}
+	for (i = 0; i < p->nserver; i++)
+		if (server_set(&e->srv[i], &p->servers[i]) == -1) {
+			snprintf(err, errlen, "bad server address '%s'",
+			    p->servers[i].host);
+			goto fail;
+		}
+	e->nsrv = p->nserver;
+	e->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : 2000;
+	e->retries = p->retries > 0 ? p->retries : 0;
+	e->coalesce_ms = p->coalesce_ms > 0 ? p->coalesce_ms : 0;
+	e->batch_max = p->batch_max ? p->batch_max : 200;
+	e->max_inflight = p->max_inflight ? p->max_inflight : 256;
+	e->tcp_only = p->tcp_only;
+	e->wallclock = p->wallclock ? p->wallclock : time;
+	e->rndpos = sizeof(e->rnd);
+	TAILQ_INIT(&e->queue);
+	TAILQ_INIT(&e->running);
+	TAILQ_INIT(&e->waiting);
+	if ((e->flush_ev = evtimer_new(base, flush_cb, e)) == NULL) {
+		snprintf(err, errlen, "cannot create a timer");
+		goto fail;
+	}
+	return e;
+fail:
+	if (e != NULL) {
+		free(e->srv);
+		free(e->rbuf);
+		free(e);
+	}
+	return NULL;
+}
+
+void
+dnsup_engine_free(struct dnsup_engine *e)
+{
+	struct pending *p;
+	struct txn *t;
+
+	if (e == NULL)
+		return;
+	e->closing = true;
+	while (e->children != NULL)
+		e->children->cancel(e->children);
+	while ((t = TAILQ_FIRST(&e->running)) != NULL)
+		txn_finish(t, DNSUP_R_CANCELLED, "engine stopped", NULL);
+	while ((t = TAILQ_FIRST(&e->waiting)) != NULL)
+		txn_finish(t, DNSUP_R_CANCELLED, "engine stopped", NULL);
+	while ((p = TAILQ_FIRST(&e->queue)) != NULL) {
+		TAILQ_REMOVE(&e->queue, p, q);
+		pending_done(p, DNSUP_R_CANCELLED, "engine stopped", "", 0);
+	}
+	if (e->flush_ev != NULL)
+		event_free(e->flush_ev);
+	free(e->srv);
+	free(e->rbuf);
+	free(e);
+}
+
+struct event_base *
+dnsup_engine_base(const struct dnsup_engine *e)
+{
+	return e->base;
+}
+
+const char *
+dnsup_engine_zone(const struct dnsup_engine *e)
+{
+	return e->zone;
+}
+
+void
+dnsup_engine_stats(const struct dnsup_engine *e, struct dnsup_stats *st)
+{
+	struct pending *p;
+
+	*st = e->st;
+	st->inflight = 0;
+	TAILQ_FOREACH(p, &e->queue, q)
+		st->inflight++;
+	st->inflight += e->nrunning;
+	{
+		struct txn *t;
+
+		TAILQ_FOREACH(t, &e->waiting, link)
+			st->inflight++;
+	}
+}
+
+void
+dnsup_child_add(struct dnsup_engine *e, struct dnsup_child *c)
+{
+	c->prev = NULL;
+	c->next = e->children;
+	if (c->next != NULL)
+		c->next->prev = c;
+	e->children = c;
+}
+
+void
+dnsup_child_remove(struct dnsup_engine *e, struct dnsup_child *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (e->children == c)
+		e->children = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static void
+arm_flush(struct dnsup_engine *e)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (e->flush_armed || e->closing)
+		return;
+	tv.tv_usec = e->coalesce_ms * 1000;
+	if (evtimer_add(e->flush_ev, &tv) == 0)
+		e->flush_armed = true;
+}
+
+int
+dnsup_submit(struct dnsup_engine *e, const struct dnsup_update *u,
+    dnsup_update_cb cb, void *arg)
+{
+	struct pending *p;
+	size_t l;
+
+	if (e->closing || u == NULL || u->name == NULL || cb == NULL ||
+	    (l = strlen(u->name)) == 0 || l + 1 >= DNSUP_NAME_MAX ||
+	    (u->owner_txt != NULL && strlen(u->owner_txt) >= 256))
+		return -1;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->eng = e;
+	p->u = *u;
+	memcpy(p->name, u->name, l + 1);
+	p->u.name = p->name;
+	if (u->owner_txt != NULL) {
+		snprintf(p->txt, sizeof(p->txt), "%s", u->owner_txt);
+		p->u.owner_txt = p->txt;
+	}
+	p->cb = cb;
+	p->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	TAILQ_INSERT_TAIL(&e->queue, p, q);
+	e->st.updates++;
+	arm_flush(e);
+	return 0;
+}
+
+static void
+pending_done(struct pending *p, enum dnsup_result r, const char *detail,
+    const char *server, size_t batch)
+{
+	struct dnsup_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.result = r;
+	snprintf(o.detail, sizeof(o.detail), "%s", detail);
+	snprintf(o.server, sizeof(o.server), "%s", server);
+	o.elapsed_us = elapsed_us(&p->t0);
+	o.tries = p->tries;
+	o.batch = batch;
+	p->cb(&o, p->arg);
+	free(p);
+}
+
+/* An upper bound of one update's size on the wire (no compression). */
+static size_t
+pending_size(const struct pending *p)
+{
+	size_t nl = strlen(p->name) + 2, rr = nl + 10, n;
+
+	n = 3 * rr;				/* delete CNAME, A, AAAA */
+	n += p->u.want.kind == DNSUP_RRSET_ADDRS ? p->u.want.naddr *
+	    (rr + 16) : rr + DNSUP_NAME_MAX;
+	if (p->u.prereq == DNSUP_PREREQ_IS)
+		n += p->u.prev.kind == DNSUP_RRSET_ADDRS ? (p->u.prev.naddr +
+		    2) * (rr + 16) : 3 * rr + DNSUP_NAME_MAX;
+	else if (p->u.prereq == DNSUP_PREREQ_EMPTY)
+		n += rr;
+	if (p->u.owner_txt != NULL || p->u.owner_delete)
+		n += 2 * (rr + 11) + strlen(p->txt) + 1;
+	return n;
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsup_engine *e = arg;
+	struct pending *p, *next, **batch;
+	size_t n = 0, bytes = 0, cap = e->batch_max;
+
+	e->flush_armed = false;
+	if ((batch = calloc(cap, sizeof(*batch))) == NULL) {
+		arm_flush(e);	/* XXX try again; nothing else to do */
+		return;
+	}
+	for (p = TAILQ_FIRST(&e->queue); p != NULL; p = next) {
+		size_t sz = pending_size(p);
+
+		next = TAILQ_NEXT(p, q);
+		if (name_busy(e, p->name))
+			continue;	/* waits for the message in flight */
+		TAILQ_REMOVE(&e->queue, p, q);
+		name_hold(p);
+		if (p->solo) {
+			launch_batch(e, &p, 1);
+			continue;
+		}
+		if (n > 0 && (n == cap || bytes + sz > 60000)) {
+			launch_batch(e, batch, n);
+			n = 0;
+			bytes = 0;
+		}
+		batch[n++] = p;
+		bytes += sz;
+	}
+	if (n > 0)
+		launch_batch(e, batch, n);
+	free(batch);
+	start_waiting(e);
+}
+
+static struct txn *
+txn_new(struct dnsup_engine *e)
+{
+	struct txn *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->eng = e;
+	t->fd = -1;
+	t->srv = e->srv;
+	t->nsrv = e->nsrv;
+	t->tcp = e->tcp_only;
+	t->last_err = DNSUP_R_TIMEOUT;
+	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	return t;
+}
+
+/* Build and start one UPDATE for n pendings (names already held). */
+static int
+launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
+{
+	struct dnsup_update *ups = NULL;
+	struct txn *t = NULL;
+	char err[256] = "out of memory";
+	size_t i, wl;
+
+	if ((t = txn_new(e)) == NULL || (ups = calloc(n, sizeof(*ups))) ==
+	    NULL || (t->mem = calloc(n, sizeof(*t->mem))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		ups[i] = mem[i]->u;
+		t->mem[i] = mem[i];
+	}
+	t->nmem = n;
+	if (dnsup_msg_update(e->zone, ups, n, id_get(e), e->has_key ? &e->key :
+	    NULL, &t->msg, err, sizeof(err)) == -1)
+		goto fail;
+	free(ups);
+	ups = NULL;
+	t->signed_ = e->has_key;
+	dnsup_msg_wire(t->msg, &wl);
+	if (wl > UDP_MAX)
+		t->tcp = true;
+	if (wl > 65535) {
+		snprintf(err, sizeof(err), "message too large (%zu bytes)", wl);
+		goto fail;
+	}
+	e->st.messages++;
+	if (n > 1)
+		e->st.batched++;
+	txn_start(t);
+	return 0;
+fail:
+	free(ups);
+	if (t != NULL) {
+		if (t->msg != NULL)
+			id_put(e, dnsup_msg_id(t->msg));
+		dnsup_msg_free(t->msg);
+		free(t->mem);
+		free(t);
+	}
+	/* A batch that cannot be built is tried one by one. */
+	for (i = n; i-- > 0;) {
+		name_release(mem[i]);
+		if (n > 1) {
+			mem[i]->solo = true;
+			TAILQ_INSERT_HEAD(&e->queue, mem[i], q);
+		} else
+			pending_done(mem[i], DNSUP_R_INTERNAL, err, "", 1);
+	}
+	if (n > 1)
+		arm_flush(e);
+	return -1;
+}
+
+int
+dnsup_query(struct dnsup_engine *e, const struct cfg_hostport *server,
+    const char *qname, int qtype, dnsup_query_cb cb, void *arg)
+{
+	struct txn *t;
+	char err[128];
+
+	if (e->closing || qname == NULL || cb == NULL ||
+	    (t = txn_new(e)) == NULL)
+		return -1;
+	if (server != NULL) {
+		if (server_set(&t->own, server) == -1) {
+			free(t);
+			return -1;
+		}
+		t->srv = &t->own;
+		t->nsrv = 1;
+	}
+	t->tcp = e->tcp_only;
+	if (dnsup_msg_query(qname, qtype, id_get(e), NULL, &t->msg, err,
+	    sizeof(err)) == -1) {
+		free(t);
+		return -1;
+	}
+	t->is_query = true;
+	t->qcb = cb;
+	t->qarg = arg;
+	e->st.queries++;
+	/* Started from the loop: the callback never runs inside this call. */
+	TAILQ_INSERT_TAIL(&e->waiting, t, link);
+	arm_flush(e);
+	return 0;
+}
+
+static void
+start_waiting(struct dnsup_engine *e)
+{
+	struct txn *w;
+
+	while (!e->closing && e->nrunning < e->max_inflight &&
+	    (w = TAILQ_FIRST(&e->waiting)) != NULL) {
+		TAILQ_REMOVE(&e->waiting, w, link);
+		txn_start(w);
+	}
+}
+
+static void
+txn_start(struct txn *t)
+{
+	struct dnsup_engine *e = t->eng;
+
+	if (e->nrunning >= e->max_inflight) {
+		TAILQ_INSERT_TAIL(&e->waiting, t, link);
+		return;
+	}
+	e->nrunning++;
+	t->running = true;
+	TAILQ_INSERT_TAIL(&e->running, t, link);
+	t->si = 0;
+	t->try_ = 0;
+	txn_try(t);
+}
+
+static void
+txn_close(struct txn *t)
+{
+	if (t->ev != NULL) {
+		event_free(t->ev);
+		t->ev = NULL;
+	}
+	if (t->tmo != NULL)
+		evtimer_del(t->tmo);
+	if (t->fd != -1) {
+		close(t->fd);
+		t->fd = -1;
+	}
+	free(t->tbuf);
+	t->tbuf = NULL;
+	t->tlen = t->tneed = t->woff = 0;
+	t->state = TXN_IDLE;
+}
+
+static void
+txn_free(struct txn *t)
+{
+	txn_close(t);
+	if (t->tmo != NULL)
+		event_free(t->tmo);
+	if (t->msg != NULL)
+		id_put(t->eng, dnsup_msg_id(t->msg));
+	dnsup_msg_free(t->msg);
+	free(t->mem);
+	free(t);
+}
+
+/* One try at server si. */
+static void
+txn_try(struct txn *t)
+{
+	struct dnsup_engine *e = t->eng;
+	struct server *s;
+	struct timeval tv;
+	const uint8_t *w;
+	size_t wl;
+	short ev;
+	char d[200];
+
+	txn_close(t);
+	if (t->si >= t->nsrv) {
+		if (t->have_reject)
+			txn_finish(t, t->reject.result, t->reject.detail, NULL);
+		else
+			txn_finish(t, t->last_err, t->last_detail, NULL);
+		return;
+	}
+	s = &t->srv[t->si];
+	t->tries++;
+	if (t->tcp)
+		e->st.tcp++;
+	if (t->tmo == NULL && (t->tmo = evtimer_new(e->base, timeout_cb, t)) ==
+	    NULL) {
+		txn_finish(t, DNSUP_R_INTERNAL, "cannot create a timer", NULL);
+		return;
+	}
+	t->fd = socket(s->ss.ss_family, (t->tcp ? SOCK_STREAM : SOCK_DGRAM) |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->fd == -1) {
+		snprintf(d, sizeof(d), "socket: %s", strerror(errno));
+		txn_next(t, DNSUP_R_NETWORK, d, true);
+		return;
+	}
+	if (connect(t->fd, (struct sockaddr *)&s->ss, s->len) == -1 &&
+	    errno != EINPROGRESS) {
+		snprintf(d, sizeof(d), "connect %s: %s", s->text,
+		    strerror(errno));
+		txn_next(t, DNSUP_R_NETWORK, d, true);
+		return;
+	}
+	w = dnsup_msg_wire(t->msg, &wl);
+	if (t->tcp) {
+		t->state = TXN_CONNECTING;
+		ev = EV_WRITE | EV_PERSIST;
+	} else {
+		if (send(t->fd, w, wl, 0) != (ssize_t)wl) {
+			snprintf(d, sizeof(d), "send to %s: %s", s->text,
+			    strerror(errno));
+			txn_next(t, DNSUP_R_NETWORK, d, true);
+			return;
+		}
+		t->state = TXN_READING;
+		ev = EV_READ | EV_PERSIST;
+	}
+	t->ev = event_new(e->base, t->fd, ev, t->tcp ? tcp_cb : udp_cb, t);
+	if (t->ev == NULL || event_add(t->ev, NULL) == -1) {
+		txn_finish(t, DNSUP_R_INTERNAL, "cannot watch a socket", NULL);
+		return;
+	}
+	tv.tv_sec = e->timeout_ms / 1000;
+	tv.tv_usec = (e->timeout_ms % 1000) * 1000;
+	evtimer_add(t->tmo, &tv);
+}
+
+/*
+ * This try failed: retry this server, or move to the next one.  A network
+ * error or a rejected answer moves on at once: asking again gets the same.
+ */
+static void
+txn_next(struct txn *t, enum dnsup_result why, const char *detail,
+    bool skip_server)
+{
+	t->last_err = why;
+	snprintf(t->last_detail, sizeof(t->last_detail), "%s", detail);
+	if (!skip_server && !t->rejected_here && t->try_ < t->eng->retries)
+		t->try_++;
+	else {
+		size_t wl;
+
+		t->si++;
+		t->try_ = 0;
+		t->rejected_here = false;
+		dnsup_msg_wire(t->msg, &wl);
+		t->tcp = t->eng->tcp_only || wl > UDP_MAX;
+	}
+	txn_try(t);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+	char d[200];
+
+	snprintf(d, sizeof(d), "no answer from %s within %lld ms",
+	    t->srv[t->si].text, (long long)t->eng->timeout_ms);
+	txn_next(t, DNSUP_R_TIMEOUT, d, false);
+}
+
+static void
+udp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+	struct dnsup_engine *e = t->eng;
+	ssize_t n;
+	char d[200];
+
+	if (t->state != TXN_READING || t->tcp)
+		return;
+	n = recv(t->fd, e->rbuf, RBUF_SIZE, 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		snprintf(d, sizeof(d), "%s: %s", t->srv[t->si].text,
+		    errno == ECONNREFUSED ? "connection refused (server down?)" :
+		    strerror(errno));
+		txn_next(t, DNSUP_R_NETWORK, d, true);
+		return;
+	}
+	/* One datagram per wake-up; txn_answer may free t. */
+	txn_answer(t, e->rbuf, (size_t)n);
+}
+
+/* Judge one answer; may finish t (then t is freed). */
+static void
+txn_answer(struct txn *t, const uint8_t *buf, size_t len)
+{
+	struct dnsup_engine *e = t->eng;
+	struct dnsup_verdict v;
+	struct dnsup_found f;
+	char d[300];
+
+	dnsup_msg_check(t->msg, t->signed_ ? &e->key : NULL, buf, len,
+	    e->wallclock(NULL), &v, t->is_query ? &f : NULL);
+	switch (v.kind) {
+	case DNSUP_V_IGNORE:
+		e->st.ignored++;
+		if (t->tcp) {	/* a stream out of step: give up on it */
+			snprintf(d, sizeof(d), "%.60s: unexpected answer over "
+			    "TCP (%.190s)", t->srv[t->si].text, v.detail);
+			txn_next(t, DNSUP_R_BADRESP, d, true);
+		}
+		return;
+	case DNSUP_V_TRUNCATED:
+		if (t->tcp) {
+			txn_next(t, DNSUP_R_BADRESP, "truncated answer over "
+			    "TCP", true);
+			return;
+		}
+		t->tcp = true;
+		t->tries--;	/* the same try, over TCP */
+		txn_try(t);
+		return;
+	case DNSUP_V_REJECT:
+		e->st.rejected++;
+		t->have_reject = true;
+		t->rejected_here = true;
+		t->reject = v;
+		snprintf(t->reject.detail, sizeof(t->reject.detail), "%.60s: %.130s",
+		    t->srv[t->si].text, v.detail);
+		if (t->tcp)
+			txn_next(t, v.result, t->reject.detail, true);
+		return;		/* keep waiting for a genuine answer */
+	case DNSUP_V_FINAL:
+		snprintf(d, sizeof(d), "%s", v.detail);
+		txn_finish(t, v.result, d, t->is_query ? &f : NULL);
+		return;
+	}
+}
+
+static void
+tcp_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+	struct dnsup_engine *e = t->eng;
+	const uint8_t *w;
+	size_t wl;
+	ssize_t n;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	char d[200];
+
+	if (t->state == TXN_CONNECTING) {
+		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
+			soerr = errno;
+		if (soerr != 0) {
+			snprintf(d, sizeof(d), "connect %s (TCP): %s",
+			    t->srv[t->si].text, strerror(soerr));
+			txn_next(t, DNSUP_R_NETWORK, d, true);
+			return;
+		}
+		w = dnsup_msg_wire(t->msg, &wl);
+		if ((t->tbuf = malloc(wl + 2)) == NULL) {
+			txn_finish(t, DNSUP_R_INTERNAL, "out of memory", NULL);
+			return;
+		}
+		t->tbuf[0] = (uint8_t)(wl >> 8);
+		t->tbuf[1] = (uint8_t)wl;
+		memcpy(t->tbuf + 2, w, wl);
+		t->tneed = wl + 2;
+		t->woff = 0;
+		t->state = TXN_WRITING;
+	}
+	if (t->state == TXN_WRITING) {
+		n = send(t->fd, t->tbuf + t->woff, t->tneed - t->woff,
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			snprintf(d, sizeof(d), "send to %s (TCP): %s",
+			    t->srv[t->si].text, strerror(errno));
+			txn_next(t, DNSUP_R_NETWORK, d, true);
+			return;
+		}
+		t->woff += (size_t)n;
+		if (t->woff < t->tneed)
+			return;
+		free(t->tbuf);
+		t->tbuf = NULL;
+		t->tlen = 0;
+		t->tneed = 2;
+		t->state = TXN_READING;
+		event_free(t->ev);
+		t->ev = event_new(e->base, t->fd, EV_READ | EV_PERSIST, tcp_cb,
+		    t);
+		if (t->ev == NULL || event_add(t->ev, NULL) == -1 ||
+		    (t->tbuf = malloc(RBUF_SIZE + 2)) == NULL) {
+			txn_finish(t, DNSUP_R_INTERNAL, "cannot watch a socket",
+			    NULL);
+			return;
+		}
+		return;
+	}
+	if (t->state != TXN_READING)
+		return;
+	n = recv(t->fd, t->tbuf + t->tlen, t->tneed - t->tlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		snprintf(d, sizeof(d), "%s (TCP): %s", t->srv[t->si].text,
+		    n == 0 ? "connection closed before the answer" :
+		    strerror(errno));
+		txn_next(t, DNSUP_R_NETWORK, d, true);
+		return;
+	}
+	t->tlen += (size_t)n;
+	if (t->tlen < t->tneed)
+		return;
+	if (t->tneed == 2) {
+		t->tneed = 2 + ((size_t)t->tbuf[0] << 8 | t->tbuf[1]);
+		if (t->tneed == 2) {
+			txn_next(t, DNSUP_R_BADRESP, "empty TCP message", true);
+			return;
+		}
+		return;
+	}
+	/* One whole message; an ignored one resets for the next. */
+	{
+		size_t ml = t->tneed - 2;
+
+		memcpy(e->rbuf, t->tbuf + 2, ml);
+		t->tlen = 0;
+		t->tneed = 2;
+		txn_answer(t, e->rbuf, ml);
+	}
+}
+
+/* The end of a message: report to its members or its caller; free it. */
+static void
+txn_finish(struct txn *t, enum dnsup_result r, const char *detail,
+    const struct dnsup_found *found)
+{
+	struct dnsup_engine *e = t->eng;
+	struct dnsup_outcome o;
+	char server[72];
+	size_t i;
+
+	snprintf(server, sizeof(server), "%s", t->nsrv == 0 ? "" :
+	    t->srv[t->si < t->nsrv ? t->si : t->nsrv - 1].text);
+	txn_close(t);
+	if (t->running) {
+		TAILQ_REMOVE(&e->running, t, link);
+		e->nrunning--;
+	} else
+		TAILQ_REMOVE(&e->waiting, t, link);
+	if (t->is_query) {
+		memset(&o, 0, sizeof(o));
+		o.result = r;
+		snprintf(o.detail, sizeof(o.detail), "%s", detail);
+		snprintf(o.server, sizeof(o.server), "%s", server);
+		o.elapsed_us = elapsed_us(&t->t0);
+		o.tries = t->tries;
+		o.batch = 1;
+		t->qcb(&o, (r == DNSUP_R_NOERROR || r == DNSUP_R_NXDOMAIN) ?
+		    found : NULL, t->qarg);
+	} else if (t->nmem > 1 && r != DNSUP_R_NOERROR &&
+	    r != DNSUP_R_CANCELLED) {
+		/* One bad update must not hold the others back. */
+		e->st.split++;
+		for (i = t->nmem; i-- > 0;) {
+			t->mem[i]->tries += t->tries;
+			t->mem[i]->solo = true;
+			name_release(t->mem[i]);
+			TAILQ_INSERT_HEAD(&e->queue, t->mem[i], q);
+		}
+		arm_flush(e);
+	} else {
+		for (i = 0; i < t->nmem; i++) {
+			t->mem[i]->tries += t->tries;
+			name_release(t->mem[i]);
+			pending_done(t->mem[i], r, detail, server, t->nmem);
+		}
+		if (!TAILQ_EMPTY(&e->queue))
+			arm_flush(e);
+	}
+	txn_free(t);
+	start_waiting(e);
+}

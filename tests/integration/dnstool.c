@@ -1,0 +1,512 @@
+/*
+ * dnstool.c - a command-line driver of dnsupdate/ for the integration tests
+ * and by hand.  Every command runs on one libevent loop, as in failoverd.
+ *
+ *   dnstool -s ADDR#PORT [-s ...] -z ZONE -k KEYFILE [-t MS] [-r N] [-T]
+ *           [-c MS] COMMAND ARGS
+ *
+ *   update NAME VALUE [--prev VALUE|--empty] [--owner CTL GROUP] [--ttl N]
+ *   publish NAME VALUE --owner CTL GROUP [--adopt] [--ttl N]
+ *           read back (with the ownership TXT), refuse a name that is not
+ *           ours, then update with the prerequisite that fits
+ *   readback NAME [--at ADDR#PORT]
+ *   verify NAME VALUE         exit 0 in sync, 1 drift
+ *   repair NAME VALUE         read back; on drift, update from what was found
+ *   confirm NAME VALUE [--at ADDR#PORT ...] [--ns-port P] [--bound MS]
+ *   many N PREFIX VALUE       N concurrent updates PREFIX-0 .. PREFIX-N-1
+ *   multi NAME|VALUE[|PREV] ...   updates submitted together (coalesced)
+ *   render NAME VALUE ...     the update in nsupdate syntax (dry run)
+ *
+ * VALUE: "host.name." (CNAME), "192.0.2.1 2001:db8::1" (A/AAAA) or "none".
+ * KEYFILE is BIND's format, or "alg:name:secret" inline.  Output is key=value
+ * lines; the exit status is 0 when the outcome is NOERROR (in sync, owned).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "dnsupdate/dnsup.h"
+#include "dnsupdate/dnsup_check.h"
+#include "dnsupdate/dnsup_msg.h"
+
+static struct event_base *base;
+static struct dnsup_engine *eng;
+static int exit_code = 1;
+static int outstanding;
+static struct dnsup_params prm;
+static struct cfg_tsig_key key;
+static struct cfg_hostport servers[8];
+static size_t nservers;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dnstool -s ADDR#PORT -z ZONE -k KEYFILE "
+	    "[-t MS] [-r N] [-T] [-c MS] COMMAND ARGS\n");
+	exit(2);
+}
+
+static int
+parse_hostport(const char *s, struct cfg_hostport *hp)
+{
+	const char *sep = strrchr(s, '#');
+	size_t l;
+
+	memset(hp, 0, sizeof(*hp));
+	if (sep == NULL)
+		sep = strrchr(s, ':') && strchr(s, '.') ? strrchr(s, ':') :
+		    NULL;
+	l = sep ? (size_t)(sep - s) : strlen(s);
+	if (l == 0 || l >= sizeof(hp->host))
+		return -1;
+	memcpy(hp->host, s, l);
+	hp->port = sep ? (uint16_t)atoi(sep + 1) : 53;
+	hp->family = strchr(hp->host, ':') ? AF_INET6 : AF_INET;
+	return 0;
+}
+
+/* A BIND key file as tsig-keygen writes it, or alg:name:secret. */
+static int
+load_key(const char *arg, struct cfg_tsig_key *k)
+{
+	char buf[4096], alg[64] = "hmac-sha256", *p, *q;
+	FILE *f;
+	size_t n;
+
+	memset(k, 0, sizeof(*k));
+	if ((f = fopen(arg, "r")) == NULL) {
+		if (sscanf(arg, "%63[^:]:%255[^:]:%511s", alg, k->name,
+		    k->secret) != 3)
+			return -1;
+	} else {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if ((p = strstr(buf, "key \"")) == NULL ||
+		    (q = strchr(p + 5, '"')) == NULL)
+			return -1;
+		snprintf(k->name, sizeof(k->name), "%.*s", (int)(q - p - 5),
+		    p + 5);
+		if ((p = strstr(buf, "algorithm ")) != NULL)
+			sscanf(p + 10, "%63[^; \n]", alg);
+		if ((p = strstr(buf, "secret \"")) == NULL ||
+		    sscanf(p + 8, "%511[^\"]", k->secret) != 1)
+			return -1;
+	}
+	if (strcasecmp(alg, "hmac-sha256") == 0)
+		k->alg = CFG_TSIG_HMAC_SHA256;
+	else if (strcasecmp(alg, "hmac-sha1") == 0)
+		k->alg = CFG_TSIG_HMAC_SHA1;
+	else if (strcasecmp(alg, "hmac-sha512") == 0)
+		k->alg = CFG_TSIG_HMAC_SHA512;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+print_outcome(const char *what, const struct dnsup_outcome *o)
+{
+	printf("%s result=%s server=%s tries=%d batch=%zu elapsed_us=%lld "
+	    "detail=\"%s\"\n", what, dnsup_result_name(o->result), o->server,
+	    o->tries, o->batch, (long long)o->elapsed_us, o->detail);
+}
+
+static void
+done_one(void)
+{
+	if (--outstanding == 0)
+		event_base_loopexit(base, NULL);
+}
+
+static void
+rrset_or_die(struct dnsup_rrset *rs, const char *v, uint32_t ttl)
+{
+	char err[128];
+
+	if (dnsup_rrset_parse(rs, v, ttl, err, sizeof(err)) == -1) {
+		fprintf(stderr, "dnstool: %s: %s\n", v, err);
+		exit(2);
+	}
+}
+
+/* update */
+
+static void
+update_cb(const struct dnsup_outcome *o, void *arg)
+{
+	print_outcome("update", o);
+	exit_code = o->result == DNSUP_R_NOERROR ? 0 : 1;
+	done_one();
+}
+
+/* readback / verify / repair / publish share one state. */
+struct rbstate {
+	const char		*cmd;
+	const char		*name;
+	struct dnsup_rrset	 want;
+	const char		*controller, *group;
+	bool			 adopt;
+	char			 txt[256];
+	struct dnsup_update	 u;
+};
+
+static void
+print_found(const char *what, const struct dnsup_outcome *o,
+    const struct dnsup_found *f)
+{
+	char rs[512];
+
+	if (f == NULL) {
+		print_outcome(what, o);
+		return;
+	}
+	dnsup_rrset_format(&f->rrset, rs, sizeof(rs));
+	printf("%s result=%s server=%s rrset=\"%s\" ttl=%u owner=\"%s\"\n",
+	    what, dnsup_result_name(o->result), o->server, rs,
+	    (unsigned)f->rrset.ttl, f->has_txt ? f->txt : "");
+}
+
+static void
+submit_or_die(const struct dnsup_update *u, dnsup_update_cb cb, void *arg)
+{
+	if (dnsup_submit(eng, u, cb, arg) == -1) {
+		fprintf(stderr, "dnstool: cannot submit\n");
+		exit(1);
+	}
+	outstanding++;
+}
+
+static void
+repaired_cb(const struct dnsup_outcome *o, void *arg)
+{
+	print_outcome("repair", o);
+	exit_code = o->result == DNSUP_R_NOERROR ? 0 : 1;
+	done_one();
+}
+
+static void
+rb_cb(const struct dnsup_outcome *o, const struct dnsup_found *f, void *arg)
+{
+	struct rbstate *st = arg;
+	char diff[600], d[512];
+	bool first = false;
+	enum dnsup_result r;
+
+	print_found("readback", o, f);
+	if (f == NULL || strcmp(st->cmd, "readback") == 0) {
+		exit_code = o->result == DNSUP_R_NOERROR ? 0 : 1;
+		done_one();
+		return;
+	}
+	if (strcmp(st->cmd, "publish") == 0) {
+		r = dnsup_owner_check(st->name, f, st->controller, st->group,
+		    st->adopt, &first, d, sizeof(d));
+		printf("owner result=%s first=%s detail=\"%s\"\n",
+		    dnsup_result_name(r), first ? "yes" : "no", d);
+		if (r != DNSUP_R_NOERROR) {
+			exit_code = 1;
+			done_one();
+			return;
+		}
+		memset(&st->u, 0, sizeof(st->u));
+		st->u.name = st->name;
+		st->u.want = st->want;
+		dnsup_owner_txt(st->txt, sizeof(st->txt), st->controller,
+		    st->group);
+		st->u.owner_txt = st->txt;
+		if (first && !st->adopt && f->rrset.kind == DNSUP_RRSET_NONE &&
+		    !f->has_txt)
+			st->u.prereq = DNSUP_PREREQ_EMPTY;
+		else {
+			st->u.prereq = DNSUP_PREREQ_IS;
+			st->u.prev = f->rrset;
+		}
+		submit_or_die(&st->u, update_cb, st);
+		done_one();
+		return;
+	}
+	if (dnsup_rrset_compare(&st->want, &f->rrset, true, diff,
+	    sizeof(diff)) == 0) {
+		printf("verify in_sync=yes\n");
+		exit_code = 0;
+		done_one();
+		return;
+	}
+	printf("verify in_sync=no drift=\"%s\"\n", diff);
+	if (strcmp(st->cmd, "repair") != 0) {
+		exit_code = 1;
+		done_one();
+		return;
+	}
+	/* Repair: replace exactly what was found (compare-and-swap). */
+	memset(&st->u, 0, sizeof(st->u));
+	st->u.name = st->name;
+	st->u.want = st->want;
+	st->u.prereq = DNSUP_PREREQ_IS;
+	st->u.prev = f->rrset;
+	submit_or_die(&st->u, repaired_cb, st);
+	done_one();
+}
+
+static void
+confirm_cb(const struct dnsup_confirm_result *r, void *arg)
+{
+	printf("confirm result=%s servers=\"%s\" nserver=%zu nlag=%zu "
+	    "elapsed_ms=%lld lagging=\"%s\" detail=\"%s\"\n",
+	    dnsup_result_name(r->result), r->servers, r->nserver, r->nlag,
+	    (long long)r->elapsed_ms, r->lagging, r->detail);
+	exit_code = r->result == DNSUP_R_NOERROR ? 0 : 1;
+	done_one();
+}
+
+/* multi: one line per update, in submission order */
+static void
+multi_cb(const struct dnsup_outcome *o, void *arg)
+{
+	char what[300];
+
+	snprintf(what, sizeof(what), "multi name=%s", (const char *)arg);
+	print_outcome(what, o);
+	if (o->result != DNSUP_R_NOERROR)
+		exit_code = 1;
+	done_one();
+}
+
+/* many */
+static int many_ok, many_fail;
+static size_t many_maxbatch;
+
+static void
+many_cb(const struct dnsup_outcome *o, void *arg)
+{
+	if (o->result == DNSUP_R_NOERROR)
+		many_ok++;
+	else {
+		many_fail++;
+		print_outcome("many", o);
+	}
+	if (o->batch > many_maxbatch)
+		many_maxbatch = o->batch;
+	done_one();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dnsup_update u;
+	struct rbstate st;
+	struct dnsup_rrset want;
+	struct cfg_hostport at[DNSUP_MAX_CONFIRM];
+	size_t nat = 0;
+	char err[256], *zone = NULL, txt[256], buf[16384];
+	const char *cmd, *prev = NULL, *ctl = NULL, *grp = NULL;
+	bool empty = false, adopt = false;
+	uint32_t ttl = 60;
+	int64_t bound = 3000;
+	uint16_t ns_port = 53;
+	int ch, i;
+
+	memset(&prm, 0, sizeof(prm));
+	prm.timeout_ms = 1000;
+	prm.retries = 1;
+	while ((ch = getopt(argc, argv, "+s:z:k:t:r:Tc:b:")) != -1) {
+		switch (ch) {
+		case 's':
+			if (nservers == 8 || parse_hostport(optarg,
+			    &servers[nservers++]) == -1)
+				usage();
+			break;
+		case 'z':
+			zone = optarg;
+			break;
+		case 'k':
+			if (load_key(optarg, &key) == -1) {
+				fprintf(stderr, "dnstool: bad key %s\n",
+				    optarg);
+				return 2;
+			}
+			prm.key = &key;
+			break;
+		case 't':
+			prm.timeout_ms = atoi(optarg);
+			break;
+		case 'r':
+			prm.retries = atoi(optarg);
+			break;
+		case 'T':
+			prm.tcp_only = true;
+			break;
+		case 'c':
+			prm.coalesce_ms = atoi(optarg);
+			break;
+		case 'b':
+			prm.batch_max = (size_t)atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || zone == NULL)
+		usage();
+	cmd = argv[0];
+	for (i = strcmp(cmd, "many") == 0 ? 4 : 3;
+	    strcmp(cmd, "multi") != 0 && i < argc; i++) {
+		if (strcmp(argv[i], "--prev") == 0 && i + 1 < argc)
+			prev = argv[++i];
+		else if (strcmp(argv[i], "--empty") == 0)
+			empty = true;
+		else if (strcmp(argv[i], "--adopt") == 0)
+			adopt = true;
+		else if (strcmp(argv[i], "--owner") == 0 && i + 2 < argc) {
+			ctl = argv[++i];
+			grp = argv[++i];
+		} else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc)
+			ttl = (uint32_t)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--bound") == 0 && i + 1 < argc)
+			bound = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--ns-port") == 0 && i + 1 < argc)
+			ns_port = (uint16_t)atoi(argv[++i]);
+		else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc &&
+		    nat < DNSUP_MAX_CONFIRM) {
+			if (parse_hostport(argv[++i], &at[nat++]) == -1)
+				usage();
+		} else
+			usage();
+	}
+	if (strcmp(cmd, "readback") == 0 && argc > 2 &&
+	    strcmp(argv[2], "--at") == 0 && argc > 3) {
+		if (parse_hostport(argv[3], &at[nat++]) == -1)
+			usage();
+	}
+	prm.zone = zone;
+	prm.servers = servers;
+	prm.nserver = nservers;
+	if (strcmp(cmd, "render") != 0) {
+		if ((base = event_base_new()) == NULL)
+			return 1;
+		if ((eng = dnsup_engine_new(base, &prm, err, sizeof(err))) ==
+		    NULL) {
+			fprintf(stderr, "dnstool: %s\n", err);
+			return 2;
+		}
+	}
+	memset(&u, 0, sizeof(u));
+	memset(&st, 0, sizeof(st));
+	u.name = argv[1];
+	st.cmd = cmd;
+	st.name = argv[1];
+	st.controller = ctl;
+	st.group = grp;
+	st.adopt = adopt;
+	if (argc > 2 && argv[2][0] != '-' && strcmp(cmd, "multi") != 0)
+		rrset_or_die(&want, argv[2], ttl);
+	else
+		memset(&want, 0, sizeof(want));
+	st.want = want;
+
+	if (strcmp(cmd, "update") == 0 || strcmp(cmd, "render") == 0) {
+		if (argc < 3)
+			usage();
+		u.want = want;
+		if (prev != NULL) {
+			u.prereq = DNSUP_PREREQ_IS;
+			rrset_or_die(&u.prev, prev, 0);
+		} else if (empty)
+			u.prereq = DNSUP_PREREQ_EMPTY;
+		if (ctl != NULL) {
+			dnsup_owner_txt(txt, sizeof(txt), ctl, grp);
+			u.owner_txt = txt;
+		}
+		if (strcmp(cmd, "render") == 0) {
+			char srv[96] = "";
+
+			if (nservers > 0)
+				snprintf(srv, sizeof(srv), "%s %u",
+				    servers[0].host,
+				    (unsigned)servers[0].port);
+			dnsup_update_render(buf, sizeof(buf), nservers ? srv :
+			    NULL, zone, &u, 1);
+			fputs(buf, stdout);
+			return 0;
+		}
+		submit_or_die(&u, update_cb, NULL);
+	} else if (strcmp(cmd, "readback") == 0 ||
+	    strcmp(cmd, "verify") == 0 || strcmp(cmd, "repair") == 0 ||
+	    strcmp(cmd, "publish") == 0) {
+		if (strcmp(cmd, "readback") != 0 && argc < 3)
+			usage();
+		if (strcmp(cmd, "publish") == 0 && ctl == NULL)
+			usage();
+		if (dnsup_readback(eng, nat ? &at[0] : NULL, argv[1], true,
+		    rb_cb, &st) == -1)
+			return 1;
+		outstanding++;
+	} else if (strcmp(cmd, "confirm") == 0) {
+		if (argc < 3)
+			usage();
+		if (dnsup_confirm(eng, argv[1], &want, at, nat, ns_port, bound,
+		    20, confirm_cb, NULL) == -1)
+			return 1;
+		outstanding++;
+	} else if (strcmp(cmd, "multi") == 0) {
+		/* multi NAME|VALUE[|PREV] ...: submitted together */
+		exit_code = 0;
+		for (i = 1; i < argc; i++) {
+			char *spec = argv[i], *v, *pv;
+
+			if ((v = strchr(spec, '|')) == NULL)
+				usage();
+			*v++ = '\0';
+			if ((pv = strchr(v, '|')) != NULL)
+				*pv++ = '\0';
+			memset(&u, 0, sizeof(u));
+			u.name = spec;
+			rrset_or_die(&u.want, v, ttl);
+			if (pv != NULL) {
+				u.prereq = DNSUP_PREREQ_IS;
+				rrset_or_die(&u.prev, pv, 0);
+			}
+			submit_or_die(&u, multi_cb, spec);
+		}
+	} else if (strcmp(cmd, "many") == 0) {
+		int n = atoi(argv[1]);
+		static char names[4096][DNSUP_NAME_MAX];
+
+		if (argc < 4 || n <= 0 || n > 4096)
+			usage();
+		rrset_or_die(&want, argv[3], ttl);
+		for (i = 0; i < n; i++) {
+			snprintf(names[i], sizeof(names[i]), "%s-%d.%s",
+			    argv[2], i, zone);
+			u.name = names[i];
+			u.want = want;
+			submit_or_die(&u, many_cb, NULL);
+		}
+	} else
+		usage();
+	if (outstanding > 0)
+		event_base_dispatch(base);
+	if (strcmp(cmd, "many") == 0) {
+		struct dnsup_stats s;
+
+		dnsup_engine_stats(eng, &s);
+		printf("many ok=%d failed=%d messages=%llu max_batch=%zu "
+		    "split=%llu\n", many_ok, many_fail,
+		    (unsigned long long)s.messages, many_maxbatch,
+		    (unsigned long long)s.split);
+		exit_code = many_fail == 0 ? 0 : 1;
+	}
+	dnsup_engine_free(eng);
+	event_base_free(base);
+	return exit_code;
+}
