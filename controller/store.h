@@ -15,7 +15,7 @@
  *   addresses  address -> allocation or tombstone (struct store_addr)
  *   probelog   stack + start time -> run of equal probe outcomes
  *
- * On-disk encodings are described in store.c.
+ * On-disk encodings are described in store.c and store_log.c.
  *
  * Transactions.  Every read and write happens inside a transaction held on
  * the caller's stack, as Knot's knot_lmdb_txn_t:
