@@ -143,8 +143,15 @@ struct store_txn {
 /*
  * Begin a transaction (WRITE: read-write, else a read-only snapshot).
  * Always initialises *txn; returns txn->err.  A write begin waits for the
- * writer of another process to finish.  Even a failed txn must be ended
+ * writer of another process to finish; a read-modify-write inside one
+ * write transaction (failoverctl pause: get the flags, set one, put them)
+ * is therefore atomic across processes.  Even a failed txn must be ended
  * with store_txn_commit or store_txn_abort (both are then no-ops).
+ *
+ * XXX: LMDB has no try-lock for the writer, so a process stopped (SIGSTOP,
+ * a debugger) inside a write transaction holds up every other writer until
+ * it continues or dies; a killed one is recovered at once (robust mutex).
+ * Hence: never wait for anything, least of all the user, inside a write.
  */
 int	 store_txn_begin(struct store *, bool write, struct store_txn *txn);
 /*
