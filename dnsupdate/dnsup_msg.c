@@ -713,6 +713,43 @@ dnsup_msg_query(const char *qname, int qtype, uint16_t id,
 	return rc;
 }
 
+int
+dnsup_msg_parse(const uint8_t *wire, size_t len, struct dnsup_msg **out)
+{
+	struct dnsup_msg *m = NULL;
+	ldns_pkt *p = NULL;
+	ldns_rr *q, *tsig;
+	char *s = NULL;
+
+	*out = NULL;
+	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+		return -1;
+	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1 ||
+	    (m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->wire = malloc(len)) == NULL)
+		goto fail;
+	q = ldns_rr_list_rr(ldns_pkt_question(p), 0);
+	memcpy(m->wire, wire, len);
+	m->len = len;
+	m->id = ldns_pkt_id(p);
+	m->opcode = ldns_pkt_get_opcode(p);
+	m->qtype = ldns_rr_get_type(q);
+	if ((m->qname = ldns_rdf_clone(ldns_rr_owner(q))) == NULL ||
+	    (s = ldns_rdf2str(m->qname)) == NULL)
+		goto fail;
+	snprintf(m->qname_str, sizeof(m->qname_str), "%s", s);
+	free(s);
+	if ((tsig = ldns_pkt_tsig(p)) != NULL && ldns_rr_rd_count(tsig) > 3)
+		m->mac = ldns_rdf_clone(ldns_rr_rdf(tsig, 3));
+	ldns_pkt_free(p);
+	*out = m;
+	return 0;
+fail:
+	ldns_pkt_free(p);
+	dnsup_msg_free(m);
+	return -1;
+}
+
 void
 dnsup_msg_free(struct dnsup_msg *m)
 {

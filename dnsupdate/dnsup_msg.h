@@ -150,6 +150,13 @@ int	 dnsup_msg_query(const char *qname, int qtype, uint16_t id,
 	    const struct cfg_tsig_key *key, struct dnsup_msg **out, char *err,
 	    size_t errlen);
 void	 dnsup_msg_free(struct dnsup_msg *);
+/*
+ * For test servers and the fuzzer: take a request from its wire form (id,
+ * question, and the MAC when signed; the MAC is not verified).  Returns 0
+ * and *out (caller frees), or -1 when it does not parse.
+ */
+int	 dnsup_msg_parse(const uint8_t *wire, size_t len,
+	    struct dnsup_msg **out);
 /* Borrowed, valid until dnsup_msg_free. */
 const uint8_t	*dnsup_msg_wire(const struct dnsup_msg *, size_t *len);
 uint16_t	 dnsup_msg_id(const struct dnsup_msg *);
