@@ -124,7 +124,7 @@ static void	 pipe_close(struct hook_pipe *);
 static void	 timer_arm(struct hook *, enum hook_timer, int64_t);
 static void	 condemn(struct hook *, enum hook_outcome);
 static bool	 try_reap(struct hook *);
-static void	 reap(struct hook *);
+static void	 reap(struct hook *, bool);
 static void	 maybe_finish(struct hook *);
 static void	 finish(struct hook *);
 static void	 hook_free(struct hook *);
@@ -243,7 +243,7 @@ hook_runner_reap(struct hook_runner *r)
 			return;
 		if ((h = hook_find(r, si.si_pid)) == NULL)
 			break;		/* not ours: look at ours one by one */
-		reap(h);
+		reap(h, false);
 	}
 	TAILQ_FOREACH(h, &r->hooks, entry)
 		if (h->pid > 0 && !h->reaped)
@@ -610,8 +610,11 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		condemn(h, HOOK_TIMEOUT);
 		break;
 	case HT_GRACE:
-		/* The leader is not reaped yet (see reap), so the id is ours. */
-		if (!h->reaped) {
+		/*
+		 * The leader is not reaped yet (see reap), so the id is ours;
+		 * try_reap makes sure, in case SIGCHLD is still on its way.
+		 */
+		if (!try_reap(h)) {
 			kill(-h->pid, SIGKILL);
 			h->res.killed = true;
 		}
@@ -635,13 +638,19 @@ condemn(struct hook *h, enum hook_outcome why)
 {
 	if (h->pid <= 0 || h->reaped || h->condemned != HOOK_EXITED)
 		return;
+	if (try_reap(h))
+		return;		/* it ended just now: not condemned */
 	h->condemned = why;
 	kill(-h->pid, SIGTERM);
 	evtimer_del(h->ev_timer);
 	timer_arm(h, HT_GRACE, h->r->grace_ms);
 }
 
-/* Reap H if its process has exited.  Returns true if it was. */
+/*
+ * Reap H if its process has exited.  Returns true when it is not running
+ * any more: reaped now, or reaped by someone else (ECHILD), which breaks
+ * the contract of hook.h but must not leave the hook waiting forever.
+ */
 static bool
 try_reap(struct hook *h)
 {
@@ -650,32 +659,48 @@ try_reap(struct hook *h)
 	memset(&si, 0, sizeof(si));
 	while (waitid(P_PID, (id_t)h->pid, &si,
 	    WEXITED | WNOHANG | WNOWAIT) == -1) {
+		if (errno == ECHILD) {
+			reap(h, true);	/* records the status as lost */
+			return true;
+		}
 		if (errno != EINTR)
 			return false;
 	}
 	if (si.si_pid != h->pid)
 		return false;
-	reap(h);
+	reap(h, false);
 	return true;
 }
 
-/* H's process has exited and is still a zombie: reap it. */
+/*
+ * H's process has exited and is still a zombie: reap it.  LOST: it is
+ * gone already, taken by a wait() elsewhere.
+ */
 static void
-reap(struct hook *h)
+reap(struct hook *h, bool lost)
 {
+	pid_t rc = -1;
 	int st = 0;
 
 	/*
 	 * A condemned hook's leftovers go with it.  The leader is still a
 	 * zombie here, which keeps its pid, and so the group id, ours.
 	 */
-	if (h->condemned != HOOK_EXITED)
+	if (!lost && h->condemned != HOOK_EXITED)
 		kill(-h->pid, SIGKILL);
-	while (waitpid(h->pid, &st, WNOHANG) == -1 && errno == EINTR)
+	while (!lost && (rc = waitpid(h->pid, &st, WNOHANG)) == -1 &&
+	    errno == EINTR)
 		;
 	h->reaped = true;
 	h->res.duration_ms = elapsed_ms(&h->t0);
-	if (WIFEXITED(st)) {
+	if (rc != h->pid) {
+		/* Someone else's wait() took it: no kill, the id is free. */
+		h->res.status = -1;
+		h->res.signal = 0;
+		h->res.outcome = HOOK_SIGNALED;
+		snprintf(h->res.detail, sizeof(h->res.detail),
+		    "exit status lost: reaped outside the hook runner");
+	} else if (WIFEXITED(st)) {
 		h->res.status = WEXITSTATUS(st);
 		h->res.outcome = HOOK_EXITED;
 	} else {

@@ -12,7 +12,9 @@
  *
  * One runner per event_base.  It owns a SIGCHLD signal event and reaps only
  * the pids of its own hooks (waitid on each known pid), so other code may
- * run and reap children of its own.
+ * run and reap children of its own, by pid: a wait() or waitpid(-1)
+ * elsewhere would take hooks' exit statuses (such a hook ends at its
+ * timeout as HOOK_SIGNALED, signal 0, "exit status lost").
  *
  * A hook ends (the done callback runs) when its process has been reaped
  * and both pipes are at EOF, or a short drain bound after the process

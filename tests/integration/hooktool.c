@@ -18,7 +18,9 @@
  *     "foreign pid=P", which shows the runner left them alone.  -F N
  *     forks N children of hooktool's own that exit at once with status 5,
  *     before the hooks start, and reaps them only at the end: children
- *     that are not hooks, which the runner must not take.  Exits 0 when every hook reported
+ *     that are not hooks, which the runner must not take.  -S MS: after
+ *     MS, take the first hook's exit with a blocking waitpid, as a careless
+ *     module would (the runner must still end that hook, at its timeout).  Exits 0 when every hook reported
  *     done exactly once and no fd leaked, 1 otherwise.
  *
  *   hooktool notify DIR
@@ -132,7 +134,9 @@ done_cb(struct hook *h, const struct hook_result *res, void *arg)
 	    (unsigned long long)res->dropped_bytes, res->truncated,
 	    hook_result_ok(res));
 	if (res->outcome == HOOK_NOSTART)
-		printf(" error=%d detail=%s", res->error, res->detail);
+		printf(" error=%d", res->error);
+	if (res->detail[0] != '\0')
+		printf(" detail=%s", res->detail);
 	printf("\n");
 	fflush(stdout);
 }
@@ -151,6 +155,16 @@ limit_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+steal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *run = arg;
+	pid_t pid = run->h != NULL ? hook_pid(run->h) : 0;
+
+	if (pid > 0 && waitpid(pid, NULL, 0) == pid)
+		printf("stole pid=%ld\n", (long)pid);
+}
+
+static void
 cancel_cb(evutil_socket_t fd, short what, void *arg)
 {
 	hook_runner_cancel_all(arg);
@@ -163,19 +177,19 @@ cmd_run(int argc, char **argv)
 	struct hook_spec spec = { 0 };
 	struct event_base *base = NULL;
 	struct hook_runner *r = NULL;
-	struct event *limit = NULL, *cancel = NULL;
+	struct event *limit = NULL, *cancel = NULL, *steal = NULL;
 	struct run *runs = NULL;
 	struct timeval tv;
 	char **env = NULL;
 	size_t nenv = 0;
-	long count = 1, cancel_ms = -1, limit_ms = 60000, rss0, nforeign = 0;
+	long count = 1, cancel_ms = -1, steal_ms = -1, limit_ms = 60000, rss0, nforeign = 0;
 	int fds0, fds1, ch, i, rc = 1, subreaper = 0, st;
 	pid_t pid;
 	int64_t t0, start_ms = 0;
 
 	if ((env = calloc((size_t)argc + 1, sizeof(*env))) == NULL)
 		return 1;
-	while ((ch = getopt(argc, argv, "n:t:g:d:l:o:c:T:qRF:e:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:t:g:d:l:o:c:T:qRF:S:e:")) != -1) {
 		switch (ch) {
 		case 'n':
 			count = atol(optarg);
@@ -206,6 +220,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'R':
 			subreaper = 1;
+			break;
+		case 'S':
+			steal_ms = atol(optarg);
 			break;
 		case 'F':
 			nforeign = atol(optarg);
@@ -280,6 +297,12 @@ cmd_run(int argc, char **argv)
 		tv.tv_usec = (cancel_ms % 1000) * 1000;
 		evtimer_add(cancel, &tv);
 	}
+	if (steal_ms >= 0) {
+		steal = evtimer_new(base, steal_cb, &runs[0]);
+		tv.tv_sec = steal_ms / 1000;
+		tv.tv_usec = (steal_ms % 1000) * 1000;
+		evtimer_add(steal, &tv);
+	}
 	event_base_dispatch(base);
 	printf("running_after_loop=%zu\n", hook_runner_count(r));
 	hook_runner_free(r);
@@ -288,7 +311,9 @@ cmd_run(int argc, char **argv)
 		event_free(limit);
 	if (cancel != NULL)
 		event_free(cancel);
-	limit = cancel = NULL;
+	if (steal != NULL)
+		event_free(steal);
+	limit = cancel = steal = NULL;
 	fds1 = count_fds();
 	/* Orphans the runner must not have taken; bounded: 5 s. */
 	for (i = 0; (subreaper || nforeign > 0) && i < 500; i++) {
@@ -316,6 +341,8 @@ cmd_run(int argc, char **argv)
 		rc = 1;
 out:
 	hook_runner_free(r);
+	if (steal != NULL)
+		event_free(steal);
 	if (limit != NULL)
 		event_free(limit);
 	if (cancel != NULL)

@@ -209,6 +209,15 @@ run others -F 5 -n 10 -- /bin/sh -c 'sleep 0.1; exit 4'
 [ "$(grep -c '^foreign pid=[0-9]* status=5 ' "$tmp/others")" = 5 ] &&
     ok "others: 5 other children left alone" || fail "others: children stolen"
 
+# A hook reaped by someone else's wait(): it still ends, at its timeout,
+# with its status reported lost, and nothing is killed by a stale pid.
+run stolen -S 20 -t 500 -- /bin/sleep 0.1
+has stolen '^stole pid='
+has stolen '^done idx=0 outcome=signaled status=-1 signal=0 killed=0 .* detail=exit status lost'
+d=$(field stolen done duration_ms)
+[ -n "$d" ] && [ "$d" -ge 490 ] && [ "$d" -lt 2000 ] &&
+    ok "stolen: ended at the timeout (${d} ms)" || fail "stolen: '$d' ms"
+
 # sd_notify: path and abstract sockets, every message kind.
 timeout -k 5 30 "$HT" notify "$tmp" >"$tmp/notify" 2>&1 || fail "notify rc"
 has notify '^notify sock=unset call=ready rc=0$'
