@@ -866,6 +866,12 @@ probe_udata(const struct probe *p)
 	return p->udata;
 }
 
+void
+probe_set_udata(struct probe *p, void *udata)
+{
+	p->udata = udata;
+}
+
 bool
 probe_is_running(const struct probe *p)
 {

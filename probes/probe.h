@@ -157,6 +157,8 @@ void	 probe_set_mode(struct probe *, enum probe_mode);
 /* Judge statuses by standby_expect_status (true) or expect_status. */
 void	 probe_set_standby(struct probe *, bool);
 void	*probe_udata(const struct probe *);
+/* Point a probe's results at another object (a reload moves stacks). */
+void	 probe_set_udata(struct probe *, void *);
 bool	 probe_is_running(const struct probe *);
 
 struct probe_stats {

@@ -1,0 +1,1140 @@
+/*
+ * daemon.c - failoverd's imperative shell: set-up, probes to health to the
+ * engine, override flags, witnesses, reload and shutdown.
+ *
+ * Start-up order: configuration, store, the three I/O engines (probes,
+ * DNS, hooks), the runtime objects, the state of every group (decoded from
+ * the store, or new), RESUME to every group (which finishes interrupted
+ * switches and publishes or verifies each record), then the probes, the
+ * timers and the HTTP listener, and finally READY=1 to systemd.  Teardown
+ * is the reverse.
+ *
+ * Health changes are delivered to the groups that use the stack.  With
+ * isolation_check the engine looks at every stack of the configuration, so
+ * a change to or from down also re-evaluates the groups whose active stack
+ * is down: they are the only ones an isolation verdict can hold back.
+ */
+#include "controller/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <curl/curl.h>
+
+#include "config/config.h"
+#include "controller/api.h"
+#include "controller/daemon_int.h"
+#include "controller/engine_codec.h"
+#include "controller/hook.h"
+#include "controller/log.h"
+#include "controller/sdnotify.h"
+#include "controller/store.h"
+#include "dnsupdate/dnsup.h"
+#include "probes/probe.h"
+
+#define FLAGS_POLL_MAX_MS	1000
+#define FLAGS_POLL_MIN_MS	100
+#define PROBELOG_FLUSH_MS	10000
+
+static void	 probe_done_cb(struct probe *, const struct probe_result *,
+		    void *);
+static void	 signal_cb(evutil_socket_t, short, void *);
+static void	 flags_cb(evutil_socket_t, short, void *);
+static void	 verify_cb(evutil_socket_t, short, void *);
+static void	 watchdog_cb(evutil_socket_t, short, void *);
+static void	 hooks_idle_cb(struct hook_runner *, void *);
+
+int64_t
+daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+daemon_world(struct daemon *d, struct eng_world *w)
+{
+	w->cfg = d->cfg;
+	w->health = d->health;
+	w->witness = d->witness;
+	w->dry_run = d->dry_run;
+}
+
+static void
+stack_spec(const struct cfg_stack *s, struct probe_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->url = s->health_url;
+	spec->host = s->health_host;
+	spec->timeout_ms = s->timeout_ms;
+	spec->interval_ms = s->interval_ms;
+	spec->fastinter_ms = s->fastinter_ms;
+	spec->downinter_ms = s->downinter_ms;
+	spec->expect_status = s->expect_status;
+	spec->standby_expect_status = s->standby_expect_status;
+	spec->expect_body = s->expect_body;
+	spec->tls_verify = s->tls_verify;
+	spec->ca_file = s->ca_file;
+}
+
+static bool
+stack_spec_equal(const struct cfg_stack *a, const struct cfg_stack *b)
+{
+#define STREQ(x, y) ((x) == NULL ? (y) == NULL : (y) != NULL && strcmp((x), (y)) == 0)
+	return STREQ(a->health_url, b->health_url) &&
+	    STREQ(a->health_host, b->health_host) &&
+	    STREQ(a->expect_body, b->expect_body) &&
+	    STREQ(a->ca_file, b->ca_file) &&
+	    a->timeout_ms == b->timeout_ms && a->interval_ms == b->interval_ms &&
+	    a->fastinter_ms == b->fastinter_ms &&
+	    a->downinter_ms == b->downinter_ms &&
+	    a->tls_verify == b->tls_verify &&
+	    memcmp(&a->expect_status, &b->expect_status,
+	    sizeof(a->expect_status)) == 0 &&
+	    memcmp(&a->standby_expect_status, &b->standby_expect_status,
+	    sizeof(a->standby_expect_status)) == 0;
+#undef STREQ
+}
+
+/* The probe period follows the health: fast between states, slow down. */
+static enum probe_mode
+stack_mode(const struct health *h)
+{
+	switch (h->state) {
+	case HEALTH_UNKNOWN:
+		return PROBE_MODE_FAST;
+	case HEALTH_UP:
+		return h->fail_run > 0 ? PROBE_MODE_FAST : PROBE_MODE_NORMAL;
+	case HEALTH_DOWN:
+		return h->ok_run > 0 ? PROBE_MODE_FAST : PROBE_MODE_DOWN;
+	}
+	return PROBE_MODE_NORMAL;
+}
+
+/*
+ * A stack that takes no group's traffic is a standby: a maintenance page
+ * (standby_expect_status) counts as able to take over.
+ */
+static void
+update_roles(struct daemon *d)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++) {
+		struct dstack *ds = &d->stacks[s];
+		bool standby = ds->ngroups > 0;
+
+		for (int i = 0; i < ds->ngroups; i++)
+			if (d->groups[ds->groups[i]].st.active == (int)s)
+				standby = false;
+		if (standby != ds->standby) {
+			ds->standby = standby;
+			if (ds->probe != NULL)
+				probe_set_standby(ds->probe, standby);
+		}
+	}
+}
+
+void
+daemon_evaluate_all(struct daemon *d)
+{
+	struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		dgroup_feed(&d->groups[i], &ev);
+}
+
+static void
+deliver_health(struct daemon *d, int stack, enum health_change change)
+{
+	struct eng_event ev = { .kind = ENG_EV_HEALTH };
+	struct dstack *ds = &d->stacks[stack];
+	int before[64];
+	bool roles = false;
+
+	ev.u.health.stack = stack;
+	ev.u.health.change = change;
+	for (int i = 0; i < ds->ngroups; i++) {
+		struct dgroup *g = &d->groups[ds->groups[i]];
+		int act = g->st.active;
+
+		if (i < 64)
+			before[i] = act;
+		dgroup_feed(g, &ev);
+		if (g->st.active != act)
+			roles = true;
+	}
+	(void)before;
+	if (d->cfg->controller.isolation_check && change == HEALTH_CHANGED) {
+		struct eng_event eval = { .kind = ENG_EV_EVALUATE };
+
+		for (size_t i = 0; i < d->cfg->ngroup; i++) {
+			struct dgroup *g = &d->groups[i];
+
+			if (g->st.active >= 0 && g->st.active != stack &&
+			    d->health[g->st.active].state == HEALTH_DOWN)
+				dgroup_feed(g, &eval);
+		}
+	}
+	if (roles)
+		update_roles(d);
+}
+
+static void
+latency_observe(struct daemon *d, int64_t us)
+{
+	/* Buckets: 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 ms. */
+	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
+	    100000, 250000, 500000, 1000000, 2500000, 5000000 };
+	size_t i;
+
+	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
+		if (us <= le_us[i])
+			break;
+	d->hist_buckets[i]++;
+	d->hist_sum += (double)us / 1e6;
+	d->hist_count++;
+}
+
+static void
+stack_result(struct dstack *ds, const struct probe_result *r)
+{
+	struct daemon *d = ds->d;
+	const struct cfg_stack *cs = &d->cfg->stacks[ds->idx];
+	struct health *h = &d->health[ds->idx];
+	enum health_state from = h->state;
+	enum health_change change;
+
+	ds->nprobe[r->ok ? 1 : 0]++;
+	if ((unsigned)r->reason < 16)
+		ds->nreason[r->reason]++;
+	ds->last_probe_ms = r->wall_ms;
+	ds->last_status = r->http_status;
+	ds->last_latency_us = r->latency_us;
+	latency_observe(d, r->latency_us);
+	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
+	    " detail=%s", log_q(cs->name), r->ok, probe_reason_name(r->reason),
+	    r->http_status, (long long)r->latency_us, log_q(r->detail));
+	if (d->store != NULL)
+		probelog_note(d, ds->idx, r);
+
+	change = health_step(h, r->ok, r->reason, daemon_now_ms());
+	if (ds->probe != NULL)
+		probe_set_mode(ds->probe, stack_mode(h));
+	switch (change) {
+	case HEALTH_SAME:
+		return;
+	case HEALTH_CHANGED:
+		log_info("health_change", "stack=%s from=%s to=%s reason=%s"
+		    " status=%d detail=%s", log_q(cs->name),
+		    health_state_name(from), health_state_name(h->state),
+		    r->ok ? "ok" : probe_reason_name(r->reason),
+		    r->http_status, log_q(r->detail));
+		break;
+	case HEALTH_SUSPECT:
+		log_info("health_suspect", "stack=%s reason=%s status=%d"
+		    " detail=%s", log_q(cs->name),
+		    probe_reason_name(r->reason), r->http_status,
+		    log_q(r->detail));
+		break;
+	case HEALTH_CLEARED:
+		log_info("health_cleared", "stack=%s", log_q(cs->name));
+		break;
+	}
+	deliver_health(d, ds->idx, change);
+}
+
+static void
+witness_result(struct witness *w, const struct probe_result *r)
+{
+	struct daemon *d = w->d;
+	enum eng_witness agg = ENG_WITNESS_DOWN;
+	bool unknown = false;
+
+	w->state = r->ok ? 1 : 0;
+	for (size_t i = 0; i < d->cfg->controller.nwitness; i++) {
+		if (d->witnesses[i].state == 1) {
+			agg = ENG_WITNESS_OK;
+			break;
+		}
+		if (d->witnesses[i].state < 0)
+			unknown = true;
+	}
+	if (agg != ENG_WITNESS_OK && unknown)
+		agg = ENG_WITNESS_UNKNOWN;
+	if (agg == d->witness)
+		return;
+	log_info("witness_change", "from=%s to=%s",
+	    d->witness == ENG_WITNESS_OK ? "ok" :
+	    d->witness == ENG_WITNESS_DOWN ? "down" : "unknown",
+	    agg == ENG_WITNESS_OK ? "ok" :
+	    agg == ENG_WITNESS_DOWN ? "down" : "unknown");
+	d->witness = agg;
+	daemon_evaluate_all(d);
+}
+
+static void
+probe_done_cb(struct probe *p, const struct probe_result *r, void *udata)
+{
+	enum prober_kind *kind = udata;
+
+	if (*kind == PROBER_STACK)
+		stack_result(udata, r);
+	else
+		witness_result(udata, r);
+}
+
+/* ---- runtime objects ---- */
+
+static int
+stacks_build(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+
+	d->stacks = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->stacks));
+	d->health = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->health));
+	if (d->stacks == NULL || d->health == NULL)
+		return -1;
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		struct dstack *ds = &d->stacks[s];
+
+		ds->kind = PROBER_STACK;
+		ds->d = d;
+		ds->idx = (int)s;
+		health_init(&d->health[s], cfg->stacks[s].rise,
+		    cfg->stacks[s].fall, daemon_now_ms());
+		ds->groups = calloc(cfg->ngroup ? cfg->ngroup : 1, sizeof(int));
+		if (ds->groups == NULL)
+			return -1;
+		for (size_t g = 0; g < cfg->ngroup; g++)
+			if (cfg->groups[g].primary == (int)s ||
+			    cfg->groups[g].backup == (int)s)
+				ds->groups[ds->ngroups++] = (int)g;
+	}
+	return 0;
+}
+
+static void
+stacks_free(struct dstack *stacks, size_t n)
+{
+	if (stacks == NULL)
+		return;
+	for (size_t s = 0; s < n; s++) {
+		probe_remove(stacks[s].probe);
+		free(stacks[s].groups);
+	}
+	free(stacks);
+}
+
+static int
+stack_probe_start(struct daemon *d, struct dstack *ds)
+{
+	struct probe_spec spec;
+	int rc;
+
+	stack_spec(&d->cfg->stacks[ds->idx], &spec);
+	rc = probe_add(d->probes, &spec, ds, &ds->probe);
+	if (rc != 0) {
+		log_error("probe_add_failed", "stack=%s error=%s",
+		    log_q(d->cfg->stacks[ds->idx].name), probe_strerror(rc));
+		return -1;
+	}
+	probe_set_standby(ds->probe, ds->standby);
+	probe_set_mode(ds->probe, stack_mode(&d->health[ds->idx]));
+	return 0;
+}
+
+static int
+witnesses_start(struct daemon *d)
+{
+	const struct cfg_controller *cc = &d->cfg->controller;
+	int64_t interval = 1000;
+
+	d->witness = ENG_WITNESS_UNKNOWN;
+	if (cc->nwitness == 0)
+		return 0;
+	d->witnesses = calloc(cc->nwitness, sizeof(*d->witnesses));
+	if (d->witnesses == NULL)
+		return -1;
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (d->cfg->stacks[s].interval_ms < interval)
+			interval = d->cfg->stacks[s].interval_ms;
+	for (size_t i = 0; i < cc->nwitness; i++) {
+		struct probe_spec spec = { 0 };
+		struct witness *w = &d->witnesses[i];
+		int rc;
+
+		w->kind = PROBER_WITNESS;
+		w->d = d;
+		w->state = -1;
+		spec.url = cc->witness[i];
+		spec.interval_ms = interval;
+		spec.timeout_ms = interval > 200 ? interval - 100 : interval / 2;
+		spec.tls_verify = true;
+		/* Any HTTP answer at all proves the path to the witness. */
+		spec.expect_status.n = 1;
+		spec.expect_status.r[0].lo = 100;
+		spec.expect_status.r[0].hi = 599;
+		rc = probe_add(d->probes, &spec, w, &w->probe);
+		if (rc != 0) {
+			log_error("probe_add_failed", "witness=%s error=%s",
+			    log_q(cc->witness[i]), probe_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+witnesses_free(struct daemon *d, size_t n)
+{
+	if (d->witnesses == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		probe_remove(d->witnesses[i].probe);
+	free(d->witnesses);
+	d->witnesses = NULL;
+}
+
+/* Load a group's state from the store, or start it fresh. */
+static int
+group_load(struct daemon *d, struct dgroup *g, struct store_txn *txn)
+{
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	const void *blob;
+	size_t len;
+	char err[256];
+	int rc;
+
+	if (txn != NULL && store_group_get(txn, cg->name, &blob, &len)) {
+		rc = eng_group_decode(blob, len, d->cfg, &g->st, err,
+		    sizeof(err));
+		if (rc < 0) {
+			log_error("state_unreadable", "group=%s error=%s",
+			    log_q(cg->name), log_q(err));
+			return -1;
+		}
+		if (rc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s detail=%s",
+			    log_q(cg->name), log_q(err));
+		g->st.group = g->idx;
+		return 0;
+	}
+	if (eng_group_init(&g->st, d->cfg, g->idx, false) != 0) {
+		log_error("state_init_failed", "group=%s", log_q(cg->name));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+groups_build(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+
+	d->groups = calloc(cfg->ngroup ? cfg->ngroup : 1, sizeof(*d->groups));
+	if (d->groups == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		g->d = d;
+		g->idx = (int)i;
+		if (dgroup_timers_init(g) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+groups_free(struct dgroup *groups, size_t n)
+{
+	if (groups == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dgroup_timers_free(&groups[i]);
+	free(groups);
+}
+
+static int
+groups_address(struct daemon *d)
+{
+	char err[256];
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		const struct cfg_group *cg = &d->cfg->groups[i];
+
+		if (!cg->address_auto) {
+			snprintf(g->address, sizeof(g->address), "%s",
+			    cg->address);
+			continue;
+		}
+		if (address_resolve(d, g, err, sizeof(err)) != 0) {
+			log_error("address_failed", "group=%s error=%s",
+			    log_q(cg->name), log_q(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+groups_load(struct daemon *d)
+{
+	struct store_txn txn;
+	struct store_txn *tp = NULL;
+	int rc = 0;
+
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) != 0) {
+			log_error("store_failed", "op=load error=%s detail=%s",
+			    store_errname(txn.err), log_q(txn.detail));
+			return -1;
+		}
+		tp = &txn;
+	}
+	for (size_t i = 0; i < d->cfg->ngroup && rc == 0; i++)
+		rc = group_load(d, &d->groups[i], tp);
+	if (tp != NULL)
+		store_txn_abort(tp);
+	return rc;
+}
+
+/*
+ * --paused: pause every group through the override flags, so that the
+ * pause shows in `failoverctl status` and survives until `resume`.
+ */
+static int
+pause_all(struct daemon *d)
+{
+	struct store_txn txn;
+
+	if (d->store == NULL) {
+		for (size_t i = 0; i < d->cfg->ngroup; i++)
+			d->groups[i].st.paused = true;
+		return 0;
+	}
+	if (store_txn_begin(d->store, true, &txn) != 0)
+		goto fail;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct store_flags f;
+
+		store_flags_get(&txn, d->cfg->groups[i].name, &f);
+		f.paused = true;
+		f.updated_ms = daemon_now_ms();
+		store_flags_put(&txn, d->cfg->groups[i].name, &f);
+	}
+	if (store_txn_commit(&txn) == 0)
+		return 0;
+fail:
+	log_error("store_failed", "op=pause_all error=%s detail=%s",
+	    store_errname(txn.err), log_q(txn.detail));
+	return -1;
+}
+
+/* ---- override flags ---- */
+
+static int
+stack_by_name(const struct config *cfg, const char *name)
+{
+	return name[0] == '\0' ? ENG_NONE : config_stack_index(cfg, name);
+}
+
+static void
+feed_cmd(struct dgroup *g, enum eng_cmd_kind kind, int stack, bool force)
+{
+	struct eng_event ev = { .kind = ENG_EV_CMD };
+
+	ev.u.cmd.kind = kind;
+	ev.u.cmd.stack = stack;
+	ev.u.cmd.force = force;
+	log_info("command", "group=%s cmd=%s stack=%s force=%d",
+	    log_q(g->d->cfg->groups[g->idx].name), eng_cmd_name(kind),
+	    stack >= 0 ? log_q(g->d->cfg->stacks[stack].name) : "-", force);
+	dgroup_feed(g, &ev);
+}
+
+/*
+ * The flags are the operator's wishes; the engine's state is what is in
+ * force.  Pause and pin are levels (apply the difference); rearm and switch
+ * are requests, consumed here: cleared in the store once fed.
+ */
+static void
+flags_apply(struct daemon *d)
+{
+	struct store_txn txn;
+	bool consumed = false;
+
+	if (store_txn_begin(d->store, false, &txn) != 0) {
+		log_error("store_failed", "op=flags error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		return;
+	}
+	struct store_flags *fl = calloc(d->cfg->ngroup ? d->cfg->ngroup : 1,
+	    sizeof(*fl));
+	if (fl == NULL) {
+		store_txn_abort(&txn);
+		return;
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
+	store_txn_abort(&txn);
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct store_flags *f = &fl[i];
+		int pin = stack_by_name(d->cfg, f->pinned);
+
+		if (f->paused != g->st.paused)
+			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
+			    ENG_NONE, false);
+		if (pin != g->st.pinned && !(f->pinned[0] != '\0' && pin < 0))
+			feed_cmd(g, pin >= 0 ? ENG_CMD_PIN : ENG_CMD_UNPIN,
+			    pin, false);
+		if (f->rearm_requested) {
+			feed_cmd(g, ENG_CMD_REARM, ENG_NONE, false);
+			consumed = true;
+		}
+		if (f->switch_requested) {
+			int to = stack_by_name(d->cfg, f->switch_to);
+
+			if (f->switch_to[0] != '\0' && to < 0)
+				log_warn("command_refused", "group=%s cmd=switch"
+				    " reason=unknown_stack stack=%s",
+				    log_q(d->cfg->groups[i].name),
+				    log_q(f->switch_to));
+			else
+				feed_cmd(g, ENG_CMD_SWITCH, to,
+				    f->switch_force);
+			consumed = true;
+		}
+	}
+	if (consumed && store_txn_begin(d->store, true, &txn) == 0) {
+		for (size_t i = 0; i < d->cfg->ngroup; i++) {
+			struct store_flags cur;
+
+			if (!fl[i].rearm_requested && !fl[i].switch_requested)
+				continue;
+			/* Re-read: an operator may have written since. */
+			store_flags_get(&txn, d->cfg->groups[i].name, &cur);
+			if (fl[i].rearm_requested)
+				cur.rearm_requested = false;
+			if (fl[i].switch_requested &&
+			    cur.switch_request_id == fl[i].switch_request_id)
+				cur.switch_requested = false;
+			store_flags_put(&txn, d->cfg->groups[i].name, &cur);
+		}
+		if (store_txn_commit(&txn) != 0)
+			log_error("store_failed", "op=flags_consume error=%s"
+			    " detail=%s", store_errname(txn.err),
+			    log_q(txn.detail));
+	}
+	free(fl);
+}
+
+static int64_t
+flags_period_ms(const struct config *cfg)
+{
+	int64_t p = FLAGS_POLL_MAX_MS;
+
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if (cfg->stacks[s].interval_ms < p)
+			p = cfg->stacks[s].interval_ms;
+	return p < FLAGS_POLL_MIN_MS ? FLAGS_POLL_MIN_MS : p;
+}
+
+static void
+arm_ms(struct event *ev, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static void
+flags_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t gen;
+	char err[256];
+
+	if (d->stopping)
+		return;
+	if (store_generation(d->store, &gen, err, sizeof(err)) != 0)
+		log_error("store_failed", "op=generation detail=%s", log_q(err));
+	else if (gen != d->flags_gen) {
+		d->flags_gen = gen;
+		flags_apply(d);
+	}
+	arm_ms(d->ev_flags, flags_period_ms(d->cfg));
+}
+
+static void
+verify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	ddns_verify_all(d);
+	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t usec = sdnotify_watchdog_usec();
+
+	sdnotify_watchdog();
+	if (usec > 0)
+		arm_ms(d->ev_watchdog, (int64_t)(usec / 2000));
+}
+
+/* ---- reload ---- */
+
+/*
+ * Apply a new, fully validated configuration.  Group states are carried
+ * across by name (encode with the old configuration, decode with the new);
+ * a stack whose probe settings did not change keeps its probe and its
+ * health undisturbed.
+ */
+static void
+reload(struct daemon *d)
+{
+	struct config *ncfg = NULL, *ocfg = d->cfg;
+	struct config_errors errs = { 0 };
+	struct dstack *ostacks = d->stacks;
+	struct dgroup *ogroups = d->groups;
+	struct health *ohealth = d->health;
+	size_t onstack = ocfg->nstack, ongroup = ocfg->ngroup;
+	size_t onwitness = ocfg->controller.nwitness;
+	char err[256];
+
+	sdnotify_reloading();
+	probelog_sync(d);
+	if (config_load(d->config_path, &ncfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("reload_refused", "error=%s",
+			    log_q(errs.msg[i]));
+		log_error("reload_failed", "file=%s errors=%zu"
+		    " detail=\"the running configuration is kept\"",
+		    log_q(d->config_path), errs.n);
+		config_errors_free(&errs);
+		sdnotify_ready();
+		return;
+	}
+	if (strcmp(ncfg->controller.state_dir, ocfg->controller.state_dir) != 0)
+		log_warn("reload_partial", "key=state_dir detail=%s",
+		    log_q("state_dir changes need a restart; ignored"));
+
+	/* Encode every group state against the old configuration. */
+	char **blobs = calloc(ongroup ? ongroup : 1, sizeof(char *));
+	size_t *lens = calloc(ongroup ? ongroup : 1, sizeof(size_t));
+	if (blobs == NULL || lens == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ongroup; i++)
+		if (eng_group_encode(&ogroups[i].st, ocfg, &blobs[i],
+		    &lens[i]) != 0)
+			goto nomem;
+
+	d->cfg = ncfg;
+	d->stacks = NULL;
+	d->groups = NULL;
+	d->health = NULL;
+	if (stacks_build(d) != 0 || groups_build(d) != 0)
+		goto nomem;
+
+	/* Stacks: keep unchanged probes and their health. */
+	for (size_t s = 0; s < ncfg->nstack; s++) {
+		struct dstack *ds = &d->stacks[s];
+		int o = config_stack_index(ocfg, ncfg->stacks[s].name);
+
+		if (o >= 0 && ostacks[o].probe != NULL) {
+			ds->probe = ostacks[o].probe;
+			ostacks[o].probe = NULL;
+			memcpy(ds->nprobe, ostacks[o].nprobe, sizeof(ds->nprobe));
+			memcpy(ds->nreason, ostacks[o].nreason,
+			    sizeof(ds->nreason));
+			d->health[s] = ohealth[o];
+			d->health[s].rise = ncfg->stacks[s].rise;
+			d->health[s].fall = ncfg->stacks[s].fall;
+			/* Results now go to the new stack object. */
+			probe_set_udata(ds->probe, ds);
+			if (!stack_spec_equal(&ocfg->stacks[o],
+			    &ncfg->stacks[s])) {
+				struct probe_spec spec;
+
+				stack_spec(&ncfg->stacks[s], &spec);
+				if (probe_update(ds->probe, &spec) != 0)
+					log_error("probe_update_failed",
+					    "stack=%s",
+					    log_q(ncfg->stacks[s].name));
+				log_info("stack_changed", "stack=%s",
+				    log_q(ncfg->stacks[s].name));
+			}
+		} else if (!d->stopping) {
+			log_info("stack_added", "stack=%s",
+			    log_q(ncfg->stacks[s].name));
+			stack_probe_start(d, ds);
+		}
+	}
+	for (size_t o = 0; o < onstack; o++)
+		if (config_stack_index(ncfg, ocfg->stacks[o].name) < 0)
+			log_info("stack_removed", "stack=%s",
+			    log_q(ocfg->stacks[o].name));
+
+	/* Groups: move the state by name. */
+	bool *fresh = calloc(ncfg->ngroup ? ncfg->ngroup : 1, sizeof(bool));
+	if (fresh == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ncfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		const struct cfg_group *ng = &ncfg->groups[i];
+		const struct cfg_group *og = config_group_find(ocfg, ng->name);
+
+		if (og != NULL) {
+			size_t o = (size_t)(og - ocfg->groups);
+			int rc = eng_group_decode(blobs[o], lens[o], ncfg,
+			    &g->st, err, sizeof(err));
+
+			if (rc < 0) {
+				log_error("state_unreadable", "group=%s"
+				    " error=%s", log_q(ng->name), log_q(err));
+				eng_group_init(&g->st, ncfg, (int)i, false);
+			}
+			g->st.group = (int)i;
+			g->hook = ogroups[o].hook;
+			ogroups[o].hook = NULL;
+			g->owner_ok = ogroups[o].owner_ok &&
+			    ng->adopt == og->adopt;
+			g->dns_busy = ogroups[o].dns_busy;
+			g->dns_ticket = ogroups[o].dns_ticket;
+			g->drift_repairs = ogroups[o].drift_repairs;
+			g->switches_ok = ogroups[o].switches_ok;
+			g->switches_failed = ogroups[o].switches_failed;
+			/* The engine's timers keep their deadlines. */
+			for (int k = 0; k < ENG_NTIMER; k++)
+				if (ogroups[o].timer_at[k] > 0)
+					dgroup_timer_set(g, k,
+					    ogroups[o].timer_at[k]);
+			if (ng->address_auto == og->address_auto &&
+			    (ng->address_auto ||
+			    strcmp(ng->address, og->address) == 0))
+				memcpy(g->address, ogroups[o].address,
+				    sizeof(g->address));
+			else
+				g->owner_ok = false;
+		} else {
+			log_info("group_added", "group=%s", log_q(ng->name));
+			eng_group_init(&g->st, ncfg, (int)i, false);
+			fresh[i] = true;
+		}
+	}
+	for (size_t o = 0; o < ongroup; o++)
+		if (config_group_find(ncfg, ocfg->groups[o].name) == NULL)
+			log_info("group_removed", "group=%s detail=%s",
+			    log_q(ocfg->groups[o].name),
+			    log_q("no longer managed; its record is left as"
+			    " it is (failoverctl group delete removes it)"));
+	if (groups_address(d) != 0)
+		log_error("reload_partial", "key=address detail=%s",
+		    log_q("an auto address could not be allocated"));
+
+	/* The DNS engine keeps in-flight work; reopen it on a change. */
+	if (ddns_engine_open(d, err, sizeof(err)) != 0)
+		log_error("reload_partial", "key=dns error=%s", log_q(err));
+
+	/* Witnesses are cheap: start them again. */
+	witnesses_free(d, onwitness);
+	if (!d->stopping && witnesses_start(d) != 0)
+		log_error("reload_partial", "key=witness");
+
+	stacks_free(ostacks, onstack);
+	groups_free(ogroups, ongroup);
+	free(ohealth);
+	for (size_t i = 0; i < ongroup; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(lens);
+	config_free(ocfg);
+
+	update_roles(d);
+	for (size_t i = 0; i < ncfg->ngroup; i++) {
+		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+
+		/* A new group starts as at daemon start: publish its record. */
+		if (fresh[i])
+			ev.kind = ENG_EV_RESUME;
+		dgroup_feed(&d->groups[i], &ev);
+	}
+	free(fresh);
+	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
+	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
+	sdnotify_ready();
+	return;
+nomem:
+	fatal("out_of_memory", "where=reload");
+}
+
+/* ---- shutdown ---- */
+
+static void
+maybe_exit(struct daemon *d)
+{
+	struct dnsup_stats ds = { 0 };
+
+	if (!d->stopping)
+		return;
+	if (d->dns != NULL)
+		dnsup_engine_stats(d->dns, &ds);
+	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+void
+daemon_maybe_exit(struct daemon *d)
+{
+	maybe_exit(d);
+}
+
+static void
+hooks_idle_cb(struct hook_runner *r, void *arg)
+{
+	maybe_exit(arg);
+}
+
+static void
+stop(struct daemon *d, const char *why)
+{
+	if (d->stopping) {
+		log_warn("stopping", "signal=%s detail=%s", why,
+		    log_q("already stopping; waiting for running hooks"));
+		return;
+	}
+	d->stopping = true;
+	sdnotify_stopping();
+	log_info("stopping", "signal=%s hooks_running=%zu", why,
+	    hook_runner_count(d->hooks));
+	/* No new probe results: nothing new to decide while we wind down. */
+	for (size_t s = 0; s < d->cfg->nstack; s++) {
+		probe_remove(d->stacks[s].probe);
+		d->stacks[s].probe = NULL;
+	}
+	witnesses_free(d, d->cfg->controller.nwitness);
+	if (d->api != NULL) {
+		api_free(d->api);
+		d->api = NULL;
+	}
+	maybe_exit(d);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		if (d->stopping)
+			return;
+		log_info("reload", "file=%s", log_q(d->config_path));
+		reload(d);
+		break;
+	case SIGTERM:
+		stop(d, "TERM");
+		break;
+	case SIGINT:
+		stop(d, "INT");
+		break;
+	}
+}
+
+/* ---- main ---- */
+
+static int
+open_store(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (d->dry_run) {
+		log_info("dry_run", "detail=%s", log_q("scratch state: no hook"
+		    " runs, no UPDATE is sent, the state in LMDB is not"
+		    " touched"));
+		return 0;
+	}
+	rc = store_open(d->cfg->controller.state_dir,
+	    d->cfg->controller.map_size, 0, &d->store, err, sizeof(err));
+	if (rc != 0) {
+		log_error("store_open_failed", "dir=%s error=%s detail=%s",
+		    log_q(d->cfg->controller.state_dir), store_errname(rc),
+		    log_q(err));
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_main(const struct daemon_opts *opts)
+{
+	struct daemon dd, *d = &dd;
+	struct config_errors errs = { 0 };
+	struct hook_runner_opts hro = { 0 };
+	char err[512];
+	int status = 1;
+	size_t nwitness = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->config_path = opts->config_path;
+	d->dry_run = opts->dry_run;
+	d->start_paused = opts->paused;
+	d->started_ms = daemon_now_ms();
+
+	if (config_load(d->config_path, &d->cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		config_errors_free(&errs);
+		return 1;
+	}
+	if (getenv("FAILOVERD_LOG_LEVEL") != NULL &&
+	    log_level_parse(getenv("FAILOVERD_LOG_LEVEL")) >= 0)
+		log_init(NULL, (enum log_level)log_level_parse(
+		    getenv("FAILOVERD_LOG_LEVEL")));
+	else
+		log_init(NULL, (enum log_level)d->cfg->controller.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("start_failed", "detail=curl_global_init");
+		goto out;
+	}
+	if ((d->base = event_base_new()) == NULL) {
+		log_error("start_failed", "detail=event_base_new");
+		goto out;
+	}
+	if (open_store(d) != 0)
+		goto out;
+	if ((d->hooks = hook_runner_new(d->base, &hro)) == NULL ||
+	    (d->probes = probe_engine_new(d->base, probe_done_cb)) == NULL) {
+		log_error("start_failed", "detail=%s",
+		    log_q("could not create the hook runner or probe engine"));
+		goto out;
+	}
+	hook_runner_set_idle_cb(d->hooks, hooks_idle_cb, d);
+	if (ddns_engine_open(d, err, sizeof(err)) != 0) {
+		log_error("start_failed", "what=dns error=%s", log_q(err));
+		goto out;
+	}
+	if (stacks_build(d) != 0 || groups_build(d) != 0) {
+		log_error("start_failed", "detail=out_of_memory");
+		goto out;
+	}
+	if (groups_address(d) != 0 || groups_load(d) != 0)
+		goto out;
+	if (d->start_paused && pause_all(d) != 0)
+		goto out;
+	if (d->store != NULL) {
+		if (store_generation(d->store, &d->flags_gen, err,
+		    sizeof(err)) != 0) {
+			log_error("store_failed", "op=generation detail=%s",
+			    log_q(err));
+			goto out;
+		}
+	}
+
+	d->ev_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->ev_flags = evtimer_new(d->base, flags_cb, d);
+	d->ev_verify = evtimer_new(d->base, verify_cb, d);
+	d->ev_watchdog = evtimer_new(d->base, watchdog_cb, d);
+	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_flags == NULL || d->ev_verify == NULL ||
+	    d->ev_watchdog == NULL) {
+		log_error("start_failed", "detail=libevent");
+		goto out;
+	}
+	evsignal_add(d->ev_hup, NULL);
+	evsignal_add(d->ev_term, NULL);
+	evsignal_add(d->ev_int, NULL);
+
+	log_info("start", "version=%s config=%s stacks=%zu groups=%zu"
+	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
+	    d->cfg->nstack, d->cfg->ngroup, d->dry_run, d->start_paused);
+
+	/* Apply the flags before resuming, so a pause set while we were
+	 * stopped holds from the first decision on. */
+	update_roles(d);
+	if (d->store != NULL)
+		flags_apply(d);
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct eng_event ev = { .kind = ENG_EV_RESUME };
+
+		dgroup_feed(&d->groups[i], &ev);
+	}
+	update_roles(d);
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (stack_probe_start(d, &d->stacks[s]) != 0)
+			goto out;
+	if (witnesses_start(d) != 0)
+		goto out;
+	nwitness = d->cfg->controller.nwitness;
+	if (d->store != NULL) {
+		arm_ms(d->ev_flags, flags_period_ms(d->cfg));
+		if (probelog_start(d) != 0)
+			goto out;
+	}
+	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
+	if (sdnotify_watchdog_usec() > 0)
+		arm_ms(d->ev_watchdog, 0);
+	if (d->cfg->controller.listen_enabled) {
+		d->api = api_new(d, err, sizeof(err));
+		if (d->api == NULL) {
+			log_error("start_failed", "what=api error=%s",
+			    log_q(err));
+			goto out;
+		}
+	}
+	sdnotify_ready();
+	log_info("ready", "stacks=%zu groups=%zu", d->cfg->nstack,
+	    d->cfg->ngroup);
+
+	event_base_dispatch(d->base);
+	log_info("stopped", "detail=%s", log_q("state journaled"));
+	status = 0;
+out:
+	nwitness = d->cfg != NULL ? d->cfg->controller.nwitness : nwitness;
+	api_free(d->api);
+	probelog_stop(d);
+	if (d->cfg != NULL) {
+		witnesses_free(d, nwitness);
+		stacks_free(d->stacks, d->cfg->nstack);
+		groups_free(d->groups, d->cfg->ngroup);
+	}
+	free(d->health);
+	probe_engine_free(d->probes);
+	if (d->hooks != NULL) {
+		hook_runner_cancel_all(d->hooks);
+		hook_runner_free(d->hooks);
+	}
+	dnsup_engine_free(d->dns);
+	store_close(d->store);
+	if (d->ev_hup) event_free(d->ev_hup);
+	if (d->ev_term) event_free(d->ev_term);
+	if (d->ev_int) event_free(d->ev_int);
+	if (d->ev_flags) event_free(d->ev_flags);
+	if (d->ev_verify) event_free(d->ev_verify);
+	if (d->ev_watchdog) event_free(d->ev_watchdog);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	config_free(d->cfg);
+	curl_global_cleanup();
+	return status;
+}

@@ -1,0 +1,688 @@
+/*
+ * daemon_act.c - carrying out the engine's actions: the journal commit,
+ * hooks, timers, records, and the events fed back to the engine.
+ *
+ * The contract is engine.h's: RECORDs are buffered until the PERSIST of the
+ * same step, which commits the group state, its journal entry and the
+ * records in one durable LMDB transaction; only then do the side effects
+ * run.  If that commit fails, the step is undone (the state before it is
+ * restored, nothing is run) and the same event is fed again a little later:
+ * the engine is pure, so replaying an event on the old state is exactly the
+ * step that failed.
+ *
+ * Completions (hooks, DNS, deferred answers in dry-run) find their group by
+ * name, not by pointer: a reload replaces the group objects while a hook
+ * may still be running.
+ */
+#include "controller/daemon_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "controller/engine_codec.h"
+#include "controller/hook.h"
+#include "controller/log.h"
+#include "controller/store.h"
+#include "probes/probe.h"
+
+#define PERSIST_RETRY_MS	2000
+
+/* An event to feed later: a retry, or a dry-run answer. */
+struct defer {
+	struct daemon	*d;
+	struct event	*ev;
+	struct defer	*next, *prev;
+	char		 group[STORE_NAME_MAX + 1];
+	struct eng_event e;
+	char		 error[64];	/* copy of e.u.dns.error */
+};
+
+/* What a running hook answers to. */
+enum hctx_kind {
+	HCTX_SEQUENCE = 0,
+	HCTX_PRECHECK,
+	HCTX_STATUS,
+};
+
+struct hctx {
+	struct daemon	*d;
+	enum hctx_kind	 kind;
+	char		 group[STORE_NAME_MAX + 1];
+	char		 phase[32];
+	enum eng_phase	 eng_phase;
+	int		 attempt;
+	int64_t		 timeout_ms;
+};
+
+static struct defer *defers;	/* pending deferred events, for teardown */
+
+static void	 defer_cb(evutil_socket_t, short, void *);
+static void	 timer_cb(evutil_socket_t, short, void *);
+
+struct dgroup *
+daemon_group_find(struct daemon *d, const char *name)
+{
+	const struct cfg_group *cg = config_group_find(d->cfg, name);
+
+	return cg == NULL ? NULL : &d->groups[cg - d->cfg->groups];
+}
+
+static const char *
+gname(const struct dgroup *g)
+{
+	return g->d->cfg->groups[g->idx].name;
+}
+
+static const char *
+sname(const struct daemon *d, int stack)
+{
+	return stack >= 0 && (size_t)stack < d->cfg->nstack ?
+	    d->cfg->stacks[stack].name : "-";
+}
+
+/* ---- deferred events ---- */
+
+static void
+defer_event(struct daemon *d, const char *group, const struct eng_event *e,
+    int64_t ms)
+{
+	struct defer *df = calloc(1, sizeof(*df));
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (df == NULL)
+		fatal("out_of_memory", "where=defer");
+	df->d = d;
+	snprintf(df->group, sizeof(df->group), "%s", group);
+	df->e = *e;
+	if (e->kind == ENG_EV_DNS_DONE && e->u.dns.error != NULL) {
+		snprintf(df->error, sizeof(df->error), "%s", e->u.dns.error);
+		df->e.u.dns.error = df->error;
+	}
+	df->ev = evtimer_new(d->base, defer_cb, df);
+	if (df->ev == NULL)
+		fatal("out_of_memory", "where=defer");
+	df->next = defers;
+	if (defers != NULL)
+		defers->prev = df;
+	defers = df;
+	evtimer_add(df->ev, &tv);
+}
+
+static void
+defer_unlink(struct defer *df)
+{
+	if (df->prev != NULL)
+		df->prev->next = df->next;
+	else
+		defers = df->next;
+	if (df->next != NULL)
+		df->next->prev = df->prev;
+	event_free(df->ev);
+}
+
+static void
+defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct defer *df = arg;
+	struct dgroup *g = daemon_group_find(df->d, df->group);
+
+	defer_unlink(df);
+	if (g != NULL) {
+		if (df->e.kind == ENG_EV_DNS_DONE)
+			df->e.u.dns.error = df->error;
+		dgroup_feed(g, &df->e);
+	}
+	free(df);
+}
+
+void
+daemon_defer_event(struct daemon *d, const char *group,
+    const struct eng_event *e, int64_t ms)
+{
+	defer_event(d, group, e, ms);
+}
+
+void
+daemon_defers_free(void)
+{
+	while (defers != NULL) {
+		struct defer *df = defers;
+
+		defer_unlink(df);
+		free(df);
+	}
+}
+
+/* ---- timers ---- */
+
+int
+dgroup_timers_init(struct dgroup *g)
+{
+	for (int k = 0; k < ENG_NTIMER; k++) {
+		g->timer[k] = evtimer_new(g->d->base, timer_cb, g);
+		if (g->timer[k] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+dgroup_timers_free(struct dgroup *g)
+{
+	for (int k = 0; k < ENG_NTIMER; k++)
+		if (g->timer[k] != NULL) {
+			event_free(g->timer[k]);
+			g->timer[k] = NULL;
+		}
+}
+
+void
+dgroup_timer_set(struct dgroup *g, int kind, int64_t at_ms)
+{
+	int64_t ms = at_ms - daemon_now_ms();
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	g->timer_at[kind] = at_ms;
+	evtimer_add(g->timer[kind], &tv);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dgroup *g = arg;
+	struct eng_event ev = { .kind = ENG_EV_TIMER };
+
+	for (int k = 0; k < ENG_NTIMER; k++) {
+		if (g->timer_at[k] == 0 || evtimer_pending(g->timer[k], NULL))
+			continue;
+		g->timer_at[k] = 0;
+		ev.u.timer = (enum eng_timer)k;
+		dgroup_feed(g, &ev);
+	}
+}
+
+/* ---- records and the journal ---- */
+
+static char *
+record_payload(const struct eng_action *a)
+{
+	json_t *o = json_object();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "level", json_string(eng_level_name(
+	    a->u.rec.level)));
+	for (int i = 0; i < a->u.rec.nkv; i++)
+		json_object_set_new(o, a->u.rec.kv[i].key,
+		    json_string(a->u.rec.kv[i].val));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static void
+record_log(struct dgroup *g, const struct eng_action *a)
+{
+	char line[1024];
+	size_t off = 0;
+	const char *gk = eng_record_get(a, "group") == NULL ? "group=" : "";
+	const char *gv = *gk ? log_q(gname(g)) : "";
+
+	line[0] = '\0';
+	for (int i = 0; i < a->u.rec.nkv && off < sizeof(line); i++) {
+		int n = snprintf(line + off, sizeof(line) - off, " %s=%s",
+		    a->u.rec.kv[i].key, log_q(a->u.rec.kv[i].val));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	switch (a->u.rec.level) {
+	case ENG_LVL_ERROR:
+		log_error(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	case ENG_LVL_WARN:
+		log_warn(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	default:
+		log_info(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	}
+}
+
+/* Metrics that follow from records. */
+static void
+record_count(struct dgroup *g, const struct eng_action *a)
+{
+	struct daemon *d = g->d;
+
+	if (strcmp(a->u.rec.name, "switch_finished") == 0)
+		g->switches_ok++;
+	else if (strcmp(a->u.rec.name, "switch_failed") == 0)
+		g->switches_failed++;
+	else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
+		const char *ph = eng_record_get(a, "phase");
+		const char *ms = eng_record_get(a, "duration_ms");
+		int p = ph != NULL ? eng_phase_parse(ph) : -1;
+
+		if (p >= 0 && p <= ENG_PH_DONE && ms != NULL) {
+			d->phase_ms_sum[p] += strtoull(ms, NULL, 10);
+			d->phase_count[p]++;
+		}
+	}
+}
+
+/*
+ * Commit the state, its journal entry and the buffered records in one
+ * transaction.  Returns 0 or a STORE_E_* code.
+ */
+static int
+persist(struct dgroup *g, const struct eng_out *out, size_t upto,
+    char *detail, size_t len)
+{
+	struct daemon *d = g->d;
+	struct store_txn txn;
+	char *blob = NULL;
+	size_t blen = 0;
+	int64_t now = daemon_now_ms();
+	int rc;
+
+	if (d->store == NULL)
+		return 0;
+	if (eng_group_encode(&g->st, d->cfg, &blob, &blen) != 0) {
+		snprintf(detail, len, "out of memory encoding the state");
+		return STORE_E_NOMEM;
+	}
+	if ((rc = store_txn_begin(d->store, true, &txn)) != 0) {
+		snprintf(detail, len, "%s", txn.detail);
+		free(blob);
+		return rc;
+	}
+	store_group_put(&txn, gname(g), blob, blen);
+	if (g->st.sw.id[0] != '\0')
+		store_journal_put(&txn, g->st.sw.id, blob, blen);
+	for (size_t i = 0; i < upto; i++) {
+		const struct eng_action *a = &out->a[i];
+		char *payload;
+
+		if (a->kind != ENG_ACT_RECORD)
+			continue;
+		payload = record_payload(a);
+		store_history_append(&txn, now, gname(g), a->u.rec.name,
+		    payload != NULL ? payload : "{}", NULL);
+		free(payload);
+	}
+	free(blob);
+	rc = store_txn_commit(&txn);
+	if (rc != 0)
+		snprintf(detail, len, "%s", txn.detail);
+	return rc;
+}
+
+/* ---- hooks ---- */
+
+static void
+hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
+    size_t len, unsigned flags, void *arg)
+{
+	struct hctx *c = arg;
+	char buf[4200];
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (flags & HOOK_LINE_TRUNCATED)
+		log_warn("hook_output_truncated", "group=%s phase=%s stream=%s",
+		    log_q(c->group), c->phase, hook_stream_name(stream));
+	else
+		log_info("hook_output", "group=%s phase=%s stream=%s line=%s%s",
+		    log_q(c->group), c->phase, hook_stream_name(stream),
+		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
+}
+
+static void
+hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
+{
+	struct hctx *c = arg;
+	struct daemon *d = c->d;
+	struct dgroup *g = daemon_group_find(d, c->group);
+	struct eng_event ev;
+
+	log_info("hook_exited", "group=%s phase=%s outcome=%s status=%d"
+	    " signal=%d duration_ms=%lld pid=%ld%s%s", log_q(c->group),
+	    c->phase, hook_outcome_name(r->outcome), r->status, r->signal,
+	    (long long)r->duration_ms, (long)r->pid,
+	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
+	if (g != NULL && g->hook == h)
+		g->hook = NULL;
+	memset(&ev, 0, sizeof(ev));
+	if (g != NULL && c->kind == HCTX_SEQUENCE) {
+		ev.kind = ENG_EV_HOOK_DONE;
+		ev.u.hook.phase = c->eng_phase;
+		ev.u.hook.attempt = c->attempt;
+		ev.u.hook.outcome = hook_result_ok(r) ? ENG_HOOK_OK :
+		    r->outcome == HOOK_TIMEOUT ? ENG_HOOK_TIMEOUT :
+		    ENG_HOOK_FAILED;
+		ev.u.hook.exit_code = r->status;
+		ev.u.hook.duration_ms = r->duration_ms;
+		if (!d->stopping || true)
+			dgroup_feed(g, &ev);
+	} else if (g != NULL && c->kind == HCTX_PRECHECK) {
+		ev.kind = ENG_EV_PRECHECK_DONE;
+		ev.u.precheck.ok = hook_result_ok(r);
+		ev.u.precheck.exit_code = r->status;
+		dgroup_feed(g, &ev);
+	}
+	free(c);
+	daemon_maybe_exit(d);
+}
+
+static void
+run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
+    const char *status)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	const struct cfg_hook *hk;
+	struct hook_env env = { 0 };
+	struct hook_spec spec = { 0 };
+	struct hctx *c;
+	char attempt[16];
+	char **envp;
+	int stack, rc;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal("out_of_memory", "where=run_hook");
+	c->d = d;
+	c->kind = kind;
+	snprintf(c->group, sizeof(c->group), "%s", cg->name);
+	if (kind == HCTX_STATUS) {
+		stack = a->u.status.stack;
+		hk = a->u.status.hook;
+		snprintf(c->phase, sizeof(c->phase), "status_change");
+		env.status = status;
+		c->timeout_ms = d->cfg->stacks[stack].hook_timeout_ms;
+	} else {
+		stack = a->u.hook.stack;
+		hk = a->u.hook.hook;
+		c->eng_phase = a->u.hook.phase;
+		c->attempt = a->u.hook.attempt;
+		c->timeout_ms = a->u.hook.timeout_ms;
+		snprintf(c->phase, sizeof(c->phase), "%s", kind ==
+		    HCTX_PRECHECK ? "precheck" : eng_phase_name(a->u.hook.phase));
+		env.from = sname(d, a->u.hook.from);
+		env.to = sname(d, a->u.hook.to);
+		if (kind == HCTX_SEQUENCE) {
+			env.id = a->u.hook.id;
+			env.attempt = (unsigned)a->u.hook.attempt;
+			env.reason = eng_reason_name(a->u.hook.reason);
+		}
+	}
+	env.group = cg->name;
+	env.phase = c->phase;
+	env.stack = sname(d, stack);
+	env.address = g->address;
+	env.dry_run = d->dry_run;
+	(void)attempt;
+	envp = hook_env_build(&env, NULL);
+	if (envp == NULL)
+		fatal("out_of_memory", "where=hook_env_build");
+
+	if (d->dry_run) {
+		char *line = hook_render(hk->argv, envp);
+
+		log_info("would_run_hook", "group=%s phase=%s stack=%s"
+		    " command=%s", log_q(cg->name), c->phase,
+		    log_q(env.stack), log_q(line));
+		free(line);
+		free(envp);
+		if (kind == HCTX_SEQUENCE) {
+			struct eng_event ev = { .kind = ENG_EV_HOOK_DONE };
+
+			ev.u.hook.phase = c->eng_phase;
+			ev.u.hook.attempt = c->attempt;
+			ev.u.hook.outcome = ENG_HOOK_OK;
+			defer_event(d, cg->name, &ev, 0);
+		} else if (kind == HCTX_PRECHECK) {
+			struct eng_event ev = { .kind = ENG_EV_PRECHECK_DONE };
+
+			ev.u.precheck.ok = true;
+			defer_event(d, cg->name, &ev, 0);
+		}
+		free(c);
+		return;
+	}
+
+	spec.argv = hk->argv;
+	spec.envp = envp;
+	spec.timeout_ms = c->timeout_ms;
+	spec.group = cg->name;
+	spec.phase = c->phase;
+	spec.line_cb = hk_line_cb;
+	spec.done_cb = hk_done_cb;
+	spec.arg = c;
+	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s%s",
+	    log_q(cg->name), c->phase, log_q(env.stack), log_q(hk->argv[0]),
+	    kind == HCTX_SEQUENCE ? " id=" : "",
+	    kind == HCTX_SEQUENCE ? log_q(env.id) : "");
+	rc = hook_start(d->hooks, &spec, kind == HCTX_STATUS ? NULL : &g->hook);
+	free(envp);
+	if (rc != 0) {
+		struct hook_result r = { .outcome = HOOK_NOSTART, .status = -1 };
+
+		snprintf(r.detail, sizeof(r.detail), "%s", hook_strerror(rc));
+		hk_done_cb(NULL, &r, c);
+	}
+}
+
+/* ---- the step ---- */
+
+void
+dgroup_feed(struct dgroup *g, const struct eng_event *ev)
+{
+	struct daemon *d = g->d;
+	struct eng_group saved = g->st;
+	struct eng_world w;
+	struct eng_out out;
+	char detail[256];
+	int rc;
+
+	daemon_world(d, &w);
+	rc = eng_step(&g->st, &w, ev, daemon_now_ms(), &out);
+	if (rc < 0) {
+		log_error("engine_refused_event", "group=%s event=%d",
+		    log_q(gname(g)), (int)ev->kind);
+		return;
+	}
+	for (size_t i = 0; i < out.n; i++) {
+		const struct eng_action *a = &out.a[i];
+
+		switch (a->kind) {
+		case ENG_ACT_RECORD:
+			record_log(g, a);
+			record_count(g, a);
+			break;
+		case ENG_ACT_PERSIST:
+			rc = persist(g, &out, i, detail, sizeof(detail));
+			if (rc != 0) {
+				d->persist_failures++;
+				log_error("persist_failed", "group=%s error=%s"
+				    " detail=%s retry_ms=%d", log_q(gname(g)),
+				    store_errname(rc), log_q(detail),
+				    PERSIST_RETRY_MS);
+				/* Undo the step; feed the event again later. */
+				g->st = saved;
+				defer_event(d, gname(g), ev, PERSIST_RETRY_MS);
+				return;
+			}
+			break;
+		case ENG_ACT_RUN_HOOK:
+			if (!d->stopping)
+				run_hook(g, a, HCTX_SEQUENCE, NULL);
+			break;
+		case ENG_ACT_RUN_PRECHECK:
+			if (!d->stopping)
+				run_hook(g, a, HCTX_PRECHECK, NULL);
+			break;
+		case ENG_ACT_DNS_UPDATE:
+			if (!d->stopping)
+				ddns_update(g, a);
+			break;
+		case ENG_ACT_SET_TIMER:
+			dgroup_timer_set(g, a->u.timer.timer, a->u.timer.at_ms);
+			break;
+		case ENG_ACT_STATUS_CHANGE:
+			log_info("status_change", "group=%s stack=%s status=%s",
+			    log_q(gname(g)), log_q(sname(d, a->u.status.stack)),
+			    eng_online_name(a->u.status.status));
+			if (a->u.status.hook != NULL &&
+			    a->u.status.hook->argc > 0 && !d->stopping)
+				run_hook(g, a, HCTX_STATUS,
+				    eng_online_name(a->u.status.status));
+			break;
+		}
+	}
+}
+
+/* ---- probe log ---- */
+
+/*
+ * Raw outcomes are kept in memory and written in one transaction every
+ * few seconds: one write per probe would cost a sync each.  What a crash
+ * loses is the last few seconds of replay input, never decision state.
+ */
+struct plog_entry {
+	int64_t		ts_ms;
+	int		stack;
+	uint8_t		result, reason;
+	uint16_t	status;
+};
+
+struct plog {
+	struct plog_entry	*v;
+	size_t			 n, cap;
+};
+
+#define PLOG_FLUSH_MS		5000
+#define PLOG_KEEP_MS		(7LL * 24 * 3600 * 1000)	/* a week */
+#define PLOG_MAX_RUNS		100000
+#define PLOG_CAP		(1 << 20)
+
+static void
+plog_flush(struct daemon *d)
+{
+	struct plog *pl = d->plog;
+	struct store_txn txn;
+	size_t removed = 0;
+
+	if (pl == NULL || pl->n == 0 || d->store == NULL)
+		return;
+	if (store_txn_begin(d->store, true, &txn) != 0) {
+		log_warn("probelog_failed", "error=%s", store_errname(txn.err));
+		pl->n = 0;
+		return;
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct plog_entry *e = &pl->v[i];
+
+		if ((size_t)e->stack >= d->cfg->nstack)
+			continue;
+		store_probelog_append(&txn, d->cfg->stacks[e->stack].name,
+		    e->ts_ms, e->result, e->reason, e->status);
+	}
+	store_probelog_prune(&txn, daemon_now_ms() - PLOG_KEEP_MS,
+	    PLOG_MAX_RUNS, &removed);
+	if (store_txn_commit(&txn) != 0)
+		log_warn("probelog_failed", "error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+	pl->n = 0;
+}
+
+static void
+plog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
+
+	plog_flush(d);
+	evtimer_add(d->ev_probelog, &tv);
+}
+
+void
+probelog_note(struct daemon *d, int stack, const struct probe_result *r)
+{
+	struct plog *pl = d->plog;
+	struct plog_entry *e;
+
+	if (pl == NULL)
+		return;
+	if (pl->n == pl->cap) {
+		size_t ncap = pl->cap ? pl->cap * 2 : 1024;
+		struct plog_entry *nv;
+
+		if (ncap > PLOG_CAP) {
+			plog_flush(d);
+			if (pl->n == pl->cap)
+				return;
+		} else {
+			nv = realloc(pl->v, ncap * sizeof(*nv));
+			if (nv == NULL)
+				return;
+			pl->v = nv;
+			pl->cap = ncap;
+		}
+	}
+	/* Reload may renumber stacks: flushes happen before a reload swaps. */
+	e = &pl->v[pl->n++];
+	e->ts_ms = r->wall_ms;
+	e->stack = stack;
+	e->result = r->ok ? 1 : 0;
+	e->reason = (uint8_t)r->reason;
+	e->status = (uint16_t)(r->http_status > 0 ? r->http_status : 0);
+}
+
+int
+probelog_start(struct daemon *d)
+{
+	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
+
+	d->plog = calloc(1, sizeof(*d->plog));
+	d->ev_probelog = evtimer_new(d->base, plog_cb, d);
+	if (d->plog == NULL || d->ev_probelog == NULL)
+		return -1;
+	evtimer_add(d->ev_probelog, &tv);
+	return 0;
+}
+
+void
+probelog_stop(struct daemon *d)
+{
+	if (d->plog != NULL) {
+		plog_flush(d);
+		free(d->plog->v);
+		free(d->plog);
+		d->plog = NULL;
+	}
+	if (d->ev_probelog != NULL) {
+		event_free(d->ev_probelog);
+		d->ev_probelog = NULL;
+	}
+	daemon_defers_free();
+}
+
+/* Flush before a reload renumbers the stacks. */
+void
+probelog_sync(struct daemon *d)
+{
+	plog_flush(d);
+}

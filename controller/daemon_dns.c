@@ -1,0 +1,447 @@
+/*
+ * daemon_dns.c - the daemon's side of the DNS: turning the engine's
+ * DNS_UPDATE into a signed UPDATE, ownership, compare-and-swap, the
+ * confirmation on every authoritative server, and the periodic read-back
+ * that repairs drift.
+ *
+ * Compare-and-swap.  When the engine knows what it last published (the
+ * action's `prev`) and this process has already checked the name's
+ * ownership, the UPDATE carries "the name holds exactly prev" as its
+ * prerequisite.  Otherwise the name is read back first: the ownership TXT
+ * decides whether we may touch it at all (adopt = yes overrides), and what
+ * was found becomes the prerequisite.  A lost prerequisite (another writer
+ * got there first) forgets the ownership check, so the engine's retry reads
+ * back again rather than overwriting blindly.
+ */
+#include "controller/daemon_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "controller/log.h"
+#include "dnsupdate/dnsup.h"
+#include "dnsupdate/dnsup_check.h"
+#include "dnsupdate/dnsup_msg.h"
+
+#define CONFIRM_BOUND_MS	30000
+#define CONFIRM_POLL_MS		100
+
+struct dctx {
+	struct daemon		*d;
+	char			 group[256];
+	char			 name[256];
+	struct eng_action	 a;		/* the DNS_UPDATE */
+	struct dnsup_rrset	 want;
+	int64_t			 started_ms;
+};
+
+static void	 update_done_cb(const struct dnsup_outcome *, void *);
+
+static const char *
+gname(const struct dgroup *g)
+{
+	return g->d->cfg->groups[g->idx].name;
+}
+
+static int
+rrset_of(const struct daemon *d, int stack, uint32_t ttl,
+    struct dnsup_rrset *rr, char *err, size_t len)
+{
+	if (stack < 0 || (size_t)stack >= d->cfg->nstack) {
+		memset(rr, 0, sizeof(*rr));
+		rr->kind = DNSUP_RRSET_NONE;
+		rr->ttl = ttl;
+		return 0;
+	}
+	return dnsup_rrset_from_webhead(rr, &d->cfg->stacks[stack].web_head,
+	    ttl, err, len);
+}
+
+void
+ddns_describe(const struct daemon *d, int stack, uint32_t ttl, char *buf,
+    size_t len)
+{
+	struct dnsup_rrset rr;
+	char err[128];
+
+	if (rrset_of(d, stack, ttl, &rr, err, sizeof(err)) != 0) {
+		snprintf(buf, len, "(%s)", err);
+		return;
+	}
+	dnsup_rrset_format(&rr, buf, len);
+}
+
+/* An event in the history that is not the engine's: confirmations, drift. */
+static void
+history_note(struct daemon *d, const char *group, const char *event,
+    json_t *payload)
+{
+	struct store_txn txn;
+	char *s;
+
+	if (d->store == NULL) {
+		json_decref(payload);
+		return;
+	}
+	s = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(payload);
+	if (store_txn_begin(d->store, true, &txn) == 0) {
+		store_history_append(&txn, daemon_now_ms(), group, event,
+		    s != NULL ? s : "{}", NULL);
+		if (store_txn_commit(&txn) != 0)
+			log_error("store_failed", "op=history event=%s error=%s"
+			    " detail=%s", event, store_errname(txn.err),
+			    log_q(txn.detail));
+	}
+	free(s);
+}
+
+int
+ddns_engine_open(struct daemon *d, char *err, size_t errlen)
+{
+	struct dnsup_params p = { 0 };
+	struct dnsup_engine *n;
+
+	p.zone = d->cfg->dns.zone;
+	p.key = &d->cfg->dns.key;
+	p.servers = d->cfg->dns.server;
+	p.nserver = d->cfg->dns.nserver;
+	p.timeout_ms = d->cfg->dns.timeout_ms;
+	p.retries = d->cfg->dns.retries;
+	/* Flips due together share a message: see dnsup.h, coalescing. */
+	p.coalesce_ms = 1;
+	n = dnsup_engine_new(d->base, &p, err, errlen);
+	if (n == NULL)
+		return -1;
+	/* Outstanding work on the old engine ends as cancelled: retried. */
+	dnsup_engine_free(d->dns);
+	d->dns = n;
+	return 0;
+}
+
+static void
+feed_dns_done(struct daemon *d, const char *group, uint32_t ticket, bool ok,
+    bool retryable, const char *error)
+{
+	struct dgroup *g = daemon_group_find(d, group);
+	struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
+
+	if (g == NULL)
+		return;
+	g->dns_busy = false;
+	ev.u.dns.ticket = ticket;
+	ev.u.dns.ok = ok;
+	ev.u.dns.retryable = retryable;
+	ev.u.dns.error = error;
+	dgroup_feed(g, &ev);
+	daemon_maybe_exit(d);
+}
+
+static void
+confirm_cb(const struct dnsup_confirm_result *r, void *arg)
+{
+	struct dctx *c = arg;
+	json_t *o;
+
+	if (r->result == DNSUP_R_NOERROR) {
+		log_info("confirmed", "group=%s name=%s servers=%s elapsed_ms=%lld",
+		    log_q(c->group), log_q(c->name), log_q(r->servers),
+		    (long long)r->elapsed_ms);
+		o = json_pack("{s:s, s:I, s:s}", "name", c->name,
+		    "elapsed_ms", (json_int_t)r->elapsed_ms, "servers",
+		    r->servers);
+		history_note(c->d, c->group, "confirmed", o);
+	} else if (r->result != DNSUP_R_CANCELLED) {
+		log_warn("confirm_lagging", "group=%s name=%s result=%s"
+		    " lagging=%s detail=%s", log_q(c->group), log_q(c->name),
+		    dnsup_result_name(r->result), log_q(r->lagging),
+		    log_q(r->detail));
+		o = json_pack("{s:s, s:s, s:s}", "name", c->name, "result",
+		    dnsup_result_name(r->result), "lagging", r->lagging);
+		history_note(c->d, c->group, "confirm_lagging", o);
+	}
+	free(c);
+}
+
+static void
+start_confirm(struct dctx *c)
+{
+	struct daemon *d = c->d;
+	const struct cfg_dns *cd = &d->cfg->dns;
+	struct dctx *cc = malloc(sizeof(*cc));
+
+	if (cc == NULL)
+		return;
+	*cc = *c;
+	if (dnsup_confirm(d->dns, cc->name, &cc->want, cd->confirm,
+	    cd->nconfirm, cd->server[0].port, CONFIRM_BOUND_MS,
+	    CONFIRM_POLL_MS, confirm_cb, cc) != 0) {
+		log_warn("confirm_failed", "group=%s detail=%s",
+		    log_q(cc->group), log_q("could not start the confirmation"));
+		free(cc);
+	}
+}
+
+static void
+submit(struct dctx *c, enum dnsup_prereq prereq,
+    const struct dnsup_rrset *prev)
+{
+	struct daemon *d = c->d;
+	struct dnsup_update u = { 0 };
+	char owner[512];
+
+	u.name = c->name;
+	u.want = c->want;
+	if (d->cfg->dns.prereq && prereq != DNSUP_PREREQ_NONE) {
+		u.prereq = prereq;
+		if (prev != NULL)
+			u.prev = *prev;
+	}
+	dnsup_owner_txt(owner, sizeof(owner), d->cfg->controller.name, c->group);
+	u.owner_txt = owner;
+	if (dnsup_submit(d->dns, &u, update_done_cb, c) != 0) {
+		log_error("dns_submit_failed", "group=%s name=%s",
+		    log_q(c->group), log_q(c->name));
+		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		    "internal");
+		free(c);
+	}
+}
+
+static void
+update_done_cb(const struct dnsup_outcome *o, void *arg)
+{
+	struct dctx *c = arg;
+	struct daemon *d = c->d;
+	struct dgroup *g = daemon_group_find(d, c->group);
+	const char *rname = dnsup_result_name(o->result);
+	bool ok = o->result == DNSUP_R_NOERROR;
+	char want[512];
+
+	if ((unsigned)o->result < sizeof(d->dns_results) / sizeof(d->dns_results[0]))
+		d->dns_results[o->result]++;
+	dnsup_rrset_format(&c->want, want, sizeof(want));
+	if (ok)
+		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
+		    " why=%s server=%s elapsed_us=%lld batch=%zu",
+		    log_q(c->group), log_q(c->name), log_q(want),
+		    c->want.ttl, eng_dns_why_name(c->a.u.dns.why),
+		    log_q(o->server), (long long)o->elapsed_us, o->batch);
+	else {
+		log_warn("dns_update_failed", "group=%s name=%s result=%s"
+		    " server=%s detail=%s tries=%d", log_q(c->group),
+		    log_q(c->name), rname, log_q(o->server), log_q(o->detail),
+		    o->tries);
+		/* Someone else wrote the name: read it back before retrying. */
+		if (dnsup_result_is_prereq(o->result) && g != NULL)
+			g->owner_ok = false;
+	}
+	if (ok && c->a.u.dns.why == ENG_DNS_FLIP && o->result !=
+	    DNSUP_R_CANCELLED)
+		start_confirm(c);
+	feed_dns_done(d, c->group, c->a.u.dns.ticket, ok,
+	    ok || dnsup_result_is_transient(o->result) ||
+	    dnsup_result_is_prereq(o->result), rname);
+	free(c);
+}
+
+static void
+readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
+    void *arg)
+{
+	struct dctx *c = arg;
+	struct daemon *d = c->d;
+	struct dgroup *g = daemon_group_find(d, c->group);
+	char detail[512];
+	bool first = false;
+	enum dnsup_result r;
+
+	if (g == NULL) {
+		free(c);
+		return;
+	}
+	if (o->result != DNSUP_R_NOERROR || found == NULL) {
+		log_warn("dns_readback_failed", "group=%s name=%s result=%s"
+		    " detail=%s", log_q(c->group), log_q(c->name),
+		    dnsup_result_name(o->result), log_q(o->detail));
+		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		    dnsup_result_name(o->result));
+		free(c);
+		return;
+	}
+	r = dnsup_owner_check(c->name, found, d->cfg->controller.name,
+	    c->group, d->cfg->groups[g->idx].adopt, &first, detail,
+	    sizeof(detail));
+	if (r != DNSUP_R_NOERROR) {
+		log_error("dns_not_owner", "group=%s name=%s detail=%s hint=%s",
+		    log_q(c->group), log_q(c->name), log_q(detail),
+		    log_q("set adopt = yes in the group to take it over"));
+		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, false,
+		    dnsup_result_name(r));
+		free(c);
+		return;
+	}
+	g->owner_ok = true;
+	if (first && found->rrset.kind == DNSUP_RRSET_NONE && !found->has_txt)
+		submit(c, DNSUP_PREREQ_EMPTY, NULL);
+	else if (found->rrset.kind == DNSUP_RRSET_NONE)
+		submit(c, DNSUP_PREREQ_NONE, NULL);
+	else
+		submit(c, DNSUP_PREREQ_IS, &found->rrset);
+}
+
+void
+ddns_update(struct dgroup *g, const struct eng_action *a)
+{
+	struct daemon *d = g->d;
+	struct dctx *c;
+	char err[256];
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal("out_of_memory", "where=ddns_update");
+	c->d = d;
+	c->a = *a;
+	c->started_ms = daemon_now_ms();
+	snprintf(c->group, sizeof(c->group), "%s", gname(g));
+	snprintf(c->name, sizeof(c->name), "%s", g->address);
+	if (rrset_of(d, a->u.dns.stack, a->u.dns.ttl, &c->want, err,
+	    sizeof(err)) != 0) {
+		log_error("dns_records_invalid", "group=%s stack=%s error=%s",
+		    log_q(c->group), log_q(d->cfg->stacks[a->u.dns.stack].name),
+		    log_q(err));
+		free(c);
+		return;
+	}
+	g->dns_busy = true;
+	g->dns_ticket = a->u.dns.ticket;
+
+	if (d->dry_run) {
+		struct dnsup_update u = { 0 };
+		char owner[512], text[4096], server[80];
+		struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
+
+		u.name = c->name;
+		u.want = c->want;
+		dnsup_owner_txt(owner, sizeof(owner), d->cfg->controller.name,
+		    c->group);
+		u.owner_txt = owner;
+		dnsup_hostport_format(&d->cfg->dns.server[0], server,
+		    sizeof(server));
+		dnsup_update_render(text, sizeof(text), server, d->cfg->dns.zone,
+		    &u, 1);
+		log_info("would_send_update", "group=%s why=%s nsupdate=%s",
+		    log_q(c->group), eng_dns_why_name(a->u.dns.why),
+		    log_q(text));
+		ev.u.dns.ticket = a->u.dns.ticket;
+		ev.u.dns.ok = true;
+		ev.u.dns.retryable = true;
+		ev.u.dns.error = "NOERROR";
+		g->dns_busy = false;
+		daemon_defer_event(d, c->group, &ev, 0);
+		free(c);
+		return;
+	}
+
+	if (g->owner_ok && a->u.dns.prev != ENG_NONE) {
+		struct dnsup_rrset prev;
+
+		if (rrset_of(d, a->u.dns.prev, 0, &prev, err, sizeof(err)) == 0) {
+			submit(c, DNSUP_PREREQ_IS, &prev);
+			return;
+		}
+	}
+	if (dnsup_readback(d->dns, NULL, c->name, true, readback_cb, c) != 0) {
+		log_error("dns_readback_failed", "group=%s name=%s detail=%s",
+		    log_q(c->group), log_q(c->name),
+		    log_q("could not start the read-back"));
+		feed_dns_done(d, c->group, a->u.dns.ticket, false, true,
+		    "internal");
+		free(c);
+	}
+}
+
+/* ---- periodic read-back ---- */
+
+struct vctx {
+	struct daemon	*d;
+	char		 group[256];
+	int		 stack;
+	uint32_t	 ttl;
+};
+
+static void
+verify_done_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct vctx *v = arg;
+	struct daemon *d = v->d;
+	struct dgroup *g = daemon_group_find(d, v->group);
+	struct dnsup_rrset want;
+	char diff[512], err[128];
+
+	if (g == NULL)
+		goto out;
+	g->verify_busy = false;
+	if (o->result != DNSUP_R_NOERROR || f == NULL) {
+		log_warn("verify_failed", "group=%s result=%s detail=%s",
+		    log_q(v->group), dnsup_result_name(o->result),
+		    log_q(o->detail));
+		goto out;
+	}
+	/* Changed while we asked: the next round will look again. */
+	if (g->st.pub_stack != v->stack || g->st.pub_ttl != v->ttl ||
+	    g->dns_busy || g->st.status == ENG_SWITCHING)
+		goto out;
+	if (rrset_of(d, v->stack, v->ttl, &want, err, sizeof(err)) != 0)
+		goto out;
+	if (dnsup_rrset_compare(&want, &f->rrset, true, diff,
+	    sizeof(diff)) == 0) {
+		log_debug("verified", "group=%s", log_q(v->group));
+		goto out;
+	}
+	g->drift_repairs++;
+	log_warn("drift", "group=%s name=%s diff=%s", log_q(v->group),
+	    log_q(g->address), log_q(diff));
+	history_note(d, v->group, "drift", json_pack("{s:s, s:s}", "name",
+	    g->address, "diff", diff));
+	{
+		struct eng_event ev = { .kind = ENG_EV_DNS_DRIFT };
+
+		dgroup_feed(g, &ev);
+	}
+out:
+	free(v);
+}
+
+void
+ddns_verify_all(struct daemon *d)
+{
+	if (d->dry_run || d->dns == NULL)
+		return;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct vctx *v;
+
+		if (g->st.pub_stack < 0 || g->dns_busy || g->verify_busy ||
+		    g->st.status == ENG_SWITCHING || g->address[0] == '\0')
+			continue;
+		v = calloc(1, sizeof(*v));
+		if (v == NULL)
+			return;
+		v->d = d;
+		snprintf(v->group, sizeof(v->group), "%s", gname(g));
+		v->stack = g->st.pub_stack;
+		v->ttl = g->st.pub_ttl;
+		g->verify_busy = true;
+		if (dnsup_readback(d->dns, NULL, g->address, false,
+		    verify_done_cb, v) != 0) {
+			g->verify_busy = false;
+			free(v);
+		}
+	}
+}

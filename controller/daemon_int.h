@@ -1,0 +1,163 @@
+/*
+ * daemon_int.h - what the files of the daemon (daemon.c, daemon_act.c,
+ * daemon_dns.c, api.c) share.  Not for the leaf libraries nor the CLI.
+ *
+ * Runtime objects borrow from the configuration (struct config) in force;
+ * a reload builds new runtime objects against the new configuration and
+ * moves what survives (probes, health, group state) across.
+ */
+#ifndef FAILOVERD_DAEMON_INT_H
+#define FAILOVERD_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "controller/engine.h"
+#include "controller/health.h"
+#include "controller/store.h"
+
+struct event;
+struct event_base;
+struct probe;
+struct probe_engine;
+struct dnsup_engine;
+struct hook;
+struct hook_runner;
+struct daemon;
+struct api;
+
+/* What a probe's udata points at: a stack or a witness. */
+enum prober_kind {
+	PROBER_STACK = 1,
+	PROBER_WITNESS,
+};
+
+/* A stack: its probe; its health is d->health[idx]. */
+struct dstack {
+	enum prober_kind	 kind;		/* PROBER_STACK: first member */
+	struct daemon		*d;
+	int			 idx;		/* in d->cfg->stacks */
+	struct probe		*probe;
+	bool			 standby;	/* probed with standby statuses */
+	int			*groups;	/* groups that use this stack */
+	int			 ngroups;
+	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
+	uint64_t		 nreason[16];
+	int64_t			 last_probe_ms;	/* wall */
+	int			 last_status;
+	int64_t			 last_latency_us;
+};
+
+/* A group: the engine's state and what is in flight for it. */
+struct dgroup {
+	struct daemon		*d;
+	int			 idx;		/* in d->cfg->groups */
+	struct eng_group	 st;
+	char			 address[256];	/* absolute, "" until known */
+	struct event		*timer[ENG_NTIMER];
+	int64_t			 timer_at[ENG_NTIMER];	/* wall ms, 0: unset */
+	struct hook		*hook;		/* sequence hook or precheck */
+	bool			 owner_ok;	/* ownership checked this run */
+	bool			 dns_busy;	/* query or update in flight */
+	uint32_t		 dns_ticket;
+	int64_t			 confirm_start_ms;
+	bool			 verify_busy;
+	uint64_t		 drift_repairs;
+	uint64_t		 switches_ok, switches_failed;
+};
+
+struct witness {
+	enum prober_kind	 kind;		/* PROBER_WITNESS: first member */
+	struct daemon		*d;
+	struct probe		*probe;
+	int			 state;		/* -1 unknown, 0 down, 1 ok */
+};
+
+struct daemon {
+	struct event_base	*base;
+	const char		*config_path;
+	struct config		*cfg;
+	bool			 dry_run;
+	bool			 start_paused;
+	bool			 stopping;
+
+	struct store		*store;		/* NULL in dry-run */
+	struct probe_engine	*probes;
+	struct dnsup_engine	*dns;
+	struct hook_runner	*hooks;
+	struct api		*api;
+
+	struct dstack		*stacks;	/* cfg->nstack */
+	struct dgroup		*groups;	/* cfg->ngroup */
+	struct health		*health;	/* cfg->nstack, the engine's view */
+	struct witness		*witnesses;	/* cfg->controller.nwitness */
+	enum eng_witness	 witness;
+
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_pipe;
+	struct event		*ev_flags;	/* poll override flags */
+	struct event		*ev_verify;	/* read back every record */
+	struct event		*ev_watchdog;
+	struct event		*ev_probelog;
+	struct plog		*plog;		/* pending probe-log runs */
+	uint64_t		 flags_gen;
+
+	/* Metrics. */
+	uint64_t		 dns_results[32];	/* by enum dnsup_result */
+	uint64_t		 persist_failures;
+	uint64_t		 hist_buckets[16];	/* probe latency histogram */
+	double			 hist_sum;
+	uint64_t		 hist_count;
+	uint64_t		 phase_ms_sum[ENG_PH_DONE + 1];
+	uint64_t		 phase_count[ENG_PH_DONE + 1];
+	int64_t			 started_ms;
+};
+
+/* Wall-clock milliseconds since the epoch: the engine's `now`. */
+int64_t	 daemon_now_ms(void);
+
+/* The engine's view of the world, valid until the next reload. */
+void	 daemon_world(struct daemon *, struct eng_world *);
+
+/* Feed one event to a group's engine and carry out its actions. */
+void	 dgroup_feed(struct dgroup *, const struct eng_event *);
+/* Feed ENG_EV_EVALUATE to every group. */
+void	 daemon_evaluate_all(struct daemon *);
+
+/* daemon_act.c: timers of a group. */
+int	 dgroup_timers_init(struct dgroup *);
+void	 dgroup_timers_free(struct dgroup *);
+void	 dgroup_timer_set(struct dgroup *, int kind, int64_t at_ms);
+/* A group by name in the configuration in force; NULL if gone. */
+struct dgroup *daemon_group_find(struct daemon *, const char *name);
+/* Stop the loop once stopping and nothing is in flight. */
+void	 daemon_maybe_exit(struct daemon *);
+
+/* Feed an event to the group of that name after ms (0: next loop turn). */
+void	 daemon_defer_event(struct daemon *, const char *group,
+	    const struct eng_event *, int64_t ms);
+void	 daemon_defers_free(void);
+void	 probelog_sync(struct daemon *);
+
+/* The probe log: raw outcomes in runs, flushed in batches (replay). */
+struct probe_result;
+void	 probelog_note(struct daemon *, int stack, const struct probe_result *);
+int	 probelog_start(struct daemon *);
+void	 probelog_stop(struct daemon *);
+
+/* daemon_dns.c */
+void	 ddns_update(struct dgroup *, const struct eng_action *);
+void	 ddns_verify_all(struct daemon *);
+int	 ddns_engine_open(struct daemon *, char *err, size_t errlen);
+/* The records a stack publishes for a group's address, "CNAME x." ... */
+void	 ddns_describe(const struct daemon *, int stack, uint32_t ttl,
+	    char *buf, size_t len);
+
+/* address.c: resolve `address = auto` through the store. */
+/* Find or allocate the label of group in the store. */
+int	 address_label_alloc(struct store *, const char *group, int64_t now_ms,
+	    char *label, size_t len, char *err, size_t errlen);
+int	 address_resolve(struct daemon *, struct dgroup *, char *err,
+	    size_t errlen);
+
+#endif

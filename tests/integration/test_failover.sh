@@ -1,0 +1,113 @@
+#!/bin/bash
+# End to end: real named, real web heads, real hook processes, failoverd.
+# The primary's web head dies -> within fall x interval (plus a margin) the
+# address points at the backup, the hooks ran in order with the contract
+# environment, events are in the history; the primary coming back does not
+# cause a failback.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/lib/fo.sh"
+
+fo_init
+fo_webhead app1
+fo_webhead app2
+fo_maint app2 on			# a dormant standby answers 503
+fo_hooks
+H=$FO/hooks/rec
+cat >"$FO/failoverd.conf" <<CONF
+[controller]
+state_dir = $FO/state
+listen = off
+name = test-ctl
+
+[dns]
+server = 127.0.0.1:$NAMED_PORT
+zone = $NAMED_ZONE
+key_file = $NAMED_KEYFILE
+timeout = 500ms
+confirm = 127.0.0.1:$NAMED_PORT
+verify_interval = 1s
+
+[stack app1]
+web_head = app1.example.net
+health_url = http://127.0.0.1:$WH_PORT_app1/health
+standby_expect_status = 200-399,503
+interval = 200ms
+fastinter = 100ms
+downinter = 500ms
+timeout = 150ms
+rise = 2
+fall = 3
+maintenance_on = $H on app1
+maintenance_off = $H off app1
+replication_off = $H replication-off app1
+promote = $H promote app1
+
+[stack app2]
+web_head = 127.0.0.2 ::2
+health_url = http://127.0.0.1:$WH_PORT_app2/health
+standby_expect_status = 200-399,503
+interval = 200ms
+fastinter = 100ms
+downinter = 500ms
+timeout = 150ms
+rise = 2
+fall = 3
+maintenance_on = $H on app2
+maintenance_off = $H off app2
+replication_off = $H replication-off app2
+promote = $H promote app2
+
+[group www]
+address = www
+primary = app1
+backup = app2
+ttl = 60s
+suspect_ttl = 5s
+hold_down = 10m
+CONF
+"$FAILOVERD" -t -c "$FO/failoverd.conf" || fail "config check"
+
+W=www.$NAMED_ZONE
+fo_start
+fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || fail "never published app1"
+# The ownership record goes with the first publication.
+fo_dig "_failoverd.$W" TXT | grep -q 'group=www' || fail "no ownership TXT"
+fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"
+
+t0=$(date +%s%N)
+fo_webhead_stop app1
+fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "no flip to app2"
+t1=$(date +%s%N)
+fo_dig_is "$W" AAAA ::2 || fail "AAAA missing"
+fo_dig_is "$W" CNAME "" || fail "CNAME left behind"
+echo "outage to flip: $(( (t1 - t0) / 1000000 )) ms"
+
+# Hooks: in order, on the right stacks, with the same switch id.
+phases=$(awk '{print $1 ":" $2}' "$FO/hooks.log" | tr '\n' ' ')
+[ "$phases" = "maintenance_on:app1 replication_off:app2 promote:app2 maintenance_off:app2 " ] ||
+	fail "hook order: $phases"
+[ "$(awk '{print $5}' "$FO/hooks.log" | sort -u | wc -l)" = 1 ] || fail "switch id not stable"
+grep -q "reason=auto" "$FO/hooks.log" || fail "reason not auto"
+# Environment: PATH plus exactly the contract variables.
+envs=$(cut -d= -f1 "$FO/env.promote" | tr '\n' ' ')
+want="FAILOVER_ADDRESS FAILOVER_ATTEMPT FAILOVER_DRY_RUN FAILOVER_FROM FAILOVER_GROUP FAILOVER_ID FAILOVER_PHASE FAILOVER_REASON FAILOVER_STACK FAILOVER_TO PATH "
+# sh itself may add PWD/SHLVL/_ to what env prints; drop those.
+envs=$(echo "$envs" | tr ' ' '\n' | grep -v -E '^(PWD|SHLVL|_|OLDPWD|)$' | tr '\n' ' ')
+[ "$envs" = "$want" ] || fail "hook env: $envs"
+grep -q "^FAILOVER_ADDRESS=$W\$" "$FO/env.promote" || fail "FAILOVER_ADDRESS"
+grep -q "^FAILOVER_ATTEMPT=1\$" "$FO/env.promote" || fail "FAILOVER_ATTEMPT"
+
+fo_wait 5 fo_log_has 'event=switch_finished' || fail "no switch_finished"
+fo_wait 5 fo_log_has 'event=confirmed' || fail "no confirmation"
+
+# The primary comes back: no failback.
+fo_webhead app1 "$WH_PORT_app1"
+fo_wait 5 fo_log_has 'event=health_change stack=app1 from=down to=up' || fail "app1 not back up"
+sleep 1
+fo_dig_is "$W" A 127.0.0.2 || fail "failed back"
+[ "$(wc -l <"$FO/hooks.log")" = 4 ] || fail "hooks ran again"
+
+fo_stop || fail "failoverd exit status $?"
+fo_log_has 'event=stopped' || fail "no clean stop"
+echo ok

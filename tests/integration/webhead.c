@@ -1,0 +1,119 @@
+/*
+ * webhead.c - a controllable test web head for the end-to-end tests.
+ *
+ *   webhead [-p PORT] [-d DIR] [-T SECONDS]
+ *
+ * Listens on 127.0.0.1:PORT (0: the kernel picks; the port is printed as
+ * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
+ * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500).
+ * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
+ * that dies never leaves it behind for long.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+static const char *dir;
+
+static int
+exists(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+static void
+req_cb(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (exists("maintenance")) {
+		evbuffer_add_printf(b, "maintenance\n");
+		evhttp_send_reply(req, 503, "Service Unavailable", b);
+	} else if (exists("fail")) {
+		evbuffer_add_printf(b, "failing\n");
+		evhttp_send_reply(req, 500, "Internal Server Error", b);
+	} else {
+		evbuffer_add_printf(b, "OK\n");
+		evhttp_send_reply(req, 200, "OK", b);
+	}
+	evbuffer_free(b);
+}
+
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopexit(arg, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bs;
+	struct event *sterm, *sint, *tmo;
+	struct timeval tv = { 300, 0 };
+	int port = 0, ch;
+
+	while ((ch = getopt(argc, argv, "p:d:T:")) != -1) {
+		switch (ch) {
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'T':
+			tv.tv_sec = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: webhead [-p PORT] [-d DIR] [-T S]\n");
+			return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	base = event_base_new();
+	http = evhttp_new(base);
+	evhttp_set_gencb(http, req_cb, NULL);
+	bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", (uint16_t)port);
+	if (bs == NULL) {
+		fprintf(stderr, "webhead: cannot bind 127.0.0.1:%d\n", port);
+		return 1;
+	}
+	if (port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		getsockname(evhttp_bound_socket_get_fd(bs),
+		    (struct sockaddr *)&ss, &len);
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	printf("port=%d\nready=1\n", port);
+	fflush(stdout);
+	sterm = evsignal_new(base, SIGTERM, stop_cb, base);
+	sint = evsignal_new(base, SIGINT, stop_cb, base);
+	tmo = evtimer_new(base, stop_cb, base);
+	evsignal_add(sterm, NULL);
+	evsignal_add(sint, NULL);
+	evtimer_add(tmo, &tv);
+	event_base_dispatch(base);
+	event_free(sterm);
+	event_free(sint);
+	event_free(tmo);
+	evhttp_free(http);
+	event_base_free(base);
+	return 0;
+}

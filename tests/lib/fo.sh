@@ -1,0 +1,132 @@
+# fo.sh - an end-to-end world for failoverd tests (sourced by bash tests):
+# a real named (tests/lib/named.sh), controllable web heads
+# ($TOOLS/webhead), recording hooks, and failoverd itself.
+#
+#   fo_init                       temp dir $FO, named started
+#   fo_webhead NAME [PORT]        start a web head; port in WH_PORT_NAME
+#   fo_webhead_stop NAME          SIGTERM by PID, wait
+#   fo_maint NAME on|off          503 while on
+#   fo_hooks                      $FO/hooks/rec: records each run in
+#                                 $FO/hooks.log and its env in $FO/env.*
+#   fo_start [ARGS]               start failoverd -c $FO/failoverd.conf
+#   fo_kill9 / fo_stop            stop it (SIGKILL / SIGTERM + wait)
+#   fo_dig NAME [TYPE]            what named answers (+short)
+#   fo_wait SECONDS CMD...        poll CMD every 50 ms until it succeeds
+#   fo_log_has REGEX              failoverd's log has a matching line
+#
+# Every process started here is the test shell's own child and is stopped
+# by PID at exit, whatever happened.
+. "$TOP/tests/lib/named.sh"
+
+FO=$(mktemp -d /tmp/fo-test.XXXXXX)
+chmod 0755 "$FO"
+declare -A WH_PID
+FO_PID=
+
+_fo_cleanup() {
+	local n
+	[ -n "$FO_PID" ] && kill -9 "$FO_PID" 2>/dev/null && wait "$FO_PID" 2>/dev/null
+	for n in "${!WH_PID[@]}"; do
+		kill "${WH_PID[$n]}" 2>/dev/null && wait "${WH_PID[$n]}" 2>/dev/null
+	done
+	if [ -n "${FO_KEEP:-}" ]; then echo "kept $FO"; else rm -rf "$FO"; fi
+}
+named_trap_add _fo_cleanup
+
+fail() {
+	echo "FAIL: $*"
+	if [ -f "$FO/failoverd.log" ]; then
+		echo "--- failoverd log (tail)"; tail -60 "$FO/failoverd.log"
+	fi
+	[ -f "$FO/hooks.log" ] && { echo "--- hooks.log"; cat "$FO/hooks.log"; }
+	exit 1
+}
+
+fo_wait() {	# seconds cmd...
+	local limit=$1; shift
+	local end=$(( $(date +%s%N) + limit * 1000000000 ))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -gt "$end" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+fo_init() {
+	named_start "$FO/named" || fail "named_start"
+}
+
+fo_webhead() {	# name [port]
+	local name=$1 port=${2:-0} out=$FO/wh-$1.out
+	mkdir -p "$FO/wh-$name"
+	"$TOOLS/webhead" -p "$port" -d "$FO/wh-$name" -T 300 >"$out" 2>&1 &
+	WH_PID[$name]=$!
+	fo_wait 5 grep -q '^ready=1' "$out" || fail "webhead $name did not start: $(cat "$out")"
+	eval "WH_PORT_$name=$(sed -n 's/^port=//p' "$out")"
+}
+
+fo_webhead_stop() {
+	local name=$1
+	[ -n "${WH_PID[$name]:-}" ] || return 0
+	kill "${WH_PID[$name]}" 2>/dev/null
+	wait "${WH_PID[$name]}" 2>/dev/null
+	unset "WH_PID[$name]"
+}
+
+fo_maint() {	# name on|off
+	if [ "$2" = on ]; then touch "$FO/wh-$1/maintenance"; else rm -f "$FO/wh-$1/maintenance"; fi
+}
+
+fo_hooks() {
+	mkdir -p "$FO/hooks"
+	cat >"$FO/hooks/rec" <<HOOK
+#!/bin/sh
+# Record the run: one line in hooks.log, the whole environment aside.
+echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON args=\$*" >>"$FO/hooks.log"
+env | sort >"$FO/env.\$FAILOVER_PHASE"
+[ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && { echo "failing on purpose" >&2; exit 3; }
+[ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && { sleep 1000 & wait; }
+[ -f "$FO/hooks/slow.\$FAILOVER_PHASE" ] && sleep "\$(cat "$FO/hooks/slow.\$FAILOVER_PHASE")"
+echo "done \$FAILOVER_PHASE"
+exit 0
+HOOK
+	chmod 0755 "$FO/hooks/rec"
+}
+
+fo_start() {
+	"$FAILOVERD" -c "$FO/failoverd.conf" "$@" >>"$FO/failoverd.log" 2>&1 &
+	FO_PID=$!
+}
+
+fo_kill9() {
+	[ -n "$FO_PID" ] || return 0
+	kill -9 "$FO_PID" 2>/dev/null
+	wait "$FO_PID" 2>/dev/null
+	FO_PID=
+}
+
+fo_stop() {	# SIGTERM, bounded wait; returns failoverd's exit status
+	local rc
+	[ -n "$FO_PID" ] || return 0
+	kill -TERM "$FO_PID" 2>/dev/null
+	wait "$FO_PID"
+	rc=$?
+	FO_PID=
+	return $rc
+}
+
+fo_dig() {	# name [type]
+	dig +norec +short +time=1 +tries=1 -p "$NAMED_PORT" @127.0.0.1 "$1" "${2:-CNAME}"
+}
+
+fo_dig_is() {	# name type expected
+	[ "$(fo_dig "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')" = "$3" ]
+}
+
+fo_log_has() {
+	grep -Eq -- "$1" "$FO/failoverd.log"
+}
+
+fo_log_count() {
+	grep -Ec -- "$1" "$FO/failoverd.log"
+}
