@@ -202,6 +202,37 @@ latency_observe(struct daemon *d, int64_t us)
 	d->hist_count++;
 }
 
+/*
+ * Stack health goes to the store's meta records ("health/<stack>") on
+ * every change, so that failoverctl can judge a switch (is the target
+ * up?) and show the health while the daemon runs.  Changes are rare; a
+ * write each is cheap enough.
+ */
+static void
+health_save(struct daemon *d, int stack)
+{
+	const struct health *h = &d->health[stack];
+	struct store_txn txn;
+	char key[300], val[256];
+	int n;
+
+	if (d->store == NULL)
+		return;
+	snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[stack].name);
+	n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":%lld,"
+	    "\"reason\":\"%s\"}", health_state_name(h->state),
+	    (long long)h->since_ms, h->last_reason ?
+	    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
+	if (store_txn_begin(d->store, true, &txn) == 0) {
+		store_meta_put(&txn, key, val, (size_t)n);
+		if (store_txn_commit(&txn) == 0)
+			return;
+	}
+	log_error("store_failed", "op=health stack=%s error=%s detail=%s",
+	    log_q(d->cfg->stacks[stack].name), store_errname(txn.err),
+	    log_q(txn.detail));
+}
+
 static void
 stack_result(struct dstack *ds, const struct probe_result *r)
 {
@@ -247,6 +278,8 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		log_info("health_cleared", "stack=%s", log_q(cs->name));
 		break;
 	}
+	if (change == HEALTH_CHANGED)
+		health_save(d, ds->idx);
 	deliver_health(d, ds->idx, change);
 }
 
