@@ -69,7 +69,8 @@ static const char *const phase_names[] = {
 static const char *const gate_names[] = {
 	"none", "failed", "wait_rearm", "auto_failover_off", "paused",
 	"pinned", "witness_down", "witness_unknown", "isolated",
-	"no_standby", "standby_not_up", "hold_down", "precheck_pending",
+	"no_standby", "standby_not_up", "standby_suspect", "hold_down",
+	"precheck_pending",
 	"precheck_failed",
 };
 static const char *const refusal_names[] = {
@@ -449,6 +450,8 @@ gate(struct ctx *c)
 		return ENG_GATE_NO_STANDBY;
 	if (!is_up(c, g->standby))
 		return ENG_GATE_STANDBY_NOT_UP;
+	if (c->w->health[g->standby].fail_run > 0)
+		return ENG_GATE_STANDBY_SUSPECT;
 	if (g->has_switched &&
 	    c->now - g->last_switch_ms < c->grp->hold_down_ms) {
 		set_timer(c, ENG_TIMER_GATE,

@@ -121,7 +121,8 @@
  *   auto_failover_off, paused, pinned, witness_down / witness_unknown
  *   (witnesses configured and none answers / none answered yet), isolated
  *   (isolation_check = yes and every stack of the WHOLE configuration is
- *   down), no_standby, standby_not_up, hold_down (a switch started less
+ *   down), no_standby, standby_not_up, standby_suspect (up but its last
+ *   probe failed: wait for the next), hold_down (a switch started less
  *   than hold_down ago), precheck_pending (the standby's precheck hook was
  *   started, no answer yet), precheck_failed (it said no; asked again at
  *   most once per the standby's interval, via a GATE timer, silently while
@@ -204,6 +205,7 @@ enum eng_gate {
 	ENG_GATE_ISOLATED,
 	ENG_GATE_NO_STANDBY,
 	ENG_GATE_STANDBY_NOT_UP,
+	ENG_GATE_STANDBY_SUSPECT,	/* up, but its last probe failed */
 	ENG_GATE_HOLD_DOWN,
 	ENG_GATE_PRECHECK_PENDING,	/* asked, no answer yet */
 	ENG_GATE_PRECHECK_FAILED,

@@ -317,6 +317,12 @@ static const struct tcase cases[] = {
 		    "phase_started(phase=maintenance_on) PERSIST "
 		    "HOOK(maintenance_on,app1,1)", SW),
 	} },
+	{ "gate: standby suspect, released when it clears", mod_none, {
+		HEALTH("app2=suspect", 50000, "", SV),
+		HEALTH("app1=down", 100000, "gate_held(reason=standby_suspect) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		HEALTH("app2=up", 100200, AUTO_START, SW),
+	} },
 	{ "gate: both stacks of the group down, no isolation check", mod_no_iso, {
 		HEALTH("app1=down app2=down", 100000,
 		    "gate_held(reason=standby_not_up) ttl_lowered PERSIST "
