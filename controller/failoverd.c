@@ -3,11 +3,13 @@
  * configuration check (-t), the simulator, or the daemon proper.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "controller/daemon.h"
 #include "controller/log.h"
 #include "controller/simulate.h"
 
@@ -53,6 +55,7 @@ main(int argc, char **argv)
 	};
 	const char *path = getenv("FAILOVERD_CONFIG");
 	int ch, test = 0;
+	struct daemon_opts o = { 0 };
 
 	if (argc > 1 && strcmp(argv[1], "simulate") == 0)
 		return simulate_main(argc - 1, argv + 1);
@@ -67,7 +70,10 @@ main(int argc, char **argv)
 			test = 1;
 			break;
 		case 'n':
+			o.dry_run = true;
+			break;
 		case 'p':
+			o.paused = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -82,6 +88,12 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return check_config(path);
-	fprintf(stderr, "failoverd: daemon not built yet\n");
-	return 1;
+	if (optind < argc) {
+		fprintf(stderr, "failoverd: unexpected argument %s\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	o.config_path = path;
+	return daemon_main(&o);
 }
