@@ -495,6 +495,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	struct eng_world w;
 	struct eng_out out;
 	char detail[256];
+	size_t logged = 0;
 	int rc;
 
 	daemon_world(d, &w);
@@ -509,8 +510,6 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 
 		switch (a->kind) {
 		case ENG_ACT_RECORD:
-			record_log(g, a);
-			record_count(g, a);
 			break;
 		case ENG_ACT_PERSIST:
 			rc = persist(g, &out, i, detail, sizeof(detail));
@@ -525,6 +524,14 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 				defer_event(d, gname(g), ev, PERSIST_RETRY_MS);
 				return;
 			}
+			/* Logged once committed: the log never claims more
+			 * than the journal holds. */
+			for (size_t j = logged; j < i; j++)
+				if (out.a[j].kind == ENG_ACT_RECORD) {
+					record_log(g, &out.a[j]);
+					record_count(g, &out.a[j]);
+				}
+			logged = i + 1;
 			break;
 		case ENG_ACT_RUN_HOOK:
 			if (!d->stopping)
@@ -552,6 +559,11 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 			break;
 		}
 	}
+	for (size_t j = logged; j < out.n; j++)
+		if (out.a[j].kind == ENG_ACT_RECORD) {
+			record_log(g, &out.a[j]);
+			record_count(g, &out.a[j]);
+		}
 }
 
 /* ---- probe log ---- */

@@ -130,3 +130,86 @@ fo_log_has() {
 fo_log_count() {
 	grep -Ec -- "$1" "$FO/failoverd.log"
 }
+
+# The standard two-stack world's configuration: app1 (CNAME) and app2
+# (A/AAAA), group www.  Extra lines: FO_CTL_EXTRA ([controller]),
+# FO_STACK_EXTRA (both stacks), FO_GROUP_EXTRA ([group www]), FO_TAIL
+# (appended at the end: more sections).
+fo_conf() {
+	local H=$FO/hooks/rec
+	cat >"$FO/failoverd.conf" <<CONF
+[controller]
+state_dir = $FO/state
+listen = off
+name = test-ctl
+${FO_CTL_EXTRA:-}
+
+[dns]
+server = 127.0.0.1:$NAMED_PORT
+zone = $NAMED_ZONE
+key_file = $NAMED_KEYFILE
+timeout = 500ms
+confirm = 127.0.0.1:$NAMED_PORT
+verify_interval = ${FO_VERIFY:-1s}
+
+[stack app1]
+web_head = app1.example.net
+health_url = http://127.0.0.1:$WH_PORT_app1/health
+standby_expect_status = 200-399,503
+interval = ${FO_INTERVAL:-200ms}
+fastinter = 100ms
+downinter = 500ms
+timeout = 150ms
+rise = 2
+fall = 3
+hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
+maintenance_on = $H on app1
+maintenance_off = $H off app1
+replication_off = $H replication-off app1
+promote = $H promote app1
+${FO_STACK_EXTRA:-}
+
+[stack app2]
+web_head = 127.0.0.2 ::2
+health_url = http://127.0.0.1:$WH_PORT_app2/health
+standby_expect_status = 200-399,503
+interval = ${FO_INTERVAL:-200ms}
+fastinter = 100ms
+downinter = 500ms
+timeout = 150ms
+rise = 2
+fall = 3
+hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
+maintenance_on = $H on app2
+maintenance_off = $H off app2
+replication_off = $H replication-off app2
+promote = $H promote app2
+${FO_STACK_EXTRA:-}
+
+[group www]
+address = www
+primary = app1
+backup = app2
+ttl = 60s
+suspect_ttl = 5s
+hold_down = ${FO_HOLD_DOWN:-10m}
+${FO_GROUP_EXTRA:-}
+${FO_TAIL:-}
+CONF
+}
+
+# The standard world up and serving app1: named, web heads, hooks, config,
+# failoverd started, the record published.
+fo_world() {
+	fo_init
+	fo_webhead app1
+	fo_webhead app2
+	fo_maint app2 on
+	fo_hooks
+	fo_conf
+	"$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null || fail "config check: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
+	W=www.$NAMED_ZONE
+	fo_start "$@"
+	fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || fail "never published app1"
+	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"
+}
