@@ -123,6 +123,7 @@ static void	 pipe_emit(struct hook_pipe *, unsigned);
 static void	 pipe_close(struct hook_pipe *);
 static void	 timer_arm(struct hook *, enum hook_timer, int64_t);
 static void	 condemn(struct hook *, enum hook_outcome);
+static bool	 still_ours(struct hook *);
 static bool	 try_reap(struct hook *);
 static void	 reap(struct hook *, bool);
 static void	 maybe_finish(struct hook *);
@@ -131,6 +132,7 @@ static void	 hook_free(struct hook *);
 static struct hook *hook_find(struct hook_runner *, pid_t);
 static int64_t	 elapsed_ms(const struct timespec *);
 static size_t	 shell_quote(char *, const char *);
+static size_t	 put(char *, size_t, const char *);
 
 struct hook_runner *
 hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
@@ -192,7 +194,7 @@ hook_runner_free(struct hook_runner *r)
 		event_free(r->ev_sigchld);
 	while ((h = TAILQ_FIRST(&r->hooks)) != NULL) {
 		TAILQ_REMOVE(&r->hooks, h, entry);
-		if (h->pid > 0 && !h->reaped) {
+		if (h->pid > 0 && !h->reaped && still_ours(h)) {
 			/* Before the reap, so the group id is still ours. */
 			kill(-h->pid, SIGKILL);
 			while (waitpid(h->pid, NULL, 0) == -1 && errno == EINTR)
@@ -646,6 +648,21 @@ condemn(struct hook *h, enum hook_outcome why)
 	timer_arm(h, HT_GRACE, h->r->grace_ms);
 }
 
+/* H's process is our child, running or a zombie: its pid is still ours. */
+static bool
+still_ours(struct hook *h)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, (id_t)h->pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) == -1) {
+		if (errno != EINTR)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Reap H if its process has exited.  Returns true when it is not running
  * any more: reaped now, or reaped by someone else (ECHILD), which breaks
@@ -876,47 +893,47 @@ hook_strerror(int err)
 char **
 hook_env_build(const struct hook_env *env, const char *path)
 {
-	struct {
-		const char	*name;
-		const char	*value;
-	} v[12];
 	char attempt[16], **out, *s;
 	size_t n = 0, i, size;
 
 	if (env == NULL || env->group == NULL || env->phase == NULL)
 		return NULL;
-#define ADD(N, V) do {							\
-	if ((V) != NULL) {						\
-		v[n].name = (N);					\
-		v[n].value = (V);					\
-		n++;							\
-	}								\
-} while (0)
-	ADD("PATH", path);
-	ADD("FAILOVER_GROUP", env->group);
-	ADD("FAILOVER_PHASE", env->phase);
-	ADD("FAILOVER_STACK", env->stack);
-	ADD("FAILOVER_FROM", env->from);
-	ADD("FAILOVER_TO", env->to);
-	ADD("FAILOVER_ID", env->id);
-	if (env->attempt > 0) {
-		snprintf(attempt, sizeof(attempt), "%u", env->attempt);
-		ADD("FAILOVER_ATTEMPT", attempt);
-	}
-	ADD("FAILOVER_REASON", env->reason);
-	ADD("FAILOVER_ADDRESS", env->address);
-	ADD("FAILOVER_DRY_RUN", env->dry_run ? "1" : "0");
-	ADD("FAILOVER_STATUS", env->status);
-#undef ADD
+	snprintf(attempt, sizeof(attempt), "%u", env->attempt);
+	/* In DESIGN.md's order; a NULL value is left out. */
+	const struct {
+		const char	*name;
+		const char	*value;
+	} v[] = {
+		{ "PATH",		path },
+		{ "FAILOVER_GROUP",	env->group },
+		{ "FAILOVER_PHASE",	env->phase },
+		{ "FAILOVER_STACK",	env->stack },
+		{ "FAILOVER_FROM",	env->from },
+		{ "FAILOVER_TO",	env->to },
+		{ "FAILOVER_ID",	env->id },
+		{ "FAILOVER_ATTEMPT",	env->attempt > 0 ? attempt : NULL },
+		{ "FAILOVER_REASON",	env->reason },
+		{ "FAILOVER_ADDRESS",	env->address },
+		{ "FAILOVER_DRY_RUN",	env->dry_run ? "1" : "0" },
+		{ "FAILOVER_STATUS",	env->status },
+	};
 
-	size = (n + 1) * sizeof(char *);
-	for (i = 0; i < n; i++)
-		size += strlen(v[i].name) + strlen(v[i].value) + 2;
+	size = sizeof(char *);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i].value != NULL)
+			size += sizeof(char *) + strlen(v[i].name) +
+			    strlen(v[i].value) + 2;
 	if ((out = malloc(size)) == NULL)
 		return NULL;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i].value != NULL)
+			n++;
 	s = (char *)(out + n + 1);
-	for (i = 0; i < n; i++) {
-		out[i] = s;
+	n = 0;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].value == NULL)
+			continue;
+		out[n++] = s;
 		s = stpcpy(s, v[i].name);
 		*s++ = '=';
 		s = stpcpy(s, v[i].value) + 1;
@@ -943,20 +960,28 @@ shell_quote(char *dst, const char *s)
 			memcpy(dst, s, n);
 		return n;
 	}
-#define PUT(ch) do { if (dst != NULL) dst[n] = (ch); n++; } while (0)
-	PUT('\'');
+	n = put(dst, n, "'");
 	for (c = s; *c != '\0'; c++) {
-		if (*c == '\'') {
-			PUT('\'');
-			PUT('\\');
-			PUT('\'');
-			PUT('\'');
-		} else
-			PUT(*c);
+		if (*c == '\'')
+			n = put(dst, n, "'\\''");
+		else {
+			if (dst != NULL)
+				dst[n] = *c;
+			n++;
+		}
 	}
-	PUT('\'');
-#undef PUT
-	return n;
+	return put(dst, n, "'");
+}
+
+/* Append S at DST + N (when DST is not NULL); returns the new length. */
+static size_t
+put(char *dst, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (dst != NULL)
+		memcpy(dst + n, s, len);
+	return n + len;
 }
 
 char *

@@ -135,7 +135,7 @@ fi
 
 # A grandchild of a hook that exits normally keeps the pipes open: the
 # hook still ends after the drain bound, and the grandchild is left alone.
-run drain -R -d 200 -- /bin/sh -c 'sleep 1 & echo bg=$!; exit 0'
+run drain -R -d 200 -- /bin/sh -c 'sleep 0.5 & echo bg=$!; exit 0'
 has drain '^done idx=0 outcome=exited status=0 '
 has drain '^foreign pid=[0-9]+ status=0 signal=0$'
 s=$(sed -n 's/^start .*pid=//p' "$tmp/drain")
