@@ -200,7 +200,25 @@ line_begin(struct sim *s, const char *event)
 	}
 }
 
-/* key=value, quoted when needed; JSON: "key":"value".  NULL key: value only. */
+/* An integer JSON can carry as a number: -?(0|[1-9][0-9]*), short. */
+static bool
+json_number(const char *v)
+{
+	const char *p = v + (*v == '-');
+	size_t n = strlen(p);
+
+	if (n == 0 || n > 15 || (p[0] == '0' && n > 1))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * key=value, quoted when needed; JSON: "key":"value" (integers as
+ * numbers).  NULL key: the value alone, always a string.
+ */
 static void
 line_kv(struct sim *s, const char *key, const char *val)
 {
@@ -211,6 +229,10 @@ line_kv(struct sim *s, const char *key, const char *val)
 			put(s, ",\"", 2);
 			put(s, key, strlen(key));
 			put(s, "\":", 2);
+		}
+		if (key != NULL && json_number(val)) {
+			put(s, val, strlen(val));
+			return;
 		}
 		put(s, "\"", 1);
 		for (const char *p = val; *p != '\0'; p++) {
