@@ -884,8 +884,6 @@ hook_strerror(int err)
 		return "invalid hook";
 	case HOOK_E_NOMEM:
 		return "out of memory";
-	case HOOK_E_SYS:
-		return "system error";
 	}
 	return "unknown error";
 }

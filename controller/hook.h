@@ -47,7 +47,6 @@ struct hook_runner;
 enum hook_err {
 	HOOK_E_INVAL = -1,	/* no argv, or a malformed environment */
 	HOOK_E_NOMEM = -2,
-	HOOK_E_SYS = -3,	/* a system call failed; see errno */
 };
 
 enum hook_stream {
