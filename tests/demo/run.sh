@@ -196,36 +196,105 @@ failover_prepare_failoverd() {
 	fail "failoverd did not see both stacks up within 15 s"
 }
 
-# The events worth telling, as they come: the ts and level are dropped.
+# KEY's value in a key=value log line, quotes removed; empty when absent.
+fd_kv() {		# key line
+	if [[ $2 =~ (^|\ )$1=(\"(([^\"\\]|\\.)*)\"|([^ ]*)) ]]; then
+		echo "${BASH_REMATCH[3]}${BASH_REMATCH[5]}"
+	fi
+}
+
+# The line's ts= as milliseconds since the epoch (the clock of world_ms).
+fd_ts() {		# line
+	local ts
+	ts=$(fd_kv ts "$1")
+	ts=${ts%Z}
+	date -u -d "${ts/T/ }" +%s%3N 2>/dev/null || world_ms
+}
+
+# One failoverd log line told as a sentence, at the time failoverd logged
+# it; nothing for the lines not worth telling.
+fd_tell() {		# line
+	local l=$1 ev t msg st
+	ev=$(fd_kv event "$l")
+	case $ev in
+	health_change)
+		msg="$(fd_kv stack "$l") is $(fd_kv to "$l") (was $(fd_kv from "$l"); $(fd_kv reason "$l"), status $(fd_kv status "$l"))" ;;
+	health_suspect)
+		msg="$(fd_kv stack "$l") is suspect: $(fd_kv reason "$l")" ;;
+	health_cleared)
+		msg="$(fd_kv stack "$l") is no longer suspect" ;;
+	ttl_lowered|ttl_restored)
+		msg="TTL of the address $(fd_kv from "$l") -> $(fd_kv to "$l") s (${ev#ttl_}, $(fd_kv stack "$l") suspect)" ;;
+	dns_updated)
+		msg="UPDATE accepted: $(fd_kv name "$l") $(fd_kv records "$l") ttl $(fd_kv ttl "$l") ($(fd_kv why "$l"), $(fd_kv elapsed_us "$l") us)" ;;
+	record_published)
+		msg="the address points at $(fd_kv stack "$l")" ;;
+	gate_held)
+		msg="switch held: $(fd_kv reason "$l")" ;;
+	switch_started)
+		msg="SWITCH $(fd_kv id "$l"): $(fd_kv from "$l") -> $(fd_kv to "$l") ($(fd_kv reason "$l"))" ;;
+	phase_started)
+		msg="  phase $(fd_kv phase "$l") on $(fd_kv stack "$l") (attempt $(fd_kv attempt "$l"))" ;;
+	phase_finished|phase_failed)
+		st=$(fd_kv result "$l")
+		[ "$ev" = phase_failed ] && st="$st, policy $(fd_kv policy "$l")"
+		msg="  phase $(fd_kv phase "$l") on $(fd_kv stack "$l"): $st, $(fd_kv duration_ms "$l") ms" ;;
+	phase_skipped)
+		msg="  phase $(fd_kv phase "$l") skipped: $(fd_kv reason "$l")" ;;
+	hook_output)
+		msg="    | $(fd_kv line "$l")" ;;
+	hook_exited)
+		[ "$(fd_kv phase "$l")" = precheck ] || return 0
+		msg="precheck on the standby: $(fd_kv outcome "$l") $(fd_kv status "$l"), $(fd_kv duration_ms "$l") ms" ;;
+	switch_finished)
+		msg="switch $(fd_kv id "$l") finished: $(fd_kv from "$l") -> $(fd_kv to "$l") in $(fd_kv duration_ms "$l") ms" ;;
+	switch_failed)
+		msg="SWITCH FAILED: $l" ;;
+	status_change)
+		case $(fd_kv status "$l") in
+		online)	msg="$(fd_kv stack "$l") takes the traffic (online)" ;;
+		*)	msg="$(fd_kv stack "$l") takes no traffic ($(fd_kv status "$l"))" ;;
+		esac ;;
+	confirmed)
+		msg="every server answers the new record ($(fd_kv servers "$l"), $(fd_kv elapsed_ms "$l") ms)" ;;
+	*)
+		case $(fd_kv level "$l") in
+		error|warn) msg="${l#ts=* }" ;;
+		*) return 0 ;;
+		esac ;;
+	esac
+	t=$(fd_ts "$l")
+	WORLD_SAY_AT=$t world_say "  failoverd: $msg"
+}
+
 narrate_failoverd() {
 	local l
 	tail --pid="$FD_PID" -n +1 -f "$FD_LOG" 2>/dev/null |
-	    grep --line-buffered -E 'event=(health_|switch_|phase_|hook_|gate_held|dns_|record_|ttl_)|level=(error|warn)' |
 	    while IFS= read -r l; do
-		l=${l#ts=* }
-		world_say "  failoverd: ${l#level=* }"
+		fd_tell "$l"
 	done
 }
 
+# Wait for the switch (at most 30 s); take the times from failoverd's log.
 do_failover_failoverd() {
-	local i l
+	local i l p
 	for ((i = 0; i < 300; i++)); do
-		if [ "$T_DOWN" = 0 ] &&
-		    grep -q 'event=health_change stack=app1 .*to=down' "$FD_LOG"; then
-			T_DOWN=$(world_ms)
-		fi
 		grep -q 'event=switch_finished' "$FD_LOG" && break
 		grep -q 'event=switch_failed' "$FD_LOG" && fail "failoverd: switch failed"
 		kill -0 "$FD_PID" 2>/dev/null || fail "failoverd exited"
 		sleep 0.1
 	done
-	T_FLIP=$(world_ms)
-	grep -q 'event=switch_finished' "$FD_LOG" || fail "no switch within 30 s"
-	[ "$T_DOWN" = 0 ] && T_DOWN=$T_STOP
+	l=$(grep -m1 'event=switch_finished' "$FD_LOG") || fail "no switch within 30 s"
+	T_FLIP=$(fd_ts "$l")
+	l=$(grep -m1 'event=health_change stack=app1 .*to=down' "$FD_LOG")
+	if [ -n "$l" ]; then T_DOWN=$(fd_ts "$l"); else T_DOWN=$T_STOP; fi
 	while IFS= read -r l; do
-		[[ $l =~ phase=([a-z_]+).*duration_ms=([0-9]+) ]] &&
-		    PHASE_MS[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
-	done < <(grep 'event=phase_finished' "$FD_LOG")
+		p=$(fd_kv phase "$l")
+		PHASE_MS[$p]=$(fd_kv duration_ms "$l")
+		case $l in *event=phase_failed*) PHASE_RC[$p]=1 ;; esac
+	done < <(grep -E 'event=(phase_finished|phase_failed)' "$FD_LOG")
+	l=$(grep 'event=hook_exited .*phase=precheck' "$FD_LOG" | tail -1)
+	[ -n "$l" ] && PHASE_MS[precheck]=$(fd_kv duration_ms "$l")
 	sleep 0.3		# let the narrator catch up
 }
 
@@ -302,6 +371,15 @@ last1=$(awk '$2 == "app1" { t = $3 } END { print t }' "$IDLOG")
 first2=$(awk '$2 == "app2" { print $3; exit }' "$IDLOG")
 
 # ---- summary --------------------------------------------------------------
+if [ -n "$FD_PID" ]; then
+	# SIGTERM: failoverd stops after journaling the current step.
+	kill -TERM "$FD_PID" 2>/dev/null
+	FD_RC=timeout
+	world_wait_gone "$FD_PID" 10 && FD_RC=$WORLD_WAIT_RC
+	world_kill "$FD_PID" KILL 5
+	world_say "failoverd stopped by SIGTERM: exit status $FD_RC"
+	[ "$FD_RC" = 0 ] || world_say "WARNING: failoverd exited $FD_RC (log: $FD_LOG)"
+fi
 td=$(world_ms)
 world_down
 T_DOWNW=$(($(world_ms) - td))

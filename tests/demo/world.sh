@@ -76,8 +76,19 @@ world_ms() {
 
 WORLD_T0=$(world_ms)
 
+# Deadlines for the bounded waits: world_deadline SECONDS sets one,
+# world_before is true until it passes.  Generous: a loaded CI machine
+# starts PostgreSQL several times slower than an idle one.
+world_deadline() {
+	WORLD_DEADLINE=$(($(world_ms) + $1 * 1000))
+}
+world_before() {
+	[ "$(world_ms)" -lt "$WORLD_DEADLINE" ]
+}
+
+# WORLD_SAY_AT (epoch ms) tells an event at the time it happened.
 world_say() {
-	local ms=$(($(world_ms) - WORLD_T0))
+	local ms=$((${WORLD_SAY_AT:-$(world_ms)} - WORLD_T0))
 	printf '[%3d.%02ds] %s\n' $((ms / 1000)) $((ms % 1000 / 10)) "$*"
 }
 
@@ -103,12 +114,17 @@ world_free_port() {
 	world_die "no free port"
 }
 
-# Wait until PID is gone (reaped by bash) for at most SECONDS; 0 if gone.
+# Wait until PID is gone (reaped by bash) for at most SECONDS; 0 if gone,
+# its exit status in WORLD_WAIT_RC.
 world_wait_gone() {	# pid seconds
 	local pid=$1 n=$(($2 * 20)) i st
 	for ((i = 0; i < n; i++)); do
 		st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
-		{ [ -z "$st" ] || [ "$st" = Z ]; } && { wait "$pid" 2>/dev/null; return 0; }
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$pid" 2>/dev/null
+			WORLD_WAIT_RC=$?
+			return 0
+		fi
 		sleep 0.05
 	done
 	return 1
@@ -293,7 +309,8 @@ world_nginx_start() {	# name
 		nginx -p "$d" -c "$d/nginx.conf" -e stderr \
 		    >>"$d/logs/nginx.out" 2>&1 </dev/null &
 		pid=$!
-		for ((i = 0; i < 100; i++)); do
+		world_deadline 10
+		while world_before; do
 			st=$(world_http_status "$s")
 			[ "$st" = 200 ] || [ "$st" = 503 ] && {
 				WORLD_NGINX_PID[$s]=$pid
@@ -353,12 +370,13 @@ world_pg_start() {	# name
 	    "$PGBIN/postgres" -D "$d/pgdata" >>"$d/postgres.log" 2>&1 </dev/null &
 	pid=$!
 	WORLD_PG_PID[$s]=$pid
-	for ((i = 0; i < 300; i++)); do
+	world_deadline 30
+	while world_before; do
 		"$PGBIN/pg_isready" -q -h "$d/run" -p "${WORLD_PG_PORT[$s]}" && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.02
 	done
-	tail -5 "$d/postgres.log" >&2
+	world_kill "$pid" INT 5
 	return 1
 }
 
@@ -384,7 +402,8 @@ world_pg_primary() {	# name
 		WORLD_PG_PORT[$s]=$WORLD_PORT
 		world_stack_conf "$s"
 	done
-	[ -n "${WORLD_PG_PID[$s]:-}" ] || world_die "postgres of $s did not start"
+	[ -n "${WORLD_PG_PID[$s]:-}" ] ||
+	    { tail -5 "$d/postgres.log" >&2; world_die "postgres of $s did not start"; }
 	world_psql "$s" "CREATE TABLE demo_rows (id bigserial PRIMARY KEY,
 	    ts timestamptz NOT NULL DEFAULT clock_timestamp(), stack text NOT NULL)" ||
 	    world_die "cannot create demo_rows on $s"
@@ -392,9 +411,10 @@ world_pg_primary() {	# name
 
 world_pg_standby() {	# name from
 	local s=$1 f=$2 d=$WORLD_DIR/$1 try i
+	local conninfo="host=127.0.0.1 port=${WORLD_PG_PORT[$f]} user=postgres"
 	runuser -u postgres -- "$PGBIN/pg_basebackup" -D "$d/pgdata" -R \
-	    -X stream -c fast -d "host=127.0.0.1 port=${WORLD_PG_PORT[$f]} \
-	    user=postgres application_name=$s" >"$d/basebackup.log" 2>&1 ||
+	    -X stream -c fast -d "$conninfo application_name=$s" \
+	    >"$d/basebackup.log" 2>&1 ||
 	    { tail -5 "$d/basebackup.log" >&2; world_die "pg_basebackup of $s failed"; }
 	for ((try = 0; try < 5; try++)); do
 		world_pg_conf "$s"
@@ -404,8 +424,10 @@ world_pg_standby() {	# name from
 		WORLD_PG_PORT[$s]=$WORLD_PORT
 		world_stack_conf "$s"
 	done
-	[ -n "${WORLD_PG_PID[$s]:-}" ] || world_die "postgres of $s did not start"
-	for ((i = 0; i < 250; i++)); do
+	[ -n "${WORLD_PG_PID[$s]:-}" ] ||
+	    { tail -5 "$d/postgres.log" >&2; world_die "postgres of $s did not start"; }
+	world_deadline 30
+	while world_before; do
 		[ "$(world_psql "$f" "SELECT count(*) FROM pg_stat_replication
 		    WHERE application_name = '$s' AND state = 'streaming'")" = 1 ] &&
 		    return 0
@@ -418,7 +440,8 @@ world_pg_sync() {	# from to
 	local i
 	world_psql "$1" "ALTER SYSTEM SET synchronous_standby_names = '$2'" &&
 	    world_psql "$1" "SELECT pg_reload_conf()" >/dev/null || return 1
-	for ((i = 0; i < 250; i++)); do
+	world_deadline 30
+	while world_before; do
 		[ "$(world_psql "$1" "SELECT sync_state FROM pg_stat_replication
 		    WHERE application_name = '$2'")" = sync ] && return 0
 		sleep 0.02
