@@ -5,7 +5,9 @@
  *
  * Listens on 127.0.0.1:PORT (0: the kernel picks; the port is printed as
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
- * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500).
+ * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500);
+ * while DIR/flap exists every other request gets 500 (a flapping head that
+ * never fails twice in a row).
  * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
  * that dies never leaves it behind for long.
  */
@@ -37,9 +39,13 @@ exists(const char *name)
 static void
 req_cb(struct evhttp_request *req, void *arg)
 {
+	static unsigned long n;
 	struct evbuffer *b = evbuffer_new();
 
-	if (exists("maintenance")) {
+	if (exists("flap") && (n++ % 2) == 0) {
+		evbuffer_add_printf(b, "flapping\n");
+		evhttp_send_reply(req, 500, "Internal Server Error", b);
+	} else if (exists("maintenance")) {
 		evbuffer_add_printf(b, "maintenance\n");
 		evhttp_send_reply(req, 503, "Service Unavailable", b);
 	} else if (exists("fail")) {
