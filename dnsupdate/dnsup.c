@@ -307,7 +307,7 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 	e->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : 2000;
 	e->retries = p->retries > 0 ? p->retries : 0;
 	e->coalesce_ms = p->coalesce_ms > 0 ? p->coalesce_ms : 0;
-	e->batch_max = p->batch_max ? p->batch_max : 200;
+	e->batch_max = p->batch_max ? p->batch_max : 64;
 	e->max_inflight = p->max_inflight ? p->max_inflight : 256;
 	e->tcp_only = p->tcp_only;
 	e->wallclock = p->wallclock ? p->wallclock : time;
@@ -474,10 +474,10 @@ pending_size(const struct pending *p)
 
 	n = 3 * rr;				/* delete CNAME, A, AAAA */
 	n += p->u.want.kind == DNSUP_RRSET_ADDRS ? p->u.want.naddr *
-	    (rr + 16) : rr + DNSUP_NAME_MAX;
+	    (rr + 16) : rr + strlen(p->u.want.cname) + 2;
 	if (p->u.prereq == DNSUP_PREREQ_IS)
 		n += p->u.prev.kind == DNSUP_RRSET_ADDRS ? (p->u.prev.naddr +
-		    2) * (rr + 16) : 3 * rr + DNSUP_NAME_MAX;
+		    2) * (rr + 16) : 3 * rr + strlen(p->u.prev.cname) + 2;
 	else if (p->u.prereq == DNSUP_PREREQ_EMPTY)
 		n += rr;
 	if (p->u.owner_txt != NULL || p->u.owner_delete)

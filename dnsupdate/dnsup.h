@@ -19,7 +19,10 @@
  *
  * Coalescing: updates submitted within coalesce_ms (0: the same loop
  * iteration) are packed, at most batch_max per message, into few UPDATEs,
- * which the server applies atomically; names in one message are distinct
+ * which the server applies atomically (measured with named 9.18: 1,000
+ * flips in batches of 40-80 finish sooner than in batches of 200 or more,
+ * which named applies more slowly, or one per message, which it applies
+ * one at a time); names in one message are distinct
  * (a second update for a name waits until the first completes, keeping
  * their order).  When a message with several updates fails for any reason,
  * each of its updates is sent again alone, so that one bad update (a lost
@@ -52,7 +55,7 @@ struct dnsup_params {
 	int64_t			   timeout_ms;	/* per try; 0: 2000 */
 	int			   retries;	/* per server, after the first */
 	int			   coalesce_ms;	/* 0: same loop iteration */
-	size_t			   batch_max;	/* updates per message; 0: 200 */
+	size_t			   batch_max;	/* updates per message; 0: 64 */
 	size_t			   max_inflight; /* messages; 0: 256 */
 	bool			   tcp_only;	/* always TCP */
 	time_t			 (*wallclock)(time_t *); /* NULL: time() */

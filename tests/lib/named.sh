@@ -24,7 +24,9 @@
 #   NAMED_KEYFILE_NOGRANT                 known to named, no update rights
 # Exported when ready: NAMED_PORT NAMED_PID NAMED_DIR NAMED_ZONE NAMED_KEYNAME
 # NAMED_KEYFILE NAMED_SECRET (base64 of the first key) and NAMED_LOG.
-# Readiness is an SOA query answered by dig, polled for at most 5 s.
+# Readiness: a TXT record holding a token of this start (harness-id.ZONE)
+# answered by dig, polled for at most 5 s; the token proves that the answer
+# comes from our named, not from another server already on the port.
 
 NAMED_BIN=${NAMED_BIN:-/usr/sbin/named}
 NAMED_PID=
@@ -102,6 +104,7 @@ _named_write_zone() {
 @	IN SOA ns.$NAMED_ZONE hostmaster.$NAMED_ZONE 1 3600 600 86400 60
 @	IN NS ns.$NAMED_ZONE
 ns	IN A 127.0.0.1
+harness-id	IN TXT "$NAMED_TOKEN"
 EOF
 	if [ -n "${NAMED_ZONE_EXTRA:-}" ]; then
 		cat "$NAMED_ZONE_EXTRA" >>"$f" || return 1
@@ -119,12 +122,17 @@ _named_launch() {
 		if ! kill -0 "$NAMED_PID" 2>/dev/null; then
 			break
 		fi
-		st=$(awk '{print $3}' "/proc/$NAMED_PID/stat" 2>/dev/null)
+		local st; st=$(awk '{print $3}' "/proc/$NAMED_PID/stat" 2>/dev/null)
 		[ "$st" = Z ] && break
+		# Our own token: another server may hold the port already
+		# (named keeps running when it cannot bind).
 		if dig +norec +short +time=1 +tries=1 -p "$NAMED_PORT" \
-		    @127.0.0.1 "$NAMED_ZONE" SOA 2>/dev/null | grep -q .; then
+		    @127.0.0.1 "harness-id.$NAMED_ZONE" TXT 2>/dev/null |
+		    grep -q "$NAMED_TOKEN"; then
 			return 0
 		fi
+		grep -q "address in use" "$NAMED_LOG" "$NAMED_DIR/named.out" \
+		    2>/dev/null && break
 		sleep 0.05
 	done
 	named_stop
@@ -145,6 +153,7 @@ named_start() {		# DIR [ZONE]
 	NAMED_KEYFILE_SHA512=$NAMED_DIR/key-sha512.key
 	NAMED_KEYFILE_NOGRANT=$NAMED_DIR/key-nogrant.key
 	NAMED_LOG=$NAMED_DIR/named.log
+	NAMED_TOKEN=harness-$$-$RANDOM-$(date +%s%N)
 	_named_keygen hmac-sha256 "$NAMED_KEYNAME" "$NAMED_KEYFILE" &&
 	_named_keygen hmac-sha256 "$NAMED_KEYNAME2" "$NAMED_KEYFILE2" &&
 	_named_keygen hmac-sha1 "${NAMED_KEYNAME}-sha1" "$NAMED_KEYFILE_SHA1" &&
@@ -161,6 +170,7 @@ named_start() {		# DIR [ZONE]
 		_named_port_free "$NAMED_PORT" || continue
 		export NAMED_PORT
 		_named_write_conf
+		rm -f "$NAMED_LOG" "$NAMED_DIR/named.out"
 		_named_launch && return 0
 	done
 	echo "named.sh: named did not start; last log lines:" >&2
@@ -173,7 +183,7 @@ named_stop() {
 	[ -n "${NAMED_PID:-}" ] || return 0
 	kill -TERM "$NAMED_PID" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		st=$(awk '{print $3}' "/proc/$NAMED_PID/stat" 2>/dev/null)
+		local st; st=$(awk '{print $3}' "/proc/$NAMED_PID/stat" 2>/dev/null)
 		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
 		sleep 0.05
 	done
