@@ -334,12 +334,22 @@ unknown_key(struct cfg_loader *ld, enum cfg_sect_kind kind, const char *key)
 			best = sd->keys[i].key;
 		}
 	}
-	for (size_t k = 0; best == NULL && k < NKEYS(sectdefs); k++) {
-		if (k != kind && key_index((enum cfg_sect_kind)k, key) >= 0) {
-			cfg_err_at(ld, ld->lineno, key, "unknown key in [%s%s]; "
-			    "it belongs in [%s%s]", sd->name,
-			    sd->named ? " NAME" : "", sectdefs[k].name,
+	if (best == NULL) {
+		char where[128] = "";
+		size_t n = 0;
+
+		for (size_t k = 0; k < NKEYS(sectdefs); k++) {
+			if (k == kind ||
+			    key_index((enum cfg_sect_kind)k, key) < 0)
+				continue;
+			n += (size_t)snprintf(where + n, sizeof(where) - n,
+			    "%s[%s%s]", n ? " or " : "", sectdefs[k].name,
 			    sectdefs[k].named ? " NAME" : "");
+		}
+		if (n > 0) {
+			cfg_err_at(ld, ld->lineno, key, "unknown key in [%s%s]; "
+			    "it belongs in %s", sd->name,
+			    sd->named ? " NAME" : "", where);
 			return;
 		}
 	}

@@ -117,6 +117,10 @@ static const struct row rows[] = {
 	    "@F@:6: bogus: unknown key in [dns]",
 	    "@F@:7: interval: unknown key in [dns]; it belongs in "
 	    "[stack NAME]") },
+	{ "a key of another section", DNS "[group g]\naddress = g\n"
+	  "timeout = 1s\n",
+	  M("@F@:7: timeout: unknown key in [group NAME]; it belongs in [dns] "
+	    "or [stack NAME]") },
 	{ "duplicate key; repeatable keys repeat",
 	  DNS "server = 127.0.0.2\nzone = example.org\n",
 	  M("@F@:6: zone: duplicate key (first set at line 3)") },
