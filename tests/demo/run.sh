@@ -27,13 +27,19 @@
 #   5. the proof: every id the writer saw committed is in app2's table;
 #   6. timings; every process stopped by PID; exit 0 on success.
 #
-# Step 3 is done by do_failover_stand_in below, a STAND-IN FOR FAILOVERD
-# that runs the same hooks (config/hooks/*) with the same contract
-# environment and the same nsupdate flip, until failoverd can run the
-# world itself: DEMO_FAILOVERD=1 (or the default once flipped below)
-# selects do_failover_failoverd, which renders config/demo/failoverd.conf.in
-# (world_failoverd_conf), starts $FAILOVERD -c FILE before the stop and
-# narrates its event= log lines.
+# Step 3, two ways:
+#   DEMO_FAILOVERD=1  failoverd does it: config/demo/failoverd.conf.in is
+#                     rendered for the world (world_failoverd_conf), checked
+#                     with failoverd -t, and $FAILOVERD -c FILE is started
+#                     before the stop; its event= log lines are told as
+#                     sentences at their own timestamps, and the timings
+#                     come from them (do_failover_failoverd).
+#   DEMO_FAILOVERD=0  (the default for now) do_failover_stand_in, a
+#                     STAND-IN FOR FAILOVERD that runs the same hooks with
+#                     the same contract environment and the same flip by
+#                     nsupdate -k, so the world can be shown without the
+#                     daemon.  To make failoverd the default: set
+#                     DEMO_FAILOVERD's default to 1 below.
 #
 # Env: BUILD (build), FAILOVERD ($BUILD/failoverd), DEMO_FAILOVERD (0),
 # WORLD_KEEP=1 keeps the directory, DEMO_ROWS (30) rows before and after.
@@ -160,8 +166,8 @@ do_failover_stand_in() {
 
 # ---- the failover by failoverd ---------------------------------------------
 #
-# Not the default yet (DEMO_FAILOVERD=1).  Event names as controller/engine.c
-# and controller/daemon.c log them: switch_started, phase_started,
+# DEMO_FAILOVERD=1.  Event names as controller/engine.c and
+# controller/daemon.c log them: switch_started, phase_started,
 # phase_finished, phase_skipped, switch_finished, switch_failed,
 # health_change stack=S from=X to=Y.
 
