@@ -1025,103 +1025,96 @@ done:
 	return wire;
 }
 
-static size_t
-render_rrset(char *buf, size_t len, size_t off, const char *verb,
-    const char *name, const struct dnsup_rrset *rs, bool with_ttl)
+/* Appends to a fixed buffer, truncating; off never passes len - 1. */
+struct sbuf {
+	char	*b;
+	size_t	 len, off;
+};
+
+static void	 sb_add(struct sbuf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_add(struct sbuf *sb, const char *f, ...)
 {
-	size_t i;
+	va_list ap;
 	int n;
 
-	if (rs->kind == DNSUP_RRSET_CNAME) {
-		n = with_ttl ? snprintf(buf + off, len - off, "%s %s %u CNAME "
-		    "%s\n", verb, name, (unsigned)rs->ttl, rs->cname) :
-		    snprintf(buf + off, len - off, "%s %s IN CNAME %s\n", verb,
-		    name, rs->cname);
-		return n > 0 ? (size_t)n : 0;
-	}
+	if (sb->off + 1 >= sb->len)
+		return;
+	va_start(ap, f);
+	n = vsnprintf(sb->b + sb->off, sb->len - sb->off, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sb->off += (size_t)n;
+	if (sb->off > sb->len - 1)
+		sb->off = sb->len - 1;
+}
+
+static void
+render_rrset(struct sbuf *sb, const char *verb, const char *name,
+    const struct dnsup_rrset *rs, bool with_ttl)
+{
+	char ttl[16] = "IN";
+	size_t i;
+
+	if (with_ttl)
+		snprintf(ttl, sizeof(ttl), "%u", (unsigned)rs->ttl);
+	if (rs->kind == DNSUP_RRSET_CNAME)
+		sb_add(sb, "%s %s %s CNAME %s\n", verb, name, ttl, rs->cname);
 	for (i = 0; rs->kind == DNSUP_RRSET_ADDRS && i < rs->naddr; i++) {
 		uint8_t key[17];
-		const char *t = addr_key(rs->addrs[i], key) == 4 ? "A" :
-		    "AAAA";
 
-		if (off >= len)
-			break;
-		n = with_ttl ? snprintf(buf + off, len - off, "%s %s %u %s "
-		    "%s\n", verb, name, (unsigned)rs->ttl, t, rs->addrs[i]) :
-		    snprintf(buf + off, len - off, "%s %s IN %s %s\n", verb,
-		    name, t, rs->addrs[i]);
-		if (n > 0)
-			off += (size_t)n;
+		sb_add(sb, "%s %s %s %s %s\n", verb, name, ttl,
+		    addr_key(rs->addrs[i], key) == 4 ? "A" : "AAAA",
+		    rs->addrs[i]);
 	}
-	return 0;	/* callers re-measure with strlen */
 }
 
 size_t
 dnsup_update_render(char *buf, size_t len, const char *server,
     const char *zone, const struct dnsup_update *ups, size_t n)
 {
-	size_t i, off = 0;
+	struct sbuf sb = { buf, len, 0 };
+	size_t i;
 
-#define OFF()	do { off = strlen(buf); if (off + 1 >= len) return off; } \
-		while (0)
 	if (len == 0)
 		return 0;
 	buf[0] = '\0';
 	if (server != NULL)
-		snprintf(buf, len, "server %s\n", server);
-	OFF();
-	snprintf(buf + off, len - off, "zone %s\n", zone);
+		sb_add(&sb, "server %s\n", server);
+	sb_add(&sb, "zone %s\n", zone);
 	for (i = 0; i < n; i++) {
 		const struct dnsup_update *u = &ups[i];
-		uint32_t ttl = u->want.ttl ? u->want.ttl : 60;
+		const struct dnsup_rrset *p = &u->prev;
 
-		OFF();
 		if (u->prereq == DNSUP_PREREQ_EMPTY)
-			snprintf(buf + off, len - off, "prereq nxdomain %s\n",
-			    u->name);
+			sb_add(&sb, "prereq nxdomain %s\n", u->name);
 		else if (u->prereq == DNSUP_PREREQ_IS) {
-			const struct dnsup_rrset *p = &u->prev;
-
-			if (p->kind == DNSUP_RRSET_NONE) {
-				snprintf(buf + off, len - off, "prereq nxrrset "
-				    "%s CNAME\n", u->name);
-				OFF();
-			}
+			if (p->kind == DNSUP_RRSET_NONE)
+				sb_add(&sb, "prereq nxrrset %s CNAME\n",
+				    u->name);
 			if (p->kind != DNSUP_RRSET_CNAME &&
-			    !rrset_has_family(p, 4)) {
-				snprintf(buf + off, len - off, "prereq nxrrset "
-				    "%s A\n", u->name);
-				OFF();
-			}
+			    !rrset_has_family(p, 4))
+				sb_add(&sb, "prereq nxrrset %s A\n", u->name);
 			if (p->kind != DNSUP_RRSET_CNAME &&
-			    !rrset_has_family(p, 6)) {
-				snprintf(buf + off, len - off, "prereq nxrrset "
-				    "%s AAAA\n", u->name);
-				OFF();
-			}
-			render_rrset(buf, len, off, "prereq yxrrset", u->name,
-			    p, false);
+			    !rrset_has_family(p, 6))
+				sb_add(&sb, "prereq nxrrset %s AAAA\n",
+				    u->name);
+			render_rrset(&sb, "prereq yxrrset", u->name, p, false);
 		}
-		OFF();
-		snprintf(buf + off, len - off, "update delete %s CNAME\n"
-		    "update delete %s A\nupdate delete %s AAAA\n", u->name,
-		    u->name, u->name);
-		OFF();
-		render_rrset(buf, len, off, "update add", u->name, &u->want,
-		    true);
-		OFF();
+		sb_add(&sb, "update delete %s CNAME\nupdate delete %s A\n"
+		    "update delete %s AAAA\n", u->name, u->name, u->name);
+		render_rrset(&sb, "update add", u->name, &u->want, true);
 		if (u->owner_txt != NULL || u->owner_delete)
-			snprintf(buf + off, len - off, "update delete "
-			    "_failoverd.%s TXT\n", u->name);
-		OFF();
+			sb_add(&sb, "update delete _failoverd.%s TXT\n",
+			    u->name);
 		if (u->owner_txt != NULL)
-			snprintf(buf + off, len - off, "update add _failoverd.%s "
-			    "%u TXT \"%s\"\n", u->name, (unsigned)ttl,
+			sb_add(&sb, "update add _failoverd.%s %u TXT \"%s\"\n",
+			    u->name, (unsigned)(u->want.ttl ? u->want.ttl : 60),
 			    u->owner_txt);
 	}
-	OFF();
-	snprintf(buf + off, len - off, "send\n");
-	OFF();
-#undef OFF
-	return off;
+	sb_add(&sb, "send\n");
+	return sb.off;
 }
