@@ -576,13 +576,12 @@ line_check(struct cfg_loader *ld, char *line)
 
 	if (*line == '\0' || *line == ';' || *line == '#')
 		return true;
-	/* Find the first of the wanted characters before an inline comment. */
 	if (*line == '[') {
 		char *close = NULL;
 
 		/* Until a good header, keys belong to no section. */
 		ld->cur = CFG_CUR_IGNORE;
-
+		/* The first ']' before an inline comment closes it. */
 		for (p = line + 1; *p != '\0'; p++) {
 			if (*p == ']') {
 				close = p;

@@ -7,7 +7,9 @@
  * directly.  Every error is collected, not just the first, each as one line
  * "FILE:LINE: key: what is wrong"; a configuration with any error is never
  * returned.  The parser has no side effects beyond reading the file and the
- * TSIG key file: it opens no socket, touches no state and writes no log.
+ * TSIG key file and looking at the files it names (hooks, token, CA file):
+ * it opens no socket, touches no state and writes no log.  The rules and
+ * defaults are in failoverd.conf(5) (docs/failoverd.conf.5).
  *
  * Units: every duration is held in milliseconds (*_ms); DNS TTLs in seconds.
  * Ownership: everything hangs off the struct config and is freed by
