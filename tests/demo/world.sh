@@ -160,8 +160,10 @@ world_down() {
 	for s in "${!WORLD_NGINX_PID[@]}"; do
 		world_nginx_stop "$s"
 	done
+	# immediate: no shutdown checkpoint for data about to be removed
+	# (crash-safe all the same, should WORLD_KEEP=1 keep it)
 	for s in "${!WORLD_PG_PID[@]}"; do
-		world_pg_stop "$s" fast
+		world_pg_stop "$s" immediate
 	done
 	named_stop
 	if [ "${WORLD_KEEP:-0}" = 1 ]; then
