@@ -80,6 +80,7 @@ enum cfg_sect_kind {
 	CFG_S_DNS,
 	CFG_S_STACK,
 	CFG_S_GROUP,
+	CFG_S_NKIND
 };
 
 #define CFG_MAX_KEYS	32	/* keys per section, at most */
@@ -114,6 +115,38 @@ struct cfg_loader {
 	size_t			 nerr;
 	bool			 oom;
 };
+
+/*
+ * The grammar (keys.c).  A parser gets the section's struct as base and the
+ * value, writes base + off, and returns 0, or -1 with the reason in why.
+ */
+struct cfg_keydef;
+struct cfg_loader;
+typedef int	(*cfg_parse_fn)(struct cfg_loader *, const struct cfg_keydef *,
+		    void *base, const char *val, char *why, size_t len);
+
+#define CFG_KF_REQ	0x1	/* required */
+#define CFG_KF_REPEAT	0x2	/* may repeat: each line adds a value */
+
+struct cfg_keydef {
+	const char	*key;
+	cfg_parse_fn	 fn;
+	size_t		 off;
+	unsigned	 flags;
+	int64_t		 min, max;	/* bounds for numbers and durations */
+};
+
+struct cfg_sectdef {
+	const char		*name;
+	bool			 named;	/* [stack NAME] */
+	const struct cfg_keydef	*keys;
+	size_t			 nkeys;
+};
+
+const struct cfg_sectdef *cfg_sectdef(enum cfg_sect_kind);
+/* The key's index in its section's table, -1 if unknown. */
+int	 cfg_key_index(enum cfg_sect_kind, const char *key);
+void	 cfg_webhead_clear(struct cfg_webhead *);
 
 /* Record "PATH:LINE: key: what". */
 void	 cfg_err_at(struct cfg_loader *, int line, const char *key,
