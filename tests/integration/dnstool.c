@@ -3,7 +3,7 @@
  * and by hand.  Every command runs on one libevent loop, as in failoverd.
  *
  *   dnstool -s ADDR#PORT [-s ...] -z ZONE -k KEYFILE [-t MS] [-r N] [-T]
- *           [-c MS] COMMAND ARGS
+ *           [-c MS] [-b BATCH] [-S SKEW_S] COMMAND ARGS
  *
  *   update NAME VALUE [--prev VALUE|--empty] [--owner CTL GROUP] [--ttl N]
  *   publish NAME VALUE --owner CTL GROUP [--adopt] [--ttl N]
@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -44,6 +45,18 @@ static struct dnsup_params prm;
 static struct cfg_tsig_key key;
 static struct cfg_hostport servers[8];
 static size_t nservers;
+static long skew;
+
+/* -S: judge answers with a clock that is off by skew seconds. */
+static time_t
+skewed_time(time_t *t)
+{
+	time_t now = time(NULL) + skew;
+
+	if (t != NULL)
+		*t = now;
+	return now;
+}
 
 static void
 usage(void)
@@ -162,6 +175,7 @@ static void
 print_found(const char *what, const struct dnsup_outcome *o,
     const struct dnsup_found *f)
 {
+	struct dnsup_stats st;
 	char rs[512];
 
 	if (f == NULL) {
@@ -169,9 +183,11 @@ print_found(const char *what, const struct dnsup_outcome *o,
 		return;
 	}
 	dnsup_rrset_format(&f->rrset, rs, sizeof(rs));
-	printf("%s result=%s server=%s rrset=\"%s\" ttl=%u owner=\"%s\"\n",
-	    what, dnsup_result_name(o->result), o->server, rs,
-	    (unsigned)f->rrset.ttl, f->has_txt ? f->txt : "");
+	dnsup_engine_stats(eng, &st);
+	printf("%s result=%s server=%s rrset=\"%s\" ttl=%u owner=\"%s\" "
+	    "tcp=%llu\n", what, dnsup_result_name(o->result), o->server, rs,
+	    (unsigned)f->rrset.ttl, f->has_txt ? f->txt : "",
+	    (unsigned long long)st.tcp);
 }
 
 static void
@@ -317,7 +333,7 @@ main(int argc, char **argv)
 	memset(&prm, 0, sizeof(prm));
 	prm.timeout_ms = 1000;
 	prm.retries = 1;
-	while ((ch = getopt(argc, argv, "+s:z:k:t:r:Tc:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:z:k:t:r:Tc:b:S:")) != -1) {
 		switch (ch) {
 		case 's':
 			if (nservers == 8 || parse_hostport(optarg,
@@ -349,6 +365,10 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			prm.batch_max = (size_t)atoi(optarg);
+			break;
+		case 'S':
+			skew = atol(optarg);
+			prm.wallclock = skewed_time;
 			break;
 		default:
 			usage();

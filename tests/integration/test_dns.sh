@@ -71,6 +71,21 @@ expect "key without rights" 'result=REFUSED' "$TOOLS/dnstool" -s "$S" -z "$Z" \
     -k "$NAMED_KEYFILE_NOGRANT" -t 300 -r 0 update "www.$Z" app9.example.net.
 [ "$(dg "www.$Z" CNAME)" = app1.example.net. ] && ok "nothing changed" || fail "changed by a refused update"
 
+expect "answer outside the fudge" 'result=BADTIME.*from the local clock' \
+    dt -S 1000 update "www.$Z" app1.example.net.
+
+# An answer larger than 512 bytes (a long TXT at _failoverd.big, put there
+# by hand): truncated over UDP, read again over TCP.
+long=$(printf 'x%.0s' $(seq 1 200))
+nsupdate -k "$NAMED_KEYFILE" <<EOF || fail "nsupdate long TXT"
+server 127.0.0.1 $NAMED_PORT
+zone $Z
+update add _failoverd.big.$Z 60 TXT "$long" "$long" "$long"
+send
+EOF
+expect "read back through TC and TCP" 'owner="x{200}.* tcp=[1-9]' \
+    dt readback "big.$Z"
+
 # Prerequisites.
 expect "lost compare-and-swap" 'result=NXRRSET' \
     dt update "www.$Z" app3.example.net. --prev app2.example.net.
