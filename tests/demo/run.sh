@@ -34,14 +34,12 @@
 #                     before the stop; its event= log lines are told as
 #                     sentences at their own timestamps, and the timings
 #                     come from them (do_failover_failoverd).
-#   DEMO_FAILOVERD=0  (the default for now) do_failover_stand_in, a
-#                     STAND-IN FOR FAILOVERD that runs the same hooks with
-#                     the same contract environment and the same flip by
-#                     nsupdate -k, so the world can be shown without the
-#                     daemon.  To make failoverd the default: set
-#                     DEMO_FAILOVERD's default to 1 below.
+#                     This is the default.
+#   DEMO_FAILOVERD=0  do_failover_stand_in: the same hooks with the same
+#                     contract environment and the same flip by nsupdate -k,
+#                     by hand, for comparing failoverd with a script.
 #
-# Env: BUILD (build), FAILOVERD ($BUILD/failoverd), DEMO_FAILOVERD (0),
+# Env: BUILD (build), FAILOVERD ($BUILD/failoverd), DEMO_FAILOVERD (1),
 # WORLD_KEEP=1 keeps the directory, DEMO_ROWS (30) rows before and after.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -49,7 +47,7 @@ TOP=$PWD
 BUILD=${BUILD:-build}
 FAILOVERD=${FAILOVERD:-$TOP/$BUILD/failoverd}
 HOOKS=$TOP/config/hooks
-DEMO_FAILOVERD=${DEMO_FAILOVERD:-0}
+DEMO_FAILOVERD=${DEMO_FAILOVERD:-1}
 DEMO_ROWS=${DEMO_ROWS:-30}
 
 . "$TOP/tests/demo/world.sh"
