@@ -564,6 +564,7 @@ start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 	g->nswitch++;
 	g->held = ENG_GATE_NONE;
 	g->precheck_ok = false;
+	g->precheck_running = false;	/* a late answer is ignored */
 	a = record(c, "switch_started", reason == ENG_REASON_AUTO ?
 	    ENG_LVL_WARN : ENG_LVL_INFO);
 	kv(a, "id", "%s", sw->id);
@@ -989,6 +990,8 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 	}
 	if (rc == ENG_OK)
 		evaluate(&c);
+	/* A precheck's yes is good for the step that received it only. */
+	g->precheck_ok = false;
 
 	if (c.nrec > 0 || memcmp(&before, g, sizeof(before)) != 0)
 		out->a[out->n++].kind = ENG_ACT_PERSIST;

@@ -538,6 +538,23 @@ static const struct tcase cases[] = {
 		    "ttl_restored PERSIST", SV),
 		PRE(1, 100200, "PERSIST", SV),
 	} },
+	{ "precheck yes while paused is not used later", mod_precheck, {
+		HEALTH("app1=down", 100000, NULL, SV),
+		CMD(ENG_CMD_PAUSE, -1, 0, 100100, "paused gate_held(reason=paused) "
+		    "PERSIST", SV, 0),
+		PRE(1, 100200, "PERSIST", SV),
+		CMD(ENG_CMD_RESUME, -1, 0, 100300, "resumed "
+		    "gate_held(reason=precheck_pending) PERSIST "
+		    "TIMER(gate,101200)", SV, 0),
+		TIMER(ENG_TIMER_GATE, 101200, "PERSIST PRECHECK(app2)", SV),
+		PRE(1, 101300, AUTO_START, SW),
+	} },
+	{ "precheck answer after a manual switch started is ignored",
+	  mod_precheck, {
+		HEALTH("app1=down", 100000, NULL, SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 100100, NULL, SW, 0),
+		PRE(1, 100200, "", SW),
+	} },
 	{ "manual switch to an up standby", mod_none, {
 		CMD(ENG_CMD_SWITCH, -1, 0, 5000, "switch_started(reason=manual) "
 		    "phase_started(phase=maintenance_on) PERSIST "
