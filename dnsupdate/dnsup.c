@@ -548,6 +548,7 @@ launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 	struct txn *t = NULL;
 	char err[256] = "out of memory";
 	size_t i, wl;
+	uint16_t id;
 
 	if ((t = txn_new(e)) == NULL || (ups = calloc(n, sizeof(*ups))) ==
 	    NULL || (t->mem = calloc(n, sizeof(*t->mem))) == NULL)
@@ -557,9 +558,12 @@ launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 		t->mem[i] = mem[i];
 	}
 	t->nmem = n;
-	if (dnsup_msg_update(e->zone, ups, n, id_get(e), e->has_key ? &e->key :
-	    NULL, &t->msg, err, sizeof(err)) == -1)
+	id = id_get(e);
+	if (dnsup_msg_update(e->zone, ups, n, id, e->has_key ? &e->key :
+	    NULL, &t->msg, err, sizeof(err)) == -1) {
+		id_put(e, id);
 		goto fail;
+	}
 	free(ups);
 	ups = NULL;
 	t->signed_ = e->has_key;
@@ -604,6 +608,7 @@ dnsup_query(struct dnsup_engine *e, const struct cfg_hostport *server,
 {
 	struct txn *t;
 	char err[128];
+	uint16_t id;
 
 	if (e->closing || qname == NULL || cb == NULL ||
 	    (t = txn_new(e)) == NULL)
@@ -617,8 +622,10 @@ dnsup_query(struct dnsup_engine *e, const struct cfg_hostport *server,
 		t->nsrv = 1;
 	}
 	t->tcp = e->tcp_only;
-	if (dnsup_msg_query(qname, qtype, id_get(e), NULL, &t->msg, err,
+	id = id_get(e);
+	if (dnsup_msg_query(qname, qtype, id, NULL, &t->msg, err,
 	    sizeof(err)) == -1) {
+		id_put(e, id);
 		free(t);
 		return -1;
 	}
