@@ -853,6 +853,8 @@ reload(struct daemon *d)
 			g->drift_repairs = ogroups[o].drift_repairs;
 			g->switches_ok = ogroups[o].switches_ok;
 			g->switches_failed = ogroups[o].switches_failed;
+			memcpy(g->switches_by, ogroups[o].switches_by,
+			    sizeof(g->switches_by));
 			/* The engine's timers keep their deadlines. */
 			for (int k = 0; k < ENG_NTIMER; k++)
 				if (ogroups[o].timer_at[k] > 0)

@@ -263,12 +263,15 @@ static void
 record_count(struct dgroup *g, const struct eng_action *a)
 {
 	struct daemon *d = g->d;
+	int why = g->st.sw.reason == ENG_REASON_MANUAL;	/* switches_by */
 
-	if (strcmp(a->u.rec.name, "switch_finished") == 0)
+	if (strcmp(a->u.rec.name, "switch_finished") == 0) {
 		g->switches_ok++;
-	else if (strcmp(a->u.rec.name, "switch_failed") == 0)
+		g->switches_by[why][0]++;
+	} else if (strcmp(a->u.rec.name, "switch_failed") == 0) {
 		g->switches_failed++;
-	else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
+		g->switches_by[why][1]++;
+	} else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
 		const char *ph = eng_record_get(a, "phase");
 		const char *ms = eng_record_get(a, "duration_ms");
 		int p = ph != NULL ? eng_phase_parse(ph) : -1;

@@ -65,6 +65,8 @@ struct dgroup {
 	bool			 verify_busy;
 	uint64_t		 drift_repairs;
 	uint64_t		 switches_ok, switches_failed;
+	uint64_t		 switches_by[2][2];	/* [enum eng_reason]
+							   [0 ok, 1 failed] */
 };
 
 struct witness {
