@@ -683,6 +683,52 @@ static const struct tcase cases[] = {
 		RESUME(200000, "switch_resumed(phase=maintenance_on) phase_started(phase=maintenance_on) "
 		    "PERSIST HOOK(maintenance_on,app1,1)", SW),
 	} },
+	{ "resume between maintenance_on and replication_off", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		{ "stopped", E_CODEC, 0, 0, 0, 101001, NULL, -1, 0 },
+		RESUME(200000, "switch_resumed(phase=replication_off) "
+		    "phase_started(phase=replication_off) PERSIST "
+		    "HOOK(replication_off,app2,1)", SW),
+	} },
+	{ "resume between replication_off and promote", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		{ "stopped", E_CODEC, 0, 0, 0, 102001, NULL, -1, 0 },
+		RESUME(200000, "switch_resumed(phase=promote) "
+		    "phase_started(phase=promote) PERSIST HOOK(promote,app2,1)", SW),
+	} },
+	{ "resume between promote and maintenance_off", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(OK, 103000, NULL, SW),
+		{ "stopped", E_CODEC, 0, 0, 0, 103001, NULL, -1, 0 },
+		RESUME(200000, "switch_resumed(phase=maintenance_off) "
+		    "phase_started(phase=maintenance_off) PERSIST "
+		    "HOOK(maintenance_off,app2,1)", SW),
+	} },
+	{ "resume between maintenance_off and dns", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		{ "stopped", E_CODEC, 0, 0, 0, 104001, NULL, -1, 0 },
+		RESUME(200000, "switch_resumed(phase=dns) phase_started(phase=dns) "
+		    "PERSIST DNS(app2,60,flip)", SW),
+		DNSOK(200100, FINISH("auto"), WR),
+	} },
+	{ "resume twice inside promote: attempt 3", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		RESUME(200000, "switch_resumed(phase=promote) "
+		    "phase_started(phase=promote) PERSIST HOOK(promote,app2,2)", SW),
+		RESUME(300000, "switch_resumed(phase=promote) "
+		    "phase_started(phase=promote) PERSIST HOOK(promote,app2,3)", SW),
+		HOOK(OK, 301000, "phase_finished(phase=promote) "
+		    "phase_started(phase=maintenance_off) PERSIST "
+		    "HOOK(maintenance_off,app2,1)", SW),
+	} },
 	{ "resume after failed: still failed", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
@@ -867,6 +913,8 @@ run_case(const struct tcase *tc)
 		if (rc != st->rc)
 			CHECK_FAIL("%s: step at %lld: rc %d, want %d\n", tc->name,
 			    (long long)st->now, rc, st->rc);
+		/* What a PERSIST stores, a restart loads: exactly. */
+		codec_roundtrip(&g, false);
 		/* Shape: records, at most one PERSIST, then effects. */
 		{
 			bool seen_persist = false, seen_fx = false;
