@@ -352,6 +352,103 @@ test_owner(void **state)
 	assert_false(first);
 }
 
+static void
+test_prereq_forms(void **state)
+{
+	struct dnsup_update u;
+	struct dnsup_msg *m = NULL, *back = NULL;
+	const uint8_t *w;
+	size_t len;
+	ldns_pkt *p = NULL;
+	ldns_rr *rr;
+	char err[128];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	u.name = "www.failover.test.";
+	dnsup_rrset_parse(&u.want, "app1.example.net.", 60, err, sizeof(err));
+	/* Was A only: A records exist (IN, ttl 0), AAAA does not (NONE). */
+	u.prereq = DNSUP_PREREQ_IS;
+	dnsup_rrset_parse(&u.prev, "192.0.2.1 192.0.2.2", 60, err,
+	    sizeof(err));
+	assert_int_equal(dnsup_msg_update("failover.test.", &u, 1, 1, &key1,
+	    &m, err, sizeof(err)), 0);
+	w = dnsup_msg_wire(m, &len);
+	assert_int_equal(ldns_wire2pkt(&p, w, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(p), 3);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_AAAA);
+	assert_int_equal(ldns_rr_get_class(rr), LDNS_RR_CLASS_NONE);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(p), 1);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+	assert_int_equal(ldns_rr_get_class(rr), LDNS_RR_CLASS_IN);
+	assert_int_equal(ldns_rr_ttl(rr), 0);
+	ldns_pkt_free(p);
+	p = NULL;
+	/* A request read back from the wire answers like the original. */
+	assert_int_equal(dnsup_msg_parse(w, len, &back), 0);
+	assert_int_equal(dnsup_msg_id(back), 1);
+	assert_string_equal(dnsup_msg_qname(back), "failover.test.");
+	{
+		struct dnsup_verdict v;
+		uint8_t *a;
+		size_t alen;
+
+		a = dnsup_msg_answer(back, &key1, 0, &alen);
+		assert_non_null(a);
+		dnsup_msg_check(m, &key1, a, alen, time(NULL), &v, NULL);
+		assert_int_equal(v.kind, DNSUP_V_FINAL);
+		assert_int_equal(v.result, DNSUP_R_NOERROR);
+		free(a);
+	}
+	dnsup_msg_free(back);
+	dnsup_msg_free(m);
+	/* First publication: "name not in use" is ANY/NONE, no rdata. */
+	u.prereq = DNSUP_PREREQ_EMPTY;
+	assert_int_equal(dnsup_msg_update("failover.test.", &u, 1, 2, NULL,
+	    &m, err, sizeof(err)), 0);
+	w = dnsup_msg_wire(m, &len);
+	assert_int_equal(ldns_wire2pkt(&p, w, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_ANY);
+	assert_int_equal(ldns_rr_get_class(rr), LDNS_RR_CLASS_NONE);
+	assert_null(ldns_pkt_tsig(p));
+	ldns_pkt_free(p);
+	dnsup_msg_free(m);
+	/* A name the zone cannot hold is refused when building. */
+	u.name = "a..b.failover.test.";
+	assert_int_equal(dnsup_msg_update("failover.test.", &u, 1, 3, &key1,
+	    &m, err, sizeof(err)), -1);
+	assert_null(m);
+}
+
+static void
+test_webhead(void **state)
+{
+	char *addrs[] = { "192.0.2.10", "2001:DB8::0:10" };
+	struct cfg_webhead wh = { false, NULL, 2, addrs };
+	struct dnsup_rrset rs;
+	char buf[256], err[128];
+
+	(void)state;
+	assert_int_equal(dnsup_rrset_from_webhead(&rs, &wh, 30, err,
+	    sizeof(err)), 0);
+	dnsup_rrset_format(&rs, buf, sizeof(buf));
+	assert_string_equal(buf, "A 192.0.2.10 AAAA 2001:db8::10");
+	assert_int_equal(rs.ttl, 30);
+	wh.is_name = true;
+	wh.name = "app1.example.net";
+	assert_int_equal(dnsup_rrset_from_webhead(&rs, &wh, 30, err,
+	    sizeof(err)), 0);
+	assert_string_equal(rs.cname, "app1.example.net.");
+	wh.is_name = false;
+	addrs[1] = "not-an-address";
+	assert_int_equal(dnsup_rrset_from_webhead(&rs, &wh, 30, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "not-an-address"));
+}
+
 int
 main(void)
 {
@@ -364,6 +461,8 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_prereq_forms),
+		cmocka_unit_test(test_webhead),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
