@@ -73,8 +73,11 @@
  *                        the witness state changed, after override flags
  *                        were read, after a reload.  Cheap; idempotent.
  *   ENG_EV_HEALTH        a stack's health changed (stack, change).  Deliver
- *                        it to EVERY group: with isolation_check the gate
- *                        looks at every stack of the configuration.  The
+ *                        it to every group that has the stack; with
+ *                        isolation_check the gate also looks at every other
+ *                        stack, so on a state change (HEALTH_CHANGED) either
+ *                        deliver it to every group or send ENG_EV_EVALUATE
+ *                        to the groups whose active stack is down.  The
  *                        world's health[] must already hold the new state.
  *                        HEALTH_SAME need not be delivered.
  *   ENG_EV_PRECHECK_DONE the precheck finished: ok (exit 0) or not
@@ -128,6 +131,11 @@
  *   most once per the standby's interval, via a GATE timer, silently while
  *   the answer stays no).  The switch starts in the step that sees the
  *   last gate pass (for a precheck: in its PRECHECK_DONE ok).
+ *
+ * XXX A stack flapping faster than fall costs two UPDATEs per cycle (TTL
+ * lowered on the failure, restored on the next success), one at a time per
+ * group.  Damping it (restore only after rise successes, or after some
+ * minimum time) would need an event the health module does not emit today.
  *
  * TTL.  While the group serves (SERVING, WAIT_REARM, FAILED) the wanted
  * record is the active stack with TTL suspect_ttl when the active stack is
@@ -273,7 +281,7 @@ struct eng_group {
 
 	/* Precheck of the standby. */
 	bool		 precheck_running;
-	bool		 precheck_ok;	/* answered ok, consumed by the next eval */
+	bool		 precheck_ok;	/* within one step only; false between */
 	int64_t		 precheck_next_ms;
 	int		 precheck_exit;
 };
