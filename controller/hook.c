@@ -3,9 +3,11 @@
  *
  * Life of a hook:
  *
- *   hook_start: posix_spawn into its own process group, pipes for stdout
- *     and stderr, the timeout timer armed.  A spawn failure is a result
- *     (HOOK_NOSTART), delivered from the loop like every other.
+ *   hook_start: pipes for stdout and stderr, then posix_spawn into its own
+ *     process group, on a spawner thread (see spawners_ready for why); the
+ *     loop learns the pid from notify_cb, and then watches the pipes and
+ *     arms the timeout.  A spawn failure is a result (HOOK_NOSTART),
+ *     delivered from the loop like every other.
  *   running: read_cb splits the pipes into lines.  The timer, when it
  *     fires, condemns the hook: SIGTERM to the group, and the same timer
  *     re-armed for the grace period, after which SIGKILL goes to the group.
@@ -27,7 +29,12 @@
  * so another module's children are never stolen.
  *
  * Close-on-exec: the child gets closefrom(3) from posix_spawn (glibc 2.34
- * and later), and our own pipe ends are O_CLOEXEC as well.
+ * and later), and our own pipe ends are O_CLOEXEC as well, which matters
+ * now that another thread may spawn while the loop opens descriptors.
+ *
+ * Threads: the spawner threads share only r->todo, r->done and r->notified
+ * (under r->mu) and the spawn_req they hold; everything else, the hooks
+ * and all libevent calls, stays on the loop's thread.
  */
 #include "controller/hook.h"
 
@@ -38,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -53,6 +61,8 @@
 #define HOOK_LINE_MAX_DEFAULT	4096
 #define HOOK_OUTPUT_MAX_DEFAULT	(1024 * 1024)
 #define HOOK_READ_CHUNK		65536
+#define HOOK_SPAWN_THREADS_DEFAULT 2
+#define HOOK_SPAWN_THREADS_MAX	8
 
 static const char truncated_note[] = "output truncated";
 
@@ -87,6 +97,9 @@ struct hook {
 	enum hook_timer		 timer;
 	struct event		*ev_done;
 	enum hook_outcome	 condemned;	/* HOOK_EXITED: not condemned */
+	bool			 spawning;	/* on a spawner thread */
+	bool			 cancel_pending; /* hook_cancel while spawning */
+	int64_t			 timeout_ms;
 	bool			 reaped;
 	bool			 finished;	/* ev_done is active */
 	struct timespec		 t0;
@@ -95,6 +108,24 @@ struct hook {
 };
 
 TAILQ_HEAD(hook_list, hook);
+
+/*
+ * One posix_spawn call: prepared on the loop, run on a spawner thread (or
+ * inline), finished on the loop.  The thread touches only this struct.
+ */
+struct spawn_req {
+	STAILQ_ENTRY(spawn_req)	 entry;
+	struct hook		*h;
+	char			*prog;
+	char			**argv;		/* deep copies, one block each */
+	char			**env;
+	int			 out_w;		/* the child's pipe ends */
+	int			 err_w;
+	pid_t			 pid;
+	int			 err;		/* posix_spawn's errno */
+};
+
+STAILQ_HEAD(spawn_q, spawn_req);
 
 struct hook_runner {
 	struct event_base	*base;
@@ -108,13 +139,34 @@ struct hook_runner {
 	size_t			 count;
 	hook_idle_cb		 idle_cb;
 	void			*idle_arg;
+
+	/* The spawner threads; all below mu is shared with them. */
+	int			 nthreads;	/* wanted; 0: spawn inline */
+	int			 nstarted;
+	pthread_t		 threads[HOOK_SPAWN_THREADS_MAX];
+	int			 notify[2];	/* thread -> loop: done queued */
+	struct event		*ev_notify;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct spawn_q		 todo;
+	struct spawn_q		 done;
+	bool			 stopping;
+	bool			 notified;	/* a byte is in notify[] */
 };
 
 static void	 sigchld_cb(evutil_socket_t, short, void *);
 static void	 read_cb(evutil_socket_t, short, void *);
 static void	 timer_cb(evutil_socket_t, short, void *);
 static void	 done_cb(evutil_socket_t, short, void *);
-static int	 spawn(struct hook *, char *const *, char *const *);
+static void	 spawn_start(struct hook *, char *const *, char *const *);
+static void	 spawn_exec(struct spawn_req *);
+static void	 spawn_done(struct spawn_req *);
+static void	 spawn_req_free(struct spawn_req *);
+static bool	 spawners_ready(struct hook_runner *);
+static void	 spawners_stop(struct hook_runner *);
+static void	*spawner_main(void *);
+static void	 notify_cb(evutil_socket_t, short, void *);
+static char	**strv_dup(char *const *);
 static void	 nostart(struct hook *, int, const char *);
 static int	 resolve(const struct hook_runner *, const char *, char **);
 static int	 fd_above_stdio(int *);
@@ -148,6 +200,19 @@ hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
 		return NULL;
 	r->base = base;
 	TAILQ_INIT(&r->hooks);
+	STAILQ_INIT(&r->todo);
+	STAILQ_INIT(&r->done);
+	r->notify[0] = r->notify[1] = -1;
+	r->nthreads = HOOK_SPAWN_THREADS_DEFAULT;
+	if (pthread_mutex_init(&r->mu, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
+	if (pthread_cond_init(&r->cv, NULL) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return NULL;
+	}
 	r->grace_ms = HOOK_GRACE_DEFAULT_MS;
 	r->drain_ms = HOOK_DRAIN_DEFAULT_MS;
 	r->line_max = HOOK_LINE_MAX_DEFAULT;
@@ -167,6 +232,12 @@ hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
 			r->line_max = opts->line_max;
 		if (opts->output_max > 0)
 			r->output_max = opts->output_max;
+		if (opts->spawn_threads < 0)
+			r->nthreads = 0;
+		else if (opts->spawn_threads > 0)
+			r->nthreads = opts->spawn_threads;
+		if (r->nthreads > HOOK_SPAWN_THREADS_MAX)
+			r->nthreads = HOOK_SPAWN_THREADS_MAX;
 	}
 	if ((r->path_env = malloc(strlen(path) + 6)) == NULL)
 		goto fail;
@@ -179,6 +250,8 @@ fail:
 	if (r->ev_sigchld != NULL)
 		event_free(r->ev_sigchld);
 	free(r->path_env);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
 	free(r);
 	return NULL;
 }
@@ -192,6 +265,7 @@ hook_runner_free(struct hook_runner *r)
 		return;
 	if (r->ev_sigchld != NULL)
 		event_free(r->ev_sigchld);
+	spawners_stop(r);
 	while ((h = TAILQ_FIRST(&r->hooks)) != NULL) {
 		TAILQ_REMOVE(&r->hooks, h, entry);
 		if (h->pid > 0 && !h->reaped && still_ours(h)) {
@@ -203,6 +277,8 @@ hook_runner_free(struct hook_runner *r)
 		hook_free(h);
 	}
 	free(r->path_env);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
 
@@ -313,10 +389,11 @@ hook_start(struct hook_runner *r, const struct hook_spec *spec,
 		goto fail;
 	h->res.status = -1;
 
+	h->timeout_ms = spec->timeout_ms;
+
 	TAILQ_INSERT_TAIL(&r->hooks, h, entry);
 	r->count++;
-	if (spawn(h, spec->argv, env) == 0 && spec->timeout_ms > 0)
-		timer_arm(h, HT_TIMEOUT, spec->timeout_ms);
+	spawn_start(h, spec->argv, env);
 	free(env);
 	if (hp != NULL)
 		*hp = h;
@@ -328,26 +405,22 @@ fail:
 }
 
 /*
- * Spawn the process, or end the hook with HOOK_NOSTART.  Returns 0 when
- * it runs.
+ * Prepare the spawn of H and hand it to a spawner thread, or run it
+ * inline.  A failure here ends the hook with HOOK_NOSTART.
  */
-static int
-spawn(struct hook *h, char *const *argv, char *const *env)
+static void
+spawn_start(struct hook *h, char *const *argv, char *const *env)
 {
 	struct hook_runner *r = h->r;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t all, none;
+	struct spawn_req *req = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	bool fa_ok = false, attr_ok = false;
 	char *prog = NULL;
-	const char *what = "pipe";
-	int e, i;
+	int e;
 
 	clock_gettime(CLOCK_MONOTONIC, &h->t0);
 	if ((e = resolve(r, argv[0], &prog)) != 0) {
 		nostart(h, e, argv[0]);
-		return -1;
+		return;
 	}
 	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
 	    fd_above_stdio(&out[0]) == -1 || fd_above_stdio(&out[1]) == -1 ||
@@ -357,43 +430,110 @@ spawn(struct hook *h, char *const *argv, char *const *env)
 		e = errno;
 		goto fail;
 	}
-
-	what = "posix_spawn";
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+	e = ENOMEM;
+	if ((req = calloc(1, sizeof(*req))) == NULL)
 		goto fail;
-	fa_ok = true;
-	if ((e = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-	    "/dev/null", O_RDONLY, 0)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, out[1],
-	    STDOUT_FILENO)) != 0 ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, err[1],
-	    STDERR_FILENO)) != 0 ||
-	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0)
+	req->h = h;
+	req->prog = prog;
+	prog = NULL;
+	if ((req->argv = strv_dup(argv)) == NULL ||
+	    (req->env = strv_dup(env)) == NULL)
 		goto fail;
-	if ((e = posix_spawnattr_init(&attr)) != 0)
-		goto fail;
-	attr_ok = true;
-	sigfillset(&all);
-	sigemptyset(&none);
-	if ((e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0 ||
-	    (e = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
-	    (e = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
-	    (e = posix_spawnattr_setsigmask(&attr, &none)) != 0)
-		goto fail;
-	what = prog;
-	if ((e = posix_spawn(&h->pid, prog, &fa, &attr, argv, env)) != 0) {
-		h->pid = 0;
-		goto fail;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	free(prog);
-	close(out[1]);
-	close(err[1]);
-	h->res.pid = h->pid;
+	/* From here the read ends are the hook's, the write ends the req's. */
 	h->p[0].fd = out[0];
 	h->p[1].fd = err[0];
+	req->out_w = out[1];
+	req->err_w = err[1];
+	h->spawning = true;
+	if (spawners_ready(r)) {
+		pthread_mutex_lock(&r->mu);
+		STAILQ_INSERT_TAIL(&r->todo, req, entry);
+		pthread_cond_signal(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	} else {
+		spawn_exec(req);
+		spawn_done(req);
+	}
+	return;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] != -1)
+			close(out[i]);
+		if (err[i] != -1)
+			close(err[i]);
+	}
+	if (req != NULL) {
+		req->out_w = req->err_w = -1;
+		spawn_req_free(req);
+	}
+	free(prog);
+	nostart(h, e, "pipe");
+}
+
+/*
+ * posix_spawn: own process group, default signal dispositions, empty mask,
+ * stdin /dev/null, stdout and stderr to the pipes, nothing else open.
+ * Runs on a spawner thread: touches REQ only.  glibc's posix_spawn returns
+ * once the child has called execve (CLONE_VFORK), and reports a failed
+ * execve as its own error.
+ */
+static void
+spawn_exec(struct spawn_req *req)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	int e;
+
+	req->pid = 0;
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
+		req->err = e;
+		return;
+	}
+	if ((e = posix_spawnattr_init(&attr)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		req->err = e;
+		return;
+	}
+	sigfillset(&all);
+	sigemptyset(&none);
+	if ((e = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+	    "/dev/null", O_RDONLY, 0)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, req->out_w,
+	    STDOUT_FILENO)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, req->err_w,
+	    STDERR_FILENO)) == 0 &&
+	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
+	    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) == 0 &&
+	    (e = posix_spawnattr_setpgroup(&attr, 0)) == 0 &&
+	    (e = posix_spawnattr_setsigdefault(&attr, &all)) == 0 &&
+	    (e = posix_spawnattr_setsigmask(&attr, &none)) == 0)
+		e = posix_spawn(&req->pid, req->prog, &fa, &attr, req->argv,
+		    req->env);
+	if (e != 0)
+		req->pid = 0;
+	req->err = e;
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+}
+
+/* On the loop: the spawn of REQ is over; start watching the hook. */
+static void
+spawn_done(struct spawn_req *req)
+{
+	struct hook *h = req->h;
+	struct hook_runner *r = h->r;
+	int i;
+
+	h->spawning = false;
+	if (req->err != 0) {
+		nostart(h, req->err, req->prog);
+		spawn_req_free(req);
+		return;
+	}
+	h->pid = h->res.pid = req->pid;
+	spawn_req_free(req);		/* closes the child's ends */
 	for (i = 0; i < 2; i++) {
 		h->p[i].ev = event_new(r->base, h->p[i].fd, EV_READ | EV_PERSIST,
 		    read_cb, &h->p[i]);
@@ -401,21 +541,191 @@ spawn(struct hook *h, char *const *argv, char *const *env)
 			/* XXX cannot read it: let the drain bound end it. */
 			pipe_close(&h->p[i]);
 	}
-	return 0;
-fail:
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	if (attr_ok)
-		posix_spawnattr_destroy(&attr);
-	for (i = 0; i < 2; i++) {
-		if (out[i] != -1)
-			close(out[i]);
-		if (err[i] != -1)
-			close(err[i]);
+	if (h->timeout_ms > 0)
+		timer_arm(h, HT_TIMEOUT, h->timeout_ms);
+	if (h->cancel_pending)
+		condemn(h, HOOK_CANCELLED);
+	else
+		/* Its SIGCHLD may have come before we knew its pid. */
+		try_reap(h);
+}
+
+static void
+spawn_req_free(struct spawn_req *req)
+{
+	if (req == NULL)
+		return;
+	if (req->out_w != -1)
+		close(req->out_w);
+	if (req->err_w != -1)
+		close(req->err_w);
+	free(req->prog);
+	free(req->argv);
+	free(req->env);
+	free(req);
+}
+
+/*
+ * Start the spawner threads on first use.  posix_spawn blocks until the
+ * child has called execve, about a millisecond here per hook: a mass
+ * failover of 1,000 groups would stall the loop for seconds, so the calls
+ * run on threads (which also run two execs at once on two cores).  They
+ * block every signal, so signals keep reaching the loop's thread.
+ * Returns false (spawn inline) when threads are off or cannot start.
+ */
+static bool
+spawners_ready(struct hook_runner *r)
+{
+	sigset_t all, old;
+	int i;
+
+	if (r->nstarted > 0)
+		return true;
+	if (r->nthreads == 0)
+		return false;
+	if (pipe2(r->notify, O_CLOEXEC | O_NONBLOCK) == -1) {
+		r->notify[0] = r->notify[1] = -1;
+		goto inline_only;
 	}
-	nostart(h, e, what);
-	free(prog);
-	return -1;
+	r->ev_notify = event_new(r->base, r->notify[0], EV_READ | EV_PERSIST,
+	    notify_cb, r);
+	if (r->ev_notify == NULL || event_add(r->ev_notify, NULL) == -1)
+		goto inline_only;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < r->nthreads; i++) {
+		if (pthread_create(&r->threads[r->nstarted], NULL,
+		    spawner_main, r) != 0)
+			break;
+		r->nstarted++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r->nstarted > 0)
+		return true;
+inline_only:
+	if (r->ev_notify != NULL)
+		event_free(r->ev_notify);
+	r->ev_notify = NULL;
+	for (i = 0; i < 2; i++) {
+		if (r->notify[i] != -1)
+			close(r->notify[i]);
+		r->notify[i] = -1;
+	}
+	r->nthreads = 0;
+	return false;
+}
+
+/*
+ * Stop the threads (hook_runner_free).  Spawns not begun are dropped;
+ * processes spawned but not yet seen by the loop are killed and reaped.
+ */
+static void
+spawners_stop(struct hook_runner *r)
+{
+	struct spawn_q q = STAILQ_HEAD_INITIALIZER(q);
+	struct spawn_req *req;
+	int i;
+
+	if (r->nstarted == 0)
+		return;
+	pthread_mutex_lock(&r->mu);
+	STAILQ_CONCAT(&q, &r->todo);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < r->nstarted; i++)
+		pthread_join(r->threads[i], NULL);
+	r->nstarted = 0;
+	STAILQ_CONCAT(&q, &r->done);
+	while ((req = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
+		if (req->pid > 0) {
+			kill(-req->pid, SIGKILL);
+			while (waitpid(req->pid, NULL, 0) == -1 &&
+			    errno == EINTR)
+				;
+		}
+		spawn_req_free(req);
+	}
+	event_free(r->ev_notify);
+	r->ev_notify = NULL;
+	for (i = 0; i < 2; i++) {
+		close(r->notify[i]);
+		r->notify[i] = -1;
+	}
+}
+
+/* A spawner thread: take a request, spawn, queue the result. */
+static void *
+spawner_main(void *arg)
+{
+	struct hook_runner *r = arg;
+	struct spawn_req *req;
+	char c = 'x';
+	ssize_t n;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->stopping && STAILQ_EMPTY(&r->todo))
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stopping)
+			break;
+		req = STAILQ_FIRST(&r->todo);
+		STAILQ_REMOVE_HEAD(&r->todo, entry);
+		pthread_mutex_unlock(&r->mu);
+		spawn_exec(req);
+		pthread_mutex_lock(&r->mu);
+		STAILQ_INSERT_TAIL(&r->done, req, entry);
+		/* One byte at most in the pipe: the write never blocks. */
+		if (!r->notified) {
+			r->notified = true;
+			n = write(r->notify[1], &c, 1);
+			(void)n;	/* full: a byte is there already */
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* The spawner threads have finished some spawns (notify pipe, EV_READ). */
+static void
+notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hook_runner *r = arg;
+	struct spawn_q q = STAILQ_HEAD_INITIALIZER(q);
+	struct spawn_req *req;
+	char buf[16];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&r->mu);
+	STAILQ_CONCAT(&q, &r->done);
+	r->notified = false;
+	pthread_mutex_unlock(&r->mu);
+	while ((req = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
+		spawn_done(req);
+	}
+}
+
+/* A deep copy of a NULL-terminated string vector, in one allocation. */
+static char **
+strv_dup(char *const *v)
+{
+	size_t n, size = sizeof(char *), i;
+	char **out, *s;
+
+	for (n = 0; v[n] != NULL; n++)
+		size += sizeof(char *) + strlen(v[n]) + 1;
+	if ((out = malloc(size)) == NULL)
+		return NULL;
+	s = (char *)(out + n + 1);
+	for (i = 0; i < n; i++) {
+		out[i] = s;
+		s = stpcpy(s, v[i]) + 1;
+	}
+	out[n] = NULL;
+	return out;
 }
 
 static void
@@ -805,7 +1115,10 @@ hook_find(struct hook_runner *r, pid_t pid)
 void
 hook_cancel(struct hook *h)
 {
-	condemn(h, HOOK_CANCELLED);
+	if (h->spawning)
+		h->cancel_pending = true;
+	else
+		condemn(h, HOOK_CANCELLED);
 }
 
 void

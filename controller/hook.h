@@ -106,6 +106,10 @@ struct hook_runner_opts {
 	int64_t		 drain_ms;	/* wait for EOF after exit; 0: 1000 */
 	size_t		 line_max;	/* 0: 4096 */
 	size_t		 output_max;	/* reported bytes per run; 0: 1 MiB */
+	int		 spawn_threads;	/* threads calling posix_spawn, so the
+					   loop never waits for an execve;
+					   0: 2, < 0: none, spawn on the
+					   loop */
 };
 
 struct hook_spec {
@@ -174,7 +178,8 @@ void	 hook_cancel(struct hook *h);
  * and reaps it.  The handle is invalid after this.
  */
 void	 hook_detach(struct hook *h);
-pid_t	 hook_pid(const struct hook *h);	/* 0 before or without start */
+/* The process id; 0 until a spawner thread has started it, or never. */
+pid_t	 hook_pid(const struct hook *h);
 const char *hook_group(const struct hook *h);	/* "" when not given */
 const char *hook_phase(const struct hook *h);
 

@@ -4,7 +4,8 @@
  *
  *   hooktool run [-n COUNT] [-t TIMEOUT_MS] [-g GRACE_MS] [-d DRAIN_MS]
  *       [-l LINE_MAX] [-o OUTPUT_MAX] [-c CANCEL_MS] [-T LIMIT_MS] [-q]
- *       [-e NAME=VALUE]... -- PROGRAM [ARG]...
+ *       [-P SPAWN_THREADS] [-R] [-F N] [-S MS] [-e NAME=VALUE]...
+ *       -- PROGRAM [ARG]...
  *     Runs COUNT copies of the hook at once on one loop and prints
  *       start idx=I pid=P
  *       line idx=I stream=stdout|stderr flags=F len=N text=TEXT
@@ -189,7 +190,7 @@ cmd_run(int argc, char **argv)
 
 	if ((env = calloc((size_t)argc + 1, sizeof(*env))) == NULL)
 		return 1;
-	while ((ch = getopt(argc, argv, "n:t:g:d:l:o:c:T:qRF:S:e:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:t:g:d:l:o:c:T:qRF:S:P:e:")) != -1) {
 		switch (ch) {
 		case 'n':
 			count = atol(optarg);
@@ -220,6 +221,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'R':
 			subreaper = 1;
+			break;
+		case 'P':
+			opts.spawn_threads = atoi(optarg);
 			break;
 		case 'S':
 			steal_ms = atol(optarg);

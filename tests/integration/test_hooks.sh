@@ -19,10 +19,17 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
 
+# Spawner threads (the default) or posix_spawn on the loop itself: the
+# script runs once in each mode (HOOKS_SPAWN=inline for the second run).
+SPAWN=${HOOKS_SPAWN:-threads}
+case $SPAWN in threads) PFLAG=-P0;; inline) PFLAG=-P-1;;
+*) echo "HOOKS_SPAWN=$SPAWN?"; exit 1;; esac
+echo "== spawn mode: $SPAWN"
+
 # run NAME hooktool-args...: output in $tmp/NAME, hooktool's status checked.
 run() {
 	local name=$1; shift
-	timeout -k 5 60 "$HT" run "$@" >"$tmp/$name" 2>"$tmp/$name.err"
+	timeout -k 5 60 "$HT" run $PFLAG "$@" >"$tmp/$name" 2>"$tmp/$name.err"
 	local rc=$?
 	if [ $rc != 0 ]; then
 		fail "$name: hooktool rc=$rc"
@@ -170,7 +177,7 @@ has longline 'dropped_bytes=901 '
 # Freeing the runner with a hook still running kills and reaps it (the
 # daemon's last resort): hooktool leaves its loop after 300 ms here, and
 # reports the hook as never done (rc 1; a leak under SAN=1 would be 86).
-timeout -k 5 30 "$HT" run -T 300 -- /bin/sh -c 'echo pid=$$; exec sleep 30' \
+timeout -k 5 30 "$HT" run $PFLAG -T 300 -- /bin/sh -c 'echo pid=$$; exec sleep 30' \
     >"$tmp/abandon" 2>&1
 rc=$?
 [ $rc = 1 ] && ok "abandon: rc 1" || fail "abandon: rc=$rc"
@@ -180,6 +187,20 @@ p=$(sed -n 's/.*text=pid=//p' "$tmp/abandon")
 if [ -n "$p" ] && gone "$p"; then ok "abandon: $p gone"; else
 	fail "abandon: '$p' still alive"; [ -n "$p" ] && kill -9 "$p"
 fi
+
+# Cancelled at once, while spawns may still be on the spawner threads.
+run cancel0 -c 0 -n 20 -- /bin/sleep 30
+[ "$(grep -c '^done .*outcome=cancelled status=-1 signal=15 ' \
+    "$tmp/cancel0")" = 20 ] && ok "cancel0: 20 cancelled" ||
+    fail "cancel0: not 20 cancelled"
+# The loop left at once, with spawns queued or running: all are killed and
+# reaped when the runner is freed.
+timeout -k 5 30 "$HT" run $PFLAG -T 0 -n 50 -- /bin/sleep "30.$$" \
+    >"$tmp/quit0" 2>&1
+has quit0 '^summary hooks=50 done=0 .*fds_before=([0-9]+) fds_after=\1 '
+left=$(pgrep -f "^/bin/sleep 30\.$$\$" | wc -l)
+[ "$left" = 0 ] && ok "quit0: nothing left" ||
+    fail "quit0: $left sleeps left (they end in 30 s)"
 
 # Could not start.
 run noent -- /nonexistent/hook arg
@@ -218,6 +239,10 @@ d=$(field stolen done duration_ms)
 [ -n "$d" ] && [ "$d" -ge 490 ] && [ "$d" -lt 2000 ] &&
     ok "stolen: ended at the timeout (${d} ms)" || fail "stolen: '$d' ms"
 
+[ "$SPAWN" = threads ] || { echo; [ $failures = 0 ] &&
+    { echo "test_hooks ($SPAWN): all passed"; exit 0; }
+    echo "test_hooks ($SPAWN): $failures failed"; exit 1; }
+
 # sd_notify: path and abstract sockets, every message kind.
 timeout -k 5 30 "$HT" notify "$tmp" >"$tmp/notify" 2>&1 || fail "notify rc"
 has notify '^notify sock=unset call=ready rc=0$'
@@ -248,6 +273,9 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 fi
 
 echo
-[ $failures = 0 ] && { echo "test_hooks: all passed"; exit 0; }
-echo "test_hooks: $failures failed"
+if [ "$SPAWN" = threads ]; then
+	HOOKS_SPAWN=inline bash "$0" || failures=$((failures + 1))
+fi
+[ $failures = 0 ] && { echo "test_hooks ($SPAWN): all passed"; exit 0; }
+echo "test_hooks ($SPAWN): $failures failed"
 exit 1
