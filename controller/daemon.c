@@ -637,7 +637,19 @@ flags_apply(struct daemon *d)
 		}
 		if (f->switch_requested) {
 			int to = stack_by_name(d->cfg, f->switch_to);
+			int tgt = f->switch_to[0] != '\0' ? to : g->st.standby;
 
+			/*
+			 * A switch requested while we were stopped comes
+			 * before the first probes: wait until the target's
+			 * health is known rather than refuse it as not up.
+			 */
+			if (!f->switch_force && tgt >= 0 &&
+			    d->health[tgt].state == HEALTH_UNKNOWN) {
+				d->flags_deferred = true;
+				f->switch_requested = false;
+				continue;
+			}
 			if (f->switch_to[0] != '\0' && to < 0)
 				log_warn("command_refused", "group=%s cmd=switch"
 				    " reason=unknown_stack stack=%s",
@@ -702,8 +714,9 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (store_generation(d->store, &gen, err, sizeof(err)) != 0)
 		log_error("store_failed", "op=generation detail=%s", log_q(err));
-	else if (gen != d->flags_gen) {
+	else if (gen != d->flags_gen || d->flags_deferred) {
 		d->flags_gen = gen;
+		d->flags_deferred = false;
 		flags_apply(d);
 	}
 	arm_ms(d->ev_flags, flags_period_ms(d->cfg));

@@ -103,6 +103,7 @@ struct daemon {
 	struct event		*ev_probelog;
 	struct plog		*plog;		/* pending probe-log runs */
 	uint64_t		 flags_gen;
+	bool			 flags_deferred; /* a request waits for health */
 
 	/* Metrics. */
 	uint64_t		 dns_results[32];	/* by enum dnsup_result */
