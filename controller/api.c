@@ -83,6 +83,7 @@ struct api {
 	struct daemon			*d;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*sock;
+	struct cfg_hostport		 bound;		/* what we listen on */
 	char				 where[96];	/* "127.0.0.1:8053" */
 
 	/* The token, as a digest; see the top of the file. */
@@ -104,7 +105,6 @@ struct call {
 	int			 nseg;
 	char			*seg[API_SEGS_MAX];	/* decoded */
 	struct evkeyvalq	 query;
-	bool			 query_ok;
 };
 
 typedef void api_handler(struct call *);
@@ -187,14 +187,17 @@ reason_phrase(int code)
 	return "Error";
 }
 
-/* Debug for every answer, info for a refusal (4xx but 404) or an error. */
+/*
+ * Debug for every answer; info for a refusal (4xx but 404, and 503); error
+ * for a failure of ours (500).
+ */
 static void
 log_reply(struct call *c, int code, const char *why)
 {
 	char peer[80];
 
 	if (code >= 400 && code != 404) {
-		if (code >= 500)
+		if (code == 500)
 			log_error("api_error", "method=%s path=%s status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
@@ -1040,6 +1043,7 @@ request_cb(struct evhttp_request *req, void *arg)
 
 	memset(&c, 0, sizeof(c));
 	c.a = arg;
+	token_refresh(c.a);
 	c.req = req;
 	c.method = evhttp_request_get_command(req);
 	c.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
@@ -1055,7 +1059,6 @@ request_cb(struct evhttp_request *req, void *arg)
 		reply_error(&c, 400, "malformed query string");
 		goto out;
 	}
-	c.query_ok = true;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!route_match(&routes[i], &c))
 			continue;
@@ -1128,6 +1131,21 @@ bad:
 	return -1;
 }
 
+/*
+ * The client timeout; FAILOVERD_TEST_API_TIMEOUT_S shortens it so that a
+ * test need not wait the real one out.
+ */
+static int
+timeout_s(void)
+{
+	const char *e = getenv("FAILOVERD_TEST_API_TIMEOUT_S");
+	int t;
+
+	if (e != NULL && (t = atoi(e)) > 0 && t < API_TIMEOUT_S)
+		return t;
+	return API_TIMEOUT_S;
+}
+
 struct api *
 api_new(struct daemon *d, char *err, size_t errlen)
 {
@@ -1140,6 +1158,7 @@ api_new(struct daemon *d, char *err, size_t errlen)
 		return NULL;
 	}
 	a->d = d;
+	a->bound = *hp;
 	snprintf(a->where, sizeof(a->where), hp->family == AF_INET6 ?
 	    "[%s]:%u" : "%s:%u", hp->host, hp->port);
 	if ((a->http = evhttp_new(d->base)) == NULL) {
@@ -1151,7 +1170,7 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
 	evhttp_set_max_body_size(a->http, API_BODY_MAX);
 	evhttp_set_max_headers_size(a->http, API_HEADERS_MAX);
-	evhttp_set_timeout(a->http, API_TIMEOUT_S);
+	evhttp_set_timeout(a->http, timeout_s());
 	evhttp_set_gencb(a->http, request_cb, a);
 	if ((fd = listen_socket(hp, err, errlen)) < 0)
 		goto fail;
@@ -1167,6 +1186,25 @@ api_new(struct daemon *d, char *err, size_t errlen)
 fail:
 	api_free(a);
 	return NULL;
+}
+
+void
+api_reload(struct api *a)
+{
+	const struct config *cfg;
+	const struct cfg_hostport *hp;
+
+	if (a == NULL)
+		return;
+	cfg = a->d->cfg;
+	hp = &cfg->controller.listen;
+	if (!cfg->controller.listen_enabled || hp->port != a->bound.port ||
+	    hp->family != a->bound.family ||
+	    strcmp(hp->host, a->bound.host) != 0)
+		log_warn("reload_partial", "key=listen address=%s detail=%s",
+		    log_q(a->where), log_q("listen changes need a restart;"
+		    " still listening on the old address"));
+	token_refresh(a);
 }
 
 void

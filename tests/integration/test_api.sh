@@ -89,14 +89,15 @@ port_free() {
 
 # Start failoverd listening on a free port below 32768: pick one at
 # random, check it with ss, and try another when the bind fails anyway.
-start_api() {	# host-format: "127.0.0.1" or "[::1]"
+start_api() {	# "127.0.0.1" or "[::1]", then failoverd's arguments
 	local host=$1 try
+	shift
 	for try in 1 2 3 4 5 6 7 8; do
 		PORT=$(( 20000 + RANDOM % 12000 ))
 		port_free "$PORT" || continue
 		write_conf "$host:$PORT" "$FO/token"
 		: >"$FO/failoverd.log"
-		fo_start
+		fo_start "$@"
 		if fo_wait 5 fo_log_has 'event=(api_listening|start_failed)' &&
 		    fo_log_has 'event=api_listening'; then
 			BASE="http://$host:$PORT"
@@ -129,6 +130,9 @@ metric() {	# exact series -> value
 }
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
 reloads_ge() { [ "$(fo_log_count 'event=reloaded')" -ge "$1" ]; }
+
+# Clients that stall are dropped after this many seconds (default 10).
+export FAILOVERD_TEST_API_TIMEOUT_S=1
 
 W=www.$NAMED_ZONE
 start_api 127.0.0.1
@@ -174,6 +178,17 @@ req GET '/v1/events?limit=x'; expect 400 "bad limit"
 req GET '/v1/events?from=999999'; expect 200 "events from the future"
 jqb '.events == []' || fail "events from 999999: $(cat "$FO/body")"
 req HEAD /v1/groups; expect 200 "HEAD"
+
+# ---- a client that stalls in its headers is dropped after the timeout
+t0=$(date +%s%N)
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" || fail "connect"
+printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&3
+timeout 5 cat <&3 >/dev/null
+rc=$?
+exec 3>&-
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $rc = 0 ] && [ $ms -lt 4000 ] || fail "stalled client kept: rc=$rc after $ms ms"
+echo "stalled client dropped after $ms ms"
 
 # ---- POST without the token changes nothing
 req POST /v1/groups/www/pause; expect 401 "pause without token"
@@ -313,6 +328,17 @@ req GET /healthz; expect 200 "healthz after reloads"
 
 fo_stop || fail "failoverd exit status $?"
 fo_log_has 'event=stopped' || fail "no clean stop"
+
+# ---- dry-run: no state store, so only /metrics and /healthz answer
+TOKEN=$TOKEN1
+start_api 127.0.0.1 --dry-run
+req GET /healthz; expect 200 "healthz in dry-run"
+req GET /metrics; expect 200 "metrics in dry-run"
+grep -q '^failoverd_dry_run 1$' "$FO/body" || fail "dry_run gauge"
+req GET /v1/groups; expect 503 "groups in dry-run"
+auth /v1/groups/www/pause; expect 503 "pause in dry-run"
+req POST /v1/groups/www/pause -H "Authorization: Bearer x"; expect 401 "dry-run, wrong token"
+fo_stop || fail "failoverd exit status $? (dry-run)"
 
 # ---- IPv6 loopback, when there is one
 if ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
