@@ -686,7 +686,9 @@ event_print(const json_t *ev)
 	    jstr(ev, "group") : "-", jstr(ev, "event"));
 	if (json_is_object(d)) {
 		json_object_foreach((json_t *)d, k, v) {
-			if (strcmp(k, "level") == 0)
+			if (strcmp(k, "level") == 0 || (strcmp(k, "group") ==
+			    0 && json_is_string(v) && strcmp(json_string_value(v),
+			    jstr(ev, "group")) == 0))
 				continue;
 			if (json_is_string(v)) {
 				const char *s = json_string_value(v);
@@ -764,6 +766,14 @@ v_history(struct ctl *c)
 			return EX_FAIL;
 		}
 		if (bad != 0) {
+			char pre[40];
+			size_t pl;
+
+			/* The store's reason may name the event already. */
+			pl = (size_t)snprintf(pre, sizeof(pre), "event %" PRIu64
+			    ": ", bad);
+			if (strncmp(why, pre, pl) == 0)
+				memmove(why, why + pl, strlen(why + pl) + 1);
 			fail_line("history: event %" PRIu64 " does not fit the"
 			    " chain: %s (%" PRIu64 " events read)", bad, why,
 			    count);
