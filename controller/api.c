@@ -284,7 +284,7 @@ reply_error(struct call *c, int code, const char *fmt, ...)
 static int
 token_read(struct api *a, const char *path, char *why, size_t whylen)
 {
-	char buf[API_TOKEN_MAX + 1];
+	char buf[API_TOKEN_MAX + 1], *tok;
 	struct stat st;
 	ssize_t n;
 	size_t len;
@@ -314,16 +314,17 @@ token_read(struct api *a, const char *path, char *why, size_t whylen)
 		return -1;
 	}
 	buf[n] = '\0';
-	len = strcspn(buf, "\r\n");
-	while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+	tok = buf + strspn(buf, " \t");
+	len = strcspn(tok, "\r\n");
+	while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
 		len--;
-	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+	if (len == 0) {
 		explicit_bzero(buf, sizeof(buf));
 		snprintf(why, whylen, "%s: the first line holds no token",
 		    path);
 		return -1;
 	}
-	SHA256((const unsigned char *)buf, len, a->token_sha);
+	SHA256((const unsigned char *)tok, len, a->token_sha);
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 }
@@ -392,7 +393,7 @@ authorized(struct call *c)
 		return false;
 	}
 	v += 7;
-	while (*v == ' ')
+	while (*v == ' ' || *v == '\t')
 		v++;
 	len = strlen(v);
 	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
@@ -510,6 +511,13 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 		evbuffer_add_printf(b, "failoverd_stack_suspect{stack=\"%s\"}"
 		    " %d\n", lv(cfg->stacks[s].name, l1, sizeof(l1)),
 		    health_is_suspect(&d->health[s]));
+	family(b, "stack_last_probe_timestamp_seconds", "gauge",
+	    "When each stack's last probe finished (0: none yet).");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_stack_last_probe_timestamp_"
+		    "seconds{stack=\"%s\"} %.3f\n",
+		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
+		    (double)d->stacks[s].last_probe_ms / 1000.0);
 	family(b, "stack_health_since_timestamp_seconds", "gauge",
 	    "When each stack entered its current health state.");
 	for (size_t s = 0; s < cfg->nstack; s++)
