@@ -39,6 +39,16 @@
  * PROBE_CONN_LIFETIME_S seconds and then made again; spec.fresh_connect
  * forbids reuse altogether for those who want HAProxy's behaviour.
  *
+ * Shards.  libcurl 7.88 walks its whole connection cache in every
+ * curl_multi_remove_handle() of a transfer that left its connection
+ * alive (to close "connect-only" connections), so one CURLM holding
+ * 10,000 kept-alive connections costs O(N) per check and O(N^2) per
+ * round: at 5,000 probes the loop fell a whole second behind.  Probes are
+ * therefore spread over shards of PROBE_SHARD_SIZE, each its own CURLM
+ * with its own connection cache and timer event; every shard shares the
+ * one event base, the schedule and the socket contexts.  The cost of the
+ * walk becomes a constant (a shard's few connections).
+ *
  * Memory.  Everything a round needs is allocated when a probe is added or
  * updated: the easy handle with its options, the header list, the
  * expect_body matcher; socket contexts come from a free list.  A steady
@@ -47,6 +57,9 @@
  * PROBE_RECV_BUFFER, which keeps a probe at a few KiB.
  */
 #include "probes/probe.h"
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,9 +76,14 @@
 #define FAILOVERD_VERSION "unknown"
 #endif
 
-#define PROBE_SLACK_US		1000	/* start probes due this close */
+#ifndef PROBE_SLACK_US
+#define PROBE_SLACK_US		5000	/* start probes due this close */
+#endif
 #define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
 #define PROBE_RECV_BUFFER	4096L	/* libcurl's per-handle read buffer */
+#ifndef PROBE_SHARD_SIZE
+#define PROBE_SHARD_SIZE	64	/* probes per CURLM, see above */
+#endif
 
 enum probe_state {
 	PROBE_S_IDLE = 0,	/* waiting in the heap */
@@ -92,6 +110,7 @@ struct probe_conf {
 
 struct probe {
 	struct probe_engine	*e;
+	struct probe_shard	*sh;
 	void			*udata;
 	struct probe_conf	 c;
 	enum probe_state	 state;
@@ -110,7 +129,7 @@ struct probe {
 };
 
 struct probe_sock {
-	struct probe_engine	*e;
+	struct probe_shard	*sh;
 	curl_socket_t		 fd;
 	struct event		*ev;
 	int			 what;		/* CURL_POLL_* */
@@ -118,22 +137,35 @@ struct probe_sock {
 	struct probe_sock	*all_next;	/* every context, for teardown */
 };
 
-struct probe_engine {
-	struct event_base	*base;
+struct heap_ent {
+	int64_t		 due;		/* copy of p->due_us */
+	struct probe	*p;
+};
+
+/* One libcurl multi handle and its timer; see "Shards" above. */
+struct probe_shard {
+	struct probe_engine	*e;
 	CURLM			*multi;
 	struct event		*timer_ev;	/* libcurl's timeout */
+	int			 running;	/* libcurl's count */
+	size_t			 nprobes;
+};
+
+struct probe_engine {
+	struct event_base	*base;
+	struct probe_shard	**shards;
+	size_t			 nshards;
 	struct event		*tick_ev;	/* the schedule */
 	int64_t			 tick_at_us;	/* when tick_ev fires, or -1 */
 	probe_result_cb		*cb;
 	probe_clock_fn		*clock;
 	void			*clock_arg;
-	struct probe		**heap;
+	struct heap_ent		*heap;
 	size_t			 nheap, heap_cap;
 	uint64_t		 nadded;	/* for the first-round spread */
 	struct probe_sock	*free_socks;
 	struct probe_sock	*all_socks;
 	struct probe_stats	 st;
-	int			 running;	/* libcurl's count */
 };
 
 static void	 default_clock(void *, int64_t *, int64_t *);
@@ -143,7 +175,7 @@ static int	 timer_cb(CURLM *, long, void *);
 static void	 event_cb(evutil_socket_t, short, void *);
 static void	 timeout_cb(evutil_socket_t, short, void *);
 static void	 tick_cb(evutil_socket_t, short, void *);
-static void	 check_multi_info(struct probe_engine *);
+static void	 check_multi_info(struct probe_shard *);
 static size_t	 write_cb(char *, size_t, size_t, void *);
 static void	 probe_start(struct probe *, int64_t);
 static void	 probe_finish(struct probe *, CURLcode);
@@ -154,6 +186,7 @@ static void	 schedule_arm(struct probe_engine *);
 static int	 conf_build(struct probe_conf *, struct probe *,
 		    const struct probe_spec *);
 static void	 conf_free(struct probe_conf *);
+static bool	 host_is_address(const char *);
 static int	 conf_url(CURL *, const struct probe_spec *,
 		    struct curl_slist **);
 static void	 heap_push(struct probe_engine *, struct probe *);
@@ -161,9 +194,11 @@ static void	 heap_remove(struct probe_engine *, struct probe *);
 static void	 heap_fix(struct probe_engine *, struct probe *);
 static void	 heap_up(struct probe_engine *, size_t);
 static void	 heap_down(struct probe_engine *, size_t);
-static void	 heap_swap(struct probe_engine *, size_t, size_t);
+static void	 heap_place(struct probe_engine *, size_t, struct heap_ent);
 static int	 heap_grow(struct probe_engine *);
-static void	 conns_resize(struct probe_engine *);
+static void	 conns_resize(struct probe_shard *);
+static struct probe_shard *shard_pick(struct probe_engine *);
+static void	 shard_free(struct probe_shard *);
 
 /* --- clock --------------------------------------------------------- */
 
@@ -235,43 +270,32 @@ probe_engine_new(struct event_base *base, probe_result_cb *cb)
 	e->cb = cb;
 	e->clock = default_clock;
 	e->tick_at_us = -1;
-	e->timer_ev = evtimer_new(base, timeout_cb, e);
-	e->tick_ev = evtimer_new(base, tick_cb, e);
-	e->multi = curl_multi_init();
-	if (e->timer_ev == NULL || e->tick_ev == NULL || e->multi == NULL)
-		goto fail;
-	if (curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
-	    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e) ||
-	    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
-	    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e))
-		goto fail;
-	conns_resize(e);
+	if ((e->tick_ev = evtimer_new(base, tick_cb, e)) == NULL) {
+		probe_engine_free(e);
+		return NULL;
+	}
 	return e;
-fail:
-	probe_engine_free(e);
-	return NULL;
 }
 
 void
 probe_engine_free(struct probe_engine *e)
 {
 	struct probe_sock	*ps, *next;
+	size_t			 i;
 
 	if (e == NULL)
 		return;
 	while (e->nheap > 0)
-		probe_remove(e->heap[e->nheap - 1]);
-	/* Closes the cached connections; may call sock_cb with REMOVE. */
-	if (e->multi != NULL)
-		curl_multi_cleanup(e->multi);
+		probe_remove(e->heap[e->nheap - 1].p);
+	for (i = 0; i < e->nshards; i++)
+		shard_free(e->shards[i]);
+	free(e->shards);
 	for (ps = e->all_socks; ps != NULL; ps = next) {
 		next = ps->all_next;
 		if (ps->ev != NULL)
 			event_free(ps->ev);
 		free(ps);
 	}
-	if (e->timer_ev != NULL)
-		event_free(e->timer_ev);
 	if (e->tick_ev != NULL)
 		event_free(e->tick_ev);
 	free(e->heap);
@@ -291,11 +315,62 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *st)
  * few transfers in flight and close the rest between rounds.
  */
 static void
-conns_resize(struct probe_engine *e)
+conns_resize(struct probe_shard *sh)
 {
-	long	 n = (long)e->nheap + 16;
+	long	 n = (long)sh->nprobes + 4;
 
-	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, n);
+	curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, n);
+}
+
+static struct probe_shard *
+shard_new(struct probe_engine *e)
+{
+	struct probe_shard	*sh, **v;
+
+	v = reallocarray(e->shards, e->nshards + 1, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	e->shards = v;
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return NULL;
+	sh->e = e;
+	sh->timer_ev = evtimer_new(e->base, timeout_cb, sh);
+	sh->multi = curl_multi_init();
+	if (sh->timer_ev == NULL || sh->multi == NULL ||
+	    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
+	    curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh) ||
+	    curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
+	    curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh)) {
+		shard_free(sh);
+		return NULL;
+	}
+	e->shards[e->nshards++] = sh;
+	return sh;
+}
+
+/* The first shard with room (they stay filled: removal is rare). */
+static struct probe_shard *
+shard_pick(struct probe_engine *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nshards; i++)
+		if (e->shards[i]->nprobes < PROBE_SHARD_SIZE)
+			return e->shards[i];
+	return shard_new(e);
+}
+
+static void
+shard_free(struct probe_shard *sh)
+{
+	if (sh == NULL)
+		return;
+	/* Closes the cached connections; may call sock_cb with REMOVE. */
+	if (sh->multi != NULL)
+		curl_multi_cleanup(sh->multi);
+	if (sh->timer_ev != NULL)
+		event_free(sh->timer_ev);
+	free(sh);
 }
 
 /* --- libcurl <-> libevent ------------------------------------------ */
@@ -304,7 +379,8 @@ conns_resize(struct probe_engine *e)
 static int
 sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 {
-	struct probe_engine	*e = cbp;
+	struct probe_shard	*sh = cbp;
+	struct probe_engine	*e = sh->e;
 	struct probe_sock	*ps = sockp;
 	short			 kind;
 
@@ -333,9 +409,9 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 			ps->all_next = e->all_socks;
 			e->all_socks = ps;
 		}
-		ps->e = e;
+		ps->sh = sh;
 		ps->next = NULL;
-		curl_multi_assign(e->multi, fd, ps);
+		curl_multi_assign(sh->multi, fd, ps);
 	} else
 		event_del(ps->ev);
 	ps->fd = fd;
@@ -356,17 +432,17 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 static int
 timer_cb(CURLM *multi, long timeout_ms, void *arg)
 {
-	struct probe_engine	*e = arg;
+	struct probe_shard	*sh = arg;
 	struct timeval		 tv;
 
 	(void)multi;
 	if (timeout_ms < 0) {
-		evtimer_del(e->timer_ev);
+		evtimer_del(sh->timer_ev);
 		return 0;
 	}
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	return evtimer_add(e->timer_ev, &tv) == 0 ? 0 : -1;
+	return evtimer_add(sh->timer_ev, &tv) == 0 ? 0 : -1;
 }
 
 /* A watched socket is ready. */
@@ -374,31 +450,31 @@ static void
 event_cb(evutil_socket_t fd, short kind, void *arg)
 {
 	struct probe_sock	*ps = arg;
-	struct probe_engine	*e = ps->e;
+	struct probe_shard	*sh = ps->sh;
 	int			 action;
 
 	action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
 	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	curl_multi_socket_action(e->multi, fd, action, &e->running);
-	check_multi_info(e);
+	curl_multi_socket_action(sh->multi, fd, action, &sh->running);
+	check_multi_info(sh);
 }
 
 /* libcurl's timeout expired. */
 static void
 timeout_cb(evutil_socket_t fd, short kind, void *arg)
 {
-	struct probe_engine	*e = arg;
+	struct probe_shard	*sh = arg;
 
 	(void)fd;
 	(void)kind;
-	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &e->running);
-	check_multi_info(e);
+	curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &sh->running);
+	check_multi_info(sh);
 }
 
 /* Finish every transfer libcurl reports done, each exactly once. */
 static void
-check_multi_info(struct probe_engine *e)
+check_multi_info(struct probe_shard *sh)
 {
 	CURLMsg		*msg;
 	struct probe	*p;
@@ -407,7 +483,7 @@ check_multi_info(struct probe_engine *e)
 	char		*priv;
 	int		 left;
 
-	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(sh->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		easy = msg->easy_handle;
@@ -418,7 +494,7 @@ check_multi_info(struct probe_engine *e)
 		if (p == NULL || p->state != PROBE_S_RUNNING ||
 		    p->c.easy != easy) {
 			/* Not ours to finish; drop it from the multi. */
-			curl_multi_remove_handle(e->multi, easy);
+			curl_multi_remove_handle(sh->multi, easy);
 			continue;
 		}
 		probe_finish(p, res);	/* p may be freed by the callback */
@@ -439,7 +515,7 @@ schedule_arm(struct probe_engine *e)
 		e->tick_at_us = -1;
 		return;
 	}
-	due = e->heap[0]->due_us;
+	due = e->heap[0].due;
 	if (e->tick_at_us == due && evtimer_pending(e->tick_ev, NULL))
 		return;
 	delta = due - now_us(e, NULL);
@@ -464,8 +540,8 @@ tick_cb(evutil_socket_t fd, short kind, void *arg)
 	e->tick_at_us = -1;
 	e->st.wakeups++;
 	now = now_us(e, NULL);
-	while (e->nheap > 0 && e->heap[0]->due_us <= now + PROBE_SLACK_US) {
-		p = e->heap[0];
+	while (e->nheap > 0 && e->heap[0].due <= now + PROBE_SLACK_US) {
+		p = e->heap[0].p;
 		if (p->state == PROBE_S_RUNNING) {
 			/* Not doubled: this round is skipped. */
 			e->st.skipped++;
@@ -502,7 +578,7 @@ probe_start(struct probe *p, int64_t now)
 	if (p->c.want_body)
 		probe_match_reset(&p->c.match);
 	e->st.started++;
-	if ((mc = curl_multi_add_handle(e->multi, p->c.easy)) != CURLM_OK) {
+	if ((mc = curl_multi_add_handle(p->sh->multi, p->c.easy)) != CURLM_OK) {
 		probe_report(p, PROBE_R_INTERNAL, 0, curl_multi_strerror(mc));
 		return;
 	}
@@ -518,7 +594,7 @@ probe_stop_transfer(struct probe *p)
 		return;
 	p->state = PROBE_S_IDLE;
 	p->e->st.running--;
-	curl_multi_remove_handle(p->e->multi, p->c.easy);
+	curl_multi_remove_handle(p->sh->multi, p->c.easy);
 }
 
 static void
@@ -630,6 +706,25 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 /* --- probes --------------------------------------------------------- */
 
+/* An IPv4 literal, or an IPv6 one as the URL API gives it ("[::1]"). */
+static bool
+host_is_address(const char *host)
+{
+	unsigned char	 buf[sizeof(struct in6_addr)];
+	char		 v6[INET6_ADDRSTRLEN + 1];
+	size_t		 n = strlen(host);
+
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return true;
+	if (n < 3 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= sizeof(v6))
+		return false;
+	memcpy(v6, host + 1, n - 2);
+	v6[n - 2] = '\0';
+	/* A zone id ("%eth0") is not part of the address. */
+	v6[strcspn(v6, "%")] = '\0';
+	return inet_pton(AF_INET6, v6, buf) == 1;
+}
+
 /*
  * Set the URL.  With a Host name, the URL is rewritten to carry that name
  * (so the Host header, TLS SNI and certificate check all use it) and
@@ -673,6 +768,17 @@ conf_url(CURL *easy, const struct probe_spec *s, struct curl_slist **ct)
 	rc = PROBE_E_URL;
 	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
 		goto out;
+	/*
+	 * libcurl 7.88 walks its whole DNS cache after every transfer to
+	 * prune stale names, unless entries live for ever.  An address has
+	 * nothing to go stale, so an address-only probe opts out of the walk;
+	 * a probe by name keeps the default (60 s) and so follows DNS.
+	 */
+	if (host_is_address(host) &&
+	    curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, -1L) != CURLE_OK) {
+		rc = PROBE_E_CURL;
+		goto out;
+	}
 	rc = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK ? 0 :
 	    PROBE_E_CURL;
 out:
@@ -729,6 +835,8 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    /* Never through a proxy from the environment (http_proxy). */
+	    curl_easy_setopt(h, CURLOPT_PROXY, "") ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT,
 	    "failoverd/" FAILOVERD_VERSION) ||
@@ -775,6 +883,10 @@ probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
 		return PROBE_E_NOMEM;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return PROBE_E_NOMEM;
+	if ((p->sh = shard_pick(e)) == NULL) {
+		free(p);
+		return PROBE_E_NOMEM;
+	}
 	p->e = e;
 	p->udata = udata;
 	if ((rc = conf_build(&p->c, p, s)) != 0) {
@@ -790,7 +902,8 @@ probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
 	p->due_us = now_us(e, NULL) +
 	    (int64_t)(frac * (double)p->c.period_us[PROBE_MODE_NORMAL]);
 	heap_push(e, p);
-	conns_resize(e);
+	p->sh->nprobes++;
+	conns_resize(p->sh);
 	schedule_arm(e);
 	*out = p;
 	return 0;
@@ -823,15 +936,18 @@ void
 probe_remove(struct probe *p)
 {
 	struct probe_engine	*e;
+	struct probe_shard	*sh;
 
 	if (p == NULL)
 		return;
 	e = p->e;
+	sh = p->sh;
 	probe_stop_transfer(p);
 	heap_remove(e, p);
 	conf_free(&p->c);
 	free(p);
-	conns_resize(e);
+	sh->nprobes--;
+	conns_resize(sh);
 	schedule_arm(e);
 }
 
@@ -880,11 +996,15 @@ probe_is_running(const struct probe *p)
 
 /* --- the heap ------------------------------------------------------- */
 
+/*
+ * Entries carry their due time, so sifting compares within the array and
+ * touches a probe only to tell it where it now sits.
+ */
 static int
 heap_grow(struct probe_engine *e)
 {
-	size_t		 cap = e->heap_cap ? e->heap_cap * 2 : 64;
-	struct probe	**h;
+	size_t			 cap = e->heap_cap ? e->heap_cap * 2 : 64;
+	struct heap_ent		*h;
 
 	if ((h = reallocarray(e->heap, cap, sizeof(*h))) == NULL)
 		return -1;
@@ -894,75 +1014,78 @@ heap_grow(struct probe_engine *e)
 }
 
 static void
-heap_swap(struct probe_engine *e, size_t a, size_t b)
+heap_place(struct probe_engine *e, size_t i, struct heap_ent ent)
 {
-	struct probe	*t = e->heap[a];
-
-	e->heap[a] = e->heap[b];
-	e->heap[b] = t;
-	e->heap[a]->heap_idx = a;
-	e->heap[b]->heap_idx = b;
+	e->heap[i] = ent;
+	ent.p->heap_idx = i;
 }
 
 static void
 heap_up(struct probe_engine *e, size_t i)
 {
-	size_t	 parent;
+	struct heap_ent	 ent = e->heap[i];
+	size_t		 parent;
 
 	while (i > 0) {
 		parent = (i - 1) / 2;
-		if (e->heap[parent]->due_us <= e->heap[i]->due_us)
+		if (e->heap[parent].due <= ent.due)
 			break;
-		heap_swap(e, i, parent);
+		heap_place(e, i, e->heap[parent]);
 		i = parent;
 	}
+	heap_place(e, i, ent);
 }
 
 static void
 heap_down(struct probe_engine *e, size_t i)
 {
-	size_t	 l, r, m;
+	struct heap_ent	 ent = e->heap[i];
+	size_t		 c, n = e->nheap;
 
 	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < e->nheap && e->heap[l]->due_us < e->heap[m]->due_us)
-			m = l;
-		if (r < e->nheap && e->heap[r]->due_us < e->heap[m]->due_us)
-			m = r;
-		if (m == i)
+		c = 2 * i + 1;
+		if (c >= n)
 			break;
-		heap_swap(e, i, m);
-		i = m;
+		if (c + 1 < n && e->heap[c + 1].due < e->heap[c].due)
+			c++;
+		if (ent.due <= e->heap[c].due)
+			break;
+		heap_place(e, i, e->heap[c]);
+		i = c;
 	}
+	heap_place(e, i, ent);
 }
 
 /* Room is ensured by the caller (heap_grow before allocating). */
 static void
 heap_push(struct probe_engine *e, struct probe *p)
 {
-	p->heap_idx = e->nheap;
-	e->heap[e->nheap++] = p;
+	struct heap_ent	 ent = { p->due_us, p };
+
+	heap_place(e, e->nheap++, ent);
 	heap_up(e, p->heap_idx);
 }
 
 static void
 heap_remove(struct probe_engine *e, struct probe *p)
 {
-	size_t	 i = p->heap_idx, last = e->nheap - 1;
+	size_t	 i = p->heap_idx, last = --e->nheap;
 
 	if (i != last) {
-		heap_swap(e, i, last);
-		e->nheap--;
-		heap_fix(e, e->heap[i]);
-	} else
-		e->nheap--;
+		heap_place(e, i, e->heap[last]);
+		heap_fix(e, e->heap[i].p);
+	}
 }
 
+/* p->due_us changed: move p to its place. */
 static void
 heap_fix(struct probe_engine *e, struct probe *p)
 {
-	heap_up(e, p->heap_idx);
-	heap_down(e, p->heap_idx);
+	size_t	 i = p->heap_idx;
+
+	e->heap[i].due = p->due_us;
+	if (i > 0 && e->heap[(i - 1) / 2].due > p->due_us)
+		heap_up(e, i);
+	else
+		heap_down(e, i);
 }
