@@ -642,7 +642,7 @@ v_switch(struct ctl *c)
 			    " --yes to switch %s", group);
 			return EX_FAIL;
 		}
-		printf("%s\n%s", r.message, plan);
+		printf("%s", plan);
 		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
 			printf("\n");
 		if (!ask_yes()) {

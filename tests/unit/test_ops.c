@@ -1,0 +1,755 @@
+/*
+ * test_ops.c - the operator commands over a temporary store and a loaded
+ * configuration: every verb's refusals and the flags it writes, the JSON
+ * of status, stacks and events, failover-status, and group delete.
+ *
+ * The daemon is played by hand: its health meta records and committed
+ * group states are written directly, as daemon.c writes them.
+ */
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "config/config.h"
+#include "controller/engine.h"
+#include "controller/engine_codec.h"
+#include "controller/ops.h"
+#include "controller/store.h"
+
+#define T0	1700000000000LL
+
+struct fx {
+	char		 tmp[64];
+	char		 path[128];
+	struct config	*cfg;
+	struct store	*st;
+};
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct config_errors errs = { 0 };
+	char err[256];
+	FILE *f;
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/test_ops.XXXXXX");
+	if (mkdtemp(fx->tmp) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/failoverd.conf", fx->tmp);
+	if ((f = fopen(fx->path, "w")) == NULL)
+		return -1;
+	fprintf(f,
+	    "[controller]\nstate_dir = %s/state\nlisten = off\nname = t\n"
+	    "[dns]\nserver = 127.0.0.1:53\nzone = example.net\n"
+	    "key_file = hmac-sha256:k:c2VjcmV0c2VjcmV0c2VjcmV0\n"
+	    "[stack app1]\nweb_head = app1.example.net\n"
+	    "health_url = http://127.0.0.1:1/health\n"
+	    "maintenance_on = /bin/true on app1\npromote = /bin/true promote\n"
+	    "[stack app2]\nweb_head = 192.0.2.2\n"
+	    "health_url = http://127.0.0.1:2/health\n"
+	    "promote = /bin/true promote app2\n"
+	    "[stack app3]\nweb_head = app3.example.net\n"
+	    "health_url = http://127.0.0.1:3/health\n"
+	    "[stack app4]\nweb_head = app4.example.net\n"
+	    "health_url = http://127.0.0.1:4/health\n"
+	    "[group www]\naddress = www\nprimary = app1\nbackup = app2\n"
+	    "ttl = 60s\n"
+	    "[group solo]\naddress = solo\nprimary = app3\n"
+	    "[group old]\naddress = auto\n", fx->tmp);
+	fclose(f);
+	if (config_load(fx->path, &fx->cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		config_errors_free(&errs);
+		return -1;
+	}
+	if (store_open(fx->cfg->controller.state_dir, 0, 0, &fx->st, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	store_close(fx->st);
+	config_free(fx->cfg);
+	nftw(fx->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+/* ---- helpers: play the daemon ---- */
+
+static void
+set_health(struct fx *fx, const char *stack, const char *state)
+{
+	struct store_txn txn;
+	char key[128], val[128];
+
+	snprintf(key, sizeof(key), "health/%s", stack);
+	snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":%lld,"
+	    "\"reason\":\"%s\"}", state, T0, strcmp(state, "up") == 0 ?
+	    "ok" : "timeout");
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_meta_put(&txn, key, val, strlen(val));
+	assert_int_equal(store_txn_commit(&txn), 0);
+}
+
+static void
+put_state(struct fx *fx, const struct eng_group *g)
+{
+	struct store_txn txn;
+	char *blob;
+	size_t len;
+
+	assert_int_equal(eng_group_encode(g, fx->cfg, &blob, &len), 0);
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_group_put(&txn, fx->cfg->groups[g->group].name, blob, len);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	free(blob);
+}
+
+static void
+init_state(struct fx *fx, int gi, struct eng_group *g)
+{
+	assert_int_equal(eng_group_init(g, fx->cfg, gi, false), 0);
+}
+
+static struct store_flags
+flags_of(struct fx *fx, const char *group)
+{
+	struct store_txn txn;
+	struct store_flags f;
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	store_flags_get(&txn, group, &f);
+	store_txn_abort(&txn);
+	return f;
+}
+
+static uint64_t
+gen(struct fx *fx)
+{
+	uint64_t g;
+	char err[128];
+
+	assert_int_equal(store_generation(fx->st, &g, err, sizeof(err)), 0);
+	return g;
+}
+
+static int
+cmd(struct fx *fx, enum ops_verb v, const char *group, const char *stack,
+    bool force, struct ops_reply *r)
+{
+	struct ops_request req = { .verb = v, .group = group, .stack = stack,
+	    .force = force };
+
+	return ops_command(fx->st, fx->cfg, &req, T0 + 1000, r);
+}
+
+/* ---- pause, resume ---- */
+
+static void
+test_pause_resume(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	uint64_t g0 = gen(fx);
+
+	assert_int_equal(cmd(fx, OPS_PAUSE, "www", NULL, false, &r), 0);
+	assert_int_equal(r.outcome, OPS_DONE);
+	assert_string_equal(r.message, "www: paused");
+	assert_true(flags_of(fx, "www").paused);
+	assert_false(flags_of(fx, "solo").paused);
+	assert_int_equal(flags_of(fx, "www").updated_ms, T0 + 1000);
+	assert_true(gen(fx) > g0);
+
+	assert_int_equal(cmd(fx, OPS_RESUME, "www", NULL, false, &r), 0);
+	assert_false(flags_of(fx, "www").paused);
+
+	/* --all: every group, one transaction. */
+	assert_int_equal(cmd(fx, OPS_PAUSE, NULL, NULL, false, &r), 0);
+	assert_true(flags_of(fx, "www").paused);
+	assert_true(flags_of(fx, "solo").paused);
+	assert_true(flags_of(fx, "old").paused);
+	assert_non_null(strstr(r.message, "3 of 3"));
+	assert_int_equal(cmd(fx, OPS_RESUME, NULL, NULL, false, &r), 0);
+	assert_false(flags_of(fx, "solo").paused);
+}
+
+static void
+test_unknown_and_bad(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	uint64_t g0 = gen(fx);
+
+	assert_int_equal(cmd(fx, OPS_PAUSE, "nope", NULL, false, &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+	assert_string_equal(r.reason, "unknown_group");
+	assert_int_equal(cmd(fx, OPS_SWITCH, NULL, NULL, false, &r), 1);
+	assert_int_equal(r.outcome, OPS_BAD_REQUEST);
+	assert_int_equal(cmd(fx, OPS_PIN, "www", NULL, false, &r), 1);
+	assert_int_equal(r.outcome, OPS_BAD_REQUEST);
+	assert_int_equal(cmd(fx, OPS_PIN, "www", "app9", false, &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+	assert_string_equal(r.reason, "unknown_stack");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", "app9", false, &r), 1);
+	assert_string_equal(r.reason, "unknown_stack");
+	assert_int_equal(cmd(fx, (enum ops_verb)42, "www", NULL, false, &r), 1);
+	assert_int_equal(r.outcome, OPS_BAD_REQUEST);
+	/* Nothing was written. */
+	assert_int_equal(gen(fx), g0);
+}
+
+/* ---- pin, unpin ---- */
+
+static void
+test_pin(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+
+	assert_int_equal(cmd(fx, OPS_PIN, "www", "app3", false, &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "not_in_group");
+	assert_int_equal(cmd(fx, OPS_PIN, "old", "app1", false, &r), 1);
+	assert_string_equal(r.reason, "no_stacks");
+	assert_int_equal(cmd(fx, OPS_PIN, "www", "app1", false, &r), 0);
+	assert_string_equal(flags_of(fx, "www").pinned, "app1");
+	assert_string_equal(r.message, "www: pinned to app1");
+
+	/* Pinned elsewhere: a switch needs --force. */
+	set_health(fx, "app2", "up");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, false, &r), 1);
+	assert_string_equal(r.reason, "pinned");
+	assert_false(flags_of(fx, "www").switch_requested);
+	assert_int_equal(cmd(fx, OPS_UNPIN, "www", NULL, false, &r), 0);
+	assert_string_equal(flags_of(fx, "www").pinned, "");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, false, &r), 0);
+}
+
+/* ---- switch ---- */
+
+static void
+test_switch_target_not_up(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	struct store_flags f;
+
+	/* No health record yet: unknown, not up. */
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, false, &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "target_not_up");
+	set_health(fx, "app2", "down");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", "app2", false, &r), 1);
+	assert_string_equal(r.reason, "target_not_up");
+	assert_false(flags_of(fx, "www").switch_requested);
+
+	/* --force goes. */
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", "app2", true, &r), 0);
+	f = flags_of(fx, "www");
+	assert_true(f.switch_requested);
+	assert_true(f.switch_force);
+	assert_string_equal(f.switch_to, "app2");
+	assert_int_equal(f.switch_request_id, r.request_id);
+	assert_true(r.request_id >= (uint64_t)T0);
+	assert_int_equal(r.nswitch, 0);
+
+	/* A second one while the first is pending. */
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, true, &r), 1);
+	assert_string_equal(r.reason, "switch_pending");
+}
+
+static void
+test_switch_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	struct eng_group g;
+	struct store_flags f;
+
+	set_health(fx, "app2", "up");
+	set_health(fx, "app1", "up");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", "app1", false, &r), 1);
+	assert_string_equal(r.reason, "already_active");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "solo", NULL, false, &r), 1);
+	assert_string_equal(r.reason, "no_standby");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", "app3", true, &r), 1);
+	assert_string_equal(r.reason, "not_in_group");
+	assert_int_equal(cmd(fx, OPS_SWITCH, "old", NULL, true, &r), 1);
+	assert_string_equal(r.reason, "no_stacks");
+
+	/* A switch running (the daemon's committed state). */
+	init_state(fx, 0, &g);
+	g.status = ENG_SWITCHING;
+	g.sw.from = 0;
+	g.sw.to = 1;
+	g.sw.phase = ENG_PH_PROMOTE;
+	snprintf(g.sw.id, sizeof(g.sw.id), "www-1");
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, true, &r), 1);
+	assert_string_equal(r.reason, "switch_running");
+
+	/* Done: now on app2, the standby app1 is up. */
+	g.status = ENG_WAIT_REARM;
+	g.active = 1;
+	g.standby = 0;
+	g.sw.phase = ENG_PH_DONE;
+	g.nswitch = 1;
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, false, &r), 0);
+	assert_int_equal(r.nswitch, 1);
+	f = flags_of(fx, "www");
+	assert_true(f.switch_requested);
+	assert_false(f.switch_force);
+	assert_string_equal(f.switch_to, "");
+	assert_non_null(strstr(r.message, "switch to app1 requested"));
+}
+
+static void
+test_switch_plan(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	char buf[2048];
+
+	assert_int_equal(ops_switch_plan(fx->st, fx->cfg, "www", NULL, false,
+	    buf, sizeof(buf), &r), 1);
+	assert_string_equal(r.reason, "target_not_up");
+	set_health(fx, "app2", "up");
+	assert_int_equal(ops_switch_plan(fx->st, fx->cfg, "www", NULL, false,
+	    buf, sizeof(buf), &r), 0);
+	assert_non_null(strstr(buf, "switch www from app1 to app2"));
+	assert_non_null(strstr(buf, "maintenance_on on app1: /bin/true on app1"));
+	assert_non_null(strstr(buf, "replication_off on app2: no hook"));
+	assert_non_null(strstr(buf, "promote on app2: /bin/true promote app2"));
+	assert_non_null(strstr(buf, "ttl 60s"));
+	/* The plan writes nothing. */
+	assert_false(flags_of(fx, "www").switch_requested);
+	assert_int_equal(ops_switch_plan(fx->st, fx->cfg, "nope", NULL, false,
+	    buf, sizeof(buf), &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+}
+
+/* ---- rearm ---- */
+
+static void
+test_rearm(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	struct eng_group g;
+
+	assert_int_equal(cmd(fx, OPS_REARM, "www", NULL, false, &r), 1);
+	assert_string_equal(r.reason, "nothing_to_rearm");
+	init_state(fx, 0, &g);
+	g.status = ENG_FAILED;
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_REARM, "www", NULL, false, &r), 0);
+	assert_true(flags_of(fx, "www").rearm_requested);
+	/* Asked again before the daemon consumed it: still fine. */
+	assert_int_equal(cmd(fx, OPS_REARM, "www", NULL, false, &r), 0);
+	g.status = ENG_SWITCHING;
+	g.sw.from = 0;
+	g.sw.to = 1;
+	g.sw.phase = ENG_PH_MAINT_ON;
+	snprintf(g.sw.id, sizeof(g.sw.id), "www-2");
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_REARM, "www", NULL, false, &r), 1);
+	assert_string_equal(r.reason, "switch_running");
+}
+
+/* ---- status ---- */
+
+static json_t *
+group_in(json_t *all, const char *name)
+{
+	size_t i;
+	json_t *g;
+
+	json_array_foreach(json_object_get(all, "groups"), i, g)
+		if (strcmp(json_string_value(json_object_get(g, "name")),
+		    name) == 0)
+			return g;
+	return NULL;
+}
+
+static void
+test_status(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	struct store_txn txn;
+	struct store_addr a = { .state = STORE_ADDR_ALLOCATED, .time_ms = T0 };
+	json_t *o, *g, *s;
+	char err[256];
+
+	set_health(fx, "app1", "up");
+	assert_int_equal(cmd(fx, OPS_PAUSE, "www", NULL, false, &r), 0);
+	assert_int_equal(ops_status(fx->st, fx->cfg, NULL, &o, err,
+	    sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "groups")), 3);
+	g = group_in(o, "www");
+	assert_non_null(g);
+	assert_string_equal(json_string_value(json_object_get(g, "address")),
+	    "www.example.net.");
+	assert_string_equal(json_string_value(json_object_get(g, "active")),
+	    "app1");
+	assert_string_equal(json_string_value(json_object_get(g, "status")),
+	    "serving");
+	assert_true(json_is_true(json_object_get(json_object_get(g, "flags"),
+	    "paused")));
+	assert_true(json_is_null(json_object_get(g, "last_switch")));
+	assert_true(json_is_null(json_object_get(g, "state")));
+	s = json_array_get(json_object_get(g, "stacks"), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "name")),
+	    "app1");
+	assert_string_equal(json_string_value(json_object_get(s, "health")),
+	    "up");
+	assert_int_equal(json_integer_value(json_object_get(s, "since_ms")), T0);
+	assert_string_equal(json_string_value(json_object_get(s,
+	    "failover_status")), "online");
+	s = json_array_get(json_object_get(g, "stacks"), 1);
+	assert_string_equal(json_string_value(json_object_get(s, "health")),
+	    "unknown");
+	assert_true(json_is_null(json_object_get(s, "since_ms")));
+	g = group_in(o, "old");
+	assert_string_equal(json_string_value(json_object_get(g, "status")),
+	    "reserved");
+	assert_true(json_is_null(json_object_get(g, "address")));
+	json_decref(o);
+
+	/* An auto address, once allocated. */
+	snprintf(a.group, sizeof(a.group), "old");
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_addr_put(&txn, "123-456-789", &a);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(ops_status(fx->st, fx->cfg, "old", &o, err,
+	    sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "address")),
+	    "123-456-789.example.net.");
+	json_decref(o);
+
+	assert_int_equal(ops_status(fx->st, fx->cfg, "nope", &o, err,
+	    sizeof(err)), OPS_E_NOTFOUND);
+	assert_null(o);
+}
+
+static void
+test_status_switching(void **state)
+{
+	struct fx *fx = *state;
+	struct eng_group g;
+	json_t *o, *ls;
+	char err[256], txt[64];
+
+	init_state(fx, 0, &g);
+	g.status = ENG_SWITCHING;
+	g.sw.from = 0;
+	g.sw.to = 1;
+	g.sw.phase = ENG_PH_PROMOTE;
+	g.sw.running = true;
+	g.sw.started_ms = T0;
+	snprintf(g.sw.id, sizeof(g.sw.id), "www-%lld", T0);
+	put_state(fx, &g);
+	ops_status_text(&g, txt, sizeof(txt));
+	assert_string_equal(txt, "switching/promote");
+	assert_int_equal(ops_status(fx->st, fx->cfg, "www", &o, err,
+	    sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "state_text")),
+	    "switching/promote");
+	assert_string_equal(json_string_value(json_object_get(o, "phase")),
+	    "promote");
+	ls = json_object_get(o, "last_switch");
+	assert_string_equal(json_string_value(json_object_get(ls, "result")),
+	    "running");
+	assert_string_equal(json_string_value(json_object_get(ls, "to")),
+	    "app2");
+	assert_true(json_is_object(json_object_get(o, "state")));
+	json_decref(o);
+
+	g.status = ENG_FAILED;
+	g.sw.running = false;
+	g.sw.ended_ms = T0 + 500;
+	put_state(fx, &g);
+	assert_int_equal(ops_status(fx->st, fx->cfg, "www", &o, err,
+	    sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(o, "last_switch"), "result")), "failed");
+	assert_string_equal(json_string_value(json_object_get(o, "status")),
+	    "failed");
+	json_decref(o);
+}
+
+/* ---- stacks and failover-status ---- */
+
+static void
+test_failover_status(void **state)
+{
+	struct fx *fx = *state;
+	struct eng_group g;
+	enum eng_online on;
+	json_t *o;
+	char err[256];
+
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app1", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_ONLINE);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app2", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_OFFLINE);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app3", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_ONLINE);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app4", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_NONE);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app9", &on, err,
+	    sizeof(err)), OPS_E_NOTFOUND);
+
+	/* After a switch, traffic on app2. */
+	init_state(fx, 0, &g);
+	g.active = 1;
+	g.standby = 0;
+	g.online = 1;
+	g.status = ENG_WAIT_REARM;
+	put_state(fx, &g);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app2", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_ONLINE);
+	assert_int_equal(ops_failover_status(fx->st, fx->cfg, "app1", &on, err,
+	    sizeof(err)), 0);
+	assert_int_equal(on, ENG_STATUS_OFFLINE);
+
+	set_health(fx, "app2", "up");
+	assert_int_equal(ops_stack_json(fx->st, fx->cfg, "app2", &o, err,
+	    sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "web_head")),
+	    "192.0.2.2");
+	assert_string_equal(json_string_value(json_object_get(o, "health")),
+	    "up");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "failover_status")), "online");
+	assert_int_equal(json_array_size(json_object_get(o, "groups")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "groups"), 0), "role")), "backup");
+	json_decref(o);
+	assert_int_equal(ops_stack_json(fx->st, fx->cfg, "app4", &o, err,
+	    sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "failover_status")), "none");
+	assert_string_equal(json_string_value(json_object_get(o, "web_head")),
+	    "CNAME app4.example.net.");
+	json_decref(o);
+	assert_int_equal(ops_stack_json(fx->st, fx->cfg, "app9", &o, err,
+	    sizeof(err)), OPS_E_NOTFOUND);
+}
+
+/* ---- events ---- */
+
+static void
+test_events(void **state)
+{
+	struct fx *fx = *state;
+	struct store_txn txn;
+	json_t *o, *ev;
+	char err[256];
+
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	for (int i = 0; i < 10; i++)
+		store_history_append(&txn, T0 + i, i % 2 ? "www" : "solo",
+		    "phase_finished", i == 3 ? "not json" :
+		    "{\"phase\":\"promote\",\"duration_ms\":\"12\"}", NULL);
+	assert_int_equal(store_txn_commit(&txn), 0);
+
+	assert_int_equal(ops_events_json(fx->st, 0, 0, NULL, &o, err,
+	    sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "events")), 10);
+	assert_int_equal(json_integer_value(json_object_get(o, "last_seq")), 10);
+	ev = json_array_get(json_object_get(o, "events"), 0);
+	assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 1);
+	assert_string_equal(json_string_value(json_object_get(ev, "ts")),
+	    "2023-11-14T22:13:20.000Z");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ev, "data"), "phase")), "promote");
+	assert_int_equal(strlen(json_string_value(json_object_get(ev, "hash"))),
+	    64);
+	/* A payload that is not JSON comes back as a string. */
+	ev = json_array_get(json_object_get(o, "events"), 3);
+	assert_string_equal(json_string_value(json_object_get(ev, "data")),
+	    "not json");
+	json_decref(o);
+
+	/* Newest 2 of www, oldest first. */
+	assert_int_equal(ops_events_json(fx->st, 0, 2, "www", &o, err,
+	    sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "events")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(o, "events"), 0), "seq")), 8);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(o, "events"), 1), "seq")), 10);
+	json_decref(o);
+
+	/* From a sequence number (following a switch). */
+	assert_int_equal(ops_events_json(fx->st, 9, 0, NULL, &o, err,
+	    sizeof(err)), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "events")), 2);
+	json_decref(o);
+}
+
+static void
+test_history_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct store_txn txn;
+	struct ops_reply r;
+
+	set_health(fx, "app2", "up");
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_history_append(&txn, T0, "www", "record_published", "{}", NULL);
+	store_history_append(&txn, T0, "www", "confirmed", "{}", NULL);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(cmd(fx, OPS_SWITCH, "www", NULL, false, &r), 0);
+	assert_int_equal(r.history_seq, 2);
+}
+
+/* ---- group delete ---- */
+
+static bool
+addr_state(struct fx *fx, const char *key, struct store_addr *a)
+{
+	struct store_txn txn;
+	bool found;
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	found = store_addr_get(&txn, key, a);
+	store_txn_abort(&txn);
+	return found;
+}
+
+static void
+test_group_delete(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	struct store_txn txn;
+	struct store_addr a = { .state = STORE_ADDR_ALLOCATED, .time_ms = T0 };
+	struct eng_group g;
+	char addr[300];
+	const void *blob;
+	size_t len;
+
+	assert_int_equal(ops_group_delete_check(fx->st, fx->cfg, "www", addr,
+	    sizeof(addr), &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "has_stacks");
+	assert_int_equal(ops_group_delete_check(fx->st, fx->cfg, "nope", addr,
+	    sizeof(addr), &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+	/* auto, never allocated: nothing to delete. */
+	assert_int_equal(ops_group_delete_check(fx->st, fx->cfg, "old", addr,
+	    sizeof(addr), &r), 1);
+	assert_string_equal(r.reason, "no_address");
+
+	snprintf(a.group, sizeof(a.group), "old");
+	init_state(fx, 2, &g);
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_PAUSE, "old", NULL, false, &r), 0);
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_addr_put(&txn, "111-222-333", &a);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(ops_group_delete_check(fx->st, fx->cfg, "old", addr,
+	    sizeof(addr), &r), 0);
+	assert_string_equal(addr, "111-222-333.example.net.");
+	assert_int_equal(ops_group_delete(fx->st, fx->cfg, "old", addr, T0,
+	    &r), 0);
+	assert_true(addr_state(fx, "111-222-333", &a));
+	assert_int_equal(a.state, STORE_ADDR_TOMBSTONE);
+	assert_string_equal(a.group, "old");
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	assert_false(store_group_get(&txn, "old", &blob, &len));
+	assert_int_equal(store_history_last(&txn), 1);
+	store_txn_abort(&txn);
+	assert_false(flags_of(fx, "old").paused);
+	/* The tombstone is forever: the label is never handed out again. */
+	a.state = STORE_ADDR_ALLOCATED;
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	assert_int_equal(store_addr_put(&txn, "111-222-333", &a),
+	    STORE_E_EXISTS);
+	store_txn_abort(&txn);
+	/* Gone from the store: a second delete finds nothing. */
+	assert_int_equal(ops_group_delete_check(fx->st, fx->cfg, "old", addr,
+	    sizeof(addr), &r), 1);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	for (int v = OPS_PAUSE; v <= OPS_SWITCH; v++)
+		assert_int_equal(ops_verb_parse(ops_verb_name(
+		    (enum ops_verb)v)), v);
+	assert_int_equal(ops_verb_parse("frob"), -1);
+	assert_null(ops_verb_name((enum ops_verb)99));
+	assert_string_equal(ops_strerror(OPS_E_NOTFOUND), "not found");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pause_resume, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_switch_target_not_up,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_switch_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_switch_plan, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rearm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_switching, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failover_status, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_seq, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_delete, setup,
+		    teardown),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
