@@ -243,8 +243,17 @@ auth /v1/groups/www/switch -d '{"to":"app1"}'; expect 409 "switch to the active 
 jqb '.reason == "already_active"' || fail "409 reason: $(cat "$FO/body")"
 
 # ---- manual switch through the API: the record moves
+echo 1 >"$FO/hooks/slow.promote"	# long enough to look at it running
 auth /v1/groups/www/switch -d '{"to":"app2","force":false}'; expect 200 switch
 jqb '.request_id > 0' || fail "switch reply: $(cat "$FO/body")"
+auth /v1/groups/www/switch -d '{"to":"app2"}'; expect 409 "second switch while one is requested"
+jqb '.reason == "switch_pending" or .reason == "switch_running"' ||
+	fail "409 reason: $(cat "$FO/body")"
+fo_wait 3 metric_is failoverd_switches_in_flight 1 || fail "switch not in flight"
+fo_wait 3 metric_is 'failoverd_group_status{group="www",status="switching"}' 1 ||
+	fail "status switching not shown"
+auth /v1/groups/www/switch -d '{"to":"app2"}'; expect 409 "switch while one runs"
+rm -f "$FO/hooks/slow.promote"
 fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "switch did not move the record"
 fo_wait 5 group_is '.active == "app2" and .status == "wait_rearm"' || fail "not wait_rearm after the switch"
 grep -q 'reason=manual' "$FO/hooks.log" || fail "hooks not manual"
@@ -260,6 +269,12 @@ fo_wait 3 group_is '.status == "serving"' || fail "rearm not in force"
 fo_webhead_stop app2
 fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "no automatic failover to app1"
 fo_wait 5 group_is '.status == "wait_rearm" and .active == "app1"' || fail "auto switch not finished"
+auth /v1/groups/www/switch -d '{"to":"app2"}'; expect 409 "switch to a stack that is down"
+jqb '.reason == "target_not_up"' || fail "409 reason: $(cat "$FO/body")"
+req GET '/v1/events?group=www&limit=200'; expect 200 "events after the switches"
+jqb '[.events[] | select(.event == "switch_finished")] | length == 2' ||
+	fail "switch_finished events: $(jq -c '[.events[].event]' "$FO/body")"
+jqb '[.events[].seq] | . == sort' || fail "events not oldest first"
 
 # ---- /metrics
 req GET /metrics; expect 200 metrics
