@@ -155,6 +155,20 @@ req GET /v1/groups/www/pause; expect 405 "GET on a POST route"
 grep -qi '^Allow: POST' "$FO/hdr" || fail "405 without Allow: POST"
 req POST /metrics -H "Authorization: Bearer $TOKEN"; expect 405 "POST /metrics"
 req PUT /v1/groups/www/pause; expect 405 "PUT"
+for p in '/v1/groups/%00' '/v1/groups/w%00w' '/v1/groups/%zz' '/v1//groups' \
+    "/v1/groups/$(head -c 400 /dev/zero | tr '\0' a)" '/v1/groups/..' \
+    '/v1/groups/www%2Fpause' '/%2e%2e/metrics'; do
+	req GET "$p"
+	[ "${CODE:0:1}" = 4 ] || fail "GET $p: HTTP $CODE"
+done
+req GET /healthz; expect 200 "alive after odd paths"
+# A burst of parallel clients: every one answered.
+t0=$(date +%s%N)
+seq 200 | xargs -P 20 -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 \
+    "$BASE/v1/groups/www" >"$FO/burst"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(grep -c '^200$' "$FO/burst")" = 200 ] || fail "burst: $(sort "$FO/burst" | uniq -c)"
+echo "200 GET /v1/groups/www by 20 clients: $ms ms"
 
 # ---- GET endpoints: valid JSON, the right things in it
 req GET /v1/groups; expect 200 "GET /v1/groups"
