@@ -69,7 +69,7 @@
 #define API_BODY_MAX		(16 * 1024)
 #define API_HEADERS_MAX		(8 * 1024)
 #define API_TIMEOUT_S		10
-#define API_TOKEN_MAX		4096	/* bytes of the token file read */
+#define API_TOKEN_MAX		4096	/* token file bytes read */
 #define API_SEGS_MAX		6
 #define API_NAME_MAX		256
 #define API_EVENTS_DEFAULT	100	/* GET /v1/events without limit */
@@ -79,21 +79,23 @@
 #define M_GET	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 #define M_POST	EVHTTP_REQ_POST
 
+enum api_token_state {
+	TOKEN_NONE = 0,		/* no api_token_file configured */
+	TOKEN_OK,
+	TOKEN_BAD,		/* configured but unusable */
+};
+
 struct api {
-	struct daemon			*d;
-	struct evhttp			*http;
-	struct evhttp_bound_socket	*sock;
-	struct cfg_hostport		 bound;		/* what we listen on */
-	char				 where[96];	/* "127.0.0.1:8053" */
+	struct daemon		*d;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *sock;
+	struct cfg_hostport	 bound;		/* what we listen on */
+	char			 where[96];	/* "127.0.0.1:8053" */
 
 	/* The token, as a digest; see the top of the file. */
-	const struct config		*token_cfg;	/* read for this one */
-	enum {
-		TOKEN_NONE = 0,		/* no api_token_file configured */
-		TOKEN_OK,
-		TOKEN_BAD,		/* configured but unusable */
-	}				 token_state;
-	unsigned char			 token_sha[SHA256_DIGEST_LENGTH];
+	const struct config	*token_cfg;	/* read for this one */
+	enum api_token_state	 token_state;
+	unsigned char		 token_sha[SHA256_DIGEST_LENGTH];
 };
 
 /* One request as the handlers see it. */
@@ -110,7 +112,7 @@ struct call {
 typedef void api_handler(struct call *);
 
 struct route {
-	const char	*pat[API_SEGS_MAX];	/* "*" matches one segment */
+	const char	*pat[API_SEGS_MAX];	/* "*": any one segment */
 	int		 methods;
 	api_handler	*fn;
 };
@@ -587,15 +589,13 @@ metrics_groups(struct evbuffer *b, struct daemon *d)
 	    " manual) and result (ok, failed).");
 	for (size_t i = 0; i < cfg->ngroup; i++) {
 		lv(cfg->groups[i].name, l1, sizeof(l1));
-		for (int r = ENG_REASON_AUTO; r <= ENG_REASON_MANUAL; r++)
-			for (int k = 0; k < 2; k++)
-				evbuffer_add_printf(b, "failoverd_switches_total"
-				    "{group=\"%s\",reason=\"%s\",result=\"%s\"}"
-				    " %llu\n", l1,
-				    eng_reason_name((enum eng_reason)r),
-				    k == 0 ? "ok" : "failed",
-				    (unsigned long long)
-				    d->groups[i].switches_by[r][k]);
+		for (int k = 0; k < 4; k++)
+			evbuffer_add_printf(b, "failoverd_switches_total"
+			    "{group=\"%s\",reason=\"%s\",result=\"%s\"}"
+			    " %llu\n", l1, eng_reason_name((enum eng_reason)
+			    (k / 2)), k % 2 == 0 ? "ok" : "failed",
+			    (unsigned long long)
+			    d->groups[i].switches_by[k / 2][k % 2]);
 	}
 	family(b, "switches_in_flight", "gauge",
 	    "Journal entries in flight: switches running now.");
@@ -646,8 +646,9 @@ metrics_misc(struct evbuffer *b, struct daemon *d)
 	    " the others; all 0 without witnesses.");
 	for (int w = ENG_WITNESS_UNKNOWN; w <= ENG_WITNESS_DOWN; w++)
 		evbuffer_add_printf(b, "failoverd_witness_state{state=\"%s\"}"
-		    " %d\n", w == ENG_WITNESS_OK ? "ok" : w == ENG_WITNESS_DOWN ?
-		    "down" : "unknown", d->cfg->controller.nwitness > 0 &&
+		    " %d\n", w == ENG_WITNESS_OK ? "ok" :
+		    w == ENG_WITNESS_DOWN ? "down" : "unknown",
+		    d->cfg->controller.nwitness > 0 &&
 		    d->witness == (enum eng_witness)w);
 
 	family(b, "dry_run", "gauge", "1 when running with --dry-run.");
