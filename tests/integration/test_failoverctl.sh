@@ -110,6 +110,18 @@ expect 1 switch www --to app1 --yes
 grep -q already_active <<<"$OUT" || grep -qi "already" <<<"$OUT" || fail "already active: $OUT"
 expect 1 switch www			# no terminal, no --yes
 grep -q -- "--yes" <<<"$OUT" || fail "no tty: $OUT"
+# On a terminal without --yes: the plan (hooks with argv, the DNS change
+# and its TTL), then a question; "n" changes nothing.
+if command -v script >/dev/null; then
+	OUT=$(printf 'n\n' | timeout 10 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www" /dev/null 2>&1)
+	[ $? = 1 ] || fail "tty switch answered n: $OUT"
+	for l in "switch www from app1 to app2" "3. promote on app2: $FO/hooks/rec promote app2" \
+	    "5. dns: $W CNAME app1.example.net. -> 127.0.0.2 ::2 ttl 60s" "Proceed? \[y/N\]" "not confirmed"; do
+		grep -q "$l" <<<"$OUT" || fail "tty plan lacks '$l': $OUT"
+	done
+	expect 0 status www --json
+	jq -e '.flags.switch_requested | not' <<<"$OUT" >/dev/null || fail "n still requested"
+fi
 expect 1 rearm www			# nothing to rearm while serving
 expect 1 pin www app3			# not one of the group's stacks
 expect 0 pin www app1
