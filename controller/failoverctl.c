@@ -268,7 +268,13 @@ status_print(const json_t *groups)
 			strcpy(flags, "-");
 		else
 			flags[strlen(flags) - 1] = '\0';
-		snprintf(state, sizeof(state), "%s", jstr(g, "state_text"));
+		if (strcmp(jstr(g, "held"), "none") == 0 ||
+		    jstr(g, "held")[0] == '\0')
+			snprintf(state, sizeof(state), "%s",
+			    jstr(g, "state_text"));
+		else
+			snprintf(state, sizeof(state), "%s (held: %s)",
+			    jstr(g, "state_text"), jstr(g, "held"));
 		if (json_is_object(ls)) {
 			char when[40], dur[32] = "";
 			int64_t st = json_integer_value(json_object_get(ls,

@@ -311,6 +311,13 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 		break;
 	case OPS_RESUME:
 		f->paused = false;
+		/*
+		 * The daemon feeds a level only when it changes: a failed
+		 * group that was not paused is cleared by a rearm request,
+		 * which the engine treats alike (failed_state_cleared).
+		 */
+		if (g->status == ENG_FAILED)
+			f->rearm_requested = true;
 		break;
 	case OPS_PIN:
 		snprintf(f->pinned, sizeof(f->pinned), "%s", req->stack);
@@ -422,7 +429,8 @@ ops_command(struct store *st, const struct config *cfg,
 		reply_set(reply, OPS_DONE, "", "%s: paused", req->group);
 		break;
 	case OPS_RESUME:
-		reply_set(reply, OPS_DONE, "", "%s: resumed", req->group);
+		reply_set(reply, OPS_DONE, "", "%s: resumed%s", req->group,
+		    g.status == ENG_FAILED ? "; failed state cleared" : "");
 		break;
 	case OPS_PIN:
 		reply_set(reply, OPS_DONE, "", "%s: pinned to %s", req->group,

@@ -189,8 +189,11 @@ expect 1 switch www --yes
 grep -q "failed in phase promote" <<<"$OUT" || fail "failed switch: $OUT"
 state_is failed || fail "not failed"
 rm -f "$FO/hooks/fail.promote"
-expect 0 rearm www
-fo_wait 3 state_is serving || fail "rearm after failure"
+expect 0 status www
+grep -q "failed" <<<"$OUT" || fail "status after failure: $OUT"
+expect 0 resume www			# clears a failed state, paused or not
+grep -q "failed state cleared" <<<"$OUT" || fail "resume: $OUT"
+fo_wait 3 state_is serving || fail "resume after failure"
 
 # ---- history ----
 expect 0 history www --limit 3

@@ -377,6 +377,18 @@ test_rearm(void **state)
 	assert_true(flags_of(fx, "www").rearm_requested);
 	/* Asked again before the daemon consumed it: still fine. */
 	assert_int_equal(cmd(fx, OPS_REARM, "www", NULL, false, &r), 0);
+	/* resume clears a failed group even when it was not paused. */
+	assert_int_equal(cmd(fx, OPS_REARM, "solo", NULL, false, &r), 1);
+	init_state(fx, 1, &g);
+	g.status = ENG_FAILED;
+	put_state(fx, &g);
+	assert_int_equal(cmd(fx, OPS_RESUME, "solo", NULL, false, &r), 0);
+	assert_true(flags_of(fx, "solo").rearm_requested);
+	assert_string_equal(r.message, "solo: resumed; failed state cleared");
+	assert_int_equal(cmd(fx, OPS_RESUME, "www", NULL, false, &r), 0);
+	assert_string_equal(r.message, "www: resumed; failed state cleared");
+
+	init_state(fx, 0, &g);
 	g.status = ENG_SWITCHING;
 	g.sw.from = 0;
 	g.sw.to = 1;
