@@ -969,6 +969,13 @@ h_command(struct call *c)
 		log_info("api_command", "group=%s cmd=%s stack=%s force=%d",
 		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
 		    rq.force);
+		/*
+		 * The flags are in the store, where the daemon polls them;
+		 * poll now rather than at the next tick, so the command is
+		 * in force by the next loop turn.
+		 */
+		if (c->a->d->ev_flags != NULL && !c->a->d->stopping)
+			event_active(c->a->d->ev_flags, EV_TIMEOUT, 1);
 	}
 	reply_json(c, code, out);
 out:

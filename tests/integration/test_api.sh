@@ -242,7 +242,8 @@ jqb '.flags.paused == false and .flags.pinned == null' || fail "a bad POST chang
 # ---- with the token: pause, resume, pin, unpin
 auth /v1/groups/www/pause; expect 200 pause
 jqb '.ok == true and .command == "pause"' || fail "pause reply: $(cat "$FO/body")"
-fo_wait 3 group_is '.flags.paused == true and .state.paused == true' || fail "pause not in force"
+# In force at once: the API pokes the daemon's flags poll.
+group_is '.flags.paused == true and .state.paused == true' || fail "pause not in force at once"
 fo_wait 3 fo_log_has 'event=command group=www cmd=pause' || fail "daemon never fed the pause"
 auth /v1/groups/www/resume -d '{}'; expect 200 resume
 fo_wait 3 group_is '.flags.paused == false and .state.paused == false' || fail "resume not in force"
