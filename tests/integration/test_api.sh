@@ -325,7 +325,8 @@ cnt=$(m 'failoverd_probe_duration_seconds_count')
 inf=$(m 'failoverd_probe_duration_seconds_bucket{le="+Inf"}')
 [ "$cnt" -gt 10 ] && [ "$cnt" = "$inf" ] || fail "histogram count $cnt +Inf $inf"
 [ "$(m 'failoverd_build_info{version="0.1.0"}')" = 1 ] || fail "build_info"
-echo "metrics: $(grep -vc '^#' "$FO/metrics.txt") series"
+echo "metrics: $(grep -vc '^#' "$FO/metrics.txt") series," \
+    "$(curl -s -o /dev/null -w '%{size_download} bytes in %{time_total} s' "$BASE/metrics")"
 
 # ---- the token on reload: none configured -> 403; re-read; unusable -> 403
 write_conf "127.0.0.1:$PORT" ""
