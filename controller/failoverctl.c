@@ -268,7 +268,9 @@ status_print(const json_t *groups)
 			strcpy(flags, "-");
 		else
 			flags[strlen(flags) - 1] = '\0';
-		if (strcmp(jstr(g, "held"), "none") == 0 ||
+		if (json_is_null(json_object_get(g, "state")))
+			snprintf(state, sizeof(state), "not started");
+		else if (strcmp(jstr(g, "held"), "none") == 0 ||
 		    jstr(g, "held")[0] == '\0')
 			snprintf(state, sizeof(state), "%s",
 			    jstr(g, "state_text"));
@@ -493,12 +495,11 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 			    jstr(d, "stack"), jstr(d, "attempt"));
 	} else if (strcmp(name, "phase_finished") == 0 ||
 	    strcmp(name, "phase_failed") == 0)
-		printf("  %-16s %-8s %-8s %6s ms%s%s\n", jstr(d, "phase"),
+		printf("  %-16s %-8s %-8s %6s ms%s%s%s%s\n", jstr(d, "phase"),
 		    jstr(d, "stack"), jstr(d, "result"), jstr(d, "duration_ms"),
-		    strcmp(jstr(d, "policy"), "continue") == 0 ?
-		    "  (policy: continue)" : "",
-		    jstr(d, "exit")[0] && strcmp(jstr(d, "exit"), "0") != 0 ?
-		    "" : "");
+		    strcmp(name, "phase_failed") == 0 ? "  exit " : "",
+		    strcmp(name, "phase_failed") == 0 ? jstr(d, "exit") : "",
+		    jstr(d, "policy")[0] ? ", policy " : "", jstr(d, "policy"));
 	else if (strcmp(name, "phase_skipped") == 0)
 		printf("  %-16s %-8s skipped (%s)\n", jstr(d, "phase"),
 		    jstr(d, "stack"), jstr(d, "reason"));

@@ -187,6 +187,7 @@ fo_wait 3 state_is serving || fail "rearm 3"
 touch "$FO/hooks/fail.promote"
 expect 1 switch www --yes
 grep -q "failed in phase promote" <<<"$OUT" || fail "failed switch: $OUT"
+grep -Eq "^  promote +app2 +failed +[0-9]+ ms  exit 3, policy abort" <<<"$OUT" || fail "failed phase line: $OUT"
 state_is failed || fail "not failed"
 rm -f "$FO/hooks/fail.promote"
 expect 0 status www
