@@ -1,0 +1,57 @@
+#!/bin/bash
+# The manual pages failoverd(8) and failoverctl(8) stay in step with the
+# code: they render without warnings, every verb and option that
+# failoverctl --help lists is documented, every option of failoverd's usage
+# is, and every hook environment variable the hook runner sets is in
+# failoverd(8).
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-build}
+FAILOVERCTL=${FAILOVERCTL:-$TOP/$BUILD/failoverctl}
+FAILOVERD=${FAILOVERD:-$TOP/$BUILD/failoverd}
+D=$TOP/docs
+fail() { echo "FAIL: $*"; exit 1; }
+command -v groff >/dev/null || { echo "groff missing"; exit 77; }
+
+for p in failoverd.8 failoverctl.8; do
+	[ -f "$D/$p" ] || fail "$p missing"
+	w=$(groff -mdoc -ww -z "$D/$p" 2>&1)
+	[ -z "$w" ] || fail "$p: $w"
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$D/$p" >/dev/null 2>&1 || fail "man -l $p"
+	fi
+done
+
+# failoverctl: each verb has an .It Cm entry under VERBS, each long option
+# of its usage appears as "Fl -OPT".
+verbs=$("$FAILOVERCTL" --help | sed -n 's/^  failoverctl \([a-z-]*\).*/\1/p')
+[ "$(wc -w <<<"$verbs")" -ge 11 ] || fail "verbs: $verbs"
+for v in $verbs; do
+	grep -q "^\.It Cm $v" "$D/failoverctl.8" || fail "failoverctl.8 lacks verb $v"
+	"$FAILOVERCTL" "$v" --help >/dev/null || fail "$v --help"
+	for o in $("$FAILOVERCTL" "$v" --help | head -1 | grep -o -- '--[a-z-]*'); do
+		grep -q -- "Fl -${o#--}" "$D/failoverctl.8" || fail "failoverctl.8 lacks $v $o"
+	done
+done
+grep -q '^\.Cm group delete' "$D/failoverctl.8" || fail "group delete synopsis"
+
+# failoverd: options of its usage.
+for o in $("$FAILOVERD" --help | grep -o -- '--[a-z-]*'); do
+	grep -q -- "Fl -${o#--}" "$D/failoverd.8" || fail "failoverd.8 lacks $o"
+done
+grep -q '^\.Cm simulate' "$D/failoverd.8" || fail "failoverd.8 lacks simulate"
+
+# The hook environment: every variable the runner can set.
+vars=$(grep -o '"FAILOVER_[A-Z_]*"' "$TOP/controller/hook.c" | tr -d '"' | sort -u)
+[ -n "$vars" ] || fail "no FAILOVER_ variables found in hook.c"
+for v in $vars; do
+	grep -q "Ev $v\b\|Ev .*$v" "$D/failoverd.8" || fail "failoverd.8 lacks $v"
+done
+
+# Exit codes and signals are stated.
+grep -q '^\.Sh EXIT STATUS' "$D/failoverctl.8" || fail "failoverctl.8: EXIT STATUS"
+grep -q '^\.Sh EXIT STATUS' "$D/failoverd.8" || fail "failoverd.8: EXIT STATUS"
+for s in SIGHUP SIGTERM SIGINT; do
+	grep -q "$s" "$D/failoverd.8" || fail "failoverd.8 lacks $s"
+done
+echo ok
