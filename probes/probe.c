@@ -76,14 +76,17 @@
 #define FAILOVERD_VERSION "unknown"
 #endif
 
+/* Compile-time knobs, overridable for experiments (-D). */
 #ifndef PROBE_SLACK_US
 #define PROBE_SLACK_US		5000	/* start probes due this close */
 #endif
-#define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
+#ifndef PROBE_RECV_BUFFER
 #define PROBE_RECV_BUFFER	4096L	/* libcurl's per-handle read buffer */
+#endif
 #ifndef PROBE_SHARD_SIZE
 #define PROBE_SHARD_SIZE	64	/* probes per CURLM, see above */
 #endif
+#define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
 
 enum probe_state {
 	PROBE_S_IDLE = 0,	/* waiting in the heap */
