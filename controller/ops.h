@@ -23,7 +23,8 @@
  * JSON shapes (jansson; the caller json_decref()s what it gets):
  *
  *   group  {"name":"www","address":"www.failover.example.net.",
- *           "status":"serving","phase":null,"active":"app1",
+ *           "status":"serving","state_text":"switching/promote" (status
+ *           with the phase),"phase":null,"active":"app1",
  *           "standby":"app2","stacks":[{"name":"app1","role":"primary",
  *             "health":"up","since_ms":N,"reason":"ok",
  *             "failover_status":"online"}, ...],
@@ -110,9 +111,11 @@ struct ops_reply {
 
 /*
  * Judge and apply one command: read the group state, the health snapshot
- * and the flags, check with eng_cmd_check() (plus: a switch or rearm
- * already requested and not yet consumed is refused as switch_running /
- * accepted again), and write the flags durably.  For every group (group
+ * and the flags, check with eng_cmd_check() (plus: a switch already
+ * requested and not yet consumed is refused as switch_pending; a rearm
+ * asked again is accepted; resume of a failed group also requests a rearm,
+ * which clears the failed state as resume would), and write the flags
+ * durably.  For every group (group
  * NULL) the command applies to each group of the configuration in one
  * transaction.  Returns reply->code: 0 done, 1 refused or failed; reply is
  * always filled.  st must be opened read-write.
