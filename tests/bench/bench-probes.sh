@@ -13,7 +13,9 @@
 #   3. haproxy (Debian's) with one backend of N servers, option httpchk
 #      GET /health, inter 1s, nbthread 1, for the same time: CPU us per
 #      check from /proc/PID/stat, checks counted by the web heads.
-# The two probers run one after the other, so they do not share the CPU.
+# The two probers run one after the other, so they do not share the CPU,
+# each pinned to CPU 0 with the web heads pinned to CPU 1 (when taskset
+# and two CPUs are there), so that neither is preempted by the web heads.
 # Output: key=value lines; the last is probe_cpu_ratio_vs_haproxy=<worst
 # ratio over the sizes> (failoverd's CPU per probe / HAProxy's per check).
 set -u
@@ -25,6 +27,10 @@ SIZES=${BENCH_SIZES:-1000 10000}
 SECS=${BENCH_SECONDS:-20}
 WARM=${BENCH_WARMUP:-3}
 PER_SRV=5000
+PIN_PROBER=() PIN_SRV=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	PIN_PROBER=(taskset -c 0) PIN_SRV=(taskset -c 1)
+fi
 
 for b in "$SRV" "$RUNNER"; do
 	[ -x "$b" ] || { echo "bench-probes: missing $b (make bench-probes builds it)" >&2; exit 1; }
@@ -89,7 +95,7 @@ for N in $SIZES; do
 	left=$N k=0 base=10000
 	while [ "$left" -gt 0 ]; do
 		n=$((left < PER_SRV ? left : PER_SRV))
-		"$SRV" -n "$n" -p "$base" -o "$dir/ports$k" -T $((4 * SECS + 120)) \
+		"${PIN_SRV[@]}" "$SRV" -n "$n" -p "$base" -o "$dir/ports$k" -T $((4 * SECS + 120)) \
 		    >"$dir/srv$k.out" 2>&1 &
 		srv_pids+=($!)
 		pids+=($!)
@@ -103,7 +109,7 @@ for N in $SIZES; do
 
 	# failoverd's engine.
 	r0=$(srv_requests)
-	"$RUNNER" -u "$dir/urls" -i 1000 -t 900 -w "$WARM" -d "$SECS" >"$dir/fo.out" 2>&1 ||
+	"${PIN_PROBER[@]}" "$RUNNER" -u "$dir/urls" -i 1000 -t 900 -w "$WARM" -d "$SECS" >"$dir/fo.out" 2>&1 ||
 	    { echo "probe_benchrun failed" >&2; cat "$dir/fo.out" >&2; exit 1; }
 	r1=$(srv_requests)
 	sed "s/^/n${N}_failoverd_/" "$dir/fo.out"
@@ -121,7 +127,7 @@ for N in $SIZES; do
 		printf '\tdefault-server check inter 1s fall 3 rise 2\n'
 		awk '{ printf "\tserver s%d 127.0.0.1:%s\n", NR, $1 }' "$dir/ports"
 	} >"$dir/haproxy.cfg"
-	"$HAPROXY" -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
+	"${PIN_PROBER[@]}" "$HAPROXY" -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
 	hp=$!
 	pids+=($hp)
 	sleep "$WARM"

@@ -46,6 +46,8 @@ static struct probe_stats st0;
 static double	 t0;
 static int	 nurls;
 static char	 first_fail[512];
+static long long sec_late_max[64];	/* per measured second */
+static int	 nsec;
 
 static double
 mono_s(void)
@@ -82,6 +84,7 @@ static void
 result_cb(struct probe *p, const struct probe_result *r, void *udata)
 {
 	long long	 late = r->late_us, b;
+	int		 i;
 
 	(void)p;
 	(void)udata;
@@ -96,6 +99,13 @@ result_cb(struct probe *p, const struct probe_result *r, void *udata)
 	}
 	if (late > late_max)
 		late_max = late;
+	i = (int)(mono_s() - t0);
+	if (i >= 0 && i < 64) {
+		if (late > sec_late_max[i])
+			sec_late_max[i] = late;
+		if (i + 1 > nsec)
+			nsec = i + 1;
+	}
 	b = late < 0 ? 0 : late / HIST_US;
 	if (b >= HIST_N)
 		b = HIST_N - 1;
@@ -142,6 +152,7 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 	struct probe_stats	 st1;
 	double			 secs, cpu;
 	long			 rss = rss_kib();
+	int			 i;
 
 	(void)fd;
 	(void)what;
@@ -168,6 +179,12 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 	printf("late_p50_us=%lld\n", percentile(0.50));
 	printf("late_p99_us=%lld\n", percentile(0.99));
 	printf("late_max_us=%lld\n", late_max);
+	printf("ctx_switches_vol=%ld\nctx_switches_invol=%ld\n",
+	    ru1.ru_nvcsw - ru0.ru_nvcsw, ru1.ru_nivcsw - ru0.ru_nivcsw);
+	printf("worst_second_late_max_us=");
+	for (i = 0; i < 64 && i < nsec; i++)
+		printf("%s%lld", i ? "," : "", sec_late_max[i]);
+	printf("\n");
 	printf("wakeups_per_probe=%.3f\n", results ? (double)(st1.wakeups -
 	    st0.wakeups) / (double)results : 0.0);
 	printf("rss_kib=%ld\n", rss);
