@@ -123,8 +123,8 @@ stack_mode(const struct health *h)
  * A stack that takes no group's traffic is a standby: a maintenance page
  * (standby_expect_status) counts as able to take over.
  */
-static void
-update_roles(struct daemon *d)
+void
+daemon_update_roles(struct daemon *d)
 {
 	for (size_t s = 0; s < d->cfg->nstack; s++) {
 		struct dstack *ds = &d->stacks[s];
@@ -157,6 +157,15 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 	struct dstack *ds = &d->stacks[stack];
 	int before[64];
 	bool roles = false;
+	bool was_all_down = d->ndown == d->cfg->nstack;
+
+	/* Keep the count of down stacks in step with the health. */
+	if (change == HEALTH_CHANGED) {
+		if (d->health[stack].prev == HEALTH_DOWN && d->ndown > 0)
+			d->ndown--;
+		if (d->health[stack].state == HEALTH_DOWN)
+			d->ndown++;
+	}
 
 	ev.u.health.stack = stack;
 	ev.u.health.change = change;
@@ -171,19 +180,16 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 			roles = true;
 	}
 	(void)before;
-	if (d->cfg->controller.isolation_check && change == HEALTH_CHANGED) {
-		struct eng_event eval = { .kind = ENG_EV_EVALUATE };
-
-		for (size_t i = 0; i < d->cfg->ngroup; i++) {
-			struct dgroup *g = &d->groups[i];
-
-			if (g->st.active >= 0 && g->st.active != stack &&
-			    d->health[g->st.active].state == HEALTH_DOWN)
-				dgroup_feed(g, &eval);
-		}
-	}
+	/*
+	 * The isolation gate looks at every stack of the configuration: only
+	 * when "every stack is down" turns true or false can it change for a
+	 * group that does not use this stack.
+	 */
+	if (d->cfg->controller.isolation_check && change == HEALTH_CHANGED &&
+	    was_all_down != (d->ndown == d->cfg->nstack))
+		daemon_evaluate_all(d);
 	if (roles)
-		update_roles(d);
+		daemon_update_roles(d);
 }
 
 static void
@@ -205,32 +211,52 @@ latency_observe(struct daemon *d, int64_t us)
 /*
  * Stack health goes to the store's meta records ("health/<stack>") on
  * every change, so that failoverctl can judge a switch (is the target
- * up?) and show the health while the daemon runs.  Changes are rare; a
- * write each is cheap enough.
+ * up?) and show the health while the daemon runs.  Written with the next
+ * group commit (daemon_flush), in the same transaction as the steps the
+ * change caused.
  */
+bool
+health_dirty_any(const struct daemon *d)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (d->stacks[s].health_dirty)
+			return true;
+	return false;
+}
+
+void
+health_dirty_clear(struct daemon *d)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		d->stacks[s].health_dirty = false;
+}
+
+void
+health_dirty_write(struct daemon *d, struct store_txn *txn)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++) {
+		const struct health *h = &d->health[s];
+		char key[300], val[256];
+		int n;
+
+		if (!d->stacks[s].health_dirty)
+			continue;
+		snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[s].name);
+		n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":"
+		    "%lld,\"reason\":\"%s\"}", health_state_name(h->state),
+		    (long long)h->since_ms, h->last_reason ?
+		    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
+		store_meta_put(txn, key, val, (size_t)n);
+	}
+}
+
 static void
 health_save(struct daemon *d, int stack)
 {
-	const struct health *h = &d->health[stack];
-	struct store_txn txn;
-	char key[300], val[256];
-	int n;
-
 	if (d->store == NULL)
 		return;
-	snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[stack].name);
-	n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":%lld,"
-	    "\"reason\":\"%s\"}", health_state_name(h->state),
-	    (long long)h->since_ms, h->last_reason ?
-	    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
-	if (store_txn_begin(d->store, true, &txn) == 0) {
-		store_meta_put(&txn, key, val, (size_t)n);
-		if (store_txn_commit(&txn) == 0)
-			return;
-	}
-	log_error("store_failed", "op=health stack=%s error=%s detail=%s",
-	    log_q(d->cfg->stacks[stack].name), store_errname(txn.err),
-	    log_q(txn.detail));
+	d->stacks[stack].health_dirty = true;
+	daemon_flush_schedule(d);
 }
 
 static void
@@ -766,6 +792,7 @@ reload(struct daemon *d)
 
 	sdnotify_reloading();
 	probelog_sync(d);
+	daemon_flush(d);
 	if (config_load(d->config_path, &ncfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_error("reload_refused", "error=%s",
@@ -914,7 +941,11 @@ reload(struct daemon *d)
 	free(lens);
 	config_free(ocfg);
 
-	update_roles(d);
+	daemon_update_roles(d);
+	d->ndown = 0;
+	for (size_t s = 0; s < ncfg->nstack; s++)
+		if (d->health[s].state == HEALTH_DOWN)
+			d->ndown++;
 	for (size_t i = 0; i < ncfg->ngroup; i++) {
 		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
 
@@ -926,6 +957,7 @@ reload(struct daemon *d)
 	free(fresh);
 	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
 	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
+	api_reload(d->api);
 	sdnotify_ready();
 	return;
 nomem:
@@ -1063,7 +1095,9 @@ daemon_main(const struct daemon_opts *opts)
 		log_error("start_failed", "detail=curl_global_init");
 		goto out;
 	}
-	if ((d->base = event_base_new()) == NULL) {
+	if ((d->base = event_base_new()) == NULL ||
+	    event_base_priority_init(d->base, DAEMON_NPRIO) != 0 ||
+	    daemon_flush_init(d) != 0) {
 		log_error("start_failed", "detail=event_base_new");
 		goto out;
 	}
@@ -1119,7 +1153,7 @@ daemon_main(const struct daemon_opts *opts)
 
 	/* Apply the flags before resuming, so a pause set while we were
 	 * stopped holds from the first decision on. */
-	update_roles(d);
+	daemon_update_roles(d);
 	if (d->store != NULL)
 		flags_apply(d);
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
@@ -1127,7 +1161,7 @@ daemon_main(const struct daemon_opts *opts)
 
 		dgroup_feed(&d->groups[i], &ev);
 	}
-	update_roles(d);
+	daemon_update_roles(d);
 	for (size_t s = 0; s < d->cfg->nstack; s++)
 		if (stack_probe_start(d, &d->stacks[s]) != 0)
 			goto out;
@@ -1155,9 +1189,13 @@ daemon_main(const struct daemon_opts *opts)
 	    d->cfg->ngroup);
 
 	event_base_dispatch(d->base);
+	daemon_flush(d);
 	log_info("stopped", "detail=%s", log_q("state journaled"));
 	status = 0;
 out:
+	if (d->cfg != NULL && d->stacks != NULL && d->groups != NULL)
+		daemon_flush(d);
+	daemon_flush_free();
 	nwitness = d->cfg != NULL ? d->cfg->controller.nwitness : nwitness;
 	api_free(d->api);
 	probelog_stop(d);

@@ -283,53 +283,6 @@ record_count(struct dgroup *g, const struct eng_action *a)
 	}
 }
 
-/*
- * Commit the state, its journal entry and the buffered records in one
- * transaction.  Returns 0 or a STORE_E_* code.
- */
-static int
-persist(struct dgroup *g, const struct eng_out *out, size_t upto,
-    char *detail, size_t len)
-{
-	struct daemon *d = g->d;
-	struct store_txn txn;
-	char *blob = NULL;
-	size_t blen = 0;
-	int64_t now = daemon_now_ms();
-	int rc;
-
-	if (d->store == NULL)
-		return 0;
-	if (eng_group_encode(&g->st, d->cfg, &blob, &blen) != 0) {
-		snprintf(detail, len, "out of memory encoding the state");
-		return STORE_E_NOMEM;
-	}
-	if ((rc = store_txn_begin(d->store, true, &txn)) != 0) {
-		snprintf(detail, len, "%s", txn.detail);
-		free(blob);
-		return rc;
-	}
-	store_group_put(&txn, gname(g), blob, blen);
-	if (g->st.sw.id[0] != '\0')
-		store_journal_put(&txn, g->st.sw.id, blob, blen);
-	for (size_t i = 0; i < upto; i++) {
-		const struct eng_action *a = &out->a[i];
-		char *payload;
-
-		if (a->kind != ENG_ACT_RECORD)
-			continue;
-		payload = record_payload(a);
-		store_history_append(&txn, now, gname(g), a->u.rec.name,
-		    payload != NULL ? payload : "{}", NULL);
-		free(payload);
-	}
-	free(blob);
-	rc = store_txn_commit(&txn);
-	if (rc != 0)
-		snprintf(detail, len, "%s", txn.detail);
-	return rc;
-}
-
 /* ---- hooks ---- */
 
 static void
@@ -437,7 +390,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.address = g->address;
 	env.dry_run = d->dry_run;
 	(void)attempt;
-	envp = hook_env_build(&env, NULL);
+	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
 	if (envp == NULL)
 		fatal("out_of_memory", "where=hook_env_build");
 
@@ -488,53 +441,50 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	}
 }
 
-/* ---- the step ---- */
+/* ---- the step, and group commit ---- */
 
-void
-dgroup_feed(struct dgroup *g, const struct eng_event *ev)
+/*
+ * Group commit.  Every step whose output holds a PERSIST is queued with a
+ * copy of the state it produced; one flush per loop turn (a low-priority
+ * event, so it runs after every callback that was ready) commits all of
+ * them in ONE durable transaction, then logs their records and runs their
+ * side effects in order.  A thousand groups failing over together cost a
+ * few syncs per phase instead of a thousand.  The engine's contract holds:
+ * no side effect of a step runs before its state is committed.  A group
+ * with a step in the queue queues its later steps too, so its side effects
+ * keep their order.
+ */
+struct pending {
+	struct pending		*next;
+	int			 gidx;
+	bool			 persist;
+	struct eng_group	 before, after;
+	struct eng_event	 ev;
+	char			 error[64];
+	size_t			 n;
+	struct eng_action	 a[];		/* the step's actions */
+};
+
+static struct pending	*pq_head, **pq_tail = &pq_head;
+static struct event	*ev_flush;
+static struct daemon	*flush_daemon;
+
+static void
+run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 {
 	struct daemon *d = g->d;
-	struct eng_group saved = g->st;
-	struct eng_world w;
-	struct eng_out out;
-	char detail[256];
-	size_t logged = 0;
-	int rc;
 
-	daemon_world(d, &w);
-	rc = eng_step(&g->st, &w, ev, daemon_now_ms(), &out);
-	if (rc < 0) {
-		log_error("engine_refused_event", "group=%s event=%d",
-		    log_q(gname(g)), (int)ev->kind);
-		return;
-	}
-	for (size_t i = 0; i < out.n; i++) {
-		const struct eng_action *a = &out.a[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_action *a = &acts[i];
 
 		switch (a->kind) {
 		case ENG_ACT_RECORD:
-			break;
-		case ENG_ACT_PERSIST:
-			rc = persist(g, &out, i, detail, sizeof(detail));
-			if (rc != 0) {
-				d->persist_failures++;
-				log_error("persist_failed", "group=%s error=%s"
-				    " detail=%s retry_ms=%d", log_q(gname(g)),
-				    store_errname(rc), log_q(detail),
-				    PERSIST_RETRY_MS);
-				/* Undo the step; feed the event again later. */
-				g->st = saved;
-				defer_event(d, gname(g), ev, PERSIST_RETRY_MS);
-				return;
-			}
 			/* Logged once committed: the log never claims more
 			 * than the journal holds. */
-			for (size_t j = logged; j < i; j++)
-				if (out.a[j].kind == ENG_ACT_RECORD) {
-					record_log(g, &out.a[j]);
-					record_count(g, &out.a[j]);
-				}
-			logged = i + 1;
+			record_log(g, a);
+			record_count(g, a);
+			break;
+		case ENG_ACT_PERSIST:
 			break;
 		case ENG_ACT_RUN_HOOK:
 			if (!d->stopping)
@@ -562,11 +512,190 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 			break;
 		}
 	}
-	for (size_t j = logged; j < out.n; j++)
-		if (out.a[j].kind == ENG_ACT_RECORD) {
-			record_log(g, &out.a[j]);
-			record_count(g, &out.a[j]);
+}
+
+
+/* Write one queued step into the open transaction. */
+static void
+persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
+    int64_t now)
+{
+	const char *name = d->cfg->groups[p->gidx].name;
+	char *blob = NULL;
+	size_t blen = 0;
+
+	if (eng_group_encode(&p->after, d->cfg, &blob, &blen) != 0) {
+		if (txn->err == 0) {
+			txn->err = STORE_E_NOMEM;
+			snprintf(txn->detail, sizeof(txn->detail),
+			    "out of memory encoding the state");
 		}
+		return;
+	}
+	store_group_put(txn, name, blob, blen);
+	if (p->after.sw.id[0] != '\0')
+		store_journal_put(txn, p->after.sw.id, blob, blen);
+	free(blob);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct eng_action *a = &p->a[i];
+		char *payload;
+
+		if (a->kind != ENG_ACT_RECORD)
+			continue;
+		payload = record_payload(a);
+		store_history_append(txn, now, name, a->u.rec.name,
+		    payload != NULL ? payload : "{}", NULL);
+		free(payload);
+	}
+}
+
+/* Forget the queue's counts: the steps were taken off the queue. */
+static void
+unqueue_all(struct daemon *d, struct pending *list)
+{
+	for (struct pending *p = list; p != NULL; p = p->next)
+		d->groups[p->gidx].queued--;
+}
+
+void
+daemon_flush(struct daemon *d)
+{
+	struct pending *list = pq_head, *p, *next;
+	struct store_txn txn;
+	int rc = 0;
+
+	pq_head = NULL;
+	pq_tail = &pq_head;
+	unqueue_all(d, list);
+	if (list == NULL && !health_dirty_any(d))
+		return;
+	if (d->store != NULL) {
+		int64_t now = daemon_now_ms();
+
+		rc = store_txn_begin(d->store, true, &txn);
+		if (rc == 0) {
+			for (p = list; p != NULL; p = p->next)
+				if (p->persist)
+					persist_one(d, &txn, p, now);
+			health_dirty_write(d, &txn);
+			rc = store_txn_commit(&txn);
+		}
+	}
+	if (rc != 0) {
+		/* Undo every queued step and feed its event again later. */
+		d->persist_failures++;
+		log_error("persist_failed", "steps=%d error=%s detail=%s"
+		    " retry_ms=%d", (int)(list != NULL), store_errname(rc),
+		    log_q(txn.detail), PERSIST_RETRY_MS);
+		for (p = list; p != NULL; p = p->next) {
+			struct dgroup *g = &d->groups[p->gidx];
+			bool first = true;
+
+			for (struct pending *q = list; q != p; q = q->next)
+				if (q->gidx == p->gidx)
+					first = false;
+			if (first)
+				g->st = p->before;
+			if (p->ev.kind == ENG_EV_DNS_DONE)
+				p->ev.u.dns.error = p->error;
+			defer_event(d, d->cfg->groups[p->gidx].name, &p->ev,
+			    PERSIST_RETRY_MS);
+		}
+		health_dirty_clear(d);
+	} else {
+		health_dirty_clear(d);
+		for (p = list; p != NULL; p = p->next)
+			run_actions(&d->groups[p->gidx], p->a, p->n);
+	}
+	for (p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_flush(arg);
+}
+
+int
+daemon_flush_init(struct daemon *d)
+{
+	flush_daemon = d;
+	ev_flush = event_new(d->base, -1, 0, flush_cb, d);
+	if (ev_flush == NULL)
+		return -1;
+	/* The lowest priority: after every callback that is ready now. */
+	event_priority_set(ev_flush, DAEMON_NPRIO - 1);
+	return 0;
+}
+
+void
+daemon_flush_free(void)
+{
+	if (ev_flush != NULL)
+		event_free(ev_flush);
+	ev_flush = NULL;
+}
+
+void
+daemon_flush_schedule(struct daemon *d)
+{
+	if (ev_flush != NULL && !event_pending(ev_flush, EV_TIMEOUT, NULL))
+		event_active(ev_flush, EV_TIMEOUT, 0);
+}
+
+void
+dgroup_feed(struct dgroup *g, const struct eng_event *ev)
+{
+	struct daemon *d = g->d;
+	struct eng_group before = g->st;
+	struct eng_world w;
+	struct eng_out out;
+	struct pending *p;
+	bool persist = false;
+	int rc;
+
+	daemon_world(d, &w);
+	rc = eng_step(&g->st, &w, ev, daemon_now_ms(), &out);
+	if (rc < 0) {
+		log_error("engine_refused_event", "group=%s event=%d",
+		    log_q(gname(g)), (int)ev->kind);
+		return;
+	}
+	for (size_t i = 0; i < out.n; i++)
+		if (out.a[i].kind == ENG_ACT_PERSIST)
+			persist = true;
+	if (!persist && g->queued == 0) {
+		run_actions(g, out.a, out.n);
+		if (g->st.active != before.active)
+			daemon_update_roles(d);
+		return;
+	}
+	p = malloc(sizeof(*p) + out.n * sizeof(out.a[0]));
+	if (p == NULL)
+		fatal("out_of_memory", "where=dgroup_feed");
+	p->next = NULL;
+	p->gidx = g->idx;
+	p->persist = persist;
+	p->before = before;
+	p->after = g->st;
+	p->ev = *ev;
+	if (ev->kind == ENG_EV_DNS_DONE && ev->u.dns.error != NULL) {
+		snprintf(p->error, sizeof(p->error), "%s", ev->u.dns.error);
+		p->ev.u.dns.error = p->error;
+	}
+	p->n = out.n;
+	memcpy(p->a, out.a, out.n * sizeof(out.a[0]));
+	*pq_tail = p;
+	pq_tail = &p->next;
+	g->queued++;
+	daemon_flush_schedule(d);
+	/* A switch changes who is standby: probe with the right statuses. */
+	if (g->st.active != before.active)
+		daemon_update_roles(d);
 }
 
 /* ---- probe log ---- */

@@ -117,9 +117,14 @@ ddns_engine_open(struct daemon *d, char *err, size_t errlen)
 	n = dnsup_engine_new(d->base, &p, err, errlen);
 	if (n == NULL)
 		return -1;
-	/* Outstanding work on the old engine ends as cancelled: retried. */
-	dnsup_engine_free(d->dns);
-	d->dns = n;
+	/* Outstanding work on the old engine ends as cancelled and is
+	 * retried by the engine: on the new one, so swap first. */
+	{
+		struct dnsup_engine *old = d->dns;
+
+		d->dns = n;
+		dnsup_engine_free(old);
+	}
 	return 0;
 }
 

@@ -40,6 +40,7 @@ struct dstack {
 	int			 idx;		/* in d->cfg->stacks */
 	struct probe		*probe;
 	bool			 standby;	/* probed with standby statuses */
+	bool			 health_dirty;	/* to write at the next flush */
 	int			*groups;	/* groups that use this stack */
 	int			 ngroups;
 	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
@@ -59,6 +60,7 @@ struct dgroup {
 	int64_t			 timer_at[ENG_NTIMER];	/* wall ms, 0: unset */
 	struct hook		*hook;		/* sequence hook or precheck */
 	bool			 owner_ok;	/* ownership checked this run */
+	int			 queued;	/* steps waiting for the flush */
 	bool			 dns_busy;	/* query or update in flight */
 	uint32_t		 dns_ticket;
 	int64_t			 confirm_start_ms;
@@ -95,6 +97,7 @@ struct daemon {
 	struct health		*health;	/* cfg->nstack, the engine's view */
 	struct witness		*witnesses;	/* cfg->controller.nwitness */
 	enum eng_witness	 witness;
+	size_t			 ndown;		/* stacks whose health is down */
 
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_pipe;
 	struct event		*ev_flags;	/* poll override flags */
@@ -124,6 +127,8 @@ void	 daemon_world(struct daemon *, struct eng_world *);
 
 /* Feed one event to a group's engine and carry out its actions. */
 void	 dgroup_feed(struct dgroup *, const struct eng_event *);
+/* Probe each stack as standby or active after roles changed. */
+void	 daemon_update_roles(struct daemon *);
 /* Feed ENG_EV_EVALUATE to every group. */
 void	 daemon_evaluate_all(struct daemon *);
 
@@ -135,6 +140,20 @@ void	 dgroup_timer_set(struct dgroup *, int kind, int64_t at_ms);
 struct dgroup *daemon_group_find(struct daemon *, const char *name);
 /* Stop the loop once stopping and nothing is in flight. */
 void	 daemon_maybe_exit(struct daemon *);
+
+/* Event priorities: 0 urgent, 1 default, 2 the group-commit flush. */
+#define DAEMON_NPRIO	3
+
+/* Group commit (daemon_act.c): queued steps committed once per turn. */
+int	 daemon_flush_init(struct daemon *);
+void	 daemon_flush_free(void);
+void	 daemon_flush_schedule(struct daemon *);
+/* Commit and carry out every queued step now. */
+void	 daemon_flush(struct daemon *);
+/* Stack health snapshots written with the flush (daemon.c). */
+bool	 health_dirty_any(const struct daemon *);
+void	 health_dirty_write(struct daemon *, struct store_txn *);
+void	 health_dirty_clear(struct daemon *);
 
 /* Feed an event to the group of that name after ms (0: next loop turn). */
 void	 daemon_defer_event(struct daemon *, const char *group,
