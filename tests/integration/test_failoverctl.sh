@@ -145,6 +145,9 @@ jq -e '[.events[] | select(.event=="gate_held" and .data.reason=="paused")] | le
 expect 0 resume www
 fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "no switch after resume"
 fo_wait 5 state_is wait_rearm || fail "not wait_rearm: $(ctl status www)"
+# From here on app2 answers 200 whatever its role (our hooks do not toggle
+# maintenance), so that it stays up when it is active.
+fo_maint app2 off
 expect 0 failover-status app2; [ "$OUT" = online ] || fail "app2 after: $OUT"
 expect 0 failover-status app1; [ "$OUT" = offline ] || fail "app1 after: $OUT"
 
@@ -160,7 +163,8 @@ fo_dig_is "$W" CNAME app1.example.net. || fail "forced switch did not flip"
 fo_webhead app1 "$WH_PORT_app1"
 fo_wait 5 health_is app1 up || fail "app1 not back"
 expect 0 rearm www
-fo_wait 3 state_is serving || fail "rearm not applied"
+fo_wait 5 state_is serving || fail "rearm not applied"
+fo_wait 5 health_is app2 up || fail "app2 not up"
 echo 0.3 >"$FO/hooks/slow.promote"
 expect 0 switch www --yes
 echo "$OUT"
@@ -174,16 +178,18 @@ fo_dig_is "$W" A 127.0.0.2 || fail "followed switch did not flip"
 
 # ---- a switch already running; then a failed one ----
 expect 0 rearm www
-fo_wait 3 state_is serving || fail "rearm 2"
+fo_wait 5 state_is serving || fail "rearm 2"
 echo 1 >"$FO/hooks/slow.promote"
+fo_wait 5 health_is app1 up || fail "app1 not up"
 expect 0 switch www --yes --no-wait
-fo_wait 3 state_is switching || fail "not switching"
+fo_wait 5 state_is switching || fail "not switching"
 expect 1 switch www --yes --to app2 --force
 grep -q "switch_running\|switch_pending\|running" <<<"$OUT" || fail "running: $OUT"
-fo_wait 5 state_is wait_rearm || fail "switch did not end"
+fo_wait 10 state_is wait_rearm || fail "switch did not end: $(ctl status www; ctl history www --limit 12)"
 rm -f "$FO/hooks/slow.promote"
 expect 0 rearm www
-fo_wait 3 state_is serving || fail "rearm 3"
+fo_wait 5 state_is serving || fail "rearm 3"
+fo_wait 5 health_is app2 up || fail "app2 not up"
 touch "$FO/hooks/fail.promote"
 expect 1 switch www --yes
 grep -q "failed in phase promote" <<<"$OUT" || fail "failed switch: $OUT"
@@ -194,7 +200,7 @@ expect 0 status www
 grep -q "failed" <<<"$OUT" || fail "status after failure: $OUT"
 expect 0 resume www			# clears a failed state, paused or not
 grep -q "failed state cleared" <<<"$OUT" || fail "resume: $OUT"
-fo_wait 3 state_is serving || fail "resume after failure"
+fo_wait 5 state_is serving || fail "resume after failure"
 
 # ---- history ----
 expect 0 history www --limit 3
@@ -220,6 +226,7 @@ fo_dig_is "$O" CNAME "" || fail "old still published"
 	fail "no tombstone: $("$TOOLS/storetool" -r "$FO/state" dump | grep -i addr)"
 
 # ---- flags written while the daemon is stopped take effect at start ----
+fo_wait 5 health_is app2 up || fail "app2 not up"
 fo_stop || fail "failoverd exit $?"
 expect 0 pause www
 expect 0 switch www --yes --no-wait	# app2 was up at the last run
@@ -227,7 +234,7 @@ expect 0 status www --json
 jq -e '.flags.paused and .flags.switch_requested' <<<"$OUT" >/dev/null || fail "flags: $OUT"
 fo_start
 fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "pending switch not run at start"
-fo_wait 3 state_is wait_rearm || fail "not wait_rearm after start"
+fo_wait 5 state_is wait_rearm || fail "not wait_rearm after start"
 expect 0 status www --json
 jq -e '.state.paused and (.flags.switch_requested | not)' <<<"$OUT" >/dev/null ||
 	fail "after start: $(jq -c '.flags, .state.paused' <<<"$OUT")"
