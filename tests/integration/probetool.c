@@ -5,11 +5,15 @@
  *   probetool [-t timeout_ms] [-i interval_ms] [-f fastinter_ms]
  *             [-n rounds] [-s expect_status] [-S standby_expect_status]
  *             [-y] [-b expect_body] [-H host] [-k] [-C ca_file] [-F]
- *             [-m normal|fast|down] [-R remove_after_ms] [-T max_s] URL...
+ *             [-m normal|fast|down] [-R remove_after_ms] [-T max_s]
+ *             [-u new_url [-X update_after_ms]] URL...
  *
  *   -y   judge by the standby status set      -k   tls_verify off
  *   -F   a fresh connection every round      -n   rounds per URL (1)
  *   -R   remove every probe after this long (mid-transfer if need be)
+ *   -u   after round 1, probe_update() to new_url from the callback;
+ *        with -X, instead update every probe after that long (a transfer
+ *        in flight is cancelled)
  *
  * Output, one line per result, then a summary:
  *
@@ -42,6 +46,9 @@ static struct event_base *base;
 static struct probe_engine *engine;
 static struct target *targets;
 static int	 ntargets, rounds_wanted = 1, live;
+static struct probe_spec spec;
+static const char *new_url;
+static bool	 update_in_cb;
 
 static int
 parse_set(const char *s, struct cfg_status_set *set)
@@ -96,12 +103,38 @@ result_cb(struct probe *p, const struct probe_result *r, void *udata)
 	print_quoted(r->detail);
 	putchar('\n');
 	fflush(stdout);
+	if (update_in_cb && t->rounds == 1 && rounds_wanted > 1) {
+		spec.url = new_url;
+		if (probe_update(p, &spec) != 0)
+			printf("update failed\n");
+		t->url = new_url;
+	}
 	if (t->rounds >= rounds_wanted) {
 		probe_remove(p);
 		t->p = NULL;
 		if (--live == 0)
 			event_base_loopexit(base, NULL);
 	}
+}
+
+static void
+update_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int	 i, running = 0, err;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	spec.url = new_url;
+	for (i = 0; i < ntargets; i++) {
+		if (targets[i].p == NULL)
+			continue;
+		running += probe_is_running(targets[i].p);
+		if ((err = probe_update(targets[i].p, &spec)) != 0)
+			printf("update failed: %s\n", probe_strerror(err));
+		targets[i].url = new_url;
+	}
+	printf("updated running=%d\n", running);
 }
 
 static void
@@ -129,11 +162,10 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct probe_spec spec;
 	struct probe_stats st;
-	struct event	*stop = NULL, *limit = NULL;
+	struct event	*stop = NULL, *limit = NULL, *upd = NULL;
 	struct timeval	 tv;
-	long		 remove_ms = -1, max_s = 60;
+	long		 remove_ms = -1, max_s = 60, update_ms = -1;
 	int		 ch, i, rc = 1;
 	bool		 standby = false;
 	enum probe_mode	 mode = PROBE_MODE_NORMAL;
@@ -142,7 +174,7 @@ main(int argc, char **argv)
 	spec.timeout_ms = 2000;
 	spec.interval_ms = 1000;
 	spec.tls_verify = true;
-	while ((ch = getopt(argc, argv, "t:i:f:n:s:S:yb:H:kC:Fm:R:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:i:f:n:s:S:yb:H:kC:Fm:R:T:u:X:")) != -1) {
 		switch (ch) {
 		case 't':
 			spec.timeout_ms = atol(optarg);
@@ -193,6 +225,12 @@ main(int argc, char **argv)
 		case 'T':
 			max_s = atol(optarg);
 			break;
+		case 'u':
+			new_url = optarg;
+			break;
+		case 'X':
+			update_ms = atol(optarg);
+			break;
 		default:
 			goto usage;
 		}
@@ -233,6 +271,14 @@ main(int argc, char **argv)
 		if (stop == NULL || evtimer_add(stop, &tv) != 0)
 			goto out;
 	}
+	if (new_url != NULL && update_ms >= 0) {
+		tv.tv_sec = update_ms / 1000;
+		tv.tv_usec = (update_ms % 1000) * 1000;
+		upd = evtimer_new(base, update_cb, NULL);
+		if (upd == NULL || evtimer_add(upd, &tv) != 0)
+			goto out;
+	} else if (new_url != NULL)
+		update_in_cb = true;
 	tv.tv_sec = max_s;
 	tv.tv_usec = 0;
 	limit = evtimer_new(base, stop_cb, &limit);
@@ -250,6 +296,8 @@ out:
 		event_free(stop);
 	if (limit != NULL)
 		event_free(limit);
+	if (upd != NULL)
+		event_free(upd);
 	probe_engine_free(engine);
 	free(targets);
 	if (base != NULL)
@@ -259,6 +307,6 @@ out:
 usage:
 	fprintf(stderr, "usage: probetool [-t ms] [-i ms] [-f ms] [-n rounds]"
 	    " [-s set] [-S set] [-y] [-b body] [-H host] [-k] [-C ca]"
-	    " [-F] [-m mode] [-R ms] [-T s] URL...\n");
+	    " [-F] [-m mode] [-R ms] [-T s] [-u url [-X ms]] URL...\n");
 	return 2;
 }

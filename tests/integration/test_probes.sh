@@ -114,6 +114,8 @@ if [ -n "${PROBES_QUICK:-}" ]; then
 	check tls-ca-and-host 'reason=ok' -- -t 8000 -C "$dir/cert.pem" \
 	    -H probe.test "https://127.0.0.1:${P[tls]}/"
 	check tls-untrusted 'reason=tls' -- -t 8000 "https://127.0.0.1:${P[tls]}/"
+	check update-mid-transfer 'updated running=1' "url=$(url ok200) round=1 ok=1" \
+	    -- -t 5000 -i 300 -X 150 -u "$(url ok200)" "$(url hang)"
 	check remove-mid-transfer 'removed=2 running=2' -- -t 5000 -i 200 -R 400 \
 	    "$(url hang)" "$(url slow)"
 	echo "$passes passed, $fails failed"
@@ -187,6 +189,12 @@ else
 fi
 # A check that outlives its interval is not doubled: rounds are skipped.
 check no-double 'round=2 ok=0 reason=timeout' 'skipped=[2-9]' -- -t 650 -i 200 -n 2 "$(url hang)"
+# Runtime change: from the callback (503 -> 200), and mid-transfer (a hung
+# check is cancelled without a result and the new URL answers).
+check update-from-callback "round=1 ok=0 reason=status" "url=$(url ok200) round=2 ok=1 reason=ok" \
+    -- -t 1000 -i 100 -n 2 -u "$(url ok200)" "$(url s503)"
+check update-mid-transfer 'updated running=1' "url=$(url ok200) round=1 ok=1 reason=ok" \
+    -- -t 5000 -i 300 -X 150 -u "$(url ok200)" "$(url hang)"
 # Removing probes mid-transfer is safe (ASan/valgrind watch) and silent.
 check remove-mid-transfer 'removed=2 running=2' '^stats .*finished=0' -- -t 5000 -i 200 -R 400 "$(url hang)" "$(url slow)"
 
