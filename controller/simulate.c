@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "controller/engine.h"
 #include "controller/health.h"
+#include "controller/replay.h"
 #include "controller/scenario.h"
 #include "probes/probe.h"
 
@@ -417,6 +418,13 @@ result(struct sim *s, int i, bool ok, int reason)
 	s->stats.probes++;
 	ch = health_step(&st->h, ok, reason, s->now);
 	s->health[i] = st->h;
+	if (s->src->next != NULL) {
+		/* A replay: an outage runs from a failure until up again. */
+		if (!ok && st->outage_ms < 0)
+			st->outage_ms = s->now;
+		else if (ok && st->h.state != HEALTH_DOWN)
+			st->outage_ms = -1;
+	}
 	if (ch == HEALTH_SAME)
 		return;
 	if (ch == HEALTH_CHANGED) {
@@ -444,6 +452,21 @@ result(struct sim *s, int i, bool ok, int reason)
 		step(s, (int)g, &ev);
 }
 
+/* Queue the stack's next probe: one period after the last one started. */
+static int
+probe_next(struct sim *s, int i)
+{
+	int64_t next;
+
+	if (s->src->next == NULL)
+		next = s->st[i].started_ms + period(s, i);
+	else if ((next = s->src->next(s->src->ctx, i)) < 0)
+		return 0;	/* the source has no more */
+	if (next < s->now)
+		next = s->now;
+	return qpush(s, next, Q_PROBE, (uint32_t)i, 0);
+}
+
 static int
 probe_start(struct sim *s, int i)
 {
@@ -458,20 +481,16 @@ probe_start(struct sim *s, int i)
 		return qpush(s, s->now + r.latency_ms, Q_RESULT, (uint32_t)i, 0);
 	}
 	result(s, i, r.ok, r.reason);
-	return qpush(s, st->started_ms + period(s, i), Q_PROBE, (uint32_t)i, 0);
+	return probe_next(s, i);
 }
 
 static int
 probe_late(struct sim *s, int i)
 {
 	struct sim_stack *st = &s->st[i];
-	int64_t next;
 
 	result(s, i, st->pend_ok, st->pend_reason);
-	next = st->started_ms + period(s, i);
-	if (next < s->now)
-		next = s->now;
-	return qpush(s, next, Q_PROBE, (uint32_t)i, 0);
+	return probe_next(s, i);
 }
 
 /* ---- the engine's actions ---- */
@@ -714,7 +733,8 @@ apply(struct sim *s, const struct scn_event *e)
 	    "flap" };
 
 	line_begin(s, e->kind == SCN_END ? "end" : "scenario");
-	line_kvf(s, "line", "%d", e->line);
+	if (e->line > 0)	/* a replay's end has no line */
+		line_kvf(s, "line", "%d", e->line);
 	switch (e->kind) {
 	case SCN_PROBE:
 		st = &s->st[e->stack_idx];
@@ -858,7 +878,7 @@ sim_run(const struct config *cfg, const struct scenario *scn,
     const struct sim_options *opt, struct sim_stats *stats)
 {
 	struct sim *s;
-	struct sim_source scen = { NULL, scenario_probe };
+	struct sim_source scen = { NULL, scenario_probe, NULL };
 	struct eng_event resume = { .kind = ENG_EV_RESUME };
 	size_t next = 0;
 	int rc = -1;
@@ -895,6 +915,9 @@ sim_run(const struct config *cfg, const struct scenario *scn,
 		/* Spread the first probes over one interval. */
 		first = cfg->nstack > 1 ? (int64_t)i * cs->interval_ms /
 		    (int64_t)cfg->nstack : 0;
+		if (s->src->next != NULL &&
+		    (first = s->src->next(s->src->ctx, (int)i)) < 0)
+			continue;	/* no outcome at all */
 		if (qpush(s, first, Q_PROBE, (uint32_t)i, 0) != 0)
 			goto out;
 	}
@@ -960,7 +983,10 @@ out:
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: failoverd simulate [-c FILE] SCENARIO [--json]\n");
+	fprintf(f, "usage: failoverd simulate [-c FILE] SCENARIO [--json]\n"
+	    "       failoverd simulate [-c FILE] --replay [--state-dir DIR]"
+	    " [--since T]\n"
+	    "           [--until T] [--json]\n");
 }
 
 int
@@ -980,6 +1006,9 @@ simulate_main(int argc, char **argv)
 	struct sim_options opt = { 0 };
 	int ch, rc = 1;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--replay") == 0)
+			return replay_main(argc, argv);
 	if (path == NULL)
 		path = "/etc/failoverd/failoverd.conf";
 	optind = 1;

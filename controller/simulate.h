@@ -12,8 +12,8 @@
  * their time.  Every line printed depends only on the configuration and the
  * scenario: no wall clock, no randomness, no addresses.
  *
- * Where probe outcomes come from is a struct sim_source: the scenario
- * today; a replay of the store's probe log can be another source.
+ * Where probe outcomes come from is a struct sim_source: the scenario, or
+ * a replay of the store's probe log (controller/replay.h).
  */
 #ifndef FAILOVERD_SIMULATE_H
 #define FAILOVERD_SIMULATE_H
@@ -45,6 +45,15 @@ struct sim_source {
 	void	*ctx;
 	void	(*probe)(void *ctx, int stack, int64_t t_ms, bool active,
 		    struct sim_probe *out);
+	/*
+	 * NULL: probes follow the configuration's schedule.  Otherwise the
+	 * source keeps the schedule itself (a replay of recorded outcomes):
+	 * the time of the stack's next probe, or -1 when it has no more
+	 * (a time already past is taken as now).  Such a source has no
+	 * scenario lines saying when an outage began, so a stack's outage
+	 * is taken to begin at its first failure since it was last up.
+	 */
+	int64_t	(*next)(void *ctx, int stack);
 };
 
 struct sim_options {
@@ -71,6 +80,7 @@ int	 sim_run(const struct config *cfg, const struct scenario *scn,
 
 /*
  * `failoverd simulate [-c FILE] SCENARIO [--json]`; argv[0] is "simulate".
+ * With --replay anywhere in argv, hands over to replay_main().
  * Exit status: 0 done, 1 configuration or scenario errors (each printed
  * as FILE:LINE: what), 2 usage.
  */
