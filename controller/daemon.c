@@ -155,8 +155,6 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 {
 	struct eng_event ev = { .kind = ENG_EV_HEALTH };
 	struct dstack *ds = &d->stacks[stack];
-	int before[64];
-	bool roles = false;
 	bool was_all_down = d->ndown == d->cfg->nstack;
 
 	/* Keep the count of down stacks in step with the health. */
@@ -169,17 +167,8 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 
 	ev.u.health.stack = stack;
 	ev.u.health.change = change;
-	for (int i = 0; i < ds->ngroups; i++) {
-		struct dgroup *g = &d->groups[ds->groups[i]];
-		int act = g->st.active;
-
-		if (i < 64)
-			before[i] = act;
-		dgroup_feed(g, &ev);
-		if (g->st.active != act)
-			roles = true;
-	}
-	(void)before;
+	for (int i = 0; i < ds->ngroups; i++)
+		dgroup_feed(&d->groups[ds->groups[i]], &ev);
 	/*
 	 * The isolation gate looks at every stack of the configuration: only
 	 * when "every stack is down" turns true or false can it change for a
@@ -188,8 +177,6 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 	if (d->cfg->controller.isolation_check && change == HEALTH_CHANGED &&
 	    was_all_down != (d->ndown == d->cfg->nstack))
 		daemon_evaluate_all(d);
-	if (roles)
-		daemon_update_roles(d);
 }
 
 static void

@@ -330,8 +330,8 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 		    ENG_HOOK_FAILED;
 		ev.u.hook.exit_code = r->status;
 		ev.u.hook.duration_ms = r->duration_ms;
-		if (!d->stopping || true)
-			dgroup_feed(g, &ev);
+		/* Fed even while stopping: the phase's end is journaled. */
+		dgroup_feed(g, &ev);
 	} else if (g != NULL && c->kind == HCTX_PRECHECK) {
 		ev.kind = ENG_EV_PRECHECK_DONE;
 		ev.u.precheck.ok = hook_result_ok(r);
@@ -352,7 +352,6 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	struct hook_env env = { 0 };
 	struct hook_spec spec = { 0 };
 	struct hctx *c;
-	char attempt[16];
 	char **envp;
 	int stack, rc;
 
@@ -389,7 +388,6 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.stack = sname(d, stack);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
-	(void)attempt;
 	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
 	if (envp == NULL)
 		fatal("out_of_memory", "where=hook_env_build");
