@@ -636,7 +636,7 @@ replay_main(int argc, char **argv)
 	int64_t first, last;
 	char err[STORE_DETAIL_LEN + 256], a[40], b[40];
 	char scnpath[] = "replay";
-	int ch, rc;
+	int ch, rc, serr;
 
 	if (path == NULL)
 		path = "/etc/failoverd/failoverd.conf";
@@ -700,11 +700,10 @@ replay_main(int argc, char **argv)
 	rc = 1;
 	if (dir == NULL)
 		dir = cfg->controller.state_dir;
-	if ((rc = store_open(dir, cfg->controller.map_size, STORE_RDONLY, &st,
-	    err, sizeof(err))) != 0) {
+	if ((serr = store_open(dir, cfg->controller.map_size, STORE_RDONLY,
+	    &st, err, sizeof(err))) != 0) {
 		fprintf(stderr, "failoverd simulate: cannot read the store in"
-		    " %s: %s (%s)\n", dir, store_strerror(rc), err);
-		rc = 1;
+		    " %s: %s (%s)\n", dir, store_strerror(serr), err);
 		goto out;
 	}
 	if ((rp = replay_new(cfg->nstack, since, until)) == NULL) {
@@ -745,10 +744,10 @@ replay_main(int argc, char **argv)
 	print_head(&line, rp, cfg, first, last);
 	replay_source(rp, cfg, &src);
 	opt.source = &src;
-	/* No scenario line but the end, just after the last outcome. */
+	/* No scenario line but the end. */
 	memset(&end, 0, sizeof(end));
 	end.kind = SCN_END;
-	end.at_ms = last - first + 1;
+	end.at_ms = last - first + REPLAY_SETTLE_MS;
 	end.stack_idx = -1;
 	end.group_idx = -1;
 	memset(&scn, 0, sizeof(scn));

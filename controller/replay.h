@@ -8,7 +8,8 @@
  * outcomes (count of them, spread evenly from start_ms to last_ms) and
  * hands them to sim_run() as a struct sim_source that keeps its own
  * schedule: each outcome is fed at its recorded time, on a virtual clock
- * whose 0 is the first outcome of the window.  Health, the engine, hooks
+ * whose 0 is the first outcome of the window, until REPLAY_SETTLE_MS after
+ * the last.  Health, the engine, hooks
  * and DNS are the simulator's, so the thresholds of the configuration
  * given (rise, fall, hold_down, ...) decide, not those in force when the
  * outcomes were recorded.
@@ -42,6 +43,14 @@
 #include "config/config.h"
 #include "controller/simulate.h"
 #include "controller/store.h"
+
+/*
+ * The replay goes on this long after the last outcome, without probes, so
+ * that a switch started near the end can finish: simulated hooks and
+ * UPDATEs take about a second (SIM_HOOK_MS, SIM_DNS_MS) and hooks never
+ * hang in a replay.
+ */
+#define REPLAY_SETTLE_MS	10000
 
 /*
  * The time of outcome K (0 <= K < run->count) of RUN: start_ms for the

@@ -419,10 +419,14 @@ result(struct sim *s, int i, bool ok, int reason)
 	ch = health_step(&st->h, ok, reason, s->now);
 	s->health[i] = st->h;
 	if (s->src->next != NULL) {
-		/* A replay: an outage runs from a failure until up again. */
+		/*
+		 * A replay: an outage runs from a failure to the first
+		 * success after the stack is up again (so that a switch
+		 * finishing just after it came back still counts it).
+		 */
 		if (!ok && st->outage_ms < 0)
 			st->outage_ms = s->now;
-		else if (ok && st->h.state != HEALTH_DOWN)
+		else if (ok && from == HEALTH_UP)
 			st->outage_ms = -1;
 	}
 	if (ch == HEALTH_SAME)

@@ -51,7 +51,8 @@ struct sim_source {
 	 * the time of the stack's next probe, or -1 when it has no more
 	 * (a time already past is taken as now).  Such a source has no
 	 * scenario lines saying when an outage began, so a stack's outage
-	 * is taken to begin at its first failure since it was last up.
+	 * is taken to begin at its first failure since it was last up (and
+	 * to end at its first success once up again).
 	 */
 	int64_t	(*next)(void *ctx, int stack);
 };
