@@ -82,7 +82,7 @@ fo_hooks() {
 	cat >"$FO/hooks/rec" <<HOOK
 #!/bin/sh
 # Record the run: one line in hooks.log, the whole environment aside.
-echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON args=\$*" >>"$FO/hooks.log"
+echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON status=\$FAILOVER_STATUS args=\$*" >>"$FO/hooks.log"
 env | sort >"$FO/env.\$FAILOVER_PHASE"
 [ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && { echo "failing on purpose" >&2; exit 3; }
 [ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && { sleep 1000 & wait; }

@@ -135,6 +135,16 @@ _named_launch() {
 		    2>/dev/null && break
 		sleep 0.05
 	done
+	# Keep what this try saw: the next try starts with fresh logs.
+	{
+		echo "try port=$NAMED_PORT pid=$NAMED_PID polls=$i"
+		if [ "$(awk '{print $3}' "/proc/$NAMED_PID/stat" 2>/dev/null)" = Z ] ||
+		    ! kill -0 "$NAMED_PID" 2>/dev/null; then
+			wait "$NAMED_PID"
+			echo "named exited with status $?"
+		fi
+		tail -5 "$NAMED_DIR/named.out" "$NAMED_LOG" 2>/dev/null
+	} >>"$NAMED_DIR/attempts.log"
 	named_stop
 	return 1
 }
@@ -173,8 +183,8 @@ named_start() {		# DIR [ZONE]
 		rm -f "$NAMED_LOG" "$NAMED_DIR/named.out"
 		_named_launch && return 0
 	done
-	echo "named.sh: named did not start; last log lines:" >&2
-	tail -20 "$NAMED_DIR/named.out" "$NAMED_LOG" >&2 2>/dev/null
+	echo "named.sh: named did not start; tries:" >&2
+	cat "$NAMED_DIR/attempts.log" >&2 2>/dev/null
 	return 1
 }
 
