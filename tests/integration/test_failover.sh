@@ -112,6 +112,19 @@ sleep 1
 fo_dig_is "$W" A 127.0.0.2 || fail "failed back"
 [ "$(grep -vc '^status_change' "$FO/hooks.log")" = 4 ] || fail "hooks ran again"
 
+# A record changed by hand is drift: detected by the periodic read-back
+# (verify_interval 1s) and repaired.
+nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate"
+server 127.0.0.1 $NAMED_PORT
+zone $NAMED_ZONE
+update delete $W A
+update add $W 60 A 192.0.2.99
+send
+NSU
+fo_dig_is "$W" A "127.0.0.2 192.0.2.99" || fo_dig_is "$W" A 192.0.2.99 || fail "hand edit not applied"
+fo_wait 5 fo_log_has 'event=drift group=www' || fail "drift not detected"
+fo_wait 5 fo_dig_is "$W" A 127.0.0.2 || fail "drift not repaired"
+
 fo_stop || fail "failoverd exit status $?"
 fo_log_has 'event=stopped' || fail "no clean stop"
 echo ok
