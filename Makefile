@@ -144,6 +144,10 @@ install: all
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	for m in docs/*.5; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
 	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	install -d $(DESTDIR)$(PREFIX)/share/doc/failoverd/hooks
+	install -m 0644 config/failoverd.conf.example config/failoverd.service \
+	    README.md $(DESTDIR)$(PREFIX)/share/doc/failoverd/
+	install -m 0755 config/hooks/* $(DESTDIR)$(PREFIX)/share/doc/failoverd/hooks/
 
 clean:
 	rm -rf build
