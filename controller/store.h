@@ -349,8 +349,9 @@ struct store_probe_run {
 
 /*
  * Record one outcome at TS_MS: it extends the stack's newest run when
- * result, reason and status are equal (and the run is not full), else
- * starts a new run.  A time older than the newest run's last outcome is
+ * result, reason and status are equal, the run is not full and the outcome
+ * comes at the run's pace (a replay spreads a run's outcomes evenly, so a
+ * new period or a gap starts a new run), else starts a new run.  A time older than the newest run's last outcome is
  * taken as that time, so runs never overlap.  Each call is a write: batch
  * a probe round into one transaction.
  */

@@ -62,6 +62,29 @@ static size_t	 run_key(const char *, size_t, int64_t, uint8_t *);
 static bool	 run_decode(const MDB_val *, const MDB_val *, char *,
 		    struct store_probe_run *);
 
+/*
+ * A run keeps no time but its first and last: a replay spreads its
+ * outcomes evenly between them.  So an outcome extends the run only when it
+ * comes at the run's pace (within a quarter of the mean gap, plus the
+ * probe engine's wake-up jitter): a change of period (interval, fastinter,
+ * downinter) or a gap (the daemon stopped) starts a new run, else a replay
+ * would move failures from the fastinter burst into the downinter tail.
+ */
+#define RUN_SLACK_MS	20
+
+static bool
+run_regular(const struct store_probe_run *r, int64_t ts_ms)
+{
+	int64_t mean, gap;
+
+	if (r->count < 2)
+		return true;
+	mean = (r->last_ms - r->start_ms) / (int64_t)(r->count - 1);
+	gap = ts_ms - r->last_ms;
+	return gap >= mean - mean / 4 - RUN_SLACK_MS &&
+	    gap <= mean + mean / 4 + RUN_SLACK_MS;
+}
+
 /* ---- history ---- */
 
 static int
@@ -564,7 +587,8 @@ store_probelog_append(struct store_txn *txn, const char *stack,
 	if (have && ts_ms < r.last_ms)
 		ts_ms = r.last_ms;
 	if (have && r.result == result && r.reason == reason &&
-	    r.status == status && r.count < UINT32_MAX) {
+	    r.status == status && r.count < UINT32_MAX &&
+	    run_regular(&r, ts_ms)) {
 		r.count++;
 		r.last_ms = ts_ms;
 	} else {

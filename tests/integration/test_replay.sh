@@ -19,6 +19,7 @@ fo_world
 sleep 0.5				# some steady outcomes first
 fo_webhead_stop app1
 fo_wait 10 fo_log_has 'event=switch_finished' || fail "the daemon never switched"
+sleep 1.2				# some outcomes at downinter too
 fo_webhead app1 "$WH_PORT_app1"
 fo_wait 5 fo_log_has 'event=health_change stack=app1 from=down to=up' ||
 	fail "app1 not back up"
@@ -47,6 +48,16 @@ det=$(sed -n 's/.* summary group=www .*detect_ms=\([0-9]*\)$/\1/p' "$R/same")
 [ "$det" -ge 150 ] && [ "$det" -le 1500 ] || fail "detect_ms=$det"
 echo "same config: $(grep -c . "$R/same") lines, detect_ms=$det," \
     "$(sed -n 's/.*replay from=.* outcomes=\([0-9]*\)$/\1/p' "$R/same") outcomes"
+# The replay puts app1's fall at the time the daemon saw it: the outcomes
+# keep their times through the runs (fastinter burst, then downinter).
+epoch=$(sed -n 's/.* replay_start_epoch_ms=\([0-9]*\)$/\1/p' "$R/same")
+rel=$(sed -n 's/^ *\([0-9]*\)\.\([0-9]*\) health stack=app1 from=up to=down .*/\1\2/p' "$R/same")
+ts=$(grep -m1 'event=health_change stack=app1 from=up to=down' "$FO/failoverd.log" |
+    sed 's/^ts=\([^ ]*\) .*/\1/')
+real=$(date -d "$ts" +%s%3N)
+skew=$(( epoch + 10#$rel - real ))
+echo "app1 down: daemon $ts, replay $(( 10#$rel )) ms after the start: skew ${skew} ms"
+[ ${skew#-} -le 50 ] || fail "replayed fall is ${skew} ms off the daemon's"
 
 # Same input, same output; and JSON lines.
 "$FAILOVERD" simulate -c "$C" --replay >"$R/same2" 2>/dev/null

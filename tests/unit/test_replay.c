@@ -532,6 +532,59 @@ test_load_store(void **state)
 	replay_free(rp);
 }
 
+/*
+ * The store starts a new run where the pace changes, so that the replay
+ * puts every outcome back at its time: a fastinter burst, then downinter,
+ * then a gap (the daemon stopped), then interval again.
+ */
+static void
+test_store_pace(void **state)
+{
+	static const int64_t at[] = {
+	    0, 1000, 2000, 3000,		/* ok at interval */
+	    4000, 4200, 4400, 9400, 14400,	/* refused: fastinter, downinter */
+	    3600000, 3601000, 3602000,		/* refused again an hour later */
+	    3603010, 3604000 };			/* within the jitter */
+	struct fx *fx = *state;
+	struct store *st = NULL;
+	struct store_txn txn;
+	struct replay *rp;
+	struct sim_source src;
+	struct sim_probe p;
+	char dir[128], err[256];
+	size_t n = sizeof(at) / sizeof(at[0]);
+
+	write_conf(fx, 3, 500);
+	snprintf(dir, sizeof(dir), "%s/state", fx->tmp);
+	assert_int_equal(store_open(dir, 0, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(store_txn_begin(st, true, &txn), 0);
+	for (size_t i = 0; i < n; i++)
+		store_probelog_append(&txn, "a", T0 + at[i], i < 4,
+		    i < 4 ? PROBE_R_OK : PROBE_R_CONNECT, i < 4 ? 200 : 0);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_non_null(rp = replay_new(fx->cfg->nstack, INT64_MIN,
+	    INT64_MAX));
+	assert_int_equal(store_txn_begin(st, false, &txn), 0);
+	assert_int_equal(replay_load(rp, &txn, fx->cfg), 0);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	store_close(st);
+	/* [0..3000] [4000..4400] [9400, 14400] [3600000..3604000] */
+	assert_int_equal(replay_runs(rp, 0), 4);
+	assert_int_equal(replay_outcomes(rp, 0), n);
+	replay_source(rp, fx->cfg, &src);
+	for (size_t i = 0; i < n; i++) {
+		int64_t want = at[i];
+
+		if (i == n - 2)		/* spread evenly, not 3603010 */
+			want = 3603000;
+		assert_int_equal(src.next(src.ctx, 0), want);
+		src.probe(src.ctx, 0, want, true, &p);
+		assert_int_equal(p.ok, i < 4);
+	}
+	assert_int_equal(src.next(src.ctx, 0), -1);
+	replay_free(rp);
+}
+
 int
 main(void)
 {
@@ -546,6 +599,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_no_data, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_store, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_pace, setup,
 		    teardown),
 	};
 
