@@ -14,6 +14,8 @@
  *   cpu_util=...          (CPU seconds per second: 1.0 is one core)
  *   late_p50_us=... late_p99_us=... late_max_us=...
  *   rss_kib=... rss_per_endpoint_bytes=...  (VmRSS now / N, all of it)
+ *   rss_added_per_endpoint_bytes=...         (growth since before the
+ *                                             first probe / N)
  *   wakeups_per_probe=...
  */
 #include <sys/resource.h>
@@ -45,6 +47,7 @@ static struct rusage ru0;
 static struct probe_stats st0;
 static double	 t0;
 static int	 nurls;
+static long	 rss_base;		/* before any probe was added */
 static char	 first_fail[512];
 static long long sec_late_max[64];	/* per measured second */
 static int	 nsec;
@@ -189,6 +192,9 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 	    st0.wakeups) / (double)results : 0.0);
 	printf("rss_kib=%ld\n", rss);
 	printf("rss_per_endpoint_bytes=%.0f\n", (double)rss * 1024.0 / nurls);
+	printf("rss_base_kib=%ld\n", rss_base);
+	printf("rss_added_per_endpoint_bytes=%.0f\n",
+	    (double)(rss - rss_base) * 1024.0 / nurls);
 	fflush(stdout);
 	event_base_loopexit(base, NULL);
 }
@@ -266,6 +272,7 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL ||
 	    (engine = probe_engine_new(base, result_cb)) == NULL)
 		return 1;
+	rss_base = rss_kib();
 	for (i = 0; i < nurls; i++) {
 		spec.url = urls[i];
 		if ((err = probe_add(engine, &spec, NULL, &p)) != 0) {
