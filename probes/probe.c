@@ -14,16 +14,14 @@
  * check_multi_info.  libcurl is never called from inside timer_cb: it only
  * arms the libevent timer, and timeout_cb calls curl_multi_socket_action().
  *
- * Schedule.  One binary min-heap of probes keyed by the next due time, and
- * one libevent timer armed for the earliest.  A wake-up starts every probe
+ * Schedule.  One binary min-heap of probes keyed by the next due time
+ * (sched.c), and one libevent timer armed for the earliest.  A wake-up starts every probe
  * due within PROBE_SLACK_US of now, so probes due close together share one
  * wake-up, and libcurl then drives all the new transfers from one
  * curl_multi_socket_action() call.  A probe stays in the heap while its
  * transfer runs: its next due time is set when it starts (planned + period,
  * skipping whole periods the loop already missed), and if that time comes
- * while the transfer still runs, the round is skipped and counted.  With
- * 10,000 probes the heap costs about 14 comparisons a round; libevent's own
- * timer heap sees one event instead of 10,000.
+ * while the transfer still runs, the round is skipped and counted.
  *
  * Keep-alive.  Probes reuse their kept-alive connection (libcurl's default;
  * the multi's connection cache is sized to hold one per probe).  A new TCP
@@ -71,6 +69,7 @@
 
 #include "probes/classify.h"
 #include "probes/match.h"
+#include "probes/sched.h"
 
 #ifndef FAILOVERD_VERSION
 #define FAILOVERD_VERSION "unknown"
@@ -124,7 +123,7 @@ struct probe {
 	enum probe_state	 state;
 	enum probe_mode		 mode;
 	bool			 standby;
-	size_t			 heap_idx;	/* position in e->heap */
+	struct sched_node	 node;		/* in e->sched */
 	int64_t			 due_us;	/* next round */
 	int64_t			 planned_us;	/* the round running/last run */
 	int64_t			 started_us;
@@ -143,11 +142,6 @@ struct probe_sock {
 	int			 what;		/* CURL_POLL_* */
 	struct probe_sock	*next;		/* free list */
 	struct probe_sock	*all_next;	/* every context, for teardown */
-};
-
-struct heap_ent {
-	int64_t		 due;		/* copy of p->due_us */
-	struct probe	*p;
 };
 
 /* One libcurl multi handle and its timer; see "Shards" above. */
@@ -169,8 +163,7 @@ struct probe_engine {
 	probe_result_cb		*cb;
 	probe_clock_fn		*clock;
 	void			*clock_arg;
-	struct heap_ent		*heap;
-	size_t			 nheap, heap_cap;
+	struct sched		 sched;		/* every probe, by due time */
 	struct probe_sock	*free_socks;
 	struct probe_sock	*all_socks;
 	struct probe_stats	 st;
@@ -196,13 +189,8 @@ static int	 conf_build(struct probe_conf *, struct probe *,
 static void	 conf_free(struct probe_conf *);
 static bool	 host_is_address(const char *);
 static int	 conf_url(struct probe_conf *, const struct probe_spec *);
-static void	 heap_push(struct probe_engine *, struct probe *);
-static void	 heap_remove(struct probe_engine *, struct probe *);
-static void	 heap_fix(struct probe_engine *, struct probe *);
-static void	 heap_up(struct probe_engine *, size_t);
-static void	 heap_down(struct probe_engine *, size_t);
-static void	 heap_place(struct probe_engine *, size_t, struct heap_ent);
-static int	 heap_grow(struct probe_engine *);
+static void	 sched_fix(struct probe *);
+static struct probe *sched_first(struct probe_engine *, int64_t *);
 static void	 conns_resize(struct probe_shard *);
 static struct probe_shard *shard_pick(struct probe_engine *);
 static void	 shard_free(struct probe_shard *);
@@ -288,12 +276,13 @@ void
 probe_engine_free(struct probe_engine *e)
 {
 	struct probe_sock	*ps, *next;
+	struct probe		*p;
 	size_t			 i;
 
 	if (e == NULL)
 		return;
-	while (e->nheap > 0)
-		probe_remove(e->heap[e->nheap - 1].p);
+	while ((p = sched_first(e, NULL)) != NULL)
+		probe_remove(p);
 	for (i = 0; i < e->nshards; i++)
 		shard_free(e->shards[i]);
 	free(e->shards);
@@ -305,7 +294,7 @@ probe_engine_free(struct probe_engine *e)
 	}
 	if (e->tick_ev != NULL)
 		event_free(e->tick_ev);
-	free(e->heap);
+	sched_deinit(&e->sched);
 	free(e);
 }
 
@@ -313,7 +302,7 @@ void
 probe_engine_stats(const struct probe_engine *e, struct probe_stats *st)
 {
 	*st = e->st;
-	st->probes = e->nheap;
+	st->probes = e->sched.n;
 }
 
 /*
@@ -511,19 +500,35 @@ check_multi_info(struct probe_shard *sh)
 
 /* --- the schedule --------------------------------------------------- */
 
+/* p->due_us changed: move it in the schedule. */
+static void
+sched_fix(struct probe *p)
+{
+	sched_update(&p->e->sched, &p->node, p->due_us);
+}
+
+static struct probe *
+sched_first(struct probe_engine *e, int64_t *due)
+{
+	struct sched_node	*n = sched_top(&e->sched, due);
+
+	if (n == NULL)
+		return NULL;
+	return (struct probe *)((char *)n - offsetof(struct probe, node));
+}
+
 static void
 schedule_arm(struct probe_engine *e)
 {
 	struct timeval	 tv;
 	int64_t		 due, delta;
 
-	if (e->nheap == 0) {
+	if (sched_first(e, &due) == NULL) {
 		if (e->tick_at_us >= 0)
 			evtimer_del(e->tick_ev);
 		e->tick_at_us = -1;
 		return;
 	}
-	due = e->heap[0].due;
 	if (e->tick_at_us == due && evtimer_pending(e->tick_ev, NULL))
 		return;
 	delta = due - now_us(e, NULL);
@@ -541,20 +546,20 @@ tick_cb(evutil_socket_t fd, short kind, void *arg)
 {
 	struct probe_engine	*e = arg;
 	struct probe		*p;
-	int64_t			 now;
+	int64_t			 now, due;
 
 	(void)fd;
 	(void)kind;
 	e->tick_at_us = -1;
 	e->st.wakeups++;
 	now = now_us(e, NULL);
-	while (e->nheap > 0 && e->heap[0].due <= now + PROBE_SLACK_US) {
-		p = e->heap[0].p;
+	while ((p = sched_first(e, &due)) != NULL &&
+	    due <= now + PROBE_SLACK_US) {
 		if (p->state == PROBE_S_RUNNING) {
 			/* Not doubled: this round is skipped. */
 			e->st.skipped++;
 			p->due_us += p->c.period_us[p->mode];
-			heap_fix(e, p);
+			sched_fix(p);
 			continue;
 		}
 		probe_start(p, now);	/* reschedules p; may report */
@@ -577,7 +582,7 @@ probe_start(struct probe *p, int64_t now)
 		p->due_us += period;
 		e->st.skipped++;
 	}
-	heap_fix(e, p);
+	sched_fix(p);
 
 	p->started_us = now_us(e, &p->started_wall_ms);
 	p->nread = 0;
@@ -913,7 +918,7 @@ probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
 	double		 frac;
 
 	*out = NULL;
-	if (e->nheap == e->heap_cap && heap_grow(e) != 0)
+	if (sched_reserve(&e->sched) != 0)
 		return PROBE_E_NOMEM;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return PROBE_E_NOMEM;
@@ -941,7 +946,7 @@ probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
 	p->due_us = now_us(e, NULL) +
 	    (int64_t)(frac * (double)p->c.period_us[PROBE_MODE_NORMAL]) +
 	    (int64_t)(p->sh->nprobes % PROBE_SHARD_SIZE) * PROBE_GROUP_STEP_US;
-	heap_push(e, p);
+	sched_push(&e->sched, &p->node, p->due_us);
 	p->sh->nprobes++;
 	conns_resize(p->sh);
 	schedule_arm(e);
@@ -966,7 +971,7 @@ probe_update(struct probe *p, const struct probe_spec *s)
 		now = now_us(e, NULL);
 		due = p->planned_us + p->c.period_us[p->mode];
 		p->due_us = due > now ? due : now;
-		heap_fix(e, p);
+		sched_fix(p);
 		schedule_arm(e);
 	}
 	return 0;
@@ -983,7 +988,7 @@ probe_remove(struct probe *p)
 	e = p->e;
 	sh = p->sh;
 	probe_stop_transfer(p);
-	heap_remove(e, p);
+	sched_remove(&e->sched, &p->node);
 	conf_free(&p->c);
 	free(p);
 	sh->nprobes--;
@@ -1006,7 +1011,7 @@ probe_set_mode(struct probe *p, enum probe_mode mode)
 	now = now_us(e, NULL);
 	due = p->planned_us + p->c.period_us[mode];
 	p->due_us = due > now ? due : now;
-	heap_fix(e, p);
+	sched_fix(p);
 	schedule_arm(e);
 }
 
@@ -1032,100 +1037,4 @@ bool
 probe_is_running(const struct probe *p)
 {
 	return p->state == PROBE_S_RUNNING;
-}
-
-/* --- the heap ------------------------------------------------------- */
-
-/*
- * Entries carry their due time, so sifting compares within the array and
- * touches a probe only to tell it where it now sits.
- */
-static int
-heap_grow(struct probe_engine *e)
-{
-	size_t			 cap = e->heap_cap ? e->heap_cap * 2 : 64;
-	struct heap_ent		*h;
-
-	if ((h = reallocarray(e->heap, cap, sizeof(*h))) == NULL)
-		return -1;
-	e->heap = h;
-	e->heap_cap = cap;
-	return 0;
-}
-
-static void
-heap_place(struct probe_engine *e, size_t i, struct heap_ent ent)
-{
-	e->heap[i] = ent;
-	ent.p->heap_idx = i;
-}
-
-static void
-heap_up(struct probe_engine *e, size_t i)
-{
-	struct heap_ent	 ent = e->heap[i];
-	size_t		 parent;
-
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (e->heap[parent].due <= ent.due)
-			break;
-		heap_place(e, i, e->heap[parent]);
-		i = parent;
-	}
-	heap_place(e, i, ent);
-}
-
-static void
-heap_down(struct probe_engine *e, size_t i)
-{
-	struct heap_ent	 ent = e->heap[i];
-	size_t		 c, n = e->nheap;
-
-	for (;;) {
-		c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && e->heap[c + 1].due < e->heap[c].due)
-			c++;
-		if (ent.due <= e->heap[c].due)
-			break;
-		heap_place(e, i, e->heap[c]);
-		i = c;
-	}
-	heap_place(e, i, ent);
-}
-
-/* Room is ensured by the caller (heap_grow before allocating). */
-static void
-heap_push(struct probe_engine *e, struct probe *p)
-{
-	struct heap_ent	 ent = { p->due_us, p };
-
-	heap_place(e, e->nheap++, ent);
-	heap_up(e, p->heap_idx);
-}
-
-static void
-heap_remove(struct probe_engine *e, struct probe *p)
-{
-	size_t	 i = p->heap_idx, last = --e->nheap;
-
-	if (i != last) {
-		heap_place(e, i, e->heap[last]);
-		heap_fix(e, e->heap[i].p);
-	}
-}
-
-/* p->due_us changed: move p to its place. */
-static void
-heap_fix(struct probe_engine *e, struct probe *p)
-{
-	size_t	 i = p->heap_idx;
-
-	e->heap[i].due = p->due_us;
-	if (i > 0 && e->heap[(i - 1) / 2].due > p->due_us)
-		heap_up(e, i);
-	else
-		heap_down(e, i);
 }
