@@ -510,8 +510,8 @@ test_load_store(void **state)
 		store_probelog_append(&txn, "a", T0 + i * 1000, 0,
 		    PROBE_R_CONNECT, 0);
 	/* Not in the configuration: never read. */
-	store_probelog_append(&txn, "c", T0 - 5000, 0, PROBE_R_CONNECT, 0);
-	store_probelog_append(&txn, "ab", T0 - 4000, 0, PROBE_R_CONNECT, 0);
+	store_probelog_append(&txn, "c", T0 + 5000, 0, PROBE_R_CONNECT, 0);
+	store_probelog_append(&txn, "ab", T0 + 20000, 0, PROBE_R_CONNECT, 0);
 	assert_int_equal(store_txn_commit(&txn), 0);
 	store_close(st);
 
