@@ -456,7 +456,10 @@ result(struct sim *s, int i, bool ok, int reason)
 		step(s, (int)g, &ev);
 }
 
-/* Queue the stack's next probe: one period after the last one started. */
+/*
+ * Queue the stack's next probe: one period after the last one started, or
+ * when the source says (a replay).
+ */
 static int
 probe_next(struct sim *s, int i)
 {
