@@ -21,7 +21,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: failoverd [-c FILE] [--dry-run] [--paused]\n"
 	    "       failoverd -t [-c FILE]\n"
-	    "       failoverd simulate [-c FILE] SCENARIO [--json]\n");
+	    "       failoverd simulate [-c FILE] SCENARIO [--json]\n"
+	    "       failoverd simulate [-c FILE] --replay [--state-dir DIR]"
+	    " [--since T] [--until T] [--json]\n");
 }
 
 static int
