@@ -869,8 +869,12 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    /* Never through a proxy from the environment (http_proxy). */
+	    /*
+	     * Never through a proxy from the environment (http_proxy); the
+	     * two settings also spare libcurl four getenv() per check.
+	     */
 	    curl_easy_setopt(h, CURLOPT_PROXY, "") ||
+	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*") ||
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) ||
 	    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
