@@ -232,6 +232,15 @@ probe_engine_set_clock(struct probe_engine *e, probe_clock_fn *fn,
 
 /* --- names ---------------------------------------------------------- */
 
+void
+probe_spec_init(struct probe_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->interval_ms = 1000;
+	s->timeout_ms = 2000;
+	s->tls_verify = true;
+}
+
 const char *
 probe_strerror(int err)
 {

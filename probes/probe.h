@@ -12,7 +12,9 @@
  * downinter, chosen by probe_set_mode()), so the schedule never drifts.  A
  * probe still running when its next round is due is not doubled: that
  * round is skipped and counted (struct probe_stats.skipped).  First rounds
- * are spread evenly over the first interval.
+ * are spread over the first interval, in groups of up to 64 probes 0.1 ms
+ * apart (see probe.c for why).  Probes due within 5 ms of each other start
+ * in the same wake-up, so a check may start up to 5 ms before its time.
  *
  * Not thread-safe: call everything from the loop's thread.
  */
@@ -65,10 +67,10 @@ enum probe_mode {
  */
 struct probe_spec {
 	const char	*url;		/* http:// or https:// */
-	const char	*host;		/* NULL, or the name to send as Host
-					   (and as TLS SNI, verified against
-					   the certificate) while connecting to
-					   url's host */
+	const char	*host;		/* NULL, or the name (no port) to send
+					   as Host (and as TLS SNI, verified
+					   against the certificate) while
+					   connecting to url's host and port */
 	int64_t		 timeout_ms;	/* whole transfer */
 	int64_t		 interval_ms;
 	int64_t		 fastinter_ms;	/* <= 0: interval_ms */
@@ -76,11 +78,19 @@ struct probe_spec {
 	struct cfg_status_set expect_status;	/* n == 0: 200-399 */
 	struct cfg_status_set standby_expect_status; /* n == 0: expect_status */
 	const char	*expect_body;	/* NULL or a substring to find */
-	bool		 tls_verify;
+	bool		 tls_verify;	/* false turns verification off */
 	const char	*ca_file;	/* NULL: the system's CAs */
 	bool		 fresh_connect;	/* a new connection every round (no
 					   keep-alive reuse); see probe.c */
 };
+
+/*
+ * Fill a spec with the defaults of failoverd.conf(5): interval 1s,
+ * timeout 2s, fastinter and downinter as interval, 200-399, tls_verify
+ * on; url NULL.  Start from this rather than from zeroes, where
+ * tls_verify would be off.
+ */
+void	 probe_spec_init(struct probe_spec *);
 
 /* One finished check.  detail is borrowed: valid during the callback. */
 struct probe_result {

@@ -213,10 +213,8 @@ main(int argc, char **argv)
 	int		 ch, i, cap = 0, err;
 	struct probe	*p;
 
-	memset(&spec, 0, sizeof(spec));
-	spec.interval_ms = 1000;
+	probe_spec_init(&spec);
 	spec.timeout_ms = 900;
-	spec.tls_verify = true;
 	while ((ch = getopt(argc, argv, "u:i:t:w:d:F")) != -1) {
 		switch (ch) {
 		case 'u':

@@ -170,10 +170,7 @@ main(int argc, char **argv)
 	bool		 standby = false;
 	enum probe_mode	 mode = PROBE_MODE_NORMAL;
 
-	memset(&spec, 0, sizeof(spec));
-	spec.timeout_ms = 2000;
-	spec.interval_ms = 1000;
-	spec.tls_verify = true;
+	probe_spec_init(&spec);
 	while ((ch = getopt(argc, argv, "t:i:f:n:s:S:yb:H:kC:Fm:R:T:u:X:")) != -1) {
 		switch (ch) {
 		case 't':
