@@ -14,59 +14,7 @@ fo_webhead app2
 fo_maint app2 on			# a dormant standby answers 503
 fo_hooks
 H=$FO/hooks/rec
-cat >"$FO/failoverd.conf" <<CONF
-[controller]
-state_dir = $FO/state
-listen = off
-name = test-ctl
-
-[dns]
-server = 127.0.0.1:$NAMED_PORT
-zone = $NAMED_ZONE
-key_file = $NAMED_KEYFILE
-timeout = 500ms
-confirm = 127.0.0.1:$NAMED_PORT
-verify_interval = 1s
-
-[stack app1]
-web_head = app1.example.net
-health_url = http://127.0.0.1:$WH_PORT_app1/health
-standby_expect_status = 200-399,503
-interval = 200ms
-fastinter = 100ms
-downinter = 500ms
-timeout = 150ms
-rise = 2
-fall = 3
-maintenance_on = $H on app1
-maintenance_off = $H off app1
-replication_off = $H replication-off app1
-promote = $H promote app1
-
-[stack app2]
-web_head = 127.0.0.2 ::2
-health_url = http://127.0.0.1:$WH_PORT_app2/health
-standby_expect_status = 200-399,503
-interval = 200ms
-fastinter = 100ms
-downinter = 500ms
-timeout = 150ms
-rise = 2
-fall = 3
-maintenance_on = $H on app2
-maintenance_off = $H off app2
-replication_off = $H replication-off app2
-promote = $H promote app2
-
-[group www]
-address = www
-primary = app1
-backup = app2
-ttl = 60s
-suspect_ttl = 5s
-hold_down = 10m
-on_status_change = $H notify
-CONF
+FO_GROUP_EXTRA="on_status_change = $H notify" fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" || fail "config check"
 
 W=www.$NAMED_ZONE

@@ -135,12 +135,36 @@ fo_log_count() {
 # (A/AAAA), group www.  Extra lines: FO_CTL_EXTRA ([controller]),
 # FO_STACK_EXTRA (both stacks), FO_GROUP_EXTRA ([group www]), FO_TAIL
 # (appended at the end: more sections).
+_fo_stack() {	# name web_head
+	local H=$FO/hooks/rec port
+	eval "port=\$WH_PORT_$1"
+	cat <<CONF
+
+[stack $1]
+web_head = $2
+health_url = http://127.0.0.1:$port/health
+standby_expect_status = 200-399,503
+interval = ${FO_INTERVAL:-200ms}
+fastinter = 100ms
+downinter = 500ms
+timeout = 150ms
+rise = 2
+fall = 3
+hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
+maintenance_on = $H on $1
+maintenance_off = $H off $1
+replication_off = $H replication-off $1
+promote = $H promote $1
+${FO_STACK_EXTRA:-}
+CONF
+}
+
 fo_conf() {
-	local H=$FO/hooks/rec
-	cat >"$FO/failoverd.conf" <<CONF
+	{
+		cat <<CONF
 [controller]
 state_dir = $FO/state
-listen = off
+listen = ${FO_LISTEN:-off}
 name = test-ctl
 ${FO_CTL_EXTRA:-}
 
@@ -151,40 +175,10 @@ key_file = $NAMED_KEYFILE
 timeout = 500ms
 confirm = 127.0.0.1:$NAMED_PORT
 verify_interval = ${FO_VERIFY:-1s}
-
-[stack app1]
-web_head = app1.example.net
-health_url = http://127.0.0.1:$WH_PORT_app1/health
-standby_expect_status = 200-399,503
-interval = ${FO_INTERVAL:-200ms}
-fastinter = 100ms
-downinter = 500ms
-timeout = 150ms
-rise = 2
-fall = 3
-hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
-maintenance_on = $H on app1
-maintenance_off = $H off app1
-replication_off = $H replication-off app1
-promote = $H promote app1
-${FO_STACK_EXTRA:-}
-
-[stack app2]
-web_head = 127.0.0.2 ::2
-health_url = http://127.0.0.1:$WH_PORT_app2/health
-standby_expect_status = 200-399,503
-interval = ${FO_INTERVAL:-200ms}
-fastinter = 100ms
-downinter = 500ms
-timeout = 150ms
-rise = 2
-fall = 3
-hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
-maintenance_on = $H on app2
-maintenance_off = $H off app2
-replication_off = $H replication-off app2
-promote = $H promote app2
-${FO_STACK_EXTRA:-}
+CONF
+		_fo_stack app1 app1.example.net
+		_fo_stack app2 "127.0.0.2 ::2"
+		cat <<CONF
 
 [group www]
 address = www
@@ -196,6 +190,7 @@ hold_down = ${FO_HOLD_DOWN:-10m}
 ${FO_GROUP_EXTRA:-}
 ${FO_TAIL:-}
 CONF
+	} >"$FO/failoverd.conf"
 }
 
 # The standard world up and serving app1: named, web heads, hooks, config,
