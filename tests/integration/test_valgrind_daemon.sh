@@ -1,11 +1,13 @@
 #!/bin/bash
 # A short life of the real daemon under valgrind memcheck: start with a
-# key named refuses, SIGHUP with the right one, publish the record, a failover with hooks (the primary's web head stopped), a
-# SIGHUP reload, an API request or two, SIGTERM.  Passes when failoverd
-# exits 0 and valgrind reports zero errors and no definitely or indirectly
-# lost bytes.  Only third-party global state is suppressed
-# (tests/valgrind.supp, each entry says why).  Skipped under SAN=1 (ASan
-# and valgrind do not mix; ASan checks leaks there) and without valgrind.
+# key named refuses, SIGHUP with the right one, publish the record, a
+# failover with hooks (the primary's web head stopped), a reload that adds
+# a group, an invalid reload, API requests, SIGTERM.  Passes when
+# failoverd exits 0 and valgrind reports zero errors, no definitely or
+# indirectly lost bytes and no descriptor of its own still open.  Only
+# third-party global state may be suppressed (tests/valgrind.supp, each
+# entry says why).  Skipped under SAN=1 (ASan and valgrind do not mix;
+# ASan checks leaks there) and without valgrind.
 set -u
 [ "${SAN:-0}" = 1 ] && { echo "skip: SAN build (ASan checks leaks there)"; exit 77; }
 command -v valgrind >/dev/null || { echo "skip: no valgrind"; exit 77; }
@@ -15,7 +17,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 VG_LOG=$FO/valgrind.log
 VG=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --error-exitcode=99
-    --track-fds=no --num-callers=30
+    --track-fds=yes --num-callers=30
     --suppressions="$TOP/tests/valgrind.supp" --log-file="$VG_LOG")
 
 port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
@@ -109,5 +111,10 @@ sed -n '/HEAP SUMMARY/,$p' "$VG_LOG"
 [ $rc = 0 ] || { cat "$VG_LOG"; fail "exit status $rc (99: valgrind found errors)"; }
 grep -q 'ERROR SUMMARY: 0 errors' "$VG_LOG" || { cat "$VG_LOG"; fail "valgrind errors"; }
 grep -Eq '(definitely|indirectly) lost: [1-9]' "$VG_LOG" && { cat "$VG_LOG"; fail "leaks"; }
+# No descriptor of its own left open at exit: every one valgrind lists is
+# inherited (the test shell's, valgrind's log).
+leaked=$(awk '/Open (file|AF_[A-Z0-9]*) (descriptor|socket)/ { fd = $0; next }
+    fd != "" { if ($0 !~ /inherited from parent/) print fd; fd = "" }' "$VG_LOG")
+[ -z "$leaked" ] || { cat "$VG_LOG"; fail "descriptors left open: $leaked"; }
 fo_log_has 'event=stopped' || fail "no clean stop"
 echo PASS
