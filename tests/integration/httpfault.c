@@ -23,6 +23,8 @@
  *             20 ms apart
  *   echo      200, body "host=HOST\nua=USER-AGENT\n" from the request
  *   redir     302 to /elsewhere
+ *   closeafter  200 as ok200 (no "Connection: close"), then closes the
+ *             connection: a kept-alive connection that died while idle
  *
  * On SIGUSR1 it prints "hugesent=N" (bytes of huge bodies written to the
  * kernel so far), "requests=N" and "accepts=N" (connections).
@@ -47,12 +49,12 @@
 
 enum mode {
 	M_OK200, M_S503, M_HANG, M_SLOW, M_CLOSEMID, M_GARBAGE, M_HUGE,
-	M_SPLIT, M_ECHO, M_REDIR, M_COUNT
+	M_SPLIT, M_ECHO, M_REDIR, M_CLOSEAFTER, M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
 	"ok200", "s503", "hang", "slow", "closemid", "garbage", "huge",
-	"split", "echo", "redir",
+	"split", "echo", "redir", "closeafter",
 };
 
 #define HUGE_BYTES	(8 * 1024 * 1024)
@@ -213,6 +215,10 @@ serve(struct conn *c, const char *req)
 	case M_REDIR:
 		evbuffer_add_printf(out, "HTTP/1.1 302 Found\r\n"
 		    "Location: /elsewhere\r\nContent-Length: 0\r\n\r\n");
+		break;
+	case M_CLOSEAFTER:
+		respond(c, 200, "OK", "OK alive\n", false);
+		close_after_write(c);
 		break;
 	case M_COUNT:
 		break;

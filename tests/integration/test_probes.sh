@@ -176,6 +176,32 @@ else
 	fail "huge-not-read-whole: hugesent=$hs"
 fi
 
+# A kept-alive connection the server closed while idle: the next round
+# notices, connects afresh and succeeds.
+check keepalive-closed-by-server 'round=3 ok=1 reason=ok' -- -t 1000 -i 100 -n 3 "$(url closeafter)"
+# A web head killed between rounds: its kept-alive connection dies with it
+# and the fresh connect is refused, so reuse cannot hide it ("connect").
+"$HF" -T 60 >"$dir/ports2" 2>/dev/null &
+hf2=$!
+pids+=($hf2)
+if wait_for "$dir/ports2" '^ready=1'; then
+	p2=$(sed -n 's/^ok200=//p' "$dir/ports2")
+	"${RUN[@]}" "$PT" -t 1000 -i 300 -n 3 "http://127.0.0.1:$p2/" >"$dir/killed.out" 2>&1 &
+	ptpid=$!
+	wait_for "$dir/killed.out" 'round=1 ok=1' 50
+	kill "$hf2"
+	wait "$hf2" 2>/dev/null
+	wait "$ptpid"
+	if grep -q 'round=1 ok=1 reason=ok' "$dir/killed.out" &&
+	    grep -q 'round=3 ok=0 reason=connect' "$dir/killed.out"; then
+		passes=$((passes + 1)); echo "ok   keepalive-head-killed"
+	else
+		fail "keepalive-head-killed"; sed 's/^/    /' "$dir/killed.out"
+	fi
+else
+	fail "second httpfault did not start"
+fi
+
 # --- schedule ----------------------------------------------------------
 # fastinter: three rounds at 100 ms, not at the 10 s interval.
 t0=$(date +%s%N)
