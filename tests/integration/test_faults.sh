@@ -197,6 +197,20 @@ fo_stop || fail "(c) exit status $? with a full map"
 fo_log_has 'event=stopped' || fail "(c) no clean stop"
 "$ST" -r "$FO/state" verify >/dev/null || fail "(c) verify after stop"
 ok "persist_failed error=map_full x$nf, probing, /healthz 200, record kept, $(cat "$FO/verify.out")"
+# A restart on the full map: it starts, serves, and still refuses to run
+# a switch it cannot journal (app1 is still down).
+: >"$FO/failoverd.log"
+fo_start
+fo_wait 10 fo_log_has 'event=ready' || fail "(c) no start on a full map"
+fo_wait 10 fo_log_has 'level=error event=persist_failed .*error=map_full' ||
+    fail "(c) restart: no persist_failed"
+code=$(curl -s -o "$FO/body" -w '%{http_code}' --max-time 2 "$api/healthz")
+[ "$code" = 200 ] || fail "(c) restart: /healthz answered $code"
+fo_dig_is "$W" CNAME app1.example.net. || fail "(c) restart: the record was lost"
+[ -s "$FO/hooks.log" ] && fail "(c) restart: hooks ran without a journal"
+fo_stop || fail "(c) restart: exit status $?"
+"$ST" -r "$FO/state" verify >/dev/null || fail "(c) verify after the restart"
+ok "restart on the full map: serves, record kept, no hook run"
 fo_webhead app1 "$WH_PORT_app1"
 
 # ---------------------------------------------------------------- (d)
