@@ -60,6 +60,13 @@
 #define HOOK_DRAIN_DEFAULT_MS	1000
 #define HOOK_LINE_MAX_DEFAULT	4096
 #define HOOK_OUTPUT_MAX_DEFAULT	(1024 * 1024)
+/*
+ * Each reported line costs at least this much of output_max: every line
+ * becomes a log line with its own prefix (~130 bytes), so without a floor
+ * 20 MB of empty lines made a 108 MB log (1 M lines); with it, at most
+ * output_max / 64 lines are reported.
+ */
+#define HOOK_LINE_COST_MIN	64
 #define HOOK_READ_CHUNK		65536
 #define HOOK_SPAWN_THREADS_DEFAULT 2
 #define HOOK_SPAWN_THREADS_MAX	8
@@ -863,13 +870,15 @@ pipe_emit(struct hook_pipe *p, unsigned flags)
 {
 	struct hook *h = p->h;
 	size_t len = p->len;
+	size_t cost = len + 1 < HOOK_LINE_COST_MIN ? HOOK_LINE_COST_MIN :
+	    len + 1;
 
 	p->len = 0;
 	if (h->res.truncated) {
 		h->res.dropped_bytes += len;
 		return;
 	}
-	if (h->reported + len + 1 > h->r->output_max) {
+	if (h->reported + cost > h->r->output_max) {
 		h->res.truncated = true;
 		h->res.dropped_bytes += len + 1;
 		if (h->line_cb != NULL)
@@ -878,7 +887,7 @@ pipe_emit(struct hook_pipe *p, unsigned flags)
 			    h->arg);
 		return;
 	}
-	h->reported += len + 1;
+	h->reported += cost;
 	p->buf[len] = '\0';
 	if (h->line_cb != NULL)
 		h->line_cb(h, p->stream, p->buf, len, flags, h->arg);

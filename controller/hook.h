@@ -25,8 +25,9 @@
  *
  * Output is bounded: a line longer than line_max is cut (reported with
  * HOOK_LINE_CUT, the rest of it dropped), and once output_max bytes of
- * lines have been reported the runner reports one HOOK_LINE_TRUNCATED note
- * and from then on only counts what it reads.  The pipes are always
+ * lines have been reported (a short line counts as 64 bytes, so that a
+ * flood of empty lines is bounded too) the runner reports one
+ * HOOK_LINE_TRUNCATED note and from then on only counts what it reads.  The pipes are always
  * drained, so a chatty hook never blocks on a full pipe.
  */
 #ifndef FAILOVERD_HOOK_H
