@@ -4,8 +4,9 @@
 #      key without update rights: REFUSED): the daemon keeps running, logs
 #      the error by name at error level, retries with a growing backoff,
 #      and publishes once the configuration is fixed and reloaded (SIGHUP);
-#  (b) a hook that prints megabytes during a real switch: the switch
-#      completes, the log stays bounded, one truncation note;
+#  (b) hooks that print megabytes (text; empty lines) during a real
+#      switch: the switch completes, the log stays bounded in bytes and
+#      lines, one truncation note per hook;
 #  (c) a tiny LMDB map that fills up: persist_failed error=map_full, the
 #      history chain intact, the daemon keeps probing, answering /healthz
 #      and keeping the record, and stops cleanly;
@@ -38,7 +39,7 @@ ok() { echo "ok: $*"; }
 reset_run() {
 	fo_stop >/dev/null 2>&1
 	rm -rf "$FO/state" "$FO/hooks/"fail.* "$FO/hooks/"hang.* \
-	    "$FO/hooks/"slow.* "$FO/hooks/"loud.*
+	    "$FO/hooks/"slow.* "$FO/hooks/"loud.* "$FO/hooks/"blank.*
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
 }
@@ -48,9 +49,11 @@ fo_webhead app1
 fo_webhead app2
 fo_maint app2 on
 fo_hooks
-# The recording hook, plus: loud.PHASE holding N -> N bytes on stdout.
-sed -i "s|^echo \"done|[ -f \"$FO/hooks/loud.\$FAILOVER_PHASE\" ] \&\& yes 'a line of hook output, over and over, to fill the log' \| head -c \"\$(cat \"$FO/hooks/loud.\$FAILOVER_PHASE\")\"\n&|" "$FO/hooks/rec"
-grep -q loud "$FO/hooks/rec" || fail "could not add the loud switch to the hook"
+# The recording hook, plus: loud.PHASE holding N -> N bytes of text lines
+# on stdout; blank.PHASE holding N -> N empty lines.
+sed -i "s|^echo \"done|[ -f \"$FO/hooks/loud.\$FAILOVER_PHASE\" ] \&\& yes 'a line of hook output, over and over, to fill the log' \| head -c \"\$(cat \"$FO/hooks/loud.\$FAILOVER_PHASE\")\"\n[ -f \"$FO/hooks/blank.\$FAILOVER_PHASE\" ] \&\& head -c \"\$(cat \"$FO/hooks/blank.\$FAILOVER_PHASE\")\" /dev/zero \| tr '\\\\0' '\\\\n'\n&|" "$FO/hooks/rec"
+grep -q loud "$FO/hooks/rec" && grep -q blank "$FO/hooks/rec" ||
+    fail "could not add the loud switches to the hook"
 W=www.$NAMED_ZONE
 GOODKEY=$NAMED_KEYFILE
 
@@ -103,28 +106,33 @@ ok "published $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGHUP with the rig
 fo_stop || fail "exit status $? after the key faults"
 
 # ---------------------------------------------------------------- (b)
-echo "== (b) a hook prints 20 MB during a real switch"
+echo "== (b) hooks print 20 MB (text, then empty lines) during a real switch"
 reset_run
 fo_conf
 fo_start
 fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || fail "(b) not published"
 fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "(b) app2 never up"
 echo 20000000 >"$FO/hooks/loud.promote"
+echo 20000000 >"$FO/hooks/blank.maintenance_off"
 t0=$(date +%s%N)
 fo_webhead_stop app1
 fo_wait 20 fo_log_has 'event=switch_finished' || fail "(b) switch did not finish"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 fo_wait 5 fo_dig_is "$W" A "127.0.0.2" || fail "(b) record not flipped"
 grep -q '^maintenance_off app2' "$FO/hooks.log" || fail "(b) sequence stopped after the loud hook"
-notes=$(fo_log_count 'event=hook_output_truncated .*phase=promote')
-[ "$notes" = 1 ] || fail "(b) $notes truncation notes, want 1"
+for ph in promote maintenance_off; do
+	notes=$(fo_log_count "event=hook_output_truncated .*phase=$ph ")
+	[ "$notes" = 1 ] || fail "(b) $ph: $notes truncation notes, want 1"
+done
 size=$(stat -c %s "$FO/failoverd.log")
-[ "$size" -lt $((4 * 1024 * 1024)) ] || fail "(b) log is $size bytes for 20 MB of hook output"
+[ "$size" -lt $((8 * 1024 * 1024)) ] || fail "(b) log is $size bytes for 40 MB of hook output"
+lines=$(wc -l <"$FO/failoverd.log")
+[ "$lines" -lt 50000 ] || fail "(b) log has $lines lines"
 fo_log_has 'event=hook_exited .*phase=promote .*outcome=exited' || fail "(b) promote exit not logged"
-ok "switch finished ${ms} ms after the kill, log ${size} bytes, 1 truncation note"
+ok "switch finished ${ms} ms after the kill, log ${size} bytes / ${lines} lines, 1 truncation note per hook"
 fo_stop || fail "(b) exit status"
 fo_webhead app1 "$WH_PORT_app1"
-rm -f "$FO/hooks/loud.promote"
+rm -f "$FO/hooks/loud.promote" "$FO/hooks/blank.maintenance_off"
 
 # ---------------------------------------------------------------- (c)
 echo "== (c) a tiny LMDB map fills up"
