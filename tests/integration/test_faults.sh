@@ -221,6 +221,50 @@ fo_stop || fail "(c) restart: exit status $?"
 ok "restart on the full map: serves, record kept, no hook run"
 fo_webhead app1 "$WH_PORT_app1"
 
+# ---------------------------------------------------------------- (c2)
+echo "== (c2) the disk under state_dir fills up (a 512 KiB tmpfs)"
+# The tmpfs lives in the daemon's private mount namespace; the test fills
+# and frees it from inside that namespace with nsenter.
+reset_run
+dnsdel || fail "(c2) nsupdate could not clear the record"
+fo_conf
+mkdir -p "$FO/state"
+if ! unshare -m --propagation private sh -c \
+    'mount -t tmpfs -o size=512k tmpfs "$1"' sh "$FO/state" 2>/dev/null ||
+    ! command -v nsenter >/dev/null; then
+	echo "note: no private tmpfs mount here; disk-full case skipped"
+else
+	unshare -m --propagation private sh -c \
+	    'mount -t tmpfs -o size=512k tmpfs "$1" && exec "$2" -c "$3"' \
+	    sh "$FO/state" "$FAILOVERD" "$FO/failoverd.conf" \
+	    >>"$FO/failoverd.log" 2>&1 &
+	FO_PID=$!
+	fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || fail "(c2) not published"
+	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' ||
+	    fail "(c2) app2 never up"
+	nsenter -t "$FO_PID" -m sh -c \
+	    "dd if=/dev/zero of='$FO/state/filler' bs=4k >/dev/null 2>&1; \
+	    [ \"\$(df -k --output=avail '$FO/state' | tail -1)\" -lt 8 ]" ||
+	    fail "(c2) could not fill the tmpfs"
+	fo_webhead_stop app1
+	fo_wait 5 fo_log_has 'level=error event=persist_failed .*error=nospace' ||
+	    fail "(c2) no persist_failed error=nospace"
+	fo_wait 5 fo_log_has 'event=health_change stack=app1 from=up to=down' ||
+	    fail "(c2) probing stopped"
+	kill -0 "$FO_PID" 2>/dev/null || fail "(c2) daemon died"
+	fo_dig_is "$W" CNAME app1.example.net. || fail "(c2) the record was lost"
+	[ -s "$FO/hooks.log" ] && fail "(c2) hooks ran without a journal"
+	# Space comes back: the switch held back runs, journaled.
+	nsenter -t "$FO_PID" -m rm -f "$FO/state/filler" || fail "(c2) rm filler"
+	fo_wait 15 fo_log_has 'event=switch_finished' || fail "(c2) no switch once space is back"
+	fo_wait 5 fo_dig_is "$W" A 127.0.0.2 || fail "(c2) record not flipped"
+	nsenter -t "$FO_PID" -m "$ST" -r "$FO/state" verify >"$FO/verify.out" 2>&1 ||
+	    fail "(c2) verify: $(cat "$FO/verify.out")"
+	fo_stop || fail "(c2) exit status $?"
+	ok "persist_failed error=nospace while full, record kept; switch done once space came back; $(cat "$FO/verify.out")"
+	fo_webhead app1 "$WH_PORT_app1"
+fi
+
 # ---------------------------------------------------------------- (d)
 echo "== (d) read-only or missing state directory"
 # run_refused DESC DIR CMD...: exit 1, one log line, naming DIR.
