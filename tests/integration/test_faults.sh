@@ -9,7 +9,11 @@
 #      lines, one truncation note per hook;
 #  (c) a tiny LMDB map that fills up: persist_failed error=map_full, the
 #      history chain intact, the daemon keeps probing, answering /healthz
-#      and keeping the record, and stops cleanly;
+#      and keeping the record, and stops cleanly; a restart on the full
+#      map serves too;
+#  (c2) the disk under state_dir fills up (a tmpfs in a private mount
+#      namespace): persist_failed error=nospace, nothing run unjournaled,
+#      the held switch completes once there is space again;
 #  (d) a read-only state directory (a read-only bind mount in a private
 #      mount namespace, else chattr +i, else skipped with a note) and a
 #      missing parent directory: refused at start, one line naming it;
