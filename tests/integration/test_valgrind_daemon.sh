@@ -1,8 +1,9 @@
 #!/bin/bash
 # A short life of the real daemon under valgrind memcheck: start with a
 # key named refuses, SIGHUP with the right one, publish the record, a
-# failover with hooks (the primary's web head stopped), a reload that adds
-# a group, an invalid reload, API requests, SIGTERM.  Passes when
+# failover with hooks (the primary's web head stopped; one hook hangs and
+# is killed at its timeout), a reload that adds a group, an invalid
+# reload, API requests, SIGTERM.  Passes when
 # failoverd exits 0 and valgrind reports zero errors, no definitely or
 # indirectly lost bytes and no descriptor of its own still open.  Only
 # third-party global state may be suppressed (tests/valgrind.supp, each
@@ -39,7 +40,7 @@ chmod 0600 "$FO/token"
 # The configuration on port $p, key file $1; everything is slower under
 # valgrind: give the probes room.
 vg_conf() {
-	NAMED_KEYFILE=$1 FO_INTERVAL=500ms FO_CTL_EXTRA="listen = 127.0.0.1:$p
+	NAMED_KEYFILE=$1 FO_INTERVAL=500ms FO_HOOK_TIMEOUT=1s FO_CTL_EXTRA="listen = 127.0.0.1:$p
 api_token_file = $FO/token" fo_conf
 	sed -i -e '0,/^listen = off$/{/^listen = off$/d}' \
 	    -e 's/^timeout = 150ms$/timeout = 400ms/' \
@@ -77,10 +78,14 @@ fo_wait 30 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fai
 curl -s -o /dev/null --max-time 10 "$api/metrics" || fail "/metrics"
 curl -s -o /dev/null --max-time 10 "$api/v1/groups/www" || fail "/v1/groups/www"
 
-# A failover with every hook.
+# A failover with every hook; maintenance_on hangs, is killed at its
+# timeout (with its process group), and the sequence goes on.
+touch "$FO/hooks/hang.maintenance_on"
 fo_webhead_stop app1
 fo_wait 60 fo_log_has 'event=switch_finished' || fail "no switch under valgrind"
 fo_wait 30 fo_dig_is "$W" A 127.0.0.2 || fail "record not flipped"
+fo_log_has 'event=hook_exited .*phase=maintenance_on outcome=timeout' ||
+    fail "hung maintenance_on not timed out"
 for ph in maintenance_on replication_off promote maintenance_off; do
 	grep -q "^$ph " "$FO/hooks.log" || fail "hook $ph did not run"
 done
