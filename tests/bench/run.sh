@@ -18,12 +18,17 @@ if [ ${#names[@]} = 0 ] || [ "${names[0]}" = all ]; then
 fi
 rc=0
 summary=()
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 for n in "${names[@]}"; do
 	f=tests/bench/bench-$n.sh
 	if [ ! -f "$f" ]; then echo "bench: no benchmark $n" >&2; rc=1; continue; fi
 	echo "== bench $n"
-	out=$(bash "$f" 2>&1 | tee /dev/stderr) || rc=1
-	summary+=("$(printf '%s\n' "$out" | grep -E '^[a-z0-9_]+=' | tail -1)")
+	# Through a file: tee to /dev/stderr would reopen a redirected output
+	# file at offset 0 and overwrite it.
+	bash "$f" 2>&1 | tee "$tmp/$n.out"
+	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
+	summary+=("$(grep -E '^[a-z0-9_]+=' "$tmp/$n.out" | tail -1)")
 done
 if [ ${#names[@]} -gt 1 ]; then
 	echo
