@@ -80,5 +80,36 @@ touch "$FO/hooks/fail.maintenance_on"
 fo_webhead_stop app1
 fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "no flip after a failed maintenance_on"
 grep -q '^maintenance_off' "$FO/hooks.log" || fail "sequence did not go on"
+
+echo "== hold_down holds a second switch"
+reset_world
+fo_webhead_stop app1
+fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "no first switch"
+fo_webhead app1 "$WH_PORT_app1"
+fo_wait 5 fo_log_has 'event=health_change stack=app1 from=down to=up' || fail "app1 not back"
+"$FAILOVERCTL" -c "$FO/failoverd.conf" rearm www || fail "rearm"
+fo_wait 5 fo_log_has 'event=rearmed|event=cmd_applied.*rearm|cmd=rearm' || fail "rearm not applied"
+fo_webhead_stop app2
+fo_wait 10 fo_log_has 'event=gate_held .*reason=hold_down' || fail "hold_down did not hold"
+sleep 0.5
+[ "$(fo_log_count 'event=switch_started')" = 1 ] || fail "a second switch inside hold_down"
+fo_dig_is "$W" A 127.0.0.2 || fail "record moved inside hold_down"
+
+echo "== --paused"
+fo_stop >/dev/null
+rm -rf "$FO/state"
+fo_webhead app2 "$WH_PORT_app2"
+fo_maint app2 on
+: >"$FO/failoverd.log"
+: >"$FO/hooks.log"
+fo_start --paused
+fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "paused daemon did not publish"
+fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"
+fo_webhead_stop app1
+fo_wait 10 fo_log_has 'event=gate_held .*reason=paused' || fail "not held by the pause"
+sleep 0.5
+fo_log_has 'event=switch_started' && fail "switched while paused"
+"$FAILOVERCTL" -c "$FO/failoverd.conf" resume www || fail "resume"
+fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "no switch after resume"
 fo_stop || fail "stop"
 echo ok
