@@ -319,6 +319,14 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		log_error("dns_records_invalid", "group=%s stack=%s error=%s",
 		    log_q(c->group), log_q(d->cfg->stacks[a->u.dns.stack].name),
 		    log_q(err));
+		/* The engine waits for an answer to every ticket. */
+		{
+			struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
+
+			ev.u.dns.ticket = a->u.dns.ticket;
+			ev.u.dns.error = "internal";
+			daemon_defer_event(d, c->group, &ev, 0);
+		}
 		free(c);
 		return;
 	}
