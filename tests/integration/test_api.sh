@@ -98,11 +98,14 @@ start_api() {	# "127.0.0.1" or "[::1]", then failoverd's arguments
 		write_conf "$host:$PORT" "$FO/token"
 		: >"$FO/failoverd.log"
 		fo_start "$@"
-		if fo_wait 5 fo_log_has 'event=(api_listening|start_failed)' &&
+		# Generous: a sanitizer build on a loaded machine starts slowly.
+		if fo_wait 20 fo_log_has 'event=(api_listening|start_failed|store_open_failed)' &&
 		    fo_log_has 'event=api_listening'; then
 			BASE="http://$host:$PORT"
 			return 0
 		fi
+		echo "start_api: try $try on port $PORT failed:"
+		grep -E 'level=(error|warn)' "$FO/failoverd.log" | tail -5
 		fo_kill9
 	done
 	fail "could not start failoverd with a listener"
