@@ -791,6 +791,21 @@ reload(struct daemon *d)
 		sdnotify_ready();
 		return;
 	}
+	/*
+	 * A group in the middle of a switch cannot go: its hook's answer
+	 * would have nowhere to land and the journal entry would never end.
+	 */
+	for (size_t o = 0; o < ongroup; o++)
+		if (ogroups[o].st.status == ENG_SWITCHING &&
+		    config_group_find(ncfg, ocfg->groups[o].name) == NULL) {
+			log_error("reload_failed", "file=%s group=%s detail=%s",
+			    log_q(d->config_path), log_q(ocfg->groups[o].name),
+			    log_q("a group cannot be removed while it is"
+			    " switching; the running configuration is kept"));
+			config_free(ncfg);
+			sdnotify_ready();
+			return;
+		}
 	if (strcmp(ncfg->controller.state_dir, ocfg->controller.state_dir) != 0)
 		log_warn("reload_partial", "key=state_dir detail=%s",
 		    log_q("state_dir changes need a restart; ignored"));

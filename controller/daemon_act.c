@@ -581,9 +581,13 @@ daemon_flush(struct daemon *d)
 	}
 	if (rc != 0) {
 		/* Undo every queued step and feed its event again later. */
+		size_t nsteps = 0;
+
+		for (p = list; p != NULL; p = p->next)
+			nsteps++;
 		d->persist_failures++;
-		log_error("persist_failed", "steps=%d error=%s detail=%s"
-		    " retry_ms=%d", (int)(list != NULL), store_errname(rc),
+		log_error("persist_failed", "steps=%zu error=%s detail=%s"
+		    " retry_ms=%d", nsteps, store_errname(rc),
 		    log_q(txn.detail), PERSIST_RETRY_MS);
 		for (p = list; p != NULL; p = p->next) {
 			struct dgroup *g = &d->groups[p->gidx];
