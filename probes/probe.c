@@ -73,6 +73,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <curl/curl.h>
@@ -150,6 +151,10 @@ struct probe_sock {
 	curl_socket_t		 fd;
 	struct event		*ev;
 	int			 what;		/* CURL_POLL_* */
+	short			 kind;		/* EV_* in the event base, or 0 */
+	bool			 conn;		/* a connection socket, closed
+						   through sock_close_cb */
+	bool			 idle;		/* libcurl removed it; kept */
 	struct probe_sock	*next;		/* free list */
 	struct probe_sock	*all_next;	/* every context, for teardown */
 };
@@ -176,12 +181,19 @@ struct probe_engine {
 	struct sched		 sched;		/* every probe, by due time */
 	struct probe_sock	*free_socks;
 	struct probe_sock	*all_socks;
+	struct probe_sock	**fdtab;	/* connection sockets by fd */
+	size_t			 nfdtab;
 	struct probe_stats	 st;
 };
 
 static void	 default_clock(void *, int64_t *, int64_t *);
 static int64_t	 now_us(struct probe_engine *, int64_t *);
 static int	 sock_cb(CURL *, curl_socket_t, int, void *, void *);
+static int	 sockopt_cb(void *, curl_socket_t, curlsocktype);
+static int	 sock_close_cb(void *, curl_socket_t);
+static struct probe_sock *sock_get(struct probe_engine *);
+static void	 sock_put(struct probe_engine *, struct probe_sock *);
+static void	 sock_unwatch(struct probe_sock *);
 static int	 timer_cb(CURLM *, long, void *);
 static void	 event_cb(evutil_socket_t, short, void *);
 static void	 timeout_cb(evutil_socket_t, short, void *);
@@ -311,6 +323,7 @@ probe_engine_free(struct probe_engine *e)
 			event_free(ps->ev);
 		free(ps);
 	}
+	free(e->fdtab);
 	if (e->tick_ev != NULL)
 		event_free(e->tick_ev);
 	sched_deinit(&e->sched);
@@ -391,7 +404,123 @@ shard_free(struct probe_shard *sh)
 
 /* --- libcurl <-> libevent ------------------------------------------ */
 
-/* CURLMOPT_SOCKETFUNCTION */
+static struct probe_sock *
+sock_get(struct probe_engine *e)
+{
+	struct probe_sock	*ps;
+
+	if ((ps = e->free_socks) != NULL) {
+		e->free_socks = ps->next;
+		ps->next = NULL;
+		return ps;
+	}
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return NULL;
+	/* A placeholder; event_assign in sock_cb sets it up. */
+	if ((ps->ev = event_new(e->base, -1, 0, event_cb, ps)) == NULL) {
+		free(ps);
+		return NULL;
+	}
+	ps->fd = CURL_SOCKET_BAD;
+	ps->all_next = e->all_socks;
+	e->all_socks = ps;
+	return ps;
+}
+
+static void
+sock_put(struct probe_engine *e, struct probe_sock *ps)
+{
+	sock_unwatch(ps);
+	if (ps->conn && ps->fd >= 0 && (size_t)ps->fd < e->nfdtab &&
+	    e->fdtab[ps->fd] == ps)
+		e->fdtab[ps->fd] = NULL;
+	ps->conn = false;
+	ps->idle = false;
+	ps->fd = CURL_SOCKET_BAD;
+	ps->what = 0;
+	ps->next = e->free_socks;
+	e->free_socks = ps;
+}
+
+/* Take the socket out of the event base (an epoll_ctl). */
+static void
+sock_unwatch(struct probe_sock *ps)
+{
+	if (ps->kind != 0)
+		event_del(ps->ev);
+	ps->kind = 0;
+}
+
+/*
+ * CURLOPT_SOCKOPTFUNCTION: libcurl made a connection socket.  Remember it,
+ * so that its event can outlive a transfer (see sock_cb).  A context left
+ * on the same number belonged to a socket closed without us: forget it.
+ */
+static int
+sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct probe_engine	*e = arg;
+	struct probe_sock	*ps, **v;
+	size_t			 n;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || fd < 0)
+		return CURL_SOCKOPT_OK;
+	if ((size_t)fd >= e->nfdtab) {
+		n = (size_t)fd + 1 > 2 * e->nfdtab ? (size_t)fd + 1 :
+		    2 * e->nfdtab;
+		if ((v = reallocarray(e->fdtab, n, sizeof(*v))) == NULL)
+			return CURL_SOCKOPT_OK;	/* untracked: plain path */
+		memset(v + e->nfdtab, 0, (n - e->nfdtab) * sizeof(*v));
+		e->fdtab = v;
+		e->nfdtab = n;
+	}
+	if ((ps = e->fdtab[fd]) != NULL) {
+		e->fdtab[fd] = NULL;
+		ps->conn = false;
+		sock_unwatch(ps);	/* stale: that socket is gone */
+		if (ps->idle)
+			sock_put(e, ps);
+	}
+	if ((ps = sock_get(e)) == NULL)
+		return CURL_SOCKOPT_OK;
+	ps->fd = fd;
+	ps->conn = true;
+	ps->idle = true;	/* not watched for libcurl yet */
+	e->fdtab[fd] = ps;
+	return CURL_SOCKOPT_OK;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: out of the event base before the close. */
+static int
+sock_close_cb(void *arg, curl_socket_t fd)
+{
+	struct probe_engine	*e = arg;
+	struct probe_sock	*ps;
+
+	if (fd >= 0 && (size_t)fd < e->nfdtab &&
+	    (ps = e->fdtab[fd]) != NULL) {
+		e->fdtab[fd] = NULL;
+		ps->conn = false;
+		sock_unwatch(ps);
+		if (ps->idle)
+			sock_put(e, ps);
+		/* else libcurl still holds it: its REMOVE frees it */
+	}
+	return close(fd);
+}
+
+/*
+ * CURLMOPT_SOCKETFUNCTION.
+ *
+ * libcurl removes a kept-alive connection's socket at the end of every
+ * transfer and asks for it again at the start of the next: two epoll_ctl
+ * calls per check.  A connection socket (made through sockopt_cb, closed
+ * through sock_close_cb) that libcurl last watched for reading therefore
+ * stays in the event base when libcurl removes it ("idle"), and the next
+ * transfer's request for the same watch costs no system call.  If an idle
+ * socket becomes readable (the web head closed it), it is taken out then;
+ * libcurl finds the connection dead before reusing it.
+ */
 static int
 sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 {
@@ -402,38 +531,31 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
-		if (ps != NULL) {
-			event_del(ps->ev);
-			ps->fd = CURL_SOCKET_BAD;
-			ps->next = e->free_socks;
-			e->free_socks = ps;
-		}
+		if (ps == NULL)
+			return 0;
+		if (ps->conn && ps->what == CURL_POLL_IN) {
+			ps->idle = true;
+			ps->what = 0;
+		} else
+			sock_put(e, ps);
 		return 0;
 	}
 	if (ps == NULL) {
-		if ((ps = e->free_socks) != NULL)
-			e->free_socks = ps->next;
-		else {
-			if ((ps = calloc(1, sizeof(*ps))) == NULL)
-				return -1;
-			/* A placeholder; event_assign below sets it up. */
-			ps->ev = event_new(e->base, -1, 0, event_cb, ps);
-			if (ps->ev == NULL) {
-				free(ps);
-				return -1;
-			}
-			ps->all_next = e->all_socks;
-			e->all_socks = ps;
-		}
-		ps->sh = sh;
-		ps->next = NULL;
+		if (fd >= 0 && (size_t)fd < e->nfdtab &&
+		    (ps = e->fdtab[fd]) != NULL && ps->idle)
+			ps->idle = false;
+		else if ((ps = sock_get(e)) == NULL)
+			return -1;
+		ps->fd = fd;
 		curl_multi_assign(sh->multi, fd, ps);
-	} else
-		event_del(ps->ev);
-	ps->fd = fd;
+	}
+	ps->sh = sh;
 	ps->what = what;
 	kind = ((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST;
+	if (kind == ps->kind)
+		return 0;
+	sock_unwatch(ps);
 	/*
 	 * Re-aim the event we own (made by event_new, never embedded), so a
 	 * socket of the next round costs no allocation.
@@ -441,6 +563,7 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 	if (event_assign(ps->ev, e->base, fd, kind, event_cb, ps) != 0 ||
 	    event_add(ps->ev, NULL) != 0)
 		return -1;
+	ps->kind = kind;
 	return 0;
 }
 
@@ -469,6 +592,11 @@ event_cb(evutil_socket_t fd, short kind, void *arg)
 	struct probe_shard	*sh = ps->sh;
 	int			 action;
 
+	if (ps->idle) {
+		/* Not libcurl's now: the web head closed it, or garbage. */
+		sock_unwatch(ps);
+		return;
+	}
 	action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
 	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	curl_multi_socket_action(sh->multi, fd, action, &sh->running);
@@ -887,6 +1015,10 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) ||
+	    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, p->e) ||
+	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, sock_close_cb) ||
+	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, p->e) ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
 	    /*
 	     * Never through a proxy from the environment (http_proxy); the
