@@ -16,6 +16,7 @@
  */
 #include "controller/daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -585,6 +586,99 @@ fail:
 	return -1;
 }
 
+/* ---- hooks left behind by a killed daemon ---- */
+
+/*
+ * Does process pid carry FAILOVER_ID=id in its environment?  Hooks get
+ * exactly the contract variables, so a switch's id finds its hooks (and
+ * their children, which inherit the environment) without any pid
+ * bookkeeping.
+ */
+static bool
+proc_has_switch_id(pid_t pid, const char *id)
+{
+	char path[64], want[ENG_ID_MAX + 16], buf[8192];
+	size_t wl, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	wl = (size_t)snprintf(want, sizeof(want), "FAILOVER_ID=%s", id) + 1;
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	for (size_t i = 0; i + wl <= n; ) {
+		if (memcmp(buf + i, want, wl) == 0)
+			return true;
+		while (i < n && buf[i] != '\0')
+			i++;
+		i++;
+	}
+	return false;
+}
+
+/* Signal every process carrying the id; returns how many were found. */
+static int
+orphans_signal(const char *id, int sig)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 1 || pid == (long)getpid())
+			continue;
+		if (!proc_has_switch_id((pid_t)pid, id))
+			continue;
+		found++;
+		kill((pid_t)pid, sig);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * A daemon killed with SIGKILL leaves its running hook behind (hooks have
+ * their own process group).  Before the interrupted phase runs again, end
+ * what is left of it: SIGTERM, then SIGKILL after a grace, so that two
+ * attempts of one phase never run at the same time.  This blocks the start
+ * for at most ORPHAN_GRACE_MS, and only after a crash.
+ */
+#define ORPHAN_GRACE_MS	5000
+
+static void
+orphans_kill(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+		int n, waited = 0;
+
+		if (st->status != ENG_SWITCHING || st->sw.id[0] == '\0')
+			continue;
+		if ((n = orphans_signal(st->sw.id, SIGTERM)) == 0)
+			continue;
+		log_warn("orphan_hook", "group=%s id=%s processes=%d detail=%s",
+		    log_q(d->cfg->groups[i].name), log_q(st->sw.id), n,
+		    log_q("left running by a killed daemon; stopping it"
+		    " before the phase runs again"));
+		while (orphans_signal(st->sw.id, 0) > 0 &&
+		    waited < ORPHAN_GRACE_MS) {
+			struct timespec ts = { 0, 50 * 1000000 };
+
+			nanosleep(&ts, NULL);
+			waited += 50;
+		}
+		if (orphans_signal(st->sw.id, SIGKILL) > 0)
+			log_warn("orphan_hook_killed", "group=%s id=%s",
+			    log_q(d->cfg->groups[i].name), log_q(st->sw.id));
+	}
+}
+
 /* ---- override flags ---- */
 
 static int
@@ -1122,6 +1216,8 @@ daemon_main(const struct daemon_opts *opts)
 	}
 	if (groups_address(d) != 0 || groups_load(d) != 0)
 		goto out;
+	if (!d->dry_run)
+		orphans_kill(d);
 	if (d->start_paused && pause_all(d) != 0)
 		goto out;
 	if (d->store != NULL) {

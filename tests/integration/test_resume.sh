@@ -45,6 +45,11 @@ for phase in maintenance_on replication_off promote maintenance_off dns; do
 		fi
 	done
 	fo_log_has 'event=switch_resumed|event=phase_started' || fail "no resume record"
+	# The hook the killed daemon left running was stopped before the
+	# phase ran again: never two attempts at once.
+	if [ $phase != dns ]; then
+		fo_log_has 'event=orphan_hook .*processes=[1-9]' || fail "orphan hook of $phase not stopped"
+	fi
 
 	# Back to app1 for the next round: rearm, then a manual switch back
 	# is not available yet from here: reset the world instead.
