@@ -92,7 +92,7 @@ port_free() {
 start_api() {	# "127.0.0.1" or "[::1]", then failoverd's arguments
 	local host=$1 try
 	shift
-	for try in 1 2 3 4 5 6 7 8; do
+	for try in $(seq 1 40); do
 		PORT=$(( 20000 + RANDOM % 12000 ))
 		port_free "$PORT" || continue
 		write_conf "$host:$PORT" "$FO/token"

@@ -18,7 +18,7 @@ for run in $(seq 1 "$RUNS"); do
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
 	[ -n "${WH_PID[app1]:-}" ] || fo_webhead app1 "$WH_PORT_app1"
-	fo_maint app2 on
+	fo_maint_reset
 	# Each hook takes a little while, so that kills land inside phases too.
 	for p in maintenance_on replication_off promote maintenance_off; do
 		echo 0.0$((RANDOM % 8 + 1)) >"$FO/hooks/slow.$p"

@@ -46,6 +46,7 @@ reset_run() {
 	    "$FO/hooks/"slow.* "$FO/hooks/"loud.* "$FO/hooks/"blank.*
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
+	fo_maint_reset
 }
 
 fo_init
@@ -151,7 +152,7 @@ dnsdel || fail "(c) nsupdate could not clear the record"
 fo_dig_is "$W" A "" || fail "(c) record still there"
 port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 api=
-for try in 1 2 3 4 5 6 7 8; do
+for try in $(seq 1 40); do
 	p=$((20000 + RANDOM % 12000))
 	port_free "$p" || continue
 	FO_CTL_EXTRA="map_size = 1048576

@@ -18,7 +18,7 @@ reset_world() {
 	[ -n "${WH_PID[app1]:-}" ] || fo_webhead app1 "$WH_PORT_app1"
 	[ -n "${WH_PID[app2]:-}" ] || fo_webhead app2 "$WH_PORT_app2"
 	rm -f "$FO/wh-app1/fail"
-	fo_maint app2 on
+	fo_maint_reset
 	fo_conf
 	fo_start
 	fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "reset to app1"
@@ -99,7 +99,7 @@ echo "== --paused"
 fo_stop >/dev/null
 rm -rf "$FO/state"
 fo_webhead app2 "$WH_PORT_app2"
-fo_maint app2 on
+fo_maint_reset
 : >"$FO/failoverd.log"
 : >"$FO/hooks.log"
 fo_start --paused

@@ -8,6 +8,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
 
 fo_world
+fo_wait 5 fo_log_has "event=health_change stack=app1 from=unknown to=up" || fail "app1 never up"
 probes_before=$(fo_log_count 'event=health_change stack=app1 from=unknown')
 
 echo "== reload adds groups"

@@ -56,7 +56,7 @@ for phase in maintenance_on replication_off promote maintenance_off dns; do
 	fo_stop || fail "stop"
 	rm -rf "$FO/state"
 	fo_webhead app1 "$WH_PORT_app1"
-	fo_maint app2 on
+	fo_maint_reset
 	fo_start
 	fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "reset to app1"
 	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"

@@ -5,7 +5,9 @@
 #   fo_init                       temp dir $FO, named started
 #   fo_webhead NAME [PORT]        start a web head; port in WH_PORT_NAME
 #   fo_webhead_stop NAME          SIGTERM by PID, wait
-#   fo_maint NAME on|off          503 while on
+#   fo_maint NAME on|off          503 while on (the recording hook's
+#                                 maintenance_on/off set it too)
+#   fo_maint_reset                app1 serving, app2 in maintenance
 #   fo_hooks                      $FO/hooks/rec: records each run in
 #                                 $FO/hooks.log and its env in $FO/env.*
 #   fo_start [ARGS]               start failoverd -c $FO/failoverd.conf
@@ -77,6 +79,12 @@ fo_maint() {	# name on|off
 	if [ "$2" = on ]; then touch "$FO/wh-$1/maintenance"; else rm -f "$FO/wh-$1/maintenance"; fi
 }
 
+# Back to the start: the primary serving, the standby dormant.
+fo_maint_reset() {
+	fo_maint app1 off
+	fo_maint app2 on
+}
+
 fo_hooks() {
 	mkdir -p "$FO/hooks"
 	cat >"$FO/hooks/rec" <<HOOK
@@ -85,6 +93,11 @@ fo_hooks() {
 echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON status=\$FAILOVER_STATUS args=\$*" >>"$FO/hooks.log"
 env | sort >"$FO/env.\$FAILOVER_PHASE"
 [ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && { echo "failing on purpose" >&2; exit 3; }
+# Maintenance as the demo's hooks do it: the web head's flag file.
+case \$FAILOVER_PHASE in
+maintenance_on) [ -d "$FO/wh-\$FAILOVER_STACK" ] && touch "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
+maintenance_off) rm -f "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
+esac
 [ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && { sleep 1000 & wait; }
 [ -f "$FO/hooks/slow.\$FAILOVER_PHASE" ] && sleep "\$(cat "$FO/hooks/slow.\$FAILOVER_PHASE")"
 echo "done \$FAILOVER_PHASE"

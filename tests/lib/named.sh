@@ -175,7 +175,7 @@ named_start() {		# DIR [ZONE]
 	    NAMED_KEYFILE2 NAMED_KEYFILE_SHA1 NAMED_KEYFILE_SHA512 \
 	    NAMED_KEYFILE_NOGRANT NAMED_LOG NAMED_SECRET
 	_named_write_zone || return 1
-	for ((try = 0; try < 8; try++)); do
+	for ((try = 0; try < 40; try++)); do
 		NAMED_PORT=$((10000 + RANDOM % 22000))
 		_named_port_free "$NAMED_PORT" || continue
 		export NAMED_PORT
