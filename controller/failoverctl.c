@@ -271,7 +271,8 @@ status_print(const json_t *groups)
 		if (json_is_null(json_object_get(g, "state")))
 			snprintf(state, sizeof(state), "not started");
 		else if (strcmp(jstr(g, "held"), "none") == 0 ||
-		    jstr(g, "held")[0] == '\0')
+		    jstr(g, "held")[0] == '\0' ||
+		    strcmp(jstr(g, "held"), jstr(g, "state_text")) == 0)
 			snprintf(state, sizeof(state), "%s",
 			    jstr(g, "state_text"));
 		else
