@@ -9,7 +9,8 @@ build-essential pkg-config
 libevent-dev libcurl4-openssl-dev libldns-dev liblmdb-dev libinih-dev
 libjansson-dev libcmocka-dev libssl-dev
 bind9 bind9-dnsutils bind9-utils
-openssl curl jq lmdb-utils procps iproute2 psmisc
+openssl curl jq lmdb-utils procps iproute2 psmisc util-linux bsdutils bsdextrautils
+e2fsprogs groff-base man-db
 clang valgrind
 haproxy nginx-light postgresql
 prometheus
