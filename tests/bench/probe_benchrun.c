@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <curl/curl.h>
 
+#include "probes/curlmem.h"
 #include "probes/probe.h"
 
 #define HIST_US		10		/* bucket width */
@@ -45,6 +46,7 @@ static unsigned long long *hist;
 static long long late_max;
 static struct rusage ru0;
 static struct probe_stats st0;
+static struct curlmem_stats ms0;
 static double	 t0;
 static int	 nurls;
 static long	 rss_base;		/* before any probe was added */
@@ -145,6 +147,7 @@ warm_cb(evutil_socket_t fd, short what, void *arg)
 	measuring = true;
 	getrusage(RUSAGE_SELF, &ru0);
 	probe_engine_stats(engine, &st0);
+	curlmem_stats(&ms0);
 	t0 = mono_s();
 }
 
@@ -153,6 +156,7 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rusage		 ru1;
 	struct probe_stats	 st1;
+	struct curlmem_stats	 ms;
 	double			 secs, cpu;
 	long			 rss = rss_kib();
 	int			 i;
@@ -190,6 +194,11 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 	printf("\n");
 	printf("wakeups_per_probe=%.3f\n", results ? (double)(st1.wakeups -
 	    st0.wakeups) / (double)results : 0.0);
+	curlmem_stats(&ms);
+	printf("curlmem_cached_kib=%zu\ncurlmem_reused_per_probe=%.1f\n"
+	    "curlmem_fresh_per_probe=%.2f\n", ms.cached_bytes / 1024,
+	    results ? (double)(ms.reused - ms0.reused) / (double)results : 0.0,
+	    results ? (double)(ms.fresh - ms0.fresh) / (double)results : 0.0);
 	printf("rss_kib=%ld\n", rss);
 	printf("rss_per_endpoint_bytes=%.0f\n", (double)rss * 1024.0 / nurls);
 	printf("rss_base_kib=%ld\n", rss_base);
@@ -266,7 +275,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((hist = calloc(HIST_N, sizeof(*hist))) == NULL)
 		return 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* As failoverd does (controller/daemon.c). */
+	if (curlmem_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return 1;
 	if ((base = event_base_new()) == NULL ||
 	    (engine = probe_engine_new(base, result_cb)) == NULL)
 		return 1;
@@ -291,7 +302,7 @@ main(int argc, char **argv)
 	event_free(end);
 	probe_engine_free(engine);
 	event_base_free(base);
-	curl_global_cleanup();
+	curlmem_global_cleanup();
 	for (i = 0; i < nurls; i++)
 		free(urls[i]);
 	free(urls);

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <curl/curl.h>
 
+#include "probes/curlmem.h"
 #include "probes/probe.h"
 
 struct target {
@@ -238,7 +239,7 @@ main(int argc, char **argv)
 		goto usage;
 
 	signal(SIGPIPE, SIG_IGN);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curlmem_global_init(CURL_GLOBAL_DEFAULT);	/* as failoverd */
 	if ((base = event_base_new()) == NULL ||
 	    (engine = probe_engine_new(base, result_cb)) == NULL ||
 	    (targets = calloc((size_t)argc, sizeof(*targets))) == NULL) {
@@ -299,7 +300,7 @@ out:
 	free(targets);
 	if (base != NULL)
 		event_base_free(base);
-	curl_global_cleanup();
+	curlmem_global_cleanup();
 	return rc;
 usage:
 	fprintf(stderr, "usage: probetool [-t ms] [-i ms] [-f ms] [-n rounds]"
