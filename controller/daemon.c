@@ -669,10 +669,10 @@ orphans_kill(struct daemon *d)
 		    " before the phase runs again"));
 		while (orphans_signal(st->sw.id, 0) > 0 &&
 		    waited < ORPHAN_GRACE_MS) {
-			struct timespec ts = { 0, 50 * 1000000 };
+			struct timespec ts = { 0, 5 * 1000000 };
 
 			nanosleep(&ts, NULL);
-			waited += 50;
+			waited += 5;
 		}
 		if (orphans_signal(st->sw.id, SIGKILL) > 0)
 			log_warn("orphan_hook_killed", "group=%s id=%s",

@@ -34,7 +34,7 @@ for run in $(seq 1 "$RUNS"); do
 		fo_log_has 'event=switch_finished' && break
 		fo_kill9
 		kills=$((kills + 1))
-		[ $kills -gt 30 ] && fail "run $run: never converged"
+		[ $kills -gt 60 ] && fail "run $run: never converged"
 		fo_start
 	done
 	fo_wait 5 fo_dig_is "$W" A 127.0.0.2 || fail "run $run: record not on app2"

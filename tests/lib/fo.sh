@@ -89,17 +89,22 @@ fo_hooks() {
 	mkdir -p "$FO/hooks"
 	cat >"$FO/hooks/rec" <<HOOK
 #!/bin/sh
+# What this run must do is read before it is recorded: a test that sees
+# the line in hooks.log may change the files at once.
+slow=\$(cat "$FO/hooks/slow.\$FAILOVER_PHASE" 2>/dev/null)
+hang=; [ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && hang=1
+failing=; [ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && failing=1
 # Record the run: one line in hooks.log, the whole environment aside.
 echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON status=\$FAILOVER_STATUS args=\$*" >>"$FO/hooks.log"
 env | sort >"$FO/env.\$FAILOVER_PHASE"
-[ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && { echo "failing on purpose" >&2; exit 3; }
+[ -n "\$failing" ] && { echo "failing on purpose" >&2; exit 3; }
 # Maintenance as the demo's hooks do it: the web head's flag file.
 case \$FAILOVER_PHASE in
 maintenance_on) [ -d "$FO/wh-\$FAILOVER_STACK" ] && touch "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
 maintenance_off) rm -f "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
 esac
-[ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && { sleep 1000 & wait; }
-[ -f "$FO/hooks/slow.\$FAILOVER_PHASE" ] && sleep "\$(cat "$FO/hooks/slow.\$FAILOVER_PHASE")"
+[ -n "\$hang" ] && { sleep 1000 & wait; }
+[ -n "\$slow" ] && sleep "\$slow"
 echo "done \$FAILOVER_PHASE"
 exit 0
 HOOK
