@@ -21,21 +21,31 @@ for run in $(seq 1 "$RUNS"); do
 	fo_maint_reset
 	# Each hook takes a little while, so that kills land inside phases too.
 	for p in maintenance_on replication_off promote maintenance_off; do
-		echo 0.0$((RANDOM % 8 + 1)) >"$FO/hooks/slow.$p"
+		printf '0.%02d\n' $((RANDOM % 6 + 2)) >"$FO/hooks/slow.$p"
 	done
 	fo_start
 	fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "run $run: not on app1"
 	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "run $run: app2 not up"
 	fo_webhead_stop app1
+	# The kills land inside the switch: a restarted daemon must first see
+	# the primary down again before a switch exists at all, so killing
+	# before it starts only tests patience.
+	fo_wait 10 fo_log_has 'event=switch_started' || fail "run $run: no switch"
 	kills=0
 	# Kill at random moments until the switch is done.
 	while ! fo_log_has 'event=switch_finished'; do
-		sleep 0.$((RANDOM % 4))$((RANDOM % 10))
+		# The first kill early enough to land inside most switches.
+		sleep "$(printf '0.%02d' $((RANDOM % (kills == 0 ? 12 : 25))))"
 		fo_log_has 'event=switch_finished' && break
 		fo_kill9
 		kills=$((kills + 1))
 		[ $kills -gt 60 ] && fail "run $run: never converged"
+		# The next kill comes at a random moment of the new life, not
+		# of its start-up (slow under the sanitizers).
+		ready=$(fo_log_count 'event=ready')
 		fo_start
+		fo_wait 10 bash -c "[ \$(grep -c 'event=ready' '$FO/failoverd.log') -gt $ready ]" ||
+			fail "run $run: restart $kills not ready"
 	done
 	fo_wait 5 fo_dig_is "$W" A 127.0.0.2 || fail "run $run: record not on app2"
 	fo_stop >/dev/null
