@@ -1088,6 +1088,17 @@ hooks_idle_cb(struct hook_runner *r, void *arg)
 	maybe_exit(arg);
 }
 
+/*
+ * While stopping, look every 50 ms whether anything is still in flight:
+ * simpler and surer than having every completion path (hooks, updates,
+ * read-backs, confirmations) remember to ask.
+ */
+static void
+exitcheck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	maybe_exit(arg);
+}
+
 static void
 stop(struct daemon *d, const char *why)
 {
@@ -1109,6 +1120,12 @@ stop(struct daemon *d, const char *why)
 	if (d->api != NULL) {
 		api_free(d->api);
 		d->api = NULL;
+	}
+	d->ev_exitcheck = event_new(d->base, -1, EV_PERSIST, exitcheck_cb, d);
+	if (d->ev_exitcheck != NULL) {
+		struct timeval tv = { 0, 50000 };
+
+		evtimer_add(d->ev_exitcheck, &tv);
 	}
 	maybe_exit(d);
 }
@@ -1318,6 +1335,7 @@ out:
 	if (d->ev_flags) event_free(d->ev_flags);
 	if (d->ev_verify) event_free(d->ev_verify);
 	if (d->ev_watchdog) event_free(d->ev_watchdog);
+	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	config_free(d->cfg);

@@ -124,9 +124,21 @@ fo_kill9() {
 }
 
 fo_stop() {	# SIGTERM, bounded wait; returns failoverd's exit status
-	local rc
+	local rc i st
 	[ -n "$FO_PID" ] || return 0
 	kill -TERM "$FO_PID" 2>/dev/null
+	# A stop waits for running hooks (hook_timeout) and DNS in flight;
+	# 30 s is more than any test's hooks take.
+	for ((i = 0; i < 600; i++)); do
+		st=$(awk '{print $3}' "/proc/$FO_PID/stat" 2>/dev/null)
+		{ [ -z "$st" ] || [ "$st" = Z ]; } && break
+		sleep 0.05
+	done
+	if [ $i = 600 ]; then
+		echo "fo_stop: failoverd $FO_PID did not stop within 30 s" >&2
+		grep -E 'event=(stopping|hook_start|hook_exited)' "$FO/failoverd.log" | tail -5 >&2
+		kill -9 "$FO_PID" 2>/dev/null
+	fi
 	wait "$FO_PID"
 	rc=$?
 	FO_PID=
