@@ -212,6 +212,17 @@ flags_overlay(struct eng_group *g, const struct config *cfg,
 		g->pinned = pin < 0 ? ENG_NONE : pin;
 }
 
+/* A read transaction, or OPS_E_STORE with the store's error in err. */
+static int
+txn_read(struct store *st, struct store_txn *txn, char *err, size_t errlen)
+{
+	if (store_txn_begin(st, false, txn) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", store_errname(txn->err), txn->detail);
+	store_txn_abort(txn);
+	return OPS_E_STORE;
+}
+
 int
 ops_group_state(struct store *st, const struct config *cfg, const char *group,
     struct eng_group *g, bool *stored, char *err, size_t errlen)
@@ -223,12 +234,8 @@ ops_group_state(struct store *st, const struct config *cfg, const char *group,
 		snprintf(err, errlen, "unknown group %s", group);
 		return OPS_E_NOTFOUND;
 	}
-	if (store_txn_begin(st, false, &txn) != 0) {
-		snprintf(err, errlen, "%s: %s", store_errname(txn.err),
-		    txn.detail);
-		store_txn_abort(&txn);
-		return OPS_E_STORE;
-	}
+	if ((rc = txn_read(st, &txn, err, errlen)) != 0)
+		return rc;
 	rc = state_read(&txn, cfg, gi, g, stored, err, errlen);
 	store_txn_abort(&txn);
 	return rc;
@@ -712,12 +719,8 @@ read_begin(struct store *st, const struct config *cfg, struct store_txn *txn,
 		snprintf(err, errlen, "out of memory");
 		return OPS_E_NOMEM;
 	}
-	if (store_txn_begin(st, false, txn) != 0) {
-		snprintf(err, errlen, "%s: %s", store_errname(txn->err),
-		    txn->detail);
-		store_txn_abort(txn);
+	if (txn_read(st, txn, err, errlen) != 0)
 		return OPS_E_STORE;
-	}
 	if (health_read(txn, cfg, *h, *oh) != 0) {
 		snprintf(err, errlen, "%s: %s", store_errname(txn->err),
 		    txn->detail);
@@ -887,12 +890,8 @@ ops_failover_status(struct store *st, const struct config *cfg,
 		snprintf(err, errlen, "unknown stack %s", stack);
 		return OPS_E_NOTFOUND;
 	}
-	if (store_txn_begin(st, false, &txn) != 0) {
-		snprintf(err, errlen, "%s: %s", store_errname(txn.err),
-		    txn.detail);
-		store_txn_abort(&txn);
-		return OPS_E_STORE;
-	}
+	if ((rc = txn_read(st, &txn, err, errlen)) != 0)
+		return rc;
 	rc = combined_status(&txn, cfg, s, NULL, out, err, errlen);
 	store_txn_abort(&txn);
 	return rc;
@@ -963,12 +962,9 @@ ops_events_json(struct store *st, uint64_t from, size_t limit,
 		snprintf(err, errlen, "out of memory");
 		return OPS_E_NOMEM;
 	}
-	if (store_txn_begin(st, false, &txn) != 0) {
-		snprintf(err, errlen, "%s: %s", store_errname(txn.err),
-		    txn.detail);
-		store_txn_abort(&txn);
+	if ((rc = txn_read(st, &txn, err, errlen)) != 0) {
 		json_decref(a.arr);
-		return OPS_E_STORE;
+		return rc;
 	}
 	last = store_history_last(&txn);
 	if (store_history_foreach(&txn, from, limit, group, ev_cb, &a) != 0) {
