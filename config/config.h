@@ -24,6 +24,9 @@
 
 #define CFG_MAX_RANGES	16
 
+/* Where every command looks without -c (or $FAILOVERD_CONFIG). */
+#define CFG_DEFAULT_PATH	"/etc/failoverd/failoverd.conf"
+
 /* An inclusive range of HTTP statuses, "200-399" or "503". */
 struct cfg_range {
 	int	lo, hi;

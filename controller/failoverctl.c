@@ -33,7 +33,6 @@
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 
-#define DEFAULT_CONFIG	"/etc/failoverd/failoverd.conf"
 #define FOLLOW_POLL_MS	100
 
 #define EX_OK		0
@@ -1144,7 +1143,7 @@ main(int argc, char **argv)
 
 	c.config_path = getenv("FAILOVERD_CONFIG");
 	if (c.config_path == NULL || c.config_path[0] == '\0')
-		c.config_path = DEFAULT_CONFIG;
+		c.config_path = CFG_DEFAULT_PATH;
 	while ((ch = getopt_long(argc, argv, "+c:hV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -13,8 +13,6 @@
 #include "controller/log.h"
 #include "controller/simulate.h"
 
-#define DEFAULT_CONFIG	"/etc/failoverd/failoverd.conf"
-
 static void
 usage(FILE *f)
 {
@@ -62,7 +60,7 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "simulate") == 0)
 		return simulate_main(argc - 1, argv + 1);
 	if (path == NULL)
-		path = DEFAULT_CONFIG;
+		path = CFG_DEFAULT_PATH;
 	while ((ch = getopt_long(argc, argv, "+c:thV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -639,7 +639,7 @@ replay_main(int argc, char **argv)
 	int ch, rc, serr;
 
 	if (path == NULL)
-		path = "/etc/failoverd/failoverd.conf";
+		path = CFG_DEFAULT_PATH;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -1017,7 +1017,7 @@ simulate_main(int argc, char **argv)
 		if (strcmp(argv[i], "--replay") == 0)
 			return replay_main(argc, argv);
 	if (path == NULL)
-		path = "/etc/failoverd/failoverd.conf";
+		path = CFG_DEFAULT_PATH;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
