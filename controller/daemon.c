@@ -1313,6 +1313,7 @@ out:
 	if (d->cfg != NULL && d->stacks != NULL && d->groups != NULL)
 		daemon_flush(d);
 	daemon_flush_free();
+	daemon_defers_free();
 	nwitness = d->cfg != NULL ? d->cfg->controller.nwitness : nwitness;
 	api_free(d->api);
 	probelog_stop(d);

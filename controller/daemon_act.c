@@ -823,7 +823,6 @@ probelog_stop(struct daemon *d)
 		event_free(d->ev_probelog);
 		d->ev_probelog = NULL;
 	}
-	daemon_defers_free();
 }
 
 /* Flush before a reload renumbers the stacks. */
