@@ -72,12 +72,6 @@ daemon_group_find(struct daemon *d, const char *name)
 }
 
 static const char *
-gname(const struct dgroup *g)
-{
-	return g->d->cfg->groups[g->idx].name;
-}
-
-static const char *
 sname(const struct daemon *d, int stack)
 {
 	return stack >= 0 && (size_t)stack < d->cfg->nstack ?
@@ -235,7 +229,7 @@ record_log(struct dgroup *g, const struct eng_action *a)
 	char line[1024];
 	size_t off = 0;
 	const char *gk = eng_record_get(a, "group") == NULL ? "group=" : "";
-	const char *gv = *gk ? log_q(gname(g)) : "";
+	const char *gv = *gk ? log_q(dgroup_name(g)) : "";
 
 	line[0] = '\0';
 	for (int i = 0; i < a->u.rec.nkv && off < sizeof(line); i++) {
@@ -501,7 +495,7 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			break;
 		case ENG_ACT_STATUS_CHANGE:
 			log_info("status_change", "group=%s stack=%s status=%s",
-			    log_q(gname(g)), log_q(sname(d, a->u.status.stack)),
+			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
 			    a->u.status.hook->argc > 0 && !d->stopping)
@@ -664,7 +658,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	rc = eng_step(&g->st, &w, ev, daemon_now_ms(), &out);
 	if (rc < 0) {
 		log_error("engine_refused_event", "group=%s event=%d",
-		    log_q(gname(g)), (int)ev->kind);
+		    log_q(dgroup_name(g)), (int)ev->kind);
 		return;
 	}
 	for (size_t i = 0; i < out.n; i++)

@@ -41,12 +41,6 @@ struct dctx {
 
 static void	 update_done_cb(const struct dnsup_outcome *, void *);
 
-static const char *
-gname(const struct dgroup *g)
-{
-	return g->d->cfg->groups[g->idx].name;
-}
-
 static int
 rrset_of(const struct daemon *d, int stack, uint32_t ttl,
     struct dnsup_rrset *rr, char *err, size_t len)
@@ -312,7 +306,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	c->d = d;
 	c->a = *a;
 	c->started_ms = daemon_now_ms();
-	snprintf(c->group, sizeof(c->group), "%s", gname(g));
+	snprintf(c->group, sizeof(c->group), "%s", dgroup_name(g));
 	snprintf(c->name, sizeof(c->name), "%s", g->address);
 	if (rrset_of(d, a->u.dns.stack, a->u.dns.ttl, &c->want, err,
 	    sizeof(err)) != 0) {
@@ -447,7 +441,7 @@ ddns_verify_all(struct daemon *d)
 		if (v == NULL)
 			return;
 		v->d = d;
-		snprintf(v->group, sizeof(v->group), "%s", gname(g));
+		snprintf(v->group, sizeof(v->group), "%s", dgroup_name(g));
 		v->stack = g->st.pub_stack;
 		v->ttl = g->st.pub_ttl;
 		g->verify_busy = true;

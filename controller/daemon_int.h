@@ -120,6 +120,13 @@ struct daemon {
 	int64_t			 started_ms;
 };
 
+/* The group's name in the configuration in force. */
+static inline const char *
+dgroup_name(const struct dgroup *g)
+{
+	return g->d->cfg->groups[g->idx].name;
+}
+
 /* Wall-clock milliseconds since the epoch: the engine's `now`. */
 int64_t	 daemon_now_ms(void);
 
