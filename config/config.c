@@ -190,6 +190,7 @@ defaults_controller(struct cfg_controller *c, bool *oom)
 	c->isolation_check = true;
 	c->map_size = (size_t)64 << 20;
 	c->log_level = 2;
+	c->request_ttl_ms = SEC(300);
 }
 
 static void
@@ -222,6 +223,7 @@ defaults_group(struct cfg_group *g)
 	g->suspect_ttl = 5;
 	g->auto_failover = true;
 	g->hold_down_ms = SEC(600);
+	g->restore_on_abort = true;
 }
 
 static struct cfg_sect *

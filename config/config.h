@@ -84,6 +84,8 @@ struct cfg_controller {
 	size_t		  map_size;		/* LMDB map size, bytes; default 64 MiB */
 	int		  log_level;		/* enum log_level (0 error .. 3
 						   debug); default 2, info */
+	int64_t		  request_ttl_ms;	/* a switch or rearm request not
+						   taken by then expires; 5m */
 };
 
 struct cfg_dns {
@@ -142,6 +144,8 @@ struct cfg_group {
 	int64_t		 hold_down_ms;	/* default 10m */
 	bool		 adopt;		/* default no */
 	struct cfg_hook	 on_status_change;
+	bool		 restore_on_abort; /* maintenance_off on the old stack
+					   after an aborted sequence; yes */
 };
 
 struct config {

@@ -86,6 +86,8 @@ static const struct cfg_keydef ctl_keys[] = {
 	{ "map_size",		p_size,		C(map_size),	0, 1 << 20,
 	    (int64_t)1 << 40 },
 	{ "log_level",		p_loglevel,	C(log_level),	0, 0, 0 },
+	{ "request_ttl",	p_duration,	C(request_ttl_ms), 0, SEC(1),
+	    DAY },
 };
 #undef C
 
@@ -148,6 +150,7 @@ static const struct cfg_keydef group_keys[] = {
 	{ "hold_down",		p_duration,	G(hold_down_ms), 0, 0, DAY * 30 },
 	{ "adopt",		p_bool,		G(adopt),	0, 0, 0 },
 	{ "on_status_change",	p_hook,		G(on_status_change), 0, 0, 0 },
+	{ "restore_on_abort",	p_bool,		G(restore_on_abort), 0, 0, 0 },
 };
 #undef G
 

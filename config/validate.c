@@ -7,6 +7,9 @@
  * error rather than a cascade.  Rules that need a value that failed (the
  * zone, for a group's address) are skipped.
  *
+ * timeout >= interval is accepted (HAProxy's semantics: the next check
+ * waits for the running one); fastinter > interval is refused.
+ *
  * Derived defaults (documented in failoverd.conf(5)):
  *   fastinter = min(interval, 200ms)
  *   downinter = max(5s, interval)
@@ -110,14 +113,12 @@ check_stack(struct cfg_loader *ld, const struct cfg_sect *sc)
 		    "fastinter (%s) must not be longer than interval (%s%s)",
 		    a, b, cfg_seen(sc, "interval") ? "" : ", the default");
 	}
-	if (s->timeout_ms >= s->interval_ms) {
-		line = cfg_seen(sc, "timeout");
-		fmt_ms(s->timeout_ms, a, sizeof(a));
-		fmt_ms(s->interval_ms, b, sizeof(b));
-		cfg_err_at(ld, line ? line : sc->line, "timeout",
-		    "timeout (%s) must be shorter than interval (%s%s)",
-		    a, b, cfg_seen(sc, "interval") ? "" : ", the default");
-	}
+	/*
+	 * timeout may be longer than interval, as HAProxy's `timeout check`
+	 * may exceed `inter`: a stack never has two checks in flight, the
+	 * next one starts at the later of its planned time and the end of
+	 * the running one (probe.c).
+	 */
 }
 
 /* Resolve a group's address against the zone: label, FQDN or auto. */

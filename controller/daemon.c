@@ -53,12 +53,66 @@ static void	 watchdog_cb(evutil_socket_t, short, void *);
 static void	 hooks_idle_cb(struct hook_runner *, void *);
 
 int64_t
+daemon_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Test switch: FAILOVERD_TEST_CLOCK_FILE names a file holding a number of
+ * milliseconds added to the wall clock, read again at most every 20 ms,
+ * so that a test can step the daemon's wall clock back and forth as an
+ * NTP step or an operator's `date -s` would (the monotonic clock does not
+ * move).  Unset, the wall clock is read as it is.
+ */
+static int64_t
+wall_offset_ms(void)
+{
+	static const char *path;
+	static bool looked;
+	static int64_t offset, read_at = INT64_MIN;
+	int64_t mono;
+	FILE *f;
+
+	if (!looked) {
+		path = getenv("FAILOVERD_TEST_CLOCK_FILE");
+		looked = true;
+	}
+	if (path == NULL)
+		return 0;
+	mono = daemon_mono_ms();
+	if (mono - read_at < 20)
+		return offset;
+	read_at = mono;
+	if ((f = fopen(path, "re")) != NULL) {
+		long long v;
+
+		if (fscanf(f, "%lld", &v) == 1)
+			offset = v;
+		fclose(f);
+	}
+	return offset;
+}
+
+int64_t
 daemon_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    wall_offset_ms();
+}
+
+struct eng_now
+daemon_now(void)
+{
+	struct eng_now now = { daemon_now_ms(), daemon_mono_ms() };
+
+	return now;
 }
 
 void
@@ -68,6 +122,7 @@ daemon_world(struct daemon *d, struct eng_world *w)
 	w->health = d->health;
 	w->witness = d->witness;
 	w->dry_run = d->dry_run;
+	w->stopping = d->stopping;
 }
 
 static void

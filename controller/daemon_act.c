@@ -177,7 +177,7 @@ dgroup_timers_free(struct dgroup *g)
 void
 dgroup_timer_set(struct dgroup *g, int kind, int64_t at_ms)
 {
-	int64_t ms = at_ms - daemon_now_ms();
+	int64_t ms = at_ms - daemon_mono_ms();
 	struct timeval tv;
 
 	if (ms < 0)
@@ -270,7 +270,7 @@ record_count(struct dgroup *g, const struct eng_action *a)
 		const char *ms = eng_record_get(a, "duration_ms");
 		int p = ph != NULL ? eng_phase_parse(ph) : -1;
 
-		if (p >= 0 && p <= ENG_PH_DONE && ms != NULL) {
+		if (p >= 0 && p < ENG_NPHASE && ms != NULL) {
 			d->phase_ms_sum[p] += strtoull(ms, NULL, 10);
 			d->phase_count[p]++;
 		}
@@ -655,7 +655,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	int rc;
 
 	daemon_world(d, &w);
-	rc = eng_step(&g->st, &w, ev, daemon_now_ms(), &out);
+	rc = eng_step(&g->st, &w, ev, daemon_now(), &out);
 	if (rc < 0) {
 		log_error("engine_refused_event", "group=%s event=%d",
 		    log_q(dgroup_name(g)), (int)ev->kind);

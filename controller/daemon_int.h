@@ -57,7 +57,8 @@ struct dgroup {
 	struct eng_group	 st;
 	char			 address[256];	/* absolute, "" until known */
 	struct event		*timer[ENG_NTIMER];
-	int64_t			 timer_at[ENG_NTIMER];	/* wall ms, 0: unset */
+	int64_t			 timer_at[ENG_NTIMER];	/* monotonic ms, 0:
+							   unset */
 	struct hook		*hook;		/* sequence hook or precheck */
 	bool			 owner_ok;	/* ownership checked this run */
 	int			 queued;	/* steps waiting for the flush */
@@ -115,8 +116,8 @@ struct daemon {
 	uint64_t		 hist_buckets[16];	/* probe latency histogram */
 	double			 hist_sum;
 	uint64_t		 hist_count;
-	uint64_t		 phase_ms_sum[ENG_PH_DONE + 1];
-	uint64_t		 phase_count[ENG_PH_DONE + 1];
+	uint64_t		 phase_ms_sum[ENG_NPHASE];
+	uint64_t		 phase_count[ENG_NPHASE];
 	int64_t			 started_ms;
 };
 
@@ -127,8 +128,16 @@ dgroup_name(const struct dgroup *g)
 	return g->d->cfg->groups[g->idx].name;
 }
 
-/* Wall-clock milliseconds since the epoch: the engine's `now`. */
+/*
+ * The daemon's clocks, read here and nowhere else.  daemon_now_ms: wall
+ * milliseconds since the epoch, for persisted facts and stamps (a test can
+ * step it: FAILOVERD_TEST_CLOCK_FILE, see daemon.c); daemon_mono_ms:
+ * CLOCK_MONOTONIC, for every deadline and timer; daemon_now: both, for
+ * eng_step().
+ */
 int64_t	 daemon_now_ms(void);
+int64_t	 daemon_mono_ms(void);
+struct eng_now daemon_now(void);
 
 /* The engine's view of the world, valid until the next reload. */
 void	 daemon_world(struct daemon *, struct eng_world *);

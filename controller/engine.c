@@ -25,7 +25,8 @@ struct ctx {
 	const struct eng_world	*w;
 	const struct config	*cfg;
 	const struct cfg_group	*grp;
-	int64_t			 now;
+	int64_t			 now;		/* wall: ids, stamps */
+	int64_t			 mono;		/* deadlines, durations */
 	struct eng_out		*out;
 	size_t			 nrec;
 	size_t			 nfx;
@@ -50,6 +51,8 @@ static int	 gate(struct ctx *);
 static void	 start_switch(struct ctx *, int, enum eng_reason, bool);
 static void	 run_phase(struct ctx *);
 static void	 finish_switch(struct ctx *);
+static void	 fail_switch(struct ctx *, const char *);
+static void	 abort_switch(struct ctx *);
 static void	 on_resume(struct ctx *);
 static void	 on_hook_done(struct ctx *, const struct eng_event *);
 static void	 on_precheck_done(struct ctx *, const struct eng_event *);
@@ -64,7 +67,7 @@ static const char *const status_names[] = {
 };
 static const char *const phase_names[] = {
 	"maintenance_on", "replication_off", "promote", "maintenance_off",
-	"dns", "done",
+	"dns", "done", "restore",
 };
 static const char *const gate_names[] = {
 	"none", "failed", "wait_rearm", "auto_failover_off", "paused",
@@ -76,6 +79,7 @@ static const char *const gate_names[] = {
 static const char *const refusal_names[] = {
 	"ok", "no_stacks", "not_in_group", "no_standby", "already_active",
 	"switch_running", "target_not_up", "pinned", "nothing_to_rearm",
+	"expired", "stopping",
 };
 static const char *const refusal_strs[] = {
 	"accepted",
@@ -87,6 +91,8 @@ static const char *const refusal_strs[] = {
 	"the target stack is not up (use --force to switch anyway)",
 	"the group is pinned to another stack (unpin, or use --force)",
 	"the group is not waiting for rearm and has not failed",
+	"the request is older than request_ttl",
+	"failoverd is stopping",
 };
 static const char *const cmd_names[] = {
 	"pause", "resume", "pin", "unpin", "rearm", "switch",
@@ -257,6 +263,7 @@ phase_hook(const struct config *cfg, int s, enum eng_phase p)
 		h = &st->promote;
 		break;
 	case ENG_PH_MAINT_OFF:
+	case ENG_PH_RESTORE:
 		h = &st->maintenance_off;
 		break;
 	default:
@@ -268,7 +275,7 @@ phase_hook(const struct config *cfg, int s, enum eng_phase p)
 static int
 phase_stack(const struct eng_switch *sw, enum eng_phase p)
 {
-	return p == ENG_PH_MAINT_ON ? sw->from : sw->to;
+	return p == ENG_PH_MAINT_ON || p == ENG_PH_RESTORE ? sw->from : sw->to;
 }
 
 static bool
@@ -338,7 +345,9 @@ dns_send(struct ctx *c, bool force)
 	if (!force && g->pub_stack == g->want_stack &&
 	    g->pub_ttl == g->want_ttl)
 		return;
-	if (c->now < g->dns_retry_ms) {
+	if (c->w->stopping)
+		return;
+	if (c->mono < g->dns_retry_ms) {
 		set_timer(c, ENG_TIMER_DNS, g->dns_retry_ms);
 		return;
 	}
@@ -453,9 +462,9 @@ gate(struct ctx *c)
 	if (c->w->health[g->standby].fail_run > 0)
 		return ENG_GATE_STANDBY_SUSPECT;
 	if (g->has_switched &&
-	    c->now - g->last_switch_ms < c->grp->hold_down_ms) {
+	    c->mono - g->last_switch_mono < c->grp->hold_down_ms) {
 		set_timer(c, ENG_TIMER_GATE,
-		    g->last_switch_ms + c->grp->hold_down_ms);
+		    g->last_switch_mono + c->grp->hold_down_ms);
 		return ENG_GATE_HOLD_DOWN;
 	}
 	sb = &cfg->stacks[g->standby];
@@ -468,7 +477,7 @@ gate(struct ctx *c)
 	}
 	if (g->precheck_running)
 		return GATE_PENDING;
-	if (c->now < g->precheck_next_ms) {
+	if (c->mono < g->precheck_next_ms) {
 		set_timer(c, ENG_TIMER_GATE, g->precheck_next_ms);
 		return g->held == ENG_GATE_PRECHECK_FAILED ?
 		    ENG_GATE_PRECHECK_FAILED : GATE_PENDING;
@@ -494,7 +503,7 @@ evaluate(struct ctx *c)
 	struct eng_action *a;
 	int r;
 
-	if (g->status == ENG_RESERVED)
+	if (g->status == ENG_RESERVED || c->w->stopping)
 		return;
 	if (g->status == ENG_SWITCHING) {
 		if (g->sw.phase == ENG_PH_DNS)
@@ -533,8 +542,9 @@ evaluate(struct ctx *c)
 			if (r == ENG_GATE_PRECHECK_FAILED)
 				kv(a, "exit", "%d", g->precheck_exit);
 			if (r == ENG_GATE_HOLD_DOWN)
-				kv(a, "until_ms", "%lld", (long long)
-				    (g->last_switch_ms + c->grp->hold_down_ms));
+				kv(a, "until_ms", "%lld", (long long)(c->now +
+				    g->last_switch_mono + c->grp->hold_down_ms -
+				    c->mono));
 			g->held = r;
 		}
 	}
@@ -557,10 +567,13 @@ start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 	sw->reason = reason;
 	sw->force = force;
 	sw->phase = ENG_PH_MAINT_ON;
+	sw->failed_phase = ENG_PH_DONE;
 	sw->started_ms = c->now;
+	sw->started_mono = c->mono;
 	g->status = ENG_SWITCHING;
 	g->has_switched = true;
 	g->last_switch_ms = c->now;
+	g->last_switch_mono = c->mono;
 	g->nswitch++;
 	g->held = ENG_GATE_NONE;
 	g->precheck_ok = false;
@@ -575,7 +588,11 @@ start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 	run_phase(c);
 }
 
-/* Start the current phase, skipping phases without a hook. */
+/*
+ * Start the current phase, skipping phases without a hook.  While the
+ * daemon stops, the phase is left journaled as next, not started: the
+ * restart runs it as attempt 1.
+ */
 static void
 run_phase(struct ctx *c)
 {
@@ -585,7 +602,7 @@ run_phase(struct ctx *c)
 	struct eng_action *a;
 	int s;
 
-	while (sw->phase < ENG_PH_DNS) {
+	while (sw->phase < ENG_PH_DNS || sw->phase == ENG_PH_RESTORE) {
 		s = phase_stack(sw, sw->phase);
 		hook = phase_hook(c->cfg, s, sw->phase);
 		if (hook != NULL)
@@ -595,12 +612,21 @@ run_phase(struct ctx *c)
 		kv(a, "phase", "%s", eng_phase_name(sw->phase));
 		kv(a, "stack", "%s", sname(c->cfg, s));
 		kv(a, "reason", "no_hook");
+		if (sw->phase == ENG_PH_RESTORE) {
+			/* The hook went with a reload since the abort. */
+			fail_switch(c, "no_hook");
+			return;
+		}
 		sw->phase++;
 		sw->attempt = 0;
 	}
+	sw->running = false;
+	if (c->w->stopping)
+		return;
 	sw->attempt++;
 	sw->running = true;
 	sw->phase_started_ms = c->now;
+	sw->phase_started_mono = c->mono;
 	a = record(c, "phase_started", ENG_LVL_INFO);
 	kv(a, "id", "%s", sw->id);
 	kv(a, "phase", "%s", eng_phase_name(sw->phase));
@@ -627,6 +653,56 @@ run_phase(struct ctx *c)
 	a->u.hook.timeout_ms = c->cfg->stacks[s].hook_timeout_ms;
 }
 
+/*
+ * The sequence aborted: traffic stays on `from`.  If we put `from` into
+ * maintenance, take it out again (phase restore), unless the group says
+ * not to or there is no hook for it.
+ */
+static void
+abort_switch(struct ctx *c)
+{
+	struct eng_switch *sw = &c->g->sw;
+
+	sw->failed_phase = sw->phase;
+	if (!sw->maint_on_ok) {
+		fail_switch(c, "none");
+		return;
+	}
+	if (!c->grp->restore_on_abort) {
+		fail_switch(c, "off");
+		return;
+	}
+	if (phase_hook(c->cfg, sw->from, ENG_PH_RESTORE) == NULL) {
+		fail_switch(c, "no_hook");
+		return;
+	}
+	sw->phase = ENG_PH_RESTORE;
+	sw->attempt = 0;
+	run_phase(c);
+}
+
+/* The switch ends failed; `restore` says what became of the old stack. */
+static void
+fail_switch(struct ctx *c, const char *restore)
+{
+	struct eng_group *g = c->g;
+	struct eng_switch *sw = &g->sw;
+	struct eng_action *a;
+
+	a = record(c, "switch_failed", ENG_LVL_ERROR);
+	kv(a, "id", "%s", sw->id);
+	kv(a, "phase", "%s", eng_phase_name(sw->failed_phase));
+	kv(a, "from", "%s", sname(c->cfg, sw->from));
+	kv(a, "to", "%s", sname(c->cfg, sw->to));
+	kv(a, "traffic", "%s", sname(c->cfg, g->active));
+	kv(a, "restore", "%s", restore);
+	sw->phase = sw->failed_phase;
+	sw->running = false;
+	sw->ended_ms = c->now;
+	g->status = ENG_FAILED;
+	g->held = ENG_GATE_NONE;
+}
+
 static void
 finish_switch(struct ctx *c)
 {
@@ -640,13 +716,14 @@ finish_switch(struct ctx *c)
 	kv(a, "stack", "%s", sname(c->cfg, sw->to));
 	kv(a, "attempt", "%d", sw->attempt);
 	kv(a, "result", "ok");
-	kv(a, "duration_ms", "%lld", (long long)(c->now - sw->phase_started_ms));
+	kv(a, "duration_ms", "%lld",
+	    (long long)(c->mono - sw->phase_started_mono));
 	a = record(c, "switch_finished", ENG_LVL_INFO);
 	kv(a, "id", "%s", sw->id);
 	kv(a, "from", "%s", sname(c->cfg, sw->from));
 	kv(a, "to", "%s", sname(c->cfg, sw->to));
 	kv(a, "reason", "%s", eng_reason_name(sw->reason));
-	kv(a, "duration_ms", "%lld", (long long)(c->now - sw->started_ms));
+	kv(a, "duration_ms", "%lld", (long long)(c->mono - sw->started_mono));
 	sw->phase = ENG_PH_DONE;
 	sw->running = false;
 	sw->ended_ms = c->now;
@@ -654,6 +731,13 @@ finish_switch(struct ctx *c)
 	g->standby = sw->from;
 	g->status = ENG_WAIT_REARM;
 	g->held = ENG_GATE_NONE;
+}
+
+/* Wall milliseconds since t, 0 when t is in the future. */
+static int64_t
+since(const struct ctx *c, int64_t t)
+{
+	return c->now > t ? c->now - t : 0;
 }
 
 static void
@@ -668,6 +752,19 @@ on_resume(struct ctx *c)
 	g->dns_failures = 0;
 	g->precheck_running = false;
 	g->precheck_ok = false;
+	g->precheck_next_ms = 0;
+	/*
+	 * Monotonic values of another run mean nothing: rebuild them from
+	 * the persisted wall times.  A wall clock behind them (set back
+	 * since) counts as "just now".
+	 */
+	if (g->has_switched)
+		g->last_switch_mono = c->mono - since(c, g->last_switch_ms);
+	if (g->sw.id[0] != '\0') {
+		g->sw.started_mono = c->mono - since(c, g->sw.started_ms);
+		g->sw.phase_started_mono = c->mono -
+		    since(c, g->sw.phase_started_ms);
+	}
 	if (g->status != ENG_SWITCHING)
 		return;
 	a = record(c, "switch_resumed", ENG_LVL_WARN);
@@ -686,10 +783,12 @@ on_hook_done(struct ctx *c, const struct eng_event *ev)
 	struct eng_switch *sw = &g->sw;
 	struct eng_action *a;
 	bool ok = ev->u.hook.outcome == ENG_HOOK_OK;
-	bool abort_ = !ok && sw->phase != ENG_PH_MAINT_ON;
+	bool restore = sw->phase == ENG_PH_RESTORE;
+	bool abort_ = !ok && sw->phase != ENG_PH_MAINT_ON && !restore;
 
 	a = record(c, ok ? "phase_finished" : "phase_failed",
-	    ok ? ENG_LVL_INFO : abort_ ? ENG_LVL_ERROR : ENG_LVL_WARN);
+	    ok ? ENG_LVL_INFO : abort_ || restore ? ENG_LVL_ERROR :
+	    ENG_LVL_WARN);
 	kv(a, "id", "%s", sw->id);
 	kv(a, "phase", "%s", eng_phase_name(sw->phase));
 	kv(a, "stack", "%s", sname(c->cfg, phase_stack(sw, sw->phase)));
@@ -698,19 +797,17 @@ on_hook_done(struct ctx *c, const struct eng_event *ev)
 	    ev->u.hook.outcome == ENG_HOOK_TIMEOUT ? "timeout" : "failed");
 	kv(a, "exit", "%d", ev->u.hook.exit_code);
 	kv(a, "duration_ms", "%lld", (long long)ev->u.hook.duration_ms);
-	if (!ok)
+	if (!ok && !restore)
 		kv(a, "policy", "%s", abort_ ? "abort" : "continue");
 	sw->running = false;
+	if (restore) {
+		fail_switch(c, ok ? "ok" : "failed");
+		return;
+	}
+	if (sw->phase == ENG_PH_MAINT_ON)
+		sw->maint_on_ok = ok;
 	if (abort_) {
-		a = record(c, "switch_failed", ENG_LVL_ERROR);
-		kv(a, "id", "%s", sw->id);
-		kv(a, "phase", "%s", eng_phase_name(sw->phase));
-		kv(a, "from", "%s", sname(c->cfg, sw->from));
-		kv(a, "to", "%s", sname(c->cfg, sw->to));
-		kv(a, "traffic", "%s", sname(c->cfg, g->active));
-		sw->ended_ms = c->now;
-		g->status = ENG_FAILED;
-		g->held = ENG_GATE_NONE;
+		abort_switch(c);
 		return;
 	}
 	sw->phase++;
@@ -727,7 +824,7 @@ on_precheck_done(struct ctx *c, const struct eng_event *ev)
 	g->precheck_running = false;
 	if (g->standby != ENG_NONE)
 		iv = c->cfg->stacks[g->standby].interval_ms;
-	g->precheck_next_ms = c->now + iv;
+	g->precheck_next_ms = c->mono + iv;
 	g->precheck_exit = ev->u.precheck.exit_code;
 	g->precheck_ok = ev->u.precheck.ok;
 	if (!ev->u.precheck.ok && g->held != ENG_GATE_PRECHECK_FAILED &&
@@ -760,7 +857,7 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 			delay *= 2;
 		if (delay > ENG_DNS_BACKOFF_MAX_MS)
 			delay = ENG_DNS_BACKOFF_MAX_MS;
-		g->dns_retry_ms = c->now + delay;
+		g->dns_retry_ms = c->mono + delay;
 		a = record(c, "dns_failed", ev->u.dns.retryable ?
 		    ENG_LVL_WARN : ENG_LVL_ERROR);
 		kv(a, "stack", "%s", sname(c->cfg, g->dns_sent_stack));
@@ -843,6 +940,41 @@ eng_cmd_check(const struct eng_group *g, const struct eng_world *w,
 	return ENG_E_INVAL;
 }
 
+/*
+ * A request (switch, rearm) taken later than request_ttl after it was
+ * made, or made "later" than request_ttl from now (the clock went back:
+ * its age is unknown), is stale: nobody is waiting for it any more.
+ */
+static bool
+request_expired(const struct ctx *c, const struct eng_cmd *cmd)
+{
+	int64_t ttl = c->cfg->controller.request_ttl_ms, age;
+
+	if (cmd->requested_ms <= 0 || ttl <= 0 ||
+	    (cmd->kind != ENG_CMD_SWITCH && cmd->kind != ENG_CMD_REARM))
+		return false;
+	age = c->now - cmd->requested_ms;
+	return age > ttl || age < -ttl;
+}
+
+static void
+actor_kv(struct eng_action *a, const struct eng_cmd *cmd)
+{
+	if (cmd->actor[0] != '\0')
+		kv(a, "actor", "%.*s", ENG_ACTOR_MAX - 1, cmd->actor);
+}
+
+/* The switch_started record of this step. */
+static struct eng_action *
+switch_record(struct ctx *c)
+{
+	for (size_t i = c->out->n; i-- > 0; )
+		if (c->out->a[i].kind == ENG_ACT_RECORD &&
+		    strcmp(c->out->a[i].u.rec.name, "switch_started") == 0)
+			return &c->out->a[i];
+	return NULL;
+}
+
 static int
 on_cmd(struct ctx *c, const struct eng_cmd *cmd)
 {
@@ -850,37 +982,55 @@ on_cmd(struct ctx *c, const struct eng_cmd *cmd)
 	struct eng_action *a;
 	int r, to;
 
+	if (request_expired(c, cmd)) {
+		int64_t age = c->now - cmd->requested_ms;
+
+		a = record(c, "request_expired", ENG_LVL_WARN);
+		kv(a, "cmd", "%s", eng_cmd_name(cmd->kind));
+		if (cmd->stack != ENG_NONE)
+			kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
+		kv(a, "age_ms", "%lld", (long long)age);
+		kv(a, "request_ttl_ms", "%lld",
+		    (long long)c->cfg->controller.request_ttl_ms);
+		actor_kv(a, cmd);
+		return ENG_REFUSE_EXPIRED;
+	}
 	r = eng_cmd_check(g, c->w, cmd);
+	if (r == ENG_OK && cmd->kind == ENG_CMD_SWITCH && c->w->stopping)
+		r = ENG_REFUSE_STOPPING;
 	if (r != ENG_OK) {
 		a = record(c, "cmd_refused", ENG_LVL_WARN);
 		kv(a, "cmd", "%s", eng_cmd_name(cmd->kind));
 		kv(a, "reason", "%s", eng_refusal_name(r));
 		if (cmd->stack != ENG_NONE)
 			kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
+		actor_kv(a, cmd);
 		return r;
 	}
 	switch (cmd->kind) {
 	case ENG_CMD_PAUSE:
 		g->paused = true;
-		record(c, "paused", ENG_LVL_INFO);
+		actor_kv(record(c, "paused", ENG_LVL_INFO), cmd);
 		break;
 	case ENG_CMD_RESUME:
 		g->paused = false;
 		if (g->status == ENG_FAILED) {
 			a = record(c, "failed_state_cleared", ENG_LVL_INFO);
 			kv(a, "by", "resume");
+			actor_kv(a, cmd);
 			g->status = ENG_SERVING;
 		}
-		record(c, "resumed", ENG_LVL_INFO);
+		actor_kv(record(c, "resumed", ENG_LVL_INFO), cmd);
 		break;
 	case ENG_CMD_PIN:
 		g->pinned = cmd->stack;
 		a = record(c, "pinned", ENG_LVL_INFO);
 		kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
+		actor_kv(a, cmd);
 		break;
 	case ENG_CMD_UNPIN:
 		g->pinned = ENG_NONE;
-		record(c, "unpinned", ENG_LVL_INFO);
+		actor_kv(record(c, "unpinned", ENG_LVL_INFO), cmd);
 		break;
 	case ENG_CMD_REARM:
 		if (g->status == ENG_FAILED) {
@@ -891,16 +1041,21 @@ on_cmd(struct ctx *c, const struct eng_cmd *cmd)
 			kv(a, "active", "%s", sname(c->cfg, g->active));
 			kv(a, "standby", "%s", sname(c->cfg, g->standby));
 		}
+		actor_kv(a, cmd);
 		g->status = ENG_SERVING;
 		break;
 	case ENG_CMD_SWITCH:
 		if (g->status == ENG_FAILED) {
 			a = record(c, "failed_state_cleared", ENG_LVL_INFO);
 			kv(a, "by", "switch");
+			actor_kv(a, cmd);
 			g->status = ENG_SERVING;
 		}
 		(void)target_of(g, cmd, &to);
 		start_switch(c, to, ENG_REASON_MANUAL, cmd->force);
+		/* switch_started is the step's record just made. */
+		if (c->out->n > 0)
+			actor_kv(switch_record(c), cmd);
 		break;
 	}
 	return ENG_OK;
@@ -934,7 +1089,7 @@ event_valid(const struct eng_group *g, const struct eng_world *w,
 
 int
 eng_step(struct eng_group *g, const struct eng_world *w,
-    const struct eng_event *ev, int64_t now_ms, struct eng_out *out)
+    const struct eng_event *ev, struct eng_now now, struct eng_out *out)
 {
 	struct eng_group before;
 	struct ctx c;
@@ -948,7 +1103,8 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 	c.w = w;
 	c.cfg = w->cfg;
 	c.grp = &w->cfg->groups[g->group];
-	c.now = now_ms;
+	c.now = now.wall_ms;
+	c.mono = now.mono_ms;
 	c.out = out;
 	c.nrec = 0;
 	c.nfx = 0;
@@ -967,7 +1123,8 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 		break;
 	case ENG_EV_HOOK_DONE:
 		if (g->status != ENG_SWITCHING || !g->sw.running ||
-		    g->sw.phase >= ENG_PH_DNS ||
+		    (g->sw.phase >= ENG_PH_DNS &&
+		    g->sw.phase != ENG_PH_RESTORE) ||
 		    ev->u.hook.phase != g->sw.phase ||
 		    ev->u.hook.attempt != g->sw.attempt)
 			return 0;
@@ -1023,6 +1180,10 @@ eng_switch_plan(const struct eng_group *g, const struct eng_world *w,
 		p->step[i].hook = phase_hook(w->cfg, p->step[i].stack,
 		    (enum eng_phase)i);
 	}
+	p->restore.phase = ENG_PH_RESTORE;
+	p->restore.stack = p->from;
+	p->restore_on = w->cfg->groups[g->group].restore_on_abort;
+	p->restore.hook = phase_hook(w->cfg, p->from, ENG_PH_RESTORE);
 }
 
 static size_t
@@ -1093,5 +1254,24 @@ eng_plan_format(const struct eng_plan *p, const struct config *cfg,
 	at = append(buf, len, at, " -> ");
 	at = append_webhead(buf, len, at, cfg, p->to);
 	at = append(buf, len, at, " ttl %us\n", p->ttl);
+	/* What an abort after maintenance_on would do to the old stack. */
+	if (p->step[0].hook == NULL)
+		return at;
+	at = append(buf, len, at, "  restore (if replication_off, promote or"
+	    " maintenance_off fails): ");
+	if (!p->restore_on)
+		at = append(buf, len, at, "off, %s stays in maintenance"
+		    " (restore_on_abort = no)\n", sname(cfg, p->from));
+	else if (p->restore.hook == NULL)
+		at = append(buf, len, at, "no hook, %s stays in maintenance"
+		    "\n", sname(cfg, p->from));
+	else {
+		at = append(buf, len, at, "maintenance_off on %s: ",
+		    sname(cfg, p->from));
+		for (int j = 0; j < p->restore.hook->argc; j++)
+			at = append(buf, len, at, "%s%s", j ? " " : "",
+			    p->restore.hook->argv[j]);
+		at = append(buf, len, at, "\n");
+	}
 	return at;
 }

@@ -9,10 +9,28 @@
  * globals, logs nothing and allocates nothing.  The daemon, --dry-run and
  * `failoverd simulate` all drive this one engine.
  *
- * Time.  `now_ms` is wall-clock milliseconds since the Unix epoch (the
- * simulator uses virtual milliseconds from 0).  It is persisted (the last
- * switch time for hold_down), so it must survive restarts; a clock that
- * went backwards is treated as "still inside hold_down".
+ * Time.  Every step is handed two clocks (struct eng_now), read by the
+ * caller, never by the engine:
+ *   wall_ms  milliseconds since the Unix epoch (the simulator: virtual ms
+ *            from 0).  Only for persisted facts: switch ids, the start of
+ *            the last switch (hold_down's reference across a restart), the
+ *            stamps in the journal and the history, a request's age.
+ *   mono_ms  a monotonic clock (CLOCK_MONOTONIC; the simulator: the same
+ *            virtual ms).  Every relative deadline: the DNS retry backoff
+ *            (dns_retry_ms), the precheck's next ask (precheck_next_ms),
+ *            hold_down within a run (last_switch_mono), the durations of
+ *            phases and switches, and every SET_TIMER's at_ms.
+ * A step of the wall clock therefore moves no deadline: a clock set back
+ * an hour after promote does not leave the flip waiting an hour, and a
+ * clock set forward does not cut hold_down short while the daemon runs.
+ * A monotonic value means nothing in another boot, so ENG_EV_RESUME
+ * rebases them: the retry and precheck deadlines are cleared (ask and send
+ * at once), and hold_down's reference is rebuilt from the persisted wall
+ * time of the last switch (a wall clock now behind that time counts as
+ * "the switch happened just now": hold_down is held in full, and never
+ * longer).  Across a restart, a wall clock set forward while the daemon
+ * was down shortens hold_down by as much: the wall clock is all that a
+ * restart has.
  *
  * Stacks are indexes into cfg->stacks; -1 (ENG_NONE) means none.  Groups
  * are indexes into cfg->groups.  Indexes are only valid for one struct
@@ -39,8 +57,9 @@
  *   ENG_ACT_DNS_UPDATE    send the UPDATE; answer with ENG_EV_DNS_DONE
  *                         carrying the same ticket.
  *   ENG_ACT_SET_TIMER     (re)arm the group's one timer of that kind at the
- *                         given absolute time (replacing an earlier one of
- *                         the same kind); when it fires send ENG_EV_TIMER.
+ *                         given absolute time on the MONOTONIC clock
+ *                         (replacing an earlier one of the same kind);
+ *                         when it fires send ENG_EV_TIMER.
  *   ENG_ACT_STATUS_CHANGE a stack's FAILOVER_STATUS for this group changed
  *                         (online/offline): run the group's on_status_change
  *                         hook when it has one (hook may be NULL), no answer.
@@ -54,6 +73,14 @@
  * start of the next phase) before the next hook is spawned.  If nothing was
  * emitted the call changed nothing.
  *
+ * Stopping (world.stopping).  While the daemon stops (SIGTERM) it starts
+ * nothing new, so the engine starts nothing new either: the end of a
+ * running phase is still journaled, but the next phase is left not
+ * running with attempt 0 (the restart runs it as attempt 1: the attempt
+ * counts the times a phase was started); no switch, precheck or UPDATE
+ * other than a flip's answer is begun.  A switch command is refused
+ * (stopping).
+ *
  * In dry-run, the daemon performs no side effect: it logs each RUN_HOOK /
  * DNS_UPDATE and answers at once with HOOK_DONE ok (exit 0), PRECHECK_DONE
  * ok and DNS_DONE ok, on a scratch state.
@@ -65,8 +92,10 @@
  *                        An unfinished switch continues: the phase that was
  *                        running when the daemon died runs again with
  *                        attempt + 1 and the same switch id, a finished
- *                        phase never runs again; an UPDATE that was in
- *                        flight is sent again.  Then the gates and the
+ *                        phase never runs again, a phase journaled as next
+ *                        but never started runs as attempt 1; an UPDATE
+ *                        that was in flight is sent again.  The monotonic
+ *                        deadlines are rebased (see Time).  Then the gates and the
  *                        record are evaluated (publishing the record if it
  *                        was never published).
  *   ENG_EV_EVALUATE      re-check the gates and the wanted record: after
@@ -100,7 +129,15 @@
  *   ENG_EV_CMD           an operator command (pause, resume, pin, unpin,
  *                        rearm, switch).  eng_step() returns 0 when it was
  *                        applied or a positive ENG_REFUSE_* when refused
- *                        (and records cmd_refused).  Check first with
+ *                        (and records cmd_refused).  A request (switch,
+ *                        rearm) carries the wall time it was made
+ *                        (requested_ms, 0: now): one older than the
+ *                        controller's request_ttl (or made more than
+ *                        request_ttl "in the future": the clock went back,
+ *                        its age is unknown) is not applied but recorded
+ *                        as request_expired (ENG_REFUSE_EXPIRED).  Every
+ *                        record of a command carries its actor
+ *                        ("uid:NAME", "api:ADDR") when one is given.  Check first with
  *                        eng_cmd_check(): failoverctl and the HTTP API call
  *                        that one function to answer the operator.
  *
@@ -108,7 +145,7 @@
  *
  *   RESERVED    the group has no stacks: nothing is published, nothing runs.
  *   SERVING     traffic on `active`; automatic failover armed.
- *   SWITCHING   running phase sw.phase of switch sw.id.
+ *   SWITCHING   running phase sw.phase of switch sw.id (restore included).
  *   FAILED      a hook aborted the sequence; traffic unchanged; automation
  *               stopped until an operator acts (rearm, resume or switch).
  *   WAIT_REARM  after a completed switch: traffic on the new `active`, the
@@ -143,8 +180,15 @@
  * TTL update is sent while a switch runs; the flip uses ttl.
  *
  * POLICIES.  maintenance_on fails -> recorded, sequence continues;
- * replication_off, promote or maintenance_off fails or times out ->
- * switch_failed, status FAILED, traffic unchanged; the dns phase is retried
+ * replication_off, promote or maintenance_off fails or times out -> the
+ * sequence aborts, traffic unchanged.  When maintenance_on had succeeded,
+ * the old stack (sw.from, still active) was put in maintenance by us: the
+ * abort then runs that stack's maintenance_off hook as phase `restore`
+ * (journaled like any other phase: resumed with attempt + 1 after a
+ * crash), and when it ends (ok or not) switch_failed is recorded with
+ * restore=ok|failed; without it restore=none (maintenance_on failed or had
+ * no hook), off (group restore_on_abort = no) or no_hook (the old stack
+ * has no maintenance_off hook).  Status FAILED.  The dns phase is retried
  * with exponential backoff (1 s, 2 s, 4 s ... capped at 30 s) until
  * accepted.  A phase whose stack has no hook configured is skipped
  * (phase_skipped reason=no_hook).  Manual switches: refused when the
@@ -187,8 +231,10 @@ enum eng_phase {
 	ENG_PH_MAINT_OFF,	/* hook of `to` */
 	ENG_PH_DNS,		/* failoverd's own UPDATE */
 	ENG_PH_DONE,
+	ENG_PH_RESTORE,		/* after an abort: maintenance_off of `from` */
 };
-#define ENG_NPHASE_HOOK	4
+#define ENG_NPHASE_HOOK	4	/* the four hook phases of a sequence */
+#define ENG_NPHASE	(ENG_PH_RESTORE + 1)
 
 enum eng_reason {
 	ENG_REASON_AUTO = 0,
@@ -230,6 +276,8 @@ enum eng_refusal {
 	ENG_REFUSE_TARGET_NOT_UP,	/* needs --force */
 	ENG_REFUSE_PINNED,		/* pinned elsewhere; needs --force */
 	ENG_REFUSE_NOTHING_TO_REARM,	/* rearm outside wait_rearm/failed */
+	ENG_REFUSE_EXPIRED,		/* older than request_ttl */
+	ENG_REFUSE_STOPPING,		/* the daemon is stopping */
 };
 
 /* Errors of misuse (negative). */
@@ -241,12 +289,17 @@ struct eng_switch {
 	int		 from, to;
 	enum eng_reason	 reason;
 	bool		 force;
-	enum eng_phase	 phase;			/* current (or where it failed) */
+	enum eng_phase	 phase;			/* current (or where it failed;
+						   restore after an abort) */
 	bool		 running;		/* phase started, end not journaled */
-	int		 attempt;		/* of the phase: 0 before its 1st */
-	int64_t		 started_ms;		/* switch start */
-	int64_t		 phase_started_ms;
-	int64_t		 ended_ms;		/* 0 while running */
+	int		 attempt;		/* times the phase was started */
+	bool		 maint_on_ok;		/* maintenance_on succeeded */
+	enum eng_phase	 failed_phase;		/* the phase that aborted */
+	int64_t		 started_ms;		/* switch start, wall */
+	int64_t		 phase_started_ms;	/* wall */
+	int64_t		 ended_ms;		/* wall, 0 while running */
+	int64_t		 started_mono;		/* the same, monotonic: */
+	int64_t		 phase_started_mono;	/*   durations */
 };
 
 /*
@@ -261,7 +314,9 @@ struct eng_group {
 	bool		 paused;
 	int		 pinned;	/* stack, or ENG_NONE */
 	bool		 has_switched;
-	int64_t		 last_switch_ms;	/* start of the last switch */
+	int64_t		 last_switch_ms;	/* start of the last switch, wall */
+	int64_t		 last_switch_mono;	/* the same, monotonic (RESUME
+						   rebases it): hold_down */
 	int		 nswitch;		/* switches started, ever */
 	enum eng_gate	 held;		/* last gate recorded */
 	struct eng_switch sw;
@@ -276,13 +331,13 @@ struct eng_group {
 	uint32_t	 dns_sent_ttl;
 	uint32_t	 dns_last_ticket;
 	int		 dns_failures;	/* consecutive */
-	int64_t		 dns_retry_ms;	/* no resend before */
+	int64_t		 dns_retry_ms;	/* no resend before (monotonic) */
 	int		 online;	/* stack last announced online */
 
 	/* Precheck of the standby. */
 	bool		 precheck_running;
 	bool		 precheck_ok;	/* within one step only; false between */
-	int64_t		 precheck_next_ms;
+	int64_t		 precheck_next_ms;	/* monotonic */
 	int		 precheck_exit;
 };
 
@@ -292,6 +347,13 @@ struct eng_world {
 	const struct health	*health;	/* cfg->nstack entries */
 	enum eng_witness	 witness;	/* ignored without witnesses */
 	bool			 dry_run;
+	bool			 stopping;	/* start nothing new (SIGTERM) */
+};
+
+/* The two clocks of a step (see "Time" above). */
+struct eng_now {
+	int64_t		 wall_ms;	/* Unix epoch: persisted facts */
+	int64_t		 mono_ms;	/* monotonic: deadlines, durations */
 };
 
 enum eng_event_kind {
@@ -327,10 +389,14 @@ enum eng_cmd_kind {
 	ENG_CMD_SWITCH,		/* stack: target, ENG_NONE = the standby */
 };
 
+#define ENG_ACTOR_MAX	64
+
 struct eng_cmd {
 	enum eng_cmd_kind	 kind;
 	int			 stack;
 	bool			 force;
+	int64_t			 requested_ms;	/* wall; 0: made now */
+	char			 actor[ENG_ACTOR_MAX];	/* "uid:root", "" */
 };
 
 struct eng_event {
@@ -454,7 +520,7 @@ int	 eng_group_init(struct eng_group *, const struct config *, int group,
  * ENG_E_INVAL (state untouched, nothing emitted).
  */
 int	 eng_step(struct eng_group *g, const struct eng_world *w,
-	    const struct eng_event *ev, int64_t now_ms, struct eng_out *out);
+	    const struct eng_event *ev, struct eng_now now, struct eng_out *out);
 
 /*
  * Would this operator command be accepted now?  0 or an enum eng_refusal.
@@ -475,6 +541,9 @@ struct eng_plan {
 	bool			 force;
 	struct eng_plan_step	 step[ENG_NPHASE_HOOK];
 	uint32_t		 ttl;		/* of the new record */
+	struct eng_plan_step	 restore;	/* after an abort; hook NULL:
+						   none (see restore_on) */
+	bool			 restore_on;	/* restore_on_abort */
 };
 
 /* Fill *plan for a CMD switch (refusal set if it would be refused). */
@@ -490,7 +559,7 @@ size_t	 eng_plan_format(const struct eng_plan *, const struct config *,
 
 /* Names (stable: they appear in records, JSON and the CLI). */
 const char *eng_status_name(enum eng_status);	/* "serving" "switching" ... */
-const char *eng_phase_name(enum eng_phase);	/* "maintenance_on" ... "dns" */
+const char *eng_phase_name(enum eng_phase);	/* "maintenance_on" ... "restore" */
 const char *eng_gate_name(enum eng_gate);	/* "paused" "hold_down" ... */
 const char *eng_refusal_name(int);		/* "target_not_up" ... */
 const char *eng_refusal_str(int);		/* one line for the operator */

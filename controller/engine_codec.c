@@ -33,8 +33,9 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 
 	if (g->group < 0 || (size_t)g->group >= cfg->ngroup)
 		return NULL;
-	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:I, s:i,"
-	    " s:s, s:{s:s, s:o, s:o, s:s, s:b, s:s, s:b, s:i, s:I, s:I, s:I},"
+	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:I, s:I,"
+	    " s:i, s:s, s:{s:s, s:o, s:o, s:s, s:b, s:s, s:b, s:i, s:b, s:s,"
+	    " s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:o, s:I, s:I, s:o, s:I, s:I, s:i, s:I, s:o},"
 	    " s:{s:b, s:b, s:I, s:i}}",
 	    "v", ENG_CODEC_VERSION,
@@ -46,6 +47,7 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	    "pinned", jstack(cfg, g->pinned),
 	    "has_switched", g->has_switched,
 	    "last_switch_ms", (json_int_t)g->last_switch_ms,
+	    "last_switch_mono_ms", (json_int_t)g->last_switch_mono,
 	    "nswitch", g->nswitch,
 	    "held", eng_gate_name(g->held),
 	    "switch",
@@ -57,9 +59,13 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	    "phase", eng_phase_name(sw->phase),
 	    "running", sw->running,
 	    "attempt", sw->attempt,
+	    "maint_on_ok", sw->maint_on_ok,
+	    "failed_phase", eng_phase_name(sw->failed_phase),
 	    "started_ms", (json_int_t)sw->started_ms,
 	    "phase_started_ms", (json_int_t)sw->phase_started_ms,
 	    "ended_ms", (json_int_t)sw->ended_ms,
+	    "started_mono_ms", (json_int_t)sw->started_mono,
+	    "phase_started_mono_ms", (json_int_t)sw->phase_started_mono,
 	    "dns",
 	    "pub", jstack(cfg, g->pub_stack),
 	    "pub_ttl", (json_int_t)g->pub_ttl,
@@ -244,6 +250,15 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 	if (get_name((o), (k), (p), &iv) != 0) { bad = (k); goto bad; }	\
 	(f) = iv;							\
 } while (0)
+/* Fields added after version 1 was first written: absent means 0. */
+#define OPT_I64(o, k, f) do {						\
+	if (json_object_get((o), (k)) == NULL) (f) = 0;			\
+	else I64(o, k, f);						\
+} while (0)
+#define OPT_BOOL(o, k, f) do {						\
+	if (json_object_get((o), (k)) == NULL) (f) = false;		\
+	else BOOL(o, k, f);						\
+} while (0)
 
 	NAME(root, "status", eng_status_parse, g.status);
 	STACK(root, "active", g.active);
@@ -252,6 +267,7 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 	STACK(root, "pinned", g.pinned);
 	BOOL(root, "has_switched", g.has_switched);
 	I64(root, "last_switch_ms", g.last_switch_ms);
+	OPT_I64(root, "last_switch_mono_ms", g.last_switch_mono);
 	I64(root, "nswitch", g.nswitch);
 	NAME(root, "held", eng_gate_parse, g.held);
 
@@ -272,6 +288,12 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 	I64(sw, "started_ms", g.sw.started_ms);
 	I64(sw, "phase_started_ms", g.sw.phase_started_ms);
 	I64(sw, "ended_ms", g.sw.ended_ms);
+	OPT_I64(sw, "started_mono_ms", g.sw.started_mono);
+	OPT_I64(sw, "phase_started_mono_ms", g.sw.phase_started_mono);
+	OPT_BOOL(sw, "maint_on_ok", g.sw.maint_on_ok);
+	g.sw.failed_phase = ENG_PH_DONE;
+	if (json_object_get(sw, "failed_phase") != NULL)
+		NAME(sw, "failed_phase", eng_phase_parse, g.sw.failed_phase);
 
 	STACK(dns, "pub", g.pub_stack);
 	I64(dns, "pub_ttl", g.pub_ttl);
@@ -293,6 +315,8 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 #undef I64
 #undef BOOL
 #undef NAME
+#undef OPT_I64
+#undef OPT_BOOL
 
 	rc = 0;
 	/*

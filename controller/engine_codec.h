@@ -7,14 +7,23 @@
  *
  *   {"v":1,"group":"www","status":"switching","active":"app1",
  *    "standby":"app2","paused":false,"pinned":null,"has_switched":true,
- *    "last_switch_ms":1700000000000,"nswitch":1,"held":"none",
+ *    "last_switch_ms":1700000000000,"last_switch_mono_ms":5000,
+ *    "nswitch":1,"held":"none",
  *    "switch":{"id":"www-1700000000000","from":"app1","to":"app2",
  *      "reason":"auto","force":false,"phase":"promote","running":true,
- *      "attempt":1,"started_ms":...,"phase_started_ms":...,"ended_ms":0},
+ *      "attempt":1,"maint_on_ok":true,"failed_phase":"done",
+ *      "started_ms":...,"phase_started_ms":...,"ended_ms":0,
+ *      "started_mono_ms":...,"phase_started_mono_ms":...},
  *    "dns":{"pub":"app1","pub_ttl":5,"want":"app1","want_ttl":5,
  *      "ticket":0,"sent":"app1","sent_ttl":5,"last_ticket":3,
  *      "failures":0,"retry_ms":0,"online":"app1"},
  *    "precheck":{"running":false,"ok":false,"next_ms":0,"exit":0}}
+ *
+ * The *_mono_ms fields and dns.retry_ms, precheck.next_ms are on the
+ * monotonic clock: valid within one run (a reload), rebased by RESUME
+ * (engine.h, Time).  Fields added since version 1 was first written
+ * (the mono ones, maint_on_ok, failed_phase) may be absent: 0, false,
+ * "done".
  *
  * An unknown version is an error: never guess at a newer layout.
  */

@@ -460,7 +460,7 @@ struct follow {
 	char		 id[ENG_ID_MAX];	/* our switch, once started */
 	int		 done;		/* 0 running, 1 completed, -1 failed */
 	char		 phase[32];	/* last phase started */
-	char		 why[256];
+	char		 why[512];
 };
 
 static void
@@ -508,11 +508,31 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 		    f->id, jstr(d, "duration_ms"), address, jstr(d, "to"));
 		f->done = 1;
 	} else if (strcmp(name, "switch_failed") == 0) {
+		const char *r = jstr(d, "restore"), *t = jstr(d, "traffic");
+		char what[160];
+
+		/* Never "traffic stays on X" while X is in maintenance. */
+		if (strcmp(r, "ok") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, which"
+			    " the restore phase took out of maintenance again", t);
+		else if (strcmp(r, "failed") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s IS STILL IN MAINTENANCE: its restore"
+			    " (maintenance_off) failed", t, t);
+		else if (strcmp(r, "off") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (restore_on_abort ="
+			    " no)", t, t);
+		else if (strcmp(r, "no_hook") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (it has no"
+			    " maintenance_off hook)", t, t);
+		else
+			snprintf(what, sizeof(what), "traffic stays on %s", t);
 		f->done = -1;
 		snprintf(f->why, sizeof(f->why), "switch %s failed in phase %s;"
-		    " traffic stays on %s; the group is failed until an"
-		    " operator acts (rearm, resume or switch)", f->id,
-		    jstr(d, "phase"), jstr(d, "traffic"));
+		    " %s; the group is failed until an operator acts (rearm,"
+		    " resume or switch)", f->id, jstr(d, "phase"), what);
 	}
 }
 

@@ -646,7 +646,9 @@ step(struct sim *s, int gi, const struct eng_event *ev)
 	int active = sg->g.active, rc;
 
 	s->stats.steps++;
-	rc = eng_step(&sg->g, &s->world, ev, s->now, &s->eout);
+	/* One virtual clock: wall and monotonic are the same here. */
+	rc = eng_step(&sg->g, &s->world, ev, (struct eng_now){ s->now, s->now },
+	    &s->eout);
 	if (rc < 0) {
 		line_begin(s, "engine_error");
 		line_kv(s, "group", s->cfg->groups[gi].name);

@@ -101,7 +101,7 @@ env | sort >"$FO/env.\$FAILOVER_PHASE"
 # Maintenance as the demo's hooks do it: the web head's flag file.
 case \$FAILOVER_PHASE in
 maintenance_on) [ -d "$FO/wh-\$FAILOVER_STACK" ] && touch "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
-maintenance_off) rm -f "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
+maintenance_off|restore) rm -f "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
 esac
 [ -n "\$hang" ] && { sleep 1000 & wait; }
 [ -n "\$slow" ] && sleep "\$slow"

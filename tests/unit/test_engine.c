@@ -34,6 +34,10 @@
 #define APP3	2
 #define NSTACK	3
 #define HOLD	600000
+#define HOUR	3600000
+
+/* One clock for both, as the simulator has. */
+#define NOW(t)	((struct eng_now){ (t), (t) })
 
 /* ---- fixture: a hand-built configuration ---- */
 
@@ -50,6 +54,13 @@ static struct cfg_group groups[2];
 static struct config cfg;
 static struct health health[NSTACK];
 static struct eng_world world;
+
+/*
+ * The clocks a step sees: its `now` plus these offsets.  E_CLOCK sets them
+ * (a: wall, b: monotonic): a step of the wall clock moves only the wall
+ * offset; a restart in another boot moves the monotonic one.
+ */
+static int64_t wall_off, mono_off;
 
 static void
 hook_set(struct cfg_hook *h, char **argv)
@@ -112,6 +123,9 @@ fixture(void)
 	world.health = health;
 	world.witness = ENG_WITNESS_UNKNOWN;
 	world.dry_run = false;
+	world.stopping = false;
+	groups[0].restore_on_abort = true;
+	wall_off = mono_off = 0;
 }
 
 /* ---- configuration variants ---- */
@@ -135,6 +149,8 @@ static void mod_no_hooks(void)
 }
 static void mod_notify(void) { hook_set(&groups[0].on_status_change, h_note); }
 static void mod_no_backup(void) { groups[0].backup = -1; }
+static void mod_no_restore(void) { groups[0].restore_on_abort = false; }
+static void mod_no_moff1(void) { stacks[APP1].maintenance_off.argc = 0; }
 
 /* ---- rendering ---- */
 
@@ -166,7 +182,8 @@ cat(char *buf, size_t len, const char *fmt, ...)
 static void
 render(const struct eng_out *out, char *buf, size_t len)
 {
-	static const char *keys[] = { "reason", "phase", "policy", "by" };
+	static const char *keys[] = { "reason", "phase", "policy", "by",
+	    "restore" };
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < out->n; i++) {
@@ -221,7 +238,8 @@ render(const struct eng_out *out, char *buf, size_t len)
 /* ---- the table ---- */
 
 enum ek { E_END = 0, E_RESUME, E_EVAL, E_HEALTH, E_PRE, E_HOOK, E_DNS,
-	E_DRIFT, E_TIMER, E_CMD, E_CODEC };
+	E_DRIFT, E_TIMER, E_CMD, E_CODEC, E_CLOCK, E_STOP };
+
 
 struct step {
 	const char	*set;		/* "app1=down app2=suspect witness=ok" */
@@ -250,6 +268,8 @@ struct tcase {
 #define TIMER(k, t, exp, st)	{ NULL, E_TIMER, k, 0, 0, t, exp, st, 0 }
 #define PRE(ok, t, exp, st)	{ NULL, E_PRE, ok, 0, 0, t, exp, st, 0 }
 #define EVAL(set, t, exp, st)	{ set, E_EVAL, 0, 0, 0, t, exp, st, 0 }
+#define CLOCK(w, m)		{ NULL, E_CLOCK, w, m, 0, 0, NULL, -1, 0 }
+#define STOPPING(on)		{ NULL, E_STOP, on, 0, 0, 0, NULL, -1, 0 }
 #define OK	ENG_HOOK_OK
 #define FAIL	ENG_HOOK_FAILED
 #define TMO	ENG_HOOK_TIMEOUT
@@ -421,11 +441,15 @@ static const struct tcase cases[] = {
 		    "policy=continue) phase_started(phase=replication_off) "
 		    "PERSIST HOOK(replication_off,app2,1)", SW),
 	} },
-	{ "replication_off fails: abort, failed, traffic unchanged", mod_none, {
+	{ "replication_off fails: abort, restore, failed, traffic unchanged",
+	  mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
 		HOOK(FAIL, 102000, "phase_failed(phase=replication_off,"
-		    "policy=abort) switch_failed(phase=replication_off) "
+		    "policy=abort) phase_started(phase=restore) PERSIST "
+		    "HOOK(restore,app1,1)", SW),
+		HOOK(OK, 102500, "phase_finished(phase=restore) "
+		    "switch_failed(phase=replication_off,restore=ok) "
 		    "gate_held(reason=failed) ttl_lowered PERSIST "
 		    "DNS(app1,5,ttl)", FL),
 		HEALTH("app1=down", 200000, "", FL),
@@ -436,8 +460,12 @@ static const struct tcase cases[] = {
 		HOOK(OK, 101000, NULL, SW),
 		HOOK(OK, 102000, NULL, SW),
 		HOOK(FAIL, 103000, "phase_failed(phase=promote,policy=abort) "
-		    "switch_failed(phase=promote) gate_held(reason=failed) "
-		    "ttl_lowered PERSIST DNS(app1,5,ttl)", FL),
+		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,1)",
+		    SW),
+		HOOK(OK, 103500, "phase_finished(phase=restore) "
+		    "switch_failed(phase=promote,restore=ok) "
+		    "gate_held(reason=failed) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", FL),
 		HEALTH("app2=up", 2000000, "", FL),
 	} },
 	{ "promote times out: abort", mod_none, {
@@ -445,8 +473,12 @@ static const struct tcase cases[] = {
 		HOOK(OK, 101000, NULL, SW),
 		HOOK(OK, 102000, NULL, SW),
 		HOOK(TMO, 163000, "phase_failed(phase=promote,policy=abort) "
-		    "switch_failed(phase=promote) gate_held(reason=failed) "
-		    "ttl_lowered PERSIST DNS(app1,5,ttl)", FL),
+		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,1)",
+		    SW),
+		HOOK(TMO, 223000, "phase_failed(phase=restore) "
+		    "switch_failed(phase=promote,restore=failed) "
+		    "gate_held(reason=failed) ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", FL),
 	} },
 	{ "maintenance_off fails: abort", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
@@ -454,14 +486,18 @@ static const struct tcase cases[] = {
 		HOOK(OK, 102000, NULL, SW),
 		HOOK(OK, 103000, NULL, SW),
 		HOOK(FAIL, 104000, "phase_failed(phase=maintenance_off,"
-		    "policy=abort) switch_failed(phase=maintenance_off) "
+		    "policy=abort) phase_started(phase=restore) PERSIST "
+		    "HOOK(restore,app1,1)", SW),
+		HOOK(FAIL, 104500, "phase_failed(phase=restore) "
+		    "switch_failed(phase=maintenance_off,restore=failed) "
 		    "gate_held(reason=failed) ttl_lowered PERSIST "
 		    "DNS(app1,5,ttl)", FL),
 	} },
 	{ "failed cleared by resume: automation tries again", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
-		HOOK(FAIL, 102000, NULL, FL),
+		HOOK(FAIL, 102000, NULL, SW),
+		HOOK(OK, 102500, NULL, FL),
 		CMD(ENG_CMD_RESUME, -1, 0, 800000,
 		    "failed_state_cleared(by=resume) resumed "
 		    "switch_started(reason=auto) phase_started(phase=maintenance_on) "
@@ -470,7 +506,8 @@ static const struct tcase cases[] = {
 	{ "failed cleared by rearm, hold_down still counts", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
-		HOOK(FAIL, 102000, NULL, FL),
+		HOOK(FAIL, 102000, NULL, SW),
+		HOOK(OK, 102500, NULL, FL),
 		CMD(ENG_CMD_REARM, -1, 0, 200000,
 		    "failed_state_cleared(by=rearm) gate_held(reason=hold_down) "
 		    "PERSIST TIMER(gate,700000)", SV, 0),
@@ -478,7 +515,8 @@ static const struct tcase cases[] = {
 	{ "failed cleared by a manual switch", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
-		HOOK(FAIL, 102000, NULL, FL),
+		HOOK(FAIL, 102000, NULL, SW),
+		HOOK(OK, 102500, NULL, FL),
 		CMD(ENG_CMD_SWITCH, -1, 0, 200000,
 		    "failed_state_cleared(by=switch) switch_started(reason=manual) "
 		    "phase_started(phase=maintenance_on) PERSIST "
@@ -625,6 +663,157 @@ static const struct tcase cases[] = {
 		  SV, 0 },
 		DNSOK(5100, "record_published PERSIST", SV),
 	} },
+	/* An aborted sequence takes the old stack out of maintenance. */
+	{ "manual switch, promote fails: restore on app1", mod_none, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(OK, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		HOOK(FAIL, 8000, "phase_failed(phase=promote,policy=abort) "
+		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,1)",
+		    SW),
+		HOOK(OK, 9000, "phase_finished(phase=restore) "
+		    "switch_failed(phase=promote,restore=ok) PERSIST", FL),
+	} },
+	{ "maintenance_on failed: nothing to restore", mod_none, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(FAIL, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		HOOK(FAIL, 8000, "phase_failed(phase=promote,policy=abort) "
+		    "switch_failed(phase=promote,restore=none) PERSIST", FL),
+	} },
+	{ "restore_on_abort = no: app1 left in maintenance", mod_no_restore, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(OK, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		HOOK(FAIL, 8000, "phase_failed(phase=promote,policy=abort) "
+		    "switch_failed(phase=promote,restore=off) PERSIST", FL),
+	} },
+	{ "no maintenance_off hook on app1: restore=no_hook", mod_no_moff1, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(OK, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		HOOK(FAIL, 8000, "phase_failed(phase=promote,policy=abort) "
+		    "switch_failed(phase=promote,restore=no_hook) PERSIST", FL),
+	} },
+	{ "kill inside restore: resumed as attempt 2", mod_none, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(OK, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		HOOK(FAIL, 8000, NULL, SW),
+		CODEC(8001),
+		RESUME(20000, "switch_resumed(phase=restore) "
+		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,2)",
+		    SW),
+		HOOK(OK, 21000, "phase_finished(phase=restore) "
+		    "switch_failed(phase=promote,restore=ok) PERSIST", FL),
+	} },
+	/* A stop starts nothing: the attempt counts real starts. */
+	{ "SIGTERM inside promote: next phase runs at restart as attempt 1",
+	  mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		STOPPING(1),
+		HOOK(OK, 103000, "phase_finished(phase=promote) PERSIST", SW),
+		TIMER(ENG_TIMER_GATE, 104000, "", SW),
+		CODEC(104001),
+		STOPPING(0),
+		RESUME(200000, "switch_resumed(phase=maintenance_off) "
+		    "phase_started(phase=maintenance_off) PERSIST "
+		    "HOOK(maintenance_off,app2,1)", SW),
+	} },
+	{ "SIGTERM inside maintenance_off: the flip waits for the restart",
+	  mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		HOOK(OK, 101000, NULL, SW),
+		HOOK(OK, 102000, NULL, SW),
+		HOOK(OK, 103000, NULL, SW),
+		STOPPING(1),
+		HOOK(OK, 104000, "phase_finished(phase=maintenance_off) PERSIST",
+		    SW),
+		STOPPING(0),
+		RESUME(200000, "switch_resumed(phase=dns) phase_started(phase=dns) "
+		    "PERSIST DNS(app2,60,flip)", SW),
+	} },
+	{ "SIGTERM inside an aborting phase: restore waits for the restart",
+	  mod_none, {
+		CMD(ENG_CMD_SWITCH, -1, 0, 5000, NULL, SW, 0),
+		HOOK(OK, 6000, NULL, SW),
+		HOOK(OK, 7000, NULL, SW),
+		STOPPING(1),
+		HOOK(FAIL, 8000, "phase_failed(phase=promote,policy=abort) "
+		    "PERSIST", SW),
+		STOPPING(0),
+		RESUME(20000, "switch_resumed(phase=restore) "
+		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,1)",
+		    SW),
+	} },
+	{ "stopping: no switch starts, a manual one is refused", mod_none, {
+		STOPPING(1),
+		HEALTH("app1=down", 100000, "", SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 100100,
+		    "cmd_refused(reason=stopping) PERSIST", SV,
+		    ENG_REFUSE_STOPPING),
+	} },
+	/* Deadlines are monotonic; the wall clock only stamps. */
+	{ "wall clock set back an hour in the dns phase: retry on time",
+	  mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSERR(1, 105000, "dns_failed PERSIST TIMER(dns,106000)", SW),
+		CLOCK(-HOUR, 0),
+		TIMER(ENG_TIMER_DNS, 106000, "PERSIST DNS(app2,60,flip)", SW),
+		DNSOK(106100, FINISH("auto"), WR),
+	} },
+	{ "wall clock set back an hour: the precheck is asked on time",
+	  mod_precheck, {
+		HEALTH("app1=down", 100000, NULL, SV),
+		PRE(0, 100200, "gate_held(reason=precheck_failed) PERSIST "
+		    "TIMER(gate,101200)", SV),
+		CLOCK(-HOUR, 0),
+		TIMER(ENG_TIMER_GATE, 101200, "PERSIST PRECHECK(app2)", SV),
+	} },
+	{ "wall clock set forward an hour: hold_down still holds", mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		HEALTH("app1=up", 110000, "", WR),
+		CMD(ENG_CMD_REARM, -1, 0, 120000, "rearmed PERSIST", SV, 0),
+		CLOCK(HOUR, 0),
+		HEALTH("app2=down", 130000, "gate_held(reason=hold_down) "
+		    "ttl_lowered PERSIST TIMER(gate,700000) DNS(app2,5,ttl)", SV),
+		TIMER(ENG_TIMER_GATE, 700000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app2,1)", SW),
+	} },
+	{ "restart with the wall clock behind the switch: hold_down in full",
+	  mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSOK(105000, FINISH("auto"), WR),
+		HEALTH("app1=up", 110000, "", WR),
+		CMD(ENG_CMD_REARM, -1, 0, 120000, "rearmed PERSIST", SV, 0),
+		CODEC(120001),
+		/* Another boot: the monotonic clock starts again low. */
+		CLOCK(-HOUR, -100000),
+		RESUME(130000, "PERSIST", SV),
+		HEALTH("app2=down", 140000, "gate_held(reason=hold_down) "
+		    "ttl_lowered PERSIST TIMER(gate,630000) DNS(app2,5,ttl)", SV),
+		TIMER(ENG_TIMER_GATE, 730000, "switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app2,1)", SW),
+	} },
+	{ "restart in another boot: a stale retry deadline holds nothing",
+	  mod_none, {
+		HEALTH("app1=down", 100000, AUTO_START, SW),
+		SEQ_OK(100000),
+		DNSERR(1, 105000, NULL, SW),
+		DNSERR(1, 106100, NULL, SW),
+		CODEC(106101),
+		CLOCK(0, -106000),
+		RESUME(107000, "switch_resumed(phase=dns) phase_started(phase=dns) "
+		    "PERSIST DNS(app2,60,flip)", SW),
+	} },
 	/* Resume from every phase boundary: before and inside each phase. */
 	{ "resume inside maintenance_on: attempt 2, same id", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
@@ -732,7 +921,8 @@ static const struct tcase cases[] = {
 	{ "resume after failed: still failed", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		HOOK(OK, 101000, NULL, SW),
-		HOOK(FAIL, 102000, NULL, FL),
+		HOOK(FAIL, 102000, NULL, SW),
+		HOOK(OK, 102500, NULL, FL),
 		CODEC(102001),
 		RESUME(200000, "PERSIST DNS(app1,5,ttl)", FL),
 	} },
@@ -792,13 +982,13 @@ serving(struct eng_group *g)
 	char buf[1024];
 
 	assert_int_equal(eng_group_init(g, &cfg, 0, false), 0);
-	assert_int_equal(eng_step(g, &world, &ev, 0, &out), 0);
+	assert_int_equal(eng_step(g, &world, &ev, NOW(0), &out), 0);
 	render(&out, buf, sizeof(buf));
 	assert_string_equal(buf, "PERSIST DNS(app1,60,publish)");
 	ev.kind = ENG_EV_DNS_DONE;
 	ev.u.dns.ok = true;
 	ev.u.dns.ticket = g->dns_ticket;
-	assert_int_equal(eng_step(g, &world, &ev, 10, &out), 0);
+	assert_int_equal(eng_step(g, &world, &ev, NOW(10), &out), 0);
 	render(&out, buf, sizeof(buf));
 	if (groups[0].backup >= 0)
 		assert_string_equal(buf, "record_published PERSIST "
@@ -897,10 +1087,18 @@ run_case(const struct tcase *tc)
 		case E_CODEC:
 			codec_roundtrip(&g, st->set != NULL);
 			continue;
+		case E_CLOCK:
+			wall_off = st->a;
+			mono_off = st->b;
+			continue;
+		case E_STOP:
+			world.stopping = st->a;
+			continue;
 		case E_END:
 			break;
 		}
-		rc = eng_step(&g, &world, &ev, st->now, &out);
+		rc = eng_step(&g, &world, &ev, (struct eng_now){
+		    st->now + wall_off, st->now + mono_off }, &out);
 		render(&out, buf, sizeof(buf));
 		if (st->expect != NULL && strcmp(buf, st->expect) != 0)
 			CHECK_FAIL("%s: step at %lld:\n  got  %s\n  want %s\n",
@@ -958,7 +1156,7 @@ test_hook_action_fields(void **state)
 	health[APP1].state = HEALTH_DOWN;
 	ev.u.health.stack = APP1;
 	world.dry_run = true;
-	assert_int_equal(eng_step(&g, &world, &ev, 1700000000123LL, &out), 0);
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(1700000000123LL), &out), 0);
 	for (size_t i = 0; i < out.n; i++)
 		if (out.a[i].kind == ENG_ACT_RUN_HOOK)
 			h = &out.a[i];
@@ -986,13 +1184,14 @@ test_reserved(void **state)
 	struct eng_group g;
 	struct eng_event ev = { .kind = ENG_EV_RESUME };
 	struct eng_out out;
-	struct eng_cmd cmd = { ENG_CMD_SWITCH, ENG_NONE, true };
+	struct eng_cmd cmd = { .kind = ENG_CMD_SWITCH, .stack = ENG_NONE,
+	    .force = true };
 
 	(void)state;
 	fixture();
 	assert_int_equal(eng_group_init(&g, &cfg, 1, false), 0);
 	assert_int_equal(g.status, ENG_RESERVED);
-	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), 0);
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(0), &out), 0);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(eng_cmd_check(&g, &world, &cmd),
 	    ENG_REFUSE_NO_STACKS);
@@ -1013,12 +1212,12 @@ test_invalid_events(void **state)
 	fixture();
 	serving(&g);
 	ev.u.health.stack = 17;
-	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(0), &out), ENG_E_INVAL);
 	ev.kind = ENG_EV_TIMER;
 	ev.u.timer = 9;
-	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(0), &out), ENG_E_INVAL);
 	ev.kind = 99;
-	assert_int_equal(eng_step(&g, &world, &ev, 0, &out), ENG_E_INVAL);
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(0), &out), ENG_E_INVAL);
 	assert_int_equal(out.n, 0);
 }
 
@@ -1026,7 +1225,8 @@ static void
 test_plan(void **state)
 {
 	struct eng_group g;
-	struct eng_cmd cmd = { ENG_CMD_SWITCH, ENG_NONE, false };
+	struct eng_cmd cmd = { .kind = ENG_CMD_SWITCH, .stack = ENG_NONE,
+	    .force = false };
 	struct eng_plan p;
 	char buf[1024];
 	size_t n;
@@ -1046,7 +1246,9 @@ test_plan(void **state)
 	    "  3. promote on app2: /bin/true db promote\n"
 	    "  4. maintenance_off on app2: /bin/true maint off\n"
 	    "  5. dns: www.failover.example.net. CNAME app1-lb.example.net. "
-	    "-> CNAME app2-lb.example.net. ttl 60s\n");
+	    "-> CNAME app2-lb.example.net. ttl 60s\n"
+	    "  restore (if replication_off, promote or maintenance_off "
+	    "fails): maintenance_off on app1: /bin/true maint off\n");
 	/* Truncation: snprintf semantics. */
 	assert_int_equal(eng_plan_format(&p, &cfg, 0, buf, 10), n);
 	assert_int_equal(strlen(buf), 9);
@@ -1055,6 +1257,18 @@ test_plan(void **state)
 	assert_int_equal(p.refusal, ENG_REFUSE_TARGET_NOT_UP);
 	eng_plan_format(&p, &cfg, 0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "refused: the target stack is not up"));
+	/* What an abort would leave: said, whatever the reason. */
+	groups[0].restore_on_abort = false;
+	eng_switch_plan(&g, &world, &cmd, &p);
+	eng_plan_format(&p, &cfg, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "fails): off, app1 stays in maintenance "
+	    "(restore_on_abort = no)\n"));
+	groups[0].restore_on_abort = true;
+	stacks[APP1].maintenance_off.argc = 0;
+	eng_switch_plan(&g, &world, &cmd, &p);
+	eng_plan_format(&p, &cfg, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "fails): no hook, app1 stays in "
+	    "maintenance\n"));
 }
 
 static void
