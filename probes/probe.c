@@ -24,7 +24,12 @@
  * curl_multi_socket_action() call.  A probe stays in the heap while its
  * transfer runs: its next due time is set when it starts (planned + period,
  * skipping whole periods the loop already missed), and if that time comes
- * while the transfer still runs, the round is skipped and counted.
+ * while the transfer still runs (timeout may exceed interval, as HAProxy's
+ * `timeout check` may exceed `inter`), the round waits for it: it is
+ * parked and starts as soon as the running transfer ends, so a stack never
+ * has two checks in flight and the next one starts at the later of its
+ * planned time and the end of the running one.  Each parked round counts
+ * as skipped.
  *
  * Keep-alive.  Probes reuse their kept-alive connection (libcurl's default;
  * the multi's connection cache is sized to hold one per probe).  A new TCP
@@ -144,6 +149,8 @@ struct probe {
 	int64_t			 started_us;
 	int64_t			 started_wall_ms;
 	bool			 has_run;
+	bool			 due_at_end;	/* due while running: start it
+						   when the transfer ends */
 	/* The transfer in flight. */
 	size_t			 nread;
 	enum probe_stop		 stop;
@@ -707,8 +714,9 @@ tick_cb(evutil_socket_t fd, short kind, void *arg)
 	while ((p = sched_first(e, &due)) != NULL &&
 	    due <= now + PROBE_SLACK_US) {
 		if (p->state == PROBE_S_RUNNING) {
-			/* Not doubled: this round is skipped. */
+			/* Not doubled: the round waits for the running one. */
 			e->st.skipped++;
+			p->due_at_end = true;
 			p->due_us += p->c.period_us[p->mode];
 			sched_fix(p);
 			continue;
@@ -759,6 +767,13 @@ probe_stop_transfer(struct probe *p)
 	p->state = PROBE_S_IDLE;
 	p->e->st.running--;
 	curl_multi_remove_handle(p->sh->multi, p->c.easy);
+	if (p->due_at_end) {
+		/* The round that came due meanwhile starts now. */
+		p->due_at_end = false;
+		p->due_us = now_us(p->e, NULL);
+		sched_fix(p);
+		schedule_arm(p->e);
+	}
 }
 
 static void

@@ -11,7 +11,9 @@
  * previous *planned* time plus the current period (interval, fastinter or
  * downinter, chosen by probe_set_mode()), so the schedule never drifts.  A
  * probe still running when its next round is due is not doubled: that
- * round is skipped and counted (struct probe_stats.skipped).  First rounds
+ * round waits and starts when the running check ends (HAProxy's semantics
+ * for a timeout longer than the interval), counted in
+ * struct probe_stats.skipped.  First rounds
  * are spread over the first interval, in groups of up to 64 probes 0.1 ms
  * apart (see probe.c for why).  Probes due within 5 ms of each other start
  * in the same wake-up, so a check may start up to 5 ms before its time.

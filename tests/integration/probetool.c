@@ -19,6 +19,7 @@
  *
  *   url=http://127.0.0.1:4000/ round=1 ok=0 reason=timeout status=0
  *       latency_us=500123 late_us=-12 body_bytes=0 standby=0 detail="..."
+ *       started_ms=123456
  *   stats probes=0 started=1 finished=1 skipped=0 wakeups=1
  *
  * A probe is removed from inside the result callback after its last
@@ -102,7 +103,8 @@ result_cb(struct probe *p, const struct probe_result *r, void *udata)
 	    (long long)r->latency_us, (long long)r->late_us, r->body_bytes,
 	    r->standby);
 	print_quoted(r->detail);
-	putchar('\n');
+	/* When the check started (monotonic ms): the schedule's tests. */
+	printf(" started_ms=%lld\n", (long long)r->started_ms);
 	fflush(stdout);
 	if (update_in_cb && t->rounds == 1 && rounds_wanted > 1) {
 		spec.url = new_url;

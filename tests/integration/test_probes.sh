@@ -76,6 +76,7 @@ check() {
 	shift
 	out=$("${RUN[@]}" "$PT" "$@" 2>&1)
 	rc=$?
+	LAST_OUT=$out
 	if [ $rc != 0 ]; then
 		fail "$name: probetool exit $rc"; echo "$out" | sed 's/^/    /'; return
 	fi
@@ -215,6 +216,17 @@ else
 fi
 # A check that outlives its interval is not doubled: rounds are skipped.
 check no-double 'round=2 ok=0 reason=timeout' 'skipped=[2-9]' -- -t 650 -i 200 -n 2 "$(url hang)"
+# timeout > interval, HAProxy's semantics: the round that came due while
+# the check ran starts when it ends (~650 ms after the first), not at the
+# next planned time after its end (1200 ms).
+check timeout-over-interval 'round=2 ok=0 reason=timeout' 'skipped=[1-9]' -- -t 650 -i 600 -n 2 "$(url hang)"
+s1=$(sed -n 's/.*round=1 .*started_ms=\([0-9]*\).*/\1/p' <<<"$LAST_OUT")
+s2=$(sed -n 's/.*round=2 .*started_ms=\([0-9]*\).*/\1/p' <<<"$LAST_OUT")
+if [ -n "$s1" ] && [ -n "$s2" ] && [ $((s2 - s1)) -ge 640 ] && [ $((s2 - s1)) -lt 1100 ]; then
+	passes=$((passes + 1)); echo "ok   timeout-over-interval-start ($((s2 - s1)) ms)"
+else
+	fail "timeout-over-interval-start: round 2 started $((s2 - s1)) ms after round 1, want ~650"
+fi
 # Runtime change: from the callback (503 -> 200), and mid-transfer (a hung
 # check is cancelled without a result and the new URL answers).
 check update-from-callback "round=1 ok=0 reason=status" "url=$(url ok200) round=2 ok=1 reason=ok" \
