@@ -64,7 +64,6 @@ echo "== restore_on_abort = no: app1 left in maintenance, and said so"
 fo_stop
 FO_GROUP_EXTRA="restore_on_abort = no" fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null || fail "restore_on_abort refused: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
-fo_start
 reset_world
 touch "$FO/hooks/fail.promote"
 OUT=$("${C[@]}" switch www --yes 2>&1 </dev/null)
@@ -79,7 +78,6 @@ fo_log_has 'event=switch_failed .*restore=off' || fail "switch_failed does not c
 echo "== SIGTERM inside promote: the next phase runs once, as attempt 1"
 fo_stop
 fo_conf
-fo_start
 reset_world
 echo 2 >"$FO/hooks/slow.promote"
 fo_webhead_stop app1
