@@ -860,7 +860,8 @@ body_object(struct call *c, enum ops_verb verb, bool *bad)
 
 		if (verb == OPS_SWITCH)
 			known = strcmp(key, "to") == 0 ||
-			    strcmp(key, "force") == 0;
+			    strcmp(key, "force") == 0 ||
+			    strcmp(key, "cancel") == 0;
 		else if (verb == OPS_PIN)
 			known = strcmp(key, "stack") == 0;
 		if (!known) {
@@ -911,6 +912,7 @@ h_command(struct call *c)
 	json_t *body, *v, *out;
 	int verb = ops_verb_parse(c->seg[3]), code;
 	bool bad;
+	char actor[ENG_ACTOR_MAX], peer[80], *colon;
 
 	if (verb < 0) {		/* the route table and ops disagree */
 		reply_error(c, 500, "verb %s unknown to ops", c->seg[3]);
@@ -934,6 +936,15 @@ h_command(struct call *c)
 			goto out;
 		}
 		rq.force = v != NULL && json_is_true(v);
+		/* {"cancel": true}: withdraw a request not taken yet. */
+		v = body != NULL ? json_object_get(body, "cancel") : NULL;
+		if (v != NULL && !json_is_boolean(v)) {
+			reply_error(c, 400, "body: \"cancel\" must be true or"
+			    " false");
+			goto out;
+		}
+		if (v != NULL && json_is_true(v))
+			rq.verb = OPS_CANCEL;
 	} else if (verb == OPS_PIN) {
 		if (!member_str(c, body, "stack", &rq.stack))
 			goto out;
@@ -943,6 +954,12 @@ h_command(struct call *c)
 			goto out;
 		}
 	}
+	/* The actor: the peer's address (the port is noise). */
+	peer_of(c->req, peer, sizeof(peer));
+	if ((colon = strrchr(peer, ':')) != NULL)
+		*colon = '\0';
+	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
+	rq.actor = actor;
 	memset(&rp, 0, sizeof(rp));
 	ops_command(c->a->d->store, c->a->d->cfg, &rq, daemon_now_ms(), &rp);
 	code = (unsigned)rp.outcome < sizeof(outcome_status) /

@@ -34,6 +34,7 @@
 #include "controller/engine_codec.h"
 #include "controller/hook.h"
 #include "controller/log.h"
+#include "controller/ops.h"
 #include "controller/sdnotify.h"
 #include "controller/store.h"
 #include "dnsupdate/dnsup.h"
@@ -632,6 +633,7 @@ pause_all(struct daemon *d)
 		store_flags_get(&txn, d->cfg->groups[i].name, &f);
 		f.paused = true;
 		f.updated_ms = daemon_now_ms();
+		ops_actor_self(f.actor, sizeof(f.actor));
 		store_flags_put(&txn, d->cfg->groups[i].name, &f);
 	}
 	if (store_txn_commit(&txn) == 0)
@@ -744,40 +746,94 @@ stack_by_name(const struct config *cfg, const char *name)
 }
 
 static void
-feed_cmd(struct dgroup *g, enum eng_cmd_kind kind, int stack, bool force)
+feed_cmd(struct dgroup *g, enum eng_cmd_kind kind, int stack, bool force,
+    int64_t requested_ms, const char *actor)
 {
 	struct eng_event ev = { .kind = ENG_EV_CMD };
 
 	ev.u.cmd.kind = kind;
 	ev.u.cmd.stack = stack;
 	ev.u.cmd.force = force;
-	log_info("command", "group=%s cmd=%s stack=%s force=%d",
+	ev.u.cmd.requested_ms = requested_ms;
+	snprintf(ev.u.cmd.actor, sizeof(ev.u.cmd.actor), "%s", actor);
+	log_info("command", "group=%s cmd=%s stack=%s force=%d actor=%s",
 	    log_q(g->d->cfg->groups[g->idx].name), eng_cmd_name(kind),
-	    stack >= 0 ? log_q(g->d->cfg->stacks[stack].name) : "-", force);
+	    stack >= 0 ? log_q(g->d->cfg->stacks[stack].name) : "-", force,
+	    actor[0] != '\0' ? log_q(actor) : "unknown");
 	dgroup_feed(g, &ev);
+}
+
+/*
+ * Take a group's requests out of the store: under the write lock, a
+ * request still there (the switch: the same request id) is cleared and
+ * reported taken.  A cancel (failoverctl switch --cancel) therefore either
+ * came first, and the switch is not fed, or finds it gone.
+ */
+static int
+requests_take(struct daemon *d, struct store_flags *fl, bool *take_rearm,
+    bool *take_switch)
+{
+	struct store_txn txn;
+
+	if (store_txn_begin(d->store, true, &txn) != 0)
+		goto fail;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct store_flags cur;
+		bool changed = false;
+
+		if (!take_rearm[i] && !take_switch[i])
+			continue;
+		store_flags_get(&txn, d->cfg->groups[i].name, &cur);
+		if (take_rearm[i] && cur.rearm_requested) {
+			cur.rearm_requested = false;
+			fl[i].rearm_requested_ms = cur.rearm_requested_ms;
+			memcpy(fl[i].rearm_actor, cur.rearm_actor,
+			    sizeof(cur.rearm_actor));
+			changed = true;
+		} else
+			take_rearm[i] = false;
+		if (take_switch[i] && cur.switch_requested &&
+		    cur.switch_request_id == fl[i].switch_request_id) {
+			cur.switch_requested = false;
+			changed = true;
+		} else
+			take_switch[i] = false;
+		if (changed)
+			store_flags_put(&txn, d->cfg->groups[i].name, &cur);
+	}
+	if (store_txn_commit(&txn) == 0)
+		return 0;
+fail:
+	log_error("store_failed", "op=flags_take error=%s detail=%s",
+	    store_errname(txn.err), log_q(txn.detail));
+	return -1;
 }
 
 /*
  * The flags are the operator's wishes; the engine's state is what is in
  * force.  Pause and pin are levels (apply the difference); rearm and switch
- * are requests, consumed here: cleared in the store once fed.
+ * are requests, taken out of the store (requests_take) before they are
+ * fed.  A request carries the time it was made and its actor: the engine
+ * expires one older than request_ttl.
  */
 static void
 flags_apply(struct daemon *d)
 {
 	struct store_txn txn;
-	bool consumed = false;
+	bool any = false;
 
 	if (store_txn_begin(d->store, false, &txn) != 0) {
 		log_error("store_failed", "op=flags error=%s detail=%s",
 		    store_errname(txn.err), log_q(txn.detail));
 		return;
 	}
-	struct store_flags *fl = calloc(d->cfg->ngroup ? d->cfg->ngroup : 1,
-	    sizeof(*fl));
-	if (fl == NULL) {
+	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
+	struct store_flags *fl = calloc(n, sizeof(*fl));
+	bool *take_rearm = calloc(n, sizeof(bool));
+	bool *take_switch = calloc(n, sizeof(bool));
+	if (fl == NULL || take_rearm == NULL || take_switch == NULL) {
 		store_txn_abort(&txn);
-		return;
+		goto out;
 	}
 	for (size_t i = 0; i < d->cfg->ngroup; i++)
 		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
@@ -790,61 +846,62 @@ flags_apply(struct daemon *d)
 
 		if (f->paused != g->st.paused)
 			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
-			    ENG_NONE, false);
+			    ENG_NONE, false, 0, f->actor);
 		if (pin != g->st.pinned && !(f->pinned[0] != '\0' && pin < 0))
 			feed_cmd(g, pin >= 0 ? ENG_CMD_PIN : ENG_CMD_UNPIN,
-			    pin, false);
-		if (f->rearm_requested) {
-			feed_cmd(g, ENG_CMD_REARM, ENG_NONE, false);
-			consumed = true;
-		}
+			    pin, false, 0, f->actor);
+		take_rearm[i] = f->rearm_requested;
 		if (f->switch_requested) {
 			int to = stack_by_name(d->cfg, f->switch_to);
 			int tgt = f->switch_to[0] != '\0' ? to : g->st.standby;
+			int64_t age = daemon_now_ms() - f->switch_requested_ms;
 
 			/*
 			 * A switch requested while we were stopped comes
 			 * before the first probes: wait until the target's
-			 * health is known rather than refuse it as not up.
+			 * health is known rather than refuse it as not up
+			 * (but not past request_ttl: then it expires).
 			 */
 			if (!f->switch_force && tgt >= 0 &&
-			    d->health[tgt].state == HEALTH_UNKNOWN) {
+			    d->health[tgt].state == HEALTH_UNKNOWN &&
+			    age <= d->cfg->controller.request_ttl_ms) {
 				d->flags_deferred = true;
-				f->switch_requested = false;
 				continue;
 			}
-			if (f->switch_to[0] != '\0' && to < 0)
-				log_warn("command_refused", "group=%s cmd=switch"
-				    " reason=unknown_stack stack=%s",
-				    log_q(d->cfg->groups[i].name),
-				    log_q(f->switch_to));
-			else
-				feed_cmd(g, ENG_CMD_SWITCH, to,
-				    f->switch_force);
-			consumed = true;
+			take_switch[i] = true;
 		}
+		any = any || take_rearm[i] || take_switch[i];
 	}
-	if (consumed && store_txn_begin(d->store, true, &txn) == 0) {
-		for (size_t i = 0; i < d->cfg->ngroup; i++) {
-			struct store_flags cur;
+	if (!any)
+		goto out;
+	if (requests_take(d, fl, take_rearm, take_switch) != 0) {
+		d->flags_deferred = true;	/* try again at the next poll */
+		goto out;
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct store_flags *f = &fl[i];
 
-			if (!fl[i].rearm_requested && !fl[i].switch_requested)
-				continue;
-			/* Re-read: an operator may have written since. */
-			store_flags_get(&txn, d->cfg->groups[i].name, &cur);
-			if (fl[i].rearm_requested)
-				cur.rearm_requested = false;
-			if (fl[i].switch_requested &&
-			    cur.switch_request_id == fl[i].switch_request_id)
-				cur.switch_requested = false;
-			store_flags_put(&txn, d->cfg->groups[i].name, &cur);
-		}
-		if (store_txn_commit(&txn) != 0)
-			log_error("store_failed", "op=flags_consume error=%s"
-			    " detail=%s", store_errname(txn.err),
-			    log_q(txn.detail));
+		if (take_rearm[i])
+			feed_cmd(g, ENG_CMD_REARM, ENG_NONE, false,
+			    f->rearm_requested_ms, f->rearm_actor);
+		if (!take_switch[i])
+			continue;
+		int to = stack_by_name(d->cfg, f->switch_to);
+
+		if (f->switch_to[0] != '\0' && to < 0)
+			log_warn("command_refused", "group=%s cmd=switch"
+			    " reason=unknown_stack stack=%s actor=%s",
+			    log_q(d->cfg->groups[i].name), log_q(f->switch_to),
+			    log_q(f->switch_actor));
+		else
+			feed_cmd(g, ENG_CMD_SWITCH, to, f->switch_force,
+			    f->switch_requested_ms, f->switch_actor);
 	}
+out:
 	free(fl);
+	free(take_rearm);
+	free(take_switch);
 }
 
 static int64_t

@@ -74,13 +74,15 @@ static const struct verb verbs[] = {
 	  "GET /v1/groups." },
 	{ "switch", v_switch, true, true,
 	  "switch GROUP [--to STACK] [--yes] [--force] [--no-wait]"
-	  " [--timeout DURATION]",
+	  " [--timeout DURATION] | switch GROUP --cancel",
 	  "Move GROUP's traffic to its standby (or STACK).  Without --yes,\n"
 	  "show what will happen and ask on the terminal.  Then follow the\n"
 	  "switch phase by phase until it completed (exit 0) or failed\n"
 	  "(exit 1).  --force switches to a target that is not up, or away\n"
 	  "from a pin.  --no-wait returns once the switch is requested.\n"
-	  "--timeout bounds the wait (default: the hook timeouts plus 60s)." },
+	  "--timeout bounds the wait (default: the hook timeouts plus 60s).\n"
+	  "A request failoverd has not taken within request_ttl expires;\n"
+	  "--cancel withdraws one not taken yet (exit 1 if there is none)." },
 	{ "pause", v_flag, true, true, "pause GROUP|--all",
 	  "Stop automatic failover of GROUP (or every group) until resume." },
 	{ "resume", v_flag, true, true, "resume GROUP|--all",
@@ -375,7 +377,10 @@ command(struct ctl *c, enum ops_verb verb, const char *group,
 {
 	struct ops_request req = { .verb = verb, .group = group,
 	    .stack = stack, .force = force };
+	char actor[ENG_ACTOR_MAX];
 
+	ops_actor_self(actor, sizeof(actor));
+	req.actor = actor;
 	ops_command(c->st, c->cfg, &req, now_ms(), r);
 	if (r->code != 0) {
 		fail_line("%s: refused: %s", ops_verb_name(verb), r->message);
@@ -616,11 +621,12 @@ v_switch(struct ctl *c)
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-wait", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "cancel", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *to = NULL, *group;
-	bool yes = false, force = false, nowait = false;
+	bool yes = false, force = false, nowait = false, cancel = false;
 	int64_t timeout = -1;
 	struct ops_reply r;
 	struct eng_group g;
@@ -629,9 +635,12 @@ v_switch(struct ctl *c)
 	int ch;
 
 	optind = 0;
-	while ((ch = getopt_long(c->argc, c->argv, "t:yfnT:h", lo,
+	while ((ch = getopt_long(c->argc, c->argv, "t:yfnT:Ch", lo,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			cancel = true;
+			break;
 		case 't':
 			to = optarg;
 			break;
@@ -658,6 +667,15 @@ v_switch(struct ctl *c)
 	if (c->argc - optind != 1)
 		return verb_usage(c, "give one GROUP");
 	group = c->argv[optind];
+	if (cancel) {
+		if (to != NULL || force || yes)
+			return verb_usage(c, "--cancel takes no --to, --force"
+			    " or --yes");
+		if (command(c, OPS_CANCEL, group, NULL, false, &r) != 0)
+			return EX_FAIL;
+		printf("%s\n", r.message);
+		return EX_OK;
+	}
 	if (ops_switch_plan(c->st, c->cfg, group, to, force, plan,
 	    sizeof(plan), &r) != 0) {
 		fail_line("switch: refused: %s", r.message);

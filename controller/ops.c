@@ -17,13 +17,17 @@
  */
 #include "controller/ops.h"
 
+#include <sys/types.h>
+
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -49,6 +53,7 @@ static void	 flags_overlay(struct eng_group *, const struct config *,
 static void	 reply_set(struct ops_reply *, enum ops_outcome, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static int	 group_index(const struct config *, const char *);
+static void	 set_actor(char *, const char *);
 static json_t	*group_json(struct store_txn *, const struct config *, int,
 		    const struct ops_health *, char *, size_t);
 static bool	 addr_find_cb(const char *, const struct store_addr *, void *);
@@ -60,6 +65,7 @@ static const char *const verb_names[] = {
 	[OPS_UNPIN] = "unpin",
 	[OPS_REARM] = "rearm",
 	[OPS_SWITCH] = "switch",
+	[OPS_CANCEL] = "cancel",
 };
 
 const char *
@@ -253,6 +259,7 @@ verb_cmd(enum ops_verb v)
 	case OPS_UNPIN:		return ENG_CMD_UNPIN;
 	case OPS_REARM:		return ENG_CMD_REARM;
 	case OPS_SWITCH:	return ENG_CMD_SWITCH;
+	case OPS_CANCEL:	return ENG_CMD_SWITCH;
 	}
 	return ENG_CMD_PAUSE;
 }
@@ -265,7 +272,8 @@ verb_cmd(enum ops_verb v)
 static int
 judge(struct store_txn *txn, const struct config *cfg, int gi,
     const struct ops_request *req, const struct health *h,
-    struct store_flags *f, struct eng_group *g, struct ops_reply *reply)
+    struct store_flags *f, struct eng_group *g, int64_t now_ms,
+    struct ops_reply *reply)
 {
 	const char *gname = cfg->groups[gi].name;
 	struct eng_world w = { .cfg = cfg, .health = h };
@@ -303,8 +311,20 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 	if (req->verb == OPS_SWITCH && f->switch_requested) {
 		reply_set(reply, OPS_REFUSED, "switch_pending",
 		    "%s: a switch was already requested and has not started"
-		    " yet", gname);
+		    " yet (failoverctl switch %s --cancel withdraws it)", gname,
+		    gname);
 		return 1;
+	}
+	if (req->verb == OPS_CANCEL) {
+		if (!f->switch_requested) {
+			reply_set(reply, OPS_REFUSED, "no_request",
+			    "%s: no switch request is pending (one that"
+			    " failoverd took has started: see failoverctl"
+			    " status %s)", gname, gname);
+			return 1;
+		}
+		f->switch_requested = false;
+		return 0;
 	}
 	r = eng_cmd_check(g, &w, &cmd);
 	if (r != ENG_OK) {
@@ -315,34 +335,113 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 	switch (req->verb) {
 	case OPS_PAUSE:
 		f->paused = true;
+		set_actor(f->actor, req->actor);
 		break;
 	case OPS_RESUME:
 		f->paused = false;
+		set_actor(f->actor, req->actor);
 		/*
 		 * The daemon feeds a level only when it changes: a failed
 		 * group that was not paused is cleared by a rearm request,
 		 * which the engine treats alike (failed_state_cleared).
 		 */
-		if (g->status == ENG_FAILED)
+		if (g->status == ENG_FAILED) {
 			f->rearm_requested = true;
+			f->rearm_requested_ms = now_ms;
+			set_actor(f->rearm_actor, req->actor);
+		}
 		break;
 	case OPS_PIN:
 		snprintf(f->pinned, sizeof(f->pinned), "%s", req->stack);
+		set_actor(f->actor, req->actor);
 		break;
 	case OPS_UNPIN:
 		f->pinned[0] = '\0';
+		set_actor(f->actor, req->actor);
 		break;
 	case OPS_REARM:
 		f->rearm_requested = true;
+		f->rearm_requested_ms = now_ms;
+		set_actor(f->rearm_actor, req->actor);
 		break;
 	case OPS_SWITCH:
 		f->switch_requested = true;
 		snprintf(f->switch_to, sizeof(f->switch_to), "%s",
 		    req->stack != NULL ? req->stack : "");
 		f->switch_force = req->force;
+		f->switch_requested_ms = now_ms;
+		set_actor(f->switch_actor, req->actor);
+		break;
+	case OPS_CANCEL:
 		break;
 	}
 	return 0;
+}
+
+void
+ops_actor_self(char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char pbuf[1024];
+	uid_t uid = getuid();
+
+	if (getpwuid_r(uid, &pw, pbuf, sizeof(pbuf), &res) == 0 &&
+	    res != NULL && res->pw_name != NULL)
+		snprintf(buf, len, "uid:%s", res->pw_name);
+	else
+		snprintf(buf, len, "uid:%ld", (long)uid);
+}
+
+static void
+set_actor(char *dst, const char *actor)
+{
+	snprintf(dst, STORE_FLAG_NAME_MAX, "%s", actor != NULL ? actor : "");
+}
+
+/*
+ * The operator's command in the history, in the same transaction as the
+ * flags it wrote (or its refusal): who asked what, when.  The payload has
+ * the shape of the daemon's records.
+ */
+static void
+command_record(struct store_txn *txn, const struct config *cfg, int gi,
+    const struct ops_request *req, const char *event, const char *reason,
+    const struct store_flags *before, uint64_t request_id, int64_t now_ms)
+{
+	const char *gname = cfg->groups[gi].name;
+	json_t *o = json_object();
+	char *payload, buf[32];
+
+	if (o == NULL)
+		return;
+	json_object_set_new(o, "level", json_string(reason != NULL ||
+	    req->verb == OPS_CANCEL ? "warn" : "info"));
+	json_object_set_new(o, "group", json_string(gname));
+	json_object_set_new(o, "cmd", json_string(req->verb == OPS_CANCEL ?
+	    "switch" : ops_verb_name(req->verb)));
+	if (req->stack != NULL)
+		json_object_set_new(o, "stack", json_string(req->stack));
+	else if (req->verb == OPS_CANCEL && before->switch_to[0] != '\0')
+		json_object_set_new(o, "stack", json_string(before->switch_to));
+	if (req->verb == OPS_SWITCH)
+		json_object_set_new(o, "force", json_string(req->force ?
+		    "yes" : "no"));
+	if (reason != NULL)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (request_id != 0) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, request_id);
+		json_object_set_new(o, "request", json_string(buf));
+	}
+	if (req->verb == OPS_CANCEL && before->switch_actor[0] != '\0')
+		json_object_set_new(o, "requested_by",
+		    json_string(before->switch_actor));
+	json_object_set_new(o, "actor", json_string(req->actor != NULL ?
+	    req->actor : "unknown"));
+	payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	store_history_append(txn, now_ms, gname, event,
+	    payload != NULL ? payload : "{}", NULL);
+	free(payload);
 }
 
 int
@@ -399,14 +498,28 @@ ops_command(struct store *st, const struct config *cfg,
 	health_read(&txn, cfg, h, oh);
 	reply->history_seq = store_history_last(&txn);
 	for (size_t i = first; i < last; i++) {
-		if (judge(&txn, cfg, (int)i, req, h, &f, &g, reply) != 0) {
+		struct store_flags before;
+
+		if (judge(&txn, cfg, (int)i, req, h, &f, &g, now_ms,
+		    reply) != 0) {
 			/* --all: a group that refuses does not stop the rest. */
 			if (req->group == NULL &&
 			    reply->outcome == OPS_REFUSED)
 				continue;
-			store_txn_abort(&txn);
+			if (reply->outcome != OPS_REFUSED) {
+				store_txn_abort(&txn);
+				goto out;
+			}
+			/* Refused by the rules: say who tried, then stop. */
+			command_record(&txn, cfg, (int)i, req,
+			    "command_refused", reply->reason, &f, 0, now_ms);
+			if (store_txn_commit(&txn) != 0)
+				reply_set(reply, OPS_FAILED, "store",
+				    "store: %s: %s", store_errname(txn.err),
+				    txn.detail);
 			goto out;
 		}
+		store_flags_get(&txn, cfg->groups[i].name, &before);
 		if (req->verb == OPS_SWITCH) {
 			uint64_t id = f.switch_request_id + 1;
 
@@ -416,8 +529,14 @@ ops_command(struct store *st, const struct config *cfg,
 			reply->request_id = id;
 			reply->nswitch = g.nswitch;
 		}
+		if (req->verb == OPS_CANCEL)
+			reply->request_id = f.switch_request_id;
 		f.updated_ms = now_ms;
 		store_flags_put(&txn, cfg->groups[i].name, &f);
+		command_record(&txn, cfg, (int)i, req, req->verb ==
+		    OPS_CANCEL ? "request_cancelled" : "command", NULL,
+		    &before, req->verb == OPS_SWITCH || req->verb ==
+		    OPS_CANCEL ? reply->request_id : 0, now_ms);
 		ndone++;
 	}
 	if (store_txn_commit(&txn) != 0) {
@@ -454,6 +573,10 @@ ops_command(struct store *st, const struct config *cfg,
 		reply_set(reply, OPS_DONE, "", "%s: switch to %s requested"
 		    " (request %" PRIu64 ")", req->group, req->stack != NULL ?
 		    req->stack : sname(cfg, g.standby), reply->request_id);
+		break;
+	case OPS_CANCEL:
+		reply_set(reply, OPS_DONE, "", "%s: switch request %" PRIu64
+		    " withdrawn; nothing ran", req->group, reply->request_id);
 		break;
 	}
 out:
@@ -501,7 +624,7 @@ ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
 		goto out;
 	}
 	health_read(&txn, cfg, h, oh);
-	if (judge(&txn, cfg, gi, &req, h, &f, &g, reply) != 0) {
+	if (judge(&txn, cfg, gi, &req, h, &f, &g, 0, reply) != 0) {
 		store_txn_abort(&txn);
 		goto out;
 	}
@@ -600,13 +723,22 @@ ops_group_address(struct store *st, const struct config *cfg,
 static json_t *
 flags_json(const struct store_flags *f)
 {
-	return json_pack("{s:b,s:o,s:b,s:b,s:o,s:b}",
+	return json_pack("{s:b,s:o,s:b,s:b,s:o,s:b,s:o,s:o,s:o,s:o,s:o}",
 	    "paused", f->paused,
 	    "pinned", str_or_null(f->pinned),
 	    "rearm_requested", f->rearm_requested,
 	    "switch_requested", f->switch_requested,
 	    "switch_to", str_or_null(f->switch_to),
-	    "force", f->switch_requested && f->switch_force);
+	    "force", f->switch_requested && f->switch_force,
+	    "switch_requested_ms", f->switch_requested ?
+	    json_integer(f->switch_requested_ms) : json_null(),
+	    "switch_actor", f->switch_requested ?
+	    str_or_null(f->switch_actor) : json_null(),
+	    "rearm_requested_ms", f->rearm_requested ?
+	    json_integer(f->rearm_requested_ms) : json_null(),
+	    "rearm_actor", f->rearm_requested ?
+	    str_or_null(f->rearm_actor) : json_null(),
+	    "actor", str_or_null(f->actor));
 }
 
 static json_t *

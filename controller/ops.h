@@ -29,7 +29,10 @@
  *             "health":"up","since_ms":N,"reason":"ok",
  *             "failover_status":"online"}, ...],
  *           "flags":{"paused":false,"pinned":null,"rearm_requested":false,
- *             "switch_requested":false,"switch_to":null,"force":false},
+ *             "switch_requested":false,"switch_to":null,"force":false,
+ *             "switch_requested_ms":N|null,"switch_actor":..|null,
+ *             "rearm_requested_ms":N|null,"rearm_actor":..|null,
+ *             "actor":..|null (who last set pause or pin)},
  *           "published":{"stack":"app1","ttl":60} (or null),
  *           "held":"none", "nswitch":1,
  *           "last_switch":{"id":..,"from":..,"to":..,"reason":"auto",
@@ -77,6 +80,7 @@ enum ops_verb {
 	OPS_UNPIN,
 	OPS_REARM,
 	OPS_SWITCH,
+	OPS_CANCEL,		/* withdraw a switch request not taken yet */
 };
 
 struct ops_request {
@@ -85,6 +89,8 @@ struct ops_request {
 	const char	*stack;		/* pin: required; switch: target, NULL
 					   for the standby; others: NULL */
 	bool		 force;		/* switch: target not up, pinned */
+	const char	*actor;		/* who asks: "uid:root",
+					   "api:127.0.0.1"; NULL: unknown */
 };
 
 /* How a command ended: the HTTP API maps it to a status code. */
@@ -115,7 +121,14 @@ struct ops_reply {
  * requested and not yet consumed is refused as switch_pending; a rearm
  * asked again is accepted; resume of a failed group also requests a rearm,
  * which clears the failed state as resume would), and write the flags
- * durably.  For every group (group
+ * durably, together with a history event `command` (cmd, actor, stack,
+ * force, request id) in the same transaction; a command refused by the
+ * rules is recorded as `command_refused` with its reason.  A request
+ * carries the time it was made and its actor, so that the daemon can
+ * expire it after request_ttl and name who asked.  OPS_CANCEL withdraws a
+ * switch request the daemon has not taken yet (refused as no_request when
+ * there is none: it ran, expired, or was never made) and records
+ * `request_cancelled`.  For every group (group
  * NULL) the command applies to each group of the configuration in one
  * transaction.  Returns reply->code: 0 done, 1 refused or failed; reply is
  * always filled.  st must be opened read-write.
@@ -196,6 +209,12 @@ int	 ops_group_delete_check(struct store *st, const struct config *cfg,
 int	 ops_group_delete(struct store *st, const struct config *cfg,
 	    const char *group, const char *addr, int64_t now_ms,
 	    struct ops_reply *reply);
+
+/*
+ * This process's actor for ops_request.actor: "uid:NAME" (the user name
+ * of the real uid, or its number when it has none).
+ */
+void	 ops_actor_self(char *buf, size_t len);
 
 /* "serving", "switching/promote", "failed", "wait_rearm", "reserved". */
 void	 ops_status_text(const struct eng_group *g, char *buf, size_t len);

@@ -21,18 +21,25 @@
  *
  * groups, journal: name -> the controller's bytes, unchanged.
  *
- * flags: group -> 20-byte header, then the two names without NUL:
- *	0  u8	format (1)
+ * flags: group -> 40-byte header, then five names without NUL:
+ *	0  u8	format (2)
  *	1  u8	bits: 0x01 paused, 0x02 rearm_requested,
  *		0x04 switch_requested, 0x08 switch_force
  *	2  u8	length of pinned (0..63)
  *	3  u8	length of switch_to (0..63)
  *	4  u64	switch_request_id
  *	12 i64	updated_ms
- *	20	pinned, then switch_to
- *   Paused and pinned to app1 at 1700000000123 ms, nothing requested:
- *	01 01 04 00  00 00 00 00 00 00 00 00  7b 68 e5 cf 8b 01 00 00
- *	61 70 70 31
+ *	20 i64	switch_requested_ms	28 i64	rearm_requested_ms
+ *	36 u8	length of switch_actor	37 u8	length of rearm_actor
+ *	38 u8	length of actor		39 u8	0
+ *	40	pinned, switch_to, switch_actor, rearm_actor, actor
+ *   Paused and pinned to app1 by uid:root at 1700000000123 ms, nothing
+ *   requested:
+ *	02 01 04 00  00 00 00 00 00 00 00 00  7b 68 e5 cf 8b 01 00 00
+ *	00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 08 00
+ *	61 70 70 31  75 69 64 3a 72 6f 6f 74
+ *   Format 1 (a 20-byte header, pinned and switch_to only) is still read:
+ *   its requests count as made at updated_ms, by nobody named.
  *
  * addresses: address -> 11-byte header, then the group name:
  *	0  u8	format (1)	1  u8	state (1 allocated, 2 tombstone)
@@ -69,7 +76,8 @@
 #define KEY_GENERATION		"store.generation"
 #define RESERVED_PREFIX		"store."
 
-#define FLAGS_HDR		20
+#define FLAGS_HDR1		20	/* format 1, read only */
+#define FLAGS_HDR		40
 #define FLAG_PAUSED		0x01
 #define FLAG_REARM		0x02
 #define FLAG_SWITCH		0x04
@@ -980,24 +988,35 @@ store_journal_foreach(struct store_txn *txn, store_blob_cb cb, void *arg)
 static int
 flags_encode(const struct store_flags *f, uint8_t *buf, size_t *len)
 {
-	size_t np, ns;
+	const char *str[5] = { f->pinned, f->switch_to, f->switch_actor,
+	    f->rearm_actor, f->actor };
+	size_t n[5], at = FLAGS_HDR;
 
-	np = strnlen(f->pinned, sizeof(f->pinned));
-	ns = strnlen(f->switch_to, sizeof(f->switch_to));
-	if (np == sizeof(f->pinned) || ns == sizeof(f->switch_to))
-		return -1;
-	buf[0] = 1;
+	for (int i = 0; i < 5; i++) {
+		n[i] = strnlen(str[i], STORE_FLAG_NAME_MAX);
+		if (n[i] == STORE_FLAG_NAME_MAX)
+			return -1;
+	}
+	memset(buf, 0, FLAGS_HDR);
+	buf[0] = 2;
 	buf[1] = (f->paused ? FLAG_PAUSED : 0) |
 	    (f->rearm_requested ? FLAG_REARM : 0) |
 	    (f->switch_requested ? FLAG_SWITCH : 0) |
 	    (f->switch_force ? FLAG_FORCE : 0);
-	buf[2] = (uint8_t)np;
-	buf[3] = (uint8_t)ns;
+	buf[2] = (uint8_t)n[0];
+	buf[3] = (uint8_t)n[1];
 	put_le64(buf + 4, f->switch_request_id);
 	put_le64(buf + 12, (uint64_t)f->updated_ms);
-	memcpy(buf + FLAGS_HDR, f->pinned, np);
-	memcpy(buf + FLAGS_HDR + np, f->switch_to, ns);
-	*len = FLAGS_HDR + np + ns;
+	put_le64(buf + 20, (uint64_t)f->switch_requested_ms);
+	put_le64(buf + 28, (uint64_t)f->rearm_requested_ms);
+	buf[36] = (uint8_t)n[2];
+	buf[37] = (uint8_t)n[3];
+	buf[38] = (uint8_t)n[4];
+	for (int i = 0; i < 5; i++) {
+		memcpy(buf + at, str[i], n[i]);
+		at += n[i];
+	}
+	*len = at;
 	return 0;
 }
 
@@ -1005,17 +1024,31 @@ static bool
 flags_decode(const MDB_val *v, struct store_flags *f)
 {
 	const uint8_t *p = v->mv_data;
-	size_t np, ns;
+	char *str[5] = { f->pinned, f->switch_to, f->switch_actor,
+	    f->rearm_actor, f->actor };
+	size_t n[5] = { 0 }, hdr, at, total = 0;
 
 	memset(f, 0, sizeof(*f));
-	if (v->mv_size < FLAGS_HDR || p[0] != 1 ||
+	if (v->mv_size < FLAGS_HDR1 || (p[0] != 1 && p[0] != 2) ||
 	    (p[1] & ~(FLAG_PAUSED | FLAG_REARM | FLAG_SWITCH | FLAG_FORCE)))
 		return false;
-	np = p[2];
-	ns = p[3];
-	if (np >= sizeof(f->pinned) || ns >= sizeof(f->switch_to) ||
-	    v->mv_size != FLAGS_HDR + np + ns ||
-	    memchr(p + FLAGS_HDR, '\0', np + ns) != NULL)
+	hdr = p[0] == 1 ? FLAGS_HDR1 : FLAGS_HDR;
+	if (v->mv_size < hdr)
+		return false;
+	n[0] = p[2];
+	n[1] = p[3];
+	if (p[0] == 2) {
+		n[2] = p[36];
+		n[3] = p[37];
+		n[4] = p[38];
+	}
+	for (int i = 0; i < 5; i++) {
+		if (n[i] >= STORE_FLAG_NAME_MAX)
+			return false;
+		total += n[i];
+	}
+	if (v->mv_size != hdr + total ||
+	    memchr(p + hdr, '\0', total) != NULL)
 		return false;
 	f->paused = (p[1] & FLAG_PAUSED) != 0;
 	f->rearm_requested = (p[1] & FLAG_REARM) != 0;
@@ -1023,8 +1056,16 @@ flags_decode(const MDB_val *v, struct store_flags *f)
 	f->switch_force = (p[1] & FLAG_FORCE) != 0;
 	f->switch_request_id = get_le64(p + 4);
 	f->updated_ms = (int64_t)get_le64(p + 12);
-	memcpy(f->pinned, p + FLAGS_HDR, np);
-	memcpy(f->switch_to, p + FLAGS_HDR + np, ns);
+	if (p[0] == 2) {
+		f->switch_requested_ms = (int64_t)get_le64(p + 20);
+		f->rearm_requested_ms = (int64_t)get_le64(p + 28);
+	} else
+		f->switch_requested_ms = f->rearm_requested_ms = f->updated_ms;
+	at = hdr;
+	for (int i = 0; i < 5; i++) {
+		memcpy(str[i], p + at, n[i]);
+		at += n[i];
+	}
 	return true;
 }
 
@@ -1032,15 +1073,15 @@ int
 store_flags_put(struct store_txn *txn, const char *group,
     const struct store_flags *f)
 {
-	uint8_t buf[FLAGS_HDR + 2 * STORE_FLAG_NAME_MAX];
+	uint8_t buf[FLAGS_HDR + 5 * STORE_FLAG_NAME_MAX];
 	size_t n, len;
 
 	if (!store_usable(txn, true) || store_name_check(txn, "flags", group,
 	    &n) != 0)
 		return txn->err;
 	if (flags_encode(f, buf, &len) != 0)
-		return store_fail(txn, STORE_E_INVAL, "flags %s: stack name "
-		    "not terminated within %d bytes", group,
+		return store_fail(txn, STORE_E_INVAL, "flags %s: stack or "
+		    "actor name not terminated within %d bytes", group,
 		    STORE_FLAG_NAME_MAX);
 	if (store_kv_put(txn, DB_FLAGS, group, n, buf, len) != 0)
 		return txn->err;

@@ -207,7 +207,8 @@ int	 store_group_foreach(struct store_txn *, store_blob_cb, void *arg);
 
 /*
  * A group's override flags.  A group without a record has all flags clear.
- * Names are NUL-terminated and shorter than STORE_FLAG_NAME_MAX.
+ * Names (stacks, actors) are NUL-terminated and shorter than
+ * STORE_FLAG_NAME_MAX.
  */
 struct store_flags {
 	bool		paused;
@@ -218,6 +219,13 @@ struct store_flags {
 	bool		switch_force;
 	uint64_t	switch_request_id;
 	int64_t		updated_ms;
+	/* When each request was made (wall ms) and by whom ("uid:root",
+	   "api:127.0.0.1"); actor: who last changed pause or pin. */
+	int64_t		switch_requested_ms;
+	int64_t		rearm_requested_ms;
+	char		switch_actor[STORE_FLAG_NAME_MAX];
+	char		rearm_actor[STORE_FLAG_NAME_MAX];
+	char		actor[STORE_FLAG_NAME_MAX];
 };
 
 /* Writes and bumps the generation.  STORE_E_INVAL on an unterminated name. */

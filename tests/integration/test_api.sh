@@ -248,6 +248,9 @@ jqb '.ok == true and .command == "pause"' || fail "pause reply: $(cat "$FO/body"
 # In force at once: the API pokes the daemon's flags poll.
 group_is '.flags.paused == true and .state.paused == true' || fail "pause not in force at once"
 fo_wait 3 fo_log_has 'event=command group=www cmd=pause' || fail "daemon never fed the pause"
+# Every command names its actor: the API's is the peer's address.
+fo_log_has 'event=command group=www cmd=pause .*actor=api:127.0.0.1' || fail "pause without actor=api:127.0.0.1"
+fo_log_has 'event=paused group=www actor=api:127.0.0.1' || fail "paused record without its actor"
 auth /v1/groups/www/resume -d '{}'; expect 200 resume
 fo_wait 3 group_is '.flags.paused == false and .state.paused == false' || fail "resume not in force"
 auth /v1/groups/www/pin -H 'Content-Type: application/json' -d '{"stack":"app1"}'; expect 200 pin
@@ -275,6 +278,10 @@ rm -f "$FO/hooks/slow.promote"
 fo_wait 10 fo_dig_is "$W" A 127.0.0.2 || fail "switch did not move the record"
 fo_wait 5 group_is '.active == "app2" and .status == "wait_rearm"' || fail "not wait_rearm after the switch"
 grep -q 'reason=manual' "$FO/hooks.log" || fail "hooks not manual"
+fo_log_has 'event=switch_started group=www .*reason=manual .*actor=api:127.0.0.1' || fail "switch_started without its actor"
+auth /v1/groups/www/switch -d '{"cancel":true}'; expect 409 "cancel with no request pending"
+jqb '.reason == "no_request"' || fail "409 reason: $(cat "$FO/body")"
+auth /v1/groups/www/switch -d '{"cancel":"yes"}'; expect 400 "cancel not a bool"
 fo_wait 3 metric_is 'failoverd_switches_total{group="www",reason="manual",result="ok"}' 1 ||
 	fail "manual switch not counted"
 

@@ -1327,6 +1327,63 @@ test_codec(void **state)
 	free(s);
 }
 
+/* A request older than request_ttl (or from "the future") expires. */
+static void
+test_request_expiry(void **state)
+{
+	struct eng_group g;
+	struct eng_event ev = { .kind = ENG_EV_CMD };
+	struct eng_out out;
+	int64_t t = 1700000000000LL;
+	char buf[1024];
+
+	(void)state;
+	fixture();
+	cfg.controller.request_ttl_ms = 300000;
+	serving(&g);
+	ev.u.cmd.kind = ENG_CMD_SWITCH;
+	ev.u.cmd.stack = ENG_NONE;
+	snprintf(ev.u.cmd.actor, sizeof(ev.u.cmd.actor), "uid:alice");
+	/* Made 5 min 1 s ago: expired, nothing runs. */
+	ev.u.cmd.requested_ms = t - 301000;
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(t), &out),
+	    ENG_REFUSE_EXPIRED);
+	render(&out, buf, sizeof(buf));
+	assert_string_equal(buf, "request_expired PERSIST");
+	assert_string_equal(eng_record_get(&out.a[0], "actor"), "uid:alice");
+	assert_string_equal(eng_record_get(&out.a[0], "cmd"), "switch");
+	assert_string_equal(eng_record_get(&out.a[0], "age_ms"), "301000");
+	assert_int_equal(g.status, ENG_SERVING);
+	/* Made more than request_ttl in the future: the clock went back. */
+	ev.u.cmd.requested_ms = t + 301000;
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(t), &out),
+	    ENG_REFUSE_EXPIRED);
+	/* A rearm expires alike; a level (pause) never does. */
+	ev.u.cmd.kind = ENG_CMD_PAUSE;
+	ev.u.cmd.requested_ms = t - 10 * 301000;
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(t), &out), 0);
+	render(&out, buf, sizeof(buf));
+	assert_string_equal(buf, "paused PERSIST");
+	assert_string_equal(eng_record_get(&out.a[0], "actor"), "uid:alice");
+	/* Fresh: the switch starts, switch_started names the actor. */
+	ev.u.cmd.kind = ENG_CMD_SWITCH;
+	ev.u.cmd.requested_ms = t - 299000;
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(t), &out), 0);
+	assert_int_equal(g.status, ENG_SWITCHING);
+	assert_string_equal(out.a[0].u.rec.name, "switch_started");
+	assert_string_equal(eng_record_get(&out.a[0], "actor"), "uid:alice");
+	/* A rearm request that waited too long does not clear anything. */
+	fixture();
+	cfg.controller.request_ttl_ms = 300000;
+	serving(&g);
+	g.status = ENG_WAIT_REARM;
+	ev.u.cmd.kind = ENG_CMD_REARM;
+	ev.u.cmd.requested_ms = t - 400000;
+	assert_int_equal(eng_step(&g, &world, &ev, NOW(t), &out),
+	    ENG_REFUSE_EXPIRED);
+	assert_int_equal(g.status, ENG_WAIT_REARM);
+}
+
 static void
 test_names(void **state)
 {
@@ -1354,6 +1411,7 @@ main(void)
 		cmocka_unit_test(test_invalid_events),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_codec),
+		cmocka_unit_test(test_request_expiry),
 		cmocka_unit_test(test_names),
 	};
 

@@ -203,6 +203,94 @@ test_pause_resume(void **state)
 	assert_false(flags_of(fx, "solo").paused);
 }
 
+/* The payload of history event seq, as a string (caller frees). */
+static char *
+event_at(struct fx *fx, uint64_t seq, char *name, size_t len)
+{
+	struct store_txn txn;
+	struct store_event ev;
+	char *p = NULL;
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	if (store_history_get(&txn, seq, &ev)) {
+		snprintf(name, len, "%s", ev.event);
+		p = strdup(ev.payload);
+	}
+	store_txn_abort(&txn);
+	assert_non_null(p);
+	return p;
+}
+
+static uint64_t
+last_seq(struct fx *fx)
+{
+	struct store_txn txn;
+	uint64_t n;
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	n = store_history_last(&txn);
+	store_txn_abort(&txn);
+	return n;
+}
+
+/* Every command is recorded with its actor; requests carry when. */
+static void
+test_actor_and_cancel(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_request req = { .verb = OPS_SWITCH, .group = "www",
+	    .actor = "uid:alice" };
+	struct ops_reply r;
+	struct store_flags f;
+	char name[64], *p;
+	uint64_t seq = last_seq(fx);
+
+	set_health(fx, "app2", "up");
+	assert_int_equal(ops_command(fx->st, fx->cfg, &req, T0 + 5, &r), 0);
+	f = flags_of(fx, "www");
+	assert_true(f.switch_requested);
+	assert_int_equal(f.switch_requested_ms, T0 + 5);
+	assert_string_equal(f.switch_actor, "uid:alice");
+	assert_int_equal(last_seq(fx), seq + 1);
+	p = event_at(fx, seq + 1, name, sizeof(name));
+	assert_string_equal(name, "command");
+	assert_non_null(strstr(p, "\"cmd\":\"switch\""));
+	assert_non_null(strstr(p, "\"actor\":\"uid:alice\""));
+	free(p);
+
+	/* A second request is refused, and the refusal recorded. */
+	req.actor = "api:192.0.2.7";
+	assert_int_equal(ops_command(fx->st, fx->cfg, &req, T0 + 6, &r), 1);
+	assert_string_equal(r.reason, "switch_pending");
+	assert_non_null(strstr(r.message, "--cancel"));
+	p = event_at(fx, seq + 2, name, sizeof(name));
+	assert_string_equal(name, "command_refused");
+	assert_non_null(strstr(p, "\"actor\":\"api:192.0.2.7\""));
+	assert_non_null(strstr(p, "\"reason\":\"switch_pending\""));
+	free(p);
+
+	/* Cancel: withdrawn, recorded with both actors. */
+	req.verb = OPS_CANCEL;
+	req.actor = "uid:bob";
+	assert_int_equal(ops_command(fx->st, fx->cfg, &req, T0 + 7, &r), 0);
+	assert_non_null(strstr(r.message, "withdrawn"));
+	assert_false(flags_of(fx, "www").switch_requested);
+	p = event_at(fx, seq + 3, name, sizeof(name));
+	assert_string_equal(name, "request_cancelled");
+	assert_non_null(strstr(p, "\"actor\":\"uid:bob\""));
+	assert_non_null(strstr(p, "\"requested_by\":\"uid:alice\""));
+	free(p);
+	/* Nothing left to cancel. */
+	assert_int_equal(ops_command(fx->st, fx->cfg, &req, T0 + 8, &r), 1);
+	assert_string_equal(r.reason, "no_request");
+
+	/* Levels keep who set them; rearm its own actor and time. */
+	req.verb = OPS_PAUSE;
+	req.actor = "uid:carol";
+	assert_int_equal(ops_command(fx->st, fx->cfg, &req, T0 + 9, &r), 0);
+	assert_string_equal(flags_of(fx, "www").actor, "uid:carol");
+}
+
 static void
 test_unknown_and_bad(void **state)
 {
@@ -708,7 +796,7 @@ test_group_delete(void **state)
 	assert_string_equal(a.group, "old");
 	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
 	assert_false(store_group_get(&txn, "old", &blob, &len));
-	assert_int_equal(store_history_last(&txn), 1);
+	assert_int_equal(store_history_last(&txn), 2);
 	store_txn_abort(&txn);
 	assert_false(flags_of(fx, "old").paused);
 	/* The tombstone is forever: the label is never handed out again. */
@@ -739,6 +827,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pause_resume, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_actor_and_cancel, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_bad, setup,
 		    teardown),

@@ -364,9 +364,17 @@ test_flags(void **state)
 	char err[256];
 	int n = 0;
 	static const uint8_t example[] = {
-		0x01, 0x01, 0x04, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x02, 0x01, 0x04, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
 		0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00,
-		'a', 'p', 'p', '1',
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x00, 0x00, 0x08, 0x00,
+		'a', 'p', 'p', '1', 'u', 'i', 'd', ':', 'r', 'o', 'o', 't',
+	};
+	/* Format 1, as earlier builds wrote it: still read. */
+	static const uint8_t v1[] = {
+		0x01, 0x06, 0x00, 0x04, 8, 7, 6, 5, 4, 3, 2, 1,
+		0x7b, 0x68, 0xe5, 0xcf, 0x8b, 0x01, 0x00, 0x00,
+		'a', 'p', 'p', '2',
 	};
 
 	assert_int_equal(store_generation(st, &gen0, err, sizeof(err)), 0);
@@ -383,6 +391,7 @@ test_flags(void **state)
 	memset(&f, 0, sizeof(f));
 	f.paused = true;
 	strcpy(f.pinned, "app1");
+	strcpy(f.actor, "uid:root");
 	f.updated_ms = T0;
 	store_txn_begin(st, true, &txn);
 	store_flags_put(&txn, "www", &f);
@@ -393,6 +402,10 @@ test_flags(void **state)
 	strcpy(g.switch_to, "app2");
 	g.switch_request_id = 0x0102030405060708ULL;
 	g.updated_ms = -5;
+	g.switch_requested_ms = T0 + 1;
+	g.rearm_requested_ms = T0 + 2;
+	strcpy(g.switch_actor, "api:127.0.0.1");
+	strcpy(g.rearm_actor, "uid:alice");
 	store_flags_put(&txn, "api", &g);
 	assert_int_equal(store_txn_commit(&txn), 0);
 	assert_int_equal(store_generation(st, &gen, err, sizeof(err)), 0);
@@ -410,6 +423,11 @@ test_flags(void **state)
 	assert_string_equal(f.pinned, "");
 	assert_int_equal(f.switch_request_id, 0x0102030405060708ULL);
 	assert_int_equal(f.updated_ms, -5);
+	assert_int_equal(f.switch_requested_ms, T0 + 1);
+	assert_int_equal(f.rearm_requested_ms, T0 + 2);
+	assert_string_equal(f.switch_actor, "api:127.0.0.1");
+	assert_string_equal(f.rearm_actor, "uid:alice");
+	assert_string_equal(f.actor, "");
 	assert_int_equal(store_flags_foreach(&txn, flags_cb, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_txn_commit(&txn), 0);
@@ -435,6 +453,19 @@ test_flags(void **state)
 	assert_memory_equal(raw, example, sizeof(example));
 	assert_int_equal(raw_get(fx->dir, "flags", "api", 3, raw, sizeof(raw)),
 	    -1);
+
+	/* A format 1 record: its requests count as made at updated_ms. */
+	raw_put(fx->dir, "flags", "old", 3, v1, sizeof(v1));
+	st = open_ok(fx, 0);
+	store_txn_begin(st, false, &txn);
+	assert_true(store_flags_get(&txn, "old", &f));
+	assert_true(f.rearm_requested && f.switch_requested && !f.paused);
+	assert_string_equal(f.switch_to, "app2");
+	assert_int_equal(f.switch_request_id, 0x0102030405060708ULL);
+	assert_int_equal(f.switch_requested_ms, T0);
+	assert_int_equal(f.rearm_requested_ms, T0);
+	assert_string_equal(f.switch_actor, "");
+	assert_int_equal(store_txn_commit(&txn), 0);
 }
 
 static void
