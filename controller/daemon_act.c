@@ -62,6 +62,7 @@ static struct defer *defers;	/* pending deferred events, for teardown */
 
 static void	 defer_cb(evutil_socket_t, short, void *);
 static void	 timer_cb(evutil_socket_t, short, void *);
+static void	 retention_urgent(struct daemon *);
 
 struct dgroup *
 daemon_group_find(struct daemon *d, const char *name)
@@ -583,6 +584,9 @@ daemon_flush(struct daemon *d)
 		log_error("persist_failed", "steps=%zu error=%s detail=%s"
 		    " retry_ms=%d", nsteps, store_errname(rc),
 		    log_q(txn.detail), PERSIST_RETRY_MS);
+		/* The logs give way to the journal. */
+		if (rc == STORE_E_MAP_FULL)
+			retention_urgent(d);
 		for (p = list; p != NULL; p = p->next) {
 			struct dgroup *g = &d->groups[p->gidx];
 			bool first = true;
@@ -718,14 +722,71 @@ struct plog {
 #define PLOG_MAX_RUNS		100000
 #define PLOG_CAP		(1 << 20)
 
+/*
+ * Retention: the history and the probe log are each kept within a quarter
+ * of the LMDB map (and the history 90 days, the probe log a week), so the
+ * other half is always there for what must never fail to commit: the
+ * group states and the switch journal, and the free pages LMDB needs to
+ * write anything while readers hold old snapshots.  Applied with every
+ * probe-log flush, in its transaction; after a commit failed for a full
+ * map, once more at half the shares.
+ */
+#define HIST_KEEP_MS		(90LL * 24 * 3600 * 1000)
+#define LOG_SHARE		0.25
+
+static void
+retention_policy(const struct daemon *d, bool urgent,
+    struct store_retention *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->history_keep_ms = HIST_KEEP_MS;
+	pol->history_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
+	pol->probelog_keep_ms = PLOG_KEEP_MS;
+	pol->probelog_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
+	pol->probelog_max_runs = PLOG_MAX_RUNS;
+	pol->nstack = d->cfg->nstack;
+}
+
+static void
+retention_log(const struct store_retained *r, bool urgent)
+{
+	if (r->history_removed == 0 && r->probelog_removed == 0)
+		return;
+	log_info("store_pruned", "history_removed=%zu probelog_removed=%zu"
+	    " history_bytes=%zu probelog_bytes=%zu map_bytes=%zu urgent=%d",
+	    r->history_removed, r->probelog_removed, r->usage.history_bytes,
+	    r->usage.probelog_bytes, r->usage.map_bytes, urgent);
+}
+
+/* A commit failed for a full map: make room now, in a transaction alone. */
+static void
+retention_urgent(struct daemon *d)
+{
+	struct store_retention pol;
+	struct store_retained r;
+	struct store_txn txn;
+
+	if (d->store == NULL)
+		return;
+	retention_policy(d, true, &pol);
+	if (store_txn_begin(d->store, true, &txn) == 0)
+		store_retain(&txn, &pol, daemon_now_ms(), &r);
+	if (store_txn_commit(&txn) != 0)
+		log_error("store_prune_failed", "error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+	else
+		retention_log(&r, true);
+}
+
 static void
 plog_flush(struct daemon *d)
 {
 	struct plog *pl = d->plog;
 	struct store_txn txn;
-	size_t removed = 0;
+	struct store_retention pol;
+	struct store_retained ret;
 
-	if (pl == NULL || pl->n == 0 || d->store == NULL)
+	if (pl == NULL || d->store == NULL)
 		return;
 	if (store_txn_begin(d->store, true, &txn) != 0) {
 		log_warn("probelog_failed", "error=%s", store_errname(txn.err));
@@ -740,11 +801,15 @@ plog_flush(struct daemon *d)
 		store_probelog_append(&txn, d->cfg->stacks[e->stack].name,
 		    e->ts_ms, e->result, e->reason, e->status);
 	}
-	store_probelog_prune(&txn, daemon_now_ms() - PLOG_KEEP_MS,
-	    PLOG_MAX_RUNS, &removed);
-	if (store_txn_commit(&txn) != 0)
+	retention_policy(d, false, &pol);
+	store_retain(&txn, &pol, daemon_now_ms(), &ret);
+	if (store_txn_commit(&txn) != 0) {
 		log_warn("probelog_failed", "error=%s detail=%s",
 		    store_errname(txn.err), log_q(txn.detail));
+		if (txn.err == STORE_E_MAP_FULL)
+			retention_urgent(d);
+	} else
+		retention_log(&ret, false);
 	pl->n = 0;
 }
 

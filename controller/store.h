@@ -293,16 +293,19 @@ int	 store_history_foreach(struct store_txn *, uint64_t from,
 /*
  * Remove the events before BEFORE (the newest event always stays), keeping
  * the chain verifiable: the first kept event and the hash it links to are
- * recorded as the history's base.  Sequence numbers are never reused.
- * *removed (may be NULL) gets the number removed.
+ * recorded as the history's base, and an anchor event "history_pruned"
+ * naming that base is appended at TS_MS (see store_log.c).  Sequence
+ * numbers are never reused.  *removed (may be NULL) gets the number
+ * removed (0: nothing removed, nothing appended).
  */
 int	 store_history_prune(struct store_txn *, uint64_t before,
-	    size_t *removed);
+	    int64_t ts_ms, size_t *removed);
 /*
  * Check the whole chain in its own read transaction: sequence numbers
- * without gap from 1 (or the base after a prune), each prev_hash equal to
- * the hash before (the first: zero, or the base's), each hash
- * recomputed, the last event equal to the head recorded in meta.  Returns
+ * without gap from 1 (or the base after a prune, which the newest
+ * history_pruned anchor must name), each prev_hash equal to the hash
+ * before (the first: zero, or the base's), each hash recomputed, the last
+ * event equal to the head recorded in meta.  Returns
  * 0 with *first_bad = 0 when it all fits, or 0 with *first_bad = the
  * sequence number of the first event that does not (an event that should
  * be there but is missing is named by its number) and the reason in err;
@@ -312,6 +315,49 @@ int	 store_history_prune(struct store_txn *, uint64_t before,
 int	 store_history_verify(struct store *, uint64_t *first_bad,
 	    uint64_t *count, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
+
+/* ---- usage and retention ---- */
+
+/* What the map holds, in bytes of pages. */
+struct store_usage {
+	size_t		 map_bytes;	/* the map's size */
+	size_t		 used_bytes;	/* pages in use or free for reuse */
+	size_t		 history_bytes, history_events;
+	size_t		 probelog_bytes, probelog_runs;
+	size_t		 journal_bytes, journal_entries;
+};
+
+/* Figures of the transaction's snapshot.  Returns txn->err. */
+int	 store_usage(struct store_txn *, struct store_usage *);
+
+/*
+ * How much of the logs to keep.  Each log is bounded by age and by a
+ * share of the map, so that the state and the switch journal (which are
+ * never pruned) always have room: a log over its share is cut to 3/4 of
+ * it, oldest first.
+ */
+struct store_retention {
+	int64_t		 history_keep_ms;	/* 0: no age bound */
+	double		 history_share;		/* of the map, e.g. 0.25 */
+	int64_t		 probelog_keep_ms;
+	double		 probelog_share;
+	size_t		 probelog_max_runs;	/* per stack, 0: none */
+	size_t		 nstack;		/* stacks in the probe log */
+};
+
+struct store_retained {
+	size_t			 history_removed;
+	size_t			 probelog_removed;
+	struct store_usage	 usage;		/* before the cut */
+};
+
+/*
+ * Apply the policy in a write transaction (one pass: O(1) figures, the
+ * prefix older than the age bound, and the runs removed).  A history
+ * prune appends its anchor event at NOW_MS.  Returns txn->err.
+ */
+int	 store_retain(struct store_txn *, const struct store_retention *,
+	    int64_t now_ms, struct store_retained *out);
 
 /* ---- addresses: allocations and tombstones ---- */
 

@@ -28,7 +28,16 @@
  *   file can rewrite every hash after the one changed.  The head in meta
  *   catches a truncated tail, the base a pruned start.  An event takes
  *   some 200 bytes of map with its share of pages, so a 64 MiB map holds
- *   about 300,000 events; store_history_prune keeps it bounded.
+ *   about 300,000 events; store_retain keeps it bounded.
+ *
+ *   Pruning.  A prune removes a prefix and records the new base (the
+ *   first kept seq and the hash it links to) in meta, and appends, in the
+ *   same transaction, an anchor event "history_pruned" whose payload names
+ *   that base: {"level":"info","removed":"N","first_kept":"S",
+ *   "base_hash":"hex64"}.  The anchor is inside the chain, so the prune
+ *   itself is tamper-evident: verify checks that the newest anchor names
+ *   exactly the base in meta (cutting more of the start, or rewriting the
+ *   base, no longer fits), and the chain links on from the base's hash.
  *
  * probelog: stack, 00, BE u64 start_ms -> 18 bytes:
  *	0  u8	format (1)	1  u8	result		2  u8	reason
@@ -50,6 +59,7 @@
 
 #define KEY_HISTORY_HEAD	"store.history_head"
 #define KEY_HISTORY_BASE	"store.history_base"
+#define ANCHOR_EVENT		"history_pruned"
 #define HIST_HDR		82
 #define RUN_LEN			18
 #define RUN_KEY_MAX		(STORE_NAME_MAX + 1 + 8)
@@ -61,6 +71,9 @@ static int	 event_hash(uint64_t, int64_t, const uint8_t *, const char *,
 static size_t	 run_key(const char *, size_t, int64_t, uint8_t *);
 static bool	 run_decode(const MDB_val *, const MDB_val *, char *,
 		    struct store_probe_run *);
+static bool	 anchor_parse(const struct store_event *, uint64_t *,
+		    uint8_t *);
+static void	 hex_of(const uint8_t *, char *);
 
 /*
  * A run keeps no time but its first and last: a replay spreads its
@@ -340,7 +353,8 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 	MDB_val k, v;
 	struct store_event ev;
 	uint8_t prev[STORE_HASH_LEN], hash[STORE_HASH_LEN];
-	uint64_t expect = 1, n = 0, head_seq = 0;
+	uint8_t base_hash[STORE_HASH_LEN], anc_hash[STORE_HASH_LEN];
+	uint64_t expect = 1, n = 0, head_seq = 0, base_seq = 0, anc_seq = 0;
 	int rc, ret;
 
 	*first_bad = 0;
@@ -357,8 +371,9 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 			store_set_err(err, errlen, "history base record is malformed");
 			goto out;
 		}
-		expect = get_le64(v.mv_data);
+		expect = base_seq = get_le64(v.mv_data);
 		memcpy(prev, (uint8_t *)v.mv_data + 8, STORE_HASH_LEN);
+		memcpy(base_hash, prev, STORE_HASH_LEN);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -404,10 +419,21 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 			goto out;
 		}
 		memcpy(prev, ev.hash, sizeof(prev));
+		(void)anchor_parse(&ev, &anc_seq, anc_hash);
 		expect++;
 	}
 	if (rc != MDB_NOTFOUND) {
 		store_mdb_fail(&txn, rc, "cursor_get", "history");
+		goto out;
+	}
+	/* A pruned start must be the one the newest anchor names. */
+	if (base_seq != 0 && (anc_seq != base_seq ||
+	    memcmp(anc_hash, base_hash, STORE_HASH_LEN) != 0)) {
+		*first_bad = base_seq;
+		store_set_err(err, errlen, "the history starts at %llu but its"
+		    " newest history_pruned record %s",
+		    (unsigned long long)base_seq, anc_seq == 0 ?
+		    "is missing" : "names another start");
 		goto out;
 	}
 	/* The head in meta catches events cut off the end. */
@@ -448,12 +474,14 @@ store_history_verify(struct store *st, uint64_t *first_bad, uint64_t *count,
 }
 
 int
-store_history_prune(struct store_txn *txn, uint64_t before, size_t *removed)
+store_history_prune(struct store_txn *txn, uint64_t before, int64_t ts_ms,
+    size_t *removed)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	struct store_event ev;
 	uint8_t base[8 + STORE_HASH_LEN];
+	char payload[256], hex[2 * STORE_HASH_LEN + 1];
 	uint64_t last, seq;
 	size_t n = 0;
 	int rc;
@@ -494,11 +522,169 @@ store_history_prune(struct store_txn *txn, uint64_t before, size_t *removed)
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_mdb_fail(txn, rc, "prune", "history");
+	if (n == 0)
+		return 0;
 	if (store_kv_put(txn, DB_META, KEY_HISTORY_BASE, strlen(KEY_HISTORY_BASE),
 	    base, sizeof(base)) != 0)
 		return txn->err;
+	hex_of(base + 8, hex);
+	snprintf(payload, sizeof(payload), "{\"level\":\"info\",\"removed\":"
+	    "\"%zu\",\"first_kept\":\"%llu\",\"base_hash\":\"%s\"}", n,
+	    (unsigned long long)before, hex);
+	if (store_history_append(txn, ts_ms, NULL, ANCHOR_EVENT, payload,
+	    NULL) != 0)
+		return txn->err;
 	if (removed != NULL)
 		*removed = n;
+	return 0;
+}
+
+/* The base an anchor event names; false when it is not one. */
+static bool
+anchor_parse(const struct store_event *ev, uint64_t *seq, uint8_t *hash)
+{
+	const char *p;
+	unsigned long long s;
+	char hex[2 * STORE_HASH_LEN + 1];
+
+	if (ev->group[0] != '\0' || strcmp(ev->event, ANCHOR_EVENT) != 0)
+		return false;
+	if ((p = strstr(ev->payload, "\"first_kept\":\"")) == NULL ||
+	    sscanf(p + 14, "%llu", &s) != 1)
+		return false;
+	if ((p = strstr(ev->payload, "\"base_hash\":\"")) == NULL ||
+	    sscanf(p + 13, "%64[0-9a-f]", hex) != 1 ||
+	    strlen(hex) != 2 * STORE_HASH_LEN)
+		return false;
+	for (int i = 0; i < STORE_HASH_LEN; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return false;
+		hash[i] = (uint8_t)b;
+	}
+	*seq = s;
+	return true;
+}
+
+static void
+hex_of(const uint8_t *h, char *out)
+{
+	for (int i = 0; i < STORE_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* ---- retention ---- */
+
+/* Bytes of map a database's pages take. */
+static size_t
+db_bytes(struct store_txn *txn, enum store_db db, size_t *entries)
+{
+	MDB_stat ms;
+
+	if (mdb_stat(txn->txn, txn->store->dbi[db], &ms) != 0)
+		return 0;
+	if (entries != NULL)
+		*entries = ms.ms_entries;
+	return (size_t)ms.ms_psize * (ms.ms_branch_pages + ms.ms_leaf_pages +
+	    ms.ms_overflow_pages);
+}
+
+int
+store_usage(struct store_txn *txn, struct store_usage *u)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	memset(u, 0, sizeof(*u));
+	if (!store_usable(txn, false))
+		return txn->err;
+	if (mdb_env_info(txn->store->env, &info) != 0 ||
+	    mdb_env_stat(txn->store->env, &st) != 0)
+		return store_fail(txn, STORE_E_INTERNAL, "env_info failed");
+	u->map_bytes = info.me_mapsize;
+	u->used_bytes = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
+	u->history_bytes = db_bytes(txn, DB_HISTORY, &u->history_events);
+	u->probelog_bytes = db_bytes(txn, DB_PROBELOG, &u->probelog_runs);
+	u->journal_bytes = db_bytes(txn, DB_JOURNAL, &u->journal_entries);
+	return 0;
+}
+
+/* The first event at or after ts_ms, walking from the oldest. */
+static uint64_t
+history_first_at(struct store_txn *txn, int64_t ts_ms)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct store_event ev;
+	uint64_t seq = 0;
+	int rc;
+
+	if (store_cursor_open(txn, DB_HISTORY, &cur) != 0)
+		return 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || !event_decode(get_be64(k.mv_data), &v,
+		    &ev))
+			break;
+		seq = ev.seq;
+		if (ev.ts_ms >= ts_ms)
+			break;
+		seq++;
+	}
+	mdb_cursor_close(cur);
+	return seq;
+}
+
+int
+store_retain(struct store_txn *txn, const struct store_retention *pol,
+    int64_t now_ms, struct store_retained *out)
+{
+	struct store_usage u;
+	uint64_t first, last, before = 0;
+	size_t n, budget, cap;
+
+	memset(out, 0, sizeof(*out));
+	if (!store_usable(txn, true) || store_usage(txn, &u) != 0)
+		return txn->err;
+
+	/* History: by age, then by size (down to 3/4 of its budget). */
+	last = store_history_last(txn);
+	if (last > 0 && pol->history_keep_ms > 0)
+		before = history_first_at(txn, now_ms - pol->history_keep_ms);
+	budget = (size_t)((double)u.map_bytes * pol->history_share);
+	if (last > 0 && u.history_bytes > budget && u.history_events > 0) {
+		size_t keep = (size_t)((double)u.history_events * 0.75 *
+		    (double)budget / (double)u.history_bytes);
+
+		first = last - u.history_events + 1;
+		if (last - first + 1 > keep && first + (u.history_events -
+		    keep) > before)
+			before = first + (u.history_events - keep);
+	}
+	if (before > 1 && store_history_prune(txn, before, now_ms, &n) == 0)
+		out->history_removed = n;
+	if (txn->err != 0)
+		return txn->err;
+
+	/* Probe log: by age, then each stack to its share of the budget. */
+	budget = (size_t)((double)u.map_bytes * pol->probelog_share);
+	cap = pol->probelog_max_runs;
+	if (u.probelog_bytes > budget && u.probelog_runs > 0) {
+		size_t fit = (size_t)((double)u.probelog_runs * 0.75 *
+		    (double)budget / (double)u.probelog_bytes);
+		size_t nstack = pol->nstack > 0 ? pol->nstack : 1;
+
+		fit = fit / nstack > 0 ? fit / nstack : 1;
+		if (cap == 0 || fit < cap)
+			cap = fit;
+	}
+	if (store_probelog_prune(txn, now_ms - pol->probelog_keep_ms, cap,
+	    &n) == 0)
+		out->probelog_removed = n;
+	if (txn->err != 0)
+		return txn->err;
+	out->usage = u;
 	return 0;
 }
 

@@ -9,6 +9,10 @@
  *   storetool DIR put-group NAME VALUE           one write transaction
  *   storetool DIR event GROUP EVENT PAYLOAD      append a history event
  *   storetool DIR pause GROUP                    set the paused flag
+ *   storetool [-m MAPSIZE] DIR fill GROUP PERCENT  append flapping events
+ *                                                until the history takes
+ *                                                PERCENT % of the map
+ *   storetool [-r] DIR usage                     what the map holds
  *   storetool DIR hold NAME VALUE                begin a write, put, append
  *                                                an event, print "holding",
  *                                                then wait to be killed
@@ -210,6 +214,40 @@ main(int argc, char **argv)
 		    NULL);
 		if ((rc = store_txn_commit(&txn)) != 0)
 			rc = fail(rc, txn.detail);
+	} else if (strcmp(cmd, "fill") == 0 && argc == 4) {
+		struct store_usage u = { 0 };
+		double pct = strtod(argv[3], NULL);
+		int64_t t = now_ms() - 1000000;
+
+		rc = 0;
+		do {
+			store_txn_begin(st, true, &txn);
+			for (int i = 0; i < 200; i++)
+				store_history_append(&txn, t++, argv[2],
+				    "ttl_lowered", "{\"level\":\"info\","
+				    "\"stack\":\"app1\",\"from\":\"60\","
+				    "\"to\":\"5\"}", NULL);
+			store_usage(&txn, &u);
+			if ((rc = store_txn_commit(&txn)) != 0)
+				rc = fail(rc, txn.detail);
+		} while (rc == 0 && (double)u.history_bytes <
+		    (double)u.map_bytes * pct / 100.0);
+		if (rc == 0)
+			printf("history_bytes=%zu map_bytes=%zu\n",
+			    u.history_bytes, u.map_bytes);
+	} else if (strcmp(cmd, "usage") == 0) {
+		struct store_usage u;
+
+		store_txn_begin(st, false, &txn);
+		store_usage(&txn, &u);
+		if ((rc = store_txn_commit(&txn)) != 0)
+			rc = fail(rc, txn.detail);
+		else
+			printf("map_bytes=%zu used_bytes=%zu history_bytes=%zu"
+			    " history_events=%zu probelog_bytes=%zu"
+			    " journal_bytes=%zu\n", u.map_bytes, u.used_bytes,
+			    u.history_bytes, u.history_events,
+			    u.probelog_bytes, u.journal_bytes);
 	} else if (strcmp(cmd, "pause") == 0 && argc == 3) {
 		store_txn_begin(st, true, &txn);
 		store_flags_get(&txn, argv[2], &f);

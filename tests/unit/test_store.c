@@ -748,42 +748,164 @@ test_history_prune(void **state)
 
 	append_events(st, 10);
 	store_txn_begin(st, true, &txn);
-	store_history_prune(&txn, 6, &removed);
+	store_history_prune(&txn, 6, T0 + 50, &removed);
 	assert_int_equal(store_txn_commit(&txn), 0);
 	assert_int_equal(removed, 5);
 	assert_int_equal(store_history_verify(st, &bad, &count, err,
 	    sizeof(err)), 0);
 	assert_int_equal(bad, 0);
-	assert_int_equal(count, 5);
+	assert_int_equal(count, 6);		/* 6..10 and the anchor, 11 */
+	/* The anchor names the base, inside the chain. */
+	store_txn_begin(st, false, &txn);
+	assert_true(store_history_get(&txn, 11, &ev));
+	assert_string_equal(ev.event, "history_pruned");
+	assert_string_equal(ev.group, "");
+	assert_non_null(strstr(ev.payload, "\"removed\":\"5\""));
+	assert_non_null(strstr(ev.payload, "\"first_kept\":\"6\""));
+	store_txn_abort(&txn);
 	/* Numbers go on; the chain links on from the kept events. */
 	store_txn_begin(st, true, &txn);
 	store_history_append(&txn, T0 + 99, "www", "after_prune", NULL, &seq);
 	assert_int_equal(store_txn_commit(&txn), 0);
-	assert_int_equal(seq, 11);
+	assert_int_equal(seq, 12);
 	store_txn_begin(st, false, &txn);
 	assert_false(store_history_get(&txn, 5, &ev));
 	assert_int_equal(store_history_foreach(&txn, 0, 0, NULL, ev_cb, &l), 0);
-	assert_int_equal(l.n, 6);
+	assert_int_equal(l.n, 7);
 	assert_int_equal(l.seq[0], 6);
 	assert_int_equal(store_txn_commit(&txn), 0);
-	/* Pruning past the end keeps the newest event. */
+	/* Pruning past the end keeps the newest event (and anchors it). */
 	store_txn_begin(st, true, &txn);
-	store_history_prune(&txn, 1000, &removed);
+	store_history_prune(&txn, 1000, T0 + 100, &removed);
 	assert_int_equal(store_txn_commit(&txn), 0);
-	assert_int_equal(removed, 5);
+	assert_int_equal(removed, 6);
 	assert_int_equal(store_history_verify(st, &bad, &count, err,
 	    sizeof(err)), 0);
 	assert_int_equal(bad, 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(count, 2);
 	/* Tampering after a prune is still found. */
-	append_events(st, 3);			/* 12..14 */
+	append_events(st, 3);			/* 14..16 */
 	store_close(fx->st);
 	fx->st = NULL;
-	tamper(fx->dir, 13, 1);
+	tamper(fx->dir, 15, 1);
 	open_ok(fx, 0);
 	assert_int_equal(store_history_verify(fx->st, &bad, &count, err,
 	    sizeof(err)), 0);
-	assert_int_equal(bad, 13);
+	assert_int_equal(bad, 15);
+}
+
+/*
+ * Cutting more of the start than a prune did, and moving the base to
+ * match, no longer verifies: the anchor inside the chain names the base.
+ */
+static void
+test_history_prune_anchor(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 0);
+	struct store_txn txn;
+	struct store_event ev;
+	uint8_t base[8 + 32];
+	uint64_t bad, count;
+	size_t removed;
+	char err[256];
+
+	append_events(st, 10);
+	store_txn_begin(st, true, &txn);
+	store_history_prune(&txn, 4, T0 + 50, &removed);	/* base 4 */
+	assert_int_equal(store_txn_commit(&txn), 0);
+	store_txn_begin(st, false, &txn);
+	assert_true(store_history_get(&txn, 7, &ev));
+	memcpy(base + 8, ev.prev_hash, 32);
+	store_txn_abort(&txn);
+	store_close(fx->st);
+	fx->st = NULL;
+	/* Delete 4..6 by hand and point the base at 7. */
+	raw_del_history(fx->dir, 4);
+	raw_del_history(fx->dir, 5);
+	raw_del_history(fx->dir, 6);
+	for (int i = 0; i < 8; i++)
+		base[i] = (uint8_t)((uint64_t)7 >> (8 * i));
+	raw_put(fx->dir, "meta", "store.history_base", 18, base, sizeof(base));
+	open_ok(fx, 0);
+	assert_int_equal(store_history_verify(fx->st, &bad, &count, err,
+	    sizeof(err)), 0);
+	assert_int_equal(bad, 7);
+	assert_non_null(strstr(err, "history_pruned"));
+}
+
+/*
+ * A year of flapping in a small map (virtual time through the store API):
+ * every day a stack flaps every ten minutes (health and TTL records, probe
+ * runs) and a switch is journaled; retention runs with each day's commit,
+ * as the daemon's does.  The journal and the state always commit, and the
+ * history verifies after every prune.
+ */
+static void
+test_year_of_flapping(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 4 << 20);
+	struct store_retention pol = {
+		.history_keep_ms = 90LL * 86400000, .history_share = 0.25,
+		.probelog_keep_ms = 7LL * 86400000, .probelog_share = 0.25,
+		.probelog_max_runs = 100000, .nstack = 2,
+	};
+	struct store_retained ret;
+	struct store_txn txn;
+	struct store_usage u;
+	char blob[900], id[64], err[256];
+	uint64_t bad, count;
+	size_t pruned = 0;
+	int64_t t = T0;
+
+	memset(blob, 'x', sizeof(blob));
+	for (int day = 0; day < 365; day++) {
+		assert_int_equal(store_txn_begin(st, true, &txn), 0);
+		for (int f = 0; f < 144; f++, t += 600000) {
+			store_history_append(&txn, t, "www", "health_change",
+			    "{\"level\":\"info\",\"stack\":\"app1\","
+			    "\"from\":\"up\",\"to\":\"down\"}", NULL);
+			store_history_append(&txn, t + 1, "www", "ttl_lowered",
+			    "{\"level\":\"info\",\"from\":\"60\","
+			    "\"to\":\"5\"}", NULL);
+			store_history_append(&txn, t + 300000, "www",
+			    "ttl_restored", "{\"level\":\"info\"}", NULL);
+			for (int k = 0; k < 3; k++) {
+				store_probelog_append(&txn, "app1", t + k *
+				    200000, (uint8_t)(k & 1), 2, 503);
+				store_probelog_append(&txn, "app2", t + k *
+				    200000, (uint8_t)(f & 1), 0, 200);
+			}
+		}
+		snprintf(id, sizeof(id), "www-%lld", (long long)t);
+		store_journal_put(&txn, id, blob, sizeof(blob));
+		store_group_put(&txn, "www", blob, sizeof(blob));
+		store_retain(&txn, &pol, t, &ret);
+		if (txn.err != 0)
+			fail_msg("day %d: %s: %s", day, store_errname(txn.err),
+			    txn.detail);
+		assert_int_equal(store_txn_commit(&txn), 0);
+		pruned += ret.history_removed;
+		if (ret.history_removed > 0) {
+			assert_int_equal(store_history_verify(st, &bad, &count,
+			    err, sizeof(err)), 0);
+			if (bad != 0)
+				fail_msg("day %d: chain broken at %llu: %s", day,
+				    (unsigned long long)bad, err);
+		}
+	}
+	assert_true(pruned > 100000);
+	/* The map still takes a switch's journal entry. */
+	assert_int_equal(store_txn_begin(st, true, &txn), 0);
+	store_journal_put(&txn, "www-last", blob, sizeof(blob));
+	store_usage(&txn, &u);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_true(u.history_bytes <= u.map_bytes / 4 + u.map_bytes / 16);
+	assert_true(u.probelog_bytes <= u.map_bytes / 4 + u.map_bytes / 16);
+	assert_int_equal(store_history_verify(st, &bad, &count, err,
+	    sizeof(err)), 0);
+	assert_int_equal(bad, 0);
 }
 
 /* ---- probelog ---- */
@@ -1387,6 +1509,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sticky_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_prune_anchor,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_year_of_flapping, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
