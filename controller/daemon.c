@@ -74,7 +74,8 @@ wall_offset_ms(void)
 {
 	static const char *path;
 	static bool looked;
-	static int64_t offset, read_at = INT64_MIN;
+	static int64_t offset, read_at;
+	static bool have_read;
 	int64_t mono;
 	FILE *f;
 
@@ -85,8 +86,9 @@ wall_offset_ms(void)
 	if (path == NULL)
 		return 0;
 	mono = daemon_mono_ms();
-	if (mono - read_at < 20)
+	if (have_read && mono - read_at < 20)
 		return offset;
+	have_read = true;
 	read_at = mono;
 	if ((f = fopen(path, "re")) != NULL) {
 		long long v;
