@@ -39,7 +39,7 @@ static char	*join(char **, int);
 
 static const char *const hphase_names[SCN_NHPHASE] = {
 	"maintenance_on", "replication_off", "promote", "maintenance_off",
-	"precheck",
+	"precheck", "restore",
 };
 
 const char *

@@ -62,9 +62,14 @@ enum scn_probe {
 	SCN_P_FLAP,
 };
 
-/* Hook phases: the four sequence phases keep enum eng_phase's numbers. */
+/*
+ * Hook phases: the four sequence phases keep enum eng_phase's numbers;
+ * then precheck, and restore (the old stack's maintenance_off after an
+ * aborted sequence: "hook app1 restore fail").
+ */
 #define SCN_H_PRECHECK	ENG_NPHASE_HOOK
-#define SCN_NHPHASE	(ENG_NPHASE_HOOK + 1)
+#define SCN_H_RESTORE	(ENG_NPHASE_HOOK + 1)
+#define SCN_NHPHASE	(ENG_NPHASE_HOOK + 2)
 
 enum scn_hook_act {
 	SCN_H_OK = 0,

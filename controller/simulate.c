@@ -560,8 +560,9 @@ exec_one(struct sim *s, int gi, const struct eng_action *a)
 		    ENG_EV_PRECHECK_DONE;
 		ev->u.hook.phase = a->u.hook.phase;
 		ev->u.hook.attempt = a->u.hook.attempt;
-		act = sim_hook_outcome(s, a->u.hook.stack, qk == Q_HOOK ?
-		    (int)a->u.hook.phase : SCN_H_PRECHECK, a->u.hook.timeout_ms,
+		act = sim_hook_outcome(s, a->u.hook.stack, qk != Q_HOOK ?
+		    SCN_H_PRECHECK : a->u.hook.phase == ENG_PH_RESTORE ?
+		    SCN_H_RESTORE : (int)a->u.hook.phase, a->u.hook.timeout_ms,
 		    ev, &dur);
 		argv_str(a->u.hook.hook, buf, sizeof(buf));
 		line_begin(s, qk == Q_HOOK ? "hook_run" : "precheck_run");
