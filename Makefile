@@ -45,6 +45,7 @@ CTL_SRC    := $(filter-out $(MAINS),$(wildcard controller/*.c))
 PROBE_SRC  := $(wildcard probes/*.c)
 DNS_SRC    := $(wildcard dnsupdate/*.c)
 CFG_SRC    := $(wildcard config/*.c)
+CLUSTER_SRC := $(wildcard cluster/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 ITOOL_SRC  := $(wildcard tests/integration/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
@@ -55,7 +56,8 @@ LIBCTL     := $(B)/libcontroller.a
 LIBPROBES  := $(B)/libprobes.a
 LIBDNS     := $(B)/libdnsupdate.a
 LIBCFG     := $(B)/libconfig.a
-ARCHIVES   := $(LIBCTL) $(LIBPROBES) $(LIBDNS) $(LIBCFG)
+LIBCLUSTER := $(B)/libcluster.a
+ARCHIVES   := $(LIBCTL) $(LIBPROBES) $(LIBDNS) $(LIBCFG) $(LIBCLUSTER)
 
 BINS       := $(B)/failoverd $(B)/failoverctl
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
@@ -75,6 +77,7 @@ $(LIBCTL): $(call obj,$(CTL_SRC))
 $(LIBPROBES): $(call obj,$(PROBE_SRC))
 $(LIBDNS): $(call obj,$(DNS_SRC))
 $(LIBCFG): $(call obj,$(CFG_SRC))
+$(LIBCLUSTER): $(call obj,$(CLUSTER_SRC))
 $(ARCHIVES):
 	@mkdir -p $(dir $@)
 	rm -f $@

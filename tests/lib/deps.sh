@@ -14,6 +14,7 @@ e2fsprogs groff-base man-db
 clang valgrind
 haproxy nginx-light postgresql
 prometheus
+etcd-server etcd-client
 "
 
 missing=""
