@@ -650,6 +650,19 @@ ka_cb(const struct cl_reply *r, void *arg)
 	}
 	next = cl_valid_renew_at(el->last_ok_sent, ttl_us(el));
 	arm_us(el->ka_ev, next - now);
+	if (el->st == CL_EL_LEADER) {
+		struct cl_election_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = CL_EL_RENEWED;
+		ev.epoch = el->epoch;
+		ev.valid_until_us = el->valid_until;
+		ev.lease = el->lease;
+		ev.leader = el->value;
+		ev.leader_len = el->value_len;
+		ev.detail = "";
+		el->cb(el, &ev, el->arg);
+	}
 }
 
 static void

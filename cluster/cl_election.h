@@ -116,6 +116,8 @@ enum cl_election_event_kind {
 				   epoch (0 and "" when KEY is absent) */
 	CL_EL_ERROR,		/* a request failed: error, detail; the
 				   election goes on trying */
+	CL_EL_RENEWED,		/* the leader's lease was renewed: the new
+				   valid_until_us */
 };
 
 /* Borrowed: valid during the callback. */

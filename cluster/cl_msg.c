@@ -630,7 +630,9 @@ cl_msg_parse_error(const char *body, size_t len, int http_status, char *d,
 		return rc;
 	}
 	json_decref(o);
-	if (http_status >= 500) {
+	/* 408: Go's server gave up reading the request (a member shutting
+	 * down); 429: too many requests.  Both are the member's, not etcd's. */
+	if (http_status >= 500 || http_status == 408 || http_status == 429) {
 		detail_set(d, dl, "HTTP status %d", http_status);
 		return CL_E_UNAVAILABLE;
 	}

@@ -247,7 +247,7 @@ int	 cl_msg_parse(enum cl_msg_kind, const char *body, size_t len,
  *   OutOfRange "... compacted"                  CL_E_COMPACTED
  *   Unavailable, DeadlineExceeded, Unknown,
  *   Internal, Aborted, ResourceExhausted; any
- *   HTTP 5xx whose body says nothing            CL_E_UNAVAILABLE
+ *   HTTP 5xx, 408 or 429 whose body says nothing CL_E_UNAVAILABLE
  *   other gRPC codes                            CL_E_REFUSED
  *   a body that is no error object, not 5xx     CL_E_PROTOCOL
  * CL_E_UNAVAILABLE is the one worth trying on another endpoint.

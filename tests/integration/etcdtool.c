@@ -695,7 +695,6 @@ struct elect {
 	const char		*name;
 	char			 datakey[256];
 	struct event		*tick;
-	int64_t			 printed_until;
 	int64_t			 last_epoch, last_lease;
 	bool			 write_busy;
 	bool			 stale_busy;
@@ -715,7 +714,6 @@ elect_cb(struct cl_election *el, const struct cl_election_event *ev,
 	case CL_EL_ELECTED:
 		e->last_epoch = ev->epoch;
 		e->last_lease = ev->lease;
-		e->printed_until = ev->valid_until_us;
 		printf("event=elected name=%s epoch=%" PRId64 " lease=%" PRId64
 		    " t=%" PRId64 " valid_until=%" PRId64 " ttl=%" PRId64 "\n",
 		    e->name, ev->epoch, ev->lease, now_us(), ev->valid_until_us,
@@ -737,6 +735,12 @@ elect_cb(struct cl_election *el, const struct cl_election_event *ev,
 		printf(" epoch=%" PRId64 " t=%" PRId64 "\n", ev->epoch,
 		    now_us());
 		break;
+	case CL_EL_RENEWED:
+		printf("event=valid name=%s epoch=%" PRId64 " t=%" PRId64
+		    " valid_until=%" PRId64 " renewal_sent=%" PRId64 "\n",
+		    e->name, ev->epoch, now_us(), ev->valid_until_us,
+		    cl_election_last_renewal(el));
+		break;
 	case CL_EL_ERROR:
 		printf("event=election_error name=%s error=%s", e->name,
 		    cl_error_name(ev->error));
@@ -753,15 +757,12 @@ write_cb(const struct cl_reply *r, void *arg)
 
 	e->write_busy = false;
 	e->writes++;
-	/* Only the interesting ones: every failure, every 10th success. */
-	if (r->error != 0 || e->writes % 10 == 1) {
-		printf("event=write name=%s result=%s rev=%" PRId64 " t=%" PRId64,
-		    e->name, r->error == 0 ? (r->r.succeeded ? "ok" :
-		    "compare_failed") : cl_error_name(r->error),
-		    r->r.header.revision, now_us());
-		print_q("detail", r->detail, strlen(r->detail));
-		printf("\n");
-	}
+	printf("event=write name=%s result=%s rev=%" PRId64 " sent=%" PRId64
+	    " t=%" PRId64, e->name, r->error == 0 ? (r->r.succeeded ? "ok" :
+	    "compare_failed") : cl_error_name(r->error), r->r.header.revision,
+	    r->sent_us, now_us());
+	print_q("detail", r->detail, strlen(r->detail));
+	printf("\n");
 }
 
 static void
@@ -801,7 +802,7 @@ stale_write(struct elect *e)
 		e->stale_busy = true;
 }
 
-/* Every 100 ms: print a changed validity, write while leading. */
+/* Every 100 ms while leading: a leader-only write. */
 static void
 tick_cb(evutil_socket_t fd, short kind, void *arg)
 {
@@ -809,19 +810,10 @@ tick_cb(evutil_socket_t fd, short kind, void *arg)
 	struct cl_op	 put;
 	struct cl_txn	 t;
 	char		 val[128];
-	int64_t		 until;
 	int		 rc;
 
 	(void)fd;
 	(void)kind;
-	until = cl_election_valid_until(e->el);
-	if (until != 0 && until != e->printed_until) {
-		e->printed_until = until;
-		printf("event=valid name=%s epoch=%" PRId64 " t=%" PRId64
-		    " valid_until=%" PRId64 " renewal_sent=%" PRId64 "\n",
-		    e->name, cl_election_epoch(e->el), now_us(), until,
-		    cl_election_last_renewal(e->el));
-	}
 	if (e->write_busy || cl_election_state(e->el) != CL_EL_LEADER)
 		return;
 	snprintf(val, sizeof(val), "%s epoch=%" PRId64, e->name,
@@ -869,6 +861,8 @@ term_cb(evutil_socket_t fd, short kind, void *arg)
 	(void)fd;
 	(void)kind;
 	e->stop = true;
+	printf("event=resign_call name=%s epoch=%" PRId64 " t=%" PRId64 "\n",
+	    e->name, cl_election_epoch(e->el), now_us());
 	if (cl_election_resign(e->el, resigned_cb, e) != 0) {
 		e->resigned = true;
 		event_base_loopbreak(base);
@@ -983,6 +977,8 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* Never outlive a test that lost track of us. */
+	alarm(240);
 	while ((ch = getopt(argc, argv, "e:t:i:")) != -1) {
 		switch (ch) {
 		case 'e':

@@ -680,6 +680,8 @@ test_parse_error_bodies(void **state)
 		{ "", 503, CL_E_UNAVAILABLE, "503" },
 		{ NULL, 504, CL_E_UNAVAILABLE, "504" },
 		{ "<html>Not Found</html>", 404, CL_E_PROTOCOL, "404" },
+		{ "", 408, CL_E_UNAVAILABLE, "408" },
+		{ "", 429, CL_E_UNAVAILABLE, "429" },
 		{ "{\"other\":1}", 400, CL_E_PROTOCOL, "400" },
 		{ "{\"error\":17}", 400, CL_E_PROTOCOL, "400" },
 	};
