@@ -182,7 +182,8 @@ for ((i = 0; i < 200; i++)); do
 done
 [ "$(grep -c '^event=elected' "$tmp/$new.out")" -gt "$n_el" ] &&
     ok "quorum back: $new leads again" || fail "no leader after the quorum came back"
-kill -TERM "${PID[$new]}"; wait "${PID[$new]}"
+kill -TERM "${PID[$new]}"; wait "${PID[$new]}"; rc=$?
+[ $rc = 0 ] && ok "$new resigned and exited" || fail "$new exit $rc"
 
 # No two epochs overlap.  Per epoch: start = elected t; end = the last
 # valid_until, or the loss or resignation if that came first.

@@ -100,7 +100,8 @@ for ((i = 0; i < 900; i++)); do
 	sleep 0.1
 done
 wait "$xpid"; xrc=$?
-kill -TERM "$wpid" 2>/dev/null; wait "$wpid"
+kill -TERM "$wpid" 2>/dev/null; wait "$wpid"; wrc=$?
+[ $wrc = 0 ] || fail "watcher rc=$wrc"
 [ $xrc = 0 ] && ok "writer created $N keys" || { fail "writer rc=$xrc"; tail -5 "$tmp/writer.out"; }
 grep -E 'event=(created|watch_error|watch_end)' "$tmp/watch.out" | sed 's/^/    /' | cut -c1-220
 
@@ -124,7 +125,8 @@ streams=$(count "$tmp/watch.out" '^event=created')
 rev=$(timeout 10 "$ET" -e "$E" put /w/last x | sed -n 's/.*rev=\([0-9]*\).*/\1/p')
 if [ -n "$rev" ] && ETCDCTL_API=3 timeout 10 etcdctl --endpoints="$E" compaction "$rev" >/dev/null 2>&1; then
 	out=$(timeout 20 "$ET" -e "$E" -t 500 watch /w/ prefix 2 2>&1)
-	echo "$out" | grep -q "event=compacted compact_revision=$rev" &&
+	crc=$?
+	[ $crc = 0 ] && echo "$out" | grep -q "event=compacted compact_revision=$rev" &&
 	    ok "watch from a compacted revision: compacted, oldest kept $rev" ||
 	    fail "compaction: $out"
 else
