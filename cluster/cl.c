@@ -40,7 +40,6 @@
 #include <curl/curl.h>
 
 #include "cluster/cl_int.h"
-#include "cluster/cl_lines.h"
 
 #ifndef FAILOVERD_VERSION
 #define FAILOVERD_VERSION "unknown"
@@ -74,8 +73,7 @@ struct cl_req {
 	char			*resp;
 	size_t			 rlen, rcap;
 	bool			 toolong;
-	struct cl_lines		 lines;		/* KEEPALIVE: the stream */
-	bool			 have_line;
+	bool			 have_line;	/* KEEPALIVE: a whole message */
 	struct event		*linger_ev;
 };
 
@@ -539,7 +537,6 @@ req_free(struct cl_req *q)
 	cl_xfer_deinit(&q->x);
 	if (q->linger_ev != NULL)
 		event_free(q->linger_ev);
-	cl_lines_deinit(&q->lines);
 	free(q->resp);
 	free(q->body);
 	free(q);
@@ -573,7 +570,6 @@ req_submit(struct cl_client *c, enum cl_msg_kind kind, char *body,
 	q->cb = cb;
 	q->arg = arg;
 	q->first = c->cur;
-	cl_lines_init(&q->lines, CL_RESP_MAX);
 	if ((rc = cl_xfer_init(&q->x, c, q, req_data, req_done)) != 0) {
 		req_free(q);
 		return rc;
@@ -606,7 +602,6 @@ req_attempt(struct cl_req *q)
 	q->rlen = 0;
 	q->toolong = false;
 	q->have_line = false;
-	cl_lines_reset(&q->lines);
 	return cl_xfer_start(&q->x, ep, cl_msg_path(q->kind), q->body,
 	    c->timeout_ms);
 }
@@ -616,40 +611,11 @@ static bool
 req_data(struct cl_xfer *x, const char *data, size_t len)
 {
 	struct cl_req	*q = x->owner;
-	const char	*line;
-	size_t		 n, cap;
+	size_t		 cap;
 	char		*nb;
 
-	if (q->kind == CL_MSG_KEEPALIVE) {
-		/* A stream: the first message is the answer. */
-		if (q->have_line)
-			return true;
-		if (cl_lines_feed(&q->lines, data, len) != 0) {
-			q->toolong = true;
-			return false;
-		}
-		if (cl_lines_next(&q->lines, &line, &n)) {
-			free(q->resp);
-			if ((q->resp = malloc(n + 1)) == NULL) {
-				q->rcap = q->rlen = 0;
-				q->toolong = true;
-				return false;
-			}
-			memcpy(q->resp, line, n);
-			q->resp[n] = '\0';
-			q->rlen = n;
-			q->rcap = n + 1;
-			q->have_line = true;
-			/* The gateway ends the stream after it; if it does
-			 * not, stop it shortly (outside libcurl). */
-			if (q->linger_ev != NULL) {
-				struct timeval tv = { 0, CL_LINGER_MS * 1000 };
-
-				evtimer_add(q->linger_ev, &tv);
-			}
-		}
-		return true;
-	}
+	if (q->have_line)
+		return true;	/* the rest of a keep-alive stream */
 	if (q->rlen + len > CL_RESP_MAX) {
 		q->toolong = true;
 		return false;
@@ -668,6 +634,21 @@ req_data(struct cl_xfer *x, const char *data, size_t len)
 	memcpy(q->resp + q->rlen, data, len);
 	q->rlen += len;
 	q->resp[q->rlen] = '\0';
+	/*
+	 * A keep-alive is a stream whose first message is the answer.  The
+	 * gateway ends the stream after it; if it does not, stop it shortly
+	 * (outside libcurl).
+	 */
+	if (q->kind == CL_MSG_KEEPALIVE && memchr(data, '\n', len) != NULL) {
+		struct timeval tv = { 0, CL_LINGER_MS * 1000 };
+
+		q->have_line = true;
+		q->rlen = (size_t)((char *)memchr(q->resp, '\n', q->rlen) -
+		    q->resp);
+		q->resp[q->rlen] = '\0';
+		if (q->linger_ev != NULL)
+			evtimer_add(q->linger_ev, &tv);
+	}
 	return true;
 }
 
@@ -730,7 +711,8 @@ req_done(struct cl_xfer *x, CURLcode res)
 		    NULL);
 		return;
 	}
-	if (res != CURLE_OK) {
+	/* A keep-alive's answer is in even if the stream then broke. */
+	if (res != CURLE_OK && !q->have_line) {
 		if (cl_xfer_sent(x))
 			q->indeterminate = true;
 		req_fail_attempt(q, "%s", x->errbuf[0] != '\0' ? x->errbuf :
@@ -751,22 +733,10 @@ req_done(struct cl_xfer *x, CURLcode res)
 		req_finish(q, rc, d, NULL);
 		return;
 	}
-	if (q->kind == CL_MSG_KEEPALIVE && !q->have_line) {
-		const char *line;
-		size_t n;
-
-		/* An error object may end the stream without a newline. */
-		if (!cl_lines_rest(&q->lines, &line, &n)) {
-			q->indeterminate = true;
-			req_fail_attempt(q, "keep-alive stream ended empty");
-			return;
-		}
-		free(q->resp);
-		if ((q->resp = strndup(line, n)) == NULL) {
-			req_finish(q, CL_E_NOMEM, cl_strerror(CL_E_NOMEM), NULL);
-			return;
-		}
-		q->rlen = n;
+	if (q->rlen == 0) {
+		q->indeterminate = true;
+		req_fail_attempt(q, "empty answer");
+		return;
 	}
 	rc = cl_msg_parse(q->kind, q->resp != NULL ? q->resp : "", q->rlen, &r,
 	    d, sizeof(d));

@@ -10,6 +10,8 @@
 #    exactly one wins each round and the loser sees the winner;
 #  - endpoints: a dead first endpoint is skipped (attempts=2), a frozen
 #    (SIGSTOP) one costs one timeout, then the client stays on a live one;
+#    endpoints that are not etcd (httpfault: 503, hang, garbage, a broken
+#    body; a 200 or 302 that is not the gateway's answer);
 #  - two of three members stopped: every put fails with error=unavailable
 #    within the bound (endpoints x timeout), none hangs; when they are
 #    back, puts succeed again.
@@ -105,6 +107,30 @@ else
 	fail "frozen endpoint: $out"
 fi
 etcd_wait_health 1 10 || fail "member 1 unhealthy after SIGCONT"
+
+# --- endpoints that are not etcd ------------------------------------
+# httpfault: one misbehaving web head per port.  Endpoint-level faults
+# (5xx, no answer, broken answers) move on to etcd; an answer that is
+# not the gateway's is an error of its own, not retried.
+"$TOOLS/httpfault" -T 120 >"$tmp/hf.ports" 2>"$tmp/hf.err" &
+pids+=($!)
+for ((i = 0; i < 100; i++)); do grep -q '^ready=1' "$tmp/hf.ports" && break; sleep 0.05; done
+declare -A HF
+while IFS== read -r k v; do HF[$k]=$v; done <"$tmp/hf.ports"
+for m in s503:ok:2 hang:ok:2 garbage:ok:2 closemid:ok:2 ok200:protocol:1 redir:protocol:1; do
+	mode=${m%%:*} rest=${m#*:} want=${rest%%:*} att=${rest#*:}
+	out=$(timeout 30 "$ET" -e "http://127.0.0.1:${HF[$mode]},$E" -t 500 ops /t/fault 1 10 2>&1)
+	echo "$out" | grep -q "result=$want attempts=$att " &&
+	    ok "first endpoint $mode: $want after $att attempt(s)" || fail "$mode: $out"
+done
+timeout 30 "$ET" -e "http://127.0.0.1:${HF[hang]},$E" -t 500 watch /t/wfault - 0 1 >"$tmp/wf.out" 2>&1 &
+wfpid=$!; pids+=("$wfpid")
+for ((i = 0; i < 100; i++)); do grep -q '^event=created' "$tmp/wf.out" && break; sleep 0.05; done
+et put /t/wfault x >/dev/null
+wait "$wfpid"; rc=$?
+[ $rc = 0 ] && grep -q "^event=created endpoint=$ETCD_URL_1" "$tmp/wf.out" &&
+    grep -q '^event=watch type=PUT key="/t/wfault"' "$tmp/wf.out" &&
+    ok "watch behind a hanging endpoint: made on etcd, event seen" || fail "watch: $(cat "$tmp/wf.out")"
 
 # --- no quorum --------------------------------------------------------
 # Put every 200 ms; stop members 2 and 3 (SIGTERM) for ~4 s, start them
