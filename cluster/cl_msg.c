@@ -498,7 +498,6 @@ parse_txn(struct cl_mem **mem, json_t *o, struct cl_resp *r, char *d,
 {
 	json_t			*a, *v, *inner;
 	struct cl_op_result	*ops;
-	const char		*name;
 	enum cl_op_kind		 kind;
 	size_t			 i;
 	int			 rc;
@@ -523,18 +522,17 @@ parse_txn(struct cl_mem **mem, json_t *o, struct cl_resp *r, char *d,
 			return CL_E_PROTOCOL;
 		}
 		if ((inner = json_object_get(v, "response_range")) != NULL)
-			kind = CL_OP_RANGE, name = "response_range";
+			kind = CL_OP_RANGE;
 		else if ((inner = json_object_get(v, "response_put")) != NULL)
-			kind = CL_OP_PUT, name = "response_put";
+			kind = CL_OP_PUT;
 		else if ((inner = json_object_get(v,
 		    "response_delete_range")) != NULL)
-			kind = CL_OP_DELETE, name = "response_delete_range";
+			kind = CL_OP_DELETE;
 		else {
 			detail_set(d, dl, "responses[%zu]: unknown response",
 			    i);
 			return CL_E_PROTOCOL;
 		}
-		(void)name;
 		if (kind == CL_OP_PUT && (rc = fix_prev_kv(inner)) != 0)
 			return rc;
 		if ((rc = parse_op_result(mem, kind, inner, &ops[i], d,
