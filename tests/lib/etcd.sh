@@ -104,6 +104,22 @@ etcd_signal_member() {	# I SIG
 	kill -"$2" "${_etcd_pid[$1]}" 2>/dev/null
 }
 
+# The index of the member that is raft leader now ("" if none answers).
+# Freezing the leader stalls every write until the others elect a new
+# one, so a test about one unresponsive endpoint freezes a follower.
+etcd_leader_index() {
+	local i out mid lead
+	for ((i = 1; i <= ETCD_N; i++)); do
+		[ -n "${_etcd_pid[$i]:-}" ] || continue
+		out=$(curl -s --max-time 1 -X POST -d '{}' \
+		    "http://127.0.0.1:${_etcd_cport[$i]}/v3/maintenance/status" 2>/dev/null)
+		mid=$(echo "$out" | jq -r '.header.member_id // empty' 2>/dev/null)
+		lead=$(echo "$out" | jq -r '.leader // empty' 2>/dev/null)
+		[ -n "$mid" ] && [ "$mid" = "$lead" ] && { echo "$i"; return 0; }
+	done
+	echo ""
+}
+
 etcd_stop_member() {	# I
 	local i=$1 k pid=${_etcd_pid[$1]:-}
 	[ -n "$pid" ] || return 0
