@@ -9,6 +9,7 @@
 #ifndef FAILOVERD_CFG_INT_H
 #define FAILOVERD_CFG_INT_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stdbool.h>
@@ -63,6 +64,17 @@ int	 cfg_secret_file_check(const char *path, char *why, size_t len);
 void	 cfg_secret_mode_why(const char *path, mode_t m, char *why,
 	    size_t len);
 
+/*
+ * names.c.  cfg_names_put() adds key (borrowed: it must outlive the set)
+ * with idx: 0, or 1 when the key is there already (its index to *old when
+ * old is not NULL), or -1 when out of memory.  A set starts zeroed (set
+ * nocase before the first put for a case-insensitive one).
+ */
+int	 cfg_names_put(struct cfg_names *, const char *key, size_t idx,
+	    size_t *old);
+bool	 cfg_names_get(const struct cfg_names *, const char *key, size_t *idx);
+void	 cfg_names_clear(struct cfg_names *);
+
 /* Standard base64 with '=' padding; the decoded length to *n. */
 int	 cfg_base64_check(const char *s, size_t *n);
 
@@ -97,15 +109,26 @@ struct cfg_err {
 	char	*msg;
 };
 
+/*
+ * Bounds of what config_load() reads: a regular file of at most
+ * CFG_FILE_MAX bytes, lines of at most CFG_LINE_MAX characters.
+ */
+#define CFG_FILE_MAX	((off_t)64 << 20)
+#define CFG_LINE_MAX	65536
+
 struct cfg_loader {
 	const char		*path;
 	struct config		*cfg;
 	FILE			*fp;
 	int			 lineno;
-	char			*buf;		/* getline() buffer */
+	char			*buf;		/* the line being read */
 	size_t			 bufsz;
+	off_t			 nread;		/* bytes read so far */
+	bool			 eof;
+	struct stat		 cfg_st;	/* of the file, once open */
 	struct cfg_sect		*sects;
-	size_t			 nsect;
+	size_t			 nsect, sectcap;
+	size_t			 stackcap, groupcap, errcap;
 	int			 cur;		/* index into sects, or: */
 #define CFG_CUR_NONE	-1		/* before any section header */
 #define CFG_CUR_IGNORE	-2		/* in a bad section: skip its keys */

@@ -18,8 +18,19 @@
  *     (inih's return value names only the first);
  *   - it strips leading blanks, which turns off inih's multi-line values
  *     (an indented line would silently continue the previous key);
- *   - it refuses lines longer than inih's buffer, which inih would
- *     otherwise cut into several lines.
+ *   - it takes a key = value line longer than inih's buffer (Debian's
+ *     libinih is built with INI_MAX_LINE 200 on the stack, which would cut
+ *     it into several lines) out of inih's hands: it splits the line with
+ *     inih's own rules and calls the handler itself (long_pair() below),
+ *     so hook command lines and URLs may be as long as CFG_LINE_MAX.
+ *
+ * What is read is bounded: a regular file only (a device, a FIFO or a
+ * directory is refused before the first read, so -c /dev/zero fails at
+ * once), at most CFG_FILE_MAX bytes, lines of at most CFG_LINE_MAX.
+ *
+ * The work is linear in the size of the file: sections and references are
+ * found by name in hash tables (names.c), arrays grow by doubling, and the
+ * errors are sorted by a merge sort.
  *
  * The first pass parses each value alone into the struct; cfg_validate()
  * (validate.c) then applies defaults that depend on other keys and checks
@@ -30,6 +41,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +77,18 @@ cfg_err_at(struct cfg_loader *ld, int line, const char *key,
 		ld->oom = true;
 		return;
 	}
-	e = reallocarray(ld->errs, ld->nerr + 1, sizeof(*e));
-	if (e == NULL) {
-		free(msg);
-		ld->oom = true;
-		return;
+	if (ld->nerr == ld->errcap) {
+		size_t cap = ld->errcap ? ld->errcap * 2 : 16;
+
+		if ((e = reallocarray(ld->errs, cap, sizeof(*e))) == NULL) {
+			free(msg);
+			ld->oom = true;
+			return;
+		}
+		ld->errs = e;
+		ld->errcap = cap;
 	}
-	ld->errs = e;
+	e = ld->errs;
 	e[ld->nerr].line = line;
 	e[ld->nerr].msg = msg;
 	ld->nerr++;
@@ -231,12 +248,16 @@ sect_add(struct cfg_loader *ld, enum cfg_sect_kind kind, size_t idx)
 {
 	struct cfg_sect *s;
 
-	s = reallocarray(ld->sects, ld->nsect + 1, sizeof(*s));
-	if (s == NULL) {
-		ld->oom = true;
-		return NULL;
+	if (ld->nsect == ld->sectcap) {
+		size_t cap = ld->sectcap ? ld->sectcap * 2 : 16;
+
+		if ((s = reallocarray(ld->sects, cap, sizeof(*s))) == NULL) {
+			ld->oom = true;
+			return NULL;
+		}
+		ld->sects = s;
+		ld->sectcap = cap;
 	}
-	ld->sects = s;
 	s = &ld->sects[ld->nsect];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -252,6 +273,9 @@ named_begin(struct cfg_loader *ld, enum cfg_sect_kind kind, const char *name)
 {
 	struct config *cfg = ld->cfg;
 	const char *what = cfg_sectdef(kind)->name;
+	struct cfg_names *names;
+	size_t first, idx;
+	char *copy;
 
 	if (*name == '\0') {
 		cfg_err_at(ld, ld->lineno, what[0] == 's' ? "[stack]" :
@@ -264,62 +288,68 @@ named_begin(struct cfg_loader *ld, enum cfg_sect_kind kind, const char *name)
 		    "'-', '_' or '.', starting with a letter or digit)", name);
 		return;
 	}
-	for (size_t i = 0; i < ld->nsect; i++) {
-		const struct cfg_sect *o = &ld->sects[i];
-		const char *oname;
+	names = kind == CFG_S_STACK ? &cfg->stack_names : &cfg->group_names;
+	if (cfg_names_get(names, name, &first)) {
+		char key[128];
 
-		if (o->kind != kind)
-			continue;
-		oname = kind == CFG_S_STACK ? cfg->stacks[o->idx].name :
-		    cfg->groups[o->idx].name;
-		if (oname != NULL && strcmp(oname, name) == 0) {
-			char key[128];
-
-			snprintf(key, sizeof(key), "[%s %s]", what, name);
-			cfg_err_at(ld, ld->lineno, key, "duplicate %s (first "
-			    "defined at line %d)", what, o->line);
-			return;
-		}
+		snprintf(key, sizeof(key), "[%s %s]", what, name);
+		cfg_err_at(ld, ld->lineno, key, "duplicate %s (first defined at "
+		    "line %d)", what, kind == CFG_S_STACK ?
+		    cfg->stacks[first].line : cfg->groups[first].line);
+		return;
+	}
+	if ((copy = strdup(name)) == NULL) {
+		ld->oom = true;
+		return;
 	}
 	if (kind == CFG_S_STACK) {
 		struct cfg_stack *v, *s;
 
-		v = reallocarray(cfg->stacks, cfg->nstack + 1, sizeof(*v));
-		if (v == NULL) {
-			ld->oom = true;
-			return;
+		if (cfg->nstack == ld->stackcap) {
+			size_t cap = ld->stackcap ? ld->stackcap * 2 : 8;
+
+			if ((v = reallocarray(cfg->stacks, cap, sizeof(*v))) ==
+			    NULL)
+				goto oom;
+			cfg->stacks = v;
+			ld->stackcap = cap;
 		}
-		cfg->stacks = v;
-		s = &v[cfg->nstack];
+		s = &cfg->stacks[cfg->nstack];
 		memset(s, 0, sizeof(*s));
 		defaults_stack(s);
 		s->line = ld->lineno;
-		if ((s->name = strdup(name)) == NULL) {
-			ld->oom = true;
-			return;
-		}
-		cfg->nstack++;
-		sect_add(ld, kind, cfg->nstack - 1);
+		s->name = copy;
+		idx = cfg->nstack++;
 	} else {
 		struct cfg_group *v, *g;
 
-		v = reallocarray(cfg->groups, cfg->ngroup + 1, sizeof(*v));
-		if (v == NULL) {
-			ld->oom = true;
-			return;
+		if (cfg->ngroup == ld->groupcap) {
+			size_t cap = ld->groupcap ? ld->groupcap * 2 : 8;
+
+			if ((v = reallocarray(cfg->groups, cap, sizeof(*v))) ==
+			    NULL)
+				goto oom;
+			cfg->groups = v;
+			ld->groupcap = cap;
 		}
-		cfg->groups = v;
-		g = &v[cfg->ngroup];
+		g = &cfg->groups[cfg->ngroup];
 		memset(g, 0, sizeof(*g));
 		defaults_group(g);
 		g->line = ld->lineno;
-		if ((g->name = strdup(name)) == NULL) {
-			ld->oom = true;
-			return;
-		}
-		cfg->ngroup++;
-		sect_add(ld, kind, cfg->ngroup - 1);
+		g->name = copy;
+		idx = cfg->ngroup++;
 	}
+	/* The name is the array's now: freed with it even if what follows
+	   fails. */
+	if (cfg_names_put(names, copy, idx, NULL) == -1) {
+		ld->oom = true;
+		return;
+	}
+	sect_add(ld, kind, idx);
+	return;
+oom:
+	free(copy);
+	ld->oom = true;
 }
 
 /* The text between '[' and ']', trimmed. */
@@ -442,6 +472,136 @@ line_check(struct cfg_loader *ld, char *line)
 	return false;
 }
 
+/*
+ * Read one line into ld->buf without its end of line: its length, or -1
+ * at the end of the file (or of what may be read).  A line longer than
+ * CFG_LINE_MAX is read to its end and reported; it comes back empty.
+ */
+static ssize_t
+read_line(struct cfg_loader *ld)
+{
+	size_t n = 0;
+	bool toolong = false, nul = false;
+	int c;
+
+	if (ld->eof)
+		return -1;
+	if (ld->buf == NULL) {
+		ld->bufsz = 256;
+		if ((ld->buf = malloc(ld->bufsz)) == NULL) {
+			ld->oom = true;
+			ld->eof = true;
+			return -1;
+		}
+	}
+	for (;;) {
+		if ((c = getc_unlocked(ld->fp)) == EOF) {
+			if (ferror(ld->fp))
+				cfg_err_at(ld, ld->lineno + 1, "read", "%s",
+				    strerror(errno));
+			ld->eof = true;
+			if (n == 0 && !toolong)
+				return -1;
+			break;
+		}
+		if (++ld->nread > CFG_FILE_MAX) {
+			cfg_err_at(ld, ld->lineno + 1, "read", "the file is "
+			    "longer than %lld bytes", (long long)CFG_FILE_MAX);
+			ld->eof = true;
+			return -1;
+		}
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			nul = true;
+		if (n >= CFG_LINE_MAX) {
+			toolong = true;
+			continue;
+		}
+		if (n + 2 > ld->bufsz) {
+			size_t sz = ld->bufsz * 2;
+			char *b;
+
+			if ((b = realloc(ld->buf, sz)) == NULL) {
+				ld->oom = true;
+				ld->eof = true;
+				return -1;
+			}
+			ld->buf = b;
+			ld->bufsz = sz;
+		}
+		ld->buf[n++] = (char)c;
+	}
+	ld->lineno++;
+	if (n > 0 && ld->buf[n - 1] == '\r')
+		n--;
+	ld->buf[n] = '\0';
+	if (toolong) {
+		cfg_err_at(ld, ld->lineno, "line", "longer than %d characters",
+		    CFG_LINE_MAX);
+		ld->buf[0] = '\0';
+		return 0;
+	}
+	if (nul) {
+		cfg_err_at(ld, ld->lineno, "line", "holds a NUL byte");
+		ld->buf[0] = '\0';
+		return 0;
+	}
+	return (ssize_t)n;
+}
+
+/* inih's rstrip() and find_chars_or_comment() (ini.c, r55). */
+static char *
+ini_rstrip(char *s)
+{
+	char *p = s + strlen(s);
+
+	while (p > s && isspace((unsigned char)p[-1]))
+		*--p = '\0';
+	return s;
+}
+
+static char *
+ini_find(char *s, const char *chars)
+{
+	bool was_space = false;
+
+	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) &&
+	    !(was_space && *s == ';')) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+static int	 handler_cb(void *, const char *, const char *, const char *);
+
+/*
+ * A key = value line too long for inih's buffer (line_check() accepted
+ * it): split as inih splits it, and handled here.  Comments and section
+ * headers need nothing more.
+ */
+static void
+long_pair(struct cfg_loader *ld, char *line)
+{
+	char *end, *name, *value;
+
+	ini_rstrip(line);
+	if (*line == '\0' || *line == ';' || *line == '#' || *line == '[')
+		return;
+	end = ini_find(line, "=:");
+	if (*end != '=' && *end != ':')
+		return;		/* line_check() reported it */
+	*end = '\0';
+	name = ini_rstrip(line);
+	value = end + 1;
+	end = ini_find(value, NULL);
+	*end = '\0';
+	value += strspn(value, " \t\n\v\f\r");
+	ini_rstrip(value);
+	handler_cb(ld, NULL, name, value);
+}
+
 /* The ini_reader: one line per call, counted; see the top of the file. */
 static char *
 read_line_cb(char *str, int num, void *arg)
@@ -450,32 +610,18 @@ read_line_cb(char *str, int num, void *arg)
 	ssize_t n;
 	char *line;
 
-	errno = 0;
-	n = getline(&ld->buf, &ld->bufsz, ld->fp);
-	if (n < 0) {
-		if (errno != 0 && ferror(ld->fp))
-			cfg_err_at(ld, ld->lineno + 1, "read", "%s",
-			    strerror(errno));
+	if ((n = read_line(ld)) < 0)
 		return NULL;
-	}
-	ld->lineno++;
 	line = ld->buf;
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (strlen(line) != (size_t)n) {
-		cfg_err_at(ld, ld->lineno, "line", "holds a NUL byte");
-		goto blank;
-	}
 	if (ld->lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
 		line += 3;
 	line += strspn(line, " \t\f\v");
-	if (strlen(line) + 3 > (size_t)num) {
-		cfg_err_at(ld, ld->lineno, "line", "longer than %d characters",
-		    num - 3);
-		goto blank;
-	}
 	if (!line_check(ld, line))
 		goto blank;
+	if (strlen(line) + 3 > (size_t)num) {
+		long_pair(ld, line);
+		goto blank;
+	}
 	snprintf(str, (size_t)num, "%s\n", line);
 	return str;
 blank:
@@ -542,21 +688,37 @@ handler_cb(void *arg, const char *section, const char *key, const char *val)
 
 /* Loading and freeing. */
 
+/* A stable merge sort of errors by line, tmp of n as scratch. */
+static void
+errs_sort(struct cfg_err *e, struct cfg_err *tmp, size_t n)
+{
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	errs_sort(e, tmp, h);
+	errs_sort(e + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = e[j].line < e[i].line ? e[j++] : e[i++];
+	while (i < h)
+		tmp[k++] = e[i++];
+	while (j < n)
+		tmp[k++] = e[j++];
+	memcpy(e, tmp, n * sizeof(*e));
+}
+
 static void
 move_errors(struct cfg_loader *ld, struct config_errors *errs)
 {
+	struct cfg_err *tmp;
 	char **v;
 
 	/* Sort by line, stable: the order of discovery within a line. */
-	for (size_t i = 0; i < ld->nerr; i++)
-		for (size_t j = i + 1; j < ld->nerr; j++)
-			if (ld->errs[j].line < ld->errs[i].line) {
-				struct cfg_err t = ld->errs[j];
-
-				memmove(&ld->errs[i + 1], &ld->errs[i],
-				    (j - i) * sizeof(t));
-				ld->errs[i] = t;
-			}
+	if (ld->nerr > 1 &&
+	    (tmp = reallocarray(NULL, ld->nerr, sizeof(*tmp))) != NULL) {
+		errs_sort(ld->errs, tmp, ld->nerr);
+		free(tmp);
+	}
 	v = errs ? reallocarray(errs->msg, errs->n + ld->nerr + 1,
 	    sizeof(*v)) : NULL;
 	for (size_t i = 0; i < ld->nerr; i++) {
@@ -585,7 +747,7 @@ config_load(const char *path, struct config **out,
 		.dns_sect = -1,
 	};
 	struct stat st;
-	int rc;
+	int rc, fd = -1;
 
 	*out = NULL;
 	if ((ld.cfg = calloc(1, sizeof(*ld.cfg))) == NULL ||
@@ -595,15 +757,38 @@ config_load(const char *path, struct config **out,
 	}
 	defaults_controller(&ld.cfg->controller, &ld.oom);
 	defaults_dns(&ld.cfg->dns);
-	if ((ld.fp = fopen(path, "re")) == NULL) {
+	/*
+	 * Non-blocking, so that a FIFO without a writer cannot hang us before
+	 * fstat() has told what it is.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		cfg_err_at(&ld, 0, "open", "%s", strerror(errno));
 		goto done;
 	}
-	if (fstat(fileno(ld.fp), &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
-		cfg_err_at(&ld, 0, "open", "not a regular file");
+	if (fstat(fd, &st) == -1) {
+		cfg_err_at(&ld, 0, "open", "%s", strerror(errno));
 		goto done;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_err_at(&ld, 0, "open", "not a regular file (%s)",
+		    S_ISDIR(st.st_mode) ? "a directory" : S_ISCHR(st.st_mode) ?
+		    "a character device" : S_ISBLK(st.st_mode) ?
+		    "a block device" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+		    S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
+		goto done;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		cfg_err_at(&ld, 0, "open", "%lld bytes: longer than %lld",
+		    (long long)st.st_size, (long long)CFG_FILE_MAX);
+		goto done;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1 || (ld.fp = fdopen(fd, "r")) == NULL) {
+		cfg_err_at(&ld, 0, "open", "%s", strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	ld.cfg_st = st;
 	rc = ini_parse_stream(read_line_cb, &ld, handler_cb, &ld);
 	if (rc == -2)
 		ld.oom = true;
@@ -615,6 +800,8 @@ done:
 		cfg_err_at(&ld, 0, "load", "out of memory");
 	if (ld.fp != NULL)
 		fclose(ld.fp);
+	if (fd != -1)
+		close(fd);
 	free(ld.buf);
 	free(ld.sects);
 	if (ld.nerr > 0 || ld.oom) {
@@ -672,6 +859,8 @@ config_free(struct config *cfg)
 		cfg_hook_clear(&g->on_status_change);
 	}
 	free(cfg->groups);
+	cfg_names_clear(&cfg->stack_names);
+	cfg_names_clear(&cfg->group_names);
 	free(cfg);
 }
 
@@ -698,17 +887,31 @@ config_stack_find(const struct config *cfg, const char *name)
 int
 config_stack_index(const struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nstack; i++)
-		if (strcmp(cfg->stacks[i].name, name) == 0)
-			return (int)i;
+	size_t i;
+
+	if (cfg->stack_names.cap == 0) {	/* not made by config_load() */
+		for (i = 0; i < cfg->nstack; i++)
+			if (strcmp(cfg->stacks[i].name, name) == 0)
+				return (int)i;
+		return -1;
+	}
+	if (cfg_names_get(&cfg->stack_names, name, &i))
+		return (int)i;
 	return -1;
 }
 
 const struct cfg_group *
 config_group_find(const struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->ngroup; i++)
-		if (strcmp(cfg->groups[i].name, name) == 0)
-			return &cfg->groups[i];
+	size_t i;
+
+	if (cfg->group_names.cap == 0) {	/* not made by config_load() */
+		for (i = 0; i < cfg->ngroup; i++)
+			if (strcmp(cfg->groups[i].name, name) == 0)
+				return &cfg->groups[i];
+		return NULL;
+	}
+	if (cfg_names_get(&cfg->group_names, name, &i))
+		return &cfg->groups[i];
 	return NULL;
 }

@@ -148,6 +148,18 @@ struct cfg_group {
 					   after an aborted sequence; yes */
 };
 
+/*
+ * A set of names, each with an index (names.c): config_load() keeps its
+ * work linear with them, and the lookups below are constant in time.  The
+ * fields are config/'s own.
+ */
+struct cfg_names_slot;
+struct cfg_names {
+	size_t			 cap, n;
+	bool			 nocase;
+	struct cfg_names_slot	*slot;
+};
+
 struct config {
 	char			*path;		/* the file read */
 	struct cfg_controller	 controller;
@@ -156,6 +168,8 @@ struct config {
 	struct cfg_stack	*stacks;	/* in file order */
 	size_t			 ngroup;
 	struct cfg_group	*groups;	/* in file order */
+	struct cfg_names	 stack_names;	/* name -> index in stacks */
+	struct cfg_names	 group_names;	/* name -> index in groups */
 };
 
 /* The errors of one load, each a full "FILE:LINE: key: what" line. */

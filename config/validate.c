@@ -211,10 +211,13 @@ static void
 check_addresses(struct cfg_loader *ld)
 {
 	struct config *cfg = ld->cfg;
+	struct cfg_names seen = { .nocase = true };
 
 	for (size_t i = 0; i < ld->nsect; i++) {
 		const struct cfg_sect *a = &ld->sects[i];
-		const struct cfg_group *ga;
+		const struct cfg_group *ga, *gb;
+		size_t first;
+		int rc;
 
 		if (a->kind != CFG_S_GROUP)
 			continue;
@@ -222,22 +225,19 @@ check_addresses(struct cfg_loader *ld)
 		if (ga->address == NULL || ga->address_auto ||
 		    ga->address[strlen(ga->address) - 1] != '.')
 			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct cfg_sect *b = &ld->sects[j];
-			const struct cfg_group *gb;
-
-			if (b->kind != CFG_S_GROUP)
-				continue;
-			gb = &cfg->groups[b->idx];
-			if (gb->address == NULL || gb->address_auto ||
-			    strcasecmp(ga->address, gb->address) != 0)
-				continue;
-			cfg_err_at(ld, cfg_seen(a, "address"), "address",
-			    "%s is already the address of group %s (line %d)",
-			    ga->address, gb->name, cfg_seen(b, "address"));
+		if ((rc = cfg_names_put(&seen, ga->address, i, &first)) == -1) {
+			ld->oom = true;
 			break;
 		}
+		if (rc == 0)
+			continue;
+		gb = &cfg->groups[ld->sects[first].idx];
+		cfg_err_at(ld, cfg_seen(a, "address"), "address",
+		    "%s is already the address of group %s (line %d)",
+		    ga->address, gb->name, cfg_seen(&ld->sects[first],
+		    "address"));
 	}
+	cfg_names_clear(&seen);
 }
 
 void
