@@ -54,12 +54,6 @@ int	 cfg_hook_parse(const char *s, struct cfg_hook *h, char *why,
 	    size_t len);
 void	 cfg_hook_clear(struct cfg_hook *h);
 
-/*
- * A file holding a secret: absolute, existing, regular, and neither
- * readable nor writable by group or others.  what names the kind in the
- * reason ("key file").
- */
-int	 cfg_secret_file_check(const char *path, char *why, size_t len);
 /* The reason text for a secret file with mode m, shared with tsigkey.c. */
 void	 cfg_secret_mode_why(const char *path, mode_t m, char *why,
 	    size_t len);
@@ -74,6 +68,20 @@ int	 cfg_names_put(struct cfg_names *, const char *key, size_t idx,
 	    size_t *old);
 bool	 cfg_names_get(const struct cfg_names *, const char *key, size_t *idx);
 void	 cfg_names_clear(struct cfg_names *);
+
+/*
+ * trust.c.  Ours: owned by root or the effective user.  cfg_path_check():
+ * every directory on the way to path (absolute, existing), as written and
+ * as resolved, is ours and writable by no one else (or sticky, with the
+ * entry under it ours).  cfg_dir_check(): a directory the daemon writes
+ * (state_dir): ours, not writable by group or others, on a checked way;
+ * or absent, in a parent that is ours and writable by no one else.  Each
+ * returns 0, or -1 with the reason in why.
+ */
+bool	 cfg_owner_ok(uid_t uid);
+void	 cfg_owner_why(const char *path, uid_t uid, char *why, size_t len);
+int	 cfg_path_check(const char *path, char *why, size_t len);
+int	 cfg_dir_check(const char *path, char *why, size_t len);
 
 /* Standard base64 with '=' padding; the decoded length to *n. */
 int	 cfg_base64_check(const char *s, size_t *n);
@@ -118,6 +126,7 @@ struct cfg_err {
 
 struct cfg_loader {
 	const char		*path;
+	unsigned		 flags;		/* CONFIG_* */
 	struct config		*cfg;
 	FILE			*fp;
 	int			 lineno;

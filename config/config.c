@@ -205,6 +205,7 @@ defaults_controller(struct cfg_controller *c, bool *oom)
 	c->listen_enabled = true;
 	cfg_parse_hostport("127.0.0.1:8053", 8053, &c->listen);
 	c->isolation_check = true;
+	c->api_max_connections = 64;
 	c->map_size = (size_t)64 << 20;
 	c->log_level = 2;
 	c->request_ttl_ms = SEC(300);
@@ -740,8 +741,16 @@ int
 config_load(const char *path, struct config **out,
     struct config_errors *errs)
 {
+	return config_load_flags(path, 0, out, errs);
+}
+
+int
+config_load_flags(const char *path, unsigned flags, struct config **out,
+    struct config_errors *errs)
+{
 	struct cfg_loader ld = {
 		.path = path,
+		.flags = flags,
 		.cur = CFG_CUR_NONE,
 		.ctl_sect = -1,
 		.dns_sect = -1,
@@ -776,6 +785,20 @@ config_load(const char *path, struct config **out,
 		    "a character device" : S_ISBLK(st.st_mode) ?
 		    "a block device" : S_ISFIFO(st.st_mode) ? "a FIFO" :
 		    S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
+		goto done;
+	}
+	/* It names the commands root runs: no one else may change it. */
+	if (!cfg_owner_ok(st.st_uid)) {
+		cfg_err_at(&ld, 0, "open", "owned by uid %u, not by root or "
+		    "the daemon's user (uid %u)", (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+		goto done;
+	}
+	if (st.st_mode & 022) {
+		cfg_err_at(&ld, 0, "open", "writable by %s (mode %04o); chmod "
+		    "go-w it", (st.st_mode & 022) == 022 ? "group and others" :
+		    (st.st_mode & 020) ? "group" : "others",
+		    (unsigned)(st.st_mode & 07777));
 		goto done;
 	}
 	if (st.st_size > CFG_FILE_MAX) {
@@ -840,6 +863,9 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->controller.nwitness; i++)
 		free(cfg->controller.witness[i]);
 	free(cfg->controller.witness);
+	for (size_t i = 0; i < cfg->controller.nhost; i++)
+		free(cfg->controller.api_host[i]);
+	free(cfg->controller.api_host);
 	free(cfg->controller.name);
 	free(cfg->dns.server);
 	free(cfg->dns.zone);

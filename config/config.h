@@ -81,6 +81,10 @@ struct cfg_controller {
 	bool		  isolation_check;	/* default yes */
 	char		 *name;			/* controller id in ownership TXT;
 						   default: host name */
+	size_t		  nhost;
+	char		**api_host;		/* Host names the API answers to,
+						   besides the listen address */
+	int		  api_max_connections;	/* default 64 */
 	size_t		  map_size;		/* LMDB map size, bytes; default 64 MiB */
 	int		  log_level;		/* enum log_level (0 error .. 3
 						   debug); default 2, info */
@@ -185,6 +189,15 @@ struct config_errors {
  */
 int	 config_load(const char *path, struct config **out,
 	    struct config_errors *errs) __attribute__((warn_unused_result));
+/*
+ * The same with flags.  CONFIG_SIMULATION: the configuration only drives
+ * the simulator (simulate, replay), which sends nothing: an inline TSIG
+ * key in a file others may read is not refused.
+ */
+#define CONFIG_SIMULATION	0x1
+int	 config_load_flags(const char *path, unsigned flags,
+	    struct config **out, struct config_errors *errs)
+	    __attribute__((warn_unused_result));
 void	 config_free(struct config *);
 void	 config_errors_free(struct config_errors *);
 
@@ -221,6 +234,19 @@ int	 cfg_tsig_key_read(const char *path, struct cfg_tsig_key *,
 	    char *why, size_t whylen);
 int	 cfg_tsig_key_parse_inline(const char *s, struct cfg_tsig_key *,
 	    char *why, size_t whylen);
+/*
+ * The API token: the first line of the token file, without the blanks
+ * around it, into tok (toklen bytes, NUL-terminated; caller wipes it).
+ * The file must be a regular file that group and others cannot access,
+ * not a symbolic link (opened with O_NOFOLLOW), and the token at least
+ * CFG_TOKEN_MIN bytes without control characters.  Returns 0 with the
+ * length in *len, or -1 with a one-line reason (never the token) in why.
+ * The one reader of the file: `failoverd -t` and the daemon agree.
+ */
+#define CFG_TOKEN_MIN	16
+int	 cfg_token_read(const char *path, char *tok, size_t toklen,
+	    size_t *len, char *why, size_t whylen);
+
 /* "hmac-sha256", "hmac-sha1", "hmac-sha512" (any case); -1 otherwise. */
 int	 cfg_tsig_alg_parse(const char *s, enum cfg_tsig_alg *);
 

@@ -28,7 +28,9 @@ static int	 p_path(struct cfg_loader *, const struct cfg_keydef *, void *,
 		    const char *, char *, size_t);
 static int	 p_listen(struct cfg_loader *, const struct cfg_keydef *, void *,
 		    const char *, char *, size_t);
-static int	 p_secret_file(struct cfg_loader *, const struct cfg_keydef *,
+static int	 p_token_file(struct cfg_loader *, const struct cfg_keydef *,
+		    void *, const char *, char *, size_t);
+static int	 p_api_host(struct cfg_loader *, const struct cfg_keydef *,
 		    void *, const char *, char *, size_t);
 static int	 p_witness(struct cfg_loader *, const struct cfg_keydef *, void *,
 		    const char *, char *, size_t);
@@ -79,7 +81,10 @@ static int	 p_ttl(struct cfg_loader *, const struct cfg_keydef *, void *,
 static const struct cfg_keydef ctl_keys[] = {
 	{ "state_dir",		p_path,		C(state_dir),	0, 0, 0 },
 	{ "listen",		p_listen,	C(listen),	0, 0, 0 },
-	{ "api_token_file",	p_secret_file,	C(api_token_file), 0, 0, 0 },
+	{ "api_token_file",	p_token_file,	C(api_token_file), 0, 0, 0 },
+	{ "api_host",		p_api_host,	C(api_host),	CFG_KF_REPEAT, 0, 0 },
+	{ "api_max_connections", p_int,		C(api_max_connections), 0, 1,
+	    10000 },
 	{ "witness",		p_witness,	C(witness),	CFG_KF_REPEAT, 0, 0 },
 	{ "isolation_check",	p_bool,		C(isolation_check), 0, 0, 0 },
 	{ "name",		p_ident,	C(name),	0, 0, 0 },
@@ -259,19 +264,44 @@ p_listen(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
 	return 0;
 }
 
+/* Read as the daemon reads it (cfg_token_read), then forgotten. */
 static int
-p_secret_file(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
+p_token_file(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
     const char *val, char *why, size_t len)
 {
-	struct stat st;
+	char tok[1024];
+	size_t n;
+	int rc;
 
-	if (cfg_secret_file_check(val, why, len) == -1)
+	rc = cfg_token_read(val, tok, sizeof(tok), &n, why, len);
+	explicit_bzero(tok, sizeof(tok));
+	if (rc == -1)
 		return -1;
-	if (stat(val, &st) == 0 && st.st_size == 0) {
-		cfg_why(why, len, "%s is empty", val);
-		return -1;
-	}
 	return set_string(ld, FIELD(char **), val);
+}
+
+/* A name (or address) the Host header of an API request may give. */
+static int
+p_api_host(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
+    const char *val, char *why, size_t len)
+{
+	struct cfg_controller *c = base;
+	char **v, *s;
+
+	if (!cfg_ip_literal(val, NULL, NULL) &&
+	    cfg_dname_check(val, why, len) == -1)
+		return -1;
+	if ((v = reallocarray(c->api_host, c->nhost + 2, sizeof(*v))) == NULL
+	    || (c->api_host = v, (s = strdup(val)) == NULL)) {
+		ld->oom = true;
+		return 0;
+	}
+	/* Compared without a trailing dot, in any case. */
+	if (s[0] != '\0' && s[strlen(s) - 1] == '.' && strlen(s) > 1)
+		s[strlen(s) - 1] = '\0';
+	v[c->nhost++] = s;
+	v[c->nhost] = NULL;
+	return 0;
 }
 
 static int
@@ -423,9 +453,18 @@ p_keyfile(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
 
 	if (val[0] == '/')
 		rc = cfg_tsig_key_read(val, &d->key, why, len);
-	else if (strchr(val, ':') != NULL)
+	else if (strchr(val, ':') != NULL) {
+		/* The secret is in this file: as secret as a key file. */
+		if ((ld->cfg_st.st_mode & 077) &&
+		    !(ld->flags & CONFIG_SIMULATION)) {
+			cfg_why(why, len, "an inline key in %s, which group or "
+			    "others may read (mode %04o): chmod 600 it, or give "
+			    "the key in a key file", ld->path,
+			    (unsigned)(ld->cfg_st.st_mode & 07777));
+			return -1;
+		}
 		rc = cfg_tsig_key_parse_inline(val, &d->key, why, len);
-	else {
+	} else {
 		cfg_why(why, len, "'%s': expected an absolute path to a key "
 		    "file or an inline key ALGORITHM:NAME:BASE64", val);
 		return -1;

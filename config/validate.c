@@ -19,6 +19,8 @@
  */
 #include "config/config.h"
 
+#include <sys/socket.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +67,41 @@ check_required(struct cfg_loader *ld, const struct cfg_sect *s)
 	}
 }
 
+/* 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z). */
+static bool
+is_loopback(const struct cfg_hostport *hp)
+{
+	if (hp->family == AF_INET)
+		return strncmp(hp->host, "127.", 4) == 0;
+	return strcmp(hp->host, "::1") == 0 ||
+	    strncasecmp(hp->host, "::ffff:127.", 11) == 0;
+}
+
 static void
 check_controller(struct cfg_loader *ld)
 {
 	struct cfg_controller *c = &ld->cfg->controller;
-	char host[256];
+	const struct cfg_sect *cs = ld->ctl_sect >= 0 ?
+	    &ld->sects[ld->ctl_sect] : NULL;
+	char host[256], why[CFG_WHY];
 
+	/* The store is written as root: no one else may touch the way. */
+	if (c->state_dir != NULL && cfg_dir_check(c->state_dir, why,
+	    sizeof(why)) == -1)
+		cfg_err_at(ld, cs != NULL && cfg_seen(cs, "state_dir") ?
+		    cfg_seen(cs, "state_dir") : cs != NULL ? cs->line : 0,
+		    "state_dir", "%s", why);
+	/*
+	 * Reachable from other hosts, the API would take changes from anyone
+	 * there who finds it; with no token it takes none, which is not what
+	 * such a listen asks for.
+	 */
+	if (c->listen_enabled && !is_loopback(&c->listen) &&
+	    c->api_token_file == NULL)
+		cfg_err_at(ld, cs != NULL && cfg_seen(cs, "listen") ?
+		    cfg_seen(cs, "listen") : cs != NULL ? cs->line : 0,
+		    "listen", "%s is not a loopback address: set "
+		    "api_token_file, or listen on 127.0.0.1", c->listen.host);
 	if (c->name != NULL)
 		return;
 	if (gethostname(host, sizeof(host)) == -1)

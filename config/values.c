@@ -525,6 +525,13 @@ cfg_hook_parse(const char *s, struct cfg_hook *h, char *why, size_t len)
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
+	/* Run as root: no one else may change it or where it lies. */
+	if (!cfg_owner_ok(st.st_uid)) {
+		cfg_owner_why(nh.argv[0], st.st_uid, why, len);
+		goto fail;
+	}
+	if (cfg_path_check(nh.argv[0], why, len) == -1)
+		goto fail;
 	cfg_hook_clear(h);
 	*h = nh;
 	return 0;
@@ -542,30 +549,6 @@ cfg_secret_mode_why(const char *path, mode_t m, char *why, size_t len)
 	    "chmod 600 it", path,
 	    (m & 044) ? "readable" : (m & 022) ? "writable" : "accessible",
 	    (unsigned)(m & 07777));
-}
-
-int
-cfg_secret_file_check(const char *path, char *why, size_t len)
-{
-	struct stat st;
-
-	if (path[0] != '/') {
-		cfg_why(why, len, "'%s' is not an absolute path", path);
-		return -1;
-	}
-	if (stat(path, &st) == -1) {
-		cfg_why(why, len, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		cfg_why(why, len, "%s is not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & 077) {
-		cfg_secret_mode_why(path, st.st_mode, why, len);
-		return -1;
-	}
-	return 0;
 }
 
 static int

@@ -69,7 +69,7 @@
 #define API_BODY_MAX		(16 * 1024)
 #define API_HEADERS_MAX		(8 * 1024)
 #define API_TIMEOUT_S		10
-#define API_TOKEN_MAX		4096	/* token file bytes read */
+#define API_TOKEN_MAX		4096	/* longest token, bytes */
 #define API_SEGS_MAX		6
 #define API_NAME_MAX		256
 #define API_EVENTS_DEFAULT	100	/* GET /v1/events without limit */
@@ -280,54 +280,21 @@ reply_error(struct call *c, int code, const char *fmt, ...)
 /* ---- the token ---- */
 
 /*
- * Read the first line of the token file.  Returns 0 with the digest in
- * *a, or -1 with why.  The token itself is never logged.
+ * Read the token file as `failoverd -t` does (cfg_token_read): returns 0
+ * with the digest in a, or -1 with why.  The token itself is never logged.
  */
 static int
 token_read(struct api *a, const char *path, char *why, size_t whylen)
 {
-	char buf[API_TOKEN_MAX + 1], *tok;
-	struct stat st;
-	ssize_t n;
+	char tok[API_TOKEN_MAX];
 	size_t len;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(why, whylen, "%s: mode %04o: group or others may"
-		    " access it (chmod 0600)", path,
-		    (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	n = read(fd, buf, API_TOKEN_MAX);
-	close(fd);
-	if (n < 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf[n] = '\0';
-	tok = buf + strspn(buf, " \t");
-	len = strcspn(tok, "\r\n");
-	while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-		len--;
-	if (len == 0) {
-		explicit_bzero(buf, sizeof(buf));
-		snprintf(why, whylen, "%s: the first line holds no token",
-		    path);
+	if (cfg_token_read(path, tok, sizeof(tok), &len, why, whylen) != 0) {
+		explicit_bzero(tok, sizeof(tok));
 		return -1;
 	}
 	SHA256((const unsigned char *)tok, len, a->token_sha);
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(tok, sizeof(tok));
 	return 0;
 }
 

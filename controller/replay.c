@@ -691,7 +691,7 @@ replay_main(int argc, char **argv)
 		    " --until %s\n", since_arg, until_arg);
 		return 2;
 	}
-	if (config_load(path, &cfg, &cerr) != 0) {
+	if (config_load_flags(path, CONFIG_SIMULATION, &cfg, &cerr) != 0) {
 		for (size_t i = 0; i < cerr.n; i++)
 			fprintf(stderr, "%s\n", cerr.msg[i]);
 		config_errors_free(&cerr);

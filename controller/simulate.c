@@ -1042,7 +1042,7 @@ simulate_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(path, &cfg, &cerr) != 0) {
+	if (config_load_flags(path, CONFIG_SIMULATION, &cfg, &cerr) != 0) {
 		for (size_t i = 0; i < cerr.n; i++)
 			fprintf(stderr, "%s\n", cerr.msg[i]);
 		config_errors_free(&cerr);

@@ -47,6 +47,16 @@
  *   "www" tombstoned at 1700000000123 ms:
  *	01 02 7b 68 e5 cf 8b 01 00 00 03 77 77 77
  *
+ * What LMDB opens.  mdb_env_open() opens (and creates) state_dir/data.mdb
+ * and state_dir/lock.mdb by name, following symbolic links: a link planted
+ * there would have root create or overwrite its target.  So before LMDB
+ * does, store_open() checks that the directory is ours (root's or the
+ * effective user's) and writable by no one else, so that nothing can be
+ * put in it between our check and LMDB's open, and opens each file itself
+ * with O_NOFOLLOW (creating it 0600 when absent): each must be a regular
+ * file with one link, ours.  LMDB has no call to take a descriptor we
+ * opened, so this is the check, not the open LMDB uses.
+ *
  * Why read first on open: an existing environment is checked in a read
  * transaction, so failoverctl can open the store while the daemon holds
  * the write lock.  Only an empty environment takes the write lock, and
@@ -60,6 +70,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,6 +121,8 @@ static int	 blob_foreach(struct store_txn *, enum store_db,
 		    store_blob_cb, void *);
 static bool	 key_name(const MDB_val *, char *);
 static int	 env_mkdir(const char *, char *, size_t);
+static int	 env_dir_check(const char *, char *, size_t);
+static int	 env_files_check(const char *, bool, char *, size_t);
 static int	 env_setup(struct store *, char *, size_t);
 static int	 env_inspect(struct store *, MDB_txn *, bool *, char *,
 		    size_t);
@@ -145,6 +159,8 @@ static const struct {
 	{ STORE_E_NOTFOUND,	"notfound",	"not found" },
 	{ STORE_E_EXISTS,	"exists",	"record exists" },
 	{ STORE_E_INTERNAL,	"internal",	"internal error (LMDB misuse)" },
+	{ STORE_E_UNSAFE,	"unsafe",
+	    "another user could change the state's files" },
 };
 
 const char *
@@ -310,6 +326,89 @@ env_mkdir(const char *dir, char *err, size_t errlen)
 	if (!S_ISDIR(sb.st_mode)) {
 		store_set_err(err, errlen, "%s: not a directory", dir);
 		return STORE_E_INVAL;
+	}
+	return 0;
+}
+
+/* The directory: ours, and writable by no one else; see the top. */
+static int
+env_dir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == -1) {
+		int e = errno;
+
+		store_set_err(err, errlen, "%s: %s", dir, strerror(e));
+		return map_err(e);
+	}
+	if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+		store_set_err(err, errlen, "%s is owned by uid %u, not by root "
+		    "or the daemon's user (uid %u)", dir, (unsigned)sb.st_uid,
+		    (unsigned)geteuid());
+		return STORE_E_UNSAFE;
+	}
+	if (sb.st_mode & 022) {
+		store_set_err(err, errlen, "%s is writable by group or others "
+		    "(mode %04o); chmod 700 it", dir,
+		    (unsigned)(sb.st_mode & 07777));
+		return STORE_E_UNSAFE;
+	}
+	return 0;
+}
+
+/* data.mdb and lock.mdb, opened without following links; see the top. */
+static int
+env_files_check(const char *dir, bool rdonly, char *err, size_t errlen)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb" };
+	char path[4096];
+	struct stat sb;
+	int fd, flags;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY;
+		if (!rdonly)
+			flags |= O_CREAT;
+		if ((fd = open(path, flags, 0600)) == -1) {
+			int e = errno;
+
+			if (rdonly && e == ENOENT)
+				continue;	/* LMDB says what is missing */
+			if (e == ELOOP) {
+				store_set_err(err, errlen, "%s is a symbolic "
+				    "link", path);
+				return STORE_E_UNSAFE;
+			}
+			store_set_err(err, errlen, "%s: %s", path, strerror(e));
+			return map_err(e);
+		}
+		if (fstat(fd, &sb) == -1) {
+			int e = errno;
+
+			close(fd);
+			store_set_err(err, errlen, "%s: %s", path, strerror(e));
+			return map_err(e);
+		}
+		close(fd);
+		if (!S_ISREG(sb.st_mode)) {
+			store_set_err(err, errlen, "%s is not a regular file",
+			    path);
+			return STORE_E_UNSAFE;
+		}
+		if (sb.st_nlink != 1) {
+			store_set_err(err, errlen, "%s has %ju links; it must "
+			    "have one", path, (uintmax_t)sb.st_nlink);
+			return STORE_E_UNSAFE;
+		}
+		if (sb.st_uid != 0 && sb.st_uid != geteuid()) {
+			store_set_err(err, errlen, "%s is owned by uid %u, not "
+			    "by root or the daemon's user", path,
+			    (unsigned)sb.st_uid);
+			return STORE_E_UNSAFE;
+		}
 	}
 	return 0;
 }
@@ -552,6 +651,9 @@ store_open(const char *dir, size_t map_size, int flags, struct store **out,
 	}
 	st->dev = sb.st_dev;
 	st->ino = sb.st_ino;
+	if ((ret = env_dir_check(dir, err, errlen)) != 0 ||
+	    (ret = env_files_check(dir, st->rdonly, err, errlen)) != 0)
+		goto fail;
 	if (!registry_add(st)) {
 		store_set_err(err, errlen, "%s: already open in this process", dir);
 		ret = STORE_E_BUSY;

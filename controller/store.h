@@ -92,6 +92,8 @@ enum store_err {
 	STORE_E_NOTFOUND = -11,	/* something that must exist does not */
 	STORE_E_EXISTS = -12,	/* a record that may not be replaced */
 	STORE_E_INTERNAL = -13,	/* LMDB misuse: a bug in failoverd */
+	STORE_E_UNSAFE = -14,	/* state_dir or its files could be changed
+				   by another user, or are links */
 };
 
 /* "map_full", "readonly", ...: for key=value log lines. */

@@ -234,12 +234,12 @@ dnsdel || fail "(c2) nsupdate could not clear the record"
 fo_conf
 mkdir -p "$FO/state"
 if ! unshare -m --propagation private sh -c \
-    'mount -t tmpfs -o size=512k tmpfs "$1"' sh "$FO/state" 2>/dev/null ||
+    'mount -t tmpfs -o size=512k,mode=0700 tmpfs "$1"' sh "$FO/state" 2>/dev/null ||
     ! command -v nsenter >/dev/null; then
 	echo "note: no private tmpfs mount here; disk-full case skipped"
 else
 	unshare -m --propagation private sh -c \
-	    'mount -t tmpfs -o size=512k tmpfs "$1" && exec "$2" -c "$3"' \
+	    'mount -t tmpfs -o size=512k,mode=0700 tmpfs "$1" && exec "$2" -c "$3"' \
 	    sh "$FO/state" "$FAILOVERD" "$FO/failoverd.conf" \
 	    >>"$FO/failoverd.log" 2>&1 &
 	FO_PID=$!
@@ -347,7 +347,7 @@ chmod 0775 "$FO/hooks/open"
 refused_t "hook writable by group" "precheck: $FO/hooks/open is writable by group \(mode 0775\)"
 FO_GROUP_EXTRA="on_status_change = hooks/rec notify" fo_conf
 refused_t "relative hook path" "on_status_change: 'hooks/rec' is not an absolute path"
-echo "s3cret-token" >"$FO/token"
+echo "s3cret-token-0123456789" >"$FO/token"
 for m in 0644 0604 0640; do
 	chmod $m "$FO/token"
 	FO_CTL_EXTRA="api_token_file = $FO/token" fo_conf

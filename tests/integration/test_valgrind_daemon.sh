@@ -34,7 +34,7 @@ fo_webhead app2
 fo_maint app2 on
 fo_hooks
 W=www.$NAMED_ZONE
-echo tok-$$-$RANDOM >"$FO/token"
+echo tok-$$-$RANDOM-0123456789abcdef >"$FO/token"
 chmod 0600 "$FO/token"
 
 # The configuration on port $p, key file $1; everything is slower under

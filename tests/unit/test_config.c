@@ -73,9 +73,12 @@ static const struct fixture fixtures[] = {
 	{ "noexec", 0644, "#!/bin/sh\nexit 0\n" },
 	{ "groupw", 0775, "#!/bin/sh\nexit 0\n" },
 	{ "otherw", 0757, "#!/bin/sh\nexit 0\n" },
-	{ "api.token", 0600, "t0ken\n" },
+	{ "api.token", 0600, "t0ken-t0ken-t0ken-t0ken\n" },
 	{ "open.token", 0640, "t0ken\n" },
 	{ "empty.token", 0600, "" },
+	{ "short.token", 0600, "short-token\n" },
+	{ "blank.token", 0600, " \t \nsecond-line-is-not-the-token\n" },
+	{ "ctl.token", 0600, "a-token-with\x01-a-control\n" },
 	{ "ca.pem", 0644, "not really a certificate\n" },
 };
 
@@ -90,7 +93,7 @@ static const struct row rows[] = {
 	{ "unknown section, its keys skipped", DNS "[weird]\nfoo = 1\n",
 	  M("@F@:5: [weird]: unknown section (expected [controller], [dns], "
 	    "[stack NAME] or [group NAME])") },
-	{ "missing [dns]", "[controller]\nstate_dir = /tmp\n",
+	{ "missing [dns]", "[controller]\nstate_dir = @DIR@\n",
 	  M("@F@: [dns]: required section is missing (it needs server, zone "
 	    "and key_file)") },
 	{ "empty file", "",
@@ -351,6 +354,40 @@ static const struct row rows[] = {
 	{ "api_token_file empty or absent",
 	  DNS "[controller]\napi_token_file = @DIR@/empty.token\n",
 	  M("@F@:6: api_token_file: @DIR@/empty.token is empty") },
+	{ "api_token_file: short, blank, control characters",
+	  DNS "[controller]\napi_token_file = @DIR@/short.token\n"
+	  "api_token_file = @DIR@/blank.token\n"
+	  "api_token_file = @DIR@/ctl.token\n",
+	  M("@F@:6: api_token_file: @DIR@/short.token: the token is 11 bytes "
+	    "long; at least 16 are needed (e.g. head -c 32 /dev/urandom | "
+	    "base64)",
+	    "@F@:7: api_token_file: duplicate key (first set at line 6)",
+	    "@F@:8: api_token_file: duplicate key (first set at line 6)") },
+	{ "api_token_file: blank first line",
+	  DNS "[controller]\napi_token_file = @DIR@/blank.token\n",
+	  M("@F@:6: api_token_file: @DIR@/blank.token: the first line holds "
+	    "no token") },
+	{ "api_token_file: a control character",
+	  DNS "[controller]\napi_token_file = @DIR@/ctl.token\n",
+	  M("@F@:6: api_token_file: @DIR@/ctl.token: the token holds a control "
+	    "character") },
+
+	/* The API's reach. */
+	{ "listen beyond loopback without a token",
+	  DNS "[controller]\nlisten = 0.0.0.0:8053\n",
+	  M("@F@:6: listen: 0.0.0.0 is not a loopback address: set "
+	    "api_token_file, or listen on 127.0.0.1") },
+	{ "listen beyond loopback with a token",
+	  DNS "[controller]\nlisten = [::]:8053\n"
+	  "api_token_file = @DIR@/api.token\n", NULL },
+	{ "listen on loopback without a token",
+	  DNS "[controller]\nlisten = 127.0.0.2:8053\n", NULL },
+	{ "api_host and api_max_connections",
+	  DNS "[controller]\napi_host = ctl.example.net\napi_host = a b\n"
+	  "api_max_connections = 0\n",
+	  M("@F@:7: api_host: 'a b' is not a valid DNS name (letters, "
+	    "digits, '-', '_' and dots only)",
+	    "@F@:8: api_max_connections: 0 is out of range (1 to 10000)") },
 };
 
 /* Each key file case separately: the table above stops at the first. */
@@ -846,6 +883,150 @@ test_long_lines(void **state)
 	config_errors_free(&errs);
 }
 
+/* Load text written at mode; the errors joined by newlines (caller frees). */
+static char *
+load_errors(const char *text, mode_t mode)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256], *body, *all = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	body = subst(text, path);
+	write_file(path, body, mode);
+	free(body);
+	if (config_load(path, &cfg, &errs) == 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	for (size_t i = 0; i < errs.n; i++) {
+		size_t l = strlen(errs.msg[i]);
+
+		assert_non_null(all = realloc(all, n + l + 2));
+		memcpy(all + n, errs.msg[i], l);
+		n += l;
+		all[n++] = '\n';
+		all[n] = '\0';
+	}
+	config_errors_free(&errs);
+	return all;
+}
+
+static void
+expect_error(const char *text, mode_t mode, const char *want)
+{
+	char *got = load_errors(text, mode), *w = subst(want, "");
+
+	if (got == NULL || strstr(got, w) == NULL)
+		print_error("want: %s\ngot:  %s\n", w, got ? got : "(loads)");
+	assert_non_null(got);
+	assert_non_null(strstr(got, w));
+	free(got);
+	free(w);
+}
+
+static void
+expect_loads(const char *text, mode_t mode)
+{
+	char *got = load_errors(text, mode);
+
+	if (got != NULL)
+		print_error("unexpected: %s\n", got);
+	assert_null(got);
+}
+
+/*
+ * What runs or is written as root: a hook owned by another user or in a
+ * directory others may write, a state_dir open to others or another
+ * user's; an inline key in a file others may read; the file itself.
+ */
+static void
+test_trust(void **state)
+{
+	char p[512];
+
+	/* A hook owned by another user. */
+	snprintf(p, sizeof(p), "%s/other-hook", dir);
+	write_file(p, "#!/bin/sh\nexit 0\n", 0755);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	expect_error(DNS STACK_A "promote = @DIR@/other-hook\n", 0600,
+	    ":8: promote: @DIR@/other-hook is owned by uid 65534, not by "
+	    "root or the daemon's user (uid 0)");
+	unlink(p);
+
+	/* In a directory others may write, and one another user owns. */
+	snprintf(p, sizeof(p), "%s/open", dir);
+	assert_int_equal(mkdir(p, 0777), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	snprintf(p, sizeof(p), "%s/open/hook", dir);
+	write_file(p, "#!/bin/sh\nexit 0\n", 0755);
+	expect_error(DNS STACK_A "promote = @DIR@/open/hook\n", 0600,
+	    ":8: promote: directory @DIR@/open is writable by group and "
+	    "others (mode 0777), so what is in it can be replaced");
+	/* Sticky, the hook ours: fine (as in /tmp). */
+	snprintf(p, sizeof(p), "%s/open", dir);
+	assert_int_equal(chmod(p, 01777), 0);
+	expect_loads(DNS STACK_A "promote = @DIR@/open/hook\n", 0600);
+	/* Sticky, but the hook another user's. */
+	snprintf(p, sizeof(p), "%s/open/hook", dir);
+	assert_int_equal(chown(p, 65534, 0), 0);
+	expect_error(DNS STACK_A "promote = @DIR@/open/hook\n", 0600,
+	    ":8: promote: @DIR@/open/hook is owned by uid 65534");
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/open", dir);
+	assert_int_equal(chmod(p, 0755), 0);
+	assert_int_equal(chown(p, 65534, 0), 0);
+	snprintf(p, sizeof(p), "%s/open/hook", dir);
+	write_file(p, "#!/bin/sh\nexit 0\n", 0755);
+	expect_error(DNS STACK_A "promote = @DIR@/open/hook\n", 0600,
+	    ":8: promote: @DIR@/open is owned by uid 65534, not by root or "
+	    "the daemon's user (uid 0)");
+	/* Through a link: the way to its target is checked too. */
+	snprintf(p, sizeof(p), "%s/link-hook", dir);
+	assert_int_equal(symlink("open/hook", p), 0);
+	expect_error(DNS STACK_A "promote = @DIR@/link-hook\n", 0600,
+	    ":8: promote: @DIR@/open is owned by uid 65534");
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/open/hook", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/open", dir);
+
+	/* state_dir: open to others, another user's, or in such a parent. */
+	assert_int_equal(chown(p, 0, 0), 0);
+	assert_int_equal(chmod(p, 0777), 0);
+	expect_error("[controller]\nstate_dir = @DIR@/open\n" DNS, 0600,
+	    ":2: state_dir: @DIR@/open is writable by group and others (mode "
+	    "0777); chmod 700 it");
+	expect_error("[controller]\nstate_dir = @DIR@/open/state\n" DNS,
+	    0600, ":2: state_dir: @DIR@/open/state does not exist, and its "
+	    "directory @DIR@/open is writable by group and others (mode "
+	    "0777): another user could make it first");
+	assert_int_equal(chmod(p, 0700), 0);
+	assert_int_equal(chown(p, 65534, 0), 0);
+	expect_error("[controller]\nstate_dir = @DIR@/open\n" DNS, 0600,
+	    ":2: state_dir: @DIR@/open is owned by uid 65534");
+	assert_int_equal(chown(p, 0, 0), 0);
+	expect_loads("[controller]\nstate_dir = @DIR@/open\n" DNS, 0600);
+	expect_loads("[controller]\nstate_dir = @DIR@/open/state\n" DNS,
+	    0600);
+	assert_int_equal(rmdir(p), 0);
+
+	/* An inline key is as secret as a key file. */
+	expect_error("[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	    "key_file = hmac-sha256:k:" SECRET "\n", 0644,
+	    ":4: key_file: an inline key in @DIR@/t.conf, which group or others "
+	    "may read (mode 0644): chmod 600 it, or give the key in a key "
+	    "file");
+	expect_loads("[dns]\nserver = 127.0.0.1\nzone = example.net\n"
+	    "key_file = hmac-sha256:k:" SECRET "\n", 0600);
+
+	/* The file names what root runs: no one else may write it. */
+	expect_error(DNS, 0664, "@DIR@/t.conf: open: writable by group (mode "
+	    "0664); chmod go-w it");
+	expect_loads(DNS, 0644);
+}
+
 /*
  * Only a regular file of bounded size is read: a character device, a
  * directory and a file past 64 MiB are refused before anything is read.
@@ -1035,7 +1216,7 @@ test_key_names(void **state)
 	}
 	assert_true(seen_ca);
 	assert_true(seen_witness);
-	assert_int_equal(n, 9 + 8 + 20 + 10);
+	assert_int_equal(n, 11 + 8 + 20 + 10);
 }
 
 int
@@ -1050,6 +1231,7 @@ main(void)
 		cmocka_unit_test(test_open_error),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_status_set),
 		cmocka_unit_test(test_bool),

@@ -77,6 +77,7 @@ setup(void **state)
 	    "[group solo]\naddress = solo\nprimary = app3\n"
 	    "[group old]\naddress = auto\n", fx->tmp);
 	fclose(f);
+	chmod(fx->path, 0600);		/* it holds an inline key */
 	if (config_load(fx->path, &fx->cfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);

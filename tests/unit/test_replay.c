@@ -4,6 +4,8 @@
  * again, timeouts capped), loading from a real store, and whole replays
  * whose outcome follows the thresholds of the configuration given.
  */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,6 +242,7 @@ write_conf(struct fx *fx, int fall, int64_t timeout_ms)
 	fprintf(f, "[group g]\naddress = www\nprimary = a\nbackup = b\n"
 	    "ttl = 60s\nhold_down = 10m\n");
 	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(fx->path, 0600), 0);	/* an inline key */
 	config_free(fx->cfg);
 	fx->cfg = NULL;
 	if (config_load(fx->path, &fx->cfg, &errs) != 0)

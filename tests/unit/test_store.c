@@ -1118,6 +1118,74 @@ test_modes_and_paths(void **state)
 	assert_null(st);
 }
 
+/*
+ * LMDB opens data.mdb and lock.mdb by name: a link planted there, a hard
+ * link, another user's file, or a directory others may write is refused
+ * before LMDB follows it, and the link's target is not created.
+ */
+static void
+test_unsafe_files(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = NULL;
+	char path[256], target[256], err[256];
+	struct stat sb;
+
+	assert_int_equal(mkdir(fx->dir, 0700), 0);
+	snprintf(target, sizeof(target), "%s/elsewhere", fx->tmp);
+	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_null(st);
+	assert_non_null(strstr(err, "data.mdb is a symbolic link"));
+	assert_int_equal(lstat(target, &sb), -1);
+	assert_int_equal(store_open(fx->dir, 0, STORE_RDONLY, &st, err,
+	    sizeof(err)), STORE_E_UNSAFE);
+	unlink(path);
+
+	/* A hard link to another file. */
+	assert_int_equal(close(open(target, O_WRONLY | O_CREAT, 0600)), 0);
+	assert_int_equal(link(target, path), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_non_null(strstr(err, "has 2 links"));
+	unlink(path);
+
+	/* lock.mdb as a link. */
+	snprintf(path, sizeof(path), "%s/lock.mdb", fx->dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_non_null(strstr(err, "lock.mdb is a symbolic link"));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
+	unlink(path);
+
+	/* Another user's file. */
+	assert_int_equal(close(open(path, O_WRONLY | O_CREAT, 0600)), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_non_null(strstr(err, "owned by uid 65534"));
+	unlink(path);
+
+	/* The directory: open to others, or another user's. */
+	assert_int_equal(chmod(fx->dir, 0777), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_non_null(strstr(err, "writable by group or others (mode 0777)"));
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	assert_int_equal(chown(fx->dir, 65534, 65534), 0);
+	assert_int_equal(store_open(fx->dir, 0, 0, &st, err, sizeof(err)),
+	    STORE_E_UNSAFE);
+	assert_non_null(strstr(err, "owned by uid 65534"));
+	assert_int_equal(chown(fx->dir, 0, 0), 0);
+	assert_null(st);
+	/* Once safe, it opens. */
+	open_ok(fx, 0);
+}
+
 static void
 test_readonly(void **state)
 {
@@ -1492,7 +1560,7 @@ static void
 test_errnames(void **state)
 {
 	(void)state;
-	for (int e = STORE_OK; e >= STORE_E_INTERNAL; e--) {
+	for (int e = STORE_OK; e >= STORE_E_UNSAFE; e--) {
 		assert_string_not_equal(store_errname(e), "unknown");
 		assert_string_not_equal(store_strerror(e), "unknown error");
 	}
@@ -1526,6 +1594,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_meta_is_corrupt,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes_and_paths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_files, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup,
 		    teardown),
