@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,43 @@ cfg_path_check(const char *path, char *why, size_t len)
 	return rc;
 }
 
+/*
+ * The files LMDB opens by name in the state directory (the store opens
+ * them itself with O_NOFOLLOW before LMDB does; this says so at -t):
+ * absent, or regular files with one link, ours.
+ */
+static int
+store_files_ok(const char *dir, char *why, size_t len)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb" };
+	char p[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		if (lstat(p, &st) == -1)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			cfg_why(why, len, "%s is a symbolic link", p);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			cfg_why(why, len, "%s is not a regular file", p);
+			return -1;
+		}
+		if (st.st_nlink != 1) {
+			cfg_why(why, len, "%s has %ju links; it must have one",
+			    p, (uintmax_t)st.st_nlink);
+			return -1;
+		}
+		if (!cfg_owner_ok(st.st_uid)) {
+			cfg_owner_why(p, st.st_uid, why, len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 cfg_dir_check(const char *path, char *why, size_t len)
 {
@@ -153,6 +191,8 @@ cfg_dir_check(const char *path, char *why, size_t len)
 			    "others", (unsigned)(st.st_mode & 07777));
 			return -1;
 		}
+		if (store_files_ok(path, why, len) == -1)
+			return -1;
 		return cfg_path_check(path, why, len);
 	}
 	if (errno != ENOENT) {
