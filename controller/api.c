@@ -22,8 +22,21 @@
  * or wrong token: 401; in neither case is anything changed.
  *
  * Bounds: the body (16 KiB) and the headers (8 KiB) are limited by evhttp
- * itself (413 and 400), as is the time a client may take (a connection
- * idle for API_TIMEOUT_S is closed).
+ * itself (413).  Connections are api_conn.c's: at most
+ * api_max_connections at once (more are answered 503 and closed), a whole
+ * request within API_DEADLINE_S, accepting paused while the host has no
+ * descriptor, evhttp's own error answers made JSON, all at the lowest
+ * priority of the loop.  Every line an unauthenticated client can cause
+ * goes through a limiter (log.h).
+ *
+ * Host.  A web page on a name its author controls can have that name
+ * resolve to 127.0.0.1 (DNS rebinding), and then read what the browser
+ * reads there: the API's GETs.  Its requests carry that name in Host, so
+ * a request is answered only when its Host names this API: the listen
+ * address (for a wildcard listen: the address the client connected to),
+ * localhost when listening on loopback, or an [controller] api_host, with
+ * the listen port or none.  Any other is 421.  A request without Host
+ * (HTTP/1.0) names nothing to rebind and is answered.
  *
  * Commands and the JSON of the GET endpoints come from ops.h, the one
  * implementation shared with failoverctl; /metrics and /healthz are here.
@@ -58,8 +71,10 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "controller/api_conn.h"
 #include "controller/daemon_int.h"
 #include "controller/engine.h"
+#include "controller/guard.h"
 #include "controller/health.h"
 #include "controller/log.h"
 #include "controller/ops.h"
@@ -68,7 +83,7 @@
 
 #define API_BODY_MAX		(16 * 1024)
 #define API_HEADERS_MAX		(8 * 1024)
-#define API_TIMEOUT_S		10
+#define API_DEADLINE_S		5	/* a whole request, DESIGN.md */
 #define API_TOKEN_MAX		4096	/* longest token, bytes */
 #define API_SEGS_MAX		6
 #define API_NAME_MAX		256
@@ -88,8 +103,11 @@ enum api_token_state {
 struct api {
 	struct daemon		*d;
 	struct evhttp		*http;
-	struct evhttp_bound_socket *sock;
+	struct api_conns	*conns;		/* api_conn.c */
 	struct cfg_hostport	 bound;		/* what we listen on */
+	uint16_t		 port;		/* bound, even for port 0 */
+	struct sockaddr_storage	 bound_sa;
+	bool			 wildcard;	/* 0.0.0.0 or :: */
 	char			 where[96];	/* "127.0.0.1:8053" */
 
 	/* The token, as a digest; see the top of the file. */
@@ -118,6 +136,7 @@ struct route {
 };
 
 static void	 request_cb(struct evhttp_request *, void *);
+static void	 request_handle(struct api *, struct evhttp_request *);
 static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
 		    h_stack, h_events, h_command;
 
@@ -181,6 +200,7 @@ reason_phrase(int code)
 	case 404:	return "Not Found";
 	case 405:	return "Method Not Allowed";
 	case 409:	return "Conflict";
+	case 421:	return "Misdirected Request";
 	case 413:	return "Payload Too Large";
 	case 415:	return "Unsupported Media Type";
 	case 500:	return "Internal Server Error";
@@ -196,9 +216,15 @@ reason_phrase(int code)
 static void
 log_reply(struct call *c, int code, const char *why)
 {
+	/* Any client may cause these: limited (log.h). */
+	static struct log_rl rl_error = LOG_RL_INIT("api_error");
+	static struct log_rl rl_refused = LOG_RL_INIT("api_refused");
+	static struct log_rl rl_debug = LOG_RL_INIT("api_request");
 	char peer[80];
 
 	if (code >= 400 && code != 404) {
+		if (!log_rl_allow(code == 500 ? &rl_error : &rl_refused))
+			return;
 		if (code == 500)
 			log_error("api_error", "method=%s path=%s status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
@@ -209,7 +235,7 @@ log_reply(struct call *c, int code, const char *why)
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
-	} else if (log_get_level() >= LOGL_DEBUG)
+	} else if (log_get_level() >= LOGL_DEBUG && log_rl_allow(&rl_debug))
 		log_debug("api_request", "method=%s path=%s status=%d peer=%s",
 		    method_name(c->method), log_q(c->path), code,
 		    peer_of(c->req, peer, sizeof(peer)));
@@ -463,6 +489,21 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 	    "failoverd_probe_duration_seconds_count %llu\n", d->hist_sum,
 	    (unsigned long long)d->hist_count);
 
+	family(b, "probe_lateness_seconds", "histogram",
+	    "How late checks started against their schedule (of every stack;"
+	    " a check started early within the wake-up slack counts as 0).");
+	cum = 0;
+	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
+		cum += d->late_buckets[i];
+		evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
+	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->late_count);
+	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_sum %.6f\n"
+	    "failoverd_probe_lateness_seconds_count %llu\n", d->late_sum,
+	    (unsigned long long)d->late_count);
+
 	family(b, "stack_health", "gauge",
 	    "Health of each stack: 1 for the state it is in, 0 for the"
 	    " others.");
@@ -579,6 +620,45 @@ metrics_groups(struct evbuffer *b, struct daemon *d)
 }
 
 static void
+metrics_api(struct evbuffer *b, struct api *a)
+{
+	struct api_conns_stats st;
+
+	api_conns_stats(a->conns, &st);
+	family(b, "api_connections", "gauge", "API connections held now.");
+	evbuffer_add_printf(b, "failoverd_api_connections %d\n", st.open);
+	family(b, "api_connections_max", "gauge",
+	    "API connections held at most (api_max_connections, within the "
+	    "descriptor limit).");
+	evbuffer_add_printf(b, "failoverd_api_connections_max %d\n", st.max);
+	family(b, "api_accepted_total", "counter",
+	    "API connections accepted and served.");
+	evbuffer_add_printf(b, "failoverd_api_accepted_total %llu\n",
+	    (unsigned long long)st.accepted);
+	family(b, "api_refused_total", "counter",
+	    "API connections answered 503 and closed at once: too many.");
+	evbuffer_add_printf(b, "failoverd_api_refused_total %llu\n",
+	    (unsigned long long)st.refused);
+	family(b, "api_deadline_total", "counter",
+	    "API connections closed for not sending a whole request in time.");
+	evbuffer_add_printf(b, "failoverd_api_deadline_total %llu\n",
+	    (unsigned long long)st.deadline);
+	family(b, "api_accept_paused", "gauge",
+	    "1 while accepting is paused: the host lacks descriptors.");
+	evbuffer_add_printf(b, "failoverd_api_accept_paused %d\n", st.paused);
+	family(b, "api_accept_pauses_total", "counter",
+	    "Times accepting paused (EMFILE, ENFILE, ENOBUFS, ENOMEM).");
+	evbuffer_add_printf(b, "failoverd_api_accept_pauses_total %llu\n",
+	    (unsigned long long)st.pauses);
+	family(b, "local_faults_total", "counter",
+	    "Checks (of stacks and witnesses) that failed for want of a "
+	    "descriptor, memory or a local address: retried, never counted "
+	    "against the stack.");
+	evbuffer_add_printf(b, "failoverd_local_faults_total %llu\n",
+	    (unsigned long long)a->d->local_faults);
+}
+
+static void
 metrics_misc(struct evbuffer *b, struct daemon *d)
 {
 	family(b, "phase_duration_seconds", "summary",
@@ -638,6 +718,7 @@ h_metrics(struct call *c)
 	metrics_probes(b, c->a->d);
 	metrics_groups(b, c->a->d);
 	metrics_misc(b, c->a->d);
+	metrics_api(b, c->a);
 	evhttp_add_header(h, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
@@ -1033,16 +1114,123 @@ allow_header(struct call *c, int methods)
 	    allow);
 }
 
+/* ---- Host: see the top of the file ---- */
+
+static bool
+same_addr(const struct sockaddr_storage *ss, int family, const void *addr)
+{
+	if (ss->ss_family != family)
+		return false;
+	if (family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)(const void *)ss)->
+		    sin_addr, addr, sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)ss)->
+	    sin6_addr, addr, sizeof(struct in6_addr)) == 0;
+}
+
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)ss)->
+		    sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) &&
+		    a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* Does the request's Host name this API?  false with what it named. */
+static bool
+host_ok(struct call *c, char *named, size_t namedlen)
+{
+	struct api *a = c->a;
+	const struct cfg_controller *cc = &a->d->cfg->controller;
+	const char *h, *end, *port = NULL;
+	struct sockaddr_storage local;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char name[256];
+	size_t n;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(c->req),
+	    "Host");
+	if (h == NULL)
+		return true;
+	snprintf(named, namedlen, "%.100s", h);
+	if (*h == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return false;
+		n = (size_t)(end - h - 1);
+		h++;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+	} else {
+		end = strchr(h, ':');
+		if (end != NULL && strchr(end + 1, ':') != NULL)
+			return false;
+		n = end != NULL ? (size_t)(end - h) : strlen(h);
+		if (end != NULL)
+			port = end + 1;
+	}
+	if (n == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, h, n);
+	name[n] = '\0';
+	if (n > 1 && name[n - 1] == '.')
+		name[n - 1] = '\0';
+	if (port != NULL) {
+		char *pe;
+		unsigned long p = strtoul(port, &pe, 10);
+
+		if (*port < '0' || *port > '9' || *pe != '\0' || p != a->port)
+			return false;
+	}
+	/* An address: this API's, or for a wildcard the one connected to. */
+	if (inet_pton(AF_INET, name, bin) == 1 ||
+	    inet_pton(AF_INET6, name, bin) == 1) {
+		int fam = strchr(name, ':') != NULL ? AF_INET6 : AF_INET;
+
+		if (!a->wildcard)
+			return same_addr(&a->bound_sa, fam, bin);
+		return api_conns_local(c->req, &local) &&
+		    same_addr(&local, fam, bin);
+	}
+	if (strcasecmp(name, "localhost") == 0)
+		return a->wildcard ? api_conns_local(c->req, &local) &&
+		    is_loopback(&local) : is_loopback(&a->bound_sa);
+	for (size_t i = 0; i < cc->nhost; i++)
+		if (strcasecmp(name, cc->api_host[i]) == 0)
+			return true;
+	return false;
+}
+
 static void
 request_cb(struct evhttp_request *req, void *arg)
+{
+	struct api *a = arg;
+
+	api_conns_request_begin(a->conns, req);
+	request_handle(a, req);
+	api_conns_request_end(a->conns, req);
+}
+
+static void
+request_handle(struct api *a, struct evhttp_request *req)
 {
 	struct call c;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *q;
+	char named[128];
 	int allowed = 0;
 
 	memset(&c, 0, sizeof(c));
-	c.a = arg;
+	c.a = a;
 	token_refresh(c.a);
 	c.req = req;
 	c.method = evhttp_request_get_command(req);
@@ -1050,6 +1238,12 @@ request_cb(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&c.query);
 	if (c.path == NULL)
 		c.path = "";
+	if (!host_ok(&c, named, sizeof(named))) {
+		reply_error(&c, 421, "Host %s does not name this API (%s, "
+		    "localhost, or an api_host): refused, as a DNS rebinding "
+		    "would be", named, a->where);
+		goto out;
+	}
 	if (!split_path(&c, c.path)) {
 		reply_error(&c, 404, "no such resource");
 		goto out;
@@ -1132,26 +1326,46 @@ bad:
 }
 
 /*
- * The client timeout; FAILOVERD_TEST_API_TIMEOUT_S shortens it so that a
- * test need not wait the real one out.
+ * The request deadline; FAILOVERD_TEST_API_TIMEOUT_S shortens it so that
+ * a test need not wait the real one out.
  */
 static int
-timeout_s(void)
+deadline_s(void)
 {
 	const char *e = getenv("FAILOVERD_TEST_API_TIMEOUT_S");
 	int t;
 
-	if (e != NULL && (t = atoi(e)) > 0 && t < API_TIMEOUT_S)
+	if (e != NULL && (t = atoi(e)) > 0 && t < API_DEADLINE_S)
 		return t;
-	return API_TIMEOUT_S;
+	return API_DEADLINE_S;
+}
+
+/* api_max_connections, within the API's share of descriptors (guard.h). */
+static int
+conns_max(struct api *a)
+{
+	const struct config *cfg = a->d->cfg;
+	long reserve = 0;
+	int max = guard_api_share(cfg, a->d->nofile > 0 ? a->d->nofile : 1024,
+	    &reserve);
+
+	if (max < cfg->controller.api_max_connections)
+		log_warn("api_connections_lowered", "configured=%d max=%d "
+		    "nofile=%ld reserve=%ld detail=%s",
+		    cfg->controller.api_max_connections, max, a->d->nofile,
+		    reserve, log_q("the descriptor limit leaves no more for the"
+		    " API: raise LimitNOFILE"));
+	return max;
 }
 
 struct api *
 api_new(struct daemon *d, char *err, size_t errlen)
 {
 	const struct cfg_hostport *hp = &d->cfg->controller.listen;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	struct api *a;
-	int fd;
+	int fd, max;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1159,8 +1373,6 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	}
 	a->d = d;
 	a->bound = *hp;
-	snprintf(a->where, sizeof(a->where), hp->family == AF_INET6 ?
-	    "[%s]:%u" : "%s:%u", hp->host, hp->port);
 	if ((a->http = evhttp_new(d->base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
 		goto fail;
@@ -1170,18 +1382,32 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_PATCH);
 	evhttp_set_max_body_size(a->http, API_BODY_MAX);
 	evhttp_set_max_headers_size(a->http, API_HEADERS_MAX);
-	evhttp_set_timeout(a->http, timeout_s());
+	/* Idle timeout; the deadline (api_conn.c) is the stricter bound. */
+	evhttp_set_timeout(a->http, deadline_s() + 1);
 	evhttp_set_gencb(a->http, request_cb, a);
 	if ((fd = listen_socket(hp, err, errlen)) < 0)
 		goto fail;
-	a->sock = evhttp_accept_socket_with_handle(a->http, fd);
-	if (a->sock == NULL) {
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
 		close(fd);
-		snprintf(err, errlen, "evhttp_accept_socket failed");
 		goto fail;
 	}
+	a->bound_sa = ss;
+	a->port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	a->wildcard = ss.ss_family == AF_INET6 ?
+	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr) :
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	snprintf(a->where, sizeof(a->where), hp->family == AF_INET6 ?
+	    "[%s]:%u" : "%s:%u", hp->host, a->port);
+	max = conns_max(a);
+	if ((a->conns = api_conns_new(d->base, a->http, fd, max, deadline_s(),
+	    err, errlen)) == NULL)
+		goto fail;
 	token_refresh(a);
-	log_info("api_listening", "address=%s", log_q(a->where));
+	log_info("api_listening", "address=%s max_connections=%d "
+	    "deadline_s=%d", log_q(a->where), max, deadline_s());
 	return a;
 fail:
 	api_free(a);
@@ -1204,6 +1430,7 @@ api_reload(struct api *a)
 		log_warn("reload_partial", "key=listen address=%s detail=%s",
 		    log_q(a->where), log_q("listen changes need a restart;"
 		    " still listening on the old address"));
+	api_conns_set_max(a->conns, conns_max(a));
 	token_refresh(a);
 }
 
@@ -1212,8 +1439,12 @@ api_free(struct api *a)
 {
 	if (a == NULL)
 		return;
+	/* Our events first; evhttp_free() closes the connections (our close
+	   callbacks run) and the listening socket; then what we hold. */
+	api_conns_close(a->conns);
 	if (a->http != NULL)
 		evhttp_free(a->http);
+	api_conns_free(a->conns);
 	explicit_bzero(a->token_sha, sizeof(a->token_sha));
 	free(a);
 }

@@ -32,6 +32,7 @@
 #include "controller/api.h"
 #include "controller/daemon_int.h"
 #include "controller/engine_codec.h"
+#include "controller/guard.h"
 #include "controller/hook.h"
 #include "controller/log.h"
 #include "controller/ops.h"
@@ -306,6 +307,49 @@ health_save(struct daemon *d, int stack)
 	daemon_flush_schedule(d);
 }
 
+/* How late checks start against their plan (same buckets as latency). */
+static void
+lateness_observe(struct daemon *d, int64_t us)
+{
+	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
+	    100000, 250000, 500000, 1000000, 2500000, 5000000 };
+	size_t i;
+
+	if (us < 0)
+		us = 0;		/* started early, within the wake-up slack */
+	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
+		if (us <= le_us[i])
+			break;
+	d->late_buckets[i]++;
+	d->late_sum += (double)us / 1e6;
+	d->late_count++;
+}
+
+/*
+ * A fault of the controller's own host (no descriptor, no memory, no
+ * local address: PROBE_R_LOCAL) says nothing of the stack: it is not fed
+ * to the health nor written to the probe log, and the check is retried
+ * at fastinter once (later ones keep the schedule).  Logged through a
+ * limiter, counted in probes_total{result="local"}.
+ */
+static bool
+local_fault(struct daemon *d, const char *what, const char *name,
+    const struct probe_result *r)
+{
+	static struct log_rl rl = LOG_RL_INIT("local_fault");
+	const char *en;
+
+	if (r->reason != PROBE_R_LOCAL)
+		return false;
+	d->local_faults++;
+	if (log_rl_allow(&rl)) {
+		en = r->os_errno != 0 ? strerrorname_np(r->os_errno) : NULL;
+		log_warn("local_fault", "%s=%s error=%s detail=%s", what,
+		    log_q(name), en != NULL ? en : "none", log_q(r->detail));
+	}
+	return true;
+}
+
 static void
 stack_result(struct dstack *ds, const struct probe_result *r)
 {
@@ -315,6 +359,15 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	enum health_state from = h->state;
 	enum health_change change;
 
+	lateness_observe(d, r->late_us);
+	if (local_fault(d, "stack", cs->name, r)) {
+		ds->nreason[PROBE_R_LOCAL]++;
+		if (ds->probe != NULL)
+			probe_set_mode(ds->probe, ds->local_run++ == 0 ?
+			    PROBE_MODE_FAST : stack_mode(h));
+		return;
+	}
+	ds->local_run = 0;
 	ds->nprobe[r->ok ? 1 : 0]++;
 	if ((unsigned)r->reason < 16)
 		ds->nreason[r->reason]++;
@@ -363,6 +416,9 @@ witness_result(struct witness *w, const struct probe_result *r)
 	enum eng_witness agg = ENG_WITNESS_DOWN;
 	bool unknown = false;
 
+	if (local_fault(d, "witness", d->cfg->controller.witness[w -
+	    d->witnesses], r))
+		return;
 	w->state = r->ok ? 1 : 0;
 	for (size_t i = 0; i < d->cfg->controller.nwitness; i++) {
 		if (d->witnesses[i].state == 1) {
@@ -1319,13 +1375,15 @@ daemon_main(const struct daemon_opts *opts)
 	else
 		log_init(NULL, (enum log_level)d->cfg->controller.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/* The controller's own trouble is never the stacks' (guard.h). */
+	guard_libevent_log();
+	d->nofile = guard_nofile_raise();
 	/* libcurl on size-class caches: a sixth of the probe CPU (curlmem.h) */
 	if (curlmem_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("start_failed", "detail=curl_global_init");
 		goto out;
 	}
-	if ((d->base = event_base_new()) == NULL ||
-	    event_base_priority_init(d->base, DAEMON_NPRIO) != 0 ||
+	if ((d->base = guard_base_new()) == NULL ||
 	    daemon_flush_init(d) != 0) {
 		log_error("start_failed", "detail=event_base_new");
 		goto out;
@@ -1421,6 +1479,7 @@ daemon_main(const struct daemon_opts *opts)
 
 	event_base_dispatch(d->base);
 	daemon_flush(d);
+	log_rl_flush(true);
 	log_info("stopped", "detail=%s", log_q("state journaled"));
 	status = 0;
 out:

@@ -627,8 +627,8 @@ daemon_flush_init(struct daemon *d)
 	ev_flush = event_new(d->base, -1, 0, flush_cb, d);
 	if (ev_flush == NULL)
 		return -1;
-	/* The lowest priority: after every callback that is ready now. */
-	event_priority_set(ev_flush, DAEMON_NPRIO - 1);
+	/* After every core callback that is ready now (daemon_int.h). */
+	event_priority_set(ev_flush, DAEMON_PRIO_FLUSH);
 	return 0;
 }
 

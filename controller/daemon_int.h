@@ -45,6 +45,7 @@ struct dstack {
 	int			 ngroups;
 	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
 	uint64_t		 nreason[16];
+	unsigned		 local_run;	/* local faults in a row */
 	int64_t			 last_probe_ms;	/* wall */
 	int			 last_status;
 	int64_t			 last_latency_us;
@@ -116,6 +117,12 @@ struct daemon {
 	uint64_t		 hist_buckets[16];	/* probe latency histogram */
 	double			 hist_sum;
 	uint64_t		 hist_count;
+	uint64_t		 late_buckets[16];	/* probe lateness: started
+							   - planned */
+	double			 late_sum;
+	uint64_t		 late_count;
+	uint64_t		 local_faults;	/* probe results not counted */
+	long			 nofile;	/* the descriptor limit */
 	uint64_t		 phase_ms_sum[ENG_NPHASE];
 	uint64_t		 phase_count[ENG_NPHASE];
 	int64_t			 started_ms;
@@ -158,8 +165,22 @@ struct dgroup *daemon_group_find(struct daemon *, const char *name);
 /* Stop the loop once stopping and nothing is in flight. */
 void	 daemon_maybe_exit(struct daemon *);
 
-/* Event priorities: 0 urgent, 1 default, 2 the group-commit flush. */
-#define DAEMON_NPRIO	3
+/*
+ * Event priorities: a lower number runs first, and libevent runs one only
+ * when nothing of a higher priority is ready.  DAEMON_PRIO_CORE is
+ * libevent's default (NPRIO / 2), so every event not told otherwise has
+ * it: the probes, DNS and hooks of the leaf libraries, the signals, the
+ * engine's timers, evhttp's listener.  DAEMON_PRIO_FLUSH, the group commit
+ * of decisions to the store, runs once every core callback ready now has
+ * run.  DAEMON_PRIO_API, everything of the API's connections (api.c),
+ * runs only when nothing else is ready, a few callbacks at a time
+ * (guard.c): load on the API never delays probes, decisions, the store or
+ * DNS.  0 and 1 are free for what must run before the core.
+ */
+#define DAEMON_NPRIO		5
+#define DAEMON_PRIO_CORE	2
+#define DAEMON_PRIO_FLUSH	3
+#define DAEMON_PRIO_API		4
 
 /* Group commit (daemon_act.c): queued steps committed once per turn. */
 int	 daemon_flush_init(struct daemon *);

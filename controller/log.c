@@ -4,6 +4,11 @@
  * The scratch arena behind log_q() is a fixed buffer; a value that does not
  * fit is cut (and marked with "...") rather than allocated, because the
  * logger must work when memory is short.
+ *
+ * The limiters (log_rl_*) bound what an outsider can make us write: a
+ * flood of 401s or of refused connections costs a line a second and a
+ * count, not a disk.  Limiters with drops are kept on one list, so a flush
+ * touches only those.
  */
 #include "controller/log.h"
 
@@ -22,6 +27,9 @@ static char		 scratch[SCRATCH_SIZE];
 static size_t		 scratch_used;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static struct log_rl	*rl_list;	/* limiters with drops */
+static int64_t		(*rl_clock)(void);
 
 static void	 log_vline(enum log_level, const char *, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
@@ -158,4 +166,89 @@ fatal(const char *event, const char *fmt, ...)
 	log_vline(LOGL_ERROR, event, fmt, ap);
 	va_end(ap);
 	abort();
+}
+
+/* ---- limiters ---- */
+
+static int64_t
+rl_now(void)
+{
+	struct timespec ts;
+
+	if (rl_clock != NULL)
+		return rl_clock();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Never 0, which marks a limiter that has no window yet. */
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+void
+log_rl_set_clock(int64_t (*mono_ms)(void))
+{
+	rl_clock = mono_ms;
+}
+
+static void
+rl_unlist(struct log_rl *rl)
+{
+	struct log_rl **pp;
+
+	for (pp = &rl_list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rl) {
+			*pp = rl->next;
+			break;
+		}
+	rl->next = NULL;
+	rl->listed = false;
+}
+
+static void
+rl_summary(struct log_rl *rl)
+{
+	if (rl->dropped == 0)
+		return;
+	log_warn("log_suppressed", "what=%s count=%llu seconds=%d",
+	    log_q(rl->what), (unsigned long long)rl->dropped,
+	    LOG_RL_WINDOW_S);
+	rl->dropped = 0;
+}
+
+bool
+log_rl_allow(struct log_rl *rl)
+{
+	int64_t now = rl_now();
+
+	if (rl->start_ms == 0 || now - rl->start_ms >= LOG_RL_WINDOW_S * 1000) {
+		rl_summary(rl);
+		if (rl->listed)
+			rl_unlist(rl);
+		rl->start_ms = now;
+		rl->n = 0;
+	}
+	if (rl->n < LOG_RL_BURST) {
+		rl->n++;
+		return true;
+	}
+	rl->dropped++;
+	if (!rl->listed) {
+		rl->next = rl_list;
+		rl_list = rl;
+		rl->listed = true;
+	}
+	return false;
+}
+
+void
+log_rl_flush(bool all)
+{
+	int64_t now = rl_now();
+	struct log_rl *rl, *next;
+
+	for (rl = rl_list; rl != NULL; rl = next) {
+		next = rl->next;
+		if (!all && now - rl->start_ms < LOG_RL_WINDOW_S * 1000)
+			continue;
+		rl_summary(rl);
+		rl_unlist(rl);
+	}
 }

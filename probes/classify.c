@@ -11,10 +11,21 @@
  *     died still shows up as "connect", because libcurl retries a dead
  *     kept-alive connection once on a fresh one, which is then refused.
  *   - Codes this table does not know are "protocol", never "ok".
- *   - Local trouble (out of memory, a bad option, a write error we did not
- *     ask for) is "internal", so that it is not blamed on the web head.
+ *   - A misuse of libcurl (a bad option, a write error we did not ask
+ *     for) is "internal".
+ *   - A fault of the controller's own host is "local": out of memory, or
+ *     a socket() or connect() that failed for want of a descriptor, of
+ *     memory or of a local address (EMFILE, ENFILE, ENOMEM, ENOBUFS,
+ *     EADDRNOTAVAIL: ephemeral ports used up).  libcurl calls all of these
+ *     CURLE_COULDNT_CONNECT, like a refused connection, so the errno
+ *     decides; probe.c gets it from its own socket callback and from
+ *     CURLINFO_OS_ERRNO.  "local" says nothing about the stack: the
+ *     daemon retries the check and never counts it (DESIGN.md, "Health
+ *     and hysteresis").
  */
 #include "probes/classify.h"
+
+#include <errno.h>
 
 #include <curl/curl.h>
 
@@ -55,7 +66,7 @@ static const struct {
 	{ CURLE_URL_MALFORMAT,		PROBE_R_PROTOCOL },
 	{ CURLE_TOO_MANY_REDIRECTS,	PROBE_R_PROTOCOL },
 	{ CURLE_FILESIZE_EXCEEDED,	PROBE_R_PROTOCOL },
-	{ CURLE_OUT_OF_MEMORY,		PROBE_R_INTERNAL },
+	{ CURLE_OUT_OF_MEMORY,		PROBE_R_LOCAL },
 	{ CURLE_FAILED_INIT,		PROBE_R_INTERNAL },
 	{ CURLE_BAD_FUNCTION_ARGUMENT,	PROBE_R_INTERNAL },
 	{ CURLE_WRITE_ERROR,		PROBE_R_INTERNAL },
@@ -75,6 +86,7 @@ static const char *const reason_names[PROBE_R_COUNT] = {
 	[PROBE_R_DNS] = "dns",
 	[PROBE_R_PROTOCOL] = "protocol",
 	[PROBE_R_INTERNAL] = "internal",
+	[PROBE_R_LOCAL] = "local",
 };
 
 const char *
@@ -103,6 +115,8 @@ probe_classify(const struct probe_facts *f)
 
 	completed = f->curl_code == CURLE_OK ||
 	    (f->curl_code == CURLE_WRITE_ERROR && f->stopped);
+	if (!completed && probe_errno_is_local(f->os_errno))
+		return PROBE_R_LOCAL;
 	if (!completed)
 		return probe_reason_of_curl(f->curl_code);
 	if (f->http_status <= 0)
@@ -112,6 +126,13 @@ probe_classify(const struct probe_facts *f)
 	if (f->want_body && !f->body_found)
 		return PROBE_R_BODY;
 	return PROBE_R_OK;
+}
+
+bool
+probe_errno_is_local(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS ||
+	    e == EADDRNOTAVAIL;
 }
 
 bool

@@ -18,7 +18,13 @@ struct probe_facts {
 	bool	 status_ok;	/* http_status is in the set that applies */
 	bool	 want_body;	/* expect_body was set */
 	bool	 body_found;
+	int	 os_errno;	/* of the socket() or connect() that failed;
+				   0: none known */
 };
+
+/* true if errno says the controller's host lacked something (EMFILE,
+   ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL). */
+bool	 probe_errno_is_local(int os_errno);
 
 /* The reason class of a CURLcode alone (a table; unknown codes: protocol). */
 enum probe_reason probe_reason_of_curl(int curl_code);

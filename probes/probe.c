@@ -75,9 +75,12 @@
  */
 #include "probes/probe.h"
 
+#include <sys/socket.h>
+
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +155,9 @@ struct probe {
 	bool			 due_at_end;	/* due while running: start it
 						   when the transfer ends */
 	/* The transfer in flight. */
+	int			 sock_errno;	/* socket() failed: why (then,
+						   once finished: the errno
+						   of a local fault) */
 	size_t			 nread;
 	enum probe_stop		 stop;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -201,6 +207,8 @@ static void	 default_clock(void *, int64_t *, int64_t *);
 static int64_t	 now_us(struct probe_engine *, int64_t *);
 static int	 sock_cb(CURL *, curl_socket_t, int, void *, void *);
 static int	 sockopt_cb(void *, curl_socket_t, curlsocktype);
+static curl_socket_t opensocket_cb(void *, curlsocktype,
+		    struct curl_sockaddr *);
 static int	 sock_close_cb(void *, curl_socket_t);
 static struct probe_sock *sock_get(struct probe_engine *);
 static void	 sock_put(struct probe_engine *, struct probe_sock *);
@@ -460,6 +468,25 @@ sock_unwatch(struct probe_sock *ps)
 	if (ps->kind != 0)
 		event_del(ps->ev);
 	ps->kind = 0;
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: the socket libcurl asks for, as libcurl
+ * would make it (close-on-exec as well), and why there is none: libcurl
+ * reports a failed socket() as CURLE_COULDNT_CONNECT without the errno,
+ * and EMFILE is the controller's trouble, not the stack's (classify.c).
+ */
+static curl_socket_t
+opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct probe		*p = arg;
+	curl_socket_t		 fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == CURL_SOCKET_BAD)
+		p->sock_errno = errno;
+	return fd;
 }
 
 /*
@@ -744,6 +771,7 @@ probe_start(struct probe *p, int64_t now)
 	sched_fix(p);
 
 	p->started_us = now_us(e, &p->started_wall_ms);
+	p->sock_errno = 0;
 	p->nread = 0;
 	p->stop = PROBE_STOP_NONE;
 	p->errbuf[0] = '\0';
@@ -751,7 +779,8 @@ probe_start(struct probe *p, int64_t now)
 		probe_match_reset(&p->c.match);
 	e->st.started++;
 	if ((mc = curl_multi_add_handle(p->sh->multi, p->c.easy)) != CURLM_OK) {
-		probe_report(p, PROBE_R_INTERNAL, 0, curl_multi_strerror(mc));
+		probe_report(p, mc == CURLM_OUT_OF_MEMORY ? PROBE_R_LOCAL :
+		    PROBE_R_INTERNAL, 0, curl_multi_strerror(mc));
 		return;
 	}
 	p->state = PROBE_S_RUNNING;
@@ -794,6 +823,15 @@ probe_finish(struct probe *p, CURLcode res)
 	f.status_ok = probe_status_match(set, (int)status);
 	f.want_body = p->c.want_body;
 	f.body_found = p->c.want_body && p->c.match.found;
+	/* Whose fault: see classify.c ("local"). */
+	f.os_errno = p->sock_errno;
+	if (f.os_errno == 0 && (res == CURLE_COULDNT_CONNECT ||
+	    res == CURLE_INTERFACE_FAILED)) {
+		long oe = 0;
+
+		curl_easy_getinfo(p->c.easy, CURLINFO_OS_ERRNO, &oe);
+		f.os_errno = (int)oe;
+	}
 	reason = probe_classify(&f);
 	/*
 	 * The transfer is over, so errbuf is ours again: a completed check
@@ -813,12 +851,20 @@ probe_finish(struct probe *p, CURLcode res)
 		snprintf(p->errbuf, sizeof(p->errbuf),
 		    "expect_body not found in %zu bytes of body", p->nread);
 		break;
+	case PROBE_R_LOCAL:
+		if (f.os_errno != 0) {
+			snprintf(p->errbuf, sizeof(p->errbuf), "%s",
+			    strerror(f.os_errno));
+			break;
+		}
+		/* FALLTHROUGH */
 	default:
 		if (p->errbuf[0] == '\0')
 			snprintf(p->errbuf, sizeof(p->errbuf), "%s",
 			    curl_easy_strerror(res));
 		break;
 	}
+	p->sock_errno = f.os_errno;	/* for probe_report() */
 	probe_report(p, reason, (int)status, p->errbuf);
 }
 
@@ -845,6 +891,7 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.standby = p->standby;
 	r.body_bytes = p->nread;
 	r.detail = detail != NULL ? detail : "";
+	r.os_errno = reason == PROBE_R_LOCAL ? p->sock_errno : 0;
 	e->st.finished++;
 	if (e->cb != NULL)
 		e->cb(p, &r, p->udata);
@@ -1034,6 +1081,8 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb) ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, p) ||
 	    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) ||
 	    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, p->e) ||
 	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, sock_close_cb) ||

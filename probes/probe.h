@@ -43,12 +43,17 @@ enum probe_reason {
 	PROBE_R_BODY,		/* expect_body not in the first 64 KiB */
 	PROBE_R_DNS,		/* the URL's host name did not resolve */
 	PROBE_R_PROTOCOL,	/* not HTTP, or the answer broke off */
-	PROBE_R_INTERNAL,	/* a local failure (out of memory, libcurl) */
+	PROBE_R_INTERNAL,	/* libcurl refused or failed (a bad option) */
+	PROBE_R_LOCAL,		/* a fault of the controller's own host: no
+				   descriptor, no memory, no local address
+				   (EMFILE, ENFILE, ENOMEM, ENOBUFS,
+				   EADDRNOTAVAIL); says nothing of the stack,
+				   so the caller retries it (probe_is_local) */
 };
-#define PROBE_R_COUNT	(PROBE_R_INTERNAL + 1)
+#define PROBE_R_COUNT	(PROBE_R_LOCAL + 1)
 
 /* "ok" "connect" "timeout" "tls" "status" "body" "dns" "protocol"
- * "internal"; "invalid" for anything else.  Static strings. */
+ * "internal" "local"; "invalid" for anything else.  Static strings. */
 const char *probe_reason_name(enum probe_reason);
 
 /* Which period schedules the next round. */
@@ -108,6 +113,7 @@ struct probe_result {
 	bool		 standby;	/* standby_expect_status applied */
 	size_t		 body_bytes;	/* body bytes read */
 	const char	*detail;	/* libcurl's message, or "" */
+	int		 os_errno;	/* PROBE_R_LOCAL: the errno */
 };
 
 /*

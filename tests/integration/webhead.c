@@ -1,13 +1,16 @@
 /*
  * webhead.c - a controllable test web head for the end-to-end tests.
  *
- *   webhead [-p PORT] [-d DIR] [-T SECONDS]
+ *   webhead [-p PORT] [-d DIR] [-T SECONDS] [-C]
  *
  * Listens on 127.0.0.1:PORT (0: the kernel picks; the port is printed as
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
  * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500);
  * while DIR/flap exists every other request gets 500 (a flapping head that
  * never fails twice in a row).
+ * With -C every answer says "Connection: close" and the connection is
+ * closed after it: a web head without keep-alive, so that each check
+ * needs a new socket.
  * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
  * that dies never leaves it behind for long.
  */
@@ -23,6 +26,7 @@
 #include <event2/http.h>
 
 static const char *dir;
+static int close_each;
 
 static int
 exists(const char *name)
@@ -42,6 +46,9 @@ req_cb(struct evhttp_request *req, void *arg)
 	static unsigned long n;
 	struct evbuffer *b = evbuffer_new();
 
+	if (close_each)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
 	if (exists("flap") && (n++ % 2) == 0) {
 		evbuffer_add_printf(b, "flapping\n");
 		evhttp_send_reply(req, 500, "Internal Server Error", b);
@@ -74,7 +81,7 @@ main(int argc, char **argv)
 	struct timeval tv = { 300, 0 };
 	int port = 0, ch;
 
-	while ((ch = getopt(argc, argv, "p:d:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:d:T:C")) != -1) {
 		switch (ch) {
 		case 'p':
 			port = atoi(optarg);
@@ -85,8 +92,12 @@ main(int argc, char **argv)
 		case 'T':
 			tv.tv_sec = atoi(optarg);
 			break;
+		case 'C':
+			close_each = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: webhead [-p PORT] [-d DIR] [-T S]\n");
+			fprintf(stderr, "usage: webhead [-p PORT] [-d DIR] [-T S] "
+			    "[-C]\n");
 			return 2;
 		}
 	}

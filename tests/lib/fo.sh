@@ -3,7 +3,8 @@
 # ($TOOLS/webhead), recording hooks, and failoverd itself.
 #
 #   fo_init                       temp dir $FO, named started
-#   fo_webhead NAME [PORT]        start a web head; port in WH_PORT_NAME
+#   fo_webhead NAME [PORT [ARGS]] start a web head; port in WH_PORT_NAME
+#                                 (ARGS: -C, no keep-alive)
 #   fo_webhead_stop NAME          SIGTERM by PID, wait
 #   fo_maint NAME on|off          503 while on (the recording hook's
 #                                 maintenance_on/off set it too)
@@ -58,10 +59,10 @@ fo_init() {
 	named_start "$FO/named" || fail "named_start"
 }
 
-fo_webhead() {	# name [port]
+fo_webhead() {	# name [port [args]]
 	local name=$1 port=${2:-0} out=$FO/wh-$1.out
 	mkdir -p "$FO/wh-$name"
-	"$TOOLS/webhead" -p "$port" -d "$FO/wh-$name" -T 300 >"$out" 2>&1 &
+	"$TOOLS/webhead" -p "$port" -d "$FO/wh-$name" -T 300 ${3:-} >"$out" 2>&1 &
 	WH_PID[$name]=$!
 	fo_wait 5 grep -q '^ready=1' "$out" || fail "webhead $name did not start: $(cat "$out")"
 	eval "WH_PORT_$name=$(sed -n 's/^port=//p' "$out")"

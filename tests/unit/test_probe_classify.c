@@ -2,6 +2,7 @@
  * test_probe_classify.c - the CURLcode table, the verdict on a finished
  * transfer, status sets and reason names: pure tables, checked row by row.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,7 @@ test_curl_codes(void **state)
 		{ CURLE_PARTIAL_FILE, PROBE_R_PROTOCOL },
 		{ CURLE_RECV_ERROR, PROBE_R_PROTOCOL },
 		{ CURLE_SEND_ERROR, PROBE_R_PROTOCOL },
-		{ CURLE_OUT_OF_MEMORY, PROBE_R_INTERNAL },
+		{ CURLE_OUT_OF_MEMORY, PROBE_R_LOCAL },
 		{ CURLE_WRITE_ERROR, PROBE_R_INTERNAL },
 		{ (CURLcode)9999, PROBE_R_PROTOCOL },	/* unknown: never ok */
 	};
@@ -67,35 +68,57 @@ test_verdict(void **state)
 		struct probe_facts	 f;
 		enum probe_reason	 want;
 	} rows[] = {
-		{ "200 ok", { CURLE_OK, false, 200, true, false, false },
+		{ "200 ok", { CURLE_OK, false, 200, true, false, false, 0 },
 		  PROBE_R_OK },
-		{ "503 not in set", { CURLE_OK, false, 503, false, false, false },
+		{ "503 not in set", { CURLE_OK, false, 503, false, false, false, 0 },
 		  PROBE_R_STATUS },
 		{ "body wanted, found",
-		  { CURLE_OK, false, 200, true, true, true }, PROBE_R_OK },
+		  { CURLE_OK, false, 200, true, true, true, 0 }, PROBE_R_OK },
 		{ "body wanted, missing",
-		  { CURLE_OK, false, 200, true, true, false }, PROBE_R_BODY },
+		  { CURLE_OK, false, 200, true, true, false, 0 }, PROBE_R_BODY },
 		{ "status beats body",
-		  { CURLE_OK, false, 500, false, true, false }, PROBE_R_STATUS },
+		  { CURLE_OK, false, 500, false, true, false, 0 }, PROBE_R_STATUS },
 		{ "stopped on purpose after finding",
-		  { CURLE_WRITE_ERROR, true, 200, true, true, true },
+		  { CURLE_WRITE_ERROR, true, 200, true, true, true, 0 },
 		  PROBE_R_OK },
 		{ "stopped at 64 KiB, not found",
-		  { CURLE_WRITE_ERROR, true, 200, true, true, false },
+		  { CURLE_WRITE_ERROR, true, 200, true, true, false, 0 },
 		  PROBE_R_BODY },
 		{ "stopped at 64 KiB, no body wanted",
-		  { CURLE_WRITE_ERROR, true, 200, true, false, false },
+		  { CURLE_WRITE_ERROR, true, 200, true, false, false, 0 },
 		  PROBE_R_OK },
 		{ "write error not ours",
-		  { CURLE_WRITE_ERROR, false, 200, true, false, false },
+		  { CURLE_WRITE_ERROR, false, 200, true, false, false, 0 },
 		  PROBE_R_INTERNAL },
 		{ "timeout mid-body with body found so far",
-		  { CURLE_OPERATION_TIMEDOUT, false, 200, true, true, true },
+		  { CURLE_OPERATION_TIMEDOUT, false, 200, true, true, true, 0 },
 		  PROBE_R_TIMEOUT },
 		{ "refused", { CURLE_COULDNT_CONNECT, false, 0, false, false,
-		  false }, PROBE_R_CONNECT },
+		  false, 0 }, PROBE_R_CONNECT },
 		{ "completed without a status",
-		  { CURLE_OK, false, 0, false, false, false }, PROBE_R_PROTOCOL },
+		  { CURLE_OK, false, 0, false, false, false, 0 }, PROBE_R_PROTOCOL },
+		/* The controller's own trouble: never the stack's. */
+		{ "no descriptor for the socket", { CURLE_COULDNT_CONNECT,
+		  false, 0, false, false, false, EMFILE }, PROBE_R_LOCAL },
+		{ "none in the system", { CURLE_COULDNT_CONNECT, false, 0,
+		  false, false, false, ENFILE }, PROBE_R_LOCAL },
+		{ "no memory for the socket", { CURLE_COULDNT_CONNECT, false,
+		  0, false, false, false, ENOMEM }, PROBE_R_LOCAL },
+		{ "no buffer space", { CURLE_COULDNT_CONNECT, false, 0, false,
+		  false, false, ENOBUFS }, PROBE_R_LOCAL },
+		{ "ephemeral ports used up", { CURLE_COULDNT_CONNECT, false, 0,
+		  false, false, false, EADDRNOTAVAIL }, PROBE_R_LOCAL },
+		{ "source address gone", { CURLE_INTERFACE_FAILED, false, 0,
+		  false, false, false, EADDRNOTAVAIL }, PROBE_R_LOCAL },
+		{ "out of memory in libcurl", { CURLE_OUT_OF_MEMORY, false, 0,
+		  false, false, false, 0 }, PROBE_R_LOCAL },
+		{ "refused is the stack's", { CURLE_COULDNT_CONNECT, false, 0,
+		  false, false, false, ECONNREFUSED }, PROBE_R_CONNECT },
+		{ "unreachable is the stack's", { CURLE_COULDNT_CONNECT, false,
+		  0, false, false, false, EHOSTUNREACH }, PROBE_R_CONNECT },
+		{ "a completed check is judged, whatever the errno",
+		  { CURLE_OK, false, 503, false, false, false, EMFILE },
+		  PROBE_R_STATUS },
 	};
 	size_t	 i;
 
@@ -139,7 +162,7 @@ test_names(void **state)
 {
 	static const char *const want[PROBE_R_COUNT] = {
 		"ok", "connect", "timeout", "tls", "status", "body", "dns",
-		"protocol", "internal",
+		"protocol", "internal", "local",
 	};
 	int	 r;
 
