@@ -1342,13 +1342,15 @@ deadline_s(void)
 
 /* api_max_connections, within the API's share of descriptors (guard.h). */
 static int
-conns_max(struct api *a)
+conns_max(struct api *a, long *reserve_out)
 {
 	const struct config *cfg = a->d->cfg;
 	long reserve = 0;
 	int max = guard_api_share(cfg, a->d->nofile > 0 ? a->d->nofile : 1024,
 	    &reserve);
 
+	if (reserve_out != NULL)
+		*reserve_out = reserve;
 	if (max < cfg->controller.api_max_connections)
 		log_warn("api_connections_lowered", "configured=%d max=%d "
 		    "nofile=%ld reserve=%ld detail=%s",
@@ -1365,6 +1367,7 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct api *a;
+	long reserve;
 	int fd, max;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
@@ -1401,13 +1404,14 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
 	snprintf(a->where, sizeof(a->where), hp->family == AF_INET6 ?
 	    "[%s]:%u" : "%s:%u", hp->host, a->port);
-	max = conns_max(a);
+	max = conns_max(a, &reserve);
 	if ((a->conns = api_conns_new(d->base, a->http, fd, max, deadline_s(),
 	    err, errlen)) == NULL)
 		goto fail;
 	token_refresh(a);
 	log_info("api_listening", "address=%s max_connections=%d "
-	    "deadline_s=%d", log_q(a->where), max, deadline_s());
+	    "deadline_s=%d nofile=%ld reserve=%ld", log_q(a->where), max,
+	    deadline_s(), d->nofile, reserve);
 	return a;
 fail:
 	api_free(a);
@@ -1430,7 +1434,7 @@ api_reload(struct api *a)
 		log_warn("reload_partial", "key=listen address=%s detail=%s",
 		    log_q(a->where), log_q("listen changes need a restart;"
 		    " still listening on the old address"));
-	api_conns_set_max(a->conns, conns_max(a));
+	api_conns_set_max(a->conns, conns_max(a, NULL));
 	token_refresh(a);
 }
 

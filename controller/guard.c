@@ -75,9 +75,6 @@ guard_nofile_raise(void)
 			rl.rlim_cur = was;
 		}
 	}
-	log_info("nofile", "soft=%llu hard=%llu was=%llu",
-	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
-	    (unsigned long long)was);
 	return rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
 }
 

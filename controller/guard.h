@@ -15,8 +15,8 @@ struct config;
 struct event_base;
 
 /*
- * Raise the soft RLIMIT_NOFILE to the hard limit (once, at start) and log
- * what it is.  Returns the soft limit in force.
+ * Raise the soft RLIMIT_NOFILE to the hard limit (once, at start; a
+ * failure is logged).  Returns the soft limit in force.
  */
 long	 guard_nofile_raise(void);
 
