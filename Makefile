@@ -4,7 +4,8 @@
 #   make test         install missing packages, build, run unit + integration tests
 #   make test SAN=1   the same with ASan + UBSan (objects under build/san/)
 #   make deps         install missing Debian packages (idempotent)
-#   make bench        every benchmark; make bench-probes / bench-dns for one
+#   make bench        every benchmark; make bench-probes / bench-dns /
+#                     bench-controller / bench-sim / bench-config for one
 #   make fuzz         libFuzzer targets for a bounded time
 #   make install      PREFIX=/usr/local DESTDIR=
 #
@@ -65,7 +66,7 @@ ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 .PHONY: all test check unit deps install clean bench bench-probes bench-dns \
-        bench-controller bench-sim fuzz demo
+        bench-controller bench-sim bench-config fuzz demo
 
 all: $(BINS)
 
@@ -133,6 +134,10 @@ bench-controller: deps
 bench-sim: deps
 	$(MAKE) --no-print-directory all
 	BUILD=$(B) tests/bench/run.sh sim
+
+bench-config: deps
+	$(MAKE) --no-print-directory all
+	BUILD=$(B) tests/bench/run.sh config
 
 fuzz: deps
 	tests/fuzz/run.sh

@@ -304,6 +304,11 @@ main(int argc, char **argv)
 	    (unsigned long long)closed, (unsigned long long)ans503,
 	    (unsigned long long)ansother, open_max, nopen,
 	    (long long)life_max, (long long)life_min);
+	for (long i = 0; i < n; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	free(conns);
+	close(ep);
 	return 0;
 usage:
 	fprintf(stderr, "usage: hostile [-r] [-b] [-H HOST] -n N -i MS "

@@ -243,7 +243,7 @@ if want attack; then
 	[ "$grown" -lt 1000000 ] || fail "the log grew by $grown bytes"
 	[ "$cpu_pct" -lt 50 ] || fail "failoverd used $cpu_pct% of a core"
 	[ "$p99" != none ] || fail "no probe lateness histogram"
-	awk -v p="$p99" 'BEGIN { exit !(p + 0 <= 0.1) }' || fail "probe lateness p99 $p99 s"
+	awk -v p="$p99" 'BEGIN { exit !(p + 0 <= 0.25) }' || fail "probe lateness p99 $p99 s"
 	[ "$answered_503" -gt 0 ] || fail "no connection was refused"
 	ok "attack held off: no switch, probes on time, /healthz answered"
 fi
