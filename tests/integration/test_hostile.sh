@@ -16,7 +16,7 @@
 #            whole-request deadline (5 s) passes;
 #  attack    1,100 connections each sending half a request and one more
 #            header line every 2.5 s, reconnecting when closed, for
-#            HOSTILE_ATTACK_S seconds: probes keep their schedule (p99
+#            HOSTILE_ATTACK_S seconds (30): probes keep their schedule (p99
 #            lateness from the metrics), no stack changes health, no
 #            switch, /healthz answers within 1 s after, the log grows by
 #            less than 1 MB and failoverd uses less than half a core;
@@ -33,7 +33,7 @@ command -v curl >/dev/null || { echo "skip: no curl"; exit 77; }
 command -v jq >/dev/null || { echo "skip: no jq"; exit 77; }
 command -v prlimit >/dev/null || { echo "skip: no prlimit"; exit 77; }
 SECTIONS=${HOSTILE_SECTIONS:-config errors rebind flood slowloris attack emfile}
-ATTACK_S=${HOSTILE_ATTACK_S:-20}
+ATTACK_S=${HOSTILE_ATTACK_S:-30}
 HZ=$(getconf CLK_TCK)
 ok() { echo "ok: $*"; }
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
