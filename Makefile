@@ -41,8 +41,11 @@ LIBS        = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-MAINS      := controller/failoverd.c controller/failoverctl.c
-CTL_SRC    := $(filter-out $(MAINS),$(wildcard controller/*.c))
+# controller/ holds its parts in folders (docs/ARCHITECTURE.md); failoverd.c
+# at its top is the program's entry, failoverctl.c the operators' tool.
+CTLMAIN    := $(firstword $(wildcard controller/face/failoverctl.c controller/failoverctl.c))
+MAINS      := controller/failoverd.c $(CTLMAIN)
+CTL_SRC    := $(filter-out $(MAINS),$(wildcard controller/*.c controller/*/*.c))
 PROBE_SRC  := $(wildcard probes/*.c)
 DNS_SRC    := $(wildcard dnsupdate/*.c)
 CFG_SRC    := $(wildcard config/*.c)
@@ -93,7 +96,7 @@ $(ARCHIVES): | $(B)/empty.o
 $(B)/failoverd: $(B)/controller/failoverd.o $(ARCHIVES)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
 
-$(B)/failoverctl: $(B)/controller/failoverctl.o $(ARCHIVES)
+$(B)/failoverctl: $(call obj,$(CTLMAIN)) $(ARCHIVES)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(ARCHIVES)
