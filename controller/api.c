@@ -476,6 +476,15 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 			    (unsigned long long)d->stacks[s].nreason[r]);
 	}
 
+	family(b, "probe_reconnects_total", "counter",
+	    "Probes whose kept-alive connection the web head had closed"
+	    " (while idle, or under the request) and that ran on a new"
+	    " connection; never counted as failures.");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_probe_reconnects_total"
+		    "{stack=\"%s\"} %llu\n", lv(cfg->stacks[s].name, l1,
+		    sizeof(l1)), (unsigned long long)d->stacks[s].nreconnect);
+
 	family(b, "probe_duration_seconds", "histogram",
 	    "Duration of the health probes of every stack.");
 	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {

@@ -371,13 +371,16 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	ds->nprobe[r->ok ? 1 : 0]++;
 	if ((unsigned)r->reason < 16)
 		ds->nreason[r->reason]++;
+	ds->nreconnect += r->reconnected;
 	ds->last_probe_ms = r->wall_ms;
 	ds->last_status = r->http_status;
 	ds->last_latency_us = r->latency_us;
 	latency_observe(d, r->latency_us);
 	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
-	    " detail=%s", log_q(cs->name), r->ok, probe_reason_name(r->reason),
-	    r->http_status, (long long)r->latency_us, log_q(r->detail));
+	    " reconnected=%d retried=%d detail=%s", log_q(cs->name), r->ok,
+	    probe_reason_name(r->reason), r->http_status,
+	    (long long)r->latency_us, r->reconnected, r->retried,
+	    log_q(r->detail));
 	if (d->store != NULL)
 		probelog_note(d, ds->idx, r);
 
@@ -1103,6 +1106,7 @@ reload(struct daemon *d)
 			memcpy(ds->nprobe, ostacks[o].nprobe, sizeof(ds->nprobe));
 			memcpy(ds->nreason, ostacks[o].nreason,
 			    sizeof(ds->nreason));
+			ds->nreconnect = ostacks[o].nreconnect;
 			d->health[s] = ohealth[o];
 			d->health[s].rise = ncfg->stacks[s].rise;
 			d->health[s].fall = ncfg->stacks[s].fall;

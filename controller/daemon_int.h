@@ -46,6 +46,7 @@ struct dstack {
 	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
 	uint64_t		 nreason[16];
 	unsigned		 local_run;	/* local faults in a row */
+	uint64_t		 nreconnect;	/* results with reconnected */
 	int64_t			 last_probe_ms;	/* wall */
 	int			 last_status;
 	int64_t			 last_latency_us;

@@ -36,14 +36,34 @@
  * connection per check costs the web head and us a handshake and, on
  * loopback, about 3 times the CPU of the exchange itself (NOTES.md: 45 us
  * against 12 us).  Reuse does not hide a dead web head: a killed process
- * closes or resets the connection, libcurl sees it dead before reuse (or
- * the request fails and libcurl retries once on a fresh connection), and
- * the fresh connect is refused: reason "connect".  A vanished host gives
- * "timeout" either way.  What reuse would hide is a head that serves old
- * connections but no longer accepts new ones, or a certificate that
- * expired since the handshake, so a connection is used for at most
+ * closes or resets the connection, the check goes to a fresh connection
+ * (below) and the fresh connect is refused: reason "connect".  A vanished
+ * host gives "timeout" either way.  What reuse would hide is a head that
+ * serves old connections but no longer accepts new ones, or a certificate
+ * that expired since the handshake, so a connection is used for at most
  * PROBE_CONN_LIFETIME_S seconds and then made again; spec.fresh_connect
  * forbids reuse altogether for those who want HAProxy's behaviour.
+ *
+ * Dead connections.  Keep-alive must never change a verdict, and a busy
+ * server closes idle connections whenever it needs room (nginx at its
+ * worker_connections "reuses" the least recently used ones), so a check
+ * may find its connection closed, or see it closed under its request.
+ * libcurl 7.88 does most of the work: before reusing a connection it
+ * polls it and drops it if the peer closed it, and a request that got no
+ * byte back on a reused connection is sent again on a fresh one.  But its
+ * count of those retries lives in the easy handle and is reset only by
+ * curl_easy_reset() (fixed in curl 8.17), so a handle reused round after
+ * round, as ours are, gives up on every sixth dead connection with
+ * "Connection died, tried 5 times before giving up".  That case, and any
+ * other end on a reused connection with not a single response byte
+ * (CURLINFO_NUM_CONNECTS 0 and no header byte), is retried here by hand:
+ * the handle goes back into the multi at once with CURLOPT_FRESH_CONNECT
+ * and the time left of the check's timeout, and only that result counts.
+ * A fresh connection that fails is a verdict: it is never retried.
+ * Which probe used which connection is known from sock_cb (the transfer
+ * that watches a socket owns it), so a check that began with a live
+ * kept-alive connection and still had to make a new one is reported as
+ * reconnected: the web head closed it, idle or under the request.
  *
  * Shards.  libcurl 7.88 walks its whole connection cache in every
  * curl_multi_remove_handle() of a transfer that left its connection
@@ -133,6 +153,8 @@ struct probe_conf {
 	CURLU			*uh;		/* the URL, parsed once */
 	struct probe_match	 match;
 	bool			 want_body;
+	bool			 fresh_connect;	/* spec.fresh_connect */
+	long			 timeout_ms;	/* spec.timeout_ms, clamped */
 	struct cfg_status_set	 expect;
 	struct cfg_status_set	 standby_expect;
 	int64_t			 period_us[3];	/* by enum probe_mode */
@@ -143,6 +165,13 @@ struct probe {
 	struct probe_shard	*sh;
 	void			*udata;
 	struct probe_conf	 c;
+	struct probe_sock	*conn;		/* the connection it used last, while
+						   it lives; see "Dead connections" */
+	bool			 reuse_expected;	/* this check began with one */
+	bool			 conn_lost;	/* its idle connection was closed
+						   by the server and reaped */
+	bool			 retried;	/* sent again on a fresh one */
+	bool			 reconnected;	/* for the result */
 	enum probe_state	 state;
 	enum probe_mode		 mode;
 	bool			 standby;
@@ -172,6 +201,10 @@ struct probe_sock {
 	bool			 conn;		/* a connection socket, closed
 						   through sock_close_cb */
 	bool			 idle;		/* libcurl removed it; kept */
+	bool			 peer_closed;	/* readable while idle */
+	struct probe		*owner;		/* the probe that used it last:
+						   owner->conn == this */
+	int64_t			 born_us;	/* connection made */
 	struct probe_sock	*next;		/* free list */
 	struct probe_sock	*all_next;	/* every context, for teardown */
 };
@@ -212,6 +245,8 @@ static curl_socket_t opensocket_cb(void *, curlsocktype,
 static int	 sock_close_cb(void *, curl_socket_t);
 static struct probe_sock *sock_get(struct probe_engine *);
 static void	 sock_put(struct probe_engine *, struct probe_sock *);
+static void	 sock_disown(struct probe_sock *);
+static void	 sock_own(struct probe_sock *, CURL *);
 static void	 sock_unwatch(struct probe_sock *);
 static int	 timer_cb(CURLM *, long, void *);
 static void	 event_cb(evutil_socket_t, short, void *);
@@ -221,6 +256,8 @@ static void	 check_multi_info(struct probe_shard *);
 static size_t	 write_cb(char *, size_t, size_t, void *);
 static void	 probe_start(struct probe *, int64_t);
 static void	 probe_finish(struct probe *, CURLcode);
+static bool	 probe_retry(struct probe *, CURLcode);
+static void	 probe_retry_undo(struct probe *);
 static void	 probe_stop_transfer(struct probe *);
 static void	 probe_report(struct probe *, enum probe_reason, int,
 		    const char *);
@@ -450,11 +487,13 @@ static void
 sock_put(struct probe_engine *e, struct probe_sock *ps)
 {
 	sock_unwatch(ps);
+	sock_disown(ps);
 	if (ps->conn && ps->fd >= 0 && (size_t)ps->fd < e->nfdtab &&
 	    e->fdtab[ps->fd] == ps)
 		e->fdtab[ps->fd] = NULL;
 	ps->conn = false;
 	ps->idle = false;
+	ps->peer_closed = false;
 	ps->fd = CURL_SOCKET_BAD;
 	ps->what = 0;
 	ps->next = e->free_socks;
@@ -490,6 +529,43 @@ opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 }
 
 /*
+ * The connection closes or changes hands: its last user forgets it.  A
+ * connection the server had closed while its probe waited for the next
+ * round (libcurl reaps such connections during any transfer of the
+ * shard) leaves that probe knowing it lost one.
+ */
+static void
+sock_disown(struct probe_sock *ps)
+{
+	struct probe	*p = ps->owner;
+
+	if (p == NULL)
+		return;
+	if (ps->peer_closed && p->state == PROBE_S_IDLE)
+		p->conn_lost = true;
+	p->conn = NULL;
+	ps->owner = NULL;
+}
+
+/* A transfer watches this connection socket: it is that probe's now. */
+static void
+sock_own(struct probe_sock *ps, CURL *easy)
+{
+	struct probe	*p;
+	char		*priv = NULL;
+
+	if (!ps->conn || easy == NULL ||
+	    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
+	    (p = (struct probe *)priv) == NULL || ps->owner == p)
+		return;
+	sock_disown(ps);
+	if (p->conn != NULL)
+		p->conn->owner = NULL;
+	ps->owner = p;
+	p->conn = ps;
+}
+
+/*
  * CURLOPT_SOCKOPTFUNCTION: libcurl made a connection socket.  Remember it,
  * so that its event can outlive a transfer (see sock_cb).  A context left
  * on the same number belonged to a socket closed without us: forget it.
@@ -514,6 +590,7 @@ sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	}
 	if ((ps = e->fdtab[fd]) != NULL) {
 		e->fdtab[fd] = NULL;
+		sock_disown(ps);
 		ps->conn = false;
 		sock_unwatch(ps);	/* stale: that socket is gone */
 		if (ps->idle)
@@ -524,6 +601,7 @@ sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	ps->fd = fd;
 	ps->conn = true;
 	ps->idle = true;	/* not watched for libcurl yet */
+	ps->born_us = now_us(e, NULL);
 	e->fdtab[fd] = ps;
 	return CURL_SOCKOPT_OK;
 }
@@ -538,6 +616,7 @@ sock_close_cb(void *arg, curl_socket_t fd)
 	if (fd >= 0 && (size_t)fd < e->nfdtab &&
 	    (ps = e->fdtab[fd]) != NULL) {
 		e->fdtab[fd] = NULL;
+		sock_disown(ps);
 		ps->conn = false;
 		sock_unwatch(ps);
 		if (ps->idle)
@@ -567,7 +646,6 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 	struct probe_sock	*ps = sockp;
 	short			 kind;
 
-	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (ps == NULL)
 			return 0;
@@ -580,13 +658,15 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *cbp, void *sockp)
 	}
 	if (ps == NULL) {
 		if (fd >= 0 && (size_t)fd < e->nfdtab &&
-		    (ps = e->fdtab[fd]) != NULL && ps->idle)
+		    (ps = e->fdtab[fd]) != NULL && ps->idle) {
 			ps->idle = false;
-		else if ((ps = sock_get(e)) == NULL)
+			ps->peer_closed = false;
+		} else if ((ps = sock_get(e)) == NULL)
 			return -1;
 		ps->fd = fd;
 		curl_multi_assign(sh->multi, fd, ps);
 	}
+	sock_own(ps, easy);
 	ps->sh = sh;
 	ps->what = what;
 	kind = ((what & CURL_POLL_IN) ? EV_READ : 0) |
@@ -632,6 +712,7 @@ event_cb(evutil_socket_t fd, short kind, void *arg)
 
 	if (ps->idle) {
 		/* Not libcurl's now: the web head closed it, or garbage. */
+		ps->peer_closed = true;
 		sock_unwatch(ps);
 		return;
 	}
@@ -777,6 +858,13 @@ probe_start(struct probe *p, int64_t now)
 	p->errbuf[0] = '\0';
 	if (p->c.want_body)
 		probe_match_reset(&p->c.match);
+	/* Whether this check may count as a reconnect: "Dead connections". */
+	p->reuse_expected = p->conn_lost || (p->conn != NULL &&
+	    p->started_us - p->conn->born_us <
+	    (PROBE_CONN_LIFETIME_S - 1) * 1000000);
+	p->conn_lost = false;
+	p->retried = false;
+	p->reconnected = false;
 	e->st.started++;
 	if ((mc = curl_multi_add_handle(p->sh->multi, p->c.easy)) != CURLM_OK) {
 		probe_report(p, mc == CURLM_OUT_OF_MEMORY ? PROBE_R_LOCAL :
@@ -812,8 +900,16 @@ probe_finish(struct probe *p, CURLcode res)
 	long			 status = 0;
 	const struct cfg_status_set *set;
 	enum probe_reason	 reason;
+	long			 nconn = 0;
 
 	probe_stop_transfer(p);
+	if (probe_retry(p, res))
+		return;			/* the check goes on, on a new connection */
+	if (p->retried)
+		probe_retry_undo(p);
+	p->reconnected = p->retried || (p->reuse_expected &&
+	    curl_easy_getinfo(p->c.easy, CURLINFO_NUM_CONNECTS, &nconn) ==
+	    CURLE_OK && nconn > 0);
 	curl_easy_getinfo(p->c.easy, CURLINFO_RESPONSE_CODE, &status);
 	set = p->standby ? &p->c.standby_expect : &p->c.expect;
 	memset(&f, 0, sizeof(f));
@@ -868,6 +964,73 @@ probe_finish(struct probe *p, CURLcode res)
 	probe_report(p, reason, (int)status, p->errbuf);
 }
 
+/*
+ * A request that died on a reused connection with not a byte of answer is
+ * sent again at once on a fresh connection, with what is left of the
+ * check's timeout ("Dead connections" above).  Returns true if it was:
+ * the check goes on and reports later.  Only connection deaths qualify
+ * (an empty reply, a reset, a failed send); CURLINFO_NUM_CONNECTS 0 with
+ * one of those codes means no new connection was made, so the request
+ * went out on a reused one.  Once per check.
+ */
+static bool
+probe_retry(struct probe *p, CURLcode res)
+{
+	struct probe_engine	*e = p->e;
+	CURL			*h = p->c.easy;
+	long			 nconn = -1, hdr = -1, left;
+	CURLMcode		 mc;
+
+	if (p->retried || (res != CURLE_GOT_NOTHING &&
+	    res != CURLE_SEND_ERROR && res != CURLE_RECV_ERROR) ||
+	    p->nread > 0)
+		return false;
+	if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn) != CURLE_OK ||
+	    nconn != 0 ||
+	    curl_easy_getinfo(h, CURLINFO_HEADER_SIZE, &hdr) != CURLE_OK ||
+	    hdr != 0)
+		return false;
+	left = p->c.timeout_ms - (long)((now_us(e, NULL) - p->started_us) /
+	    1000);
+	if (left < 1)
+		return false;
+	p->retried = true;
+	if (curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left) != CURLE_OK) {
+		probe_retry_undo(p);
+		p->retried = false;
+		return false;
+	}
+	p->sock_errno = 0;
+	p->nread = 0;
+	p->stop = PROBE_STOP_NONE;
+	p->errbuf[0] = '\0';
+	if (p->c.want_body)
+		probe_match_reset(&p->c.match);
+	if ((mc = curl_multi_add_handle(p->sh->multi, h)) != CURLM_OK) {
+		probe_retry_undo(p);
+		p->retried = false;
+		return false;		/* the first result stands */
+	}
+	p->state = PROBE_S_RUNNING;
+	e->st.running++;
+	return true;
+}
+
+/* The next round is an ordinary one again. */
+static void
+probe_retry_undo(struct probe *p)
+{
+	CURL	*h = p->c.easy;
+
+	/* The values conf_build() set, which it checked. */
+	(void)curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+	    p->c.fresh_connect ? 1L : 0L);
+	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->c.timeout_ms);
+	(void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->c.timeout_ms);
+}
+
 /* Build the result and hand it over; p may be gone afterwards. */
 static void
 probe_report(struct probe *p, enum probe_reason reason, int status,
@@ -881,8 +1044,10 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.ok = reason == PROBE_R_OK;
 	r.reason = reason;
 	r.http_status = status;
-	if (curl_easy_getinfo(p->c.easy, CURLINFO_TOTAL_TIME_T, &total) ==
-	    CURLE_OK)
+	if (p->retried)		/* both attempts: the check's duration */
+		r.latency_us = now_us(e, NULL) - p->started_us;
+	else if (curl_easy_getinfo(p->c.easy, CURLINFO_TOTAL_TIME_T,
+	    &total) == CURLE_OK)
 		r.latency_us = total;
 	r.started_ms = p->started_us / 1000;
 	r.wall_ms = p->started_wall_ms;
@@ -890,9 +1055,13 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.late_us = p->started_us - p->planned_us;
 	r.standby = p->standby;
 	r.body_bytes = p->nread;
+	r.reconnected = p->reconnected;
+	r.retried = p->retried;
 	r.detail = detail != NULL ? detail : "";
 	r.os_errno = reason == PROBE_R_LOCAL ? p->sock_errno : 0;
 	e->st.finished++;
+	e->st.reconnects += r.reconnected;
+	e->st.retries += r.retried;
 	if (e->cb != NULL)
 		e->cb(p, &r, p->udata);
 }
@@ -1076,6 +1245,8 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	}
 	timeout = s->timeout_ms > 0x7fffffffL ? 0x7fffffffL :
 	    (long)s->timeout_ms;
+	c->timeout_ms = timeout;
+	c->fresh_connect = s->fresh_connect;
 	if (curl_easy_setopt(h, CURLOPT_PRIVATE, p) ||
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf) ||
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
@@ -1212,6 +1383,8 @@ probe_remove(struct probe *p)
 	sh = p->sh;
 	probe_stop_transfer(p);
 	sched_remove(&e->sched, &p->node);
+	if (p->conn != NULL)
+		p->conn->owner = NULL;
 	conf_free(&p->c);
 	free(p);
 	sh->nprobes--;

@@ -18,6 +18,17 @@
  * apart (see probe.c for why).  Probes due within 5 ms of each other start
  * in the same wake-up, so a check may start up to 5 ms before its time.
  *
+ * Keep-alive never changes a verdict.  Checks reuse their kept-alive
+ * connection, and a server may close an idle connection at any moment (a
+ * busy nginx reclaims them to accept new ones).  A check whose request
+ * went out on a reused connection and got not a single byte back (closed,
+ * reset, empty reply) is run again at once on a fresh connection, within
+ * what is left of the same check's timeout, and only that second result
+ * counts (RFC 9112 section 9.3.1: a GET may be retried).  A connection
+ * found closed before it was used is simply replaced.  Both are reported
+ * as probe_result.reconnected, so that a web head dropping connections
+ * shows without ever being called down for it.
+ *
  * Not thread-safe: call everything from the loop's thread.
  */
 #ifndef FAILOVERD_PROBE_H
@@ -112,6 +123,14 @@ struct probe_result {
 					   the wake-up slack) */
 	bool		 standby;	/* standby_expect_status applied */
 	size_t		 body_bytes;	/* body bytes read */
+	bool		 reconnected;	/* the kept-alive connection this check
+					   was to reuse had been closed by the
+					   web head (while idle, or as the
+					   request went out): the check ran on
+					   a new connection */
+	bool		 retried;	/* ... and the request had already gone
+					   out on the dead one: it was sent
+					   again (reconnected is set too) */
 	const char	*detail;	/* libcurl's message, or "" */
 	int		 os_errno;	/* PROBE_R_LOCAL: the errno */
 };
@@ -187,6 +206,8 @@ struct probe_stats {
 					   or the loop was late by a period */
 	uint64_t	 wakeups;	/* schedule timer wake-ups */
 	uint64_t	 running;	/* transfers in flight now */
+	uint64_t	 reconnects;	/* results with reconnected set */
+	uint64_t	 retries;	/* results with retried set */
 };
 void	 probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

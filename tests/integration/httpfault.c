@@ -25,6 +25,13 @@
  *   redir     302 to /elsewhere
  *   closeafter  200 as ok200 (no "Connection: close"), then closes the
  *             connection: a kept-alive connection that died while idle
+ *   dropreuse 200 keep-alive for a connection's first request; its second
+ *             request is read and the connection closed without a byte
+ *             of answer (a busy server reclaiming an idle connection just
+ *             as the request arrives)
+ *   resetreuse  as dropreuse, but the second request gets a reset (RST)
+ *   dropall   every connection is closed, unanswered, on its first
+ *             request (a web head that accepts and drops everything)
  *
  * On SIGUSR1 it prints "hugesent=N" (bytes of huge bodies written to the
  * kernel so far), "requests=N" and "accepts=N" (connections).
@@ -49,12 +56,14 @@
 
 enum mode {
 	M_OK200, M_S503, M_HANG, M_SLOW, M_CLOSEMID, M_GARBAGE, M_HUGE,
-	M_SPLIT, M_ECHO, M_REDIR, M_CLOSEAFTER, M_COUNT
+	M_SPLIT, M_ECHO, M_REDIR, M_CLOSEAFTER, M_DROPREUSE, M_RESETREUSE,
+	M_DROPALL, M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
 	"ok200", "s503", "hang", "slow", "closemid", "garbage", "huge",
-	"split", "echo", "redir", "closeafter",
+	"split", "echo", "redir", "closeafter", "dropreuse", "resetreuse",
+	"dropall",
 };
 
 #define HUGE_BYTES	(8 * 1024 * 1024)
@@ -68,6 +77,7 @@ struct conn {
 	size_t			 huge_left;
 	bool			 closing;
 	int			 step;
+	int			 nreq;		/* requests on this connection */
 	struct conn		*prev, *next;	/* all open connections */
 };
 
@@ -170,6 +180,7 @@ serve(struct conn *c, const char *req)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
 	requests++;
+	c->nreq++;
 	switch (c->mode) {
 	case M_OK200:
 		respond(c, 200, "OK", "OK alive\n", close);
@@ -219,6 +230,23 @@ serve(struct conn *c, const char *req)
 	case M_CLOSEAFTER:
 		respond(c, 200, "OK", "OK alive\n", false);
 		close_after_write(c);
+		break;
+	case M_DROPREUSE:
+	case M_RESETREUSE:
+		if (c->nreq == 1) {
+			respond(c, 200, "OK", "OK alive\n", close);
+			break;
+		}
+		if (c->mode == M_RESETREUSE) {
+			struct linger lg = { 1, 0 };
+
+			setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET,
+			    SO_LINGER, &lg, sizeof(lg));
+		}
+		c->closing = true;
+		break;
+	case M_DROPALL:
+		c->closing = true;
 		break;
 	case M_COUNT:
 		break;
@@ -282,6 +310,11 @@ read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, req, n);
 		req[n] = '\0';
 		serve(c, req);
+		if (c->closing && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0) {
+			conn_free(c);	/* dropped unanswered */
+			return;
+		}
 		if (c->closing || c->mode == M_HANG || c->mode == M_SLOW ||
 		    c->mode == M_HUGE || c->mode == M_SPLIT)
 			return;

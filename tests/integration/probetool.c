@@ -18,9 +18,10 @@
  * Output, one line per result, then a summary:
  *
  *   url=http://127.0.0.1:4000/ round=1 ok=0 reason=timeout status=0
- *       latency_us=500123 late_us=-12 body_bytes=0 standby=0 detail="..."
- *       started_ms=123456
- *   stats probes=0 started=1 finished=1 skipped=0 wakeups=1
+ *       latency_us=500123 late_us=-12 body_bytes=0 standby=0 reconnected=0
+ *       retried=0 detail="..." started_ms=123456
+ *   stats probes=0 started=1 finished=1 skipped=0 wakeups=1 reconnects=0
+ *       retries=0
  *
  * A probe is removed from inside the result callback after its last
  * round, so the tool also exercises removal from the callback.
@@ -98,10 +99,10 @@ result_cb(struct probe *p, const struct probe_result *r, void *udata)
 
 	t->rounds++;
 	printf("url=%s round=%d ok=%d reason=%s status=%d latency_us=%lld"
-	    " late_us=%lld body_bytes=%zu standby=%d detail=", t->url,
-	    t->rounds, r->ok, probe_reason_name(r->reason), r->http_status,
-	    (long long)r->latency_us, (long long)r->late_us, r->body_bytes,
-	    r->standby);
+	    " late_us=%lld body_bytes=%zu standby=%d reconnected=%d retried=%d"
+	    " detail=", t->url, t->rounds, r->ok, probe_reason_name(r->reason),
+	    r->http_status, (long long)r->latency_us, (long long)r->late_us,
+	    r->body_bytes, r->standby, r->reconnected, r->retried);
 	print_quoted(r->detail);
 	/* When the check started (monotonic ms): the schedule's tests. */
 	printf(" started_ms=%lld\n", (long long)r->started_ms);
@@ -287,9 +288,11 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 	probe_engine_stats(engine, &st);
 	printf("stats probes=%llu started=%llu finished=%llu skipped=%llu"
-	    " wakeups=%llu\n", (unsigned long long)st.probes,
-	    (unsigned long long)st.started, (unsigned long long)st.finished,
-	    (unsigned long long)st.skipped, (unsigned long long)st.wakeups);
+	    " wakeups=%llu reconnects=%llu retries=%llu\n",
+	    (unsigned long long)st.probes, (unsigned long long)st.started,
+	    (unsigned long long)st.finished, (unsigned long long)st.skipped,
+	    (unsigned long long)st.wakeups, (unsigned long long)st.reconnects,
+	    (unsigned long long)st.retries);
 	rc = 0;
 out:
 	if (stop != NULL)

@@ -180,6 +180,32 @@ fi
 # A kept-alive connection the server closed while idle: the next round
 # notices, connects afresh and succeeds.
 check keepalive-closed-by-server 'round=3 ok=1 reason=ok' -- -t 1000 -i 100 -n 3 "$(url closeafter)"
+# A busy server closing a kept-alive connection just as the request comes
+# (dropreuse: unanswered, a FIN; resetreuse: a reset): every round must
+# still succeed.  Each is reconnected; libcurl 7.88 resends such a request
+# itself only five times in an easy handle's life, so the engine resent
+# the rest (retried=1): rounds 7 and 13 here.
+for m in dropreuse resetreuse; do
+	out=$("${RUN[@]}" "$PT" -t 1000 -i 50 -n 14 "$(url $m)" 2>&1)
+	if [ "$(grep -c 'ok=1 reason=ok' <<<"$out")" = 14 ] &&
+	    grep -q 'reconnects=13 retries=2$' <<<"$out" &&
+	    grep -q 'round=7 ok=1 .*reconnected=1 retried=1' <<<"$out"; then
+		passes=$((passes + 1)); echo "ok   keepalive-$m"
+	else
+		fail "keepalive-$m"; echo "$out" | grep -v 'ok=1 reason=ok .*retried=0' | sed 's/^/    /'
+	fi
+done
+# A fresh connection closed unanswered is a verdict, never resent: one
+# connection per round, every round a failure.
+a0=$(hf_stat accepts)
+check fresh-dropped 'round=3 ok=0 reason=protocol .*retried=0' 'reconnects=0 retries=0' \
+    -- -t 1000 -i 50 -n 3 "$(url dropall)"
+a1=$(hf_stat accepts)
+if [ -n "$a0" ] && [ $((a1 - a0)) = 3 ]; then
+	passes=$((passes + 1)); echo "ok   fresh-dropped-not-resent"
+else
+	fail "fresh-dropped-not-resent: accepts $a0 -> $a1"
+fi
 # A web head killed between rounds: its kept-alive connection dies with it
 # and the fresh connect is refused, so reuse cannot hide it ("connect").
 "$HF" -T 60 >"$dir/ports2" 2>/dev/null &
