@@ -413,6 +413,18 @@ struct store_probe_run {
  */
 int	 store_probelog_append(struct store_txn *, const char *stack,
 	    int64_t ts_ms, uint8_t result, uint8_t reason, uint16_t status);
+/*
+ * The same rule without the store, for a caller that keeps each stack's
+ * newest run in memory and writes runs in batches: extend *run with one
+ * outcome (true), or, when it does not continue the run (or run->count is
+ * 0: no run yet), replace *run with a new run of that one outcome (false;
+ * the old one is the caller's to keep).  Pure.
+ */
+bool	 store_probe_run_next(struct store_probe_run *run, int64_t ts_ms,
+	    uint8_t result, uint8_t reason, uint16_t status);
+/* Write one run of STACK (a new one, or the newer state of a run). */
+int	 store_probelog_put(struct store_txn *, const char *stack,
+	    const struct store_probe_run *);
 typedef bool (*store_run_cb)(const char *stack,
     const struct store_probe_run *run, void *arg);
 /*

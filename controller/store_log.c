@@ -74,6 +74,7 @@ static bool	 run_decode(const MDB_val *, const MDB_val *, char *,
 static bool	 anchor_parse(const struct store_event *, uint64_t *,
 		    uint8_t *);
 static void	 hex_of(const uint8_t *, char *);
+static void	 run_encode(const struct store_probe_run *, uint8_t *);
 
 /*
  * A run keeps no time but its first and last: a replay spreads its
@@ -699,6 +700,18 @@ run_key(const char *stack, size_t n, int64_t start, uint8_t *key)
 	return n + 1 + 8;
 }
 
+static void
+run_encode(const struct store_probe_run *r, uint8_t *val)
+{
+	val[0] = 1;
+	val[1] = r->result;
+	val[2] = r->reason;
+	val[3] = 0;
+	put_le16(val + 4, r->status);
+	put_le32(val + 6, r->count);
+	put_le64(val + 10, (uint64_t)r->last_ms);
+}
+
 /* Split a probelog record; STACK gets the name (STORE_NAME_MAX + 1). */
 static bool
 run_decode(const MDB_val *k, const MDB_val *v, char *stack,
@@ -770,32 +783,56 @@ store_probelog_append(struct store_txn *txn, const char *stack,
 	}
 	mdb_cursor_close(cur);
 
-	if (have && ts_ms < r.last_ms)
-		ts_ms = r.last_ms;
-	if (have && r.result == result && r.reason == reason &&
-	    r.status == status && r.count < UINT32_MAX &&
-	    run_regular(&r, ts_ms)) {
-		r.count++;
-		r.last_ms = ts_ms;
-	} else {
-		if (have && ts_ms == r.start_ms)
-			ts_ms++;	/* keys must differ; 1 ms is noise */
+	if (!have)
 		memset(&r, 0, sizeof(r));
-		r.start_ms = r.last_ms = ts_ms;
-		r.count = 1;
-		r.result = result;
-		r.reason = reason;
-		r.status = status;
-	}
+	(void)store_probe_run_next(&r, ts_ms, result, reason, status);
 	klen = run_key(stack, n, r.start_ms, key);
-	val[0] = 1;
-	val[1] = r.result;
-	val[2] = r.reason;
-	val[3] = 0;
-	put_le16(val + 4, r.status);
-	put_le32(val + 6, r.count);
-	put_le64(val + 10, (uint64_t)r.last_ms);
+	run_encode(&r, val);
 	return store_kv_put(txn, DB_PROBELOG, key, klen, val, sizeof(val));
+}
+
+bool
+store_probe_run_next(struct store_probe_run *r, int64_t ts_ms, uint8_t result,
+    uint8_t reason, uint16_t status)
+{
+	bool have = r->count > 0;
+
+	if (have && ts_ms < r->last_ms)
+		ts_ms = r->last_ms;
+	if (have && r->result == result && r->reason == reason &&
+	    r->status == status && r->count < UINT32_MAX &&
+	    run_regular(r, ts_ms)) {
+		r->count++;
+		r->last_ms = ts_ms;
+		return true;
+	}
+	if (have && ts_ms == r->start_ms)
+		ts_ms++;	/* keys must differ; 1 ms is noise */
+	memset(r, 0, sizeof(*r));
+	r->start_ms = r->last_ms = ts_ms;
+	r->count = 1;
+	r->result = result;
+	r->reason = reason;
+	r->status = status;
+	return false;
+}
+
+int
+store_probelog_put(struct store_txn *txn, const char *stack,
+    const struct store_probe_run *r)
+{
+	uint8_t key[RUN_KEY_MAX], val[RUN_LEN];
+	size_t n;
+
+	if (!store_usable(txn, true) || store_name_check(txn, "probelog", stack,
+	    &n) != 0)
+		return txn->err;
+	if (r->count == 0 || r->start_ms < 0 || r->last_ms < r->start_ms)
+		return store_fail(txn, STORE_E_INVAL, "probelog %s: bad run",
+		    stack);
+	run_encode(r, val);
+	return store_kv_put(txn, DB_PROBELOG, key, run_key(stack, n,
+	    r->start_ms, key), val, sizeof(val));
 }
 
 int

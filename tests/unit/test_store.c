@@ -998,6 +998,59 @@ test_probelog(void **state)
 	assert_int_equal(store_txn_commit(&txn), 0);
 }
 
+/*
+ * Runs kept in memory (store_probe_run_next) and written in batches
+ * (store_probelog_put), as the daemon does, give the records that one
+ * append per outcome gives: the same rule, in one place.
+ */
+static void
+test_probelog_batched(void **state)
+{
+	static const struct { int64_t at; uint8_t ok, reason; uint16_t st; }
+	    seq[] = {
+		{ 0, 1, 0, 200 }, { 1000, 1, 0, 200 }, { 2000, 1, 0, 200 },
+		{ 2200, 0, 2, 0 }, { 2400, 0, 2, 0 }, { 2600, 0, 2, 0 },
+		{ 7600, 0, 2, 0 }, { 12600, 0, 2, 0 }, { 12700, 1, 0, 200 },
+		{ 12500, 1, 0, 200 } /* late: clamped */, { 12800, 1, 0, 503 },
+	};
+	struct fx *fx = *state;
+	struct store *st = open_ok(fx, 0);
+	struct store_txn txn;
+	struct store_probe_run cur = { 0 }, old;
+	struct runs a = { .n = 0 }, b = { .n = 0 };
+
+	store_txn_begin(st, true, &txn);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		store_probelog_append(&txn, "one", T0 + seq[i].at, seq[i].ok,
+		    seq[i].reason, seq[i].st);
+		old = cur;
+		if (!store_probe_run_next(&cur, T0 + seq[i].at, seq[i].ok,
+		    seq[i].reason, seq[i].st) && old.count > 0)
+			store_probelog_put(&txn, "batch", &old);
+		if (i % 4 == 3)		/* a flush now and then */
+			store_probelog_put(&txn, "batch", &cur);
+	}
+	store_probelog_put(&txn, "batch", &cur);
+	assert_int_equal(store_txn_commit(&txn), 0);
+
+	store_txn_begin(st, false, &txn);
+	assert_int_equal(store_probelog_foreach(&txn, "one", 0, run_cb, &a), 0);
+	assert_int_equal(store_probelog_foreach(&txn, "batch", 0, run_cb, &b),
+	    0);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(a.n, 5);	/* up, fast fails, slow fails, up, 503 */
+	assert_int_equal(b.n, a.n);
+	for (size_t i = 0; i < a.n; i++)
+		assert_memory_equal(&a.r[i], &b.r[i], sizeof(a.r[i]));
+
+	/* A bad run is refused, naming the stack. */
+	store_txn_begin(st, true, &txn);
+	memset(&cur, 0, sizeof(cur));
+	assert_int_equal(store_probelog_put(&txn, "batch", &cur),
+	    STORE_E_INVAL);
+	store_txn_abort(&txn);
+}
+
 /* ---- the environment ---- */
 
 static void
@@ -1589,6 +1642,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_prune, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_probelog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probelog_batched, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_missing_meta_is_corrupt,
