@@ -2,14 +2,18 @@
  * probe_benchsrv.c - many cheap web heads for the probe benchmark: one
  * process, one epoll loop, N listening ports on 127.0.0.1.
  *
- *   probe_benchsrv -n N [-p first_port] [-o portsfile] [-T seconds]
+ *   probe_benchsrv -n N [-a address] [-p first_port] [-o portsfile]
+ *                  [-c] [-T seconds]
  *
- * Binds N ports from first_port (default 12000) upward, skipping ports in
- * use, all below 32768 (the kernel's ephemeral range starts there, and
- * both probers open many connections).  Writes one port per line to
- * portsfile, then prints "ready=N".  Every request (a head ending in an
- * empty line) gets "200 OK" with a 3-byte body; HTTP/1.1 connections are
- * kept alive, HTTP/1.0 (HAProxy's httpchk) are closed after the answer.
+ * Binds N ports of address (default 127.0.0.1; any 127.x.y.z works, so
+ * that shards on their own addresses never run out of ports) from
+ * first_port (default 12000) upward, skipping ports in use, all below
+ * 32768 (the kernel's ephemeral range starts there, and both probers open
+ * many connections).  Writes one "address:port" per line to portsfile,
+ * then prints "ready=N".  Every request (a head ending in an empty line)
+ * gets "200 OK" with a 3-byte body; HTTP/1.1 connections are kept alive,
+ * HTTP/1.0 (HAProxy's httpchk) are closed after the answer, and with -c
+ * every connection is (answered with "Connection: close").
  * SIGUSR1 prints "requests=N accepts=N"; SIGTERM or -T seconds (default
  * 600) stop it.
  */
@@ -37,11 +41,16 @@
 static const char resp11[] =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
     "\r\nOK\n";
+static const char resp11c[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+    "Connection: close\r\n\r\nOK\n";
 static const char resp10[] =
     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
     "Connection: close\r\n\r\nOK\n";
 
 static unsigned long long requests, accepts;
+static int close_all;		/* -c */
+static struct in_addr bind_addr;
 
 static int
 listen_on(int port)
@@ -55,7 +64,7 @@ listen_on(int port)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr = bind_addr;
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    listen(fd, 1024) != 0) {
 		close(fd);
@@ -90,8 +99,11 @@ serve(int fd)
 			continue;
 		requests += (unsigned)nreq;
 		close10 = strstr(buf, "HTTP/1.0") != NULL;
-		if (close10) {
-			if (write(fd, resp10, sizeof(resp10) - 1) < 0)
+		if (close10 || close_all) {
+			if (close10 && write(fd, resp10, sizeof(resp10) - 1) < 0)
+				(void)0;
+			if (!close10 &&
+			    write(fd, resp11c, sizeof(resp11c) - 1) < 0)
 				(void)0;
 			close(fd);
 			return;
@@ -116,8 +128,16 @@ main(int argc, char **argv)
 	long			 life = 600;
 	time_t			 end;
 
-	while ((ch = getopt(argc, argv, "n:p:o:T:")) != -1) {
+	bind_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((ch = getopt(argc, argv, "a:cn:p:o:T:")) != -1) {
 		switch (ch) {
+		case 'a':
+			if (inet_pton(AF_INET, optarg, &bind_addr) != 1)
+				return 2;
+			break;
+		case 'c':
+			close_all = 1;
+			break;
 		case 'n':
 			n = atoi(optarg);
 			break;
@@ -131,8 +151,8 @@ main(int argc, char **argv)
 			life = atol(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: probe_benchsrv -n N [-p port]"
-			    " [-o file] [-T s]\n");
+			fprintf(stderr, "usage: probe_benchsrv -n N [-a addr]"
+			    " [-p port] [-o file] [-c] [-T s]\n");
 			return 2;
 		}
 	}
@@ -166,7 +186,7 @@ main(int argc, char **argv)
 		ev.data.u64 = TAG_LISTEN | (uint32_t)fd;
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 		if (pf != NULL)
-			fprintf(pf, "%d\n", port);
+			fprintf(pf, "%s:%d\n", inet_ntoa(bind_addr), port);
 		bound++;
 	}
 	if (pf != NULL)
