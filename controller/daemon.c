@@ -18,6 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ static void	 signal_cb(evutil_socket_t, short, void *);
 static void	 flags_cb(evutil_socket_t, short, void *);
 static void	 verify_cb(evutil_socket_t, short, void *);
 static void	 watchdog_cb(evutil_socket_t, short, void *);
+static void	 trim_cb(evutil_socket_t, short, void *);
 static void	 hooks_idle_cb(struct hook_runner *, void *);
 
 int64_t
@@ -1049,6 +1051,29 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 		arm_ms(d->ev_watchdog, (int64_t)(usec / 2000));
 }
 
+/*
+ * Heap housekeeping.  Bursts (the first publication of thousands of
+ * records, the first round of connects, a mass failover) leave megabytes
+ * free inside glibc's heap, among blocks still in use, and free() gives
+ * back only the top of the heap: measured at 10,000 stacks, a start left
+ * 60 MB of RSS that nothing used.  Every TRIM_PERIOD_MS, when more than
+ * TRIM_FREE_MIN bytes lie free in the heap, malloc_trim(0) returns their
+ * pages (a walk of glibc's free lists: well under a millisecond).
+ */
+#define TRIM_PERIOD_MS	10000
+#define TRIM_FREE_MIN	((size_t)8 << 20)
+
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.fordblks > TRIM_FREE_MIN)
+		malloc_trim(0);
+	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
+}
+
 /* ---- reload ---- */
 
 /*
@@ -1454,9 +1479,10 @@ daemon_main(const struct daemon_opts *opts)
 	d->ev_flags = evtimer_new(d->base, flags_cb, d);
 	d->ev_verify = evtimer_new(d->base, verify_cb, d);
 	d->ev_watchdog = evtimer_new(d->base, watchdog_cb, d);
+	d->ev_trim = evtimer_new(d->base, trim_cb, d);
 	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
 	    d->ev_flags == NULL || d->ev_verify == NULL ||
-	    d->ev_watchdog == NULL) {
+	    d->ev_watchdog == NULL || d->ev_trim == NULL) {
 		log_error("start_failed", "detail=libevent");
 		goto out;
 	}
@@ -1493,6 +1519,7 @@ daemon_main(const struct daemon_opts *opts)
 	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
 	if (sdnotify_watchdog_usec() > 0)
 		arm_ms(d->ev_watchdog, 0);
+	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
 	if (d->cfg->controller.listen_enabled) {
 		d->api = api_new(d, err, sizeof(err));
 		if (d->api == NULL) {
@@ -1537,6 +1564,7 @@ out:
 	if (d->ev_flags) event_free(d->ev_flags);
 	if (d->ev_verify) event_free(d->ev_verify);
 	if (d->ev_watchdog) event_free(d->ev_watchdog);
+	if (d->ev_trim) event_free(d->ev_trim);
 	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
 	if (d->base != NULL)
 		event_base_free(d->base);

@@ -106,6 +106,7 @@ struct daemon {
 	struct event		*ev_flags;	/* poll override flags */
 	struct event		*ev_verify;	/* read back every record */
 	struct event		*ev_watchdog;
+	struct event		*ev_trim;	/* heap housekeeping */
 	struct event		*ev_exitcheck;	/* while stopping */
 	struct event		*ev_probelog;
 	struct plog		*plog;		/* pending probe-log runs */

@@ -75,18 +75,25 @@
  * one event base, the schedule and the socket contexts.  The cost of the
  * walk becomes a constant (a shard's few connections).
  *
- * Memory.  Everything a round needs is allocated when a probe is added or
- * updated: the easy handle with its options, the header list, the
- * expect_body matcher; socket contexts come from a free list.  A steady
- * round allocates nothing here (libcurl allocates inside a transfer).
- * libcurl's receive buffer per easy handle is cut from 16 KiB to
- * PROBE_RECV_BUFFER (its minimum; a 1 KiB block also comes from glibc's
- * per-thread cache).  With libcurl's own state (struct Curl_easy alone is
- * 5 KiB) a probe costs about 13 KiB of RSS (make bench-probes).  The
- * program gives libcurl curlmem.c's allocator (curlmem_global_init()):
- * the 25 or so blocks libcurl makes and frees per check come from size-
- * class lists instead of glibc, about 1 MiB of them waiting at 10,000
- * probes.
+ * Memory.  A probe holds no libcurl easy handle: easy handles (struct
+ * probe_xfer) are lent to checks from one pool and given back when the
+ * check ends, so there are about as many as checks run at once (a shard's
+ * burst, a few dozen at 10,000 probes a second), not one per probe.  An
+ * easy handle is some 8 KiB of libcurl's (struct Curl_easy alone is
+ * 5.4 KiB, plus its buffers), which was most of a probe's 14 KiB; what
+ * stays per probe is its parsed URL, its options and libcurl's kept-alive
+ * connection, which lives in the shard's connection cache whatever handle
+ * uses it.  A handle remembers whose options it carries (a generation of
+ * struct probe_conf), so a probe running on the handle it had last sets
+ * nothing; otherwise the few options that differ between probes are set
+ * (CURLU, CONNECT_TO, timeouts, TLS, DNS cache): some hundreds of
+ * instructions, against the 40,000 of a check.  Handles beyond what the
+ * last minute needed are freed.  Everything a round needs is allocated
+ * when a probe is added or updated; socket contexts come from a free
+ * list.  A steady round allocates nothing here (libcurl allocates inside
+ * a transfer).  The program gives libcurl curlmem.c's allocator
+ * (curlmem_global_init()): the 25 or so blocks libcurl makes and frees
+ * per check come from size-class lists instead of glibc.
  *
  * Cost.  About 49,000 instructions per check in libcurl 7.88 (callgrind),
  * a quarter of them its printf building the request; the options below
@@ -132,6 +139,7 @@
 #define PROBE_GROUP_STEP_US	100	/* first rounds within a shard */
 #endif
 #define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
+#define PROBE_POOL_WINDOW_US	(10 * 1000000LL)	/* see xfer_put() */
 
 enum probe_state {
 	PROBE_S_IDLE = 0,	/* waiting in the heap */
@@ -145,19 +153,35 @@ enum probe_stop {
 	PROBE_STOP_CAP,		/* PROBE_BODY_MAX read */
 };
 
-/* Everything built from one spec; swapped whole by probe_update(). */
+/*
+ * Everything built from one spec; swapped whole by probe_update().  gen
+ * is unique per build: a handle carries this conf's options while its
+ * applied_gen equals it.
+ */
 struct probe_conf {
-	CURL			*easy;
+	uint64_t		 gen;
 	struct curl_slist	*connect_to;
-	struct curl_slist	*headers;
 	CURLU			*uh;		/* the URL, parsed once */
-	struct probe_match	 match;
-	bool			 want_body;
-	bool			 fresh_connect;	/* spec.fresh_connect */
+	char			*url;		/* ... and as libcurl formats it */
+	char			*ca_file;	/* NULL: libcurl's default */
+	long			 dns_cache_s;	/* CURLOPT_DNS_CACHE_TIMEOUT */
 	long			 timeout_ms;	/* spec.timeout_ms, clamped */
+	bool			 tls_verify;
+	bool			 fresh_connect;	/* spec.fresh_connect */
+	bool			 want_body;
+	struct probe_match	 match;
 	struct cfg_status_set	 expect;
 	struct cfg_status_set	 standby_expect;
 	int64_t			 period_us[3];	/* by enum probe_mode */
+};
+
+/* An easy handle, lent to one check at a time (see "Memory"). */
+struct probe_xfer {
+	CURL			*easy;		/* CURLOPT_PRIVATE: this */
+	struct probe		*p;		/* the check it runs, or NULL */
+	uint64_t		 applied_gen;	/* whose options it has, 0: none */
+	struct probe_xfer	*next;		/* idle list */
+	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 struct probe {
@@ -165,6 +189,7 @@ struct probe {
 	struct probe_shard	*sh;
 	void			*udata;
 	struct probe_conf	 c;
+	struct probe_xfer	*x;		/* while a check runs */
 	struct probe_sock	*conn;		/* the connection it used last, while
 						   it lives; see "Dead connections" */
 	bool			 reuse_expected;	/* this check began with one */
@@ -189,7 +214,6 @@ struct probe {
 						   of a local fault) */
 	size_t			 nread;
 	enum probe_stop		 stop;
-	char			 errbuf[CURL_ERROR_SIZE];
 };
 
 struct probe_sock {
@@ -233,6 +257,15 @@ struct probe_engine {
 	struct probe_sock	*all_socks;
 	struct probe_sock	**fdtab;	/* connection sockets by fd */
 	size_t			 nfdtab;
+	/* The pool of easy handles. */
+	struct probe_xfer	*idle_xfers;
+	size_t			 nxfers, nidle;
+	size_t			 xfer_need, xfer_need_last;	/* most at once,
+						   this window and the last */
+	int64_t			 xfer_window_us;	/* this window began */
+	struct curl_slist	*headers;	/* the same for every check */
+	char			*default_ca;	/* libcurl's CA file, or NULL */
+	uint64_t		 conf_gen;
 	struct probe_stats	 st;
 };
 
@@ -257,12 +290,18 @@ static size_t	 write_cb(char *, size_t, size_t, void *);
 static void	 probe_start(struct probe *, int64_t);
 static void	 probe_finish(struct probe *, CURLcode);
 static bool	 probe_retry(struct probe *, CURLcode);
-static void	 probe_retry_undo(struct probe *);
 static void	 probe_stop_transfer(struct probe *);
+static void	 probe_due_now(struct probe *);
+static void	 probe_release(struct probe *);
+static struct probe_xfer *xfer_get(struct probe_engine *);
+static void	 xfer_put(struct probe_engine *, struct probe_xfer *);
+static void	 xfer_free(struct probe_xfer *);
+static int	 xfer_apply(struct probe_engine *, struct probe_xfer *,
+		    const struct probe_conf *);
 static void	 probe_report(struct probe *, enum probe_reason, int,
 		    const char *);
 static void	 schedule_arm(struct probe_engine *);
-static int	 conf_build(struct probe_conf *, struct probe *,
+static int	 conf_build(struct probe_conf *, struct probe_engine *,
 		    const struct probe_spec *);
 static void	 conf_free(struct probe_conf *);
 static bool	 host_is_address(const char *);
@@ -352,7 +391,14 @@ probe_engine_new(struct event_base *base, probe_result_cb *cb)
 	e->cb = cb;
 	e->clock = default_clock;
 	e->tick_at_us = -1;
-	if ((e->tick_ev = evtimer_new(base, tick_cb, e)) == NULL) {
+	/*
+	 * The User-Agent as a ready header line: given with CURLOPT_USERAGENT,
+	 * libcurl formats it again for every request.
+	 */
+	e->headers = curl_slist_append(NULL,
+	    "User-Agent: failoverd/" FAILOVERD_VERSION);
+	if ((e->tick_ev = evtimer_new(base, tick_cb, e)) == NULL ||
+	    e->headers == NULL) {
 		probe_engine_free(e);
 		return NULL;
 	}
@@ -364,12 +410,17 @@ probe_engine_free(struct probe_engine *e)
 {
 	struct probe_sock	*ps, *next;
 	struct probe		*p;
+	struct probe_xfer	*x;
 	size_t			 i;
 
 	if (e == NULL)
 		return;
 	while ((p = sched_first(e, NULL)) != NULL)
 		probe_remove(p);
+	while ((x = e->idle_xfers) != NULL) {
+		e->idle_xfers = x->next;
+		xfer_free(x);
+	}
 	for (i = 0; i < e->nshards; i++)
 		shard_free(e->shards[i]);
 	free(e->shards);
@@ -380,6 +431,8 @@ probe_engine_free(struct probe_engine *e)
 		free(ps);
 	}
 	free(e->fdtab);
+	curl_slist_free_all(e->headers);
+	free(e->default_ca);
 	if (e->tick_ev != NULL)
 		event_free(e->tick_ev);
 	sched_deinit(&e->sched);
@@ -391,6 +444,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *st)
 {
 	*st = e->st;
 	st->probes = e->sched.n;
+	st->handles = e->nxfers;
 }
 
 /*
@@ -518,13 +572,13 @@ sock_unwatch(struct probe_sock *ps)
 static curl_socket_t
 opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	struct probe		*p = arg;
+	struct probe_xfer	*x = arg;	/* the handle: see xfer_new() */
 	curl_socket_t		 fd;
 
 	(void)purpose;
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd == CURL_SOCKET_BAD)
-		p->sock_errno = errno;
+	if (fd == CURL_SOCKET_BAD && x->p != NULL)
+		x->p->sock_errno = errno;
 	return fd;
 }
 
@@ -556,7 +610,8 @@ sock_own(struct probe_sock *ps, CURL *easy)
 
 	if (!ps->conn || easy == NULL ||
 	    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) != CURLE_OK ||
-	    (p = (struct probe *)priv) == NULL || ps->owner == p)
+	    priv == NULL || (p = ((struct probe_xfer *)priv)->p) == NULL ||
+	    ps->owner == p)
 		return;
 	sock_disown(ps);
 	if (p->conn != NULL)
@@ -741,6 +796,7 @@ check_multi_info(struct probe_shard *sh)
 {
 	CURLMsg		*msg;
 	struct probe	*p;
+	struct probe_xfer *x;
 	CURLcode	 res;
 	CURL		*easy;
 	char		*priv;
@@ -753,9 +809,9 @@ check_multi_info(struct probe_shard *sh)
 		res = msg->data.result;
 		priv = NULL;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-		p = (struct probe *)priv;
-		if (p == NULL || p->state != PROBE_S_RUNNING ||
-		    p->c.easy != easy) {
+		x = (struct probe_xfer *)priv;
+		p = x != NULL ? x->p : NULL;
+		if (p == NULL || p->state != PROBE_S_RUNNING || p->x != x) {
 			/* Not ours to finish; drop it from the multi. */
 			curl_multi_remove_handle(sh->multi, easy);
 			continue;
@@ -855,7 +911,6 @@ probe_start(struct probe *p, int64_t now)
 	p->sock_errno = 0;
 	p->nread = 0;
 	p->stop = PROBE_STOP_NONE;
-	p->errbuf[0] = '\0';
 	if (p->c.want_body)
 		probe_match_reset(&p->c.match);
 	/* Whether this check may count as a reconnect: "Dead connections". */
@@ -866,13 +921,174 @@ probe_start(struct probe *p, int64_t now)
 	p->retried = false;
 	p->reconnected = false;
 	e->st.started++;
-	if ((mc = curl_multi_add_handle(p->sh->multi, p->c.easy)) != CURLM_OK) {
+	if ((p->x = xfer_get(e)) == NULL) {
+		probe_report(p, PROBE_R_LOCAL, 0, "out of memory");
+		return;
+	}
+	p->x->p = p;
+	if (xfer_apply(e, p->x, &p->c) != 0) {
+		probe_report(p, PROBE_R_INTERNAL, 0, "libcurl refused an option");
+		return;
+	}
+	p->x->errbuf[0] = '\0';
+	if ((mc = curl_multi_add_handle(p->sh->multi, p->x->easy)) !=
+	    CURLM_OK) {
 		probe_report(p, mc == CURLM_OUT_OF_MEMORY ? PROBE_R_LOCAL :
 		    PROBE_R_INTERNAL, 0, curl_multi_strerror(mc));
 		return;
 	}
 	p->state = PROBE_S_RUNNING;
 	e->st.running++;
+}
+
+/* --- the pool of easy handles (see "Memory") ----------------------- */
+
+/* A handle with the options every check shares; NULL if out of memory. */
+static struct probe_xfer *
+xfer_new(struct probe_engine *e)
+{
+	struct probe_xfer	*x;
+	CURL			*h;
+	char			*ca = NULL;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if ((x->easy = h = curl_easy_init()) == NULL) {
+		free(x);
+		return NULL;
+	}
+	/* The CA file a handle starts with, to give back after ca_file. */
+	if (e->nxfers == 0 && e->default_ca == NULL &&
+	    curl_easy_getinfo(h, CURLINFO_CAINFO, &ca) == CURLE_OK &&
+	    ca != NULL)
+		e->default_ca = strdup(ca);
+	if (curl_easy_setopt(h, CURLOPT_PRIVATE, x) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, x) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb) ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
+	    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) ||
+	    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, e) ||
+	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, sock_close_cb) ||
+	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, e) ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    /*
+	     * Never through a proxy from the environment (http_proxy); the
+	     * two settings also spare libcurl four getenv() per check.
+	     */
+	    curl_easy_setopt(h, CURLOPT_PROXY, "") ||
+	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*") ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers) ||
+	    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) ||
+	    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, PROBE_RECV_BUFFER) ||
+	    curl_easy_setopt(h, CURLOPT_MAXLIFETIME_CONN,
+	    PROBE_CONN_LIFETIME_S)) {
+		xfer_free(x);
+		return NULL;
+	}
+	e->nxfers++;
+	return x;
+}
+
+static void
+xfer_free(struct probe_xfer *x)
+{
+	if (x == NULL)
+		return;
+	curl_easy_cleanup(x->easy);
+	free(x);
+}
+
+static struct probe_xfer *
+xfer_get(struct probe_engine *e)
+{
+	struct probe_xfer	*x;
+	size_t			 busy;
+
+	if ((x = e->idle_xfers) != NULL) {
+		e->idle_xfers = x->next;
+		e->nidle--;
+		x->next = NULL;
+	} else if ((x = xfer_new(e)) == NULL)
+		return NULL;
+	busy = e->nxfers - e->nidle;
+	if (busy > e->xfer_need)
+		e->xfer_need = busy;
+	return x;
+}
+
+/*
+ * Back to the pool, or freed when the pool holds more than the most
+ * checks that ran at once in this window of PROBE_POOL_WINDOW_US and the
+ * last (the first round's connects, or an outage of every web head, make
+ * thousands of checks run together; afterwards those handles go).
+ */
+static void
+xfer_put(struct probe_engine *e, struct probe_xfer *x)
+{
+	int64_t	 now = now_us(e, NULL);
+	size_t	 keep;
+
+	x->p = NULL;
+	if (now - e->xfer_window_us >= PROBE_POOL_WINDOW_US) {
+		e->xfer_need_last = e->xfer_need;
+		e->xfer_need = e->nxfers - e->nidle;
+		e->xfer_window_us = now;
+	}
+	keep = e->xfer_need > e->xfer_need_last ? e->xfer_need :
+	    e->xfer_need_last;
+	if (e->nxfers > keep + 8) {
+		e->nxfers--;
+		xfer_free(x);
+		return;
+	}
+	x->next = e->idle_xfers;
+	e->idle_xfers = x;
+	e->nidle++;
+}
+
+/*
+ * Give the handle the options of a probe's conf, unless it has them.
+ * 0, or -1 if libcurl refused one (the handle then carries none).
+ */
+static int
+xfer_apply(struct probe_engine *e, struct probe_xfer *x,
+    const struct probe_conf *c)
+{
+	CURL	*h = x->easy;
+
+	if (x->applied_gen == c->gen)
+		return 0;
+	x->applied_gen = 0;
+	/*
+	 * Hand libcurl the parsed URL: from a string alone it would parse
+	 * the URL again for every transfer (about a sixth of its
+	 * instructions per check, measured with callgrind).  The string
+	 * goes too, formatted once: libcurl keeps the string it formatted
+	 * from the first CURLU a handle had, and resends a request that
+	 * died on a reused connection to that string's URL.
+	 */
+	if (curl_easy_setopt(h, CURLOPT_URL, c->url) ||
+	    curl_easy_setopt(h, CURLOPT_CURLU, c->uh) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to) ||
+	    curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, c->dns_cache_s) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_CAINFO,
+	    c->ca_file != NULL ? c->ca_file : e->default_ca) ||
+	    curl_easy_setopt(h, CURLOPT_FORBID_REUSE,
+	    c->fresh_connect ? 1L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+	    c->fresh_connect ? 1L : 0L))
+		return -1;
+	x->applied_gen = c->gen;
+	return 0;
 }
 
 /* Take a running probe's handle out of the multi; no result. */
@@ -883,14 +1099,32 @@ probe_stop_transfer(struct probe *p)
 		return;
 	p->state = PROBE_S_IDLE;
 	p->e->st.running--;
-	curl_multi_remove_handle(p->sh->multi, p->c.easy);
-	if (p->due_at_end) {
-		/* The round that came due meanwhile starts now. */
-		p->due_at_end = false;
-		p->due_us = now_us(p->e, NULL);
-		sched_fix(p);
-		schedule_arm(p->e);
-	}
+	curl_multi_remove_handle(p->sh->multi, p->x->easy);
+	probe_due_now(p);
+}
+
+/* A round that came due while the check ran starts now. */
+static void
+probe_due_now(struct probe *p)
+{
+	if (!p->due_at_end)
+		return;
+	p->due_at_end = false;
+	p->due_us = now_us(p->e, NULL);
+	sched_fix(p);
+	schedule_arm(p->e);
+}
+
+/* The check is over (or cancelled): its handle goes back to the pool. */
+static void
+probe_release(struct probe *p)
+{
+	struct probe_xfer	*x = p->x;
+
+	if (x == NULL)
+		return;
+	p->x = NULL;
+	xfer_put(p->e, x);
 }
 
 static void
@@ -901,16 +1135,20 @@ probe_finish(struct probe *p, CURLcode res)
 	const struct cfg_status_set *set;
 	enum probe_reason	 reason;
 	long			 nconn = 0;
+	char			*errbuf = p->x->errbuf;
+	bool			 due = p->due_at_end;
 
+	/* Not yet: a resend on a fresh connection keeps the check going. */
+	p->due_at_end = false;
 	probe_stop_transfer(p);
+	p->due_at_end = due;
 	if (probe_retry(p, res))
 		return;			/* the check goes on, on a new connection */
-	if (p->retried)
-		probe_retry_undo(p);
+	probe_due_now(p);
 	p->reconnected = p->retried || (p->reuse_expected &&
-	    curl_easy_getinfo(p->c.easy, CURLINFO_NUM_CONNECTS, &nconn) ==
+	    curl_easy_getinfo(p->x->easy, CURLINFO_NUM_CONNECTS, &nconn) ==
 	    CURLE_OK && nconn > 0);
-	curl_easy_getinfo(p->c.easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(p->x->easy, CURLINFO_RESPONSE_CODE, &status);
 	set = p->standby ? &p->c.standby_expect : &p->c.expect;
 	memset(&f, 0, sizeof(f));
 	f.curl_code = res;
@@ -925,7 +1163,7 @@ probe_finish(struct probe *p, CURLcode res)
 	    res == CURLE_INTERFACE_FAILED)) {
 		long oe = 0;
 
-		curl_easy_getinfo(p->c.easy, CURLINFO_OS_ERRNO, &oe);
+		curl_easy_getinfo(p->x->easy, CURLINFO_OS_ERRNO, &oe);
 		f.os_errno = (int)oe;
 	}
 	reason = probe_classify(&f);
@@ -936,32 +1174,32 @@ probe_finish(struct probe *p, CURLcode res)
 	 */
 	switch (reason) {
 	case PROBE_R_OK:
-		p->errbuf[0] = '\0';
+		errbuf[0] = '\0';
 		break;
 	case PROBE_R_STATUS:
-		snprintf(p->errbuf, sizeof(p->errbuf),
+		snprintf(errbuf, CURL_ERROR_SIZE,
 		    "HTTP status %ld is not in the %s set", status,
 		    p->standby ? "standby_expect_status" : "expect_status");
 		break;
 	case PROBE_R_BODY:
-		snprintf(p->errbuf, sizeof(p->errbuf),
+		snprintf(errbuf, CURL_ERROR_SIZE,
 		    "expect_body not found in %zu bytes of body", p->nread);
 		break;
 	case PROBE_R_LOCAL:
 		if (f.os_errno != 0) {
-			snprintf(p->errbuf, sizeof(p->errbuf), "%s",
+			snprintf(errbuf, CURL_ERROR_SIZE, "%s",
 			    strerror(f.os_errno));
 			break;
 		}
 		/* FALLTHROUGH */
 	default:
-		if (p->errbuf[0] == '\0')
-			snprintf(p->errbuf, sizeof(p->errbuf), "%s",
+		if (errbuf[0] == '\0')
+			snprintf(errbuf, CURL_ERROR_SIZE, "%s",
 			    curl_easy_strerror(res));
 		break;
 	}
 	p->sock_errno = f.os_errno;	/* for probe_report() */
-	probe_report(p, reason, (int)status, p->errbuf);
+	probe_report(p, reason, (int)status, errbuf);
 }
 
 /*
@@ -977,7 +1215,7 @@ static bool
 probe_retry(struct probe *p, CURLcode res)
 {
 	struct probe_engine	*e = p->e;
-	CURL			*h = p->c.easy;
+	CURL			*h = p->x->easy;
 	long			 nconn = -1, hdr = -1, left;
 	CURLMcode		 mc;
 
@@ -994,41 +1232,24 @@ probe_retry(struct probe *p, CURLcode res)
 	    1000);
 	if (left < 1)
 		return false;
-	p->retried = true;
+	/* The handle no longer carries the conf as built: set it again. */
+	p->x->applied_gen = 0;
 	if (curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left) != CURLE_OK) {
-		probe_retry_undo(p);
-		p->retried = false;
-		return false;
-	}
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, left) != CURLE_OK)
+		return false;		/* the first result stands */
 	p->sock_errno = 0;
 	p->nread = 0;
 	p->stop = PROBE_STOP_NONE;
-	p->errbuf[0] = '\0';
+	p->x->errbuf[0] = '\0';
 	if (p->c.want_body)
 		probe_match_reset(&p->c.match);
-	if ((mc = curl_multi_add_handle(p->sh->multi, h)) != CURLM_OK) {
-		probe_retry_undo(p);
-		p->retried = false;
-		return false;		/* the first result stands */
-	}
+	if ((mc = curl_multi_add_handle(p->sh->multi, h)) != CURLM_OK)
+		return false;
+	p->retried = true;
 	p->state = PROBE_S_RUNNING;
 	e->st.running++;
 	return true;
-}
-
-/* The next round is an ordinary one again. */
-static void
-probe_retry_undo(struct probe *p)
-{
-	CURL	*h = p->c.easy;
-
-	/* The values conf_build() set, which it checked. */
-	(void)curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
-	    p->c.fresh_connect ? 1L : 0L);
-	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->c.timeout_ms);
-	(void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->c.timeout_ms);
 }
 
 /* Build the result and hand it over; p may be gone afterwards. */
@@ -1037,6 +1258,7 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
     const char *detail)
 {
 	struct probe_engine	*e = p->e;
+	struct probe_xfer	*x = p->x;
 	struct probe_result	 r;
 	curl_off_t		 total = 0;
 
@@ -1046,8 +1268,8 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.http_status = status;
 	if (p->retried)		/* both attempts: the check's duration */
 		r.latency_us = now_us(e, NULL) - p->started_us;
-	else if (curl_easy_getinfo(p->c.easy, CURLINFO_TOTAL_TIME_T,
-	    &total) == CURLE_OK)
+	else if (x != NULL && curl_easy_getinfo(x->easy,
+	    CURLINFO_TOTAL_TIME_T, &total) == CURLE_OK)
 		r.latency_us = total;
 	r.started_ms = p->started_us / 1000;
 	r.wall_ms = p->started_wall_ms;
@@ -1062,19 +1284,29 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	e->st.finished++;
 	e->st.reconnects += r.reconnected;
 	e->st.retries += r.retried;
+	/*
+	 * The handle leaves the probe before the callback, which may update
+	 * or remove it, and goes back after: detail may live in its errbuf.
+	 */
+	p->x = NULL;
+	if (x != NULL)
+		x->p = NULL;
 	if (e->cb != NULL)
 		e->cb(p, &r, p->udata);
+	if (x != NULL)
+		xfer_put(e, x);
 }
 
 /* CURLOPT_WRITEFUNCTION: count, look for expect_body, stop when done. */
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct probe	*p = arg;
+	struct probe_xfer *x = arg;
+	struct probe	*p = x->p;
 	size_t		 len = size * nmemb, room, take;
 	curl_off_t	 clen = -1;
 
-	if (p->state != PROBE_S_RUNNING)
+	if (p == NULL || p->state != PROBE_S_RUNNING)
 		return 0;
 	room = PROBE_BODY_MAX - p->nread;
 	take = len < room ? len : room;
@@ -1085,7 +1317,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		 * Found.  Reading a short rest keeps the connection
 		 * reusable; a long or unknown one is not worth it.
 		 */
-		curl_easy_getinfo(p->c.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
 		    &clen);
 		if (clen < 0 || clen > PROBE_BODY_MAX) {
 			p->stop = PROBE_STOP_FOUND;
@@ -1128,7 +1360,6 @@ host_is_address(const char *host)
 static int
 conf_url(struct probe_conf *c, const struct probe_spec *s)
 {
-	CURL		*easy = c->easy;
 	CURLU		*u = NULL;
 	char		*scheme = NULL, *host = NULL, *port = NULL, *url = NULL;
 	char		*line = NULL;
@@ -1157,10 +1388,6 @@ conf_url(struct probe_conf *c, const struct probe_spec *s)
 		snprintf(line, n, "::%s:%s", host, port);
 		if ((c->connect_to = curl_slist_append(NULL, line)) == NULL)
 			goto out;
-		rc = PROBE_E_CURL;
-		if (curl_easy_setopt(easy, CURLOPT_CONNECT_TO, c->connect_to) !=
-		    CURLE_OK)
-			goto out;
 	}
 	rc = PROBE_E_URL;
 	if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
@@ -1171,20 +1398,11 @@ conf_url(struct probe_conf *c, const struct probe_spec *s)
 	 * nothing to go stale, so an address-only probe opts out of the walk;
 	 * a probe by name keeps the default (60 s) and so follows DNS.
 	 */
-	if (host_is_address(host) &&
-	    curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, -1L) != CURLE_OK) {
-		rc = PROBE_E_CURL;
+	c->dns_cache_s = host_is_address(host) ? -1L : 60L;
+	rc = PROBE_E_NOMEM;
+	if ((c->url = strdup(url)) == NULL)
 		goto out;
-	}
-	/*
-	 * Hand libcurl the parsed URL: from a string it would parse and
-	 * format the URL again for every transfer (about a sixth of its
-	 * instructions per check, measured with callgrind).
-	 */
-	rc = PROBE_E_CURL;
-	if (curl_easy_setopt(easy, CURLOPT_CURLU, u) != CURLE_OK)
-		goto out;
-	c->uh = u;		/* kept until the easy handle is gone */
+	c->uh = u;
 	u = NULL;
 	rc = 0;
 out:
@@ -1198,12 +1416,12 @@ out:
 }
 
 static int
-conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
+conf_build(struct probe_conf *c, struct probe_engine *e,
+    const struct probe_spec *s)
 {
-	CURL	*h;
-	int	 rc;
-	int64_t	 fast, down;
-	long	 timeout;
+	struct probe_xfer	*x;
+	int			 rc;
+	int64_t			 fast, down;
 
 	memset(c, 0, sizeof(*c));
 	if (s->url == NULL || s->interval_ms <= 0 || s->timeout_ms <= 0 ||
@@ -1212,6 +1430,7 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	    (s->expect_body != NULL &&
 	    strlen(s->expect_body) > PROBE_EXPECT_MAX))
 		return PROBE_E_SPEC;
+	c->gen = ++e->conf_gen;
 	fast = s->fastinter_ms > 0 ? s->fastinter_ms : s->interval_ms;
 	down = s->downinter_ms > 0 ? s->downinter_ms : s->interval_ms;
 	c->period_us[PROBE_MODE_NORMAL] = s->interval_ms * 1000;
@@ -1220,85 +1439,46 @@ conf_build(struct probe_conf *c, struct probe *p, const struct probe_spec *s)
 	c->expect = s->expect_status;
 	c->standby_expect = s->standby_expect_status.n > 0 ?
 	    s->standby_expect_status : s->expect_status;
+	c->timeout_ms = s->timeout_ms > 0x7fffffffL ? 0x7fffffffL :
+	    (long)s->timeout_ms;
+	c->tls_verify = s->tls_verify;
+	c->fresh_connect = s->fresh_connect;
 	if (s->expect_body != NULL && s->expect_body[0] != '\0') {
 		if (probe_match_init(&c->match, s->expect_body) != 0)
 			return PROBE_E_NOMEM;
 		c->want_body = true;
 	}
-	if ((c->easy = h = curl_easy_init()) == NULL) {
-		conf_free(c);
-		return PROBE_E_NOMEM;
-	}
 	if ((rc = conf_url(c, s)) != 0) {
 		conf_free(c);
 		return rc;
 	}
-	/*
-	 * The User-Agent as a ready header line: given with CURLOPT_USERAGENT,
-	 * libcurl formats it again for every request.
-	 */
-	c->headers = curl_slist_append(NULL,
-	    "User-Agent: failoverd/" FAILOVERD_VERSION);
-	if (c->headers == NULL) {
+	if (s->ca_file != NULL && (c->ca_file = strdup(s->ca_file)) == NULL) {
 		conf_free(c);
 		return PROBE_E_NOMEM;
 	}
-	timeout = s->timeout_ms > 0x7fffffffL ? 0x7fffffffL :
-	    (long)s->timeout_ms;
-	c->timeout_ms = timeout;
-	c->fresh_connect = s->fresh_connect;
-	if (curl_easy_setopt(h, CURLOPT_PRIVATE, p) ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf) ||
-	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, p) ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb) ||
-	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, p) ||
-	    curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) ||
-	    curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, p->e) ||
-	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, sock_close_cb) ||
-	    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, p->e) ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    /*
-	     * Never through a proxy from the environment (http_proxy); the
-	     * two settings also spare libcurl four getenv() per check.
-	     */
-	    curl_easy_setopt(h, CURLOPT_PROXY, "") ||
-	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*") ||
-	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) ||
-	    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
-	    (long)CURL_HTTP_VERSION_1_1) ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout) ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L) ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L) ||
-	    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, PROBE_RECV_BUFFER) ||
-	    curl_easy_setopt(h, CURLOPT_MAXLIFETIME_CONN, PROBE_CONN_LIFETIME_S) ||
-	    curl_easy_setopt(h, CURLOPT_FORBID_REUSE,
-	    s->fresh_connect ? 1L : 0L) ||
-	    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
-	    s->fresh_connect ? 1L : 0L) ||
-	    (s->ca_file != NULL &&
-	    curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_file))) {
+	/* Would libcurl take these options?  Try them on a pool handle. */
+	if ((x = xfer_get(e)) == NULL) {
 		conf_free(c);
-		return PROBE_E_CURL;
+		return PROBE_E_NOMEM;
 	}
-	return 0;
+	rc = xfer_apply(e, x, c) != 0 ? PROBE_E_CURL : 0;
+	xfer_put(e, x);
+	if (rc != 0)
+		conf_free(c);
+	return rc;
 }
 
 static void
 conf_free(struct probe_conf *c)
 {
-	if (c->easy != NULL)
-		curl_easy_cleanup(c->easy);
-	c->easy = NULL;
 	curl_slist_free_all(c->connect_to);
 	c->connect_to = NULL;
-	curl_slist_free_all(c->headers);
-	c->headers = NULL;
 	curl_url_cleanup(c->uh);
 	c->uh = NULL;
+	free(c->url);
+	c->url = NULL;
+	free(c->ca_file);
+	c->ca_file = NULL;
 	probe_match_deinit(&c->match);
 	c->want_body = false;
 }
@@ -1322,7 +1502,7 @@ probe_add(struct probe_engine *e, const struct probe_spec *s, void *udata,
 	}
 	p->e = e;
 	p->udata = udata;
-	if ((rc = conf_build(&p->c, p, s)) != 0) {
+	if ((rc = conf_build(&p->c, e, s)) != 0) {
 		free(p);
 		return rc;
 	}
@@ -1356,9 +1536,10 @@ probe_update(struct probe *p, const struct probe_spec *s)
 	int			 rc;
 	int64_t			 now, due;
 
-	if ((rc = conf_build(&c, p, s)) != 0)
+	if ((rc = conf_build(&c, e, s)) != 0)
 		return rc;
 	probe_stop_transfer(p);
+	probe_release(p);
 	conf_free(&p->c);
 	p->c = c;
 	if (p->has_run) {
@@ -1382,6 +1563,7 @@ probe_remove(struct probe *p)
 	e = p->e;
 	sh = p->sh;
 	probe_stop_transfer(p);
+	probe_release(p);
 	sched_remove(&e->sched, &p->node);
 	if (p->conn != NULL)
 		p->conn->owner = NULL;

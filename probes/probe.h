@@ -208,6 +208,8 @@ struct probe_stats {
 	uint64_t	 running;	/* transfers in flight now */
 	uint64_t	 reconnects;	/* results with reconnected set */
 	uint64_t	 retries;	/* results with retried set */
+	uint64_t	 handles;	/* libcurl easy handles now (lent to
+					   checks from a pool) */
 };
 void	 probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

@@ -116,6 +116,10 @@ run() {
 	q1=$(srv_requests)
 	t1=$(date +%s%N)
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$fo/status")
+	# Where the RSS is: the heap and other anonymous memory, the mapped
+	# files (the LMDB map, the binaries).
+	awk -v p="$pre" '/^RssAnon/ { printf "%s_rss_anon_kib=%d\n", p, $2 }
+	    /^RssFile/ { printf "%s_rss_file_kib=%d\n", p, $2 }' "/proc/$fo/status"
 	bench_stop "$fo"
 	grep -E 'level=(warn|error)' "$log" | head -3 >&2
 	expect=$(awk -v n="$n" -v iv="$iv" 'BEGIN { print n * 1000 / iv }')

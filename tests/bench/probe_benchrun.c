@@ -199,6 +199,9 @@ end_cb(evutil_socket_t fd, short what, void *arg)
 	    "curlmem_fresh_per_probe=%.2f\n", ms.cached_bytes / 1024,
 	    results ? (double)(ms.reused - ms0.reused) / (double)results : 0.0,
 	    results ? (double)(ms.fresh - ms0.fresh) / (double)results : 0.0);
+	printf("easy_handles=%llu\n", (unsigned long long)st1.handles);
+	printf("reconnects=%llu\n", (unsigned long long)(st1.reconnects -
+	    st0.reconnects));
 	printf("rss_kib=%ld\n", rss);
 	printf("rss_per_endpoint_bytes=%.0f\n", (double)rss * 1024.0 / nurls);
 	printf("rss_base_kib=%ld\n", rss_base);
