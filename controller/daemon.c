@@ -187,21 +187,30 @@ stack_mode(const struct health *h)
  * (standby_expect_status) counts as able to take over.
  */
 void
+daemon_update_stack_role(struct daemon *d, int s)
+{
+	struct dstack *ds;
+	bool standby;
+
+	if (s < 0 || (size_t)s >= d->cfg->nstack)
+		return;
+	ds = &d->stacks[s];
+	standby = ds->ngroups > 0;
+	for (int i = 0; i < ds->ngroups; i++)
+		if (d->groups[ds->groups[i]].st.active == s)
+			standby = false;
+	if (standby != ds->standby) {
+		ds->standby = standby;
+		if (ds->probe != NULL)
+			probe_set_standby(ds->probe, standby);
+	}
+}
+
+void
 daemon_update_roles(struct daemon *d)
 {
-	for (size_t s = 0; s < d->cfg->nstack; s++) {
-		struct dstack *ds = &d->stacks[s];
-		bool standby = ds->ngroups > 0;
-
-		for (int i = 0; i < ds->ngroups; i++)
-			if (d->groups[ds->groups[i]].st.active == (int)s)
-				standby = false;
-		if (standby != ds->standby) {
-			ds->standby = standby;
-			if (ds->probe != NULL)
-				probe_set_standby(ds->probe, standby);
-		}
-	}
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		daemon_update_stack_role(d, (int)s);
 }
 
 void
@@ -228,6 +237,13 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 			d->ndown++;
 	}
 
+	/*
+	 * A result that changed nothing an observer acts on is not fed to
+	 * the engine (engine.h allows it; the simulator does the same): a
+	 * steady fleet costs the groups nothing per check.
+	 */
+	if (change == HEALTH_SAME)
+		return;
 	ev.u.health.stack = stack;
 	ev.u.health.change = change;
 	for (int i = 0; i < ds->ngroups; i++)
@@ -263,34 +279,37 @@ latency_observe(struct daemon *d, int64_t us)
  * every change, so that failoverctl can judge a switch (is the target
  * up?) and show the health while the daemon runs.  Written with the next
  * group commit (daemon_flush), in the same transaction as the steps the
- * change caused.
+ * change caused.  The stacks to write are a list (d->hdirty_head, through
+ * dstack.hdirty_next), not a flag to look for in every stack: a flush
+ * comes with every loop turn that changed anything.
  */
 bool
 health_dirty_any(const struct daemon *d)
 {
-	for (size_t s = 0; s < d->cfg->nstack; s++)
-		if (d->stacks[s].health_dirty)
-			return true;
-	return false;
+	return d->hdirty_head >= 0;
 }
 
 void
 health_dirty_clear(struct daemon *d)
 {
-	for (size_t s = 0; s < d->cfg->nstack; s++)
+	int s, next;
+
+	for (s = d->hdirty_head; s >= 0; s = next) {
+		next = d->stacks[s].hdirty_next;
 		d->stacks[s].health_dirty = false;
+		d->stacks[s].hdirty_next = -1;
+	}
+	d->hdirty_head = -1;
 }
 
 void
 health_dirty_write(struct daemon *d, struct store_txn *txn)
 {
-	for (size_t s = 0; s < d->cfg->nstack; s++) {
+	for (int s = d->hdirty_head; s >= 0; s = d->stacks[s].hdirty_next) {
 		const struct health *h = &d->health[s];
 		char key[300], val[256];
 		int n;
 
-		if (!d->stacks[s].health_dirty)
-			continue;
 		snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[s].name);
 		n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":"
 		    "%lld,\"reason\":\"%s\"}", health_state_name(h->state),
@@ -303,9 +322,15 @@ health_dirty_write(struct daemon *d, struct store_txn *txn)
 static void
 health_save(struct daemon *d, int stack)
 {
+	struct dstack *ds = &d->stacks[stack];
+
 	if (d->store == NULL)
 		return;
-	d->stacks[stack].health_dirty = true;
+	if (!ds->health_dirty) {
+		ds->health_dirty = true;
+		ds->hdirty_next = d->hdirty_head;
+		d->hdirty_head = stack;
+	}
 	daemon_flush_schedule(d);
 }
 
@@ -466,6 +491,7 @@ stacks_build(struct daemon *d)
 
 	d->stacks = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->stacks));
 	d->health = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->health));
+	d->hdirty_head = -1;
 	if (d->stacks == NULL || d->health == NULL)
 		return -1;
 	for (size_t s = 0; s < cfg->nstack; s++) {
@@ -474,6 +500,7 @@ stacks_build(struct daemon *d)
 		ds->kind = PROBER_STACK;
 		ds->d = d;
 		ds->idx = (int)s;
+		ds->hdirty_next = -1;
 		health_init(&d->health[s], cfg->stacks[s].rise,
 		    cfg->stacks[s].fall, daemon_now_ms());
 	}

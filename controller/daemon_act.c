@@ -647,6 +647,22 @@ daemon_flush_schedule(struct daemon *d)
 		event_active(ev_flush, EV_TIMEOUT, 0);
 }
 
+/*
+ * The group's active stack changed: only its stacks can change role (a
+ * walk of every stack per switch was O(stacks x groups) in a mass
+ * failover).
+ */
+static void
+dgroup_update_roles(struct dgroup *g, const struct eng_group *before)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	int s[4] = { before->active, g->st.active, cg->primary, cg->backup };
+
+	for (int i = 0; i < 4; i++)
+		daemon_update_stack_role(d, s[i]);
+}
+
 void
 dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 {
@@ -671,7 +687,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	if (!persist && g->queued == 0) {
 		run_actions(g, out.a, out.n);
 		if (g->st.active != before.active)
-			daemon_update_roles(d);
+			dgroup_update_roles(g, &before);
 		return;
 	}
 	p = malloc(sizeof(*p) + out.n * sizeof(out.a[0]));
@@ -695,7 +711,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	daemon_flush_schedule(d);
 	/* A switch changes who is standby: probe with the right statuses. */
 	if (g->st.active != before.active)
-		daemon_update_roles(d);
+		dgroup_update_roles(g, &before);
 }
 
 /* ---- probe log ---- */

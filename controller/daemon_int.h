@@ -41,6 +41,7 @@ struct dstack {
 	struct probe		*probe;
 	bool			 standby;	/* probed with standby statuses */
 	bool			 health_dirty;	/* to write at the next flush */
+	int			 hdirty_next;	/* next in d->hdirty_head, -1 */
 	int			*groups;	/* groups that use this stack */
 	int			 ngroups;
 	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
@@ -101,6 +102,7 @@ struct daemon {
 	struct witness		*witnesses;	/* cfg->controller.nwitness */
 	enum eng_witness	 witness;
 	size_t			 ndown;		/* stacks whose health is down */
+	int			 hdirty_head;	/* stacks whose health to write */
 
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_pipe;
 	struct event		*ev_flags;	/* poll override flags */
@@ -155,6 +157,8 @@ void	 daemon_world(struct daemon *, struct eng_world *);
 void	 dgroup_feed(struct dgroup *, const struct eng_event *);
 /* Probe each stack as standby or active after roles changed. */
 void	 daemon_update_roles(struct daemon *);
+/* The same for one stack (its groups only). */
+void	 daemon_update_stack_role(struct daemon *, int stack);
 /* Feed ENG_EV_EVALUATE to every group. */
 void	 daemon_evaluate_all(struct daemon *);
 
