@@ -64,6 +64,10 @@ CONF
 		printf "\n[stack s%d]\nweb_head = s%d.example.net\n", NR, NR
 		printf "health_url = http://%s/health\n", $1
 		printf "interval = %dms\ntimeout = 900ms\nrise = 2\nfall = 3\n", iv
+		# Long intervals (the scaling runs): no 200 ms checks while
+		# unknown, which would be 150,000 a second at 30,000 stacks.
+		if (iv > 1000)
+			printf "fastinter = %dms\ndowninter = %dms\n", iv, iv
 	}' "$dir/ports"
 	awk -v n="$n" 'BEGIN {
 		for (i = 1; i <= n / 2; i++)
@@ -119,6 +123,7 @@ run() {
 	# Where the RSS is: the heap and other anonymous memory, the mapped
 	# files (the LMDB map, the binaries).
 	awk -v p="$pre" '/^RssAnon/ { printf "%s_rss_anon_kib=%d\n", p, $2 }
+	    /^VmHWM/ { printf "%s_rss_peak_kib=%d\n", p, $2 }
 	    /^RssFile/ { printf "%s_rss_file_kib=%d\n", p, $2 }' "/proc/$fo/status"
 	bench_stop "$fo"
 	grep -E 'level=(warn|error)' "$log" | head -3 >&2
