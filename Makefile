@@ -69,7 +69,7 @@ ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 .PHONY: all test check unit deps install clean bench bench-probes bench-dns \
-        bench-controller bench-sim bench-config fuzz demo
+        bench-controller bench-sim bench-config bench-daemon fuzz demo
 
 all: $(BINS)
 
@@ -133,6 +133,10 @@ bench-dns: deps
 bench-controller: deps
 	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
 	BUILD=$(B) tests/bench/run.sh controller
+
+bench-daemon: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh daemon
 
 bench-sim: deps
 	$(MAKE) --no-print-directory all
