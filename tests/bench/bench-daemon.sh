@@ -43,39 +43,6 @@ named_start "$dir/named" || { echo "bench-daemon: named did not start" >&2; exit
 # named answers the whole daemon's UPDATEs: keep it off the prober's CPU.
 [ ${#PIN_SRV[@]} -gt 0 ] && taskset -p -c 1 "$NAMED_PID" >/dev/null 2>&1
 
-# conf N INTERVAL_MS: stacks on $dir/ports, N/2 groups.
-conf() {
-	local n=$1 iv=$2
-	cat <<CONF
-[controller]
-state_dir = $dir/state
-listen = off
-map_size = 4G
-
-[dns]
-server = 127.0.0.1:$NAMED_PORT
-zone = $NAMED_ZONE
-key_file = $NAMED_KEYFILE
-confirm = 127.0.0.1:$NAMED_PORT
-timeout = 2s
-verify_interval = 1h
-CONF
-	awk -v n="$n" -v iv="$iv" 'NR <= n {
-		printf "\n[stack s%d]\nweb_head = s%d.example.net\n", NR, NR
-		printf "health_url = http://%s/health\n", $1
-		printf "interval = %dms\ntimeout = 900ms\nrise = 2\nfall = 3\n", iv
-		# Long intervals (the scaling runs): no 200 ms checks while
-		# unknown, which would be 150,000 a second at 30,000 stacks.
-		if (iv > 1000)
-			printf "fastinter = %dms\ndowninter = %dms\n", iv, iv
-	}' "$dir/ports"
-	awk -v n="$n" 'BEGIN {
-		for (i = 1; i <= n / 2; i++)
-			printf "\n[group g%d]\naddress = g%d\nprimary = s%d\nbackup = s%d\nttl = 60s\n",
-			    i, i, 2 * i - 1, 2 * i
-	}'
-}
-
 ms_of() {		# the ts= of a log line, in ms since the epoch
 	sed -n 's/^ts=\([^ ]*\) .*/\1/p' | xargs -I{} date -d {} +%s%3N
 }
@@ -88,7 +55,7 @@ run() {
 	local tstart tpub tenths=$((600 + n / 10)) expect i
 	log=$dir/fo-$pre.log
 	rm -rf "$dir/state"
-	conf "$n" "$iv" >"$dir/failoverd.conf"
+	daemon_conf "$n" "$iv" >"$dir/failoverd.conf"
 	"$FAILOVERD" -t -c "$dir/failoverd.conf" >"$dir/check.out" 2>&1 ||
 	    { echo "bench-daemon: bad configuration" >&2; head "$dir/check.out" >&2; exit 1; }
 	bench_bg "${PIN_PROBER[@]}" "$FAILOVERD" -c "$dir/failoverd.conf" >"$log" 2>&1

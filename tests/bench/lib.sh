@@ -21,6 +21,7 @@
 #                             per check, also in $dir/hap.out; sets
 #                             HAP_CPU_US (call it in this shell, not in
 #                             a pipe, so that it forgets what it stops)
+#   daemon_conf N INTERVAL_MS a whole daemon's configuration (below)
 #
 # PIN_PROBER / PIN_SRV: taskset prefixes (CPU 0 for the prober, CPU 1 for
 # the web heads) when there are two CPUs, so that neither preempts the
@@ -164,4 +165,39 @@ haproxy_run() {		# PREFIX SECS WARM FO_CPU_US
 	}' >"$dir/hap.out"
 	cat "$dir/hap.out"
 	HAP_CPU_US=$(sed -n 's/.*_haproxy_cpu_us_per_check=//p' "$dir/hap.out")
+}
+
+# daemon_conf N INTERVAL_MS: a whole daemon's configuration, stacks s1..sN
+# on the first N lines of $dir/ports, N/2 groups g1..gN/2 (primary s(2i-1),
+# backup s(2i)), the zone of tests/lib/named.sh's named.
+daemon_conf() {
+	local n=$1 iv=$2
+	cat <<CONF
+[controller]
+state_dir = $dir/state
+listen = off
+map_size = 4G
+
+[dns]
+server = 127.0.0.1:$NAMED_PORT
+zone = $NAMED_ZONE
+key_file = $NAMED_KEYFILE
+confirm = 127.0.0.1:$NAMED_PORT
+timeout = 2s
+verify_interval = 1h
+CONF
+	awk -v n="$n" -v iv="$iv" 'NR <= n {
+		printf "\n[stack s%d]\nweb_head = s%d.example.net\n", NR, NR
+		printf "health_url = http://%s/health\n", $1
+		printf "interval = %dms\ntimeout = 900ms\nrise = 2\nfall = 3\n", iv
+		# Long intervals (the scaling runs): no 200 ms checks while
+		# unknown, which would be 150,000 a second at 30,000 stacks.
+		if (iv > 1000)
+			printf "fastinter = %dms\ndowninter = %dms\n", iv, iv
+	}' "$dir/ports"
+	awk -v n="$n" 'BEGIN {
+		for (i = 1; i <= n / 2; i++)
+			printf "\n[group g%d]\naddress = g%d\nprimary = s%d\nbackup = s%d\nttl = 60s\n",
+			    i, i, 2 * i - 1, 2 * i
+	}'
 }
