@@ -5,7 +5,8 @@
 #   make test SAN=1   the same with ASan + UBSan (objects under build/san/)
 #   make deps         install missing Debian packages (idempotent)
 #   make bench        every benchmark; make bench-probes / bench-dns /
-#                     bench-controller / bench-sim / bench-config for one
+#                     bench-controller / bench-sim / bench-config /
+#                     bench-daemon for one
 #   make fuzz         libFuzzer targets for a bounded time
 #   make install      PREFIX=/usr/local DESTDIR=
 #
