@@ -92,6 +92,11 @@ struct cfg_controller {
 						   taken by then expires; 5m */
 };
 
+enum cfg_dns_transport {
+	CFG_DNS_TRANSPORT_UDP = 0,	/* UDP, TCP after a timeout or TC */
+	CFG_DNS_TRANSPORT_TCP,		/* always TCP */
+};
+
 struct cfg_dns {
 	size_t			 nserver;
 	struct cfg_hostport	*server;	/* at least one; tried in order */
@@ -105,6 +110,7 @@ struct cfg_dns {
 	size_t			 nconfirm;
 	struct cfg_hostport	*confirm;	/* empty: the zone's NS set */
 	bool			 prereq;	/* compare-and-swap; default yes */
+	enum cfg_dns_transport	 transport;	/* default udp */
 };
 
 struct cfg_stack {

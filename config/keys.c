@@ -72,6 +72,8 @@ static int	 p_address(struct cfg_loader *, const struct cfg_keydef *, void *,
 		    const char *, char *, size_t);
 static int	 p_ttl(struct cfg_loader *, const struct cfg_keydef *, void *,
 		    const char *, char *, size_t);
+static int	 p_transport(struct cfg_loader *, const struct cfg_keydef *,
+		    void *, const char *, char *, size_t);
 
 #define MS(x)	((int64_t)(x))
 #define SEC(x)	((int64_t)(x) * 1000)
@@ -109,6 +111,7 @@ static const struct cfg_keydef dns_keys[] = {
 	    SEC(1), DAY },
 	{ "confirm",		p_confirm,	D(confirm),	CFG_KF_REPEAT, 0, 0 },
 	{ "prereq",		p_bool,		D(prereq),	0, 0, 0 },
+	{ "transport",		p_transport,	D(transport),	0, 0, 0 },
 };
 #undef D
 
@@ -363,6 +366,22 @@ p_size(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
 		return -1;
 	}
 	*FIELD(size_t *) = (size_t)n;
+	return 0;
+}
+
+static int
+p_transport(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
+    const char *val, char *why, size_t len)
+{
+	if (strcasecmp(val, "udp") == 0)
+		*FIELD(enum cfg_dns_transport *) = CFG_DNS_TRANSPORT_UDP;
+	else if (strcasecmp(val, "tcp") == 0)
+		*FIELD(enum cfg_dns_transport *) = CFG_DNS_TRANSPORT_TCP;
+	else {
+		cfg_why(why, len, "'%s': expected udp (TCP after a timeout) or "
+		    "tcp", val);
+		return -1;
+	}
 	return 0;
 }
 

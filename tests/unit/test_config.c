@@ -175,6 +175,9 @@ static const struct row rows[] = {
 	    "@F@:10: map_size: '12Q': expected a size such as 64M or 1G",
 	    "@F@:11: log_level: 'loud': expected error, warn, info or debug",
 	    "@F@:12: state_dir: 'var/lib' is not an absolute path") },
+	{ "transport", DNS "transport = quic\n",
+	  M("@F@:5: transport: 'quic': expected udp (TCP after a timeout) or "
+	    "tcp") },
 	{ "out of range", DNS "retries = 11\ntimeout = 5ms\n"
 	  "[controller]\nmap_size = 1K\n",
 	  M("@F@:5: retries: 11 is out of range (0 to 10)",
@@ -650,6 +653,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->dns.verify_interval_ms, 60000);
 	assert_int_equal(cfg->dns.nconfirm, 0);
 	assert_true(cfg->dns.prereq);
+	assert_int_equal(cfg->dns.transport, CFG_DNS_TRANSPORT_UDP);
 
 	assert_int_equal(cfg->nstack, 3);
 	s = config_stack_find(cfg, "a");
@@ -731,7 +735,7 @@ test_values(void **state)
 	    "[dns]\nserver = [2001:db8::2]:5353\nserver = 127.0.0.1:5300\n"
 	    "zone = Failover.Example.NET.\nkey_file = hmac-sha1:k:" SECRET "\n"
 	    "timeout = 1500ms\nretries = 0\nverify_interval = 1m30s\n"
-	    "confirm = 192.0.2.3\nprereq = off\n"
+	    "confirm = 192.0.2.3\nprereq = off\ntransport = TCP\n"
 	    "[stack app1]\nweb_head = lb.example.com\n"
 	    "health_url = https://192.0.2.10/health\n"
 	    "health_host = www.example.com\nexpect_status = 200-299, 301\n"
@@ -776,6 +780,7 @@ test_values(void **state)
 	assert_int_equal(cfg->dns.nconfirm, 1);
 	assert_int_equal(cfg->dns.confirm[0].port, 53);
 	assert_false(cfg->dns.prereq);
+	assert_int_equal(cfg->dns.transport, CFG_DNS_TRANSPORT_TCP);
 
 	s = &cfg->stacks[0];
 	assert_string_equal(s->health_host, "www.example.com");
@@ -798,7 +803,7 @@ test_values(void **state)
 	assert_null(s->maintenance_off.argv[3]);
 	assert_int_equal(s->replication_off.argc, 1);
 	assert_int_equal(s->precheck.argc, 2);
-	assert_int_equal(s->precheck.line, 40);
+	assert_int_equal(s->precheck.line, 41);
 	assert_int_equal(s->hook_timeout_ms, 300000);
 
 	g = &cfg->groups[0];
@@ -1216,7 +1221,7 @@ test_key_names(void **state)
 	}
 	assert_true(seen_ca);
 	assert_true(seen_witness);
-	assert_int_equal(n, 11 + 8 + 20 + 10);
+	assert_int_equal(n, 11 + 9 + 20 + 10);
 }
 
 int
