@@ -4,14 +4,33 @@
  * confirmation on every authoritative server, and the periodic read-back
  * that repairs drift.
  *
- * Compare-and-swap.  When the engine knows what it last published (the
- * action's `prev`) and this process has already checked the name's
- * ownership, the UPDATE carries "the name holds exactly prev" as its
- * prerequisite.  Otherwise the name is read back first: the ownership TXT
- * decides whether we may touch it at all (adopt = yes overrides), and what
- * was found becomes the prerequisite.  A lost prerequisite (another writer
- * got there first) forgets the ownership check, so the engine's retry reads
- * back again rather than overwriting blindly.
+ * Ownership is enforced by the server.  Every UPDATE carries, beside the
+ * compare-and-swap on the records, a prerequisite on the ownership TXT
+ * (dnsupdate/dnsup_owner.h): exactly our value, or none there for a first
+ * publication, or the exact foreign value read back for an adoption.  What
+ * this process remembers only chooses which prerequisites to state; the
+ * server decides.  Per group:
+ *
+ *	owner_ok	the server held our TXT at the last UPDATE: the next
+ *			one states it and the record the engine believes is
+ *			there (the action's prev), with no read-back
+ *	owner_doubt	the last UPDATE failed a prerequisite, or the name is
+ *			not ours: read it back first and judge it
+ *			(dnsup_owner_check) before any UPDATE
+ *	neither		(start-up, a reload) state what the engine's state
+ *			says: our TXT and prev when it published the name,
+ *			else a first publication (nothing there, no TXT).  So
+ *			thousands of groups publish at start in a few coalesced
+ *			UPDATEs, without a read-back each; when a prerequisite
+ *			fails, the name is read back and judged at once, for
+ *			the same ticket.
+ *
+ * A CNAME is never sent over records of another kind without a read-back
+ * (ANY): named silently ignores a CNAME added beside other data.
+ *
+ * ddns_verdict() is the one place where the server's verdict on a group's
+ * DNS is known (accepted, or refused with the reason): every UPDATE's
+ * outcome and every ownership judgement pass there.
  */
 #include "controller/daemon_int.h"
 
@@ -26,6 +45,7 @@
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 #include "dnsupdate/dnsup_msg.h"
+#include "dnsupdate/dnsup_owner.h"
 
 #define CONFIRM_BOUND_MS	30000
 #define CONFIRM_POLL_MS		100
@@ -37,9 +57,14 @@ struct dctx {
 	struct eng_action	 a;		/* the DNS_UPDATE */
 	struct dnsup_rrset	 want;
 	int64_t			 started_ms;
+	char			 owner[256];	/* our ownership TXT value */
+	struct dnsup_owner_plan	 plan;		/* the prerequisites sent */
+	bool			 read_back;	/* the plan comes from a
+						   read-back of the name */
 };
 
 static void	 update_done_cb(const struct dnsup_outcome *, void *);
+static void	 readback_start(struct dctx *);
 
 static int
 rrset_of(const struct daemon *d, int stack, uint32_t ttl,
@@ -106,6 +131,7 @@ ddns_engine_open(struct daemon *d, char *err, size_t errlen)
 	p.nserver = d->cfg->dns.nserver;
 	p.timeout_ms = d->cfg->dns.timeout_ms;
 	p.retries = d->cfg->dns.retries;
+	p.tcp_only = d->cfg->dns.transport == CFG_DNS_TRANSPORT_TCP;
 	/* Flips due together share a message: see dnsup.h, coalescing. */
 	p.coalesce_ms = 1;
 	n = dnsup_engine_new(d->base, &p, err, errlen);
@@ -120,6 +146,24 @@ ddns_engine_open(struct daemon *d, char *err, size_t errlen)
 		dnsup_engine_free(old);
 	}
 	return 0;
+}
+
+/*
+ * The server's verdict on a group's DNS: r is an UPDATE's outcome, or the
+ * judgement of a read-back (not_owner, cname_conflict, or why the name
+ * could not be read).  NOERROR: the last UPDATE was accepted.  The one
+ * place that knows, so that whatever depends on the group's DNS being
+ * usable (a gate on switches) is fed from here.
+ */
+static void
+ddns_verdict(struct daemon *d, const char *group, enum dnsup_result r,
+    const char *detail)
+{
+	if ((unsigned)r < sizeof(d->dns_results) / sizeof(d->dns_results[0]))
+		d->dns_results[r]++;
+	log_debug("dns_verdict", "group=%s accepted=%s reason=%s detail=%s",
+	    log_q(group), r == DNSUP_R_NOERROR ? "yes" : "no",
+	    dnsup_result_name(r), log_q(detail));
 }
 
 static void
@@ -185,26 +229,44 @@ start_confirm(struct dctx *c)
 	}
 }
 
+/* Our ownership value for c's group; -1 when it cannot be formatted. */
+static int
+owner_of(struct dctx *c, struct dnsup_owner *o)
+{
+	const struct daemon *d = c->d;
+
+	/* XXX the cluster passes its epoch here. */
+	if (dnsup_owner_init(o, d->cfg->controller.name, c->group, 0) == -1 ||
+	    dnsup_owner_format(o, c->owner, sizeof(c->owner)) == -1)
+		return -1;
+	return 0;
+}
+
+/* The UPDATE for c with c->plan's prerequisites. */
 static void
-submit(struct dctx *c, enum dnsup_prereq prereq,
-    const struct dnsup_rrset *prev)
+update_fill(struct dctx *c, struct dnsup_update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->name = c->name;
+	u->want = c->want;
+	u->owner_txt = c->owner;
+	dnsup_owner_apply(&c->plan, u);
+	/* prereq = no: no compare-and-swap on the records; the TXT stays. */
+	if (!c->d->cfg->dns.prereq && u->prereq == DNSUP_PREREQ_IS)
+		u->prereq = DNSUP_PREREQ_NONE;
+}
+
+static void
+submit(struct dctx *c)
 {
 	struct daemon *d = c->d;
-	struct dnsup_update u = { 0 };
-	char owner[512];
+	struct dnsup_update u;
 
-	u.name = c->name;
-	u.want = c->want;
-	if (d->cfg->dns.prereq && prereq != DNSUP_PREREQ_NONE) {
-		u.prereq = prereq;
-		if (prev != NULL)
-			u.prev = *prev;
-	}
-	dnsup_owner_txt(owner, sizeof(owner), d->cfg->controller.name, c->group);
-	u.owner_txt = owner;
+	update_fill(c, &u);
 	if (dnsup_submit(d->dns, &u, update_done_cb, c) != 0) {
 		log_error("dns_submit_failed", "group=%s name=%s",
 		    log_q(c->group), log_q(c->name));
+		ddns_verdict(d, c->group, DNSUP_R_INTERNAL, "cannot submit");
 		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
 		    "internal");
 		free(c);
@@ -221,26 +283,49 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	bool ok = o->result == DNSUP_R_NOERROR;
 	char want[512];
 
-	if ((unsigned)o->result < sizeof(d->dns_results) / sizeof(d->dns_results[0]))
-		d->dns_results[o->result]++;
+	if (o->result == DNSUP_R_CANCELLED) {
+		/* The engine was replaced (reload): the engine retries. */
+		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		    rname);
+		free(c);
+		return;
+	}
+	/*
+	 * A first guess from the state (no read-back) that the server did
+	 * not confirm: read the name back and judge it now, same ticket.
+	 */
+	if (dnsup_result_is_prereq(o->result) && !c->read_back && g != NULL &&
+	    !g->owner_ok) {
+		log_info("dns_readback", "group=%s name=%s why=%s detail=%s",
+		    log_q(c->group), log_q(c->name), rname,
+		    log_q("the name does not hold what the state says"));
+		readback_start(c);
+		return;
+	}
+	ddns_verdict(d, c->group, o->result, o->detail);
 	dnsup_rrset_format(&c->want, want, sizeof(want));
-	if (ok)
+	if (ok) {
+		if (g != NULL) {
+			g->owner_ok = true;
+			g->owner_doubt = false;
+		}
 		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
 		    " why=%s server=%s elapsed_us=%lld batch=%zu",
 		    log_q(c->group), log_q(c->name), log_q(want),
 		    c->want.ttl, eng_dns_why_name(c->a.u.dns.why),
 		    log_q(o->server), (long long)o->elapsed_us, o->batch);
-	else {
+	} else {
 		log_warn("dns_update_failed", "group=%s name=%s result=%s"
 		    " server=%s detail=%s tries=%d", log_q(c->group),
 		    log_q(c->name), rname, log_q(o->server), log_q(o->detail),
 		    o->tries);
-		/* Someone else wrote the name: read it back before retrying. */
-		if (dnsup_result_is_prereq(o->result) && g != NULL)
+		/* The server refused what we believed: read back first. */
+		if (dnsup_result_is_prereq(o->result) && g != NULL) {
 			g->owner_ok = false;
+			g->owner_doubt = true;
+		}
 	}
-	if (ok && c->a.u.dns.why == ENG_DNS_FLIP && o->result !=
-	    DNSUP_R_CANCELLED)
+	if (ok && c->a.u.dns.why == ENG_DNS_FLIP)
 		start_confirm(c);
 	feed_dns_done(d, c->group, c->a.u.dns.ticket, ok,
 	    ok || dnsup_result_is_transient(o->result) ||
@@ -255,8 +340,8 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 	struct dctx *c = arg;
 	struct daemon *d = c->d;
 	struct dgroup *g = daemon_group_find(d, c->group);
-	char detail[512];
-	bool first = false;
+	struct dnsup_owner mine;
+	char detail[1024];
 	enum dnsup_result r;
 
 	if (g == NULL) {
@@ -267,38 +352,73 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 		log_warn("dns_readback_failed", "group=%s name=%s result=%s"
 		    " detail=%s", log_q(c->group), log_q(c->name),
 		    dnsup_result_name(o->result), log_q(o->detail));
+		ddns_verdict(d, c->group, o->result, o->detail);
 		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
 		    dnsup_result_name(o->result));
 		free(c);
 		return;
 	}
-	r = dnsup_owner_check(c->name, found, d->cfg->controller.name,
-	    c->group, d->cfg->groups[g->idx].adopt, &first, detail,
-	    sizeof(detail));
+	if (owner_of(c, &mine) == -1)
+		r = DNSUP_R_INTERNAL;
+	else
+		r = dnsup_owner_check(c->name, found, &mine,
+		    d->cfg->groups[g->idx].adopt, &c->want, &c->plan, detail,
+		    sizeof(detail));
 	if (r != DNSUP_R_NOERROR) {
-		log_error("dns_not_owner", "group=%s name=%s detail=%s hint=%s",
-		    log_q(c->group), log_q(c->name), log_q(detail),
-		    log_q("set adopt = yes in the group to take it over"));
+		g->owner_ok = false;
+		g->owner_doubt = true;
+		if (r == DNSUP_R_CNAME_CONFLICT)
+			log_error("dns_cname_conflict", "group=%s name=%s "
+			    "detail=%s", log_q(c->group), log_q(c->name),
+			    log_q(detail));
+		else
+			log_error("dns_not_owner", "group=%s name=%s detail=%s"
+			    " hint=%s", log_q(c->group), log_q(c->name),
+			    log_q(detail), log_q("set adopt = yes in the group "
+			    "to take it over"));
+		ddns_verdict(d, c->group, r, detail);
 		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, false,
 		    dnsup_result_name(r));
 		free(c);
 		return;
 	}
-	g->owner_ok = true;
-	if (first && found->rrset.kind == DNSUP_RRSET_NONE && !found->has_txt)
-		submit(c, DNSUP_PREREQ_EMPTY, NULL);
-	else if (found->rrset.kind == DNSUP_RRSET_NONE)
-		submit(c, DNSUP_PREREQ_NONE, NULL);
-	else
-		submit(c, DNSUP_PREREQ_IS, &found->rrset);
+	if (c->plan.verdict != DNSUP_OWN_OURS)
+		log_info("dns_owner", "group=%s name=%s verdict=%s detail=%s",
+		    log_q(c->group), log_q(c->name),
+		    dnsup_owner_verdict_name(c->plan.verdict), log_q(detail));
+	c->read_back = true;
+	submit(c);
+}
+
+/* Read the name back (records, other types, TXT), then submit. */
+static void
+readback_start(struct dctx *c)
+{
+	struct daemon *d = c->d;
+
+	c->read_back = true;
+	if (dnsup_readback(d->dns, NULL, c->name, DNSUP_RB_OWNER |
+	    DNSUP_RB_URGENT, readback_cb, c) != 0) {
+		log_error("dns_readback_failed", "group=%s name=%s detail=%s",
+		    log_q(c->group), log_q(c->name),
+		    log_q("could not start the read-back"));
+		ddns_verdict(d, c->group, DNSUP_R_INTERNAL,
+		    "could not start the read-back");
+		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		    "internal");
+		free(c);
+	}
 }
 
 void
 ddns_update(struct dgroup *g, const struct eng_action *a)
 {
 	struct daemon *d = g->d;
+	struct dnsup_owner mine;
+	struct dnsup_rrset prev;
 	struct dctx *c;
 	char err[256];
+	bool have_prev = false;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -309,10 +429,10 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	snprintf(c->group, sizeof(c->group), "%s", dgroup_name(g));
 	snprintf(c->name, sizeof(c->name), "%s", g->address);
 	if (rrset_of(d, a->u.dns.stack, a->u.dns.ttl, &c->want, err,
-	    sizeof(err)) != 0) {
+	    sizeof(err)) != 0 || owner_of(c, &mine) == -1) {
 		log_error("dns_records_invalid", "group=%s stack=%s error=%s",
 		    log_q(c->group), log_q(d->cfg->stacks[a->u.dns.stack].name),
-		    log_q(err));
+		    log_q(c->owner[0] ? err : "ownership value too long"));
 		/* The engine waits for an answer to every ticket. */
 		{
 			struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
@@ -326,17 +446,21 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	}
 	g->dns_busy = true;
 	g->dns_ticket = a->u.dns.ticket;
+	if (a->u.dns.prev != ENG_NONE &&
+	    rrset_of(d, a->u.dns.prev, 0, &prev, err, sizeof(err)) == 0)
+		have_prev = true;
+	/* What to require: see the top of this file. */
+	if (have_prev)
+		dnsup_owner_plan_believed(&c->plan, &prev);
+	else
+		dnsup_owner_plan_fresh(&c->plan);
 
 	if (d->dry_run) {
-		struct dnsup_update u = { 0 };
-		char owner[512], text[4096], server[80];
+		struct dnsup_update u;
+		char text[4096], server[80];
 		struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
 
-		u.name = c->name;
-		u.want = c->want;
-		dnsup_owner_txt(owner, sizeof(owner), d->cfg->controller.name,
-		    c->group);
-		u.owner_txt = owner;
+		update_fill(c, &u);
 		dnsup_hostport_format(&d->cfg->dns.server[0], server,
 		    sizeof(server));
 		dnsup_update_render(text, sizeof(text), server, d->cfg->dns.zone,
@@ -354,22 +478,17 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		return;
 	}
 
-	if (g->owner_ok && a->u.dns.prev != ENG_NONE) {
-		struct dnsup_rrset prev;
-
-		if (rrset_of(d, a->u.dns.prev, 0, &prev, err, sizeof(err)) == 0) {
-			submit(c, DNSUP_PREREQ_IS, &prev);
-			return;
-		}
+	/*
+	 * A first publication requires the name not to be in use at all;
+	 * over records of another kind, a CNAME needs to know what else is
+	 * there.
+	 */
+	if (g->owner_doubt || (c->want.kind == DNSUP_RRSET_CNAME &&
+	    have_prev && prev.kind != DNSUP_RRSET_CNAME)) {
+		readback_start(c);
+		return;
 	}
-	if (dnsup_readback(d->dns, NULL, c->name, true, readback_cb, c) != 0) {
-		log_error("dns_readback_failed", "group=%s name=%s detail=%s",
-		    log_q(c->group), log_q(c->name),
-		    log_q("could not start the read-back"));
-		feed_dns_done(d, c->group, a->u.dns.ticket, false, true,
-		    "internal");
-		free(c);
-	}
+	submit(c);
 }
 
 /* ---- periodic read-back ---- */
@@ -445,7 +564,7 @@ ddns_verify_all(struct daemon *d)
 		v->stack = g->st.pub_stack;
 		v->ttl = g->st.pub_ttl;
 		g->verify_busy = true;
-		if (dnsup_readback(d->dns, NULL, g->address, false,
+		if (dnsup_readback(d->dns, NULL, g->address, 0,
 		    verify_done_cb, v) != 0) {
 			g->verify_busy = false;
 			free(v);

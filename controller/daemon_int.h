@@ -63,7 +63,9 @@ struct dgroup {
 	int64_t			 timer_at[ENG_NTIMER];	/* monotonic ms, 0:
 							   unset */
 	struct hook		*hook;		/* sequence hook or precheck */
-	bool			 owner_ok;	/* ownership checked this run */
+	bool			 owner_ok;	/* the server held our TXT at
+						   the last UPDATE (daemon_dns.c) */
+	bool			 owner_doubt;	/* read back before the next */
 	int			 queued;	/* steps waiting for the flush */
 	bool			 dns_busy;	/* query or update in flight */
 	uint32_t		 dns_ticket;

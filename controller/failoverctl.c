@@ -32,6 +32,7 @@
 #include "controller/store.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
+#include "dnsupdate/dnsup_owner.h"
 
 #define FOLLOW_POLL_MS	100
 
@@ -949,7 +950,8 @@ readback(struct dnsup_engine *e, struct event_base *base, const char *name,
 {
 	memset(j, 0, sizeof(*j));
 	j->pending = 1;
-	if (dnsup_readback(e, NULL, name, with_owner, readback_cb, j) != 0) {
+	if (dnsup_readback(e, NULL, name, with_owner ? DNSUP_RB_OWNER : 0,
+	    readback_cb, j) != 0) {
 		snprintf(j->detail, sizeof(j->detail), "cannot ask for %s",
 		    name);
 		return -1;
@@ -1069,9 +1071,12 @@ group_delete(struct ctl *c, const char *group)
 	struct event_base *base = NULL;
 	struct dnsup_engine *e;
 	struct dnsup_update u;
+	struct dnsup_owner owner;
+	struct dnsup_owner_plan plan;
+	struct dnsup_rrset none;
 	struct dnsjob j;
 	struct ops_reply r;
-	char addr[600], mine[300];
+	char addr[600], mine[300], why[1024];
 
 	if (ops_group_delete_check(c->st, c->cfg, group, addr, sizeof(addr),
 	    &r) != 0) {
@@ -1087,21 +1092,22 @@ group_delete(struct ctl *c, const char *group)
 		dns_close(e, base);
 		return EX_FAIL;
 	}
-	dnsup_owner_txt(mine, sizeof(mine), c->cfg->controller.name, group);
-	if ((j.found.rrset.kind != DNSUP_RRSET_NONE || j.found.has_txt) &&
-	    !(j.found.has_txt && strcmp(j.found.txt, mine) == 0)) {
-		fail_line("group delete: refused: %s is not ours (%s%s%s)",
-		    addr, j.found.has_txt ? "_failoverd TXT \"" :
-		    "no _failoverd TXT", j.found.has_txt ? j.found.txt : "",
-		    j.found.has_txt ? "\"" : "");
+	memset(&none, 0, sizeof(none));
+	if (dnsup_owner_init(&owner, c->cfg->controller.name, group, 0) ==
+	    -1 || dnsup_owner_format(&owner, mine, sizeof(mine)) == -1 ||
+	    dnsup_owner_check(addr, &j.found, &owner, false, &none, &plan, why,
+	    sizeof(why)) != DNSUP_R_NOERROR) {
+		fail_line("group delete: refused: %s", why);
 		dns_close(e, base);
 		return EX_FAIL;
 	}
+	/* The server checks it too: our TXT, and what was read back. */
 	memset(&u, 0, sizeof(u));
 	u.name = addr;
 	u.want.kind = DNSUP_RRSET_NONE;
-	u.prereq = DNSUP_PREREQ_NONE;
+	u.owner_txt = mine;
 	u.owner_delete = true;
+	dnsup_owner_apply(&plan, &u);
 	memset(&j, 0, sizeof(j));
 	j.pending = 1;
 	if (dnsup_submit(e, &u, update_cb, &j) != 0) {

@@ -5,11 +5,16 @@
  * coalescing timer fires; a struct txn is one message on the wire (an
  * UPDATE carrying one or more pendings, or a query) with its socket, its
  * timer, and where it is in its list of servers.  Every txn ends in
- * txn_finish(), which closes it and reports once.
+ * txn_finish(), which closes it and reports once.  A pending whose
+ * prerequisite failed after a try that may have been applied is parked
+ * (its name still held) while its name is read back, then done.
  *
  * Names in flight are kept in a hash table so that an update for a name
  * already in a message waits in the queue: two messages for one name never
  * race on the server.
+ *
+ * Waiting txns are in one queue per class (UPDATEs, urgent queries, other
+ * queries); a freed slot goes to the first class that has one free.
  *
  * XXX Each try opens its own socket.  With batching the count stays small
  * for updates; queries (read-back of many names) are bounded by
@@ -32,14 +37,21 @@
 
 #include <event2/event.h>
 
+#include "dnsupdate/dnsup_check.h"
+#include "dnsupdate/dnsup_owner.h"
+
 #define NAME_BUCKETS	1024
 #define UDP_MAX		512
 #define RBUF_SIZE	65536
+#define URGENT_EXTRA	32	/* slots only urgent queries may use */
+#define TCP_STICKY_MS	60000	/* a server that needed TCP gets it first */
 
 struct server {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	char			 text[72];
+	struct cfg_hostport	 hp;
+	int64_t			 tcp_until_ms;	/* monotonic; 0: UDP first */
 };
 
 struct pending {
@@ -47,37 +59,58 @@ struct pending {
 	struct dnsup_update	 u;
 	char			 name[DNSUP_NAME_MAX];
 	char			 txt[256];
+	struct dnsup_txtset	*prevtxt;	/* copy of u.owner_prev */
 	dnsup_update_cb		 cb;
 	void			*arg;
 	struct timespec		 t0;
 	int			 tries;
 	bool			 solo;		/* send alone */
+	bool			 maybe_applied;	/* a try got no answer */
+	/* While its name is read back after a prerequisite failure. */
+	bool			 requeue;	/* not applied: send again alone */
+	enum dnsup_result	 fail;
+	char			 fail_detail[200];
+	char			 fail_server[72];
+	size_t			 fail_batch;
 	TAILQ_ENTRY(pending)	 q;
 	struct pending		*hnext;		/* names in flight */
 };
 TAILQ_HEAD(pendq, pending);
 
 enum txn_state { TXN_IDLE, TXN_CONNECTING, TXN_WRITING, TXN_READING };
+enum txn_class { TC_UPDATE = 0, TC_URGENT, TC_BULK, TC_N };
+
+/* An error seen on the way, and where. */
+struct txn_err {
+	bool			 set;
+	enum dnsup_result	 result;
+	char			 detail[200];
+	char			 server[72];
+};
 
 struct txn {
 	struct dnsup_engine	*eng;
 	struct dnsup_msg	*msg;
+	enum txn_class		 cls;
 	bool			 is_query;
 	bool			 signed_;
 	struct server		*srv;		/* borrowed or own */
 	struct server		 own;
+	struct server		*ownv;		/* the resolvers, own */
 	size_t			 nsrv, si;
 	int			 try_;
 	bool			 tcp, rejected_here;
+	bool			 udp_timed_out;	/* at this server: TCP now */
+	bool			 sent;		/* this try's request is out */
+	bool			 maybe_applied;
 	enum txn_state		 state;
 	int			 fd;
 	struct event		*ev, *tmo;
 	uint8_t			*tbuf;		/* TCP answer */
 	size_t			 tlen, tneed, woff;
-	bool			 have_reject;
-	struct dnsup_verdict	 reject;
-	enum dnsup_result	 last_err;
-	char			 last_detail[200];
+	struct txn_err		 definite;	/* REFUSED, SERVFAIL ... */
+	struct txn_err		 reject;	/* answers not trusted */
+	struct txn_err		 last;		/* timeouts, socket errors */
 	int			 tries;
 	struct pending		**mem;
 	size_t			 nmem;
@@ -95,6 +128,7 @@ struct dnsup_engine {
 	struct cfg_tsig_key	 key;
 	bool			 has_key;
 	struct server		*srv;
+	struct cfg_hostport	*hps;
 	size_t			 nsrv;
 	int64_t			 timeout_ms;
 	int			 retries;
@@ -102,11 +136,13 @@ struct dnsup_engine {
 	size_t			 batch_max, max_inflight;
 	bool			 tcp_only;
 	time_t			(*wallclock)(time_t *);
+	char			 hosts_file[256], resolv_conf[256];
 	struct event		*flush_ev;
 	bool			 flush_armed, closing;
 	struct pendq		 queue;
-	struct txnq		 running, waiting;
-	size_t			 nrunning;
+	struct txnq		 running, waiting[TC_N];
+	size_t			 nrun[TC_N];
+	size_t			 nparked;	/* pendings being read back */
 	struct pending		*names[NAME_BUCKETS];
 	uint64_t		 ids[65536 / 64];
 	uint8_t			 rnd[256];
@@ -132,6 +168,18 @@ static void	 txn_free(struct txn *);
 static int	 launch_batch(struct dnsup_engine *, struct pending **, size_t);
 static void	 pending_done(struct pending *, enum dnsup_result, const char *,
 		    const char *, size_t);
+static void	 pending_requeue(struct pending *);
+static void	 pending_check(struct pending *, const struct server *,
+		    enum dnsup_result, const char *, size_t, bool);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 static int64_t
 elapsed_us(const struct timespec *t0)
@@ -168,6 +216,10 @@ server_set(struct server *s, const struct cfg_hostport *hp)
 		return -1;
 	snprintf(s->text, sizeof(s->text), "%s#%u", hp->host,
 	    (unsigned)(hp->port ? hp->port : 53));
+	s->hp = *hp;
+	if (s->hp.port == 0)
+		s->hp.port = 53;
+	s->hp.family = s->ss.ss_family;
 	return 0;
 }
 
@@ -273,6 +325,7 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 {
 	struct dnsup_engine *e;
 	size_t i, zl;
+	int c;
 
 	if (p->zone == NULL || (zl = strlen(p->zone)) == 0 ||
 	    zl + 2 > DNSUP_NAME_MAX) {
@@ -285,6 +338,7 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->srv = calloc(p->nserver, sizeof(*e->srv))) == NULL ||
+	    (e->hps = calloc(p->nserver, sizeof(*e->hps))) == NULL ||
 	    (e->rbuf = malloc(RBUF_SIZE)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -297,12 +351,14 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 		e->key = *p->key;
 		e->has_key = true;
 	}
-	for (i = 0; i < p->nserver; i++)
+	for (i = 0; i < p->nserver; i++) {
 		if (server_set(&e->srv[i], &p->servers[i]) == -1) {
 			snprintf(err, errlen, "bad server address '%s'",
 			    p->servers[i].host);
 			goto fail;
 		}
+		e->hps[i] = e->srv[i].hp;
+	}
 	e->nsrv = p->nserver;
 	e->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : 2000;
 	e->retries = p->retries > 0 ? p->retries : 0;
@@ -311,10 +367,15 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 	e->max_inflight = p->max_inflight ? p->max_inflight : 256;
 	e->tcp_only = p->tcp_only;
 	e->wallclock = p->wallclock ? p->wallclock : time;
+	snprintf(e->hosts_file, sizeof(e->hosts_file), "%s", p->hosts_file ?
+	    p->hosts_file : "/etc/hosts");
+	snprintf(e->resolv_conf, sizeof(e->resolv_conf), "%s",
+	    p->resolv_conf ? p->resolv_conf : "/etc/resolv.conf");
 	e->rndpos = sizeof(e->rnd);
 	TAILQ_INIT(&e->queue);
 	TAILQ_INIT(&e->running);
-	TAILQ_INIT(&e->waiting);
+	for (c = 0; c < TC_N; c++)
+		TAILQ_INIT(&e->waiting[c]);
 	if ((e->flush_ev = evtimer_new(base, flush_cb, e)) == NULL) {
 		snprintf(err, errlen, "cannot create a timer");
 		goto fail;
@@ -323,6 +384,7 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 fail:
 	if (e != NULL) {
 		free(e->srv);
+		free(e->hps);
 		free(e->rbuf);
 		free(e);
 	}
@@ -334,16 +396,31 @@ dnsup_engine_free(struct dnsup_engine *e)
 {
 	struct pending *p;
 	struct txn *t;
+	int c;
 
 	if (e == NULL)
 		return;
 	e->closing = true;
 	while (e->children != NULL)
 		e->children->cancel(e->children);
-	while ((t = TAILQ_FIRST(&e->running)) != NULL)
+	/*
+	 * Updates first: a cancelled query may end a parked pending's
+	 * read-back, which then reports; nothing is queued again.
+	 */
+	for (;;) {
+		TAILQ_FOREACH(t, &e->running, link)
+			if (!t->is_query)
+				break;
+		if (t == NULL)
+			t = TAILQ_FIRST(&e->running);
+		if (t == NULL)
+			break;
 		txn_finish(t, DNSUP_R_CANCELLED, "engine stopped", NULL);
-	while ((t = TAILQ_FIRST(&e->waiting)) != NULL)
-		txn_finish(t, DNSUP_R_CANCELLED, "engine stopped", NULL);
+	}
+	for (c = 0; c < TC_N; c++)
+		while ((t = TAILQ_FIRST(&e->waiting[c])) != NULL)
+			txn_finish(t, DNSUP_R_CANCELLED, "engine stopped",
+			    NULL);
 	while ((p = TAILQ_FIRST(&e->queue)) != NULL) {
 		TAILQ_REMOVE(&e->queue, p, q);
 		pending_done(p, DNSUP_R_CANCELLED, "engine stopped", "", 0);
@@ -351,6 +428,7 @@ dnsup_engine_free(struct dnsup_engine *e)
 	if (e->flush_ev != NULL)
 		event_free(e->flush_ev);
 	free(e->srv);
+	free(e->hps);
 	free(e->rbuf);
 	free(e);
 }
@@ -367,20 +445,43 @@ dnsup_engine_zone(const struct dnsup_engine *e)
 	return e->zone;
 }
 
+bool
+dnsup_engine_is_server(const struct dnsup_engine *e,
+    const struct cfg_hostport *hp)
+{
+	struct server s;
+	size_t i;
+
+	if (server_set(&s, hp) == -1)
+		return false;
+	for (i = 0; i < e->nsrv; i++)
+		if (s.len == e->srv[i].len &&
+		    memcmp(&s.ss, &e->srv[i].ss, s.len) == 0)
+			return true;
+	return false;
+}
+
+const struct cfg_hostport *
+dnsup_engine_servers(const struct dnsup_engine *e, size_t *n)
+{
+	*n = e->nsrv;
+	return e->hps;
+}
+
 void
 dnsup_engine_stats(const struct dnsup_engine *e, struct dnsup_stats *st)
 {
 	struct pending *p;
+	struct txn *t;
+	int c;
 
 	*st = e->st;
-	st->inflight = 0;
+	st->inflight = e->nparked;
 	TAILQ_FOREACH(p, &e->queue, q)
 		st->inflight++;
-	st->inflight += e->nrunning;
-	{
-		struct txn *t;
-
-		TAILQ_FOREACH(t, &e->waiting, link)
+	for (c = 0; c < TC_N; c++) {
+		st->inflight += e->nrun[c];
+		TAILQ_FOREACH(t, &e->waiting[c], link)
 			st->inflight++;
 	}
 }
@@ -428,7 +529,9 @@ dnsup_submit(struct dnsup_engine *e, const struct dnsup_update *u,
 
 	if (e->closing || u == NULL || u->name == NULL || cb == NULL ||
 	    (l = strlen(u->name)) == 0 || l + 1 >= DNSUP_NAME_MAX ||
-	    (u->owner_txt != NULL && strlen(u->owner_txt) >= 256))
+	    (u->owner_txt != NULL && strlen(u->owner_txt) > 255) ||
+	    (u->owner_txt != NULL && u->owner_prereq == DNSUP_TXT_WAS &&
+	    (u->owner_prev == NULL || u->owner_prev->more)))
 		return -1;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
@@ -439,6 +542,15 @@ dnsup_submit(struct dnsup_engine *e, const struct dnsup_update *u,
 	if (u->owner_txt != NULL) {
 		snprintf(p->txt, sizeof(p->txt), "%s", u->owner_txt);
 		p->u.owner_txt = p->txt;
+	}
+	p->u.owner_prev = NULL;
+	if (u->owner_txt != NULL && u->owner_prereq == DNSUP_TXT_WAS) {
+		if ((p->prevtxt = malloc(sizeof(*p->prevtxt))) == NULL) {
+			free(p);
+			return -1;
+		}
+		*p->prevtxt = *u->owner_prev;
+		p->u.owner_prev = p->prevtxt;
 	}
 	p->cb = cb;
 	p->arg = arg;
@@ -463,14 +575,106 @@ pending_done(struct pending *p, enum dnsup_result r, const char *detail,
 	o.tries = p->tries;
 	o.batch = batch;
 	p->cb(&o, p->arg);
+	free(p->prevtxt);
 	free(p);
+}
+
+/* Send again, alone (its name released: it goes through the queue). */
+static void
+pending_requeue(struct pending *p)
+{
+	struct dnsup_engine *e = p->eng;
+
+	name_release(p);
+	p->solo = true;
+	TAILQ_INSERT_HEAD(&e->queue, p, q);
+	arm_flush(e);
+}
+
+/* The name read back after a prerequisite failure: applied or not? */
+static void
+applied_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct pending *p = arg;
+	struct dnsup_engine *e = p->eng;
+	bool applied = false;
+	char diff[300];
+
+	e->nparked--;
+	if (o->result == DNSUP_R_CANCELLED) {
+		p->fail = DNSUP_R_CANCELLED;
+		snprintf(p->fail_detail, sizeof(p->fail_detail), "engine "
+		    "stopped while reading back after %s",
+		    dnsup_result_name(p->fail));
+		p->requeue = false;
+	}
+	if (f != NULL && o->result == DNSUP_R_NOERROR &&
+	    dnsup_rrset_compare(&p->u.want, &f->rrset, false, diff,
+	    sizeof(diff)) == 0) {
+		if (p->u.owner_txt == NULL)
+			applied = true;
+		else if (p->u.owner_delete)
+			applied = f->txt.n == 0 && !f->txt.more;
+		else
+			applied = dnsup_txtset_is(&f->txt, p->u.owner_txt);
+	}
+	if (applied) {
+		name_release(p);
+		e->st.applied++;
+		snprintf(diff, sizeof(diff), "applied by an earlier try whose "
+		    "answer was lost (the retry got %s; the server holds what "
+		    "was sent)", dnsup_result_name(p->fail));
+		pending_done(p, DNSUP_R_NOERROR, diff, p->fail_server,
+		    p->fail_batch);
+	} else if (p->requeue && !e->closing)
+		pending_requeue(p);
+	else {
+		name_release(p);
+		pending_done(p, p->fail, p->fail_detail, p->fail_server,
+		    p->fail_batch);
+	}
+	if (!TAILQ_EMPTY(&e->queue))
+		arm_flush(e);
+}
+
+/*
+ * p's prerequisite failed (r) after a try of it may have been applied:
+ * read its name back from srv before calling it failed (or, requeue,
+ * sending it again alone).  Its name stays held meanwhile.
+ */
+static void
+pending_check(struct pending *p, const struct server *srv,
+    enum dnsup_result r, const char *detail, size_t batch, bool requeue)
+{
+	struct dnsup_engine *e = p->eng;
+	unsigned fl = DNSUP_RB_URGENT;
+
+	p->fail = r;
+	snprintf(p->fail_detail, sizeof(p->fail_detail), "%s", detail);
+	snprintf(p->fail_server, sizeof(p->fail_server), "%s", srv->text);
+	p->fail_batch = batch;
+	p->requeue = requeue;
+	if (p->u.owner_txt != NULL || p->u.owner_delete)
+		fl |= DNSUP_RB_TXT;
+	e->nparked++;
+	if (e->closing || dnsup_readback(e, &srv->hp, p->name, fl, applied_cb,
+	    p) == -1) {
+		e->nparked--;
+		if (requeue && !e->closing)
+			pending_requeue(p);
+		else {
+			name_release(p);
+			pending_done(p, r, detail, srv->text, batch);
+		}
+	}
 }
 
 /* An upper bound of one update's size on the wire (no compression). */
 static size_t
 pending_size(const struct pending *p)
 {
-	size_t nl = strlen(p->name) + 2, rr = nl + 10, n;
+	size_t nl = strlen(p->name) + 2, rr = nl + 10, n, i;
 
 	n = 3 * rr;				/* delete CNAME, A, AAAA */
 	n += p->u.want.kind == DNSUP_RRSET_ADDRS ? p->u.want.naddr *
@@ -481,7 +685,10 @@ pending_size(const struct pending *p)
 	else if (p->u.prereq == DNSUP_PREREQ_EMPTY)
 		n += rr;
 	if (p->u.owner_txt != NULL || p->u.owner_delete)
-		n += 2 * (rr + 11) + strlen(p->txt) + 1;
+		n += 3 * (rr + 11) + 2 * (strlen(p->txt) + 1);
+	if (p->prevtxt != NULL)
+		for (i = 0; i < p->prevtxt->n; i++)
+			n += rr + 11 + p->prevtxt->t[i].len;
 	return n;
 }
 
@@ -534,8 +741,6 @@ txn_new(struct dnsup_engine *e)
 	t->fd = -1;
 	t->srv = e->srv;
 	t->nsrv = e->nsrv;
-	t->tcp = e->tcp_only;
-	t->last_err = DNSUP_R_TIMEOUT;
 	clock_gettime(CLOCK_MONOTONIC, &t->t0);
 	return t;
 }
@@ -558,6 +763,7 @@ launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 		t->mem[i] = mem[i];
 	}
 	t->nmem = n;
+	t->cls = TC_UPDATE;
 	id = id_get(e);
 	if (dnsup_msg_update(e->zone, ups, n, id, e->has_key ? &e->key :
 	    NULL, &t->msg, err, sizeof(err)) == -1) {
@@ -568,8 +774,6 @@ launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 	ups = NULL;
 	t->signed_ = e->has_key;
 	dnsup_msg_wire(t->msg, &wl);
-	if (wl > UDP_MAX)
-		t->tcp = true;
 	if (wl > 65535) {
 		snprintf(err, sizeof(err), "message too large (%zu bytes)", wl);
 		goto fail;
@@ -604,7 +808,8 @@ fail:
 
 int
 dnsup_query(struct dnsup_engine *e, const struct cfg_hostport *server,
-    const char *qname, int qtype, dnsup_query_cb cb, void *arg)
+    const char *qname, int qtype, unsigned flags, dnsup_query_cb cb,
+    void *arg)
 {
 	struct txn *t;
 	char err[128];
@@ -621,34 +826,173 @@ dnsup_query(struct dnsup_engine *e, const struct cfg_hostport *server,
 		t->srv = &t->own;
 		t->nsrv = 1;
 	}
-	t->tcp = e->tcp_only;
+	/* The configured servers know the key; others may not. */
+	t->signed_ = e->has_key && (server == NULL ||
+	    dnsup_engine_is_server(e, server));
 	id = id_get(e);
-	if (dnsup_msg_query(qname, qtype, id, NULL, &t->msg, err,
-	    sizeof(err)) == -1) {
+	if (dnsup_msg_query(qname, qtype, id, t->signed_ ? &e->key : NULL,
+	    &t->msg, err, sizeof(err)) == -1) {
 		id_put(e, id);
 		free(t);
 		return -1;
 	}
 	t->is_query = true;
+	t->cls = (flags & DNSUP_Q_URGENT) ? TC_URGENT : TC_BULK;
 	t->qcb = cb;
 	t->qarg = arg;
 	e->st.queries++;
 	/* Started from the loop: the callback never runs inside this call. */
-	TAILQ_INSERT_TAIL(&e->waiting, t, link);
+	TAILQ_INSERT_TAIL(&e->waiting[t->cls], t, link);
 	arm_flush(e);
 	return 0;
+}
+
+/* Names equal to a hosts file entry: case-insensitive, no final dot. */
+static bool
+host_eq(const char *entry, const char *name)
+{
+	return name_eq(entry, name);
+}
+
+int
+dnsup_hosts_lookup(const struct dnsup_engine *e, const char *name,
+    struct dnsup_rrset *rs)
+{
+	struct dnsup_rrset one;
+	char line[1024], err[64], *tok, *save, *addr;
+	FILE *f;
+
+	memset(rs, 0, sizeof(*rs));
+	if ((f = fopen(e->hosts_file, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "#\n")] = '\0';
+		if ((addr = strtok_r(line, " \t", &save)) == NULL)
+			continue;
+		while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+			if (!host_eq(tok, name))
+				continue;
+			if (dnsup_rrset_parse(&one, addr, 0, err,
+			    sizeof(err)) == 0 && one.kind == DNSUP_RRSET_ADDRS &&
+			    rs->naddr < DNSUP_MAX_ADDRS) {
+				memcpy(rs->addrs[rs->naddr++], one.addrs[0],
+				    sizeof(rs->addrs[0]));
+				rs->kind = DNSUP_RRSET_ADDRS;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	return (int)rs->naddr;
+}
+
+/* The name servers of resolv.conf, at most 3 as the C library reads. */
+static size_t
+resolvers_read(const struct dnsup_engine *e, struct server *v, size_t max)
+{
+	char line[512], *tok, *save;
+	struct cfg_hostport hp;
+	size_t n = 0;
+	FILE *f;
+
+	if ((f = fopen(e->resolv_conf, "re")) != NULL) {
+		while (n < max && fgets(line, sizeof(line), f) != NULL) {
+			if ((tok = strtok_r(line, " \t\n", &save)) == NULL ||
+			    strcmp(tok, "nameserver") != 0 ||
+			    (tok = strtok_r(NULL, " \t\n", &save)) == NULL)
+				continue;
+			memset(&hp, 0, sizeof(hp));
+			snprintf(hp.host, sizeof(hp.host), "%s", tok);
+			hp.port = 53;
+			if (server_set(&v[n], &hp) == 0)
+				n++;
+		}
+		fclose(f);
+	}
+	if (n == 0) {
+		memset(&hp, 0, sizeof(hp));
+		snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
+		hp.port = 53;
+		if (server_set(&v[0], &hp) == 0)
+			n = 1;
+	}
+	return n;
+}
+
+int
+dnsup_query_recursive(struct dnsup_engine *e, const char *qname, int qtype,
+    dnsup_query_cb cb, void *arg)
+{
+	struct txn *t;
+	char err[128];
+	uint16_t id;
+
+	if (e->closing || qname == NULL || cb == NULL ||
+	    (t = txn_new(e)) == NULL)
+		return -1;
+	if ((t->ownv = calloc(3, sizeof(*t->ownv))) == NULL ||
+	    (t->nsrv = resolvers_read(e, t->ownv, 3)) == 0) {
+		free(t->ownv);
+		free(t);
+		return -1;
+	}
+	t->srv = t->ownv;
+	id = id_get(e);
+	if (dnsup_msg_query_recursive(qname, qtype, id, &t->msg, err,
+	    sizeof(err)) == -1) {
+		id_put(e, id);
+		free(t->ownv);
+		free(t);
+		return -1;
+	}
+	t->is_query = true;
+	t->cls = TC_BULK;
+	t->qcb = cb;
+	t->qarg = arg;
+	e->st.queries++;
+	TAILQ_INSERT_TAIL(&e->waiting[t->cls], t, link);
+	arm_flush(e);
+	return 0;
+}
+
+static bool
+slot_free(const struct dnsup_engine *e, enum txn_class c)
+{
+	size_t q = e->nrun[TC_URGENT] + e->nrun[TC_BULK];
+
+	switch (c) {
+	case TC_UPDATE:
+		return e->nrun[TC_UPDATE] < e->max_inflight;
+	case TC_URGENT:
+		return q < e->max_inflight + URGENT_EXTRA;
+	default:
+		return q < e->max_inflight;
+	}
 }
 
 static void
 start_waiting(struct dnsup_engine *e)
 {
 	struct txn *w;
+	int c;
 
-	while (!e->closing && e->nrunning < e->max_inflight &&
-	    (w = TAILQ_FIRST(&e->waiting)) != NULL) {
-		TAILQ_REMOVE(&e->waiting, w, link);
-		txn_start(w);
-	}
+	for (c = 0; c < TC_N; c++)
+		while (!e->closing && slot_free(e, c) &&
+		    (w = TAILQ_FIRST(&e->waiting[c])) != NULL) {
+			TAILQ_REMOVE(&e->waiting[c], w, link);
+			txn_start(w);
+		}
+}
+
+/* Over TCP from the start at server si? */
+static bool
+starts_tcp(const struct txn *t)
+{
+	size_t wl;
+
+	dnsup_msg_wire(t->msg, &wl);
+	return t->eng->tcp_only || wl > UDP_MAX ||
+	    (t->si < t->nsrv && t->srv[t->si].tcp_until_ms > mono_ms());
 }
 
 static void
@@ -656,15 +1000,16 @@ txn_start(struct txn *t)
 {
 	struct dnsup_engine *e = t->eng;
 
-	if (e->nrunning >= e->max_inflight) {
-		TAILQ_INSERT_TAIL(&e->waiting, t, link);
+	if (!slot_free(e, t->cls)) {
+		TAILQ_INSERT_TAIL(&e->waiting[t->cls], t, link);
 		return;
 	}
-	e->nrunning++;
+	e->nrun[t->cls]++;
 	t->running = true;
 	TAILQ_INSERT_TAIL(&e->running, t, link);
 	t->si = 0;
 	t->try_ = 0;
+	t->tcp = starts_tcp(t);
 	txn_try(t);
 }
 
@@ -685,6 +1030,7 @@ txn_close(struct txn *t)
 	t->tbuf = NULL;
 	t->tlen = t->tneed = t->woff = 0;
 	t->state = TXN_IDLE;
+	t->sent = false;
 }
 
 static void
@@ -697,7 +1043,29 @@ txn_free(struct txn *t)
 		id_put(t->eng, dnsup_msg_id(t->msg));
 	dnsup_msg_free(t->msg);
 	free(t->mem);
+	free(t->ownv);
 	free(t);
+}
+
+static void
+err_set(struct txn_err *x, enum dnsup_result r, const char *detail,
+    const char *server)
+{
+	x->set = true;
+	x->result = r;
+	snprintf(x->detail, sizeof(x->detail), "%.199s", detail);
+	snprintf(x->server, sizeof(x->server), "%s", server);
+}
+
+/* The most telling error of all tries: definite, rejected, transport. */
+static const struct txn_err *
+txn_worst(const struct txn *t)
+{
+	if (t->definite.set)
+		return &t->definite;
+	if (t->reject.set)
+		return &t->reject;
+	return &t->last;
 }
 
 /* One try at server si. */
@@ -705,22 +1073,33 @@ static void
 txn_try(struct txn *t)
 {
 	struct dnsup_engine *e = t->eng;
+	const struct txn_err *w;
 	struct server *s;
 	struct timeval tv;
-	const uint8_t *w;
+	const uint8_t *wire;
 	size_t wl;
 	short ev;
 	char d[200];
 
 	txn_close(t);
 	if (t->si >= t->nsrv) {
-		if (t->have_reject)
-			txn_finish(t, t->reject.result, t->reject.detail, NULL);
+		w = txn_worst(t);
+		if (!w->set)
+			txn_finish(t, DNSUP_R_TIMEOUT, "no server answered",
+			    NULL);
 		else
-			txn_finish(t, t->last_err, t->last_detail, NULL);
+			txn_finish(t, w->result, w->detail, NULL);
 		return;
 	}
 	s = &t->srv[t->si];
+	/* Every try after the first is signed anew (the fudge). */
+	if (t->tries > 0 && t->signed_) {
+		if (dnsup_msg_resign(t->msg, &e->key, d, sizeof(d)) == -1) {
+			txn_finish(t, DNSUP_R_INTERNAL, d, NULL);
+			return;
+		}
+		e->st.resigned++;
+	}
 	t->tries++;
 	if (t->tcp)
 		e->st.tcp++;
@@ -743,17 +1122,18 @@ txn_try(struct txn *t)
 		txn_next(t, DNSUP_R_NETWORK, d, true);
 		return;
 	}
-	w = dnsup_msg_wire(t->msg, &wl);
+	wire = dnsup_msg_wire(t->msg, &wl);
 	if (t->tcp) {
 		t->state = TXN_CONNECTING;
 		ev = EV_WRITE | EV_PERSIST;
 	} else {
-		if (send(t->fd, w, wl, 0) != (ssize_t)wl) {
+		if (send(t->fd, wire, wl, 0) != (ssize_t)wl) {
 			snprintf(d, sizeof(d), "send to %s: %s", s->text,
 			    strerror(errno));
 			txn_next(t, DNSUP_R_NETWORK, d, true);
 			return;
 		}
+		t->sent = true;
 		t->state = TXN_READING;
 		ev = EV_READ | EV_PERSIST;
 	}
@@ -769,26 +1149,37 @@ txn_try(struct txn *t)
 
 /*
  * This try failed: retry this server, or move to the next one.  A network
- * error or a rejected answer moves on at once: asking again gets the same.
+ * error, a rejected answer or a definite error moves on at once: asking
+ * the same server again gets the same.
  */
 static void
 txn_next(struct txn *t, enum dnsup_result why, const char *detail,
     bool skip_server)
 {
-	t->last_err = why;
-	snprintf(t->last_detail, sizeof(t->last_detail), "%s", detail);
+	const char *srv = t->si < t->nsrv ? t->srv[t->si].text : "";
+
+	if (why == DNSUP_R_TIMEOUT || why == DNSUP_R_NETWORK)
+		err_set(&t->last, why, detail, srv);
 	if (!skip_server && !t->rejected_here && t->try_ < t->eng->retries)
 		t->try_++;
 	else {
-		size_t wl;
-
 		t->si++;
 		t->try_ = 0;
 		t->rejected_here = false;
-		dnsup_msg_wire(t->msg, &wl);
-		t->tcp = t->eng->tcp_only || wl > UDP_MAX;
+		t->udp_timed_out = false;
+		t->tcp = starts_tcp(t);
 	}
 	txn_try(t);
+}
+
+/* An answer that cannot be used, over TCP: this server is done. */
+static void
+txn_reject(struct txn *t, enum dnsup_result why, const char *detail)
+{
+	err_set(&t->reject, why, detail, t->si < t->nsrv ?
+	    t->srv[t->si].text : "");
+	t->maybe_applied = true;
+	txn_next(t, why, detail, true);
 }
 
 static void
@@ -797,8 +1188,17 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct txn *t = arg;
 	char d[200];
 
-	snprintf(d, sizeof(d), "no answer from %s within %lld ms",
-	    t->srv[t->si].text, (long long)t->eng->timeout_ms);
+	snprintf(d, sizeof(d), "no answer from %s within %lld ms%s",
+	    t->srv[t->si].text, (long long)t->eng->timeout_ms,
+	    t->tcp ? " (TCP)" : "");
+	if (t->sent)
+		t->maybe_applied = true;
+	/* The server may drop UDP: its next tries go over TCP. */
+	if (!t->tcp && t->try_ < t->eng->retries) {
+		t->udp_timed_out = true;
+		t->tcp = true;
+		t->eng->st.tcp_fallback++;
+	}
 	txn_next(t, DNSUP_R_TIMEOUT, d, false);
 }
 
@@ -831,6 +1231,7 @@ static void
 txn_answer(struct txn *t, const uint8_t *buf, size_t len)
 {
 	struct dnsup_engine *e = t->eng;
+	struct server *s = &t->srv[t->si];
 	struct dnsup_verdict v;
 	struct dnsup_found f;
 	char d[300];
@@ -842,14 +1243,14 @@ txn_answer(struct txn *t, const uint8_t *buf, size_t len)
 		e->st.ignored++;
 		if (t->tcp) {	/* a stream out of step: give up on it */
 			snprintf(d, sizeof(d), "%.60s: unexpected answer over "
-			    "TCP (%.190s)", t->srv[t->si].text, v.detail);
-			txn_next(t, DNSUP_R_BADRESP, d, true);
+			    "TCP (%.190s)", s->text, v.detail);
+			txn_reject(t, DNSUP_R_BADRESP, d);
 		}
 		return;
 	case DNSUP_V_TRUNCATED:
 		if (t->tcp) {
-			txn_next(t, DNSUP_R_BADRESP, "truncated answer over "
-			    "TCP", true);
+			txn_reject(t, DNSUP_R_BADRESP, "truncated answer over "
+			    "TCP");
 			return;
 		}
 		t->tcp = true;
@@ -858,17 +1259,34 @@ txn_answer(struct txn *t, const uint8_t *buf, size_t len)
 		return;
 	case DNSUP_V_REJECT:
 		e->st.rejected++;
-		t->have_reject = true;
 		t->rejected_here = true;
-		t->reject = v;
-		snprintf(t->reject.detail, sizeof(t->reject.detail), "%.60s: %.130s",
-		    t->srv[t->si].text, v.detail);
+		t->maybe_applied = true;
+		snprintf(d, sizeof(d), "%.60s: %.130s", s->text, v.detail);
+		err_set(&t->reject, v.result, d, s->text);
 		if (t->tcp)
-			txn_next(t, v.result, t->reject.detail, true);
+			txn_next(t, v.result, d, true);
 		return;		/* keep waiting for a genuine answer */
 	case DNSUP_V_FINAL:
+		/* A server that needed TCP after a UDP timeout keeps it. */
+		if (t->udp_timed_out)
+			s->tcp_until_ms = mono_ms() + TCP_STICKY_MS;
+		if (dnsup_result_next_server(v.result)) {
+			if (v.result == DNSUP_R_SERVFAIL)
+				t->maybe_applied = true;
+			snprintf(d, sizeof(d), "%.60s: %.180s", s->text,
+			    v.detail);
+			err_set(&t->definite, v.result, d, s->text);
+			e->st.next_server++;
+			dnsup_found_clear(t->is_query ? &f : NULL);
+			txn_next(t, v.result, d, true);
+			return;
+		}
 		snprintf(d, sizeof(d), "%s", v.detail);
-		txn_finish(t, v.result, d, t->is_query ? &f : NULL);
+		if (t->is_query) {
+			txn_finish(t, v.result, d, &f);
+			dnsup_found_clear(&f);
+		} else
+			txn_finish(t, v.result, d, NULL);
 		return;
 	}
 }
@@ -912,6 +1330,8 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
+			if (t->woff > 0)
+				t->maybe_applied = true;
 			snprintf(d, sizeof(d), "send to %s (TCP): %s",
 			    t->srv[t->si].text, strerror(errno));
 			txn_next(t, DNSUP_R_NETWORK, d, true);
@@ -920,6 +1340,7 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 		t->woff += (size_t)n;
 		if (t->woff < t->tneed)
 			return;
+		t->sent = true;
 		free(t->tbuf);
 		t->tbuf = NULL;
 		t->tlen = 0;
@@ -942,6 +1363,8 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		/* The request was written: the server may have applied it. */
+		t->maybe_applied = true;
 		snprintf(d, sizeof(d), "%s (TCP): %s", t->srv[t->si].text,
 		    n == 0 ? "connection closed before the answer" :
 		    strerror(errno));
@@ -954,7 +1377,7 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 	if (t->tneed == 2) {
 		t->tneed = 2 + ((size_t)t->tbuf[0] << 8 | t->tbuf[1]);
 		if (t->tneed == 2) {
-			txn_next(t, DNSUP_R_BADRESP, "empty TCP message", true);
+			txn_reject(t, DNSUP_R_BADRESP, "empty TCP message");
 			return;
 		}
 		return;
@@ -970,6 +1393,47 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* An UPDATE ended with r: report to its members, or split or check them. */
+static void
+update_finish(struct txn *t, enum dnsup_result r, const char *detail,
+    const char *server)
+{
+	struct dnsup_engine *e = t->eng;
+	const struct server *srv = &t->srv[t->si < t->nsrv ? t->si :
+	    t->nsrv - 1];
+	bool split = t->nmem > 1 && dnsup_result_per_update(r) && !e->closing;
+	bool check = dnsup_result_is_prereq(r) && !e->closing;
+	size_t i;
+
+	if (split)
+		e->st.split++;
+	for (i = 0; i < t->nmem; i++) {
+		struct pending *p = t->mem[i];
+
+		p->tries += t->tries;
+		p->maybe_applied = p->maybe_applied || t->maybe_applied;
+	}
+	/*
+	 * The server that failed the prerequisite is the one to read back:
+	 * srv, the last one asked, is the one that answered.
+	 */
+	for (i = t->nmem; i-- > 0;) {
+		struct pending *p = t->mem[i];
+
+		t->mem[i] = NULL;
+		if (check && p->maybe_applied)
+			pending_check(p, srv, r, detail, t->nmem, split);
+		else if (split)
+			pending_requeue(p);
+		else {
+			name_release(p);
+			pending_done(p, r, detail, server, t->nmem);
+		}
+	}
+	if (!TAILQ_EMPTY(&e->queue))
+		arm_flush(e);
+}
+
 /* The end of a message: report to its members or its caller; free it. */
 static void
 txn_finish(struct txn *t, enum dnsup_result r, const char *detail,
@@ -977,17 +1441,22 @@ txn_finish(struct txn *t, enum dnsup_result r, const char *detail,
 {
 	struct dnsup_engine *e = t->eng;
 	struct dnsup_outcome o;
+	const struct txn_err *w = txn_worst(t);
 	char server[72];
-	size_t i;
 
-	snprintf(server, sizeof(server), "%s", t->nsrv == 0 ? "" :
-	    t->srv[t->si < t->nsrv ? t->si : t->nsrv - 1].text);
+	/* The server of the error reported, else the last one asked. */
+	if (r != DNSUP_R_NOERROR && w->set && w->result == r &&
+	    strcmp(w->detail, detail) == 0)
+		snprintf(server, sizeof(server), "%s", w->server);
+	else
+		snprintf(server, sizeof(server), "%s", t->nsrv == 0 ? "" :
+		    t->srv[t->si < t->nsrv ? t->si : t->nsrv - 1].text);
 	txn_close(t);
 	if (t->running) {
 		TAILQ_REMOVE(&e->running, t, link);
-		e->nrunning--;
+		e->nrun[t->cls]--;
 	} else
-		TAILQ_REMOVE(&e->waiting, t, link);
+		TAILQ_REMOVE(&e->waiting[t->cls], t, link);
 	if (t->is_query) {
 		memset(&o, 0, sizeof(o));
 		o.result = r;
@@ -998,26 +1467,8 @@ txn_finish(struct txn *t, enum dnsup_result r, const char *detail,
 		o.batch = 1;
 		t->qcb(&o, (r == DNSUP_R_NOERROR || r == DNSUP_R_NXDOMAIN) ?
 		    found : NULL, t->qarg);
-	} else if (t->nmem > 1 && r != DNSUP_R_NOERROR &&
-	    r != DNSUP_R_CANCELLED) {
-		/* One bad update must not hold the others back. */
-		e->st.split++;
-		for (i = t->nmem; i-- > 0;) {
-			t->mem[i]->tries += t->tries;
-			t->mem[i]->solo = true;
-			name_release(t->mem[i]);
-			TAILQ_INSERT_HEAD(&e->queue, t->mem[i], q);
-		}
-		arm_flush(e);
-	} else {
-		for (i = 0; i < t->nmem; i++) {
-			t->mem[i]->tries += t->tries;
-			name_release(t->mem[i]);
-			pending_done(t->mem[i], r, detail, server, t->nmem);
-		}
-		if (!TAILQ_EMPTY(&e->queue))
-			arm_flush(e);
-	}
+	} else
+		update_finish(t, r, detail, server);
 	txn_free(t);
 	start_waiting(e);
 }

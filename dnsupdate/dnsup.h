@@ -1,21 +1,36 @@
 /*
- * dnsup.h - the DNS update engine: TSIG-signed RFC 2136 UPDATEs and plain
- * queries on the caller's libevent loop, never blocking.
+ * dnsup.h - the DNS update engine: TSIG-signed RFC 2136 UPDATEs and queries
+ * on the caller's libevent loop, never blocking.
  *
  * Transport: each request has its own non-blocking socket connect()ed to
  * the server (so a server that is down shows as ECONNREFUSED at once, and
  * every answer on the socket comes from that server), a random message id
  * that no other request in flight holds, and a timeout per try.  A server is
  * tried 1 + retries times, then the next configured server, in order.  UDP
- * first; TCP when the answer is truncated or the message is larger than 512
- * bytes.  An answer must match the request's id and question (zone section)
- * and carry a TSIG that verifies against the request's MAC, with a time
- * within the fudge and no TSIG error: anything else is dropped (garbage,
- * other ids, other questions) or remembered as a rejection (unsigned, bad
- * MAC), while we keep waiting for a trustworthy answer until the try times
- * out; a server whose answer was rejected is not asked again.  Only when no
- * server gave a trustworthy answer is the rejection reported (BADSIG,
- * BADKEY, unsigned_response, bad_response ...) rather than a timeout.
+ * first; TCP when the answer is truncated, the message is larger than 512
+ * bytes, or a try over UDP timed out (the server's later tries go over TCP,
+ * and for a minute so do new requests to it), or always with tcp_only.
+ * Every try is signed anew, so that the last try of a long schedule is
+ * still within the TSIG fudge.  An answer must match the request's id and
+ * question (zone section) and carry a TSIG that verifies against the
+ * request's MAC, with a time within the fudge and no TSIG error: anything
+ * else is dropped (garbage, other ids, other questions) or remembered as a
+ * rejection (unsigned, bad MAC), while we keep waiting for a trustworthy
+ * answer until the try times out; a server whose answer was rejected is
+ * not asked again.  A server that answers REFUSED, NOTAUTH, SERVFAIL or
+ * NOTIMP (or a query without AA) is not asked again either: the next one
+ * is.  When no server gave an answer that settles it, the most telling
+ * error is reported: a definite answer before a rejection (BADSIG, BADKEY,
+ * unsigned_response, bad_response ...), a rejection before a timeout.
+ *
+ * Queries go to authoritative servers only, and are signed with the key
+ * when they go to one of the configured servers (the primary knows it);
+ * their answers must have AA set.
+ *
+ * Slots: UPDATE messages and queries have their own max_inflight each, so
+ * that a flip never waits behind read-back traffic; urgent queries (the
+ * read-backs that an UPDATE waits for) go before the others and have a few
+ * slots of their own beyond max_inflight.
  *
  * Coalescing: updates submitted within coalesce_ms (0: the same loop
  * iteration) are packed, at most batch_max per message, into few UPDATEs,
@@ -24,9 +39,17 @@
  * which named applies more slowly, or one per message, which it applies
  * one at a time); names in one message are distinct
  * (a second update for a name waits until the first completes, keeping
- * their order).  When a message with several updates fails for any reason,
- * each of its updates is sent again alone, so that one bad update (a lost
- * prerequisite, a name outside the zone) never holds the others back.
+ * their order).  When a message with several updates fails with an error
+ * that belongs to one of them (a lost prerequisite, a name outside the
+ * zone, FORMERR, REFUSED by a per-name policy), each is sent again alone,
+ * so that one bad update never holds the others back; any other error
+ * (BADKEY, a timeout ...) is every member's outcome at once.
+ *
+ * A lost answer.  A try that got no answer (a timeout, a TCP connection
+ * closed after the request was written, a rejected answer) may have been
+ * applied.  When a later try then fails its prerequisite, the name is read
+ * back from the server that said so (signed, urgent): if it holds what
+ * was sent (records and ownership TXT), the update succeeded.
  *
  * Every accepted update and query gets exactly one callback, from the loop,
  * never from within dnsup_submit()/dnsup_query(); dnsup_engine_free() calls
@@ -56,9 +79,14 @@ struct dnsup_params {
 	int			   retries;	/* per server, after the first */
 	int			   coalesce_ms;	/* 0: same loop iteration */
 	size_t			   batch_max;	/* updates per message; 0: 64 */
-	size_t			   max_inflight; /* messages; 0: 256 */
-	bool			   tcp_only;	/* always TCP */
+	size_t			   max_inflight; /* messages of each kind
+						   (UPDATEs, queries); 0: 256 */
+	bool			   tcp_only;	/* always TCP ([dns] transport
+						   = tcp) */
 	time_t			 (*wallclock)(time_t *); /* NULL: time() */
+	const char		  *hosts_file;	/* the system resolver's;
+						   NULL: /etc/hosts */
+	const char		  *resolv_conf;	/* NULL: /etc/resolv.conf */
 };
 
 /* How one update or query ended. */
@@ -97,11 +125,28 @@ int	 dnsup_submit(struct dnsup_engine *, const struct dnsup_update *u,
 
 /*
  * Ask server (NULL: the configured servers in order) for qname/qtype without
- * recursion and unsigned; the callback gets the records found (NULL unless
- * NOERROR or NXDOMAIN).  Returns 0 or -1 as dnsup_submit().
+ * recursion, signed when the server is a configured one; the callback gets
+ * the records found (NULL unless NOERROR or NXDOMAIN, with AA).  With
+ * DNSUP_Q_URGENT the query goes before the others.  Returns 0 or -1 as
+ * dnsup_submit().
  */
+#define DNSUP_Q_URGENT	0x1
 int	 dnsup_query(struct dnsup_engine *, const struct cfg_hostport *server,
-	    const char *qname, int qtype, dnsup_query_cb cb, void *arg);
+	    const char *qname, int qtype, unsigned flags, dnsup_query_cb cb,
+	    void *arg);
+
+/*
+ * The system resolver, for names outside the zone (the addresses of an NS
+ * set's name servers): dnsup_hosts_lookup() reads the hosts file (a small
+ * local file, read at each call) and returns how many addresses it found
+ * for name into rs (0: none, -1: no file); dnsup_query_recursive() asks the
+ * name servers of resolv.conf (127.0.0.1 when it names none), in order,
+ * with recursion desired and unsigned, and takes an answer without AA.
+ */
+int	 dnsup_hosts_lookup(const struct dnsup_engine *, const char *name,
+	    struct dnsup_rrset *rs);
+int	 dnsup_query_recursive(struct dnsup_engine *, const char *qname,
+	    int qtype, dnsup_query_cb cb, void *arg);
 
 struct dnsup_stats {
 	uint64_t	 updates;	/* submitted */
@@ -110,6 +155,11 @@ struct dnsup_stats {
 	uint64_t	 split;		/* batches retried one by one */
 	uint64_t	 queries;
 	uint64_t	 tcp;		/* tries over TCP */
+	uint64_t	 tcp_fallback;	/* UDP timeouts followed by TCP */
+	uint64_t	 next_server;	/* definite errors, next server asked */
+	uint64_t	 resigned;	/* tries signed again */
+	uint64_t	 applied;	/* prerequisite failures found applied
+					   by an earlier try */
 	uint64_t	 rejected;	/* answers rejected */
 	uint64_t	 ignored;	/* datagrams dropped (no match) */
 	size_t		 inflight;	/* updates + queries outstanding now */
@@ -129,5 +179,11 @@ void	 dnsup_child_add(struct dnsup_engine *, struct dnsup_child *);
 void	 dnsup_child_remove(struct dnsup_engine *, struct dnsup_child *);
 /* "ADDR#PORT" */
 void	 dnsup_hostport_format(const struct cfg_hostport *, char *, size_t);
+/* Is hp one of the engine's configured servers (same address and port)? */
+bool	 dnsup_engine_is_server(const struct dnsup_engine *,
+	    const struct cfg_hostport *hp);
+/* The engine's configured servers (borrowed, for the engine's life). */
+const struct cfg_hostport *dnsup_engine_servers(const struct dnsup_engine *,
+	    size_t *n);
 
 #endif

@@ -5,9 +5,14 @@
  *
  *	zone     failover.test. SOA IN
  *	prereq   www CNAME IN 0 old.example.net.	("holds exactly prev")
+ *	         _failoverd.www TXT IN 0 "failoverd controller=c1 group=www"
+ *	                                         ("the TXT is exactly ours")
  *	update   www CNAME ANY 0 / www A ANY 0 / www AAAA ANY 0   (delete)
  *	         www 60 IN CNAME new.example.net.			(add)
  *	         _failoverd.www TXT ANY 0, _failoverd.www 60 IN TXT "..."
+ *
+ * A value-dependent prerequisite must name the whole RRset (RFC 2136
+ * 3.2.5): with several TXT records there, each one is stated.
  *
  * Records with empty rdata (deletes, "RRset does not exist") are built
  * field by field: ldns_rr_new_frm_str() refuses empty rdata.  The message id
@@ -25,6 +30,8 @@
 
 #include <ldns/ldns.h>
 
+#include "dnsupdate/dnsup_owner.h"
+
 #define TSIG_FUDGE	300
 
 struct dnsup_msg {
@@ -36,6 +43,7 @@ struct dnsup_msg {
 	ldns_rdf	*qname;
 	char		 qname_str[DNSUP_NAME_MAX];
 	ldns_rdf	*mac;		/* request MAC; NULL when unsigned */
+	bool		 recursive;	/* RD: to a resolver, no AA */
 };
 
 static const char *result_names[DNSUP_R__MAX] = {
@@ -61,6 +69,10 @@ static const char *result_names[DNSUP_R__MAX] = {
 	[DNSUP_R_NOTOWNER] = "not_owner",
 	[DNSUP_R_INTERNAL] = "internal_error",
 	[DNSUP_R_CANCELLED] = "cancelled",
+	[DNSUP_R_NOTAA] = "not_authoritative",
+	[DNSUP_R_BADALG] = "BADALG",
+	[DNSUP_R_BADTRUNC] = "BADTRUNC",
+	[DNSUP_R_CNAME_CONFLICT] = "cname_conflict",
 };
 
 static void	 fmt(char *, size_t, const char *, ...)
@@ -70,11 +82,13 @@ static int	 addr_key(const char *, uint8_t[17]);
 static ldns_rr	*rr_new(const char *, ldns_rr_type, ldns_rr_class, uint32_t);
 static int	 rr_push_str(ldns_rr *, ldns_rdf_type, const char *);
 static int	 add_prereq(ldns_rr_list *, const struct dnsup_update *);
+static int	 add_rec_prereq(ldns_rr_list *, const struct dnsup_update *);
 static int	 add_rrset(ldns_rr_list *, const char *, ldns_rr_class,
 		    const struct dnsup_rrset *, uint32_t);
 static int	 add_updates(ldns_rr_list *, const struct dnsup_update *);
 static int	 msg_finish(ldns_pkt *, uint16_t, const struct cfg_tsig_key *,
-		    const char *, int, struct dnsup_msg **, char *, size_t);
+		    const char *, int, bool, struct dnsup_msg **, char *,
+		    size_t);
 static void	 collect(const ldns_pkt *, const struct dnsup_msg *,
 		    struct dnsup_found *);
 
@@ -116,6 +130,8 @@ dnsup_result_from_tsig_error(int err)
 	case 16: return DNSUP_R_BADSIG;
 	case 17: return DNSUP_R_BADKEY;
 	case 18: return DNSUP_R_BADTIME;
+	case 21: return DNSUP_R_BADALG;
+	case 22: return DNSUP_R_BADTRUNC;
 	default: return DNSUP_R_BADRESP;
 	}
 }
@@ -128,12 +144,30 @@ dnsup_result_is_prereq(enum dnsup_result r)
 }
 
 bool
+dnsup_result_next_server(enum dnsup_result r)
+{
+	return r == DNSUP_R_REFUSED || r == DNSUP_R_NOTAUTH ||
+	    r == DNSUP_R_SERVFAIL || r == DNSUP_R_NOTIMP || r == DNSUP_R_NOTAA;
+}
+
+/*
+ * REFUSED is here because named's update-policy refuses the whole message
+ * for one name it does not grant: the others must still go through.
+ */
+bool
+dnsup_result_per_update(enum dnsup_result r)
+{
+	return dnsup_result_is_prereq(r) || r == DNSUP_R_NOTZONE ||
+	    r == DNSUP_R_FORMERR || r == DNSUP_R_REFUSED;
+}
+
+bool
 dnsup_result_is_transient(enum dnsup_result r)
 {
 	return r == DNSUP_R_TIMEOUT || r == DNSUP_R_NETWORK ||
 	    r == DNSUP_R_SERVFAIL || r == DNSUP_R_BADRESP ||
 	    r == DNSUP_R_UNSIGNED || r == DNSUP_R_BADTIME ||
-	    r == DNSUP_R_CANCELLED;
+	    r == DNSUP_R_CANCELLED || r == DNSUP_R_NOTAA;
 }
 
 const char *
@@ -376,57 +410,102 @@ dnsup_rrset_compare(const struct dnsup_rrset *want,
 }
 
 void
-dnsup_owner_txt(char *buf, size_t len, const char *controller,
-    const char *group)
+dnsup_txt_value(const struct dnsup_txt *t, char *buf, size_t len)
 {
-	fmt(buf, len, "failoverd controller=%s group=%s", controller, group);
+	size_t i = 0, off = 0;
+
+	if (len == 0)
+		return;
+	while (i < t->len) {
+		size_t l = t->rdata[i++];
+
+		for (; l > 0 && i < t->len; l--, i++)
+			if (off + 1 < len)
+				buf[off++] = (char)t->rdata[i];
+	}
+	buf[off] = '\0';
 }
 
 int
-dnsup_owner_name(char *buf, size_t len, const char *name)
+dnsup_txt_set(struct dnsup_txt *t, const char *value)
 {
-	int n = snprintf(buf, len, "_failoverd.%s", name);
+	size_t l = strlen(value);
 
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	memset(t, 0, sizeof(*t));
+	if (l > 255)
+		return -1;
+	t->rdata[0] = (uint8_t)l;
+	memcpy(t->rdata + 1, value, l);
+	t->len = (uint16_t)(l + 1);
+	return 0;
 }
 
-enum dnsup_result
-dnsup_owner_check(const char *name, const struct dnsup_found *found,
-    const char *controller, const char *group, bool adopt, bool *first,
-    char *detail, size_t len)
+static int
+txt_cmp(const struct dnsup_txt *a, const struct dnsup_txt *b)
 {
-	char mine[300], what[512];
-	bool in_use = found->rrset.kind != DNSUP_RRSET_NONE;
+	size_t l = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->rdata, b->rdata, l);
 
-	*first = true;
-	dnsup_owner_txt(mine, sizeof(mine), controller, group);
-	if (found->has_txt && strcmp(found->txt, mine) == 0) {
-		*first = false;
-		fmt(detail, len, "owned: _failoverd.%s TXT \"%s\"", name,
-		    found->txt);
-		return DNSUP_R_NOERROR;
+	if (c != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+void
+dnsup_txtset_add(struct dnsup_txtset *s, const struct dnsup_txt *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		int c = txt_cmp(t, &s->t[i]);
+
+		if (c == 0)
+			return;
+		if (c < 0)
+			break;
 	}
-	if (!found->has_txt && !in_use) {
-		fmt(detail, len, "free: %s has no CNAME, A or AAAA", name);
-		return DNSUP_R_NOERROR;
+	if (s->n == DNSUP_MAX_TXT) {
+		s->more = true;
+		return;
 	}
-	dnsup_rrset_format(&found->rrset, what, sizeof(what));
-	if (adopt) {
-		fmt(detail, len, "adopting %s (%s%s%s%s)", name, what,
-		    found->has_txt ? ", _failoverd TXT \"" : "",
-		    found->has_txt ? found->txt : "",
-		    found->has_txt ? "\"" : "");
-		return DNSUP_R_NOERROR;
+	for (j = s->n; j > i; j--)
+		s->t[j] = s->t[j - 1];
+	s->t[i] = *t;
+	s->n++;
+}
+
+bool
+dnsup_txtset_is(const struct dnsup_txtset *s, const char *value)
+{
+	struct dnsup_txt t;
+
+	return !s->more && s->n == 1 && dnsup_txt_set(&t, value) == 0 &&
+	    txt_cmp(&t, &s->t[0]) == 0;
+}
+
+void
+dnsup_txtset_format(const struct dnsup_txtset *s, char *buf, size_t len)
+{
+	char v[300];
+	size_t i, off = 0;
+	int n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (s->n == 0 && !s->more) {
+		fmt(buf, len, "none");
+		return;
 	}
-	if (found->has_txt)
-		fmt(detail, len, "%s is not ours: _failoverd.%s TXT \"%s\" "
-		    "(we are \"%s\"); set adopt = yes to take it over", name,
-		    name, found->txt, mine);
-	else
-		fmt(detail, len, "%s is not ours: it holds %s and has no "
-		    "_failoverd.%s TXT record; set adopt = yes to take it over",
-		    name, what, name);
-	return DNSUP_R_NOTOWNER;
+	for (i = 0; i < s->n; i++) {
+		dnsup_txt_value(&s->t[i], v, sizeof(v));
+		n = snprintf(buf + off, len - off, "%s\"%s\"", i ? " " : "", v);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+	}
+	if (s->more)
+		snprintf(buf + off, len - off, "%s...", off ? " " : "");
 }
 
 static ldns_rr *
@@ -526,8 +605,79 @@ rrset_has_family(const struct dnsup_rrset *rs, int fam)
 	return false;
 }
 
+/* A TXT record at owner with the character-strings of t (class IN). */
+static ldns_rr *
+txt_rr(const char *owner, ldns_rr_class class, uint32_t ttl,
+    const struct dnsup_txt *t)
+{
+	ldns_rr *rr;
+	size_t i = 0;
+
+	if ((rr = rr_new(owner, LDNS_RR_TYPE_TXT, class, ttl)) == NULL)
+		return NULL;
+	while (i < t->len) {
+		size_t l = (size_t)t->rdata[i] + 1;
+		ldns_rdf *rd;
+
+		if (i + l > t->len ||
+		    (rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, l,
+		    t->rdata + i)) == NULL || !ldns_rr_push_rdf(rr, rd)) {
+			ldns_rr_free(rr);
+			return NULL;
+		}
+		i += l;
+	}
+	return rr;
+}
+
+/* The prerequisite on _failoverd.<name>, RFC 2136 2.4.2 and 2.4.3. */
+static int
+add_txt_prereq(ldns_rr_list *l, const struct dnsup_update *u)
+{
+	char owner[DNSUP_NAME_MAX + 16];
+	struct dnsup_txt t;
+	size_t i;
+
+	if (u->owner_txt == NULL || u->owner_prereq == DNSUP_TXT_UNCHECKED)
+		return 0;
+	if (dnsup_owner_name(owner, sizeof(owner), u->name) == -1)
+		return -1;
+	switch (u->owner_prereq) {
+	case DNSUP_TXT_OURS:
+		if (dnsup_txt_set(&t, u->owner_txt) == -1)
+			return -1;
+		return list_push(l, txt_rr(owner, LDNS_RR_CLASS_IN, 0, &t));
+	case DNSUP_TXT_WAS:
+		if (u->owner_prev == NULL || u->owner_prev->more)
+			return -1;
+		for (i = 0; i < u->owner_prev->n; i++)
+			if (list_push(l, txt_rr(owner, LDNS_RR_CLASS_IN, 0,
+			    &u->owner_prev->t[i])) == -1)
+				return -1;
+		if (u->owner_prev->n > 0)
+			return 0;
+		/* Nothing was there. */
+		return list_push(l, rr_new(owner, LDNS_RR_TYPE_TXT,
+		    LDNS_RR_CLASS_NONE, 0));
+	case DNSUP_TXT_ABSENT:
+		return list_push(l, rr_new(owner, LDNS_RR_TYPE_TXT,
+		    LDNS_RR_CLASS_NONE, 0));
+	case DNSUP_TXT_UNCHECKED:
+		break;
+	}
+	return 0;
+}
+
 static int
 add_prereq(ldns_rr_list *l, const struct dnsup_update *u)
+{
+	if (add_rec_prereq(l, u) == -1)
+		return -1;
+	return add_txt_prereq(l, u);
+}
+
+static int
+add_rec_prereq(ldns_rr_list *l, const struct dnsup_update *u)
 {
 	const struct dnsup_rrset *p = &u->prev;
 
@@ -563,7 +713,7 @@ add_updates(ldns_rr_list *l, const struct dnsup_update *u)
 	    LDNS_RR_TYPE_AAAA };
 	char owner[DNSUP_NAME_MAX + 16];
 	uint32_t ttl = u->want.ttl ? u->want.ttl : 60;
-	ldns_rr *rr;
+	struct dnsup_txt t;
 	size_t i;
 
 	for (i = 0; i < sizeof(del) / sizeof(del[0]); i++)
@@ -580,22 +730,17 @@ add_updates(ldns_rr_list *l, const struct dnsup_update *u)
 	if (list_push(l, rr_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_ANY,
 	    0)) == -1)
 		return -1;
-	if (u->owner_txt == NULL)
+	if (u->owner_delete)
 		return 0;
-	if ((rr = rr_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, ttl)) ==
-	    NULL)
+	if (dnsup_txt_set(&t, u->owner_txt) == -1)
 		return -1;
-	if (rr_push_str(rr, LDNS_RDF_TYPE_STR, u->owner_txt) == -1) {
-		ldns_rr_free(rr);
-		return -1;
-	}
-	return list_push(l, rr);
+	return list_push(l, txt_rr(owner, LDNS_RR_CLASS_IN, ttl, &t));
 }
 
 /* Set the id, sign, and keep the wire form and the MAC. */
 static int
 msg_finish(ldns_pkt *pkt, uint16_t id, const struct cfg_tsig_key *key,
-    const char *qname, int qtype, struct dnsup_msg **out, char *err,
+    const char *qname, int qtype, bool rd, struct dnsup_msg **out, char *err,
     size_t errlen)
 {
 	struct dnsup_msg *m;
@@ -604,7 +749,7 @@ msg_finish(ldns_pkt *pkt, uint16_t id, const struct cfg_tsig_key *key,
 	uint8_t *w;
 
 	ldns_pkt_set_id(pkt, id);
-	ldns_pkt_set_rd(pkt, false);
+	ldns_pkt_set_rd(pkt, rd);
 	if (key != NULL) {
 		st = ldns_pkt_tsig_sign(pkt, key->name, key->secret, TSIG_FUDGE,
 		    dnsup_tsig_alg_name(key->alg), NULL);
@@ -621,6 +766,7 @@ msg_finish(ldns_pkt *pkt, uint16_t id, const struct cfg_tsig_key *key,
 	m->id = id;
 	m->opcode = ldns_pkt_get_opcode(pkt);
 	m->qtype = qtype;
+	m->recursive = rd;
 	if ((st = ldns_pkt2wire(&m->wire, pkt, &m->len)) != LDNS_STATUS_OK) {
 		fmt(err, errlen, "cannot encode the message: %s",
 		    ldns_get_errorstr_by_id(st));
@@ -686,7 +832,8 @@ dnsup_msg_update(const char *zone, const struct dnsup_update *ups, size_t n,
 		goto done;
 	}
 	zrdf = NULL;		/* owned by pkt */
-	rc = msg_finish(pkt, id, key, zone, LDNS_RR_TYPE_SOA, out, err, errlen);
+	rc = msg_finish(pkt, id, key, zone, LDNS_RR_TYPE_SOA, false, out, err,
+	    errlen);
 done:
 	ldns_pkt_free(pkt);
 	ldns_rdf_deep_free(zrdf);
@@ -695,10 +842,10 @@ done:
 	return rc;
 }
 
-int
-dnsup_msg_query(const char *qname, int qtype, uint16_t id,
-    const struct cfg_tsig_key *key, struct dnsup_msg **out, char *err,
-    size_t errlen)
+static int
+msg_query(const char *qname, int qtype, uint16_t id,
+    const struct cfg_tsig_key *key, bool rd, struct dnsup_msg **out,
+    char *err, size_t errlen)
 {
 	ldns_rdf *q;
 	ldns_pkt *pkt;
@@ -715,9 +862,24 @@ dnsup_msg_query(const char *qname, int qtype, uint16_t id,
 		fmt(err, errlen, "cannot build the query");
 		return -1;
 	}
-	rc = msg_finish(pkt, id, key, qname, qtype, out, err, errlen);
+	rc = msg_finish(pkt, id, key, qname, qtype, rd, out, err, errlen);
 	ldns_pkt_free(pkt);
 	return rc;
+}
+
+int
+dnsup_msg_query(const char *qname, int qtype, uint16_t id,
+    const struct cfg_tsig_key *key, struct dnsup_msg **out, char *err,
+    size_t errlen)
+{
+	return msg_query(qname, qtype, id, key, false, out, err, errlen);
+}
+
+int
+dnsup_msg_query_recursive(const char *qname, int qtype, uint16_t id,
+    struct dnsup_msg **out, char *err, size_t errlen)
+{
+	return msg_query(qname, qtype, id, NULL, true, out, err, errlen);
 }
 
 int
@@ -768,6 +930,57 @@ dnsup_msg_free(struct dnsup_msg *m)
 	free(m);
 }
 
+int
+dnsup_msg_resign(struct dnsup_msg *m, const struct cfg_tsig_key *key,
+    char *err, size_t errlen)
+{
+	ldns_pkt *p = NULL;
+	ldns_rr *t;
+	ldns_rdf *mac = NULL;
+	uint8_t *w = NULL;
+	size_t wl;
+	ldns_status st;
+	int rc = -1;
+
+	if (key == NULL || m->mac == NULL)
+		return 0;
+	if ((st = ldns_wire2pkt(&p, m->wire, m->len)) != LDNS_STATUS_OK) {
+		fmt(err, errlen, "cannot read the message back: %s",
+		    ldns_get_errorstr_by_id(st));
+		return -1;
+	}
+	if ((t = ldns_pkt_tsig(p)) != NULL) {
+		ldns_pkt_set_tsig(p, NULL);
+		ldns_rr_free(t);
+	}
+	st = ldns_pkt_tsig_sign(p, key->name, key->secret, TSIG_FUDGE,
+	    dnsup_tsig_alg_name(key->alg), NULL);
+	if (st != LDNS_STATUS_OK) {
+		fmt(err, errlen, "TSIG signing failed: %s",
+		    ldns_get_errorstr_by_id(st));
+		goto done;
+	}
+	if ((t = ldns_pkt_tsig(p)) == NULL || ldns_rr_rd_count(t) <= 3 ||
+	    (mac = ldns_rdf_clone(ldns_rr_rdf(t, 3))) == NULL ||
+	    (st = ldns_pkt2wire(&w, p, &wl)) != LDNS_STATUS_OK) {
+		fmt(err, errlen, "cannot encode the signed message");
+		goto done;
+	}
+	free(m->wire);
+	m->wire = w;
+	m->len = wl;
+	w = NULL;
+	ldns_rdf_deep_free(m->mac);
+	m->mac = mac;
+	mac = NULL;
+	rc = 0;
+done:
+	free(w);
+	ldns_rdf_deep_free(mac);
+	ldns_pkt_free(p);
+	return rc;
+}
+
 const uint8_t *
 dnsup_msg_wire(const struct dnsup_msg *m, size_t *len)
 {
@@ -808,42 +1021,102 @@ tsig_time(const ldns_rdf *rd)
 	return t;
 }
 
+/* A TXT record's rdata as on the wire; -1 when it does not fit. */
+static int
+txt_from_rr(const ldns_rr *rr, struct dnsup_txt *t)
+{
+	size_t j, l;
+
+	memset(t, 0, sizeof(*t));
+	for (j = 0; j < ldns_rr_rd_count(rr); j++) {
+		const ldns_rdf *rd = ldns_rr_rdf(rr, j);
+
+		/* A character-string: length byte, bytes. */
+		l = ldns_rdf_size(rd);
+		if (l < 1 || t->len + l > sizeof(t->rdata))
+			return -1;
+		memcpy(t->rdata + t->len, ldns_rdf_data(rd), l);
+		t->len = (uint16_t)(t->len + l);
+	}
+	return 0;
+}
+
+/* An RFC 8482 answer to ANY: one synthesized HINFO "RFC8482". */
+static bool
+is_rfc8482(const ldns_rr *rr)
+{
+	const ldns_rdf *rd;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_HINFO ||
+	    ldns_rr_rd_count(rr) < 1)
+		return false;
+	rd = ldns_rr_rdf(rr, 0);
+	return ldns_rdf_size(rd) == 8 &&
+	    memcmp(ldns_rdf_data(rd) + 1, "RFC8482", 7) == 0;
+}
+
+/* Types that only accompany data (DNSSEC) say nothing about its owner. */
+static bool
+type_ignored(ldns_rr_type t)
+{
+	return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC ||
+	    t == LDNS_RR_TYPE_NSEC3 || t == LDNS_RR_TYPE_CDS ||
+	    t == LDNS_RR_TYPE_CDNSKEY;
+}
+
+static void
+other_add(struct dnsup_found *f, ldns_rr_type t)
+{
+	char *name = ldns_rr_type2str(t), *p;
+	size_t l = strlen(f->other), nl;
+
+	if (name == NULL)
+		return;
+	nl = strlen(name);
+	/* Once per type. */
+	for (p = f->other; (p = strstr(p, name)) != NULL; p += nl)
+		if ((p == f->other || p[-1] == ' ') &&
+		    (p[nl] == ' ' || p[nl] == '\0')) {
+			free(name);
+			return;
+		}
+	if (l + nl + 2 < sizeof(f->other))
+		snprintf(f->other + l, sizeof(f->other) - l, "%s%s",
+		    l ? " " : "", name);
+	free(name);
+}
+
 static void
 collect(const ldns_pkt *p, const struct dnsup_msg *req, struct dnsup_found *f)
 {
 	ldns_rr_list *an = ldns_pkt_answer(p);
-	size_t i, j;
+	size_t i, n = ldns_rr_list_rr_count(an);
 	bool ttl_set = false;
 
 	memset(f, 0, sizeof(*f));
-	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+	f->exists = ldns_pkt_get_rcode(p) != LDNS_RCODE_NXDOMAIN;
+	if (req->qtype == LDNS_RR_TYPE_NS && n > 0)
+		f->ns = calloc(n, sizeof(*f->ns));
+	for (i = 0; i < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
 		char *s;
 
 		if (ldns_dname_compare(ldns_rr_owner(rr), req->qname) != 0 ||
-		    ldns_rr_rd_count(rr) < 1)
+		    ldns_rr_rd_count(rr) < 1 || type_ignored(t))
 			continue;
-		if (t == LDNS_RR_TYPE_TXT && !f->has_txt) {
-			size_t off = 0;
+		if (t == LDNS_RR_TYPE_TXT && req->qtype == LDNS_RR_TYPE_TXT) {
+			struct dnsup_txt txt;
 
-			for (j = 0; j < ldns_rr_rd_count(rr); j++) {
-				ldns_rdf *rd = ldns_rr_rdf(rr, j);
-				size_t l = ldns_rdf_size(rd);
-
-				if (l < 1 || off + l >= sizeof(f->txt))
-					break;
-				/* A character-string: length byte, bytes. */
-				memcpy(f->txt + off, ldns_rdf_data(rd) + 1,
-				    l - 1);
-				off += l - 1;
-			}
-			f->txt[off] = '\0';
-			f->has_txt = true;
+			if (txt_from_rr(rr, &txt) == -1)
+				f->txt.more = true;
+			else
+				dnsup_txtset_add(&f->txt, &txt);
 			continue;
 		}
-		if (t == LDNS_RR_TYPE_NS && f->nns < DNSUP_MAX_NS) {
-			if ((s = ldns_rdf2str(ldns_rr_rdf(rr, 0))) != NULL) {
+		if (t == LDNS_RR_TYPE_NS && req->qtype == LDNS_RR_TYPE_NS) {
+			if (f->ns != NULL &&
+			    (s = ldns_rdf2str(ldns_rr_rdf(rr, 0))) != NULL) {
 				snprintf(f->ns[f->nns++], DNSUP_NAME_MAX, "%s",
 				    s);
 				free(s);
@@ -851,21 +1124,61 @@ collect(const ldns_pkt *p, const struct dnsup_msg *req, struct dnsup_found *f)
 			continue;
 		}
 		if (t != LDNS_RR_TYPE_CNAME && t != LDNS_RR_TYPE_A &&
-		    t != LDNS_RR_TYPE_AAAA)
+		    t != LDNS_RR_TYPE_AAAA) {
+			if (req->qtype == LDNS_RR_TYPE_ANY && is_rfc8482(rr))
+				f->any_minimal = true;
+			else if (req->qtype == LDNS_RR_TYPE_ANY)
+				other_add(f, t);
 			continue;
+		}
 		if ((s = ldns_rdf2str(ldns_rr_rdf(rr, 0))) == NULL)
 			continue;
 		if (t == LDNS_RR_TYPE_CNAME) {
 			f->rrset.kind = DNSUP_RRSET_CNAME;
 			f->rrset.naddr = 0;
+			f->rrset.more = false;
 			snprintf(f->rrset.cname, sizeof(f->rrset.cname), "%s", s);
-		} else if (f->rrset.kind != DNSUP_RRSET_CNAME)
-			(void)rrset_add_addr(&f->rrset, s, NULL, 0);
+		} else if (f->rrset.kind != DNSUP_RRSET_CNAME &&
+		    rrset_add_addr(&f->rrset, s, NULL, 0) == -1)
+			f->rrset.more = true;
 		free(s);
 		if (!ttl_set || ldns_rr_ttl(rr) < f->rrset.ttl)
 			f->rrset.ttl = ldns_rr_ttl(rr);
 		ttl_set = true;
 	}
+}
+
+void
+dnsup_found_clear(struct dnsup_found *f)
+{
+	if (f == NULL)
+		return;
+	free(f->ns);
+	f->ns = NULL;
+	f->nns = 0;
+}
+
+/* "NXRRSET (rcode 8)", "rcode 12": a name and its number. */
+static void
+rcode_text(int rcode, char *buf, size_t len)
+{
+	enum dnsup_result r = dnsup_result_from_rcode(rcode);
+
+	if (r == DNSUP_R_OTHER_RCODE)
+		fmt(buf, len, "rcode %d", rcode);
+	else
+		fmt(buf, len, "%s (rcode %d)", dnsup_result_name(r), rcode);
+}
+
+static void
+tsig_error_text(int err, char *buf, size_t len)
+{
+	enum dnsup_result r = dnsup_result_from_tsig_error(err);
+
+	if (r == DNSUP_R_BADRESP)
+		fmt(buf, len, "TSIG error %d", err);
+	else
+		fmt(buf, len, "TSIG error %s (%d)", dnsup_result_name(r), err);
 }
 
 void
@@ -879,10 +1192,13 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	uint64_t t;
 	uint16_t fudge, err;
 	int64_t skew;
+	char rc[48], te[48];
 
 	memset(v, 0, sizeof(*v));
 	v->kind = DNSUP_V_IGNORE;
 	v->result = DNSUP_R_BADRESP;
+	if (found != NULL)
+		memset(found, 0, sizeof(*found));
 	/* Cheap checks first: id, QR, opcode. */
 	if (len < 12) {
 		fmt(v->detail, sizeof(v->detail), "short message");
@@ -901,6 +1217,7 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		return;
 	}
 	v->rcode = ldns_pkt_get_rcode(p);
+	rcode_text(v->rcode, rc, sizeof(rc));
 	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1 ||
 	    (q = ldns_rr_list_rr(ldns_pkt_question(p), 0)) == NULL ||
 	    ldns_dname_compare(ldns_rr_owner(q), req->qname) != 0 ||
@@ -923,8 +1240,7 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	if ((tsig = ldns_pkt_tsig(p)) == NULL) {
 		if (v->result == DNSUP_R_NOERROR)
 			v->result = DNSUP_R_UNSIGNED;
-		fmt(v->detail, sizeof(v->detail), "unsigned answer (%s)",
-		    dnsup_result_name(dnsup_result_from_rcode(v->rcode)));
+		fmt(v->detail, sizeof(v->detail), "unsigned answer (%s)", rc);
 		goto done;
 	}
 	if (ldns_rr_rd_count(tsig) < 7) {
@@ -933,6 +1249,8 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		goto done;
 	}
 	err = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
+	v->tsig_error = err;
+	tsig_error_text(err, te, sizeof(te));
 	kname = ldns_dname_new_frm_str(key->name);
 	alg = ldns_dname_new_frm_str(dnsup_tsig_alg_name(key->alg));
 	if (kname == NULL || alg == NULL ||
@@ -940,7 +1258,8 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	    ldns_dname_compare(ldns_rr_rdf(tsig, 0), alg) != 0) {
 		v->result = DNSUP_R_BADRESP;
 		fmt(v->detail, sizeof(v->detail), "answer signed with another "
-		    "key or algorithm");
+		    "key or algorithm (%s%s%s)", rc, err ? ", " : "",
+		    err ? te : "");
 		goto done;
 	}
 	/* The MAC field is length-prefixed: 2 bytes means empty. */
@@ -948,28 +1267,22 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		/* named's answer to a bad MAC or unknown key: unsigned. */
 		v->result = err ? dnsup_result_from_tsig_error(err) :
 		    DNSUP_R_UNSIGNED;
-		fmt(v->detail, sizeof(v->detail), "unsigned answer: %s, "
-		    "TSIG error %s", dnsup_result_name(
-		    dnsup_result_from_rcode(v->rcode)),
-		    err ? dnsup_result_name(dnsup_result_from_tsig_error(err)) :
-		    "none");
+		fmt(v->detail, sizeof(v->detail), "unsigned answer: %s, %s",
+		    rc, err ? te : "no TSIG error");
 		goto done;
 	}
 	if (!ldns_pkt_tsig_verify(p, wire, len, key->name, key->secret,
 	    req->mac)) {
 		v->result = DNSUP_R_BADRESP;
 		fmt(v->detail, sizeof(v->detail), "answer MAC does not verify "
-		    "(%s)", dnsup_result_name(dnsup_result_from_rcode(
-		    v->rcode)));
+		    "(%s)", rc);
 		goto done;
 	}
 	/* The MAC covers the request's MAC: this answer is genuine. */
 	v->kind = DNSUP_V_FINAL;
 	if (err != 0) {
 		v->result = dnsup_result_from_tsig_error(err);
-		fmt(v->detail, sizeof(v->detail), "%s, TSIG error %s",
-		    dnsup_result_name(dnsup_result_from_rcode(v->rcode)),
-		    dnsup_result_name(v->result));
+		fmt(v->detail, sizeof(v->detail), "%s, %s", rc, te);
 		goto done;
 	}
 	t = tsig_time(ldns_rr_rdf(tsig, 1));
@@ -983,9 +1296,19 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		goto done;
 	}
 final:
-	if (v->detail[0] == '\0')
-		fmt(v->detail, sizeof(v->detail), "%s",
-		    dnsup_result_name(v->result));
+	/* Only an authoritative answer says what the zone holds. */
+	if (req->opcode == LDNS_PACKET_QUERY && !req->recursive &&
+	    !ldns_pkt_aa(p) &&
+	    (v->result == DNSUP_R_NOERROR || v->result == DNSUP_R_NXDOMAIN)) {
+		v->result = DNSUP_R_NOTAA;
+		fmt(v->detail, sizeof(v->detail), "%s without AA: the server "
+		    "is not authoritative for %s", rc, req->qname_str);
+		goto done;
+	}
+	if (v->result == DNSUP_R_NOERROR)
+		fmt(v->detail, sizeof(v->detail), "NOERROR");
+	else
+		fmt(v->detail, sizeof(v->detail), "%s", rc);
 	if (found != NULL)
 		collect(p, req, found);
 done:
@@ -1011,6 +1334,7 @@ dnsup_msg_answer(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	}
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	ldns_pkt_set_aa(p, req->opcode == LDNS_PACKET_QUERY);
 	if (req->opcode == LDNS_PACKET_UPDATE) {
 		ldns_rr_list_deep_free(ldns_pkt_answer(p));
 		ldns_rr_list_deep_free(ldns_pkt_authority(p));
@@ -1079,6 +1403,58 @@ render_rrset(struct sbuf *sb, const char *verb, const char *name,
 	}
 }
 
+/* A TXT record's strings in presentation form: "a b" "c\"d". */
+static void
+render_txt(struct sbuf *sb, const struct dnsup_txt *t)
+{
+	size_t i = 0;
+
+	while (i < t->len) {
+		size_t l = t->rdata[i++];
+
+		sb_add(sb, "%s\"", i > 1 ? " " : "");
+		for (; l > 0 && i < t->len; l--, i++) {
+			uint8_t c = t->rdata[i];
+
+			if (c == '"' || c == '\\')
+				sb_add(sb, "\\%c", c);
+			else if (c < 0x20 || c > 0x7e)
+				sb_add(sb, "\\%03u", (unsigned)c);
+			else
+				sb_add(sb, "%c", c);
+		}
+		sb_add(sb, "\"");
+	}
+}
+
+static void
+render_txt_prereq(struct sbuf *sb, const struct dnsup_update *u)
+{
+	struct dnsup_txt t;
+	size_t i;
+
+	if (u->owner_txt == NULL || u->owner_prereq == DNSUP_TXT_UNCHECKED)
+		return;
+	if (u->owner_prereq == DNSUP_TXT_OURS &&
+	    dnsup_txt_set(&t, u->owner_txt) == 0) {
+		sb_add(sb, "prereq yxrrset _failoverd.%s IN TXT ", u->name);
+		render_txt(sb, &t);
+		sb_add(sb, "\n");
+		return;
+	}
+	if (u->owner_prereq == DNSUP_TXT_WAS && u->owner_prev != NULL &&
+	    u->owner_prev->n > 0) {
+		for (i = 0; i < u->owner_prev->n; i++) {
+			sb_add(sb, "prereq yxrrset _failoverd.%s IN TXT ",
+			    u->name);
+			render_txt(sb, &u->owner_prev->t[i]);
+			sb_add(sb, "\n");
+		}
+		return;
+	}
+	sb_add(sb, "prereq nxrrset _failoverd.%s TXT\n", u->name);
+}
+
 size_t
 dnsup_update_render(char *buf, size_t len, const char *server,
     const char *zone, const struct dnsup_update *ups, size_t n)
@@ -1111,16 +1487,24 @@ dnsup_update_render(char *buf, size_t len, const char *server,
 				    u->name);
 			render_rrset(&sb, "prereq yxrrset", u->name, p, false);
 		}
+		render_txt_prereq(&sb, u);
 		sb_add(&sb, "update delete %s CNAME\nupdate delete %s A\n"
 		    "update delete %s AAAA\n", u->name, u->name, u->name);
 		render_rrset(&sb, "update add", u->name, &u->want, true);
 		if (u->owner_txt != NULL || u->owner_delete)
 			sb_add(&sb, "update delete _failoverd.%s TXT\n",
 			    u->name);
-		if (u->owner_txt != NULL)
-			sb_add(&sb, "update add _failoverd.%s %u TXT \"%s\"\n",
-			    u->name, (unsigned)(u->want.ttl ? u->want.ttl : 60),
-			    u->owner_txt);
+		if (u->owner_txt != NULL && !u->owner_delete) {
+			struct dnsup_txt t;
+
+			if (dnsup_txt_set(&t, u->owner_txt) == 0) {
+				sb_add(&sb, "update add _failoverd.%s %u TXT ",
+				    u->name, (unsigned)(u->want.ttl ?
+				    u->want.ttl : 60));
+				render_txt(&sb, &t);
+				sb_add(&sb, "\n");
+			}
+		}
 	}
 	sb_add(&sb, "send\n");
 	return sb.off;

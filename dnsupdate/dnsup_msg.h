@@ -53,10 +53,17 @@ enum dnsup_result {
 	DNSUP_R_NETWORK,	/* socket error, e.g. connection refused */
 	DNSUP_R_BADRESP,	/* answer rejected: bad MAC, malformed */
 	DNSUP_R_UNSIGNED,	/* answer rejected: not signed */
-	DNSUP_R_OTHER_RCODE,	/* an rcode without a name here */
+	DNSUP_R_OTHER_RCODE,	/* an rcode without a name here (number in
+				   the detail) */
 	DNSUP_R_NOTOWNER,	/* name exists and is not ours (ownership) */
 	DNSUP_R_INTERNAL,	/* could not build the message, no memory */
 	DNSUP_R_CANCELLED,	/* engine freed before the answer */
+	DNSUP_R_NOTAA,		/* a query answered without AA: the server
+				   is not authoritative for the name */
+	DNSUP_R_BADALG,		/* TSIG error 21 */
+	DNSUP_R_BADTRUNC,	/* TSIG error 22 */
+	DNSUP_R_CNAME_CONFLICT,	/* a CNAME cannot be published beside the
+				   name's other records */
 	DNSUP_R__MAX
 };
 
@@ -64,12 +71,27 @@ enum dnsup_result {
 const char	*dnsup_result_name(enum dnsup_result);
 /* DNS rcode (0..23) to a result; unknown ones are DNSUP_R_OTHER_RCODE. */
 enum dnsup_result dnsup_result_from_rcode(int rcode);
-/* TSIG error field (16 BADSIG, 17 BADKEY, 18 BADTIME) to a result. */
+/*
+ * TSIG error field (16 BADSIG, 17 BADKEY, 18 BADTIME, 21 BADALG, 22
+ * BADTRUNC) to a result; others are DNSUP_R_BADRESP.
+ */
 enum dnsup_result dnsup_result_from_tsig_error(int err);
 /* A failed prerequisite: YXDOMAIN, YXRRSET, NXDOMAIN, NXRRSET. */
 bool		 dnsup_result_is_prereq(enum dnsup_result);
 /* Worth trying again later (timeout, network, SERVFAIL ...). */
 bool		 dnsup_result_is_transient(enum dnsup_result);
+/*
+ * An answer that says this server will not do it (REFUSED, NOTAUTH,
+ * SERVFAIL, NOTIMP, or a query answered without AA): the next server may.
+ */
+bool		 dnsup_result_next_server(enum dnsup_result);
+/*
+ * An error that belongs to one update of a message carrying several (a
+ * prerequisite, NOTZONE, FORMERR, REFUSED by a per-name update policy):
+ * the message is split so that the others go through.  Any other error
+ * (BADKEY, a timeout ...) would end every part the same way.
+ */
+bool		 dnsup_result_per_update(enum dnsup_result);
 
 /* The contents of a name: nothing, a CNAME, or A/AAAA addresses. */
 #define DNSUP_MAX_ADDRS	16
@@ -87,6 +109,8 @@ struct dnsup_rrset {
 	char			 cname[DNSUP_NAME_MAX];	/* absolute, "x.net." */
 	size_t			 naddr;
 	char			 addrs[DNSUP_MAX_ADDRS][48]; /* v4/v6 literals */
+	bool			 more;		/* read back: more addresses
+						   than DNSUP_MAX_ADDRS */
 };
 
 /*
@@ -110,11 +134,39 @@ int	 dnsup_rrset_compare(const struct dnsup_rrset *want,
 /* "CNAME a.net.", "A 192.0.2.1 AAAA 2001:db8::1", "none". */
 void	 dnsup_rrset_format(const struct dnsup_rrset *, char *buf, size_t len);
 
-/* Ownership TXT ("failoverd controller=ID group=NAME") and its owner name. */
-void	 dnsup_owner_txt(char *buf, size_t len, const char *controller,
-	    const char *group);
-int	 dnsup_owner_name(char *buf, size_t len, const char *name);
+/*
+ * TXT records as read back: each record's rdata as on the wire (its
+ * character-strings, each with its length byte), so that a prerequisite
+ * can state exactly what was found.  A set is sorted by rdata: the same
+ * records compare equal whatever order the server answered them in.
+ */
+#define DNSUP_MAX_TXT		4
+#define DNSUP_TXT_RDATA_MAX	1024
 
+struct dnsup_txt {
+	uint16_t		 len;
+	uint8_t			 rdata[DNSUP_TXT_RDATA_MAX];
+};
+
+struct dnsup_txtset {
+	size_t			 n;		/* records kept, sorted */
+	bool			 more;		/* more than DNSUP_MAX_TXT, or
+						   one longer than the rdata
+						   buffer: not kept */
+	struct dnsup_txt	 t[DNSUP_MAX_TXT];
+};
+
+/* The strings of a TXT record concatenated (cut to len - 1). */
+void	 dnsup_txt_value(const struct dnsup_txt *, char *buf, size_t len);
+/* A one-string TXT record holding value; -1 if longer than 255. */
+int	 dnsup_txt_set(struct dnsup_txt *, const char *value);
+/* Add to a set, keeping it sorted and without duplicates. */
+void	 dnsup_txtset_add(struct dnsup_txtset *, const struct dnsup_txt *);
+/* true when the set is exactly the one record holding value. */
+bool	 dnsup_txtset_is(const struct dnsup_txtset *, const char *value);
+/* "\"a\" \"b\"" for logs and renderings: each record's value, quoted. */
+void	 dnsup_txtset_format(const struct dnsup_txtset *, char *buf,
+	    size_t len);
 
 /* Compare-and-swap, checked by the server before anything is changed. */
 enum dnsup_prereq {
@@ -123,15 +175,33 @@ enum dnsup_prereq {
 	DNSUP_PREREQ_EMPTY,	/* the name does not exist (YXDOMAIN) */
 };
 
+/*
+ * The prerequisite on the ownership TXT at _failoverd.<name>, when
+ * owner_txt is set.  The default is the fence: the server applies the
+ * UPDATE only while the TXT holds exactly this controller's value.
+ */
+enum dnsup_txt_prereq {
+	DNSUP_TXT_OURS = 0,	/* exactly owner_txt (NXRRSET otherwise) */
+	DNSUP_TXT_ABSENT,	/* no TXT there: a first publication
+				   (YXRRSET otherwise) */
+	DNSUP_TXT_WAS,		/* exactly owner_prev: an adoption, or a new
+				   leader replacing a lower epoch */
+	DNSUP_TXT_UNCHECKED,	/* none: tools and tests only */
+};
+
 /* One name's new contents; strings are borrowed for the call only. */
 struct dnsup_update {
 	const char		*name;		/* absolute, in the zone */
 	struct dnsup_rrset	 want;		/* NONE: delete CNAME/A/AAAA */
 	enum dnsup_prereq	 prereq;
 	struct dnsup_rrset	 prev;		/* for DNSUP_PREREQ_IS */
-	const char		*owner_txt;	/* non-NULL: replace the TXT at
-						   _failoverd.<name> with it */
-	bool			 owner_delete;	/* delete that TXT */
+	const char		*owner_txt;	/* this controller's ownership
+						   value (dnsup_owner.h); the
+						   TXT at _failoverd.<name> is
+						   replaced with it */
+	bool			 owner_delete;	/* delete that TXT instead */
+	enum dnsup_txt_prereq	 owner_prereq;	/* with owner_txt */
+	const struct dnsup_txtset *owner_prev;	/* for DNSUP_TXT_WAS */
 };
 
 /* A built request (opaque): wire form, id, question, MAC. */
@@ -145,11 +215,27 @@ struct dnsup_msg;
 int	 dnsup_msg_update(const char *zone, const struct dnsup_update *ups,
 	    size_t n, uint16_t id, const struct cfg_tsig_key *key,
 	    struct dnsup_msg **out, char *err, size_t errlen);
-/* A query (no RD) for qname/qtype (1 A, 28 AAAA, 5 CNAME, 16 TXT, 2 NS, 6 SOA). */
+/*
+ * A query (no RD) for qname/qtype (1 A, 28 AAAA, 5 CNAME, 16 TXT, 2 NS,
+ * 6 SOA, 255 ANY), signed with key (NULL: unsigned).
+ */
 int	 dnsup_msg_query(const char *qname, int qtype, uint16_t id,
 	    const struct cfg_tsig_key *key, struct dnsup_msg **out, char *err,
 	    size_t errlen);
+/*
+ * A query to a recursive resolver (RD set, unsigned); its answer needs no
+ * AA.
+ */
+int	 dnsup_msg_query_recursive(const char *qname, int qtype, uint16_t id,
+	    struct dnsup_msg **out, char *err, size_t errlen);
 void	 dnsup_msg_free(struct dnsup_msg *);
+/*
+ * Sign m again (same id, the time signed now), so that a late try of a long
+ * retry schedule is not outside the fudge.  The answer must then verify
+ * against the new MAC.  Returns 0, or -1 with err (m unchanged).
+ */
+int	 dnsup_msg_resign(struct dnsup_msg *, const struct cfg_tsig_key *key,
+	    char *err, size_t errlen);
 /*
  * For test servers and the fuzzer: take a request from its wire form (id,
  * question, and the MAC when signed; the MAC is not verified).  Returns 0
@@ -163,29 +249,23 @@ uint16_t	 dnsup_msg_id(const struct dnsup_msg *);
 const char	*dnsup_msg_qname(const struct dnsup_msg *);
 int		 dnsup_msg_qtype(const struct dnsup_msg *);
 
-/* What a query's answer held, for qname and its _failoverd TXT. */
-#define DNSUP_MAX_NS	8
+/*
+ * What a query's answer held at qname (a read-back merges several: the
+ * records at the name, the TXT at _failoverd.<name>).
+ */
 struct dnsup_found {
 	struct dnsup_rrset	 rrset;		/* CNAME or addresses at qname */
-	bool			 has_txt;
-	char			 txt[256];	/* first TXT string set at qname */
-	size_t			 nns;
-	char			 ns[DNSUP_MAX_NS][DNSUP_NAME_MAX];
+	bool			 exists;	/* the name exists (not
+						   NXDOMAIN) */
+	char			 other[96];	/* other types at the name
+						   (an ANY query): "MX TXT" */
+	bool			 any_minimal;	/* ANY answered with RFC 8482's
+						   HINFO: ask A and AAAA */
+	struct dnsup_txtset	 txt;		/* TXT records (a TXT query) */
+	size_t			 nns;		/* NS records (an NS query) */
+	char			(*ns)[DNSUP_NAME_MAX]; /* borrowed: valid in
+						   the callback only */
 };
-
-/*
- * May this controller write name?  found: what a read-back saw at the name
- * (its CNAME/A/AAAA and the TXT at _failoverd.<name>).  Returns
- * DNSUP_R_NOERROR when the name is marked as ours, is free, or adopt is set;
- * otherwise DNSUP_R_NOTOWNER with the record found named in detail.  *first
- * is set when the name is not (yet) marked as ours: the next publication
- * carries the ownership TXT (and, for a free name, the "name not in use"
- * prerequisite).
- */
-enum dnsup_result dnsup_owner_check(const char *name,
-	    const struct dnsup_found *found, const char *controller,
-	    const char *group, bool adopt, bool *first, char *detail,
-	    size_t len);
 
 enum dnsup_verdict_kind {
 	DNSUP_V_IGNORE = 0,
@@ -198,23 +278,32 @@ struct dnsup_verdict {
 	enum dnsup_verdict_kind	 kind;
 	enum dnsup_result	 result;
 	int			 rcode;		/* as received */
-	char			 detail[200];
+	int			 tsig_error;	/* as received, 0: none */
+	char			 detail[200];	/* names with their numbers:
+						   "NOTAUTH (rcode 9), TSIG
+						   error BADKEY (17)" */
 };
 
 /*
  * Judge wire (an answer) against req, at time now (seconds since the epoch).
  * When found is non-NULL and the verdict is FINAL, the answer's records for
- * the question are stored there.  key must be the request's key (NULL when
- * the request was not signed: then an answer needs no TSIG).
+ * the question are stored there; free them with dnsup_found_clear().  key
+ * must be the request's key (NULL when the request was not signed: then an
+ * answer needs no TSIG).  An answer to a query (NOERROR or NXDOMAIN) must
+ * have AA set: every server asked is authoritative for the zone, and an
+ * answer without AA says nothing about it (DNSUP_R_NOTAA).
  */
 void	 dnsup_msg_check(const struct dnsup_msg *req,
 	    const struct cfg_tsig_key *key, const uint8_t *wire, size_t len,
 	    time_t now, struct dnsup_verdict *v, struct dnsup_found *found);
+/* Free what dnsup_msg_check() allocated in found (the NS names). */
+void	 dnsup_found_clear(struct dnsup_found *);
 
 /*
- * For tests and tools: sign a response.  Parses req_wire, makes it an answer
- * with rcode and tsig_error, signs it with key (NULL: unsigned) against the
- * request's MAC, and returns its wire form (caller frees) or NULL.
+ * For tests and tools: sign a response.  Parses the request, makes it an
+ * answer with rcode (AA set for a query, as an authoritative server does),
+ * signs it with key (NULL: unsigned) against the request's MAC, and returns
+ * its wire form (caller frees) or NULL.
  */
 uint8_t	*dnsup_msg_answer(const struct dnsup_msg *req,
 	    const struct cfg_tsig_key *key, int rcode, size_t *len);

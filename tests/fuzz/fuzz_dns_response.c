@@ -57,15 +57,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (strlen(v.detail) >= sizeof(v.detail))
 		abort();
+	dnsup_found_clear(&f);
 	memset(&f, 0xa5, sizeof(f));
 	dnsup_msg_check(qry, NULL, data, size, time(NULL), &v, &f);
 	if (v.kind == DNSUP_V_FINAL) {
-		if (f.rrset.naddr > DNSUP_MAX_ADDRS || f.nns > DNSUP_MAX_NS)
+		if (f.rrset.naddr > DNSUP_MAX_ADDRS ||
+		    f.txt.n > DNSUP_MAX_TXT || (f.nns > 0 && f.ns == NULL) ||
+		    strlen(f.other) >= sizeof(f.other))
 			abort();
 		for (i = 0; i < f.rrset.naddr; i++)
 			if (strlen(f.rrset.addrs[i]) >= sizeof(f.rrset.addrs[0]))
 				abort();
+		for (i = 0; i < f.txt.n; i++)
+			if (f.txt.t[i].len > sizeof(f.txt.t[i].rdata))
+				abort();
 		dnsup_rrset_format(&f.rrset, buf, sizeof(buf));
+		dnsup_txtset_format(&f.txt, buf, sizeof(buf));
 	}
+	dnsup_found_clear(&f);
 	return 0;
 }

@@ -3,17 +3,25 @@
  * and by hand.  Every command runs on one libevent loop, as in failoverd.
  *
  *   dnstool -s ADDR#PORT [-s ...] -z ZONE -k KEYFILE [-t MS] [-r N] [-T]
- *           [-c MS] [-b BATCH] [-S SKEW_S] COMMAND ARGS
+ *           [-c MS] [-b BATCH] [-S SKEW_S] [-H HOSTS] [-R RESOLV_CONF]
+ *           COMMAND ARGS
  *
  *   update NAME VALUE [--prev VALUE|--empty] [--owner CTL GROUP] [--ttl N]
- *   publish NAME VALUE --owner CTL GROUP [--adopt] [--ttl N]
+ *           with --owner, the TXT must hold exactly that owner's value,
+ *           as every update failoverd sends
+ *   publish NAME VALUE --owner CTL GROUP [--adopt] [--epoch N] [--ttl N]
  *           read back (with the ownership TXT), refuse a name that is not
- *           ours, then update with the prerequisite that fits
+ *           ours, then update with the prerequisites that fit (as the
+ *           daemon does when it does not know what the name holds)
  *   readback NAME [--at ADDR#PORT]
  *   verify NAME VALUE         exit 0 in sync, 1 drift
  *   repair NAME VALUE         read back; on drift, update from what was found
  *   confirm NAME VALUE [--at ADDR#PORT ...] [--ns-port P] [--bound MS]
  *   many N PREFIX VALUE       N concurrent updates PREFIX-0 .. PREFIX-N-1
+ *   loaded N ADDR#PORT NAME VALUE
+ *                             N queries to ADDR#PORT (a server that never
+ *                             answers), then one update of NAME: how long
+ *                             the update takes while they wait
  *   multi NAME|VALUE[|PREV] ...   updates submitted together (coalesced)
  *   render NAME VALUE ...     the update in nsupdate syntax (dry run)
  *
@@ -36,6 +44,7 @@
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 #include "dnsupdate/dnsup_msg.h"
+#include "dnsupdate/dnsup_owner.h"
 
 static struct event_base *base;
 static struct dnsup_engine *eng;
@@ -166,9 +175,11 @@ struct rbstate {
 	const char		*name;
 	struct dnsup_rrset	 want;
 	const char		*controller, *group;
+	uint64_t		 epoch;
 	bool			 adopt;
 	char			 txt[256];
 	struct dnsup_update	 u;
+	struct dnsup_owner_plan	 plan;
 };
 
 static void
@@ -182,12 +193,37 @@ print_found(const char *what, const struct dnsup_outcome *o,
 		print_outcome(what, o);
 		return;
 	}
+	char own[4200];
+	size_t i, off = 0;
+
+	own[0] = '\0';
+	for (i = 0; i < f->txt.n; i++) {
+		if (i > 0)
+			off += (size_t)snprintf(own + off, sizeof(own) - off,
+			    " | ");
+		dnsup_txt_value(&f->txt.t[i], own + off, sizeof(own) - off);
+		off = strlen(own);
+	}
 	dnsup_rrset_format(&f->rrset, rs, sizeof(rs));
 	dnsup_engine_stats(eng, &st);
 	printf("%s result=%s server=%s rrset=\"%s\" ttl=%u owner=\"%s\" "
-	    "tcp=%llu\n", what, dnsup_result_name(o->result), o->server, rs,
-	    (unsigned)f->rrset.ttl, f->has_txt ? f->txt : "",
+	    "other=\"%s\" exists=%s tcp=%llu\n", what,
+	    dnsup_result_name(o->result), o->server, rs,
+	    (unsigned)f->rrset.ttl, own, f->other, f->exists ? "yes" : "no",
 	    (unsigned long long)st.tcp);
+}
+
+/* The update as nsupdate(1) would say it, on one line. */
+static void
+print_sent(const struct dnsup_update *u)
+{
+	char buf[8192];
+
+	dnsup_update_render(buf, sizeof(buf), NULL, prm.zone, u, 1);
+	for (char *p = buf; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ';';
+	printf("sent nsupdate=\"%s\"\n", buf);
 }
 
 static void
@@ -212,8 +248,8 @@ static void
 rb_cb(const struct dnsup_outcome *o, const struct dnsup_found *f, void *arg)
 {
 	struct rbstate *st = arg;
-	char diff[600], d[512];
-	bool first = false;
+	char diff[600], d[1024];
+	struct dnsup_owner mine;
 	enum dnsup_result r;
 
 	print_found("readback", o, f);
@@ -223,10 +259,17 @@ rb_cb(const struct dnsup_outcome *o, const struct dnsup_found *f, void *arg)
 		return;
 	}
 	if (strcmp(st->cmd, "publish") == 0) {
-		r = dnsup_owner_check(st->name, f, st->controller, st->group,
-		    st->adopt, &first, d, sizeof(d));
-		printf("owner result=%s first=%s detail=\"%s\"\n",
-		    dnsup_result_name(r), first ? "yes" : "no", d);
+		if (dnsup_owner_init(&mine, st->controller, st->group,
+		    st->epoch) == -1 || dnsup_owner_format(&mine, st->txt,
+		    sizeof(st->txt)) == -1) {
+			fprintf(stderr, "dnstool: bad owner\n");
+			exit(2);
+		}
+		r = dnsup_owner_check(st->name, f, &mine, st->adopt, &st->want,
+		    &st->plan, d, sizeof(d));
+		printf("owner result=%s verdict=%s detail=\"%s\"\n",
+		    dnsup_result_name(r),
+		    dnsup_owner_verdict_name(st->plan.verdict), d);
 		if (r != DNSUP_R_NOERROR) {
 			exit_code = 1;
 			done_one();
@@ -235,16 +278,9 @@ rb_cb(const struct dnsup_outcome *o, const struct dnsup_found *f, void *arg)
 		memset(&st->u, 0, sizeof(st->u));
 		st->u.name = st->name;
 		st->u.want = st->want;
-		dnsup_owner_txt(st->txt, sizeof(st->txt), st->controller,
-		    st->group);
 		st->u.owner_txt = st->txt;
-		if (first && !st->adopt && f->rrset.kind == DNSUP_RRSET_NONE &&
-		    !f->has_txt)
-			st->u.prereq = DNSUP_PREREQ_EMPTY;
-		else {
-			st->u.prereq = DNSUP_PREREQ_IS;
-			st->u.prev = f->rrset;
-		}
+		dnsup_owner_apply(&st->plan, &st->u);
+		print_sent(&st->u);
 		submit_or_die(&st->u, update_cb, st);
 		done_one();
 		return;
@@ -296,6 +332,35 @@ multi_cb(const struct dnsup_outcome *o, void *arg)
 	done_one();
 }
 
+/* loaded: the queries only count down */
+static void
+loaded_query_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	done_one();
+}
+
+static void
+loaded_update_cb(const struct dnsup_outcome *o, void *arg)
+{
+	print_outcome("update", o);
+	exit_code = o->result == DNSUP_R_NOERROR ? 0 : 1;
+	/* The queries are not waited for. */
+	event_base_loopexit(base, NULL);
+}
+
+static struct dnsup_update loaded_u;
+
+/* The update goes out once the queries are on the wire. */
+static void
+loaded_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (dnsup_submit(eng, &loaded_u, loaded_update_cb, NULL) == -1) {
+		fprintf(stderr, "dnstool: cannot submit\n");
+		exit(1);
+	}
+}
+
 /* many */
 static int many_ok, many_fail;
 static size_t many_maxbatch;
@@ -305,10 +370,8 @@ many_cb(const struct dnsup_outcome *o, void *arg)
 {
 	if (o->result == DNSUP_R_NOERROR)
 		many_ok++;
-	else {
-		many_fail++;
+	else if (many_fail++ < 3)
 		print_outcome("many", o);
-	}
 	if (o->batch > many_maxbatch)
 		many_maxbatch = o->batch;
 	done_one();
@@ -331,9 +394,10 @@ main(int argc, char **argv)
 	int ch, i;
 
 	memset(&prm, 0, sizeof(prm));
+	memset(&st, 0, sizeof(st));
 	prm.timeout_ms = 1000;
 	prm.retries = 1;
-	while ((ch = getopt(argc, argv, "+s:z:k:t:r:Tc:b:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:z:k:t:r:Tc:b:S:H:R:")) != -1) {
 		switch (ch) {
 		case 's':
 			if (nservers == 8 || parse_hostport(optarg,
@@ -370,6 +434,12 @@ main(int argc, char **argv)
 			skew = atol(optarg);
 			prm.wallclock = skewed_time;
 			break;
+		case 'H':
+			prm.hosts_file = optarg;
+			break;
+		case 'R':
+			prm.resolv_conf = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -379,7 +449,8 @@ main(int argc, char **argv)
 	if (argc < 2 || zone == NULL)
 		usage();
 	cmd = argv[0];
-	for (i = strcmp(cmd, "many") == 0 ? 4 : 3;
+	for (i = strcmp(cmd, "many") == 0 ? 4 : strcmp(cmd, "loaded") == 0 ?
+	    5 : 3;
 	    strcmp(cmd, "multi") != 0 && i < argc; i++) {
 		if (strcmp(argv[i], "--prev") == 0 && i + 1 < argc)
 			prev = argv[++i];
@@ -387,6 +458,8 @@ main(int argc, char **argv)
 			empty = true;
 		else if (strcmp(argv[i], "--adopt") == 0)
 			adopt = true;
+		else if (strcmp(argv[i], "--epoch") == 0 && i + 1 < argc)
+			st.epoch = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--owner") == 0 && i + 2 < argc) {
 			ctl = argv[++i];
 			grp = argv[++i];
@@ -421,14 +494,14 @@ main(int argc, char **argv)
 		}
 	}
 	memset(&u, 0, sizeof(u));
-	memset(&st, 0, sizeof(st));
 	u.name = argv[1];
 	st.cmd = cmd;
 	st.name = argv[1];
 	st.controller = ctl;
 	st.group = grp;
 	st.adopt = adopt;
-	if (argc > 2 && argv[2][0] != '-' && strcmp(cmd, "multi") != 0)
+	if (argc > 2 && argv[2][0] != '-' && strcmp(cmd, "multi") != 0 &&
+	    strcmp(cmd, "loaded") != 0 && strcmp(cmd, "many") != 0)
 		rrset_or_die(&want, argv[2], ttl);
 	else
 		memset(&want, 0, sizeof(want));
@@ -444,7 +517,11 @@ main(int argc, char **argv)
 		} else if (empty)
 			u.prereq = DNSUP_PREREQ_EMPTY;
 		if (ctl != NULL) {
-			dnsup_owner_txt(txt, sizeof(txt), ctl, grp);
+			struct dnsup_owner o;
+
+			if (dnsup_owner_init(&o, ctl, grp, st.epoch) == -1 ||
+			    dnsup_owner_format(&o, txt, sizeof(txt)) == -1)
+				usage();
 			u.owner_txt = txt;
 		}
 		if (strcmp(cmd, "render") == 0) {
@@ -467,8 +544,8 @@ main(int argc, char **argv)
 			usage();
 		if (strcmp(cmd, "publish") == 0 && ctl == NULL)
 			usage();
-		if (dnsup_readback(eng, nat ? &at[0] : NULL, argv[1], true,
-		    rb_cb, &st) == -1)
+		if (dnsup_readback(eng, nat ? &at[0] : NULL, argv[1],
+		    DNSUP_RB_OWNER, rb_cb, &st) == -1)
 			return 1;
 		outstanding++;
 	} else if (strcmp(cmd, "confirm") == 0) {
@@ -497,6 +574,27 @@ main(int argc, char **argv)
 				rrset_or_die(&u.prev, pv, 0);
 			}
 			submit_or_die(&u, multi_cb, spec);
+		}
+	} else if (strcmp(cmd, "loaded") == 0) {
+		struct cfg_hostport silent;
+		int nq = atoi(argv[1]);
+
+		if (argc < 5 || nq <= 0 || parse_hostport(argv[2], &silent) == -1)
+			usage();
+		for (i = 0; i < nq; i++) {
+			if (dnsup_query(eng, &silent, argv[3], 1, 0,
+			    loaded_query_cb, NULL) == -1)
+				return 1;
+			outstanding++;
+		}
+		memset(&loaded_u, 0, sizeof(loaded_u));
+		loaded_u.name = argv[3];
+		rrset_or_die(&loaded_u.want, argv[4], ttl);
+		{
+			struct timeval tv = { 0, 50000 };
+
+			event_base_once(base, -1, EV_TIMEOUT, loaded_timer_cb,
+			    NULL, &tv);
 		}
 	} else if (strcmp(cmd, "many") == 0) {
 		int n = atoi(argv[1]);

@@ -119,11 +119,11 @@ expect "in sync after repair" 'in_sync=yes' dt verify "www.$Z" app1.example.net.
 [ "$(dg "www.$Z" CNAME)" = app1.example.net. ] && ok "dig after repair" || fail "dig after repair"
 
 # Ownership.
-expect "publish a free name" 'owner result=NOERROR first=yes.*update result=NOERROR' \
+expect "publish a free name" 'owner result=NOERROR verdict=free.*update result=NOERROR' \
     dt publish "api.$Z" app1.example.net. --owner c1 api
 [ "$(dg "_failoverd.api.$Z" TXT)" = '"failoverd controller=c1 group=api"' ] &&
     ok "ownership TXT published" || fail "TXT: $(dg "_failoverd.api.$Z" TXT)"
-expect "publish our own name again" 'first=no.*update result=NOERROR' \
+expect "publish our own name again" 'verdict=ours.*update result=NOERROR' \
     dt publish "api.$Z" app2.example.net. --owner c1 api
 expect "refuse a name without TXT" 'owner result=not_owner.*holds CNAME app1.example.net. and has no _failoverd' \
     dt publish "www.$Z" app2.example.net. --owner c1 www

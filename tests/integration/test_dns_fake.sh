@@ -27,10 +27,12 @@ for ((i = 0; i < 100; i++)); do [ -s "$tmp/port" ] && break; sleep 0.02; done
 port=$(cat "$tmp/port" 2>/dev/null)
 [ -n "$port" ] || { echo "fakedns did not start"; exit 1; }
 
+# One try per server: a retry after a UDP timeout would go over TCP, where
+# fakedns answers correctly (test_dns_edges.sh tests that fallback).
 run() {		# mode want-result
 	local out
 	out=$("$TOOLS/dnstool" -s "127.0.0.1#$port" -z "$1.test." -k "$KEY" \
-	    -t 200 -r 1 update "www.$1.test." app1.example.net. 2>&1)
+	    -t 200 -r 0 update "www.$1.test." app1.example.net. 2>&1)
 	if [[ $out =~ Sanitizer|runtime\ error ]] || ! [[ $out =~ result=$2[\ ] ]]; then
 		fail "$1: want $2, got: $out"
 	else
