@@ -44,6 +44,14 @@
 #define UDP_MAX		512
 #define RBUF_SIZE	65536
 #define URGENT_EXTRA	32	/* slots only urgent queries may use */
+/*
+ * UPDATE messages in flight.  named applies one zone's updates one at a
+ * time, so more gain nothing; and each large message is a TCP connection,
+ * of which named serves 150 at once by default (tcp-clients): past that,
+ * connections wait unanswered until the timeout.
+ */
+#define UPDATE_SLOTS	32
+#define BUILD_BURST	4	/* UPDATE messages built per loop turn */
 #define TCP_STICKY_MS	60000	/* a server that needed TCP gets it first */
 
 struct server {
@@ -745,25 +753,53 @@ txn_new(struct dnsup_engine *e)
 	return t;
 }
 
-/* Build and start one UPDATE for n pendings (names already held). */
+/*
+ * One UPDATE for n pendings (names already held), waiting for a slot: its
+ * message is built when it gets one (update_build), so that thousands of
+ * updates submitted at once do not hold the loop while every message is
+ * signed.
+ */
 static int
 launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 {
-	struct dnsup_update *ups = NULL;
 	struct txn *t = NULL;
-	char err[256] = "out of memory";
-	size_t i, wl;
-	uint16_t id;
+	size_t i;
 
-	if ((t = txn_new(e)) == NULL || (ups = calloc(n, sizeof(*ups))) ==
-	    NULL || (t->mem = calloc(n, sizeof(*t->mem))) == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		ups[i] = mem[i]->u;
-		t->mem[i] = mem[i];
+	if ((t = txn_new(e)) == NULL ||
+	    (t->mem = calloc(n, sizeof(*t->mem))) == NULL) {
+		free(t);
+		for (i = n; i-- > 0;) {
+			name_release(mem[i]);
+			pending_done(mem[i], DNSUP_R_INTERNAL, "out of memory",
+			    "", 1);
+		}
+		return -1;
 	}
+	for (i = 0; i < n; i++)
+		t->mem[i] = mem[i];
 	t->nmem = n;
 	t->cls = TC_UPDATE;
+	TAILQ_INSERT_TAIL(&e->waiting[TC_UPDATE], t, link);
+	return 0;
+}
+
+/*
+ * Build t's message.  Returns 0; or -1 when it cannot be built, and then t
+ * is gone: its members are tried one by one (a batch) or fail.
+ */
+static int
+update_build(struct txn *t)
+{
+	struct dnsup_engine *e = t->eng;
+	struct dnsup_update *ups;
+	char err[256] = "out of memory";
+	size_t i, n = t->nmem, wl;
+	uint16_t id;
+
+	if ((ups = calloc(n, sizeof(*ups))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		ups[i] = t->mem[i]->u;
 	id = id_get(e);
 	if (dnsup_msg_update(e->zone, ups, n, id, e->has_key ? &e->key :
 	    NULL, &t->msg, err, sizeof(err)) == -1) {
@@ -781,28 +817,29 @@ launch_batch(struct dnsup_engine *e, struct pending **mem, size_t n)
 	e->st.messages++;
 	if (n > 1)
 		e->st.batched++;
-	txn_start(t);
 	return 0;
 fail:
 	free(ups);
-	if (t != NULL) {
-		if (t->msg != NULL)
-			id_put(e, dnsup_msg_id(t->msg));
-		dnsup_msg_free(t->msg);
-		free(t->mem);
-		free(t);
-	}
+	if (t->msg != NULL)
+		id_put(e, dnsup_msg_id(t->msg));
+	dnsup_msg_free(t->msg);
+	t->msg = NULL;
 	/* A batch that cannot be built is tried one by one. */
 	for (i = n; i-- > 0;) {
-		name_release(mem[i]);
+		struct pending *p = t->mem[i];
+
+		name_release(p);
 		if (n > 1) {
-			mem[i]->solo = true;
-			TAILQ_INSERT_HEAD(&e->queue, mem[i], q);
+			p->solo = true;
+			TAILQ_INSERT_HEAD(&e->queue, p, q);
 		} else
-			pending_done(mem[i], DNSUP_R_INTERNAL, err, "", 1);
+			pending_done(p, DNSUP_R_INTERNAL, err, "", 1);
 	}
 	if (n > 1)
 		arm_flush(e);
+	free(t->mem);
+	free(t->ownv);
+	free(t);
 	return -1;
 }
 
@@ -962,7 +999,8 @@ slot_free(const struct dnsup_engine *e, enum txn_class c)
 
 	switch (c) {
 	case TC_UPDATE:
-		return e->nrun[TC_UPDATE] < e->max_inflight;
+		return e->nrun[TC_UPDATE] < (e->max_inflight < UPDATE_SLOTS ?
+		    e->max_inflight : UPDATE_SLOTS);
 	case TC_URGENT:
 		return q < e->max_inflight + URGENT_EXTRA;
 	default:
@@ -970,16 +1008,27 @@ slot_free(const struct dnsup_engine *e, enum txn_class c)
 	}
 }
 
+/*
+ * Start what waits for a slot.  At most BUILD_BURST UPDATE messages are
+ * built per call (about 1.7 ms each for 64 updates): the rest on the next
+ * loop turn, so that probes and answers are not kept waiting.
+ */
 static void
 start_waiting(struct dnsup_engine *e)
 {
 	struct txn *w;
-	int c;
+	int c, built = 0;
 
 	for (c = 0; c < TC_N; c++)
 		while (!e->closing && slot_free(e, c) &&
 		    (w = TAILQ_FIRST(&e->waiting[c])) != NULL) {
+			if (w->msg == NULL && built++ == BUILD_BURST) {
+				arm_flush(e);
+				break;
+			}
 			TAILQ_REMOVE(&e->waiting[c], w, link);
+			if (w->msg == NULL && update_build(w) == -1)
+				continue;
 			txn_start(w);
 		}
 }

@@ -27,10 +27,12 @@
  * when they go to one of the configured servers (the primary knows it);
  * their answers must have AA set.
  *
- * Slots: UPDATE messages and queries have their own max_inflight each, so
- * that a flip never waits behind read-back traffic; urgent queries (the
- * read-backs that an UPDATE waits for) go before the others and have a few
- * slots of their own beyond max_inflight.
+ * Slots: UPDATE messages and queries have their own slots, so that a flip
+ * never waits behind read-back traffic: queries max_inflight, UPDATEs at
+ * most 32 of them (the server applies them one at a time anyway, and a
+ * large one is a TCP connection: named serves 150 at once); urgent queries
+ * (the read-backs that an UPDATE waits for) go before the others and have
+ * a few slots of their own beyond max_inflight.
  *
  * Coalescing: updates submitted within coalesce_ms (0: the same loop
  * iteration) are packed, at most batch_max per message, into few UPDATEs,
@@ -79,8 +81,8 @@ struct dnsup_params {
 	int			   retries;	/* per server, after the first */
 	int			   coalesce_ms;	/* 0: same loop iteration */
 	size_t			   batch_max;	/* updates per message; 0: 64 */
-	size_t			   max_inflight; /* messages of each kind
-						   (UPDATEs, queries); 0: 256 */
+	size_t			   max_inflight; /* queries; 0: 256 (UPDATEs:
+						   at most 32) */
 	bool			   tcp_only;	/* always TCP ([dns] transport
 						   = tcp) */
 	time_t			 (*wallclock)(time_t *); /* NULL: time() */

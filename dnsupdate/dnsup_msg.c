@@ -7,9 +7,14 @@
  *	prereq   www CNAME IN 0 old.example.net.	("holds exactly prev")
  *	         _failoverd.www TXT IN 0 "failoverd controller=c1 group=www"
  *	                                         ("the TXT is exactly ours")
- *	update   www CNAME ANY 0 / www A ANY 0 / www AAAA ANY 0   (delete)
+ *	update   www CNAME ANY 0				(delete)
  *	         www 60 IN CNAME new.example.net.			(add)
- *	         _failoverd.www TXT ANY 0, _failoverd.www 60 IN TXT "..."
+ *
+ * Only what the prerequisites say is there is deleted (all of CNAME, A,
+ * AAAA without one; nothing at a first publication).
+ * The TXT is written (_failoverd.www TXT ANY 0, _failoverd.www 60 IN TXT
+ * "...") when it is not already required to be ours: at a first
+ * publication, an adoption, a new epoch.
  *
  * A value-dependent prerequisite must name the whole RRset (RFC 2136
  * 3.2.5): with several TXT records there, each one is stated.
@@ -706,29 +711,58 @@ add_rec_prereq(ldns_rr_list *l, const struct dnsup_update *u)
 	return add_rrset(l, u->name, LDNS_RR_CLASS_IN, p, 0);
 }
 
+/*
+ * Which of CNAME, A, AAAA the update must delete: the prerequisites make
+ * sure of what is there, so a first publication deletes nothing and a
+ * flip only what it replaces (half of the server's work for a first
+ * publication; a third fewer records in a flip).  Without a prerequisite,
+ * all three.
+ */
+static void
+types_to_delete(const struct dnsup_update *u, bool del[3])
+{
+	const struct dnsup_rrset *p = &u->prev;
+
+	del[0] = del[1] = del[2] = u->prereq == DNSUP_PREREQ_NONE;
+	if (u->prereq == DNSUP_PREREQ_IS) {
+		del[0] = p->kind == DNSUP_RRSET_CNAME;
+		del[1] = rrset_has_family(p, 4);
+		del[2] = rrset_has_family(p, 6);
+	}
+}
+
 static int
 add_updates(ldns_rr_list *l, const struct dnsup_update *u)
 {
-	static const ldns_rr_type del[] = { LDNS_RR_TYPE_CNAME, LDNS_RR_TYPE_A,
-	    LDNS_RR_TYPE_AAAA };
+	static const ldns_rr_type types[] = { LDNS_RR_TYPE_CNAME,
+	    LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
 	char owner[DNSUP_NAME_MAX + 16];
 	uint32_t ttl = u->want.ttl ? u->want.ttl : 60;
 	struct dnsup_txt t;
+	bool del[3];
 	size_t i;
 
-	for (i = 0; i < sizeof(del) / sizeof(del[0]); i++)
-		if (list_push(l, rr_new(u->name, del[i], LDNS_RR_CLASS_ANY,
-		    0)) == -1)
+	types_to_delete(u, del);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (del[i] && list_push(l, rr_new(u->name, types[i],
+		    LDNS_RR_CLASS_ANY, 0)) == -1)
 			return -1;
 	if (add_rrset(l, u->name, LDNS_RR_CLASS_IN, &u->want, u->want.ttl) ==
 	    -1)
 		return -1;
 	if (u->owner_txt == NULL && !u->owner_delete)
 		return 0;
+	/*
+	 * Required to be exactly ours already: writing it again would only
+	 * double the server's work for every flip.
+	 */
+	if (!u->owner_delete && u->owner_prereq == DNSUP_TXT_OURS)
+		return 0;
 	if (dnsup_owner_name(owner, sizeof(owner), u->name) == -1)
 		return -1;
-	if (list_push(l, rr_new(owner, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_ANY,
-	    0)) == -1)
+	/* Required to be absent: nothing to delete. */
+	if (u->owner_prereq != DNSUP_TXT_ABSENT && list_push(l, rr_new(owner,
+	    LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_ANY, 0)) == -1)
 		return -1;
 	if (u->owner_delete)
 		return 0;
@@ -1488,13 +1522,24 @@ dnsup_update_render(char *buf, size_t len, const char *server,
 			render_rrset(&sb, "prereq yxrrset", u->name, p, false);
 		}
 		render_txt_prereq(&sb, u);
-		sb_add(&sb, "update delete %s CNAME\nupdate delete %s A\n"
-		    "update delete %s AAAA\n", u->name, u->name, u->name);
+		{
+			static const char *tn[] = { "CNAME", "A", "AAAA" };
+			bool del[3];
+
+			types_to_delete(u, del);
+			for (size_t k = 0; k < 3; k++)
+				if (del[k])
+					sb_add(&sb, "update delete %s %s\n",
+					    u->name, tn[k]);
+		}
 		render_rrset(&sb, "update add", u->name, &u->want, true);
-		if (u->owner_txt != NULL || u->owner_delete)
+		if (u->owner_delete || (u->owner_txt != NULL &&
+		    u->owner_prereq != DNSUP_TXT_OURS &&
+		    u->owner_prereq != DNSUP_TXT_ABSENT))
 			sb_add(&sb, "update delete _failoverd.%s TXT\n",
 			    u->name);
-		if (u->owner_txt != NULL && !u->owner_delete) {
+		if (u->owner_txt != NULL && !u->owner_delete &&
+		    u->owner_prereq != DNSUP_TXT_OURS) {
 			struct dnsup_txt t;
 
 			if (dnsup_txt_set(&t, u->owner_txt) == 0) {

@@ -80,8 +80,11 @@ test_update_sections(void **state)
 		assert_string_equal(v, "\"failoverd controller=c1 group=www\"");
 		free(v);
 	}
-	/* delete CNAME A AAAA, add CNAME, delete TXT, add TXT */
-	assert_int_equal(ldns_pkt_nscount(p), 6);
+	/*
+	 * delete the CNAME it replaces (the prerequisite says no A or AAAA
+	 * is there), add the new one; the TXT, required, stays
+	 */
+	assert_int_equal(ldns_pkt_nscount(p), 2);
 	assert_non_null(ldns_pkt_tsig(p));
 	assert_int_equal(ldns_rr_get_class(ldns_rr_list_rr(
 	    ldns_pkt_authority(p), 0)), LDNS_RR_CLASS_ANY);
@@ -322,17 +325,11 @@ test_render(void **state)
 	    "zone failover.test.\n"
 	    "prereq yxrrset www.failover.test. IN CNAME app1.example.net.\n"
 	    "update delete www.failover.test. CNAME\n"
-	    "update delete www.failover.test. A\n"
-	    "update delete www.failover.test. AAAA\n"
 	    "update add www.failover.test. 60 A 192.0.2.10\n"
 	    "update add www.failover.test. 60 AAAA 2001:db8::10\n"
 	    "prereq nxdomain api.failover.test.\n"
 	    "prereq nxrrset _failoverd.api.failover.test. TXT\n"
-	    "update delete api.failover.test. CNAME\n"
-	    "update delete api.failover.test. A\n"
-	    "update delete api.failover.test. AAAA\n"
 	    "update add api.failover.test. 5 CNAME app2.example.net.\n"
-	    "update delete _failoverd.api.failover.test. TXT\n"
 	    "update add _failoverd.api.failover.test. 5 TXT "
 	    "\"failoverd controller=c1 group=api\"\n"
 	    "send\n");
@@ -578,6 +575,17 @@ test_txt_prereq(void **state)
 		    "_failoverd.www.failover.test. IN TXT \"failoverd "
 		    "controller=c2 group=www\"\n"));
 	}
+	/* No prerequisite (prereq = no, tools): delete all three kinds. */
+	u.prereq = DNSUP_PREREQ_NONE;
+	u.owner_txt = NULL;
+	assert_int_equal(dnsup_msg_update("failover.test.", &u, 1, 4, &key1,
+	    &m, err, sizeof(err)), 0);
+	w = dnsup_msg_wire(m, &len);
+	assert_int_equal(ldns_wire2pkt(&p, w, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_int_equal(ldns_pkt_nscount(p), 4);
+	ldns_pkt_free(p);
+	dnsup_msg_free(m);
 	/* A value that cannot be a TXT string is refused. */
 	{
 		char big[300];
