@@ -445,8 +445,12 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
  * few syncs per phase instead of a thousand.  The engine's contract holds:
  * no side effect of a step runs before its state is committed.  A group
  * with a step in the queue queues its later steps too, so its side effects
- * keep their order.
+ * keep their order.  Under load (thousands of probes a second keep the
+ * default priority busy) the low priority alone would starve: a flush
+ * waits FLUSH_MAX_WAIT_MS at most, then runs at the default priority.
  */
+#define FLUSH_MAX_WAIT_MS	5
+
 struct pending {
 	struct pending		*next;
 	int			 gidx;
@@ -459,7 +463,7 @@ struct pending {
 };
 
 static struct pending	*pq_head, **pq_tail = &pq_head;
-static struct event	*ev_flush;
+static struct event	*ev_flush, *ev_flush_late;
 static struct daemon	*flush_daemon;
 
 static void
@@ -559,6 +563,10 @@ daemon_flush(struct daemon *d)
 
 	pq_head = NULL;
 	pq_tail = &pq_head;
+	if (ev_flush_late != NULL)
+		evtimer_del(ev_flush_late);
+	if (ev_flush != NULL)
+		event_del(ev_flush);
 	unqueue_all(d, list);
 	if (list == NULL && !health_dirty_any(d))
 		return;
@@ -625,7 +633,8 @@ daemon_flush_init(struct daemon *d)
 {
 	flush_daemon = d;
 	ev_flush = event_new(d->base, -1, 0, flush_cb, d);
-	if (ev_flush == NULL)
+	ev_flush_late = evtimer_new(d->base, flush_cb, d);
+	if (ev_flush == NULL || ev_flush_late == NULL)
 		return -1;
 	/* After every core callback that is ready now (daemon_int.h). */
 	event_priority_set(ev_flush, DAEMON_PRIO_FLUSH);
@@ -637,14 +646,20 @@ daemon_flush_free(void)
 {
 	if (ev_flush != NULL)
 		event_free(ev_flush);
-	ev_flush = NULL;
+	if (ev_flush_late != NULL)
+		event_free(ev_flush_late);
+	ev_flush = ev_flush_late = NULL;
 }
 
 void
 daemon_flush_schedule(struct daemon *d)
 {
-	if (ev_flush != NULL && !event_pending(ev_flush, EV_TIMEOUT, NULL))
+	struct timeval tv = { 0, FLUSH_MAX_WAIT_MS * 1000 };
+
+	if (ev_flush != NULL && !event_pending(ev_flush, EV_TIMEOUT, NULL)) {
 		event_active(ev_flush, EV_TIMEOUT, 0);
+		evtimer_add(ev_flush_late, &tv);
+	}
 }
 
 /*
