@@ -17,7 +17,7 @@
  *	owner_doubt	the last UPDATE failed a prerequisite, or the name is
  *			not ours: read it back first and judge it
  *			(dnsup_owner_check) before any UPDATE
- *	neither		(start-up, a reload) state what the engine's state
+ *	neither		(start-up) state what the engine's state
  *			says: our TXT and prev when it published the name,
  *			else a first publication (nothing there, no TXT).  So
  *			thousands of groups publish at start in a few coalesced
@@ -57,6 +57,7 @@ struct dctx {
 	struct eng_action	 a;		/* the DNS_UPDATE */
 	struct dnsup_rrset	 want;
 	int64_t			 started_ms;
+	int			 gidx;		/* where the group was */
 	char			 owner[256];	/* our ownership TXT value */
 	struct dnsup_owner_plan	 plan;		/* the prerequisites sent */
 	bool			 read_back;	/* the plan comes from a
@@ -166,11 +167,25 @@ ddns_verdict(struct daemon *d, const char *group, enum dnsup_result r,
 	    dnsup_result_name(r), log_q(detail));
 }
 
-static void
-feed_dns_done(struct daemon *d, const char *group, uint32_t ticket, bool ok,
-    bool retryable, const char *error)
+/*
+ * The group of that name in the configuration in force (NULL if gone); idx
+ * is where it was, which saves a search by name on every answer when
+ * thousands of groups publish at once.
+ */
+static struct dgroup *
+group_of(struct daemon *d, const char *group, int idx)
 {
-	struct dgroup *g = daemon_group_find(d, group);
+	if (idx >= 0 && (size_t)idx < d->cfg->ngroup &&
+	    strcmp(d->cfg->groups[idx].name, group) == 0)
+		return &d->groups[idx];
+	return daemon_group_find(d, group);
+}
+
+static void
+feed_dns_done(struct daemon *d, const char *group, int idx, uint32_t ticket,
+    bool ok, bool retryable, const char *error)
+{
+	struct dgroup *g = group_of(d, group, idx);
 	struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
 
 	if (g == NULL)
@@ -267,7 +282,7 @@ submit(struct dctx *c)
 		log_error("dns_submit_failed", "group=%s name=%s",
 		    log_q(c->group), log_q(c->name));
 		ddns_verdict(d, c->group, DNSUP_R_INTERNAL, "cannot submit");
-		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    "internal");
 		free(c);
 	}
@@ -278,14 +293,14 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 {
 	struct dctx *c = arg;
 	struct daemon *d = c->d;
-	struct dgroup *g = daemon_group_find(d, c->group);
+	struct dgroup *g = group_of(d, c->group, c->gidx);
 	const char *rname = dnsup_result_name(o->result);
 	bool ok = o->result == DNSUP_R_NOERROR;
 	char want[512];
 
 	if (o->result == DNSUP_R_CANCELLED) {
 		/* The engine was replaced (reload): the engine retries. */
-		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    rname);
 		free(c);
 		return;
@@ -327,7 +342,7 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	}
 	if (ok && c->a.u.dns.why == ENG_DNS_FLIP)
 		start_confirm(c);
-	feed_dns_done(d, c->group, c->a.u.dns.ticket, ok,
+	feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, ok,
 	    ok || dnsup_result_is_transient(o->result) ||
 	    dnsup_result_is_prereq(o->result), rname);
 	free(c);
@@ -339,7 +354,7 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 {
 	struct dctx *c = arg;
 	struct daemon *d = c->d;
-	struct dgroup *g = daemon_group_find(d, c->group);
+	struct dgroup *g = group_of(d, c->group, c->gidx);
 	struct dnsup_owner mine;
 	char detail[1024];
 	enum dnsup_result r;
@@ -353,7 +368,7 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 		    " detail=%s", log_q(c->group), log_q(c->name),
 		    dnsup_result_name(o->result), log_q(o->detail));
 		ddns_verdict(d, c->group, o->result, o->detail);
-		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    dnsup_result_name(o->result));
 		free(c);
 		return;
@@ -377,7 +392,7 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 			    log_q(detail), log_q("set adopt = yes in the group "
 			    "to take it over"));
 		ddns_verdict(d, c->group, r, detail);
-		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, false,
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, false,
 		    dnsup_result_name(r));
 		free(c);
 		return;
@@ -404,7 +419,7 @@ readback_start(struct dctx *c)
 		    log_q("could not start the read-back"));
 		ddns_verdict(d, c->group, DNSUP_R_INTERNAL,
 		    "could not start the read-back");
-		feed_dns_done(d, c->group, c->a.u.dns.ticket, false, true,
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    "internal");
 		free(c);
 	}
@@ -426,6 +441,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	c->d = d;
 	c->a = *a;
 	c->started_ms = daemon_now_ms();
+	c->gidx = g->idx;
 	snprintf(c->group, sizeof(c->group), "%s", dgroup_name(g));
 	snprintf(c->name, sizeof(c->name), "%s", g->address);
 	if (rrset_of(d, a->u.dns.stack, a->u.dns.ttl, &c->want, err,
@@ -481,10 +497,12 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	/*
 	 * A first publication requires the name not to be in use at all;
 	 * over records of another kind, a CNAME needs to know what else is
-	 * there.
+	 * there; and a name we published whose record the engine no longer
+	 * knows (drift) is not a first publication.
 	 */
 	if (g->owner_doubt || (c->want.kind == DNSUP_RRSET_CNAME &&
-	    have_prev && prev.kind != DNSUP_RRSET_CNAME)) {
+	    have_prev && prev.kind != DNSUP_RRSET_CNAME) ||
+	    (g->owner_ok && !have_prev)) {
 		readback_start(c);
 		return;
 	}
