@@ -139,7 +139,13 @@ rb_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 
 	if (o->elapsed_us >= rb->last.elapsed_us || rb->last.server[0] == 0)
 		rb->last = *o;
-	if (found == NULL) {
+	if (found == NULL && part->qtype == QT_ANY && !rb->failed &&
+	    (o->result == DNSUP_R_NOTIMP || o->result == DNSUP_R_FORMERR ||
+	    o->result == DNSUP_R_REFUSED)) {
+		/* A server that will not answer ANY: ask for each type. */
+		rb_ask(rb, rb->name, QT_A);
+		rb_ask(rb, rb->name, QT_AAAA);
+	} else if (found == NULL) {
 		if (!rb->failed) {
 			rb->failed = true;
 			rb->fail = *o;

@@ -4,7 +4,9 @@
  * dnsup_readback() asks one server what a name holds: its CNAME or A/AAAA
  * records (queries for A and AAAA, without recursion: a CNAME at the name
  * comes back in either; or, with DNSUP_RB_ANY, one ANY query, which also
- * shows the other types at the name) and the ownership TXT records at
+ * shows the other types at the name; A and AAAA after all when the server
+ * will not answer ANY: NOTIMP, REFUSED, or RFC 8482's HINFO) and the
+ * ownership TXT records at
  * _failoverd.<name> (DNSUP_RB_TXT).  Every answer must be authoritative
  * (AA); queries to the configured servers are signed.  The controller
  * compares the result with the desired RRset (dnsup_rrset_compare) to

@@ -21,6 +21,7 @@
  *	refused  REFUSED, signed (servfail, notimp, notauth: the same with
  *	         SERVFAIL, NOTIMP, NOTAUTH)
  *	signedonly  REFUSED to an unsigned request, else a correct answer
+ *	noany    REFUSED to a query of type ANY, else a correct answer
  *	rcodeN   rcode N (any number from 0 to 15), signed
  *	tsigerrN NOTAUTH with an unsigned TSIG carrying error N, as named
  *	         answers BADSIG or BADKEY
@@ -321,6 +322,9 @@ udp_answer(int fd, const uint8_t *req, size_t len, struct sockaddr *sa,
 		a = dnsup_msg_answer(m, &badkey, 0, &alen);
 	else if (rcode_mode(mode) > 0)
 		a = dnsup_msg_answer(m, &key, rcode_mode(mode), &alen);
+	else if (strcmp(mode, "noany") == 0)
+		a = dnsup_msg_answer(m, &key, dnsup_msg_qtype(m) == 255 ? 5 : 0,
+		    &alen);
 	else if (strncmp(mode, "tsigerr", 7) == 0)
 		a = answer_tsig_error(m, atoi(mode + 7), &alen);
 	else if (strcmp(mode, "signedonly") == 0)

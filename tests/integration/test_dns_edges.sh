@@ -176,6 +176,11 @@ expect "an answer without AA is not \"none\"" 'readback result=not_authoritative
     "$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 300 -r 0 \
     readback "www.$Z"
 _stop_fakes
+fake noany
+expect "ANY refused: the records asked type by type" 'readback result=NOERROR .*owner result=NOERROR verdict=free' \
+    "$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 300 -r 0 \
+    publish "any.$Z" 192.0.2.13 --owner c1 any
+_stop_fakes
 fake signedonly
 expect "read-back queries are signed" 'readback result=NOERROR' \
     "$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 300 -r 0 \
