@@ -135,6 +135,11 @@ ddns_engine_open(struct daemon *d, char *err, size_t errlen)
 	p.tcp_only = d->cfg->dns.transport == CFG_DNS_TRANSPORT_TCP;
 	/* Flips due together share a message: see dnsup.h, coalescing. */
 	p.coalesce_ms = 1;
+	/*
+	 * Answers before probe results: at start thousands of probes keep
+	 * the default priority busy while the first publications go out.
+	 */
+	p.priority = 0;
 	n = dnsup_engine_new(d->base, &p, err, errlen);
 	if (n == NULL)
 		return -1;

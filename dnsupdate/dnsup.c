@@ -143,6 +143,7 @@ struct dnsup_engine {
 	int			 coalesce_ms;
 	size_t			 batch_max, max_inflight;
 	bool			 tcp_only;
+	int			 priority;	/* of our events; -1: default */
 	time_t			(*wallclock)(time_t *);
 	char			 hosts_file[256], resolv_conf[256];
 	struct event		*flush_ev;
@@ -179,6 +180,14 @@ static void	 pending_done(struct pending *, enum dnsup_result, const char *,
 static void	 pending_requeue(struct pending *);
 static void	 pending_check(struct pending *, const struct server *,
 		    enum dnsup_result, const char *, size_t, bool);
+
+/* Our events at the engine's priority, when one was given. */
+static void
+prio(const struct dnsup_engine *e, struct event *ev)
+{
+	if (ev != NULL && e->priority >= 0)
+		event_priority_set(ev, e->priority);
+}
 
 static int64_t
 mono_ms(void)
@@ -384,10 +393,12 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 	TAILQ_INIT(&e->running);
 	for (c = 0; c < TC_N; c++)
 		TAILQ_INIT(&e->waiting[c]);
+	e->priority = p->priority;
 	if ((e->flush_ev = evtimer_new(base, flush_cb, e)) == NULL) {
 		snprintf(err, errlen, "cannot create a timer");
 		goto fail;
 	}
+	prio(e, e->flush_ev);
 	return e;
 fail:
 	if (e != NULL) {
@@ -1152,10 +1163,13 @@ txn_try(struct txn *t)
 	t->tries++;
 	if (t->tcp)
 		e->st.tcp++;
-	if (t->tmo == NULL && (t->tmo = evtimer_new(e->base, timeout_cb, t)) ==
-	    NULL) {
-		txn_finish(t, DNSUP_R_INTERNAL, "cannot create a timer", NULL);
-		return;
+	if (t->tmo == NULL) {
+		if ((t->tmo = evtimer_new(e->base, timeout_cb, t)) == NULL) {
+			txn_finish(t, DNSUP_R_INTERNAL, "cannot create a timer",
+			    NULL);
+			return;
+		}
+		prio(e, t->tmo);
 	}
 	t->fd = socket(s->ss.ss_family, (t->tcp ? SOCK_STREAM : SOCK_DGRAM) |
 	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1187,6 +1201,7 @@ txn_try(struct txn *t)
 		ev = EV_READ | EV_PERSIST;
 	}
 	t->ev = event_new(e->base, t->fd, ev, t->tcp ? tcp_cb : udp_cb, t);
+	prio(e, t->ev);
 	if (t->ev == NULL || event_add(t->ev, NULL) == -1) {
 		txn_finish(t, DNSUP_R_INTERNAL, "cannot watch a socket", NULL);
 		return;
@@ -1398,6 +1413,7 @@ tcp_cb(evutil_socket_t fd, short what, void *arg)
 		event_free(t->ev);
 		t->ev = event_new(e->base, t->fd, EV_READ | EV_PERSIST, tcp_cb,
 		    t);
+		prio(e, t->ev);
 		if (t->ev == NULL || event_add(t->ev, NULL) == -1 ||
 		    (t->tbuf = malloc(RBUF_SIZE + 2)) == NULL) {
 			txn_finish(t, DNSUP_R_INTERNAL, "cannot watch a socket",

@@ -89,6 +89,10 @@ struct dnsup_params {
 	const char		  *hosts_file;	/* the system resolver's;
 						   NULL: /etc/hosts */
 	const char		  *resolv_conf;	/* NULL: /etc/resolv.conf */
+	int			   priority;	/* of the engine's events, on a
+						   base with priorities (0: the
+						   first); -1: libevent's
+						   default */
 };
 
 /* How one update or query ended. */
