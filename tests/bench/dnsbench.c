@@ -3,17 +3,32 @@
  * as failoverd does when a whole stack fails, and read every one back.
  *
  *   dnsbench -s ADDR#PORT -z ZONE -k KEYFILE -n N -p PREFIX -f FROM -t TO
- *            [-b BATCH] [-r RTT_SAMPLES]
+ *            [-b BATCH] [-r RTT_SAMPLES] [-o CONTROLLER] [-q QUERIES] [-F]
  *
- * 1. rtt: RTT_SAMPLES single updates one after the other (name PREFIX-rtt):
- *    one update's round trip, p50 and p99.
- * 2. flip: N updates PREFIX-0 .. PREFIX-(N-1), from FROM to TO with the
- *    compare-and-swap prerequisite, submitted together: wall time from the
- *    first submit to the last completion, and each update's latency.
+ * Every update is what failoverd sends: the compare-and-swap on the record
+ * it replaces and, with -o, the prerequisite that the ownership TXT at
+ * _failoverd.<name> holds exactly "failoverd controller=CONTROLLER
+ * group=<first label>", which it writes again.
+ *
+ * 1. rtt: RTT_SAMPLES single updates one after the other (name PREFIX-rtt,
+ *    flipping between FROM and TO): one update's round trip, p50 and p99.
+ * 2. flip: N updates PREFIX-0 .. PREFIX-(N-1), from FROM to TO, submitted
+ *    together: wall time from the first submit to the last completion, and
+ *    each update's latency.  With -F, first publications instead: the
+ *    names do not exist, and each update requires that nothing is there
+ *    (name not in use, no TXT) and writes TO and the TXT.
  * 3. verify: read all N back (A/AAAA/CNAME) and compare with TO.
+ * 4. loaded: QUERIES (default 1,000) read-back queries to a server that
+ *    never answers (a UDP socket of ours that nobody reads), then the rtt
+ *    samples again while they wait: a flip's latency behind read-back
+ *    traffic, against the idle figure of step 1.
  * Prints key=value lines; exits 0 when every flip and every read-back is
  * right.
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +54,11 @@ static int64_t *rtts;
 static size_t nrtt;
 static char rttname[DNSUP_NAME_MAX];
 static bool rtt_flip;
+static const char *controller;
+static char (*owners)[256];
+static char rttowner[256];
+static size_t nquery_done;
+static bool first_pub;
 
 static int64_t
 now_us(void)
@@ -67,6 +87,29 @@ pct(int64_t *v, size_t k, double p)
 	qsort(v, k, sizeof(*v), cmp64);
 	i = (size_t)(p * (double)(k - 1) + 0.5);
 	return (double)v[i] / 1000.0;
+}
+
+static void	 rtt_next(void);
+
+/* The ownership value failoverd writes for the name's first label. */
+static void
+owner_of(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "failoverd controller=%s group=%.*s", controller,
+	    (int)strcspn(name, "."), name);
+}
+
+static void
+query_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	nquery_done++;
+}
+
+static void
+start_rtt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	rtt_next();
 }
 
 static int
@@ -120,6 +163,10 @@ rtt_next(void)
 	memset(&u, 0, sizeof(u));
 	u.name = rttname;
 	u.want = rtt_flip ? from : to;
+	u.prereq = DNSUP_PREREQ_IS;
+	u.prev = rtt_flip ? to : from;
+	if (controller != NULL)
+		u.owner_txt = rttowner;
 	rtt_flip = !rtt_flip;
 	if (dnsup_submit(eng, &u, rtt_cb, NULL) == -1)
 		event_base_loopexit(base, NULL);
@@ -166,14 +213,15 @@ main(int argc, char **argv)
 	struct dnsup_stats st;
 	const char *zone = NULL, *prefix = "fo", *sfrom = NULL, *sto = NULL;
 	char err[256], *h;
-	int ch, samples = 200;
+	int ch, samples = 200, nquery = 1000, silent = -1;
 	size_t i;
 	int64_t t0, t1, t_first_done = 0;
+	double idle_p50, idle_p99;
 
 	memset(&prm, 0, sizeof(prm));
 	memset(&srv, 0, sizeof(srv));
 	n = 1000;
-	while ((ch = getopt(argc, argv, "s:z:k:n:p:f:t:b:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:z:k:n:p:f:t:b:r:o:q:F")) != -1) {
 		switch (ch) {
 		case 's':
 			if ((h = strchr(optarg, '#')) == NULL)
@@ -194,6 +242,9 @@ main(int argc, char **argv)
 		case 't': sto = optarg; break;
 		case 'b': prm.batch_max = (size_t)atoi(optarg); break;
 		case 'r': samples = atoi(optarg); break;
+		case 'o': controller = optarg; break;
+		case 'q': nquery = atoi(optarg); break;
+		case 'F': first_pub = true; break;
 		default: return 2;
 		}
 	}
@@ -208,12 +259,14 @@ main(int argc, char **argv)
 	prm.zone = zone;
 	prm.servers = &srv;
 	prm.nserver = 1;
-	prm.timeout_ms = 2000;
+	/* Long enough for the unanswered queries to outlast step 4. */
+	prm.timeout_ms = 10000;
 	prm.retries = 2;
 	names = calloc(n, sizeof(*names));
+	owners = calloc(n, sizeof(*owners));
 	lat = calloc(n, sizeof(*lat));
 	rtts = calloc((size_t)samples + 1, sizeof(*rtts));
-	if (names == NULL || lat == NULL || rtts == NULL ||
+	if (names == NULL || owners == NULL || lat == NULL || rtts == NULL ||
 	    (base = event_base_new()) == NULL ||
 	    (eng = dnsup_engine_new(base, &prm, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "dnsbench: %s\n", err);
@@ -222,12 +275,16 @@ main(int argc, char **argv)
 
 	/* 1. One update's round trip, alone on the wire. */
 	snprintf(rttname, sizeof(rttname), "%s-rtt.%s", prefix, zone);
+	if (controller != NULL)
+		owner_of(rttname, rttowner, sizeof(rttowner));
 	rtt_left = samples;
 	rtt_next();
 	event_base_dispatch(base);
 	printf("dns_update_rtt_samples=%zu\n", nrtt);
-	printf("dns_update_rtt_p50_ms=%.3f\n", pct(rtts, nrtt, 0.50));
-	printf("dns_update_rtt_p99_ms=%.3f\n", pct(rtts, nrtt, 0.99));
+	idle_p50 = pct(rtts, nrtt, 0.50);
+	idle_p99 = pct(rtts, nrtt, 0.99);
+	printf("dns_update_rtt_p50_ms=%.3f\n", idle_p50);
+	printf("dns_update_rtt_p99_ms=%.3f\n", idle_p99);
 
 	/* 2. All flips at once. */
 	for (i = 0; i < n; i++)
@@ -240,8 +297,14 @@ main(int argc, char **argv)
 		memset(&u, 0, sizeof(u));
 		u.name = names[i];
 		u.want = to;
-		u.prereq = DNSUP_PREREQ_IS;
+		u.prereq = first_pub ? DNSUP_PREREQ_EMPTY : DNSUP_PREREQ_IS;
 		u.prev = from;
+		if (controller != NULL) {
+			owner_of(names[i], owners[i], sizeof(owners[i]));
+			u.owner_txt = owners[i];
+			u.owner_prereq = first_pub ? DNSUP_TXT_ABSENT :
+			    DNSUP_TXT_OURS;
+		}
 		if (dnsup_submit(eng, &u, flip_cb, (void *)(uintptr_t)i) == -1)
 			return 1;
 	}
@@ -268,9 +331,54 @@ main(int argc, char **argv)
 	t1 = now_us();
 	printf("dns_verified=%zu/%zu\n", nverified, n);
 	printf("dns_verify_all_ms=%.1f\n", (double)(t1 - t0) / 1000.0);
+
+	/* 4. The rtt again, behind queries that are never answered. */
+	if (nquery > 0) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		struct cfg_hostport hole;
+		struct timeval tv = { 0, 50000 };
+		struct dnsup_stats qs;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((silent = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+		    bind(silent, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+		    getsockname(silent, (struct sockaddr *)&sin, &sl) == -1) {
+			perror("dnsbench: silent socket");
+			return 1;
+		}
+		memset(&hole, 0, sizeof(hole));
+		snprintf(hole.host, sizeof(hole.host), "127.0.0.1");
+		hole.port = ntohs(sin.sin_port);
+		hole.family = AF_INET;
+		for (i = 0; i < (size_t)nquery; i++)
+			if (dnsup_query(eng, &hole, names[i % n], 1, 0,
+			    query_cb, NULL) == -1)
+				return 1;
+		nrtt = 0;
+		rtt_left = samples;
+		/* The queries go on the wire first. */
+		event_base_once(base, -1, EV_TIMEOUT, start_rtt_cb, NULL, &tv);
+		event_base_dispatch(base);
+		dnsup_engine_stats(eng, &qs);
+		printf("dns_loaded_queries=%d\n", nquery);
+		printf("dns_loaded_queries_answered=%zu\n", nquery_done);
+		printf("dns_loaded_rtt_samples=%zu\n", nrtt);
+		printf("dns_loaded_rtt_p50_ms=%.3f\n", pct(rtts, nrtt, 0.50));
+		printf("dns_loaded_rtt_p99_ms=%.3f\n", pct(rtts, nrtt, 0.99));
+		printf("dns_loaded_vs_idle_p50=%.2f\n", idle_p50 > 0 ?
+		    pct(rtts, nrtt, 0.50) / idle_p50 : 0);
+		if (nrtt != (size_t)samples)
+			return 1;
+	}
 	dnsup_engine_free(eng);
 	event_base_free(base);
+	if (silent != -1)
+		close(silent);
 	free(names);
+	free(owners);
 	free(lat);
 	free(rtts);
 	return (nok == n && nverified == n) ? 0 : 1;
