@@ -28,8 +28,9 @@
  *	noaa     a query answered NOERROR, no records, AA clear (a server
  *	         that is not authoritative); every other answer has AA set
  *	resign   the first try of a message id gets no answer; a later try
- *	         is answered NOERROR when it was signed later than the
- *	         first (the client signs every try anew), else REFUSED
+ *	         (over UDP or TCP) is answered NOERROR when it was signed
+ *	         later than the first (the client signs every try anew),
+ *	         else REFUSED
  *
  * With -u, the relaying modes forward each request to a real server at
  * 127.0.0.1#UPSTREAM_PORT over the same transport and pass its answer on:
@@ -275,6 +276,25 @@ relaying(const char *mode)
 	    strcmp(mode, "drop1") == 0 || strcmp(mode, "udpsilent") == 0);
 }
 
+/*
+ * resign: -1 (no answer) for the first try of a message id, then NOERROR
+ * when the try was signed later than the first, else REFUSED.  Over UDP
+ * and TCP alike: the client's retry after a UDP timeout comes over TCP.
+ */
+static int
+resign_rcode(const struct dnsup_msg *m, const uint8_t *req, size_t len)
+{
+	uint16_t id = dnsup_msg_id(m);
+	uint64_t t = tsig_time_of(req, len);
+
+	if (!seen[id]) {
+		seen[id] = 1;
+		seen_time[id] = t;
+		return -1;
+	}
+	return t > seen_time[id] ? 0 : 5;
+}
+
 static void
 udp_answer(int fd, const uint8_t *req, size_t len, struct sockaddr *sa,
     socklen_t sl)
@@ -296,16 +316,11 @@ udp_answer(int fd, const uint8_t *req, size_t len, struct sockaddr *sa,
 	if (strcmp(mode, "silent") == 0)
 		goto done;
 	if (strcmp(mode, "resign") == 0) {
-		uint16_t id = dnsup_msg_id(m);
-		uint64_t t = tsig_time_of(req, len);
+		int rc = resign_rcode(m, req, len);
 
-		if (!seen[id]) {
-			seen[id] = 1;
-			seen_time[id] = t;
+		if (rc < 0)
 			goto done;
-		}
-		a = dnsup_msg_answer(m, &key, t > seen_time[id] ? 0 : 5,
-		    &alen);
+		a = dnsup_msg_answer(m, &key, rc, &alen);
 		goto send;
 	}
 	if (strcmp(mode, "noaa") == 0 && !is_update(req, len)) {
@@ -432,7 +447,15 @@ tcp_serve(int lfd)
 			(void)write(fd, ans, alen);
 		goto done;
 	}
-	if ((a = dnsup_msg_answer(m, &key, 0, &alen)) == NULL)
+	if (strcmp(mode, "resign") == 0) {
+		int rc = resign_rcode(m, buf + 2, need - 2);
+
+		if (rc < 0)
+			goto done;
+		a = dnsup_msg_answer(m, &key, rc, &alen);
+	} else
+		a = dnsup_msg_answer(m, &key, 0, &alen);
+	if (a == NULL)
 		goto done;
 	buf[0] = (uint8_t)(alen >> 8);
 	buf[1] = (uint8_t)alen;

@@ -210,15 +210,25 @@ us=$(sed -n 's/^update result=NOERROR .*elapsed_us=\([0-9]*\).*/\1/p' <<<"$out")
 _stop_fakes
 
 # 11. Confirmation on the NS set: a name server that does not resolve is
-# not confirmed, and no name server is dropped past 8 names.
+# not confirmed, even when every other one holds the record; and no name
+# server is dropped past 8 names.
+dt update "www.$Z" app1.example.net. >/dev/null
 nsu <<EOF
 update add $Z 60 NS ns.other.invalid.
+EOF
+out=$(dt confirm "www.$Z" app1.example.net. --ns-port "$NAMED_PORT" --bound 1500 2>&1)
+echo "$out"
+[[ ! $out =~ result=NOERROR ]] && [[ $out =~ lagging=\"ns.other.invalid.\ \(unresolved ]] &&
+    [[ $out =~ servers=\"127.0.0.1#$NAMED_PORT\" ]] &&
+    ok "unresolved name server beside one that holds the record: not confirmed" ||
+    fail "unresolved NS: $out"
+nsu <<EOF
 $(for i in $(seq 1 19); do echo "update add $Z 60 NS ns$i.$Z"; echo "update add ns$i.$Z 60 A 127.0.1.$i"; done)
 EOF
 out=$(dt confirm "www.$Z" app1.example.net. --ns-port "$NAMED_PORT" --bound 1500 2>&1)
 echo "$out"
 [[ ! $out =~ result=NOERROR ]] && [[ $out =~ lagging=.*ns.other.invalid.\ \(unresolved ]] &&
-    ok "unresolved name server: not confirmed" || fail "unresolved NS: $out"
+    ok "unresolved name server among 21: not confirmed" || fail "unresolved NS: $out"
 [[ $out =~ nserver=21\  ]] && ok "21 name servers, none dropped" || fail "NS count: $out"
 # Only localhost. left: resolved through the system resolver.
 nsu <<EOF
