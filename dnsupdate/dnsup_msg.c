@@ -1002,6 +1002,9 @@ dnsup_msg_resign(struct dnsup_msg *m, const struct cfg_tsig_key *key,
 	}
 	free(m->wire);
 	m->wire = w;
+	/* As msg_finish(): not ldns's whole 64 KiB work buffer. */
+	if (wl > 0 && (w = realloc(m->wire, wl)) != NULL)
+		m->wire = w;
 	m->len = wl;
 	w = NULL;
 	ldns_rdf_deep_free(m->mac);
