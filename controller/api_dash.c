@@ -398,6 +398,21 @@ history_cb(void *arg)
 		event_active(ad->push_ev, EV_TIMEOUT, 1);
 }
 
+/*
+ * Seconds between keep-alive comments; FAILOVERD_TEST_SSE_KEEPALIVE_S
+ * shortens it so that a test need not wait the real one out.
+ */
+static int
+keepalive_s(void)
+{
+	const char *e = getenv("FAILOVERD_TEST_SSE_KEEPALIVE_S");
+	int t;
+
+	if (e != NULL && (t = atoi(e)) > 0 && t < API_DASH_KEEPALIVE_S)
+		return t;
+	return API_DASH_KEEPALIVE_S;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -410,7 +425,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	/* Another process (failoverctl) may have appended. */
 	if (newest_seq(ad) > ad->last_seq)
 		push(ad);
-	if (++ad->ticks % API_DASH_KEEPALIVE_S != 0 ||
+	if (++ad->ticks % keepalive_s() != 0 ||
 	    (b = evbuffer_new()) == NULL)
 		return;
 	for (s = TAILQ_FIRST(&ad->streams); s != NULL; s = next) {
