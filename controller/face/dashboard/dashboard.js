@@ -593,6 +593,10 @@
 		if (c.force)
 			body.force = true;
 		state.switching = { group: c.group, to: c.to, afterSeq: state.lastSeq, id: null, phases: new Map(), done: false };
+		// The daemon may start it before this request is answered: its
+		// events then arrive first, after this line.
+		const reqItem = el("li", { class: "running", "data-phase": "request", text: "sending the request…" });
+		$("phases").replaceChildren(reqItem);
 		const r = await post("/v1/groups/" + encodeURIComponent(c.group) + "/switch", body);
 		if (r.status !== 200) {
 			state.switching = null;
@@ -608,7 +612,8 @@
 		show(sw, false);
 		show($("progress"), true);
 		$("confirm-close").textContent = "Close";
-		$("phases").replaceChildren(el("li", { class: "running", "data-phase": "request", text: "request accepted (" + r.body.message + "); waiting for the daemon to start it…" }));
+		if (reqItem.className === "running")
+			reqItem.textContent = "request accepted (" + r.body.message + "); waiting for the daemon to take it…";
 		// Events recorded before the stream delivered them: read them back.
 		const h = state.history.get(c.group) || [];
 		for (const ev of h)
