@@ -517,7 +517,8 @@
 		const h = state.history.get(name) || [];
 		const [cls, text] = chainText();
 		const sum = card.querySelector(".history summary");
-		sum.replaceChildren("History (" + h.length + " events) — ", el("span", { class: cls, text: text }));
+		sum.replaceChildren("History (" + h.length + (h.length === 1 ? " event" : " events") + ") — ",
+			el("span", { class: cls, text: text }));
 		const shown = h.slice(-HISTORY_SHOWN).reverse();
 		card.querySelector(".history ol").replaceChildren(...shown.map(eventLine));
 	}
@@ -572,7 +573,8 @@
 			(plan.restore.command ? "maintenance_off on " + plan.restore.stack + ": " + plan.restore.command.join(" ") :
 				"no restore hook, " + plan.restore.stack + " stays in maintenance") :
 			"If a later step fails, " + plan.restore.stack + " stays in maintenance (no restore).";
-		$("plan-after").textContent = "Afterwards: " + plan.after + " (or the Rearm button).";
+		$("plan-after").textContent = plan.after.charAt(0).toUpperCase() + plan.after.slice(1) +
+			" (or the Rearm button on this page).";
 		$("plan-text").textContent = plan.text;
 		if (plan.refused) {
 			$("plan-refused").textContent = "Refused: " + plan.refused;
