@@ -36,7 +36,11 @@
  * within API_DEADLINE_S of the connection's opening or of the previous
  * answer on it; else the connection is closed (evhttp_connection_free()).
  * Handling a request stops it, the answer starts it again; a slow reader
- * of an answer gets the same time to read it.
+ * of an answer gets the same time to read it.  A stream (an answer sent
+ * in chunks as long as the client stays, api_conns_stream()) has no
+ * deadline: its bufferevent's read timeout is off and its write timeout
+ * closes a client that stops reading; its end is passed on to the
+ * stream's owner from the close callback.
  *
  * Pausing.  accept() failing for want of a descriptor or of memory
  * (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses accepting for API_PAUSE_MS,
