@@ -64,6 +64,13 @@ LIBCFG     := $(B)/libconfig.a
 LIBCLUSTER := $(B)/libcluster.a
 ARCHIVES   := $(LIBCTL) $(LIBPROBES) $(LIBDNS) $(LIBCFG) $(LIBCLUSTER)
 
+# The dashboard (GET /): its page, style sheet and script are kept as
+# ordinary files and built into libcontroller as one generated C table.
+DASH_DIR   := controller/face/dashboard
+DASH_FILES := $(DASH_DIR)/index.html $(DASH_DIR)/dashboard.css $(DASH_DIR)/dashboard.js
+DASH_C     := $(B)/gen/dash_assets.c
+DASH_OBJ   := $(B)/gen/dash_assets.o
+
 BINS       := $(B)/failoverd $(B)/failoverctl
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_SRC))
@@ -78,7 +85,7 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBCTL): $(call obj,$(CTL_SRC))
+$(LIBCTL): $(call obj,$(CTL_SRC)) $(DASH_OBJ)
 $(LIBPROBES): $(call obj,$(PROBE_SRC))
 $(LIBDNS): $(call obj,$(DNS_SRC))
 $(LIBCFG): $(call obj,$(CFG_SRC))
@@ -87,6 +94,16 @@ $(ARCHIVES):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^ $(if $^,,$(B)/empty.o)
+
+# The dashboard's table (see DASH_FILES above).
+
+$(DASH_C): $(DASH_FILES) $(DASH_DIR)/embed.sh
+	@mkdir -p $(dir $@)
+	sh $(DASH_DIR)/embed.sh $(DASH_FILES) >$@.tmp
+	mv $@.tmp $@
+
+$(DASH_OBJ): $(DASH_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/empty.o:
 	@mkdir -p $(dir $@)

@@ -72,6 +72,7 @@
 
 #include "config/config.h"
 #include "controller/api_conn.h"
+#include "controller/api_dash.h"
 #include "controller/daemon_int.h"
 #include "controller/engine.h"
 #include "controller/guard.h"
@@ -104,11 +105,18 @@ struct api {
 	struct daemon		*d;
 	struct evhttp		*http;
 	struct api_conns	*conns;		/* api_conn.c */
+	struct api_dash		*dash;		/* api_dash.c */
 	struct cfg_hostport	 bound;		/* what we listen on */
 	uint16_t		 port;		/* bound, even for port 0 */
 	struct sockaddr_storage	 bound_sa;
 	bool			 wildcard;	/* 0.0.0.0 or :: */
 	char			 where[96];	/* "127.0.0.1:8053" */
+
+	/* GET /v1/history/verify: the last check of the chain. */
+	uint64_t		 verify_seq;	/* newest seq it covered */
+	int64_t			 verify_mono;	/* when, 0: never */
+	uint64_t		 verify_bad, verify_count;
+	char			 verify_detail[256];
 
 	/* The token, as a digest; see the top of the file. */
 	const struct config	*token_cfg;	/* read for this one */
@@ -139,6 +147,9 @@ static void	 request_cb(struct evhttp_request *, void *);
 static void	 request_handle(struct api *, struct evhttp_request *);
 static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
 		    h_stack, h_events, h_command;
+/* The dashboard's routes (issue 16), at the end of the file. */
+static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
+static void	 live_fields(struct api *, json_t *);
 
 static const struct route routes[] = {
 	{ { "healthz" }, M_GET, h_healthz },
@@ -154,6 +165,12 @@ static const struct route routes[] = {
 	{ { "v1", "stacks" }, M_GET, h_stacks },
 	{ { "v1", "stacks", "*" }, M_GET, h_stack },
 	{ { "v1", "events" }, M_GET, h_events },
+	/* The dashboard (api_dash.c) */
+	{ { NULL }, M_GET, h_page },
+	{ { "v1", "groups", "*", "plan" }, M_GET, h_plan },
+	{ { "v1", "groups", "*", "dns" }, M_GET, h_dns },
+	{ { "v1", "events", "stream" }, M_GET, h_stream },
+	{ { "v1", "history", "verify" }, M_GET, h_verify },
 };
 
 /* ---- replies ---- */
@@ -775,6 +792,13 @@ h_groups(struct call *c)
 		return;
 	rc = ops_status(c->a->d->store, c->a->d->cfg, NULL, &v, err,
 	    sizeof(err));
+	if (rc == 0) {
+		json_t *g;
+		size_t i;
+
+		json_array_foreach(json_object_get(v, "groups"), i, g)
+			live_fields(c->a, g);
+	}
 	reply_ops(c, rc, v, "group", err);
 }
 
@@ -789,6 +813,8 @@ h_group(struct call *c)
 		return;
 	rc = ops_status(c->a->d->store, c->a->d->cfg, c->seg[2], &v, err,
 	    sizeof(err));
+	if (rc == 0)
+		live_fields(c->a, v);
 	reply_ops(c, rc, v, "group", err);
 }
 
@@ -1417,6 +1443,8 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	if ((a->conns = api_conns_new(d->base, a->http, fd, max, deadline_s(),
 	    err, errlen)) == NULL)
 		goto fail;
+	if ((a->dash = api_dash_new(d, a->conns, err, errlen)) == NULL)
+		goto fail;
 	token_refresh(a);
 	log_info("api_listening", "address=%s max_connections=%d "
 	    "deadline_s=%d nofile=%ld reserve=%ld", log_q(a->where), max,
@@ -1454,10 +1482,227 @@ api_free(struct api *a)
 		return;
 	/* Our events first; evhttp_free() closes the connections (our close
 	   callbacks run) and the listening socket; then what we hold. */
+	api_dash_free(a->dash);
 	api_conns_close(a->conns);
 	if (a->http != NULL)
 		evhttp_free(a->http);
 	api_conns_free(a->conns);
 	explicit_bzero(a->token_sha, sizeof(a->token_sha));
 	free(a);
+}
+
+/* ==== the dashboard (issue 16): GET /, plan, dns, stream, verify ==== */
+
+#define API_STREAMS_MAX		16	/* event streams at once, at most */
+#define API_VERIFY_EVERY_MS	2000	/* a chain check at most this often */
+
+/*
+ * What only the daemon knows, added to a group object of ops_status(): of
+ * each stack, its last check's latency, HTTP status and time.
+ */
+static void
+live_fields(struct api *a, json_t *g)
+{
+	const struct config *cfg = a->d->cfg;
+	json_t *st;
+	size_t i;
+
+	json_array_foreach(json_object_get(g, "stacks"), i, st) {
+		const char *name = json_string_value(json_object_get(st,
+		    "name"));
+		int s = name != NULL ? config_stack_index(cfg, name) : -1;
+		const struct dstack *ds;
+
+		if (s < 0 || a->d->stacks == NULL)
+			continue;
+		ds = &a->d->stacks[s];
+		if (ds->last_probe_ms == 0) {
+			json_object_set_new(st, "latency_ms", json_null());
+			json_object_set_new(st, "last_check_ms", json_null());
+			json_object_set_new(st, "http_status", json_null());
+			continue;
+		}
+		json_object_set_new(st, "latency_ms",
+		    json_real((double)ds->last_latency_us / 1000.0));
+		json_object_set_new(st, "last_check_ms",
+		    json_integer(ds->last_probe_ms));
+		json_object_set_new(st, "http_status", ds->last_status > 0 ?
+		    json_integer(ds->last_status) : json_null());
+	}
+}
+
+/* Headers every answer of the page carries. */
+static void
+page_headers(struct call *c)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+
+	evhttp_add_header(h, "Content-Security-Policy",
+	    api_dash_csp(c->a->dash));
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "ETag", api_dash_etag(c->a->dash));
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+}
+
+static void
+h_page(struct call *c)
+{
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(
+	    c->req), "If-None-Match");
+	size_t len;
+	const char *page = api_dash_page(c->a->dash, &len);
+
+	page_headers(c);
+	if (inm != NULL && strcmp(inm, api_dash_etag(c->a->dash)) == 0) {
+		log_reply(c, 304, NULL);
+		evhttp_send_reply(c->req, 304, "Not Modified", NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+	    "Content-Type", "text/html; charset=utf-8");
+	evbuffer_add(evhttp_request_get_output_buffer(c->req), page, len);
+	log_reply(c, 200, NULL);
+	evhttp_send_reply(c->req, 200, "OK", NULL);
+}
+
+/* GET /v1/groups/NAME/plan?to=STACK&force=1: what a switch would do. */
+static void
+h_plan(struct call *c)
+{
+	const char *to = evhttp_find_header(&c->query, "to");
+	const char *fv = evhttp_find_header(&c->query, "force");
+	struct ops_reply rp;
+	json_t *v = NULL;
+	bool force = false;
+	int code;
+
+	if (!have_store(c))
+		return;
+	if (fv != NULL) {
+		if (strcmp(fv, "1") == 0 || strcmp(fv, "true") == 0)
+			force = true;
+		else if (strcmp(fv, "0") != 0 && strcmp(fv, "false") != 0) {
+			reply_error(c, 400, "force: 1 or 0");
+			return;
+		}
+	}
+	if (to != NULL && to[0] == '\0')
+		to = NULL;
+	if (ops_switch_plan_json(c->a->d->store, c->a->d->cfg, c->seg[2], to,
+	    force, &v, &rp) == 0) {
+		reply_json(c, 200, v);
+		return;
+	}
+	code = (unsigned)rp.outcome < sizeof(outcome_status) /
+	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
+	log_reply(c, code, rp.message);
+	reply_json(c, code, json_pack("{s:s, s:s, s:i}", "error", rp.message,
+	    "reason", rp.reason, "status", code));
+}
+
+/* GET /v1/groups/NAME/dns: each authoritative server's last answer. */
+static void
+h_dns(struct call *c)
+{
+	const struct config *cfg = c->a->d->cfg;
+	json_t *v;
+
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		if (strcmp(cfg->groups[i].name, c->seg[2]) != 0)
+			continue;
+		if ((v = api_dash_dns(c->a->dash, (int)i)) == NULL)
+			reply_error(c, 500, "out of memory");
+		else
+			reply_json(c, 200, v);
+		return;
+	}
+	reply_error(c, 404, "no such group");
+}
+
+/* GET /v1/events/stream: server-sent events (api_dash.h). */
+static void
+h_stream(struct call *c)
+{
+	const char *lei = evhttp_find_header(evhttp_request_get_input_headers(
+	    c->req), "Last-Event-ID");
+	struct api_conns_stats st;
+	uint64_t from = 0;
+	int max;
+
+	if (!have_store(c) || !query_u64(c, "from", &from))
+		return;
+	/* EventSource sends the last id it saw when it reconnects. */
+	if (lei != NULL) {
+		char *end;
+		unsigned long long n = strtoull(lei, &end, 10);
+
+		if (*lei >= '0' && *lei <= '9' && *end == '\0')
+			from = n;
+	}
+	/* Streams may hold half the connections: commands need the rest. */
+	api_conns_stats(c->a->conns, &st);
+	max = st.max / 2;
+	if (max > API_STREAMS_MAX)
+		max = API_STREAMS_MAX;
+	if (max < 1)
+		max = 1;
+	switch (api_dash_stream(c->a->dash, c->req, from, max)) {
+	case API_DASH_STREAMING:
+		log_reply(c, 200, NULL);
+		return;
+	case API_DASH_FULL:
+		evhttp_add_header(evhttp_request_get_output_headers(c->req),
+		    "Retry-After", "5");
+		reply_error(c, 503, "too many event streams: at most %d at once"
+		    " (half of the API's %d connections, at most %d)", max,
+		    st.max, API_STREAMS_MAX);
+		return;
+	case API_DASH_FAILED:
+		break;
+	}
+	reply_error(c, 500, "could not start the event stream");
+}
+
+/*
+ * GET /v1/history/verify: the hash chain checked (store_history_verify).
+ * Anyone may ask, so a check runs again only when the history grew, and
+ * then at most every API_VERIFY_EVERY_MS; "checked_seq" says how far the
+ * answer goes.
+ */
+static void
+h_verify(struct call *c)
+{
+	struct api *a = c->a;
+	struct store_txn txn;
+	uint64_t last = 0, bad = 0, count = 0;
+	int64_t now = daemon_mono_ms();
+	char err[256] = "";
+
+	if (!have_store(c))
+		return;
+	if (store_txn_begin(a->d->store, false, &txn) == 0)
+		last = store_history_last(&txn);
+	store_txn_abort(&txn);
+	if (a->verify_mono == 0 || (last != a->verify_seq &&
+	    now - a->verify_mono >= API_VERIFY_EVERY_MS)) {
+		if (store_history_verify(a->d->store, &bad, &count, err,
+		    sizeof(err)) != 0) {
+			reply_error(c, 500, "history: %s", err);
+			return;
+		}
+		a->verify_seq = last;
+		a->verify_mono = now;
+		a->verify_bad = bad;
+		a->verify_count = count;
+		snprintf(a->verify_detail, sizeof(a->verify_detail), "%s", err);
+	}
+	reply_json(c, 200, json_pack("{s:b, s:o, s:I, s:I, s:s}",
+	    "ok", a->verify_bad == 0,
+	    "first_bad", a->verify_bad != 0 ?
+	    json_integer((json_int_t)a->verify_bad) : json_null(),
+	    "count", (json_int_t)a->verify_count,
+	    "checked_seq", (json_int_t)a->verify_seq,
+	    "detail", a->verify_detail));
 }

@@ -36,7 +36,11 @@
  * within API_DEADLINE_S of the connection's opening or of the previous
  * answer on it; else the connection is closed (evhttp_connection_free()).
  * Handling a request stops it, the answer starts it again; a slow reader
- * of an answer gets the same time to read it.
+ * of an answer gets the same time to read it.  A stream (an answer sent
+ * in chunks as long as the client stays, api_conns_stream()) has no
+ * deadline: its bufferevent's read timeout is off and its write timeout
+ * closes a client that stops reading; its end is passed on to the
+ * stream's owner from the close callback.
  *
  * Pausing.  accept() failing for want of a descriptor or of memory
  * (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses accepting for API_PAUSE_MS,
@@ -92,6 +96,9 @@ struct conn {
 	struct event			*deadline;
 	struct evbuffer_cb_entry	*out_cb;
 	TAILQ_ENTRY(conn)		 link;	/* pending or conns */
+	struct evhttp_request		*stream; /* api_conns_stream() */
+	api_conns_closed_fn		*closed;
+	void				*closed_arg;
 	bool				 pending; /* holds a bev reference */
 	bool				 ours;	/* a handler is answering */
 	bool				 rewriting;
@@ -455,7 +462,37 @@ conn_free(struct conn *c)
 static void
 close_cb(struct evhttp_connection *evcon, void *arg)
 {
-	conn_free(arg);
+	struct conn *c = arg;
+	api_conns_closed_fn *fn = c->closed;
+
+	c->closed = NULL;
+	if (fn != NULL)
+		fn(c->stream, c->closed_arg);
+	conn_free(c);
+}
+
+/* Adopt one pending connection; false (and c freed) if evhttp let go. */
+static bool
+adopt_one(struct conn *c)
+{
+	struct api_conns *ac = c->ac;
+	bufferevent_event_cb ecb = NULL;
+	void *cbarg = NULL;
+
+	bufferevent_getcb(c->bev, NULL, NULL, &ecb, &cbarg);
+	if (ecb == NULL || cbarg == NULL ||
+	    evhttp_connection_get_bufferevent(cbarg) != c->bev) {
+		/* evhttp let it go already */
+		conn_free(c);
+		return false;
+	}
+	TAILQ_REMOVE(&ac->pending, c, link);
+	TAILQ_INSERT_TAIL(&ac->conns, c, link);
+	c->pending = false;
+	c->evcon = cbarg;
+	evhttp_connection_set_closecb(c->evcon, close_cb, c);
+	bufferevent_decref(c->bev);
+	return true;
 }
 
 /* The connections made since the last turn: see the top of the file. */
@@ -464,26 +501,10 @@ adopt_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct api_conns *ac = arg;
 	struct conn *c, *next;
-	bufferevent_event_cb ecb;
-	void *cbarg;
 
 	for (c = TAILQ_FIRST(&ac->pending); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
-		ecb = NULL;
-		cbarg = NULL;
-		bufferevent_getcb(c->bev, NULL, NULL, &ecb, &cbarg);
-		if (ecb == NULL || cbarg == NULL ||
-		    evhttp_connection_get_bufferevent(cbarg) != c->bev) {
-			/* evhttp let it go already */
-			conn_free(c);
-			continue;
-		}
-		TAILQ_REMOVE(&ac->pending, c, link);
-		TAILQ_INSERT_TAIL(&ac->conns, c, link);
-		c->pending = false;
-		c->evcon = cbarg;
-		evhttp_connection_set_closecb(c->evcon, close_cb, c);
-		bufferevent_decref(c->bev);
+		adopt_one(c);
 	}
 }
 
@@ -567,8 +588,49 @@ api_conns_request_end(struct api_conns *ac, struct evhttp_request *req)
 
 	if (c == NULL)
 		return;
+	if (c->stream != NULL)
+		return;		/* a stream is answered until it ends */
 	c->ours = false;
 	evtimer_add(c->deadline, &ac->deadline);
+}
+
+bool
+api_conns_stream(struct api_conns *ac, struct evhttp_request *req,
+    int write_s, api_conns_closed_fn *closed, void *arg)
+{
+	struct conn *c = conn_of(ac, req);
+	struct timeval wtv = { write_s, 0 };
+
+	if (c == NULL)
+		return false;
+	/* A stream learns of its end through the close callback. */
+	if (c->pending && !adopt_one(c))
+		return false;
+	evtimer_del(c->deadline);
+	c->ours = true;
+	c->stream = req;
+	c->closed = closed;
+	c->closed_arg = arg;
+	/*
+	 * evhttp gave the connection its idle timeout for both directions;
+	 * a stream's client sends nothing, so only writing is timed.
+	 */
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
+	return true;
+}
+
+void
+api_conns_stream_forget(struct api_conns *ac, struct evhttp_request *req)
+{
+	struct conn *c;
+
+	if (ac == NULL)
+		return;
+	TAILQ_FOREACH(c, &ac->conns, link)
+		if (c->stream == req) {
+			c->closed = NULL;
+			c->closed_arg = NULL;
+		}
 }
 
 bool

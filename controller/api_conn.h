@@ -56,6 +56,21 @@ void	 api_conns_stats(const struct api_conns *, struct api_conns_stats *);
 void	 api_conns_request_begin(struct api_conns *, struct evhttp_request *);
 void	 api_conns_request_end(struct api_conns *, struct evhttp_request *);
 
+/*
+ * The answer to req is a stream (evhttp_send_reply_start, then chunks)
+ * that outlives its handler: from now on its connection has no request
+ * deadline, reading never times out, and writing times out after write_s
+ * seconds (a client that stops reading is closed).  closed(req, arg) is
+ * called once when the connection ends, unless api_conns_stream_forget()
+ * came first; a request evhttp let go of then (evhttp_request_get_
+ * connection() is NULL) is the callee's to end with evhttp_send_reply_end,
+ * which frees it.  false if the connection is not one of ours.
+ */
+typedef void api_conns_closed_fn(struct evhttp_request *, void *);
+bool	 api_conns_stream(struct api_conns *, struct evhttp_request *,
+	    int write_s, api_conns_closed_fn *closed, void *arg);
+void	 api_conns_stream_forget(struct api_conns *, struct evhttp_request *);
+
 /* The local address of the request's connection; false if unknown. */
 bool	 api_conns_local(struct evhttp_request *, struct sockaddr_storage *);
 

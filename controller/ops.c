@@ -585,9 +585,14 @@ out:
 	return reply->code;
 }
 
-int
-ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
-    const char *to, bool force, char *buf, size_t len,
+/*
+ * The plan of a switch, judged like ops_command without writing: the one
+ * plan behind failoverctl switch and the API's GET .../plan.  Returns
+ * reply->code; *gi is the group's index.
+ */
+static int
+plan_make(struct store *st, const struct config *cfg, const char *group,
+    const char *to, bool force, struct eng_plan *plan, int *gi,
     struct ops_reply *reply)
 {
 	struct ops_request req = { .verb = OPS_SWITCH, .group = group,
@@ -597,16 +602,13 @@ ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
 	struct ops_health *oh = NULL;
 	struct store_flags f;
 	struct eng_group g;
-	struct eng_plan plan;
 	struct eng_world w = { .cfg = cfg };
 	struct eng_cmd cmd = { .kind = ENG_CMD_SWITCH, .stack = ENG_NONE,
 	    .force = force };
-	int gi;
 
 	memset(reply, 0, sizeof(*reply));
-	if (len > 0)
-		buf[0] = '\0';
-	if (group == NULL || (gi = group_index(cfg, group)) < 0) {
+	memset(plan, 0, sizeof(*plan));
+	if (group == NULL || (*gi = group_index(cfg, group)) < 0) {
 		reply_set(reply, OPS_UNKNOWN, "unknown_group",
 		    "unknown group %s", group ? group : "(none)");
 		return 1;
@@ -624,7 +626,7 @@ ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
 		goto out;
 	}
 	health_read(&txn, cfg, h, oh);
-	if (judge(&txn, cfg, gi, &req, h, &f, &g, 0, reply) != 0) {
+	if (judge(&txn, cfg, *gi, &req, h, &f, &g, 0, reply) != 0) {
 		store_txn_abort(&txn);
 		goto out;
 	}
@@ -632,14 +634,139 @@ ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
 	w.health = h;
 	if (to != NULL)
 		cmd.stack = config_stack_index(cfg, to);
-	eng_switch_plan(&g, &w, &cmd, &plan);
-	eng_plan_format(&plan, cfg, gi, buf, len);
+	eng_switch_plan(&g, &w, &cmd, plan);
 	reply_set(reply, OPS_DONE, "", "%s: switch from %s to %s", group,
-	    sname(cfg, plan.from), sname(cfg, plan.to));
+	    sname(cfg, plan->from), sname(cfg, plan->to));
 out:
 	free(h);
 	free(oh);
 	return reply->code;
+}
+
+/* What every switch leaves behind (the engine ends it in wait_rearm). */
+static void
+plan_after(const char *group, char *buf, size_t len)
+{
+	snprintf(buf, len, "then %s waits for rearm: no automatic failover"
+	    " until failoverctl rearm %s", group, group);
+}
+
+int
+ops_switch_plan(struct store *st, const struct config *cfg, const char *group,
+    const char *to, bool force, char *buf, size_t len,
+    struct ops_reply *reply)
+{
+	struct eng_plan plan;
+	char after[600];
+	size_t at;
+	int gi;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (plan_make(st, cfg, group, to, force, &plan, &gi, reply) != 0)
+		return reply->code;
+	at = eng_plan_format(&plan, cfg, gi, buf, len);
+	plan_after(group, after, sizeof(after));
+	if (at < len)
+		snprintf(buf + at, len - at, "  %s\n", after);
+	return reply->code;
+}
+
+/* A stack's records as the plan shows them; null for no stack. */
+static json_t *
+webhead_json(const struct config *cfg, int s)
+{
+	const struct cfg_webhead *wh;
+	char buf[1024];
+	size_t at = 0;
+
+	if (s < 0 || (size_t)s >= cfg->nstack)
+		return json_null();
+	wh = &cfg->stacks[s].web_head;
+	if (wh->is_name)
+		return json_sprintf("CNAME %s", wh->name != NULL ? wh->name :
+		    "-");
+	buf[0] = '\0';
+	for (size_t i = 0; i < wh->naddr && at < sizeof(buf); i++)
+		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s%s",
+		    i ? " " : "", wh->addrs[i]);
+	return json_string(buf);
+}
+
+static json_t *
+hook_json(const struct cfg_hook *hk)
+{
+	json_t *a;
+
+	if (hk == NULL)
+		return json_null();
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (int j = 0; j < hk->argc; j++)
+		json_array_append_new(a, json_string(hk->argv[j]));
+	return a;
+}
+
+int
+ops_switch_plan_json(struct store *st, const struct config *cfg,
+    const char *group, const char *to, bool force, json_t **out,
+    struct ops_reply *reply)
+{
+	struct eng_plan plan;
+	char text[4096], after[600];
+	json_t *o = NULL, *steps;
+	size_t at;
+	int gi;
+
+	*out = NULL;
+	if (plan_make(st, cfg, group, to, force, &plan, &gi, reply) != 0)
+		return reply->code;
+	at = eng_plan_format(&plan, cfg, gi, text, sizeof(text));
+	plan_after(group, after, sizeof(after));
+	if (at < sizeof(text))
+		snprintf(text + at, sizeof(text) - at, "  %s\n", after);
+	steps = json_array();
+	o = json_pack("{s:s, s:s?, s:s?, s:b, s:s?, s:o, s:{s:s?, s:o, s:o,"
+	    " s:i}, s:{s:b, s:s?, s:o}, s:s, s:s}",
+	    "group", group,
+	    "from", plan.from >= 0 ? sname(cfg, plan.from) : NULL,
+	    "to", plan.to >= 0 ? sname(cfg, plan.to) : NULL,
+	    "force", plan.force,
+	    "refused", plan.refusal != ENG_OK ?
+	    eng_refusal_str(plan.refusal) : NULL,
+	    "steps", steps != NULL ? json_incref(steps) : json_null(),
+	    "dns", "name", cfg->groups[gi].address,
+	    "from", webhead_json(cfg, plan.from),
+	    "to", webhead_json(cfg, plan.to),
+	    "ttl", (int)plan.ttl,
+	    "restore", "enabled", plan.restore_on && plan.step[0].hook != NULL,
+	    "stack", sname(cfg, plan.from),
+	    "command", hook_json(plan.restore.hook),
+	    "after", after,
+	    "text", text);
+	for (int i = 0; o != NULL && steps != NULL && i < ENG_NPHASE_HOOK;
+	    i++) {
+		const struct eng_plan_step *ps = &plan.step[i];
+
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:o}",
+		    "phase", eng_phase_name(ps->phase), "stack",
+		    sname(cfg, ps->stack), "command", hook_json(ps->hook)));
+	}
+	json_decref(steps);
+	if (o == NULL) {
+		reply_set(reply, OPS_FAILED, "nomem", "out of memory");
+		return reply->code;
+	}
+	/* The address a group with address = auto has been given. */
+	if (cfg->groups[gi].address == NULL) {
+		char name[256];
+
+		if (ops_group_address(st, cfg, group, name, sizeof(name)) == 0)
+			json_object_set_new(json_object_get(o, "dns"), "name",
+			    json_string(name));
+	}
+	*out = o;
+	return 0;
 }
 
 /* ---- queries ---- */

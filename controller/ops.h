@@ -139,12 +139,24 @@ int	 ops_command(struct store *st, const struct config *cfg,
 
 /*
  * Describe what a switch would do (stacks, hooks with argv, the DNS change
- * and its TTL) into buf (eng_plan_format) and judge it like ops_command
- * without writing anything.  Returns reply->code.
+ * and its TTL) into buf (eng_plan_format), with a last line saying that
+ * the group then waits for rearm, and judge it like ops_command without
+ * writing anything.  Returns reply->code.
  */
 int	 ops_switch_plan(struct store *st, const struct config *cfg,
 	    const char *group, const char *to, bool force, char *buf,
 	    size_t len, struct ops_reply *reply);
+
+/*
+ * The same plan as JSON into *out (caller decrefs): {"group","from","to",
+ * "force","refused":null|"...","steps":[{"phase","stack","command":[argv]
+ * |null}],"dns":{"name","from","to","ttl"},"restore":{"enabled","stack",
+ * "command"},"after":"...","text": what ops_switch_plan writes}.
+ * Returns reply->code (*out NULL unless 0).
+ */
+int	 ops_switch_plan_json(struct store *st, const struct config *cfg,
+	    const char *group, const char *to, bool force, json_t **out,
+	    struct ops_reply *reply);
 
 /*
  * Status of one group (a group object) or of every group (group NULL:

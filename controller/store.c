@@ -777,7 +777,18 @@ store_txn_commit(struct store_txn *txn)
 	if (rc != 0)
 		return store_fail(txn, map_err(rc), "%s: commit: %s",
 		    txn->store->path, mdb_strerror(rc));
+	if (txn->appended && txn->store->history_cb != NULL)
+		txn->store->history_cb(txn->store->history_arg);
 	return 0;
+}
+
+void
+store_set_history_cb(struct store *st, void (*fn)(void *), void *arg)
+{
+	if (st == NULL)
+		return;
+	st->history_cb = fn;
+	st->history_arg = fn != NULL ? arg : NULL;
 }
 
 void

@@ -138,6 +138,7 @@ struct store_txn {
 	struct store	*store;
 	struct MDB_txn	*txn;		/* NULL once ended */
 	bool		 write;
+	bool		 appended;	/* history appended (history_cb) */
 	int		 err;		/* sticky: 0 or the first STORE_E_* */
 	char		 detail[STORE_DETAIL_LEN]; /* what failed, or "" */
 };
@@ -280,6 +281,13 @@ struct store_event {
 int	 store_history_append(struct store_txn *, int64_t ts_ms,
 	    const char *group, const char *event, const char *payload,
 	    uint64_t *seq);
+/*
+ * fn(arg) is called after each successful commit, in this process, of a
+ * write transaction that appended to the history: the API pushes the new
+ * events to its live streams.  fn runs inside store_txn_commit(), so it
+ * only takes note (it must not begin a transaction).  NULL fn: none.
+ */
+void	 store_set_history_cb(struct store *, void (*fn)(void *), void *arg);
 /* The newest sequence number, 0 when the history is empty. */
 uint64_t store_history_last(struct store_txn *);
 bool	 store_history_get(struct store_txn *, uint64_t seq,

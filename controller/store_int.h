@@ -40,6 +40,8 @@ struct store {
 	dev_t		 dev;
 	ino_t		 ino;
 	pid_t		 pid;
+	void		(*history_cb)(void *);	/* store_set_history_cb */
+	void		*history_arg;
 	struct store	*next;		/* the open stores of this process */
 };
 

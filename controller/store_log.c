@@ -278,6 +278,7 @@ store_history_append(struct store_txn *txn, int64_t ts_ms, const char *group,
 		return txn->err;
 	if (seqp != NULL)
 		*seqp = seq;
+	txn->appended = true;
 	return 0;
 }
 

@@ -15,6 +15,7 @@ clang valgrind
 haproxy nginx-light postgresql
 prometheus
 etcd-server etcd-client
+chromium chromium-driver python3-selenium
 "
 
 missing=""

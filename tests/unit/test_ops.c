@@ -448,6 +448,57 @@ test_switch_plan(void **state)
 	assert_int_equal(r.outcome, OPS_UNKNOWN);
 }
 
+/* The API's plan is the same plan, with its parts as JSON. */
+static void
+test_switch_plan_json(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_reply r;
+	char buf[2048];
+	json_t *p = NULL, *st;
+
+	assert_int_equal(ops_switch_plan_json(fx->st, fx->cfg, "www", NULL,
+	    false, &p, &r), 1);
+	assert_null(p);
+	assert_string_equal(r.reason, "target_not_up");
+	set_health(fx, "app2", "up");
+	assert_int_equal(ops_switch_plan(fx->st, fx->cfg, "www", NULL, false,
+	    buf, sizeof(buf), &r), 0);
+	assert_non_null(strstr(buf, "  then www waits for rearm: no automatic"
+	    " failover until failoverctl rearm www\n"));
+	assert_int_equal(ops_switch_plan_json(fx->st, fx->cfg, "www", NULL,
+	    false, &p, &r), 0);
+	assert_non_null(p);
+	assert_string_equal(json_string_value(json_object_get(p, "text")), buf);
+	assert_string_equal(json_string_value(json_object_get(p, "from")),
+	    "app1");
+	assert_string_equal(json_string_value(json_object_get(p, "to")),
+	    "app2");
+	assert_true(json_is_null(json_object_get(p, "refused")));
+	assert_int_equal(json_array_size(json_object_get(p, "steps")), 4);
+	st = json_array_get(json_object_get(p, "steps"), 0);
+	assert_string_equal(json_string_value(json_object_get(st, "phase")),
+	    "maintenance_on");
+	assert_string_equal(json_string_value(json_object_get(st, "stack")),
+	    "app1");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(st,
+	    "command"), 2)), "app1");
+	/* A phase without a hook: command null. */
+	st = json_array_get(json_object_get(p, "steps"), 1);
+	assert_true(json_is_null(json_object_get(st, "command")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(p,
+	    "dns"), "ttl")), 60);
+	assert_non_null(strstr(json_string_value(json_object_get(p, "after")),
+	    "waits for rearm"));
+	json_decref(p);
+	p = NULL;
+	assert_int_equal(ops_switch_plan_json(fx->st, fx->cfg, "nope", NULL,
+	    false, &p, &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+	assert_null(p);
+	assert_false(flags_of(fx, "www").switch_requested);
+}
+
 /* ---- rearm ---- */
 
 static void
@@ -839,6 +890,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_switch_rules, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_switch_plan, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_switch_plan_json, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rearm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
