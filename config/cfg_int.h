@@ -98,6 +98,7 @@ int	 cfg_parse_size(const char *s, uint64_t *bytes);
 enum cfg_sect_kind {
 	CFG_S_CONTROLLER,
 	CFG_S_DNS,
+	CFG_S_CLUSTER,
 	CFG_S_STACK,
 	CFG_S_GROUP,
 	CFG_S_NKIND
@@ -143,6 +144,7 @@ struct cfg_loader {
 #define CFG_CUR_IGNORE	-2		/* in a bad section: skip its keys */
 	int			 ctl_sect;	/* index, -1: absent */
 	int			 dns_sect;
+	int			 cluster_sect;
 	struct cfg_err		*errs;
 	size_t			 nerr;
 	bool			 oom;
@@ -193,5 +195,19 @@ const char *cfg_sect_label(const struct cfg_loader *,
 bool	 cfg_valid_ident(const char *s);
 /* The second pass. */
 void	 cfg_validate(struct cfg_loader *);
+
+/* cluster.c: the parsers of [cluster] and source_address, and their rules
+   between sections (called by cfg_validate). */
+int	 cfg_p_etcd(struct cfg_loader *, const struct cfg_keydef *, void *,
+	    const char *, char *, size_t);
+int	 cfg_p_prefix(struct cfg_loader *, const struct cfg_keydef *, void *,
+	    const char *, char *, size_t);
+int	 cfg_p_lease_ttl(struct cfg_loader *, const struct cfg_keydef *,
+	    void *, const char *, char *, size_t);
+int	 cfg_p_quorum(struct cfg_loader *, const struct cfg_keydef *, void *,
+	    const char *, char *, size_t);
+int	 cfg_p_source(struct cfg_loader *, const struct cfg_keydef *, void *,
+	    const char *, char *, size_t);
+void	 cfg_check_cluster(struct cfg_loader *);
 
 #endif

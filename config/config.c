@@ -3,8 +3,8 @@
  * sections, the error list, and the struct's lifetime.
  *
  * The grammar, one table per section of {key, parser, field, flags}, is in
- * keys.c.  Sections are [controller], [dns], [stack NAME] and
- * [group NAME].
+ * keys.c.  Sections are [controller], [dns], [cluster], [stack NAME]
+ * and [group NAME].
  *
  * Lines are counted in our reader, not by inih: the installed inih is built
  * with INI_HANDLER_LINENO 0, and its handler is called right after the
@@ -220,6 +220,19 @@ defaults_dns(struct cfg_dns *d)
 	d->prereq = true;
 }
 
+/* Only once a [cluster] header is read: without it, nothing is set. */
+static void
+defaults_cluster(struct cfg_cluster *c, int line, bool *oom)
+{
+	c->enabled = true;
+	c->line = line;
+	if ((c->prefix = strdup("/failoverd/")) == NULL)
+		*oom = true;
+	c->lease_ttl_ms = SEC(10);
+	c->quorum.kind = CFG_QUORUM_MAJORITY;
+	c->quorum.n = 0;
+}
+
 /* Defaults that depend on other keys are set by cfg_validate(). */
 static void
 defaults_stack(struct cfg_stack *s)
@@ -371,11 +384,13 @@ section_begin(struct cfg_loader *ld, char *inner)
 		*--end = '\0';
 	snprintf(label, sizeof(label), "[%.60s%s%.60s]", kind,
 	    *name ? " " : "", name);
-	if (strcmp(kind, "controller") == 0 || strcmp(kind, "dns") == 0) {
-		enum cfg_sect_kind k = kind[0] == 'c' ? CFG_S_CONTROLLER :
-		    CFG_S_DNS;
+	if (strcmp(kind, "controller") == 0 || strcmp(kind, "dns") == 0 ||
+	    strcmp(kind, "cluster") == 0) {
+		enum cfg_sect_kind k = strcmp(kind, "controller") == 0 ?
+		    CFG_S_CONTROLLER : kind[0] == 'd' ? CFG_S_DNS :
+		    CFG_S_CLUSTER;
 		int *slot = k == CFG_S_CONTROLLER ? &ld->ctl_sect :
-		    &ld->dns_sect;
+		    k == CFG_S_DNS ? &ld->dns_sect : &ld->cluster_sect;
 
 		if (*name != '\0') {
 			cfg_err_at(ld, ld->lineno, label, "[%s] takes no name",
@@ -387,15 +402,20 @@ section_begin(struct cfg_loader *ld, char *inner)
 			    "(first at line %d)", ld->sects[*slot].line);
 			return;
 		}
-		if (sect_add(ld, k, 0) != NULL)
-			*slot = ld->cur;
+		if (sect_add(ld, k, 0) == NULL)
+			return;
+		*slot = ld->cur;
+		if (k == CFG_S_CLUSTER)
+			defaults_cluster(&ld->cfg->cluster, ld->lineno,
+			    &ld->oom);
 	} else if (strcmp(kind, "stack") == 0)
 		named_begin(ld, CFG_S_STACK, name);
 	else if (strcmp(kind, "group") == 0)
 		named_begin(ld, CFG_S_GROUP, name);
 	else
 		cfg_err_at(ld, ld->lineno, label, "unknown section (expected "
-		    "[controller], [dns], [stack NAME] or [group NAME])");
+		    "[controller], [dns], [cluster], [stack NAME] or "
+		    "[group NAME])");
 }
 
 /*
@@ -646,8 +666,8 @@ handler_cb(void *arg, const char *section, const char *key, const char *val)
 		return 1;
 	if (ld->cur == CFG_CUR_NONE) {
 		cfg_err_at(ld, ld->lineno, key, "key outside of any section "
-		    "(expected [controller], [dns], [stack NAME] or "
-		    "[group NAME] first)");
+		    "(expected [controller], [dns], [cluster], [stack NAME] "
+		    "or [group NAME] first)");
 		return 1;
 	}
 	s = &ld->sects[ld->cur];
@@ -673,6 +693,9 @@ handler_cb(void *arg, const char *section, const char *key, const char *val)
 		break;
 	case CFG_S_DNS:
 		base = &ld->cfg->dns;
+		break;
+	case CFG_S_CLUSTER:
+		base = &ld->cfg->cluster;
 		break;
 	case CFG_S_STACK:
 		base = &ld->cfg->stacks[s->idx];
@@ -754,6 +777,7 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 		.cur = CFG_CUR_NONE,
 		.ctl_sect = -1,
 		.dns_sect = -1,
+		.cluster_sect = -1,
 	};
 	struct stat st;
 	int rc, fd = -1;
@@ -867,6 +891,13 @@ config_free(struct config *cfg)
 		free(cfg->controller.api_host[i]);
 	free(cfg->controller.api_host);
 	free(cfg->controller.name);
+	free(cfg->controller.source_address);
+	for (size_t i = 0; i < cfg->cluster.netcd; i++)
+		free(cfg->cluster.etcd[i]);
+	free(cfg->cluster.etcd);
+	free(cfg->cluster.member);
+	free(cfg->cluster.prefix);
+	free(cfg->cluster.advertise);
 	free(cfg->dns.server);
 	free(cfg->dns.zone);
 	free(cfg->dns.key_file);

@@ -90,6 +90,11 @@ struct cfg_controller {
 						   debug); default 2, info */
 	int64_t		  request_ttl_ms;	/* a switch or rearm request not
 						   taken by then expires; 5m */
+	char		 *source_address;	/* probes are sent from it
+						   (canonical numeric literal,
+						   an address of this host);
+						   NULL: the kernel chooses */
+	int		  source_family;	/* AF_INET or AF_INET6; 0 */
 };
 
 enum cfg_dns_transport {
@@ -111,6 +116,42 @@ struct cfg_dns {
 	struct cfg_hostport	*confirm;	/* empty: the zone's NS set */
 	bool			 prereq;	/* compare-and-swap; default yes */
 	enum cfg_dns_transport	 transport;	/* default udp */
+};
+
+/*
+ * [cluster]: several failoverd members on etcd, one leader (DESIGN.md
+ * "Cluster").  enabled is false without the section, and then nothing
+ * else here is set.  quorum counts *live* members (those whose member
+ * lease etcd holds): controller/core/quorum.h says why.
+ */
+#define CFG_CLUSTER_MAX_ETCD	16	/* = CL_MAX_ENDPOINTS (cluster/cl.h) */
+#define CFG_CLUSTER_MAX_QUORUM	64	/* quorum = N: 1 .. this */
+#define CFG_CLUSTER_PREFIX_MAX	128	/* bytes of prefix, with its '/' */
+
+enum cfg_quorum_kind {
+	CFG_QUORUM_MAJORITY = 0,	/* default: more than half */
+	CFG_QUORUM_ALL,			/* every live member */
+	CFG_QUORUM_COUNT,		/* n members, however many live */
+};
+
+struct cfg_quorum {
+	enum cfg_quorum_kind	 kind;
+	int			 n;		/* CFG_QUORUM_COUNT: 1 .. 64 */
+};
+
+struct cfg_cluster {
+	bool		  enabled;	/* a [cluster] section is present */
+	int		  line;		/* of its header */
+	size_t		  netcd;
+	char		**etcd;		/* client URLs, without a trailing
+					   '/', in file order; at least one */
+	char		 *member;	/* this member's name (required) */
+	char		 *prefix;	/* starts and ends with '/';
+					   default /failoverd/ */
+	int64_t		  lease_ttl_ms;	/* whole seconds, 2s .. 5m; 10s */
+	struct cfg_quorum quorum;	/* default majority */
+	char		 *advertise;	/* http(s) URL of this member's API,
+					   or NULL */
 };
 
 struct cfg_stack {
@@ -174,6 +215,7 @@ struct config {
 	char			*path;		/* the file read */
 	struct cfg_controller	 controller;
 	struct cfg_dns		 dns;
+	struct cfg_cluster	 cluster;
 	size_t			 nstack;
 	struct cfg_stack	*stacks;	/* in file order */
 	size_t			 ngroup;
@@ -256,9 +298,28 @@ int	 cfg_token_read(const char *path, char *tok, size_t toklen,
 /* "hmac-sha256", "hmac-sha1", "hmac-sha512" (any case); -1 otherwise. */
 int	 cfg_tsig_alg_parse(const char *s, enum cfg_tsig_alg *);
 
+/* "majority", "all" or the number (into buf, at least 12 bytes). */
+const char *cfg_quorum_name(const struct cfg_quorum *, char *buf, size_t len);
+
+/*
+ * The configuration digest of a cluster member (digest.c): SHA-256 of a
+ * canonical form of the [dns], [stack] and [group] sections as parsed, so
+ * that two members agree exactly when those sections mean the same.  The
+ * order of keys and of sections, comments, blanks and the spelling of a
+ * value (1s or 1000ms, an address list in any order) do not count;
+ * [controller] and [cluster], which differ between members, are left out,
+ * and so is the TSIG secret itself (the digest is published in etcd: it
+ * must not let a reader test guesses of the secret) and the key file's
+ * path; the key's name and algorithm count.  hex gets 64 lowercase hex
+ * digits and a NUL.  Returns 0, or -1 when libcrypto fails.
+ */
+#define CFG_DIGEST_HEX	65
+int	 config_digest(const struct config *, char hex[CFG_DIGEST_HEX])
+	    __attribute__((warn_unused_result));
+
 /*
  * The grammar, for documentation checks: the i-th key as its section
- * ("controller", "dns", "stack" or "group") and name.  Returns false when
+ * ("controller", "dns", "cluster", "stack" or "group") and name.  Returns false when
  * i is past the last key.
  */
 bool	 config_key_at(size_t i, const char **section, const char **key);

@@ -95,8 +95,23 @@ static const struct cfg_keydef ctl_keys[] = {
 	{ "log_level",		p_loglevel,	C(log_level),	0, 0, 0 },
 	{ "request_ttl",	p_duration,	C(request_ttl_ms), 0, SEC(1),
 	    DAY },
+	{ "source_address",	cfg_p_source,	C(source_address), 0, 0, 0 },
 };
 #undef C
+
+/* The values are parsed in cluster.c, which says why these bounds. */
+#define K(f)	offsetof(struct cfg_cluster, f)
+static const struct cfg_keydef cluster_keys[] = {
+	{ "etcd",		cfg_p_etcd,	K(etcd),	CFG_KF_REQ | CFG_KF_REPEAT,
+	    0, 0 },
+	{ "member",		p_ident,	K(member),	CFG_KF_REQ, 0, 0 },
+	{ "prefix",		cfg_p_prefix,	K(prefix),	0, 0, 0 },
+	{ "lease_ttl",		cfg_p_lease_ttl, K(lease_ttl_ms), 0, SEC(2),
+	    SEC(300) },
+	{ "quorum",		cfg_p_quorum,	K(quorum),	0, 0, 0 },
+	{ "advertise",		p_url,		K(advertise),	0, 0, 0 },
+};
+#undef K
 
 #define D(f)	offsetof(struct cfg_dns, f)
 static const struct cfg_keydef dns_keys[] = {
@@ -167,12 +182,15 @@ static const struct cfg_keydef group_keys[] = {
 static const struct cfg_sectdef sectdefs[CFG_S_NKIND] = {
 	[CFG_S_CONTROLLER] = { "controller", false, ctl_keys, NKEYS(ctl_keys) },
 	[CFG_S_DNS] = { "dns", false, dns_keys, NKEYS(dns_keys) },
+	[CFG_S_CLUSTER] = { "cluster", false, cluster_keys,
+	    NKEYS(cluster_keys) },
 	[CFG_S_STACK] = { "stack", true, stack_keys, NKEYS(stack_keys) },
 	[CFG_S_GROUP] = { "group", true, group_keys, NKEYS(group_keys) },
 };
 
 _Static_assert(NKEYS(ctl_keys) <= CFG_MAX_KEYS, "too many keys");
 _Static_assert(NKEYS(dns_keys) <= CFG_MAX_KEYS, "too many keys");
+_Static_assert(NKEYS(cluster_keys) <= CFG_MAX_KEYS, "too many keys");
 _Static_assert(NKEYS(stack_keys) <= CFG_MAX_KEYS, "too many keys");
 _Static_assert(NKEYS(group_keys) <= CFG_MAX_KEYS, "too many keys");
 

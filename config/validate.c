@@ -39,6 +39,7 @@ static void	 check_addresses(struct cfg_loader *);
 static const char *const required[][4] = {
 	[CFG_S_CONTROLLER] = { NULL },
 	[CFG_S_DNS] = { "server", "zone", "key_file", NULL },
+	[CFG_S_CLUSTER] = { "etcd", "member", NULL },
 	[CFG_S_STACK] = { "web_head", "health_url", NULL },
 	[CFG_S_GROUP] = { "address", NULL },
 };
@@ -288,4 +289,5 @@ cfg_validate(struct cfg_loader *ld)
 			check_group(ld, s);
 	}
 	check_addresses(ld);
+	cfg_check_cluster(ld);
 }

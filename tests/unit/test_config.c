@@ -92,7 +92,7 @@ static const struct row rows[] = {
 	/* Sections. */
 	{ "unknown section, its keys skipped", DNS "[weird]\nfoo = 1\n",
 	  M("@F@:5: [weird]: unknown section (expected [controller], [dns], "
-	    "[stack NAME] or [group NAME])") },
+	    "[cluster], [stack NAME] or [group NAME])") },
 	{ "missing [dns]", "[controller]\nstate_dir = @DIR@\n",
 	  M("@F@: [dns]: required section is missing (it needs server, zone "
 	    "and key_file)") },
@@ -113,7 +113,7 @@ static const struct row rows[] = {
 	    "@F@:13: [group g]: duplicate group (first defined at line 11)") },
 	{ "key outside of any section", "zone = x\n" DNS,
 	  M("@F@:1: zone: key outside of any section (expected [controller], "
-	    "[dns], [stack NAME] or [group NAME] first)") },
+	    "[dns], [cluster], [stack NAME] or [group NAME] first)") },
 
 	/* Keys. */
 	{ "unknown keys, with hints", DNS "zon = x\nbogus = 1\ninterval = 1s\n",
@@ -391,6 +391,117 @@ static const struct row rows[] = {
 	  M("@F@:7: api_host: 'a b' is not a valid DNS name (letters, "
 	    "digits, '-', '_' and dots only)",
 	    "@F@:8: api_max_connections: 0 is out of range (1 to 10000)") },
+
+	/* [cluster]. */
+	{ "[cluster] needs etcd and member", DNS "[cluster]\n",
+	  M("@F@:5: etcd: required key is missing from [cluster]",
+	    "@F@:5: member: required key is missing from [cluster]") },
+	{ "[cluster] values, each wrong",
+	  DNS "[cluster]\netcd = ftp://127.0.0.1:2379\n"
+	  "etcd = http://127.0.0.1:2379/v3\netcd = http://127.0.0.1:2379\n"
+	  "etcd = HTTP://127.0.0.1:2379/\nmember = a/b\nprefix = failoverd\n"
+	  "lease_ttl = 1s\nquorum = 0\nadvertise = nope\n[cluster]\n",
+	  M("@F@:6: etcd: 'ftp' is not http or https: expected an http:// or "
+	    "https:// URL",
+	    "@F@:7: etcd: 'http://127.0.0.1:2379/v3': expected "
+	    "http://HOST:PORT, with no path (the etcd client URL, as etcd's "
+	    "--advertise-client-urls gives it)",
+	    "@F@:9: etcd: HTTP://127.0.0.1:2379 is listed twice",
+	    "@F@:10: member: 'a/b' is not a valid name (1-63 letters, digits, "
+	    "'-', '_' or '.', starting with a letter or digit)",
+	    "@F@:11: prefix: 'failoverd' does not start with '/' (e.g. "
+	    "/failoverd/)",
+	    "@F@:12: lease_ttl: 1s is out of range (2s to 5m)",
+	    "@F@:13: quorum: '0': expected majority, all, or a number of "
+	    "members from 1 to 64",
+	    "@F@:14: advertise: 'nope' is not a URL: expected "
+	    "http://HOST[:PORT]/PATH or https://...",
+	    "@F@:15: [cluster]: duplicate section (first at line 5)") },
+	{ "[cluster] more values",
+	  DNS "[cluster]\netcd = http://127.0.0.1:2379?x=1\nmember = m\n"
+	  "lease_ttl = 2500ms\nprefix = /a//b/\nquorum = 65\n"
+	  "timeout = 1s\n[cluster]\nmember = n\n",
+	  M("@F@:6: etcd: 'http://127.0.0.1:2379?x=1': expected "
+	    "http://HOST:PORT, with no path (the etcd client URL, as etcd's "
+	    "--advertise-client-urls gives it)",
+	    "@F@:8: lease_ttl: 2500ms is not a whole number of seconds (etcd "
+	    "grants leases in seconds)",
+	    "@F@:9: prefix: '/a//b/' has an empty segment ('//')",
+	    "@F@:10: quorum: '65': expected majority, all, or a number of "
+	    "members from 1 to 64",
+	    "@F@:11: timeout: unknown key in [cluster]; it belongs in [dns] "
+	    "or [stack NAME]",
+	    "@F@:12: [cluster]: duplicate section (first at line 5)") },
+	{ "[cluster] bounds and characters",
+	  DNS "[cluster]\netcd = http://127.0.0.1:2379\nmember = m\n"
+	  "lease_ttl = 6m\nprefix = /fail over/\nquorum = many\n"
+	  "[controller]\nlisten = off\n[cluster]\n",
+	  M("@F@:8: lease_ttl: 6m is out of range (2s to 5m)",
+	    "@F@:9: prefix: '/fail over/': expected segments of letters, "
+	    "digits, '.', '_' or '-' between '/'",
+	    "@F@:10: quorum: 'many': expected majority, all, or a number of "
+	    "members from 1 to 64",
+	    "@F@:13: [cluster]: duplicate section (first at line 5)") },
+	{ "advertise without an API",
+	  DNS "[cluster]\netcd = http://127.0.0.1:2379\nmember = m\n"
+	  "advertise = http://127.0.0.1:8053\n[controller]\nlisten = off\n",
+	  M("@F@:8: advertise: [controller] listen is off: there is no API "
+	    "to reach at http://127.0.0.1:8053") },
+	{ "cluster keys belong in [cluster]",
+	  DNS "[controller]\netcd = http://127.0.0.1:2379\nlease_ttl = 10s\n",
+	  M("@F@:6: etcd: unknown key in [controller]; it belongs in "
+	    "[cluster]",
+	    "@F@:7: lease_ttl: unknown key in [controller]; it belongs in "
+	    "[cluster]") },
+	{ "a whole [cluster]",
+	  DNS "[cluster]\netcd = http://127.0.0.1:2379\n"
+	  "etcd = https://[::1]:2379/\nmember = ctl-a\nprefix = /fo/x\n"
+	  "lease_ttl = 1m\nquorum = ALL\nadvertise = http://127.0.0.1:8053\n",
+	  NULL },
+
+	/* source_address. */
+	{ "source_address, not numeric",
+	  DNS "[controller]\nsource_address = localhost\n",
+	  M("@F@:6: source_address: 'localhost' is not a numeric IPv4 or IPv6 "
+	    "address (the local address probes are sent from)") },
+	{ "source_address on loopback", DNS "[controller]\n"
+	  "source_address = 127.0.0.11\n", NULL },
+	{ "source_address of the other family than a health_url",
+	  DNS "[controller]\nsource_address = 127.0.0.1\n"
+	  "[stack six]\nweb_head = six.example.com\n"
+	  "health_url = http://[::1]:8080/health\n"
+	  "[stack name]\nweb_head = name.example.com\n"
+	  "health_url = http://name.example.com/health\n",
+	  M("@F@:9: health_url: http://[::1]:8080/health is an IPv6 address, "
+	    "but [controller] source_address 127.0.0.1 is IPv4: it cannot be "
+	    "probed from there") },
+};
+
+/* source_address values one by one (one [controller] per file). */
+struct srccase {
+	const char	*value;
+	const char	*why;		/* NULL: accepted */
+};
+
+static const struct srccase srccases[] = {
+	{ "0.0.0.0", "0.0.0.0 is the unspecified address: remove the line to "
+	  "let the system choose" },
+	{ "::", ":: is the unspecified address: remove the line to let the "
+	  "system choose" },
+	{ "224.0.0.1", "224.0.0.1 is a multicast or broadcast address, not a "
+	  "host's" },
+	{ "255.255.255.255", "255.255.255.255 is a multicast or broadcast "
+	  "address, not a host's" },
+	{ "ff02::1", "ff02::1 is a multicast address, not a host's" },
+	{ "::ffff:127.0.0.1", "::ffff:127.0.0.1 is an IPv4-mapped address: "
+	  "give the IPv4 address 127.0.0.1" },
+	{ "fe80::1", "fe80::1 is link-local, which needs an interface to mean "
+	  "anything: give a global or unique local address" },
+	{ "198.51.100.77", "198.51.100.77 is not an address of this host "
+	  "(probes could not be sent from it)" },
+	{ "127.0.0.1", NULL },
+	{ "127.0.0.13", NULL },
+	{ "127.255.0.1", NULL },
 };
 
 /* Each key file case separately: the table above stops at the first. */
@@ -716,6 +827,168 @@ test_defaults(void **state)
 	assert_int_equal(g->backup, -1);
 	assert_null(config_group_find(cfg, "nope"));
 	config_free(cfg);
+}
+
+static void
+test_source_cases(void **state)
+{
+	for (size_t i = 0; i < sizeof(srccases) / sizeof(srccases[0]); i++) {
+		const struct srccase *c = &srccases[i];
+		struct config_errors errs = { 0 };
+		struct config *cfg = NULL;
+		char text[512], path[256], want[768];
+		int rc;
+
+		snprintf(text, sizeof(text), DNS "[controller]\n"
+		    "source_address = %s\n", c->value);
+		rc = load_text(text, &cfg, &errs, path, sizeof(path));
+		if (c->why == NULL) {
+			if (rc != 0)
+				print_error("%s: %s\n", c->value, errs.msg[0]);
+			assert_int_equal(rc, 0);
+			assert_string_equal(cfg->controller.source_address,
+			    c->value);
+			assert_int_equal(cfg->controller.source_family,
+			    AF_INET);
+		} else {
+			snprintf(want, sizeof(want), "%s:6: source_address: %s",
+			    path, c->why);
+			assert_int_equal(rc, -1);
+			assert_int_equal(errs.n, 1);
+			if (strcmp(errs.msg[0], want) != 0)
+				print_error("want: %s\ngot:  %s\n", want,
+				    errs.msg[0]);
+			assert_string_equal(errs.msg[0], want);
+		}
+		config_errors_free(&errs);
+		config_free(cfg);
+	}
+}
+
+/* Canonical form; ::1 where the host has it; simulation skips the host. */
+static void
+test_source_forms(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256];
+
+	assert_int_equal(load_text(DNS "[controller]\n"
+	    "source_address = 127.000.0.12\n", &cfg, &errs, path,
+	    sizeof(path)), -1);
+	config_errors_free(&errs);
+	/* Not local here, but the simulator sends nothing. */
+	assert_int_equal(load_text(DNS "[controller]\n"
+	    "source_address = 198.51.100.77\n", &cfg, &errs, path,
+	    sizeof(path)), -1);
+	config_errors_free(&errs);
+	assert_int_equal(config_load_flags(path, CONFIG_SIMULATION, &cfg,
+	    &errs), 0);
+	assert_string_equal(cfg->controller.source_address, "198.51.100.77");
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(load_text(DNS "[controller]\n"
+	    "source_address = 2001:DB8:0:0::7\n", &cfg, &errs, path,
+	    sizeof(path)), -1);
+	config_errors_free(&errs);
+	assert_int_equal(config_load_flags(path, CONFIG_SIMULATION, &cfg,
+	    &errs), 0);
+	assert_string_equal(cfg->controller.source_address, "2001:db8::7");
+	assert_int_equal(cfg->controller.source_family, AF_INET6);
+	config_free(cfg);
+	cfg = NULL;
+	/* Without the key: the kernel chooses. */
+	assert_int_equal(load_text(DNS, &cfg, &errs, path, sizeof(path)), 0);
+	assert_null(cfg->controller.source_address);
+	assert_int_equal(cfg->controller.source_family, 0);
+	config_free(cfg);
+}
+
+static void
+test_cluster_values(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256], buf[16];
+
+	/* Without [cluster], nothing is set. */
+	assert_int_equal(load_text(DNS STACK_A, &cfg, &errs, path,
+	    sizeof(path)), 0);
+	assert_false(cfg->cluster.enabled);
+	assert_int_equal(cfg->cluster.netcd, 0);
+	assert_null(cfg->cluster.etcd);
+	assert_null(cfg->cluster.member);
+	assert_null(cfg->cluster.prefix);
+	assert_int_equal(cfg->cluster.lease_ttl_ms, 0);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Defaults. */
+	assert_int_equal(load_text(DNS "[cluster]\n"
+	    "etcd = http://127.0.0.1:2379/\nmember = ctl-a\n", &cfg, &errs,
+	    path, sizeof(path)), 0);
+	assert_true(cfg->cluster.enabled);
+	assert_int_equal(cfg->cluster.line, 5);
+	assert_int_equal(cfg->cluster.netcd, 1);
+	assert_string_equal(cfg->cluster.etcd[0], "http://127.0.0.1:2379");
+	assert_null(cfg->cluster.etcd[1]);
+	assert_string_equal(cfg->cluster.member, "ctl-a");
+	assert_string_equal(cfg->cluster.prefix, "/failoverd/");
+	assert_int_equal(cfg->cluster.lease_ttl_ms, 10000);
+	assert_int_equal(cfg->cluster.quorum.kind, CFG_QUORUM_MAJORITY);
+	assert_string_equal(cfg_quorum_name(&cfg->cluster.quorum, buf,
+	    sizeof(buf)), "majority");
+	assert_null(cfg->cluster.advertise);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Every key; etcd in file order; prefix gets its '/'. */
+	assert_int_equal(load_text(DNS "[cluster]\nquorum = 2\n"
+	    "etcd = http://127.0.0.1:2379\netcd = http://127.0.0.2:2379\n"
+	    "etcd = https://[::1]:2379\nmember = b.1\nprefix = /fo/prod\n"
+	    "lease_ttl = 2s\nadvertise = http://127.0.0.1:8053\n", &cfg, &errs,
+	    path, sizeof(path)), 0);
+	assert_int_equal(cfg->cluster.netcd, 3);
+	assert_string_equal(cfg->cluster.etcd[1], "http://127.0.0.2:2379");
+	assert_string_equal(cfg->cluster.etcd[2], "https://[::1]:2379");
+	assert_string_equal(cfg->cluster.member, "b.1");
+	assert_string_equal(cfg->cluster.prefix, "/fo/prod/");
+	assert_int_equal(cfg->cluster.lease_ttl_ms, 2000);
+	assert_int_equal(cfg->cluster.quorum.kind, CFG_QUORUM_COUNT);
+	assert_int_equal(cfg->cluster.quorum.n, 2);
+	assert_string_equal(cfg_quorum_name(&cfg->cluster.quorum, buf,
+	    sizeof(buf)), "2");
+	assert_string_equal(cfg->cluster.advertise, "http://127.0.0.1:8053");
+	config_free(cfg);
+	cfg = NULL;
+
+	/* 5m is the bound; "/" alone is a prefix; all. */
+	assert_int_equal(load_text(DNS "[cluster]\netcd = http://e:2379\n"
+	    "member = m\nlease_ttl = 5m\nprefix = /\nquorum = all\n", &cfg,
+	    &errs, path, sizeof(path)), 0);
+	assert_int_equal(cfg->cluster.lease_ttl_ms, 300000);
+	assert_string_equal(cfg->cluster.prefix, "/");
+	assert_int_equal(cfg->cluster.quorum.kind, CFG_QUORUM_ALL);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* At most 16 etcd URLs. */
+	{
+		char text[2048];
+		size_t n;
+
+		n = (size_t)snprintf(text, sizeof(text), DNS "[cluster]\n"
+		    "member = m\n");
+		for (int i = 1; i <= 17; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "etcd = http://127.0.0.%d:2379\n", i);
+		assert_int_equal(load_text(text, &cfg, &errs, path,
+		    sizeof(path)), -1);
+		assert_int_equal(errs.n, 1);
+		assert_non_null(strstr(errs.msg[0], ":23: etcd: more than 16 "
+		    "etcd URLs"));
+		config_errors_free(&errs);
+	}
 }
 
 static void
@@ -1209,9 +1482,11 @@ test_key_names(void **state)
 {
 	const char *sect, *key;
 	size_t n = 0;
-	bool seen_ca = false, seen_witness = false;
+	bool seen_ca = false, seen_witness = false, seen_quorum = false;
 
 	while (config_key_at(n, &sect, &key)) {
+		if (strcmp(sect, "cluster") == 0 && strcmp(key, "quorum") == 0)
+			seen_quorum = true;
 		if (strcmp(sect, "stack") == 0 && strcmp(key, "ca_file") == 0)
 			seen_ca = true;
 		if (strcmp(sect, "controller") == 0 &&
@@ -1221,7 +1496,8 @@ test_key_names(void **state)
 	}
 	assert_true(seen_ca);
 	assert_true(seen_witness);
-	assert_int_equal(n, 11 + 9 + 20 + 10);
+	assert_true(seen_quorum);
+	assert_int_equal(n, 12 + 9 + 6 + 20 + 10);
 }
 
 int
@@ -1242,6 +1518,9 @@ main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_source_cases),
+		cmocka_unit_test(test_source_forms),
+		cmocka_unit_test(test_cluster_values),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest *tests;
