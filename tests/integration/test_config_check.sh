@@ -72,9 +72,10 @@ lines example 0
 
 # The contract's own example (DESIGN.md, "Configuration"), with its files
 # made: timeout = 2s with interval = 1s is HAProxy's semantics, not an
-# error.  (Its source_address and api_max_connections lines belong to
-# other work and are left out here until the parser knows them.)
-sed "s|/etc/failoverd/|$etc/|g" >"$tmp/design.conf" <<'CONF'
+# error.  Its source_address must be an address of this host: 127.0.0.1
+# stands in for it.
+sed -e "s|/etc/failoverd/|$etc/|g" -e "s|= 192.0.2.100 |= 127.0.0.1 |" \
+    >"$tmp/design.conf" <<'CONF'
 [controller]
 state_dir       = /var/lib/failoverd        ; LMDB environment, created 0700
 listen          = 127.0.0.1:8053            ; HTTP API and /metrics; off to disable
@@ -82,6 +83,16 @@ api_token_file  = /etc/failoverd/api.token  ; bearer token for every POST
 witness         = http://192.0.2.53/ping    ; optional, may repeat
 isolation_check = yes
 request_ttl     = 5m                        ; a switch or rearm request not taken by then expires
+api_max_connections = 64
+source_address  = 192.0.2.100               ; optional: the local address probes are sent from
+
+[cluster]
+etcd            = http://10.0.0.5:2379      ; may repeat: the etcd cluster's client URLs
+member          = ctl-a                     ; this member's name, unique in the cluster
+prefix          = /failoverd/               ; key prefix in etcd
+lease_ttl       = 10s                       ; leadership lease
+quorum          = majority                  ; members that must see a stack down: majority, all, or a number
+advertise       = http://10.0.0.11:8053     ; where failoverctl and the dashboard reach this member (optional)
 
 [dns]
 server          = 192.0.2.2:53              ; may repeat; tried in order
@@ -207,7 +218,7 @@ has bad err "$B:14: [stack app1]: duplicate stack (first defined at line 7)"
 has bad err "$B:17: primary: no [stack app2] is defined"
 has bad err "$B:18: backup: no [stack app2] is defined"
 has bad err "$B:18: backup: the same stack as primary (app2)"
-has bad err "$B:21: [nonsense]: unknown section (expected [controller], [dns], [stack NAME] or [group NAME])"
+has bad err "$B:21: [nonsense]: unknown section (expected [controller], [dns], [cluster], [stack NAME] or [group NAME])"
 has bad err "$B:22: oops: syntax error: expected 'key = value', '[section]' or a comment"
 lines bad 11
 if [ -s "$tmp/bad.out" ]; then fail "bad: wrote to stdout"; else ok "bad: nothing on stdout"; fi
@@ -220,6 +231,42 @@ sed 's/failover\.\.example/failover.example/' "$B" >"$tmp/bad2.conf"
 check bad2 1 "$tmp/bad2.conf"
 has bad2 err "$tmp/bad2.conf:20: address: www.elsewhere.net. is not inside zone failover.example.net. (give a label, or a name ending in the zone)"
 
+# [cluster] and source_address: each error on its line, nothing else.
+cat >"$tmp/cluster.conf" <<EOF
+[controller]
+listen = off
+source_address = 198.51.100.77
+[cluster]
+etcd = http://127.0.0.1:2379/v3
+etcd = http://127.0.0.1:2380
+etcd = http://127.0.0.1:2380/
+lease_ttl = 1500ms
+quorum = most
+advertise = http://127.0.0.1:8053
+[dns]
+server = 127.0.0.1:53
+zone = failover.example.net
+key_file = $etc/tsig.key
+EOF
+check cluster 1 "$tmp/cluster.conf"
+C=$tmp/cluster.conf
+has cluster err "$C:3: source_address: 198.51.100.77 is not an address of this host (probes could not be sent from it)"
+has cluster err "$C:4: member: required key is missing from [cluster]"
+has cluster err "$C:5: etcd: 'http://127.0.0.1:2379/v3': expected http://HOST:PORT, with no path (the etcd client URL, as etcd's --advertise-client-urls gives it)"
+has cluster err "$C:7: etcd: http://127.0.0.1:2380 is listed twice"
+has cluster err "$C:8: lease_ttl: 1500ms is not a whole number of seconds (etcd grants leases in seconds)"
+has cluster err "$C:9: quorum: 'most': expected majority, all, or a number of members from 1 to 64"
+has cluster err "$C:10: advertise: [controller] listen is off: there is no API to reach at http://127.0.0.1:8053"
+lines cluster 7
+# Fixed, it passes.
+sed -e 's/^source_address = .*/source_address = 127.0.0.12/' \
+    -e 's|^etcd = http://127.0.0.1:2379/v3|etcd = http://127.0.0.1:2379|' \
+    -e '/^etcd = http:\/\/127.0.0.1:2380\/$/d' -e 's/^lease_ttl = .*/lease_ttl = 2s/' \
+    -e 's/^quorum = .*/quorum = 2\nmember = ctl-b/' -e '/^advertise/d' \
+    "$C" >"$tmp/cluster2.conf"
+check cluster2 0 "$tmp/cluster2.conf"
+has cluster2 out "configuration ok"
+
 # Missing file.
 check missing 1 "$tmp/absent.conf"
 has missing err "$tmp/absent.conf: open: No such file or directory"
@@ -230,7 +277,7 @@ man=$TOP/docs/failoverd.conf.5
 "$TOOLS/cfgkeys" >"$tmp/keys" || fail "cfgkeys failed"
 nkeys=$(wc -l <"$tmp/keys")
 [ "$nkeys" -ge 40 ] && ok "cfgkeys: $nkeys keys" || fail "cfgkeys: only $nkeys keys"
-awk '/^\.Ss \[(controller|dns|stack|group)/ {
+awk '/^\.Ss \[(controller|dns|cluster|stack|group)/ {
 	s = $2; gsub(/[^a-z]/, "", s); next }
     /^\.Sh/ { s = "" }
     /^\.It Cm / && s != "" { print s, $3 }' "$man" | sort >"$tmp/documented"
@@ -243,7 +290,7 @@ fi
 if [ -z "$extra" ]; then ok "man page documents no unknown key"; else
 	fail "man page documents keys the parser does not know: $(echo $extra)"
 fi
-awk '/^\[(controller|dns|stack|group)/ { s = $1; gsub(/[^a-z]/, "", s) }
+awk '/^;?\[(controller|dns|cluster|stack|group)/ { s = $1; gsub(/[^a-z]/, "", s) }
     /^;?[a-z_]+ *=/ { k = $1; sub(/^;/, "", k); sub(/=.*/, "", k); print s, k }' \
     "$example" | sort -u >"$tmp/shown"
 missing=$(comm -23 "$tmp/keys.sorted" "$tmp/shown")
