@@ -991,6 +991,171 @@ test_cluster_values(void **state)
 	}
 }
 
+/* The digest: what means the same hashes the same, and only that. */
+#define DG_BASE \
+	"[controller]\nname = ctl1\n" \
+	"[dns]\nserver = 127.0.0.1\nserver = 127.0.0.2:5353\n" \
+	"zone = example.net\nkey_file = @DIR@/tsig.key\n" \
+	"confirm = 127.0.0.3\nconfirm = 127.0.0.4\n" \
+	"[stack a]\nweb_head = 192.0.2.1 192.0.2.2\n" \
+	"health_url = http://127.0.0.1/health\n" \
+	"expect_status = 200-299,300-399\ninterval = 1s\n" \
+	"promote = @DIR@/hook promote now\n" \
+	"[stack b]\nweb_head = b.example.com\n" \
+	"health_url = http://127.0.0.1/b\n" \
+	"[group www]\naddress = www\nprimary = a\nbackup = b\n" \
+	"[group g2]\naddress = auto\n"
+
+/* The same meaning, written otherwise; [controller] and [cluster] too. */
+static const char *const dg_same[] = {
+	"; a comment\n[group g2]\naddress = AUTO\n\n"
+	"[stack b]\n  health_url=http://127.0.0.1/b ; inline\n"
+	"web_head = B.Example.COM.\nrise = 3\n"
+	"[dns]\nkey_file = hmac-sha256:fo-key:" SECRET "\n"
+	"confirm = 127.0.0.4\nzone = EXAMPLE.NET.\nserver = 127.0.0.1:53\n"
+	"server = 127.0.0.2:5353\nconfirm = 127.0.0.3\ntimeout = 2s\n"
+	"[group www]\nbackup = b\nprimary = a\naddress = WWW.example.net\n"
+	"ttl = 1m\n"
+	"[stack a]\npromote = @DIR@/hook   promote\tnow\n"
+	"interval = 1000ms\nfastinter = 200ms\nexpect_status = 200-399\n"
+	"standby_expect_status = 300-399,200-299\n"
+	"web_head = 192.0.2.2, 192.0.2.1\nhealth_url = http://127.0.0.1/health\n"
+	"[controller]\nname = ctl2\nisolation_check = no\n"
+	"witness = http://127.0.0.9/\nsource_address = 127.0.0.12\n"
+	"[cluster]\netcd = http://127.0.0.1:2379\nmember = ctl-b\n"
+	"quorum = all\nlease_ttl = 3s\n",
+};
+
+struct dg_edit {
+	const char	*from, *to;	/* the first from in DG_BASE becomes to */
+};
+
+/* Each changes the meaning of [dns], [stack] or [group]. */
+static const struct dg_edit dg_diff[] = {
+	{ "server = 127.0.0.1\nserver = 127.0.0.2:5353\n",
+	  "server = 127.0.0.2:5353\nserver = 127.0.0.1\n" },
+	{ "127.0.0.2:5353", "127.0.0.2:5354" },
+	{ "zone = example.net", "zone = example.org" },
+	{ "key_file = @DIR@/tsig.key", "key_file = hmac-sha256:other:" SECRET },
+	{ "key_file = @DIR@/tsig.key", "key_file = hmac-sha512:fo-key:" SECRET },
+	{ "confirm = 127.0.0.4\n", "confirm = 127.0.0.4\ntimeout = 3s\n" },
+	{ "confirm = 127.0.0.4\n", "confirm = 127.0.0.4\nretries = 3\n" },
+	{ "confirm = 127.0.0.4\n", "confirm = 127.0.0.4\n"
+	  "verify_interval = 30s\n" },
+	{ "confirm = 127.0.0.4\n", "" },
+	{ "confirm = 127.0.0.4\n", "confirm = 127.0.0.4\nprereq = no\n" },
+	{ "192.0.2.1 192.0.2.2", "192.0.2.1 192.0.2.3" },
+	{ "192.0.2.1 192.0.2.2", "192.0.2.1" },
+	{ "b.example.com", "c.example.com" },
+	{ "http://127.0.0.1/health", "http://127.0.0.1/healthz" },
+	{ "interval = 1s\n", "interval = 1s\nhealth_host = www.example.com\n" },
+	{ "200-299,300-399", "200-299,300-398" },
+	{ "interval = 1s\n", "interval = 1s\n"
+	  "standby_expect_status = 200-399,503\n" },
+	{ "interval = 1s\n", "interval = 1s\nexpect_body = OK\n" },
+	{ "interval = 1s\n", "interval = 2s\n" },
+	{ "interval = 1s\n", "interval = 1s\nfastinter = 100ms\n" },
+	{ "interval = 1s\n", "interval = 1s\ndowninter = 6s\n" },
+	{ "interval = 1s\n", "interval = 1s\ntimeout = 300ms\n" },
+	{ "interval = 1s\n", "interval = 1s\nrise = 2\n" },
+	{ "interval = 1s\n", "interval = 1s\nfall = 2\n" },
+	{ "interval = 1s\n", "interval = 1s\ntls_verify = no\n" },
+	{ "interval = 1s\n", "interval = 1s\nca_file = @DIR@/ca.pem\n" },
+	{ "interval = 1s\n", "interval = 1s\nmaintenance_on = @DIR@/hook\n" },
+	{ "interval = 1s\n", "interval = 1s\nmaintenance_off = @DIR@/hook\n" },
+	{ "interval = 1s\n", "interval = 1s\nreplication_off = @DIR@/hook\n" },
+	{ "interval = 1s\n", "interval = 1s\nprecheck = @DIR@/hook\n" },
+	{ "interval = 1s\n", "interval = 1s\nhook_timeout = 30s\n" },
+	{ "promote now", "promote later" },
+	{ "promote now", "promote now now" },
+	{ "promote now", "promotenow" },
+	{ "[stack b]\nweb_head = b.example.com\n"
+	  "health_url = http://127.0.0.1/b\n[group www]\naddress = www\n"
+	  "primary = a\nbackup = b\n", "[stack c]\nweb_head = b.example.com\n"
+	  "health_url = http://127.0.0.1/b\n[group www]\naddress = www\n"
+	  "primary = a\nbackup = c\n" },
+	{ "[group www]", "[stack c]\nweb_head = c.example.com\n"
+	  "health_url = http://127.0.0.1/c\n[group www]" },
+	{ "address = www", "address = www2" },
+	{ "primary = a\nbackup = b\n", "primary = b\nbackup = a\n" },
+	{ "backup = b\n", "" },
+	{ "backup = b\n", "backup = b\nttl = 30s\n" },
+	{ "backup = b\n", "backup = b\nsuspect_ttl = 4s\n" },
+	{ "backup = b\n", "backup = b\nauto_failover = no\n" },
+	{ "backup = b\n", "backup = b\nhold_down = 5m\n" },
+	{ "backup = b\n", "backup = b\nadopt = yes\n" },
+	{ "backup = b\n", "backup = b\non_status_change = @DIR@/hook\n" },
+	{ "backup = b\n", "backup = b\nrestore_on_abort = no\n" },
+	{ "[group g2]", "[group g3]" },
+	{ "[group g2]\naddress = auto\n", "" },
+	{ "[group g2]\naddress = auto\n", "[group g2]\naddress = g2\n" },
+};
+
+/* Load text and digest it into hex. */
+static void
+digest_of(const char *text, char hex[CFG_DIGEST_HEX])
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256];
+
+	if (load_text(text, &cfg, &errs, path, sizeof(path)) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			print_error("%s\n", errs.msg[i]);
+		fail_msg("does not load:\n%s", text);
+	}
+	assert_int_equal(config_digest(cfg, hex), 0);
+	assert_int_equal(strlen(hex), 64);
+	assert_int_equal(strspn(hex, "0123456789abcdef"), 64);
+	config_free(cfg);
+}
+
+static char *
+edit(const struct dg_edit *e)
+{
+	const char *base = DG_BASE, *at = strstr(base, e->from);
+	char *out;
+
+	assert_non_null(at);
+	assert_true(asprintf(&out, "%.*s%s%s", (int)(at - base), base, e->to,
+	    at + strlen(e->from)) > 0);
+	return out;
+}
+
+static void
+test_digest(void **state)
+{
+	size_t n = sizeof(dg_diff) / sizeof(dg_diff[0]);
+	char base[CFG_DIGEST_HEX], again[CFG_DIGEST_HEX];
+	char (*seen)[CFG_DIGEST_HEX];
+
+	digest_of(DG_BASE, base);
+	digest_of(DG_BASE, again);
+	assert_string_equal(base, again);
+	for (size_t i = 0; i < sizeof(dg_same) / sizeof(dg_same[0]); i++) {
+		digest_of(dg_same[i], again);
+		if (strcmp(base, again) != 0)
+			fail_msg("same meaning, other digest:\n%s", dg_same[i]);
+	}
+	/* Every edit gives its own digest: none equals the base or another. */
+	seen = calloc(n, sizeof(*seen));
+	assert_non_null(seen);
+	for (size_t i = 0; i < n; i++) {
+		char *text = edit(&dg_diff[i]);
+
+		digest_of(text, seen[i]);
+		free(text);
+		if (strcmp(seen[i], base) == 0)
+			fail_msg("edit %zu (%s -> %s) did not change the digest",
+			    i, dg_diff[i].from, dg_diff[i].to);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(seen[i], seen[j]) == 0)
+				fail_msg("edits %zu and %zu give one digest", j,
+				    i);
+	}
+	free(seen);
+}
+
 static void
 test_values(void **state)
 {
@@ -1521,6 +1686,7 @@ main(void)
 		cmocka_unit_test(test_source_cases),
 		cmocka_unit_test(test_source_forms),
 		cmocka_unit_test(test_cluster_values),
+		cmocka_unit_test(test_digest),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest *tests;
