@@ -182,18 +182,11 @@ unknown_key(struct cfg_loader *ld, enum cfg_sect_kind kind, const char *key)
 		    sd->name, sd->named ? " NAME" : "");
 }
 
+/* One rule for every name: config_name_valid() (config.h). */
 bool
 cfg_valid_ident(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
+	return config_name_valid(s);
 }
 
 static void

@@ -298,6 +298,29 @@ int	 cfg_token_read(const char *path, char *tok, size_t toklen,
 /* "hmac-sha256", "hmac-sha1", "hmac-sha512" (any case); -1 otherwise. */
 int	 cfg_tsig_alg_parse(const char *s, enum cfg_tsig_alg *);
 
+/*
+ * Whether s is a valid name of a stack, group, controller or cluster
+ * member: 1-63 of [A-Za-z0-9._-], starting with a letter or digit (so
+ * never "." or "..", and never holding '/').  Inline, so that cluster/,
+ * linked after config/, may use it without a link-order dependency.
+ */
+static inline bool
+config_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '-' ||
+		    s[n] == '_' || s[n] == '.'))
+			return false;
+	return n <= 63;
+}
+
 /* "majority", "all" or the number (into buf, at least 12 bytes). */
 const char *cfg_quorum_name(const struct cfg_quorum *, char *buf, size_t len);
 
