@@ -191,6 +191,7 @@ dg_dns(struct dg *d, const struct cfg_dns *dns)
 		dg_hostport(d, "confirm", &confirm[i]);
 	free(confirm);
 	dg_num(d, "prereq", dns->prereq);
+	dg_num(d, "transport", dns->transport);
 }
 
 static void
