@@ -35,6 +35,7 @@
 #include "controller/engine_codec.h"
 #include "controller/guard.h"
 #include "controller/hook.h"
+#include "controller/lockfile.h"
 #include "controller/log.h"
 #include "controller/ops.h"
 #include "controller/sdnotify.h"
@@ -1403,6 +1404,43 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* ---- main ---- */
 
+/*
+ * One controller per state (lockfile.h): taken before anything reads or
+ * writes the state_dir, kills an orphan hook, runs a hook, sends DNS or
+ * listens, and held until the process ends.  A dry run takes none: it
+ * neither reads nor writes the state (scratch state, no hook, no UPDATE),
+ * so it may run beside the daemon it previews.
+ */
+static int
+state_lock(struct daemon *d, struct lockfile **lf)
+{
+	const char *dir = d->cfg->controller.state_dir;
+	char err[512];
+	pid_t holder;
+
+	switch (lockfile_take(dir, lf, &holder, err, sizeof(err))) {
+	case LOCKFILE_OK:
+		return 0;
+	case LOCKFILE_HELD:
+		if (holder > 0)
+			log_error("state_locked", "dir=%s pid=%ld detail=%s",
+			    log_q(dir), (long)holder, log_q("another failoverd"
+			    " runs on this state_dir; this one exits without"
+			    " touching it"));
+		else
+			log_error("state_locked", "dir=%s pid=unknown detail=%s",
+			    log_q(dir), log_q("another process holds the lock"
+			    " on this state_dir; this one exits without"
+			    " touching it"));
+		return -1;
+	case LOCKFILE_ERROR:
+		break;
+	}
+	log_error("start_failed", "what=lock dir=%s error=%s", log_q(dir),
+	    log_q(err));
+	return -1;
+}
+
 static int
 open_store(struct daemon *d)
 {
@@ -1432,6 +1470,7 @@ daemon_main(const struct daemon_opts *opts)
 	struct daemon dd, *d = &dd;
 	struct config_errors errs = { 0 };
 	struct hook_runner_opts hro = { 0 };
+	struct lockfile *lock = NULL;
 	char err[512];
 	int status = 1;
 	size_t nwitness = 0;
@@ -1454,6 +1493,8 @@ daemon_main(const struct daemon_opts *opts)
 		    getenv("FAILOVERD_LOG_LEVEL")));
 	else
 		log_init(NULL, (enum log_level)d->cfg->controller.log_level);
+	if (!d->dry_run && state_lock(d, &lock) != 0)
+		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	/* The controller's own trouble is never the stacks' (guard.h). */
 	guard_libevent_log();
@@ -1597,5 +1638,7 @@ out:
 		event_base_free(d->base);
 	config_free(d->cfg);
 	curlmem_global_cleanup();
+	/* Last: the hooks are stopped and the store closed. */
+	lockfile_release(lock);
 	return status;
 }
