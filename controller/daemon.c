@@ -1405,6 +1405,24 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 /* ---- main ---- */
 
 /*
+ * Test switch: FAILOVERD_TEST_START_FAIL=STEP fails the start at STEP as
+ * its own failure would (a one-line error, exit 1), so that a test can
+ * walk every path out of a partial start (test_start_fail.sh).  Unset,
+ * nothing fails.
+ */
+static bool
+start_fault(const char *step)
+{
+	const char *v = getenv("FAILOVERD_TEST_START_FAIL");
+
+	if (v == NULL || strcmp(v, step) != 0)
+		return false;
+	log_error("start_failed", "what=%s error=%s", step,
+	    log_q("FAILOVERD_TEST_START_FAIL"));
+	return true;
+}
+
+/*
  * One controller per state (lockfile.h): taken before anything reads or
  * writes the state_dir, kills an orphan hook, runs a hook, sends DNS or
  * listens, and held until the process ends.  A dry run takes none: it
@@ -1509,7 +1527,7 @@ daemon_main(const struct daemon_opts *opts)
 		log_error("start_failed", "detail=event_base_new");
 		goto out;
 	}
-	if (open_store(d) != 0)
+	if (open_store(d) != 0 || start_fault("store"))
 		goto out;
 	if ((d->hooks = hook_runner_new(d->base, &hro)) == NULL ||
 	    (d->probes = probe_engine_new(d->base, probe_done_cb)) == NULL) {
@@ -1522,11 +1540,14 @@ daemon_main(const struct daemon_opts *opts)
 		log_error("start_failed", "what=dns error=%s", log_q(err));
 		goto out;
 	}
+	if (start_fault("dns"))
+		goto out;
 	if (stacks_build(d) != 0 || groups_build(d) != 0) {
 		log_error("start_failed", "detail=out_of_memory");
 		goto out;
 	}
-	if (groups_address(d) != 0 || groups_load(d) != 0)
+	if (groups_address(d) != 0 || groups_load(d) != 0 ||
+	    start_fault("state"))
 		goto out;
 	if (!d->dry_run)
 		orphans_kill(d);
@@ -1557,6 +1578,21 @@ daemon_main(const struct daemon_opts *opts)
 	evsignal_add(d->ev_hup, NULL);
 	evsignal_add(d->ev_term, NULL);
 	evsignal_add(d->ev_int, NULL);
+	/*
+	 * Listen before any group resumes: a listener that cannot be had
+	 * (port taken, address not on the host) ends the start before a
+	 * record is published or a hook runs.
+	 */
+	if (d->cfg->controller.listen_enabled) {
+		d->api = api_new(d, err, sizeof(err));
+		if (d->api == NULL) {
+			log_error("start_failed", "what=api error=%s",
+			    log_q(err));
+			goto out;
+		}
+	}
+	if (start_fault("api"))
+		goto out;
 
 	log_info("start", "version=%s config=%s stacks=%zu groups=%zu"
 	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
@@ -1576,26 +1612,22 @@ daemon_main(const struct daemon_opts *opts)
 	for (size_t s = 0; s < d->cfg->nstack; s++)
 		if (stack_probe_start(d, &d->stacks[s]) != 0)
 			goto out;
-	if (witnesses_start(d) != 0)
+	if (start_fault("probes"))
+		goto out;
+	if (witnesses_start(d) != 0 || start_fault("witness"))
 		goto out;
 	nwitness = d->cfg->controller.nwitness;
 	if (d->store != NULL) {
 		arm_ms(d->ev_flags, flags_period_ms(d->cfg));
-		if (probelog_start(d) != 0)
+		if (probelog_start(d) != 0 || start_fault("probelog"))
 			goto out;
 	}
 	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
 	if (sdnotify_watchdog_usec() > 0)
 		arm_ms(d->ev_watchdog, 0);
 	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
-	if (d->cfg->controller.listen_enabled) {
-		d->api = api_new(d, err, sizeof(err));
-		if (d->api == NULL) {
-			log_error("start_failed", "what=api error=%s",
-			    log_q(err));
-			goto out;
-		}
-	}
+	if (start_fault("ready"))
+		goto out;
 	sdnotify_ready();
 	log_info("ready", "stacks=%zu groups=%zu", d->cfg->nstack,
 	    d->cfg->ngroup);
@@ -1606,25 +1638,53 @@ daemon_main(const struct daemon_opts *opts)
 	log_info("stopped", "detail=%s", log_q("state journaled"));
 	status = 0;
 out:
-	if (d->cfg != NULL && d->stacks != NULL && d->groups != NULL)
-		daemon_flush(d);
-	daemon_flush_free();
-	daemon_defers_free();
-	nwitness = d->cfg != NULL ? d->cfg->controller.nwitness : nwitness;
+	/*
+	 * Teardown, the reverse of the start, ordered so that nothing calls
+	 * back into what is already freed: first what feeds the groups (the
+	 * API, probes, witnesses), then the DNS engine, whose cancelled work
+	 * still finds its groups and stacks (stopping: it starts nothing
+	 * new), then the steps that work queued, then the hooks, then the
+	 * groups and stacks themselves.  A start that failed commits none
+	 * of the steps it queued: the state stays as it was found.
+	 */
+	d->stopping = true;
 	api_free(d->api);
+	d->api = NULL;
 	probelog_stop(d);
 	if (d->cfg != NULL) {
+		nwitness = d->cfg->controller.nwitness;
 		witnesses_free(d, nwitness);
+		for (size_t s = 0; d->stacks != NULL && s < d->cfg->nstack; s++) {
+			probe_remove(d->stacks[s].probe);
+			d->stacks[s].probe = NULL;
+		}
+	}
+	probe_engine_free(d->probes);
+	d->probes = NULL;
+	{
+		struct dnsup_engine *dns = d->dns;
+
+		d->dns = NULL;
+		dnsup_engine_free(dns);
+	}
+	if (d->cfg != NULL && d->stacks != NULL && d->groups != NULL) {
+		if (status == 0)
+			daemon_flush(d);
+		else
+			daemon_flush_discard(d);
+	}
+	daemon_flush_free();
+	daemon_defers_free();
+	if (d->hooks != NULL) {
+		hook_runner_cancel_all(d->hooks);
+		hook_runner_free(d->hooks);
+		d->hooks = NULL;
+	}
+	if (d->cfg != NULL) {
 		stacks_free(d->stacks, d->cfg->nstack);
 		groups_free(d->groups, d->cfg->ngroup);
 	}
 	free(d->health);
-	probe_engine_free(d->probes);
-	if (d->hooks != NULL) {
-		hook_runner_cancel_all(d->hooks);
-		hook_runner_free(d->hooks);
-	}
-	dnsup_engine_free(d->dns);
 	store_close(d->store);
 	if (d->ev_hup) event_free(d->ev_hup);
 	if (d->ev_term) event_free(d->ev_term);

@@ -621,6 +621,24 @@ daemon_flush(struct daemon *d)
 	}
 }
 
+void
+daemon_flush_discard(struct daemon *d)
+{
+	struct pending *list = pq_head, *next;
+
+	pq_head = NULL;
+	pq_tail = &pq_head;
+	if (ev_flush_late != NULL)
+		evtimer_del(ev_flush_late);
+	if (ev_flush != NULL)
+		event_del(ev_flush);
+	unqueue_all(d, list);
+	for (struct pending *p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+	health_dirty_clear(d);
+}
 
 static void
 flush_cb(evutil_socket_t fd, short what, void *arg)

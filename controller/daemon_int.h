@@ -196,6 +196,11 @@ void	 daemon_flush_free(void);
 void	 daemon_flush_schedule(struct daemon *);
 /* Commit and carry out every queued step now. */
 void	 daemon_flush(struct daemon *);
+/*
+ * Drop every queued step, uncommitted and not carried out: a start that
+ * failed leaves the state as it found it.
+ */
+void	 daemon_flush_discard(struct daemon *);
 /* Stack health snapshots written with the flush (daemon.c). */
 bool	 health_dirty_any(const struct daemon *);
 void	 health_dirty_write(struct daemon *, struct store_txn *);
