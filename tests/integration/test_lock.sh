@@ -3,8 +3,8 @@
 # failoverd on the same state_dir exits 1 naming the pid that holds
 # state_dir/lock, before it touches anything.  The first daemon's hook,
 # running in the middle of a failover, survives the second's start and
-# completes; the lock does not leak into hooks; failoverctl, -t and a dry
-# run keep working beside the daemon; a stale lock file is no obstacle; a
+# completes; the lock does not leak into hooks; failoverctl, -t, a dry
+# run and a replay keep working beside the daemon; a stale lock file is no obstacle; a
 # state_dir on which the lock cannot be taken is a one-line error.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -71,6 +71,12 @@ echo "== failoverctl, -t and a dry run beside the daemon"
 grep -q www "$FO/status.out" || fail "failoverctl status does not show www: $(cat "$FO/status.out")"
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >"$FO/t.out" 2>&1 || fail "-t with the lock held: $(cat "$FO/t.out")"
 grep -q 'configuration ok' "$FO/t.out" || fail "-t: $(cat "$FO/t.out")"
+# The replay reads the store read-only, beside the daemon (so early, the
+# probe log may hold nothing yet: that is the only refusal allowed).
+"$FAILOVERD" simulate -c "$FO/failoverd.conf" --replay >"$FO/replay.out" 2>&1 ||
+	grep -q 'no probe outcome' "$FO/replay.out" ||
+	fail "simulate --replay beside the daemon: $(cat "$FO/replay.out")"
+grep -q state_locked "$FO/replay.out" && fail "replay refused: $(cat "$FO/replay.out")"
 # A dry run neither reads nor writes the state: it may run beside the
 # daemon (and must not take its lock).
 sum_before=$(md5sum <"$FO/state/lock")
