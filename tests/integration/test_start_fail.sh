@@ -95,6 +95,15 @@ api_token_file = $FO/token" FO_LISTEN=192.0.2.1:8080 fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null || fail "-t refuses the configuration"
 expect_fail 'start_failed what=api .*(Cannot assign requested address|not available)'
 
+echo "== each step after the groups resume, on a first start (no state)"
+FO_LISTEN=127.0.0.1:0 fo_conf
+for step in probes witness probelog ready; do
+	echo "-- $step"
+	rm -rf "$FO/state"
+	FAILOVERD_TEST_START_FAIL=$step expect_fail "start_failed what=$step "
+	[ -z "$(fo_dig "$W" CNAME)" ] || fail "$step: published before failing"
+done
+
 echo "== a good start, then each step after a failover"
 FO_LISTEN=127.0.0.1:0 fo_conf
 fo_start
