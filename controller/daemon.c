@@ -1454,8 +1454,9 @@ state_lock(struct daemon *d, struct lockfile **lf)
 	case LOCKFILE_ERROR:
 		break;
 	}
-	log_error("start_failed", "what=lock dir=%s error=%s", log_q(dir),
-	    log_q(err));
+	/* The state cannot be had: said as the store says it (open_store). */
+	log_error("store_open_failed", "dir=%s error=lock detail=%s",
+	    log_q(dir), log_q(err));
 	return -1;
 }
 

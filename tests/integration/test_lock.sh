@@ -142,7 +142,7 @@ try_dir() {	# state_dir expected-regex
 : >"$FO/plainfile"
 # (the configuration check sees this one)
 try_dir "$FO/plainfile" 'state_dir: .*not a directory'
-L='level=error event=start_failed what=lock dir='
+L='level=error event=store_open_failed dir='
 mkdir -m 0700 "$FO/linked"; ln -s "$FO/elsewhere" "$FO/linked/lock"
 try_dir "$FO/linked" "$L.*symbolic link"
 mkdir -m 0700 "$FO/dirlock" "$FO/dirlock/lock"
