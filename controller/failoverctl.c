@@ -277,9 +277,19 @@ status_print(const json_t *groups)
 		    strcmp(jstr(g, "held"), jstr(g, "state_text")) == 0)
 			snprintf(state, sizeof(state), "%s",
 			    jstr(g, "state_text"));
+		else if (strcmp(jstr(g, "held"), "dns_unusable") == 0)
+			snprintf(state, sizeof(state), "%s (held: %s %s)",
+			    jstr(g, "state_text"), jstr(g, "held"),
+			    jstr(g, "dns_unusable"));
 		else
 			snprintf(state, sizeof(state), "%s (held: %s)",
 			    jstr(g, "state_text"), jstr(g, "held"));
+		/* Refused DNS is news before the active stack goes down. */
+		if (json_is_string(json_object_get(g, "dns_unusable")) &&
+		    strcmp(jstr(g, "held"), "dns_unusable") != 0)
+			snprintf(state + strlen(state), sizeof(state) -
+			    strlen(state), " (dns_unusable %s)",
+			    jstr(g, "dns_unusable"));
 		if (json_is_object(ls)) {
 			char when[40], dur[32] = "";
 			int64_t st = json_integer_value(json_object_get(ls,
