@@ -467,7 +467,7 @@ gate(struct ctx *c)
 		return ENG_GATE_STANDBY_SUSPECT;
 	/* Before hold_down and the precheck: nothing is worth asking when
 	 * the flip would be refused. */
-	if (eng_dns_unusable(g) != NULL)
+	if (eng_dns_gate(g) != NULL)
 		return ENG_GATE_DNS_UNUSABLE;
 	if (g->has_switched &&
 	    c->mono - g->last_switch_mono < c->grp->hold_down_ms) {
@@ -551,7 +551,7 @@ evaluate(struct ctx *c)
 			if (r == ENG_GATE_PRECHECK_FAILED)
 				kv(a, "exit", "%d", g->precheck_exit);
 			if (r == ENG_GATE_DNS_UNUSABLE)
-				kv(a, "dns", "%s", g->dns_error);
+				kv(a, "dns", "%s", eng_dns_gate(g));
 			if (r == ENG_GATE_HOLD_DOWN)
 				kv(a, "until_ms", "%lld", (long long)(c->now +
 				    g->last_switch_mono + c->grp->hold_down_ms -
@@ -560,8 +560,9 @@ evaluate(struct ctx *c)
 		}
 	}
 	want_record(c);
-	/* A refusal is checked again by sending the record again. */
-	dns_send(c, g->dns_error[0] != '\0');
+	/* A refusal, or no verdict yet since RESUME, is checked by sending
+	 * the record again. */
+	dns_send(c, g->dns_error[0] != '\0' || !g->dns_checked);
 }
 
 static void
@@ -762,6 +763,7 @@ on_resume(struct ctx *c)
 	g->dns_ticket = 0;
 	g->dns_retry_ms = 0;
 	g->dns_failures = 0;
+	g->dns_checked = false;		/* checked again: see evaluate() */
 	g->precheck_running = false;
 	g->precheck_ok = false;
 	g->precheck_next_ms = 0;
@@ -914,6 +916,14 @@ eng_dns_unusable(const struct eng_group *g)
 	return NULL;
 }
 
+const char *
+eng_dns_gate(const struct eng_group *g)
+{
+	if (!g->dns_checked)
+		return "unchecked";
+	return eng_dns_unusable(g);
+}
+
 /*
  * The server's verdict on the group's DNS.  Recorded when it makes the
  * DNS unusable (and which reason) or usable again, not on every retry.
@@ -939,6 +949,7 @@ dns_verdict(struct ctx *c, bool ok, const char *reason, bool final)
 		if (g->dns_error_run < ENG_DNS_UNUSABLE_RUN * 1000)
 			g->dns_error_run++;
 	}
+	g->dns_checked = true;
 	now = eng_dns_unusable(g);
 	if (now != NULL && strcmp(before, now) != 0) {
 		a = record(c, "dns_unusable", ENG_LVL_ERROR);

@@ -367,6 +367,7 @@ struct eng_group {
 	char		 dns_error[ENG_DNS_REASON_MAX];
 	bool		 dns_error_final;
 	int		 dns_error_run;
+	bool		 dns_checked;	/* a verdict came since RESUME */
 
 	/* Precheck of the standby. */
 	bool		 precheck_running;
@@ -637,6 +638,14 @@ enum eng_online eng_stack_status(const struct eng_group *, int stack);
  * out consistently; one lost answer is not enough).
  */
 const char *eng_dns_unusable(const struct eng_group *);
+/*
+ * What the gate dns_unusable holds an automatic switch for: the reason
+ * above, or "unchecked" before the first verdict since RESUME (at start
+ * the engine sends every group's record again for that verdict: a key the
+ * server refuses shows only in an UPDATE's answer).  A manual switch is
+ * refused for a known refusal only (eng_dns_unusable()).
+ */
+const char *eng_dns_gate(const struct eng_group *);
 
 /* Look up a record field; NULL when absent. */
 const char *eng_record_get(const struct eng_action *, const char *key);

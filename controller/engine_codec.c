@@ -37,7 +37,7 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	    " s:i, s:s, s:{s:s, s:o, s:o, s:s, s:b, s:s, s:b, s:i, s:b, s:s,"
 	    " s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:o, s:I, s:I, s:o, s:I, s:I, s:i, s:I, s:o,"
-	    " s:s, s:b, s:i},"
+	    " s:s, s:b, s:i, s:b},"
 	    " s:{s:b, s:b, s:I, s:i}}",
 	    "v", ENG_CODEC_VERSION,
 	    "group", cfg->groups[g->group].name,
@@ -82,6 +82,7 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	    "error", g->dns_error,
 	    "error_final", g->dns_error_final,
 	    "error_run", g->dns_error_run,
+	    "checked", g->dns_checked,
 	    "precheck",
 	    "running", g->precheck_running,
 	    "ok", g->precheck_ok,
@@ -321,6 +322,7 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 		strcpy(g.dns_error, json_string_value(j));
 	OPT_BOOL(dns, "error_final", g.dns_error_final);
 	OPT_I64(dns, "error_run", g.dns_error_run);
+	OPT_BOOL(dns, "checked", g.dns_checked);
 
 	BOOL(pre, "running", g.precheck_running);
 	BOOL(pre, "ok", g.precheck_ok);

@@ -280,7 +280,8 @@ status_print(const json_t *groups)
 		else if (strcmp(jstr(g, "held"), "dns_unusable") == 0)
 			snprintf(state, sizeof(state), "%s (held: %s %s)",
 			    jstr(g, "state_text"), jstr(g, "held"),
-			    jstr(g, "dns_unusable"));
+			    json_is_string(json_object_get(g, "dns_unusable")) ?
+			    jstr(g, "dns_unusable") : "unchecked");
 		else
 			snprintf(state, sizeof(state), "%s (held: %s)",
 			    jstr(g, "state_text"), jstr(g, "held"));

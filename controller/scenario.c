@@ -291,8 +291,9 @@ parse_line(struct parser *p, char **w, int n)
 		e->kind = what[0] == 'd' ? SCN_DNS : SCN_WITNESS;
 		if (n != 1 || (strcmp(w[0], "up") != 0 &&
 		    strcmp(w[0], "down") != 0)) {
-			perr(p, p->line, "%s: expected up or down%s", what,
-			    what[0] == 'd' ? " or refuse REASON" : "");
+			perr(p, p->line, "%s: expected %s", what,
+			    what[0] == 'd' ? "up, down or refuse REASON" :
+			    "up or down");
 			return -1;
 		}
 		e->up = strcmp(w[0], "up") == 0;

@@ -108,7 +108,7 @@ check_err noend 'at 0s app1 up\n' \
 check_err after 'at 1m end\nat 2m app1 up\n' \
     "$F/after.scn:2: line after 'end'\n"
 check_err several 'app1 up\nat 1s hook app2 promote explode\nat 2s dns sideways\nat 3s ctl status www\nat 4s app1 status 999\nat 1m end\n' \
-    "$F/several.scn:1: expected 'at TIME ...', not 'app1'\n$F/several.scn:2: hook: expected fail, hang or ok, not 'explode'\n$F/several.scn:3: dns: expected up or down or refuse REASON\n$F/several.scn:4: ctl: unknown or unplayable verb 'status' (pause, resume, pin, unpin, rearm, switch)\n$F/several.scn:5: status: expected an HTTP status 100-599, not 999\n"
+    "$F/several.scn:1: expected 'at TIME ...', not 'app1'\n$F/several.scn:2: hook: expected fail, hang or ok, not 'explode'\n$F/several.scn:3: dns: expected up, down or refuse REASON\n$F/several.scn:4: ctl: unknown or unplayable verb 'status' (pause, resume, pin, unpin, rearm, switch)\n$F/several.scn:5: status: expected an HTTP status 100-599, not 999\n"
 check_err refuse 'at 0s dns refuse NXDOMAIN\nat 1m end\n' \
     "$F/refuse.scn:1: dns refuse: expected REFUSED, NOTAUTH, BADKEY, BADSIG, NOTZONE or not_owner\n"
 check_err names 'at 0s app9 up\nat 1s ctl pause nosuch\nat 2s ctl switch www --to app7\nat 1m end\n' \

@@ -710,8 +710,10 @@ static const struct tcase cases[] = {
 		RESUME(20000, "switch_resumed(phase=restore) "
 		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,2)",
 		    SW),
+		/* Serving again: the record, checked since the restart. */
 		HOOK(OK, 21000, "phase_finished(phase=restore) "
-		    "switch_failed(phase=promote,restore=ok) PERSIST", FL),
+		    "switch_failed(phase=promote,restore=ok) PERSIST "
+		    "DNS(app1,60,ttl)", FL),
 	} },
 	/* A stop starts nothing: the attempt counts real starts. */
 	{ "SIGTERM inside promote: next phase runs at restart as attempt 1",
@@ -802,7 +804,8 @@ static const struct tcase cases[] = {
 		CODEC(120001),
 		/* Another boot: the monotonic clock starts again low. */
 		CLOCK(-HOUR, -100000),
-		RESUME(130000, "PERSIST", SV),
+		RESUME(130000, "PERSIST DNS(app2,60,ttl)", SV),
+		DNSOK(130100, "PERSIST", SV),
 		HEALTH("app2=down", 140000, "gate_held(reason=hold_down) "
 		    "ttl_lowered PERSIST TIMER(gate,630000) DNS(app2,5,ttl)", SV),
 		TIMER(ENG_TIMER_GATE, 730000, "switch_started(reason=auto) "
@@ -865,12 +868,33 @@ static const struct tcase cases[] = {
 		    "PERSIST DNS(app2,60,flip)", SW),
 		DNSOK(200100, FINISH("auto"), WR),
 	} },
+	/* No hook; the record is sent again, the check of the DNS. */
 	{ "resume after the switch ended: nothing runs again", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		SEQ_OK(100000),
 		DNSOK(105000, FINISH("auto"), WR),
 		CODEC(105001),
-		RESUME(200000, "", WR),
+		RESUME(200000, "PERSIST DNS(app2,60,ttl)", WR),
+		DNSOK(200100, "PERSIST", WR),
+		RESUME(300000, "PERSIST DNS(app2,60,ttl)", WR),
+	} },
+	/* At start the gate waits for the first verdict (a few ms): with
+	 * app1 already dead, a key the server refuses must be seen first. */
+	{ "dns_unusable: unchecked after a restart until the first answer",
+	    mod_none, {
+		CODEC(1000),
+		RESUME(2000, "PERSIST DNS(app1,60,ttl)", SV),
+		HEALTH("app1=down", 2100, "gate_held(reason=dns_unusable) "
+		    "ttl_lowered PERSIST", SV),
+		DNSERR(0, 2200, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,3200)", SV),
+		/* A manual switch is refused for a known refusal only. */
+		RESUME(4000, "PERSIST DNS(app1,5,ttl)", SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 4100, "cmd_refused(reason=dns_unusable) "
+		    "PERSIST", SV, ENG_REFUSE_DNS_UNUSABLE),
+		DNSOK(4200, "dns_usable switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
 	} },
 	{ "resume before the first phase started (not running)", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),

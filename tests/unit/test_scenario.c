@@ -177,7 +177,7 @@ test_errors(void **state)
 	    "t.scn:4: unexpected '2'\n");
 	parse_err("at 5s witness\nat 5s dns up up\nat 6s end\n",
 	    "t.scn:1: witness: expected up or down\n"
-	    "t.scn:2: dns: expected up or down\n");
+	    "t.scn:2: dns: expected up, down or refuse REASON\n");
 	parse_err("at 5s ctl\nat 5s ctl history\nat 5s ctl pause\n"
 	    "at 5s ctl pin www\nat 5s ctl rearm --all\n"
 	    "at 5s ctl switch www --to\nat 5s ctl unpin www app1\n"
