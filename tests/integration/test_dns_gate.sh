@@ -6,8 +6,9 @@
 #
 # 1. adopt = no on a name that exists without our ownership TXT: the first
 #    publication is judged not_owner.  app1 dies: held, no hook runs;
-#    failoverctl status shows the gate and the reason; a manual switch is
-#    refused naming both; --force is the operator's way through.
+#    failoverctl status and GET /v1/groups/www show the gate and the
+#    reason; a manual switch (failoverctl, POST .../switch) is refused
+#    naming both; --force is the operator's way through.
 # 2. A key named doesn't know (BADKEY), then a key without update rights
 #    (REFUSED by update-policy) on the first publication: held the same
 #    way, the reason follows the server.  With the right key the first
@@ -39,7 +40,22 @@ ctl() { "$FAILOVERCTL" -c "$CONF" "$@"; }
 nsu <<EOF
 update add $W 300 CNAME elsewhere.example.net.
 EOF
-fo_conf
+# The HTTP API too, when curl is there.
+API=
+if command -v curl >/dev/null; then
+	for try in $(seq 1 20); do
+		PORT=$(( 20000 + RANDOM % 12000 ))
+		[ -z "$(ss -Hltn "sport = :$PORT" 2>/dev/null)" ] && { API=http://127.0.0.1:$PORT; break; }
+	done
+	TOKEN=gate-token-$RANDOM$RANDOM$RANDOM
+	printf '%s\n' "$TOKEN" >"$FO/token"
+	chmod 0600 "$FO/token"
+fi
+if [ -n "$API" ]; then
+	FO_LISTEN=127.0.0.1:$PORT FO_CTL_EXTRA="api_token_file = $FO/token" fo_conf
+else
+	fo_conf
+fi
 "$FAILOVERD" -t -c "$CONF" >/dev/null || fail "config check: $("$FAILOVERD" -t -c "$CONF" 2>&1)"
 fo_start
 fo_wait 10 fo_log_has 'event=dns_unusable group=www .*reason=not_owner' || fail "not_owner not judged"
@@ -56,6 +72,17 @@ out=$(ctl status www --json 2>&1)
 echo "$out" | grep -q '"dns_unusable": *"not_owner"' || fail "status --json: $out"
 out=$(ctl switch www --yes --no-wait 2>&1) && fail "a manual switch was accepted: $out"
 echo "$out" | grep -q 'dns_unusable (reason=not_owner)' || fail "refusal: $out"
+if [ -n "$API" ]; then
+	fo_wait 10 fo_log_has 'event=api_listening' || fail "the API did not listen"
+	code=$(curl -sS --max-time 5 -o "$FO/body" -w '%{http_code}' -X POST \
+	    -H "Authorization: Bearer $TOKEN" -d '{}' "$API/v1/groups/www/switch")
+	[ "$code" = 409 ] || fail "API switch: HTTP $code: $(cat "$FO/body")"
+	grep -q '"reason": *"dns_unusable"' "$FO/body" && grep -q 'reason=not_owner' "$FO/body" ||
+		fail "API refusal: $(cat "$FO/body")"
+	curl -sS --max-time 5 "$API/v1/groups/www" >"$FO/body"
+	grep -q '"dns_unusable": *"not_owner"' "$FO/body" && grep -q '"held": *"dns_unusable"' "$FO/body" ||
+		fail "API status: $(cat "$FO/body")"
+fi
 sleep 0.5
 no_hooks
 # --force: the operator's call; the sequence starts.
@@ -72,7 +99,8 @@ rm -rf "$FO/state" "$FO/hooks.log"
 fo_maint_reset
 tsig-keygen -a hmac-sha256 unknown-to-named >"$FO/unknown.key" && chmod 0600 "$FO/unknown.key" ||
 	fail "tsig-keygen"
-sed -i "s|^key_file = .*|key_file = $FO/unknown.key|" "$CONF"
+sed -i -e "s|^key_file = .*|key_file = $FO/unknown.key|" -e "s|^listen = .*|listen = off|" \
+    -e "/^api_token_file/d" "$CONF"
 : >"$FO/failoverd.log"
 fo_start
 fo_wait 10 fo_log_has 'event=dns_unusable group=www .*reason=BADKEY' || fail "BADKEY not judged"
