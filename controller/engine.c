@@ -103,7 +103,7 @@ static const char *const cmd_names[] = {
 };
 static const char *const online_names[] = { "none", "online", "offline" };
 static const char *const reason_names[] = { "auto", "manual" };
-static const char *const why_names[] = { "publish", "flip", "ttl" };
+static const char *const why_names[] = { "publish", "flip", "ttl", "check" };
 static const char *const timer_names[] = { "dns", "gate" };
 static const char *const level_names[] = { "info", "warn", "error" };
 
@@ -357,6 +357,8 @@ dns_send(struct ctx *c, bool force)
 	}
 	if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS)
 		why = ENG_DNS_FLIP;
+	else if (g->pub_stack == g->want_stack && g->pub_ttl == g->want_ttl)
+		why = ENG_DNS_CHECK;
 	else if (g->pub_stack == g->want_stack)
 		why = ENG_DNS_TTL;
 	else

@@ -494,6 +494,8 @@ enum eng_dns_why {
 	ENG_DNS_PUBLISH = 0,	/* first publication, or after drift */
 	ENG_DNS_FLIP,		/* the dns phase of a switch */
 	ENG_DNS_TTL,		/* same stack, TTL lowered or restored */
+	ENG_DNS_CHECK,		/* the same record again: its answer is the
+				   verdict (after RESUME, after a refusal) */
 };
 
 enum eng_online {
@@ -612,7 +614,7 @@ const char *eng_refusal_str(int);		/* one line for the operator */
 const char *eng_cmd_name(enum eng_cmd_kind);	/* "pause" ... "switch" */
 const char *eng_online_name(enum eng_online);	/* "online" "offline" "none" */
 const char *eng_reason_name(enum eng_reason);	/* "auto" "manual" */
-const char *eng_dns_why_name(enum eng_dns_why);	/* "publish" "flip" "ttl" */
+const char *eng_dns_why_name(enum eng_dns_why);	/* "publish" "flip" "ttl" "check" */
 const char *eng_timer_name(enum eng_timer);	/* "dns" "gate" */
 const char *eng_level_name(enum eng_level);	/* "info" "warn" "error" */
 

@@ -713,7 +713,7 @@ static const struct tcase cases[] = {
 		/* Serving again: the record, checked since the restart. */
 		HOOK(OK, 21000, "phase_finished(phase=restore) "
 		    "switch_failed(phase=promote,restore=ok) PERSIST "
-		    "DNS(app1,60,ttl)", FL),
+		    "DNS(app1,60,check)", FL),
 	} },
 	/* A stop starts nothing: the attempt counts real starts. */
 	{ "SIGTERM inside promote: next phase runs at restart as attempt 1",
@@ -804,7 +804,7 @@ static const struct tcase cases[] = {
 		CODEC(120001),
 		/* Another boot: the monotonic clock starts again low. */
 		CLOCK(-HOUR, -100000),
-		RESUME(130000, "PERSIST DNS(app2,60,ttl)", SV),
+		RESUME(130000, "PERSIST DNS(app2,60,check)", SV),
 		DNSOK(130100, "PERSIST", SV),
 		HEALTH("app2=down", 140000, "gate_held(reason=hold_down) "
 		    "ttl_lowered PERSIST TIMER(gate,630000) DNS(app2,5,ttl)", SV),
@@ -874,16 +874,16 @@ static const struct tcase cases[] = {
 		SEQ_OK(100000),
 		DNSOK(105000, FINISH("auto"), WR),
 		CODEC(105001),
-		RESUME(200000, "PERSIST DNS(app2,60,ttl)", WR),
+		RESUME(200000, "PERSIST DNS(app2,60,check)", WR),
 		DNSOK(200100, "PERSIST", WR),
-		RESUME(300000, "PERSIST DNS(app2,60,ttl)", WR),
+		RESUME(300000, "PERSIST DNS(app2,60,check)", WR),
 	} },
 	/* At start the gate waits for the first verdict (a few ms): with
 	 * app1 already dead, a key the server refuses must be seen first. */
 	{ "dns_unusable: unchecked after a restart until the first answer",
 	    mod_none, {
 		CODEC(1000),
-		RESUME(2000, "PERSIST DNS(app1,60,ttl)", SV),
+		RESUME(2000, "PERSIST DNS(app1,60,check)", SV),
 		HEALTH("app1=down", 2100, "gate_held(reason=dns_unusable) "
 		    "ttl_lowered PERSIST", SV),
 		DNSERR(0, 2200, "dns_failed dns_unusable(reason=NOTAUTH) "
@@ -985,7 +985,7 @@ static const struct tcase cases[] = {
 	} },
 	{ "dns_unusable: the name is not ours (ownership check)", mod_none, {
 		VERDICT(0, 1000, "dns_unusable(reason=not_owner) PERSIST "
-		    "DNS(app1,60,ttl)", SV),
+		    "DNS(app1,60,check)", SV),
 		DNSERR(0, 1100, "dns_failed dns_unusable(reason=NOTAUTH) "
 		    "PERSIST TIMER(dns,2100)", SV),
 		HEALTH("app1=down", 3000, "gate_held(reason=dns_unusable) "
