@@ -935,10 +935,12 @@ dns_verdict(struct ctx *c, bool ok, const char *reason, bool final)
 {
 	struct eng_group *g = c->g;
 	struct eng_action *a;
-	const char *was = eng_dns_unusable(g), *now;
-	char before[ENG_DNS_REASON_MAX];
+	const char *was = eng_dns_unusable(g), *now, *gate_was = eng_dns_gate(g);
+	char before[ENG_DNS_REASON_MAX], gate_before[ENG_DNS_REASON_MAX];
 
 	snprintf(before, sizeof(before), "%s", was != NULL ? was : "");
+	snprintf(gate_before, sizeof(gate_before), "%s",
+	    gate_was != NULL ? gate_was : "");
 	/* Whole: the state is compared and persisted byte for byte. */
 	memset(g->dns_error, 0, sizeof(g->dns_error));
 	if (ok) {
@@ -962,6 +964,11 @@ dns_verdict(struct ctx *c, bool ok, const char *reason, bool final)
 		a = record(c, "dns_usable", ENG_LVL_INFO);
 		kv(a, "was", "%s", before);
 	}
+	/* Held for another reason now (unchecked -> BADKEY): say so again. */
+	now = eng_dns_gate(g);
+	if (g->held == ENG_GATE_DNS_UNUSABLE && now != NULL &&
+	    strcmp(gate_before, now) != 0)
+		g->held = ENG_GATE_NONE;
 }
 
 static bool

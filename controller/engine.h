@@ -182,7 +182,8 @@
  *
  * DNS VERDICT.  Every DNS_DONE (unless no_verdict) and DNS_VERDICT updates
  * dns_error; dns_unusable and dns_usable are recorded when the gate's
- * verdict changes.  While the last verdict is a refusal and no UPDATE is
+ * verdict changes, and gate_held again when the gate holds for another
+ * reason than the one recorded (unchecked, then BADKEY).  While the last verdict is a refusal and no UPDATE is
  * in flight, the engine sends the wanted record again (even when it
  * believes the server has it), with the DNS backoff: that UPDATE is the
  * check that opens the gate once the server accepts again, so a refusal

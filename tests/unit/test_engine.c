@@ -886,8 +886,9 @@ static const struct tcase cases[] = {
 		RESUME(2000, "PERSIST DNS(app1,60,check)", SV),
 		HEALTH("app1=down", 2100, "gate_held(reason=dns_unusable) "
 		    "ttl_lowered PERSIST", SV),
+		/* Held now for what the server said: recorded again. */
 		DNSERR(0, 2200, "dns_failed dns_unusable(reason=NOTAUTH) "
-		    "PERSIST TIMER(dns,3200)", SV),
+		    "gate_held(reason=dns_unusable) PERSIST TIMER(dns,3200)", SV),
 		/* A manual switch is refused for a known refusal only. */
 		RESUME(4000, "PERSIST DNS(app1,5,ttl)", SV),
 		CMD(ENG_CMD_SWITCH, -1, 0, 4100, "cmd_refused(reason=dns_unusable) "
