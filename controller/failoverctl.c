@@ -491,8 +491,11 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 		if (strcmp(name, "cmd_refused") == 0 &&
 		    strcmp(jstr(d, "cmd"), "switch") == 0) {
 			f->done = -1;
+			/* dns_unusable comes with the server's reason. */
 			snprintf(f->why, sizeof(f->why), "refused by failoverd:"
-			    " %s", jstr(d, "reason"));
+			    " %s%s%s%s", jstr(d, "reason"),
+			    jstr(d, "dns")[0] ? " (reason=" : "", jstr(d, "dns"),
+			    jstr(d, "dns")[0] ? ")" : "");
 			return;
 		}
 		if (strcmp(name, "switch_started") != 0)
