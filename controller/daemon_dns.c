@@ -186,9 +186,14 @@ group_of(struct daemon *d, const char *group, int idx)
 	return daemon_group_find(d, group);
 }
 
+/*
+ * Answer the engine's ticket.  The answer is the server's verdict on the
+ * group's DNS (the gate dns_unusable, in the engine) unless the server
+ * said nothing: the UPDATE was cancelled or could not be sent.
+ */
 static void
-feed_dns_done(struct daemon *d, const char *group, int idx, uint32_t ticket,
-    bool ok, bool retryable, const char *error)
+feed_dns_answer(struct daemon *d, const char *group, int idx, uint32_t ticket,
+    bool ok, bool retryable, const char *error, bool verdict)
 {
 	struct dgroup *g = group_of(d, group, idx);
 	struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
@@ -200,8 +205,24 @@ feed_dns_done(struct daemon *d, const char *group, int idx, uint32_t ticket,
 	ev.u.dns.ok = ok;
 	ev.u.dns.retryable = retryable;
 	ev.u.dns.error = error;
+	ev.u.dns.no_verdict = !verdict;
 	dgroup_feed(g, &ev);
 	daemon_maybe_exit(d);
+}
+
+static void
+feed_dns_done(struct daemon *d, const char *group, int idx, uint32_t ticket,
+    bool ok, bool retryable, const char *error)
+{
+	feed_dns_answer(d, group, idx, ticket, ok, retryable, error, true);
+}
+
+/* Not the server's answer: retried, but no verdict. */
+static void
+feed_dns_unjudged(struct daemon *d, const char *group, int idx,
+    uint32_t ticket, const char *error)
+{
+	feed_dns_answer(d, group, idx, ticket, false, true, error, false);
 }
 
 static void
@@ -287,7 +308,7 @@ submit(struct dctx *c)
 		log_error("dns_submit_failed", "group=%s name=%s",
 		    log_q(c->group), log_q(c->name));
 		ddns_verdict(d, c->group, DNSUP_R_INTERNAL, "cannot submit");
-		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
+		feed_dns_unjudged(d, c->group, c->gidx, c->a.u.dns.ticket,
 		    "internal");
 		free(c);
 	}
@@ -305,7 +326,7 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 
 	if (o->result == DNSUP_R_CANCELLED) {
 		/* The engine was replaced (reload): the engine retries. */
-		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
+		feed_dns_unjudged(d, c->group, c->gidx, c->a.u.dns.ticket,
 		    rname);
 		free(c);
 		return;
@@ -424,7 +445,7 @@ readback_start(struct dctx *c)
 		    log_q("could not start the read-back"));
 		ddns_verdict(d, c->group, DNSUP_R_INTERNAL,
 		    "could not start the read-back");
-		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
+		feed_dns_unjudged(d, c->group, c->gidx, c->a.u.dns.ticket,
 		    "internal");
 		free(c);
 	}
@@ -460,6 +481,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 
 			ev.u.dns.ticket = a->u.dns.ticket;
 			ev.u.dns.error = "internal";
+			ev.u.dns.no_verdict = true;	/* the server said nothing */
 			daemon_defer_event(d, c->group, &ev, 0);
 		}
 		free(c);

@@ -59,6 +59,7 @@ static void	 on_precheck_done(struct ctx *, const struct eng_event *);
 static void	 on_dns_done(struct ctx *, const struct eng_event *);
 static int	 on_cmd(struct ctx *, const struct eng_cmd *);
 static void	 announce(struct ctx *, int);
+static void	 dns_verdict(struct ctx *, bool, const char *, bool);
 
 #define GATE_PENDING	(-1)
 
@@ -74,12 +75,12 @@ static const char *const gate_names[] = {
 	"pinned", "witness_down", "witness_unknown", "isolated",
 	"no_standby", "standby_not_up", "standby_suspect", "hold_down",
 	"precheck_pending",
-	"precheck_failed",
+	"precheck_failed", "dns_unusable",
 };
 static const char *const refusal_names[] = {
 	"ok", "no_stacks", "not_in_group", "no_standby", "already_active",
 	"switch_running", "target_not_up", "pinned", "nothing_to_rearm",
-	"expired", "stopping",
+	"expired", "stopping", "dns_unusable",
 };
 static const char *const refusal_strs[] = {
 	"accepted",
@@ -93,13 +94,16 @@ static const char *const refusal_strs[] = {
 	"the group is not waiting for rearm and has not failed",
 	"the request is older than request_ttl",
 	"failoverd is stopping",
+	"the group's DNS is unusable: the server refused the last UPDATE or"
+	    " ownership check, so the flip would not finish (use --force to"
+	    " switch anyway)",
 };
 static const char *const cmd_names[] = {
 	"pause", "resume", "pin", "unpin", "rearm", "switch",
 };
 static const char *const online_names[] = { "none", "online", "offline" };
 static const char *const reason_names[] = { "auto", "manual" };
-static const char *const why_names[] = { "publish", "flip", "ttl" };
+static const char *const why_names[] = { "publish", "flip", "ttl", "check" };
 static const char *const timer_names[] = { "dns", "gate" };
 static const char *const level_names[] = { "info", "warn", "error" };
 
@@ -353,6 +357,8 @@ dns_send(struct ctx *c, bool force)
 	}
 	if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS)
 		why = ENG_DNS_FLIP;
+	else if (g->pub_stack == g->want_stack && g->pub_ttl == g->want_ttl)
+		why = ENG_DNS_CHECK;
 	else if (g->pub_stack == g->want_stack)
 		why = ENG_DNS_TTL;
 	else
@@ -461,6 +467,10 @@ gate(struct ctx *c)
 		return ENG_GATE_STANDBY_NOT_UP;
 	if (c->w->health[g->standby].fail_run > 0)
 		return ENG_GATE_STANDBY_SUSPECT;
+	/* Before hold_down and the precheck: nothing is worth asking when
+	 * the flip would be refused. */
+	if (eng_dns_gate(g) != NULL)
+		return ENG_GATE_DNS_UNUSABLE;
 	if (g->has_switched &&
 	    c->mono - g->last_switch_mono < c->grp->hold_down_ms) {
 		set_timer(c, ENG_TIMER_GATE,
@@ -534,13 +544,16 @@ evaluate(struct ctx *c)
 		}
 		if (r != (int)g->held) {
 			a = record(c, "gate_held",
-			    r == ENG_GATE_ISOLATED || r == ENG_GATE_FAILED ?
+			    r == ENG_GATE_ISOLATED || r == ENG_GATE_FAILED ||
+			    r == ENG_GATE_DNS_UNUSABLE ?
 			    ENG_LVL_WARN : ENG_LVL_INFO);
 			kv(a, "reason", "%s", eng_gate_name(r));
 			kv(a, "active", "%s", sname(c->cfg, g->active));
 			kv(a, "standby", "%s", sname(c->cfg, g->standby));
 			if (r == ENG_GATE_PRECHECK_FAILED)
 				kv(a, "exit", "%d", g->precheck_exit);
+			if (r == ENG_GATE_DNS_UNUSABLE)
+				kv(a, "dns", "%s", eng_dns_gate(g));
 			if (r == ENG_GATE_HOLD_DOWN)
 				kv(a, "until_ms", "%lld", (long long)(c->now +
 				    g->last_switch_mono + c->grp->hold_down_ms -
@@ -549,7 +562,9 @@ evaluate(struct ctx *c)
 		}
 	}
 	want_record(c);
-	dns_send(c, false);
+	/* A refusal, or no verdict yet since RESUME, is checked by sending
+	 * the record again. */
+	dns_send(c, g->dns_error[0] != '\0' || !g->dns_checked);
 }
 
 static void
@@ -750,6 +765,7 @@ on_resume(struct ctx *c)
 	g->dns_ticket = 0;
 	g->dns_retry_ms = 0;
 	g->dns_failures = 0;
+	g->dns_checked = false;		/* checked again: see evaluate() */
 	g->precheck_running = false;
 	g->precheck_ok = false;
 	g->precheck_next_ms = 0;
@@ -868,9 +884,14 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 		kv(a, "retry_in_ms", "%lld", (long long)delay);
 		if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS)
 			kv(a, "id", "%s", g->sw.id);
+		if (!ev->u.dns.no_verdict)
+			dns_verdict(c, false, ev->u.dns.error,
+			    !ev->u.dns.retryable);
 		set_timer(c, ENG_TIMER_DNS, g->dns_retry_ms);
 		return;
 	}
+	if (!ev->u.dns.no_verdict)
+		dns_verdict(c, true, NULL, false);
 	g->dns_failures = 0;
 	g->dns_retry_ms = 0;
 	prev = g->pub_stack;
@@ -885,6 +906,69 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 	    g->pub_stack == g->sw.to)
 		finish_switch(c);
 	announce(c, g->pub_stack);
+}
+
+const char *
+eng_dns_unusable(const struct eng_group *g)
+{
+	if (g->dns_error[0] == '\0')
+		return NULL;
+	if (g->dns_error_final || g->dns_error_run >= ENG_DNS_UNUSABLE_RUN)
+		return g->dns_error;
+	return NULL;
+}
+
+const char *
+eng_dns_gate(const struct eng_group *g)
+{
+	if (!g->dns_checked)
+		return "unchecked";
+	return eng_dns_unusable(g);
+}
+
+/*
+ * The server's verdict on the group's DNS.  Recorded when it makes the
+ * DNS unusable (and which reason) or usable again, not on every retry.
+ */
+static void
+dns_verdict(struct ctx *c, bool ok, const char *reason, bool final)
+{
+	struct eng_group *g = c->g;
+	struct eng_action *a;
+	const char *was = eng_dns_unusable(g), *now, *gate_was = eng_dns_gate(g);
+	char before[ENG_DNS_REASON_MAX], gate_before[ENG_DNS_REASON_MAX];
+
+	snprintf(before, sizeof(before), "%s", was != NULL ? was : "");
+	snprintf(gate_before, sizeof(gate_before), "%s",
+	    gate_was != NULL ? gate_was : "");
+	/* Whole: the state is compared and persisted byte for byte. */
+	memset(g->dns_error, 0, sizeof(g->dns_error));
+	if (ok) {
+		g->dns_error_final = false;
+		g->dns_error_run = 0;
+	} else {
+		snprintf(g->dns_error, sizeof(g->dns_error), "%s",
+		    reason != NULL && reason[0] != '\0' ? reason : "unknown");
+		g->dns_error_final = final;
+		if (g->dns_error_run < ENG_DNS_UNUSABLE_RUN * 1000)
+			g->dns_error_run++;
+	}
+	g->dns_checked = true;
+	now = eng_dns_unusable(g);
+	if (now != NULL && strcmp(before, now) != 0) {
+		a = record(c, "dns_unusable", ENG_LVL_ERROR);
+		kv(a, "reason", "%s", now);
+		kv(a, "final", "%s", g->dns_error_final ? "yes" : "no");
+		kv(a, "refusals", "%d", g->dns_error_run);
+	} else if (now == NULL && before[0] != '\0') {
+		a = record(c, "dns_usable", ENG_LVL_INFO);
+		kv(a, "was", "%s", before);
+	}
+	/* Held for another reason now (unchecked -> BADKEY): say so again. */
+	now = eng_dns_gate(g);
+	if (g->held == ENG_GATE_DNS_UNUSABLE && now != NULL &&
+	    strcmp(gate_before, now) != 0)
+		g->held = ENG_GATE_NONE;
 }
 
 static bool
@@ -932,6 +1016,8 @@ eng_cmd_check(const struct eng_group *g, const struct eng_world *w,
 			return ENG_REFUSE_ALREADY_ACTIVE;
 		if (g->pinned != ENG_NONE && g->pinned != to && !cmd->force)
 			return ENG_REFUSE_PINNED;
+		if (!cmd->force && eng_dns_unusable(g) != NULL)
+			return ENG_REFUSE_DNS_UNUSABLE;
 		if (!cmd->force && (w->health == NULL ||
 		    w->health[to].state != HEALTH_UP))
 			return ENG_REFUSE_TARGET_NOT_UP;
@@ -1002,6 +1088,8 @@ on_cmd(struct ctx *c, const struct eng_cmd *cmd)
 		a = record(c, "cmd_refused", ENG_LVL_WARN);
 		kv(a, "cmd", "%s", eng_cmd_name(cmd->kind));
 		kv(a, "reason", "%s", eng_refusal_name(r));
+		if (r == ENG_REFUSE_DNS_UNUSABLE)
+			kv(a, "dns", "%s", g->dns_error);
 		if (cmd->stack != ENG_NONE)
 			kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
 		actor_kv(a, cmd);
@@ -1083,7 +1171,7 @@ event_valid(const struct eng_group *g, const struct eng_world *w,
 	case ENG_EV_TIMER:
 		return (unsigned)ev->u.timer < ENG_NTIMER;
 	default:
-		return (unsigned)ev->kind <= ENG_EV_CMD;
+		return (unsigned)ev->kind <= ENG_EV_DNS_VERDICT;
 	}
 }
 
@@ -1143,6 +1231,10 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 		break;
 	case ENG_EV_CMD:
 		rc = on_cmd(&c, &ev->u.cmd);
+		break;
+	case ENG_EV_DNS_VERDICT:
+		dns_verdict(&c, ev->u.verdict.ok, ev->u.verdict.reason,
+		    ev->u.verdict.final);
 		break;
 	}
 	if (rc == ENG_OK)

@@ -120,10 +120,18 @@
  *                        "timeout"; retryable false for errors that a retry
  *                        will not cure, which are retried anyway but
  *                        recorded at error level).  Stale tickets are
- *                        ignored.
+ *                        ignored.  The answer is also the server's
+ *                        verdict on the group's DNS (the dns_unusable
+ *                        gate) unless no_verdict (the UPDATE was
+ *                        cancelled or could not be sent: the server said
+ *                        nothing).
  *   ENG_EV_DNS_DRIFT     the daemon read the record back and it is not
  *                        what the engine believes published: the engine
  *                        forgets what it published and sends it again.
+ *   ENG_EV_DNS_VERDICT   the server judged the group's DNS outside an
+ *                        UPDATE of the engine's (an ownership check of
+ *                        the name read back): accepted, or refused with
+ *                        a reason, final when a retry cannot cure it.
  *   ENG_EV_TIMER         a timer of this kind fired.  Spurious or stale
  *                        timers are harmless.
  *   ENG_EV_CMD           an operator command (pause, resume, pin, unpin,
@@ -166,8 +174,20 @@
  *   than hold_down ago), precheck_pending (the standby's precheck hook was
  *   started, no answer yet), precheck_failed (it said no; asked again at
  *   most once per the standby's interval, via a GATE timer, silently while
- *   the answer stays no).  The switch starts in the step that sees the
- *   last gate pass (for a precheck: in its PRECHECK_DONE ok).
+ *   the answer stays no), dns_unusable (eng_dns_unusable(): the flip
+ *   would surely be refused, so the hooks must not run; recorded with the
+ *   reason, e.g. gate_held reason=dns_unusable dns=BADKEY).  The switch
+ *   starts in the step that sees the last gate pass (for a precheck: in
+ *   its PRECHECK_DONE ok).
+ *
+ * DNS VERDICT.  Every DNS_DONE (unless no_verdict) and DNS_VERDICT updates
+ * dns_error; dns_unusable and dns_usable are recorded when the gate's
+ * verdict changes, and gate_held again when the gate holds for another
+ * reason than the one recorded (unchecked, then BADKEY).  While the last verdict is a refusal and no UPDATE is
+ * in flight, the engine sends the wanted record again (even when it
+ * believes the server has it), with the DNS backoff: that UPDATE is the
+ * check that opens the gate once the server accepts again, so a refusal
+ * never holds for good after its cause is gone.
  *
  * XXX A stack flapping faster than fall costs two UPDATEs per cycle (TTL
  * lowered on the failure, restored on the next success), one at a time per
@@ -193,7 +213,8 @@
  * accepted.  A phase whose stack has no hook configured is skipped
  * (phase_skipped reason=no_hook).  Manual switches: refused when the
  * target is the active stack, when a switch runs, when the target is not
- * up (unless force), and when the group is pinned to another stack (unless
+ * up (unless force), when the group is pinned to another stack (unless
+ * force), and when the group's DNS is unusable (dns_unusable, unless
  * force); paused only stops automation.
  */
 #ifndef FAILOVERD_ENGINE_H
@@ -214,6 +235,9 @@
 
 #define ENG_DNS_BACKOFF_MIN_MS	1000
 #define ENG_DNS_BACKOFF_MAX_MS	30000
+#define ENG_DNS_REASON_MAX	24	/* "BADKEY", "not_owner", truncated */
+#define ENG_DNS_UNUSABLE_RUN	3	/* transient refusals in a row that
+					   make the DNS unusable */
 
 enum eng_status {
 	ENG_RESERVED = 0,
@@ -263,6 +287,7 @@ enum eng_gate {
 	ENG_GATE_HOLD_DOWN,
 	ENG_GATE_PRECHECK_PENDING,	/* asked, no answer yet */
 	ENG_GATE_PRECHECK_FAILED,
+	ENG_GATE_DNS_UNUSABLE,		/* the flip would be refused */
 };
 
 /* Refusals of an operator command (positive; 0 = accepted). */
@@ -278,6 +303,7 @@ enum eng_refusal {
 	ENG_REFUSE_NOTHING_TO_REARM,	/* rearm outside wait_rearm/failed */
 	ENG_REFUSE_EXPIRED,		/* older than request_ttl */
 	ENG_REFUSE_STOPPING,		/* the daemon is stopping */
+	ENG_REFUSE_DNS_UNUSABLE,	/* gate dns_unusable; needs --force */
 };
 
 /* Errors of misuse (negative). */
@@ -333,6 +359,16 @@ struct eng_group {
 	int		 dns_failures;	/* consecutive */
 	int64_t		 dns_retry_ms;	/* no resend before (monotonic) */
 	int		 online;	/* stack last announced online */
+	/*
+	 * The server's last verdict on this group's DNS (an UPDATE's answer
+	 * or an ownership check): "" accepted, or never judged; else why it
+	 * was refused, whether a retry cannot cure it, and how many verdicts
+	 * in a row were refusals.  See eng_dns_unusable().
+	 */
+	char		 dns_error[ENG_DNS_REASON_MAX];
+	bool		 dns_error_final;
+	int		 dns_error_run;
+	bool		 dns_checked;	/* a verdict came since RESUME */
 
 	/* Precheck of the standby. */
 	bool		 precheck_running;
@@ -366,6 +402,7 @@ enum eng_event_kind {
 	ENG_EV_DNS_DRIFT,
 	ENG_EV_TIMER,
 	ENG_EV_CMD,
+	ENG_EV_DNS_VERDICT,
 };
 
 enum eng_hook_outcome {
@@ -422,7 +459,17 @@ struct eng_event {
 			bool		ok;
 			bool		retryable;
 			const char	*error;		/* borrowed, "timeout" */
+			bool		no_verdict;	/* not the server's
+							   answer (cancelled,
+							   internal): leaves
+							   the gate alone */
 		} dns;
+		struct {		/* DNS_VERDICT */
+			bool		ok;		/* accepted */
+			bool		final;		/* a retry will not
+							   cure it */
+			const char	*reason;	/* borrowed, "not_owner" */
+		} verdict;
 		enum eng_timer		timer;		/* TIMER */
 		struct eng_cmd		cmd;		/* CMD */
 	} u;
@@ -448,6 +495,8 @@ enum eng_dns_why {
 	ENG_DNS_PUBLISH = 0,	/* first publication, or after drift */
 	ENG_DNS_FLIP,		/* the dns phase of a switch */
 	ENG_DNS_TTL,		/* same stack, TTL lowered or restored */
+	ENG_DNS_CHECK,		/* the same record again: its answer is the
+				   verdict (after RESUME, after a refusal) */
 };
 
 enum eng_online {
@@ -566,7 +615,7 @@ const char *eng_refusal_str(int);		/* one line for the operator */
 const char *eng_cmd_name(enum eng_cmd_kind);	/* "pause" ... "switch" */
 const char *eng_online_name(enum eng_online);	/* "online" "offline" "none" */
 const char *eng_reason_name(enum eng_reason);	/* "auto" "manual" */
-const char *eng_dns_why_name(enum eng_dns_why);	/* "publish" "flip" "ttl" */
+const char *eng_dns_why_name(enum eng_dns_why);	/* "publish" "flip" "ttl" "check" */
 const char *eng_timer_name(enum eng_timer);	/* "dns" "gate" */
 const char *eng_level_name(enum eng_level);	/* "info" "warn" "error" */
 
@@ -582,6 +631,24 @@ int	 eng_cmd_parse(const char *);
  * groups (online if online in any group, offline if in some group, none).
  */
 enum eng_online eng_stack_status(const struct eng_group *, int stack);
+
+/*
+ * Why the group's DNS is unusable now (the gate dns_unusable: a switch
+ * would run its hooks and then sit in its dns phase), or NULL when it is
+ * usable.  Unusable: the last verdict was a refusal that a retry will not
+ * cure (not_owner, BADKEY, NOTAUTH, REFUSED, ...), or the last
+ * ENG_DNS_UNUSABLE_RUN verdicts were all refusals (a server that times
+ * out consistently; one lost answer is not enough).
+ */
+const char *eng_dns_unusable(const struct eng_group *);
+/*
+ * What the gate dns_unusable holds an automatic switch for: the reason
+ * above, or "unchecked" before the first verdict since RESUME (at start
+ * the engine sends every group's record again for that verdict: a key the
+ * server refuses shows only in an UPDATE's answer).  A manual switch is
+ * refused for a known refusal only (eng_dns_unusable()).
+ */
+const char *eng_dns_gate(const struct eng_group *);
 
 /* Look up a record field; NULL when absent. */
 const char *eng_record_get(const struct eng_action *, const char *key);

@@ -36,7 +36,8 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:b, s:o, s:b, s:I, s:I,"
 	    " s:i, s:s, s:{s:s, s:o, s:o, s:s, s:b, s:s, s:b, s:i, s:b, s:s,"
 	    " s:I, s:I, s:I, s:I, s:I},"
-	    " s:{s:o, s:I, s:o, s:I, s:I, s:o, s:I, s:I, s:i, s:I, s:o},"
+	    " s:{s:o, s:I, s:o, s:I, s:I, s:o, s:I, s:I, s:i, s:I, s:o,"
+	    " s:s, s:b, s:i, s:b},"
 	    " s:{s:b, s:b, s:I, s:i}}",
 	    "v", ENG_CODEC_VERSION,
 	    "group", cfg->groups[g->group].name,
@@ -78,6 +79,10 @@ eng_group_to_json(const struct eng_group *g, const struct config *cfg)
 	    "failures", g->dns_failures,
 	    "retry_ms", (json_int_t)g->dns_retry_ms,
 	    "online", jstack(cfg, g->online),
+	    "error", g->dns_error,
+	    "error_final", g->dns_error_final,
+	    "error_run", g->dns_error_run,
+	    "checked", g->dns_checked,
 	    "precheck",
 	    "running", g->precheck_running,
 	    "ok", g->precheck_ok,
@@ -306,6 +311,18 @@ eng_group_decode(const char *buf, size_t len, const struct config *cfg,
 	I64(dns, "failures", g.dns_failures);
 	I64(dns, "retry_ms", g.dns_retry_ms);
 	STACK(dns, "online", g.online);
+	/* The server's last verdict (the dns_unusable gate). */
+	j = json_object_get(dns, "error");
+	if (j != NULL && (!json_is_string(j) ||
+	    strlen(json_string_value(j)) >= sizeof(g.dns_error))) {
+		bad = "dns.error";
+		goto bad;
+	}
+	if (j != NULL)
+		strcpy(g.dns_error, json_string_value(j));
+	OPT_BOOL(dns, "error_final", g.dns_error_final);
+	OPT_I64(dns, "error_run", g.dns_error_run);
+	OPT_BOOL(dns, "checked", g.dns_checked);
 
 	BOOL(pre, "running", g.precheck_running);
 	BOOL(pre, "ok", g.precheck_ok);

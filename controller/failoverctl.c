@@ -277,9 +277,20 @@ status_print(const json_t *groups)
 		    strcmp(jstr(g, "held"), jstr(g, "state_text")) == 0)
 			snprintf(state, sizeof(state), "%s",
 			    jstr(g, "state_text"));
+		else if (strcmp(jstr(g, "held"), "dns_unusable") == 0)
+			snprintf(state, sizeof(state), "%s (held: %s %s)",
+			    jstr(g, "state_text"), jstr(g, "held"),
+			    json_is_string(json_object_get(g, "dns_unusable")) ?
+			    jstr(g, "dns_unusable") : "unchecked");
 		else
 			snprintf(state, sizeof(state), "%s (held: %s)",
 			    jstr(g, "state_text"), jstr(g, "held"));
+		/* Refused DNS is news before the active stack goes down. */
+		if (json_is_string(json_object_get(g, "dns_unusable")) &&
+		    strcmp(jstr(g, "held"), "dns_unusable") != 0)
+			snprintf(state + strlen(state), sizeof(state) -
+			    strlen(state), " (dns_unusable %s)",
+			    jstr(g, "dns_unusable"));
 		if (json_is_object(ls)) {
 			char when[40], dur[32] = "";
 			int64_t st = json_integer_value(json_object_get(ls,
@@ -480,8 +491,11 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 		if (strcmp(name, "cmd_refused") == 0 &&
 		    strcmp(jstr(d, "cmd"), "switch") == 0) {
 			f->done = -1;
+			/* dns_unusable comes with the server's reason. */
 			snprintf(f->why, sizeof(f->why), "refused by failoverd:"
-			    " %s", jstr(d, "reason"));
+			    " %s%s%s%s", jstr(d, "reason"),
+			    jstr(d, "dns")[0] ? " (reason=" : "", jstr(d, "dns"),
+			    jstr(d, "dns")[0] ? ")" : "");
 			return;
 		}
 		if (strcmp(name, "switch_started") != 0)

@@ -327,6 +327,13 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 		return 0;
 	}
 	r = eng_cmd_check(g, &w, &cmd);
+	if (r == ENG_REFUSE_DNS_UNUSABLE) {
+		/* The gate and the server's reason: what to fix. */
+		reply_set(reply, OPS_REFUSED, eng_refusal_name(r),
+		    "%s: refused by the gate dns_unusable (reason=%s): %s",
+		    gname, eng_dns_unusable(g), eng_refusal_str(r));
+		return 1;
+	}
 	if (r != ENG_OK) {
 		reply_set(reply, OPS_REFUSED, eng_refusal_name(r), "%s: %s",
 		    gname, eng_refusal_str(r));
@@ -943,8 +950,8 @@ group_json(struct store_txn *txn, const struct config *cfg, int gi,
 		json_array_append_new(stacks, hj);
 	}
 	st = stored ? eng_group_to_json(&g, cfg) : json_null();
-	o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:i,"
-	    "s:o,s:o}",
+	o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,"
+	    "s:i,s:o,s:o}",
 	    "name", cg->name,
 	    "address", str_or_null(addr),
 	    "status", eng_status_name(g.status),
@@ -959,6 +966,8 @@ group_json(struct store_txn *txn, const struct config *cfg, int gi,
 		cfg->stacks[g.pub_stack].name, "ttl", (int)g.pub_ttl) :
 		json_null(),
 	    "held", eng_gate_name(g.held),
+	    "dns_unusable", eng_dns_unusable(&g) != NULL ?
+		json_string(eng_dns_unusable(&g)) : json_null(),
 	    "nswitch", g.nswitch,
 	    "last_switch", last_switch_json(&g, cfg),
 	    "state", st != NULL ? st : json_null());

@@ -270,11 +270,30 @@ parse_line(struct parser *p, char **w, int n)
 			goto extra;
 		return 0;
 	}
+	if (strcmp(what, "dns") == 0 && n >= 1 &&
+	    strcmp(w[0], "refuse") == 0) {
+		static const char *const refusals[] = { "REFUSED", "NOTAUTH",
+		    "BADKEY", "BADSIG", "NOTZONE", "not_owner" };
+
+		e->kind = SCN_DNS;
+		for (size_t i = 0; n == 2 &&
+		    i < sizeof(refusals) / sizeof(refusals[0]); i++)
+			if (strcmp(w[1], refusals[i]) == 0)
+				e->refuse = refusals[i];
+		if (e->refuse == NULL) {
+			perr(p, p->line, "dns refuse: expected REFUSED, NOTAUTH,"
+			    " BADKEY, BADSIG, NOTZONE or not_owner");
+			return -1;
+		}
+		return 0;
+	}
 	if (strcmp(what, "dns") == 0 || strcmp(what, "witness") == 0) {
 		e->kind = what[0] == 'd' ? SCN_DNS : SCN_WITNESS;
 		if (n != 1 || (strcmp(w[0], "up") != 0 &&
 		    strcmp(w[0], "down") != 0)) {
-			perr(p, p->line, "%s: expected up or down", what);
+			perr(p, p->line, "%s: expected %s", what,
+			    what[0] == 'd' ? "up, down or refuse REASON" :
+			    "up or down");
 			return -1;
 		}
 		e->up = strcmp(w[0], "up") == 0;

@@ -4,7 +4,7 @@
  *
  *   at TIME STACK up|down|timeout|status N|flap DUR
  *   at TIME hook STACK PHASE fail|hang|ok [TIMES|always]
- *   at TIME dns down|up
+ *   at TIME dns down|up|refuse REASON
  *   at TIME witness down|up
  *   at TIME ctl VERB ARGS...
  *   at TIME end
@@ -17,6 +17,11 @@
  *   up        probes succeed (200)         down     connection refused
  *   timeout   probes time out              status N the web head answers N
  *   flap DUR  down for DUR, up for DUR, down ... from TIME on
+ *
+ * dns: `down` makes every UPDATE time out (transient), `refuse REASON`
+ * makes the server answer it with REASON at once, a refusal a retry does
+ * not cure (REFUSED, NOTAUTH, BADKEY, BADSIG, NOTZONE, or not_owner: the
+ * name is not ours), `up` answers again.
  *
  * hook: PHASE is precheck, maintenance_on, replication_off, promote or
  * maintenance_off.  `fail` makes the next run of that hook on STACK exit
@@ -93,6 +98,7 @@ struct scn_event {
 	int			 times;		/* >= 1, or SCN_ALWAYS */
 	/* DNS, WITNESS */
 	bool			 up;
+	const char		*refuse;	/* DNS refuse: static, else NULL */
 	/* CTL */
 	enum eng_cmd_kind	 cmd;
 	char			*group;		/* NULL with all */

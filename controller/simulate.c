@@ -92,6 +92,7 @@ struct sim {
 	struct eng_world	 world;
 	struct eng_out		 eout;
 	bool			 dns_up;
+	const char		*dns_refuse;	/* refused with this, NULL */
 	struct sim_stats	 stats;
 	/* the line being built */
 	char			 line[4096];
@@ -588,11 +589,12 @@ exec_one(struct sim *s, int gi, const struct eng_action *a)
 		memset(ev, 0, sizeof(*ev));
 		ev->kind = ENG_EV_DNS_DONE;
 		ev->u.dns.ticket = a->u.dns.ticket;
-		ev->u.dns.ok = s->dns_up;
-		ev->u.dns.retryable = true;
-		ev->u.dns.error = s->dns_up ? NULL : "timeout";
+		ev->u.dns.ok = s->dns_up && s->dns_refuse == NULL;
+		ev->u.dns.retryable = s->dns_refuse == NULL;
+		ev->u.dns.error = s->dns_refuse != NULL ? s->dns_refuse :
+		    s->dns_up ? NULL : "timeout";
 		dur = SIM_DNS_MS;
-		if (!s->dns_up) {
+		if (!s->dns_up && s->dns_refuse == NULL) {
 			size_t ns = s->cfg->dns.nserver ? s->cfg->dns.nserver : 1;
 
 			dur = s->cfg->dns.timeout_ms *
@@ -608,7 +610,8 @@ exec_one(struct sim *s, int gi, const struct eng_action *a)
 		line_kv(s, "target", buf);
 		line_kvf(s, "ttl", "%u", a->u.dns.ttl);
 		line_kv(s, "why", eng_dns_why_name(a->u.dns.why));
-		line_kv(s, "sim", s->dns_up ? "ok" : "timeout");
+		line_kv(s, "sim", s->dns_refuse != NULL ? s->dns_refuse :
+		    s->dns_up ? "ok" : "timeout");
 		line_end(s);
 		qpush(s, s->now + dur, Q_DNS, (uint32_t)gi, ++sg->gen[Q_DNS]);
 		break;
@@ -780,9 +783,14 @@ apply(struct sim *s, const struct scn_event *e)
 		st->hook_left[e->hphase] = e->hact == SCN_H_OK ? 0 : e->times;
 		return;
 	case SCN_DNS:
-		line_kv(s, "dns", e->up ? "up" : "down");
+		if (e->refuse != NULL) {
+			line_kv(s, "dns", "refuse");
+			line_kv(s, "reason", e->refuse);
+		} else
+			line_kv(s, "dns", e->up ? "up" : "down");
 		line_end(s);
-		s->dns_up = e->up;
+		s->dns_up = e->up || e->refuse != NULL;
+		s->dns_refuse = e->refuse;
 		return;
 	case SCN_WITNESS:
 		line_kv(s, "witness", e->up ? "up" : "down");

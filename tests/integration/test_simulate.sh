@@ -75,6 +75,15 @@ expect_line $d/dns-outage.expected 'switch_finished group=www'
 expect_line $d/hook-timeout.expected 'phase_failed .*phase=maintenance_on .*policy=continue'
 expect_line $d/hook-timeout.expected 'phase_failed .*phase=promote .*result=timeout .*policy=abort'
 expect_line $d/precheck.expected 'gate_held group=www reason=precheck_failed'
+# The gate dns_unusable: a refused key holds the failover (no hook runs)
+# and refuses a manual switch; accepted again, the switch runs.
+expect_line $d/dns-refused.expected 'dns_unusable group=www reason=BADKEY final=yes'
+expect_line $d/dns-refused.expected 'gate_held group=www reason=dns_unusable .*dns=BADKEY'
+expect_line $d/dns-refused.expected 'cmd_refused group=www cmd=switch reason=dns_unusable dns=BADKEY'
+expect_line $d/dns-refused.expected 'dns_usable group=www was=BADKEY'
+expect_line $d/dns-refused.expected 'switch_finished group=www'
+sed -n '/dns_usable group=www/q;p' $d/dns-refused.expected | grep -q hook_run &&
+    bad "dns-refused: a hook ran while the DNS was refused"
 
 # 4. Scenario errors: FILE:LINE: what, exit 1, nothing on stdout.
 check_err() {		# name, scenario text, expected stderr (exact)
@@ -99,7 +108,9 @@ check_err noend 'at 0s app1 up\n' \
 check_err after 'at 1m end\nat 2m app1 up\n' \
     "$F/after.scn:2: line after 'end'\n"
 check_err several 'app1 up\nat 1s hook app2 promote explode\nat 2s dns sideways\nat 3s ctl status www\nat 4s app1 status 999\nat 1m end\n' \
-    "$F/several.scn:1: expected 'at TIME ...', not 'app1'\n$F/several.scn:2: hook: expected fail, hang or ok, not 'explode'\n$F/several.scn:3: dns: expected up or down\n$F/several.scn:4: ctl: unknown or unplayable verb 'status' (pause, resume, pin, unpin, rearm, switch)\n$F/several.scn:5: status: expected an HTTP status 100-599, not 999\n"
+    "$F/several.scn:1: expected 'at TIME ...', not 'app1'\n$F/several.scn:2: hook: expected fail, hang or ok, not 'explode'\n$F/several.scn:3: dns: expected up, down or refuse REASON\n$F/several.scn:4: ctl: unknown or unplayable verb 'status' (pause, resume, pin, unpin, rearm, switch)\n$F/several.scn:5: status: expected an HTTP status 100-599, not 999\n"
+check_err refuse 'at 0s dns refuse NXDOMAIN\nat 1m end\n' \
+    "$F/refuse.scn:1: dns refuse: expected REFUSED, NOTAUTH, BADKEY, BADSIG, NOTZONE or not_owner\n"
 check_err names 'at 0s app9 up\nat 1s ctl pause nosuch\nat 2s ctl switch www --to app7\nat 1m end\n' \
     "$F/names.scn:1: unknown stack 'app9'\n$F/names.scn:2: unknown group 'nosuch'\n$F/names.scn:3: unknown stack 'app7'\n"
 rm -f "$tmp/missing.scn"

@@ -238,7 +238,7 @@ render(const struct eng_out *out, char *buf, size_t len)
 /* ---- the table ---- */
 
 enum ek { E_END = 0, E_RESUME, E_EVAL, E_HEALTH, E_PRE, E_HOOK, E_DNS,
-	E_DRIFT, E_TIMER, E_CMD, E_CODEC, E_CLOCK, E_STOP };
+	E_DRIFT, E_TIMER, E_CMD, E_CODEC, E_CLOCK, E_STOP, E_VERDICT };
 
 
 struct step {
@@ -270,6 +270,8 @@ struct tcase {
 #define EVAL(set, t, exp, st)	{ set, E_EVAL, 0, 0, 0, t, exp, st, 0 }
 #define CLOCK(w, m)		{ NULL, E_CLOCK, w, m, 0, 0, NULL, -1, 0 }
 #define STOPPING(on)		{ NULL, E_STOP, on, 0, 0, 0, NULL, -1, 0 }
+/* An ownership check outside an UPDATE: ok, or not_owner (final). */
+#define VERDICT(ok, t, exp, st)	{ NULL, E_VERDICT, ok, 0, 0, t, exp, st, 0 }
 #define OK	ENG_HOOK_OK
 #define FAIL	ENG_HOOK_FAILED
 #define TMO	ENG_HOOK_TIMEOUT
@@ -523,6 +525,8 @@ static const struct tcase cases[] = {
 		    "HOOK(maintenance_on,app1,1)", SW, 0),
 	} },
 	{ "dns refused: capped exponential backoff until accepted", mod_none, {
+		/* Refusals within a switch are verdicts too (dns_unusable),
+		 * which hold no running switch. */
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		SEQ_OK(100000),
 		DNSERR(1, 105000, "dns_failed PERSIST TIMER(dns,106000)", SW),
@@ -530,9 +534,11 @@ static const struct tcase cases[] = {
 		TIMER(ENG_TIMER_DNS, 106000, "PERSIST DNS(app2,60,flip)", SW),
 		DNSERR(1, 106100, "dns_failed PERSIST TIMER(dns,108100)", SW),
 		TIMER(ENG_TIMER_DNS, 108100, "PERSIST DNS(app2,60,flip)", SW),
-		DNSERR(0, 108200, "dns_failed PERSIST TIMER(dns,112200)", SW),
+		DNSERR(0, 108200, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,112200)", SW),
 		TIMER(ENG_TIMER_DNS, 112200, "PERSIST DNS(app2,60,flip)", SW),
-		DNSERR(1, 112300, "dns_failed PERSIST TIMER(dns,120300)", SW),
+		DNSERR(1, 112300, "dns_failed dns_unusable(reason=timeout) "
+		    "PERSIST TIMER(dns,120300)", SW),
 		TIMER(ENG_TIMER_DNS, 120300, "PERSIST DNS(app2,60,flip)", SW),
 		DNSERR(1, 120400, "dns_failed PERSIST TIMER(dns,136400)", SW),
 		TIMER(ENG_TIMER_DNS, 136400, "PERSIST DNS(app2,60,flip)", SW),
@@ -540,7 +546,7 @@ static const struct tcase cases[] = {
 		TIMER(ENG_TIMER_DNS, 166500, "PERSIST DNS(app2,60,flip)", SW),
 		DNSERR(1, 166600, "dns_failed PERSIST TIMER(dns,196600)", SW),
 		TIMER(ENG_TIMER_DNS, 196600, "PERSIST DNS(app2,60,flip)", SW),
-		DNSOK(196700, FINISH("auto"), WR),
+		DNSOK(196700, "dns_usable " FINISH("auto"), WR),
 	} },
 	{ "a phase without a hook is skipped", mod_no_hooks, {
 		HEALTH("app1=down", 100000, "switch_started(reason=auto) "
@@ -704,8 +710,10 @@ static const struct tcase cases[] = {
 		RESUME(20000, "switch_resumed(phase=restore) "
 		    "phase_started(phase=restore) PERSIST HOOK(restore,app1,2)",
 		    SW),
+		/* Serving again: the record, checked since the restart. */
 		HOOK(OK, 21000, "phase_finished(phase=restore) "
-		    "switch_failed(phase=promote,restore=ok) PERSIST", FL),
+		    "switch_failed(phase=promote,restore=ok) PERSIST "
+		    "DNS(app1,60,check)", FL),
 	} },
 	/* A stop starts nothing: the attempt counts real starts. */
 	{ "SIGTERM inside promote: next phase runs at restart as attempt 1",
@@ -796,7 +804,8 @@ static const struct tcase cases[] = {
 		CODEC(120001),
 		/* Another boot: the monotonic clock starts again low. */
 		CLOCK(-HOUR, -100000),
-		RESUME(130000, "PERSIST", SV),
+		RESUME(130000, "PERSIST DNS(app2,60,check)", SV),
+		DNSOK(130100, "PERSIST", SV),
 		HEALTH("app2=down", 140000, "gate_held(reason=hold_down) "
 		    "ttl_lowered PERSIST TIMER(gate,630000) DNS(app2,5,ttl)", SV),
 		TIMER(ENG_TIMER_GATE, 730000, "switch_started(reason=auto) "
@@ -859,12 +868,34 @@ static const struct tcase cases[] = {
 		    "PERSIST DNS(app2,60,flip)", SW),
 		DNSOK(200100, FINISH("auto"), WR),
 	} },
+	/* No hook; the record is sent again, the check of the DNS. */
 	{ "resume after the switch ended: nothing runs again", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
 		SEQ_OK(100000),
 		DNSOK(105000, FINISH("auto"), WR),
 		CODEC(105001),
-		RESUME(200000, "", WR),
+		RESUME(200000, "PERSIST DNS(app2,60,check)", WR),
+		DNSOK(200100, "PERSIST", WR),
+		RESUME(300000, "PERSIST DNS(app2,60,check)", WR),
+	} },
+	/* At start the gate waits for the first verdict (a few ms): with
+	 * app1 already dead, a key the server refuses must be seen first. */
+	{ "dns_unusable: unchecked after a restart until the first answer",
+	    mod_none, {
+		CODEC(1000),
+		RESUME(2000, "PERSIST DNS(app1,60,check)", SV),
+		HEALTH("app1=down", 2100, "gate_held(reason=dns_unusable) "
+		    "ttl_lowered PERSIST", SV),
+		/* Held now for what the server said: recorded again. */
+		DNSERR(0, 2200, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "gate_held(reason=dns_unusable) PERSIST TIMER(dns,3200)", SV),
+		/* A manual switch is refused for a known refusal only. */
+		RESUME(4000, "PERSIST DNS(app1,5,ttl)", SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 4100, "cmd_refused(reason=dns_unusable) "
+		    "PERSIST", SV, ENG_REFUSE_DNS_UNUSABLE),
+		DNSOK(4200, "dns_usable switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
 	} },
 	{ "resume before the first phase started (not running)", mod_none, {
 		HEALTH("app1=down", 100000, AUTO_START, SW),
@@ -931,6 +962,96 @@ static const struct tcase cases[] = {
 		    "DNS(app1,5,ttl)", SV),
 		CODEC(1001),
 		RESUME(2000, "PERSIST DNS(app1,5,ttl)", SV),
+	} },	/*
+	 * The gate dns_unusable (issue 10, defect 5): the server refused the
+	 * key or the name is not ours, so a flip would be refused: no hook
+	 * may run.  Before the gate, the first two cases started the switch.
+	 */
+	{ "dns_unusable: a refused key holds the automatic switch", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(0, 1100, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,2100)", SV),
+		HEALTH("app1=down", 3000, "gate_held(reason=dns_unusable) "
+		    "PERSIST DNS(app1,5,ttl)", SV),
+		DNSERR(0, 3100, "dns_failed PERSIST TIMER(dns,5100)", SV),
+		HEALTH("app1=down", 4000, "TIMER(dns,5100)", SV),
+		/* The key is fixed: the retry is accepted, the gate opens. */
+		TIMER(ENG_TIMER_DNS, 5100, "PERSIST DNS(app1,5,ttl)", SV),
+		DNSOK(5200, "dns_usable switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+		SEQ_OK(5200),
+		DNSOK(9300, FINISH("auto"), WR),
+	} },
+	{ "dns_unusable: the name is not ours (ownership check)", mod_none, {
+		VERDICT(0, 1000, "dns_unusable(reason=not_owner) PERSIST "
+		    "DNS(app1,60,check)", SV),
+		DNSERR(0, 1100, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,2100)", SV),
+		HEALTH("app1=down", 3000, "gate_held(reason=dns_unusable) "
+		    "ttl_lowered PERSIST DNS(app1,5,ttl)", SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 3050,
+		    "cmd_refused(reason=dns_unusable) PERSIST", SV,
+		    ENG_REFUSE_DNS_UNUSABLE),
+		/* A restart keeps the verdict and checks it again at once. */
+		CODEC(3060),
+		RESUME(3070, "PERSIST DNS(app1,5,ttl)", SV),
+		VERDICT(1, 3100, "dns_usable switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+	} },
+	{ "dns_unusable: a manual switch is refused unless forced", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(0, 1100, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,2100)", SV),
+		CMD(ENG_CMD_SWITCH, -1, 0, 1200,
+		    "cmd_refused(reason=dns_unusable) PERSIST", SV,
+		    ENG_REFUSE_DNS_UNUSABLE),
+		CMD(ENG_CMD_SWITCH, APP2, 1, 1300, "switch_started(reason=manual) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW, 0),
+	} },
+	{ "dns: one timeout does not hold a failover", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(1, 1100, "dns_failed PERSIST TIMER(dns,2100)", SV),
+		HEALTH("app1=down", 1500, AUTO_START, SW),
+	} },
+	{ "dns: a timeout once does not hold; the switch starts", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(1, 1100, "dns_failed PERSIST TIMER(dns,2100)", SV),
+		TIMER(ENG_TIMER_DNS, 2100, "PERSIST DNS(app1,5,ttl)", SV),
+		HEALTH("app1=down", 2200, AUTO_START, SW),
+	} },
+	{ "dns: timeouts three times in a row hold, until accepted", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(1, 1100, "dns_failed PERSIST TIMER(dns,2100)", SV),
+		TIMER(ENG_TIMER_DNS, 2100, "PERSIST DNS(app1,5,ttl)", SV),
+		DNSERR(1, 2200, "dns_failed PERSIST TIMER(dns,4200)", SV),
+		TIMER(ENG_TIMER_DNS, 4200, "PERSIST DNS(app1,5,ttl)", SV),
+		DNSERR(1, 4300, "dns_failed dns_unusable(reason=timeout) "
+		    "PERSIST TIMER(dns,8300)", SV),
+		HEALTH("app1=down", 5000, "gate_held(reason=dns_unusable) "
+		    "PERSIST TIMER(dns,8300)", SV),
+		TIMER(ENG_TIMER_DNS, 8300, "PERSIST DNS(app1,5,ttl)", SV),
+		DNSOK(8400, "dns_usable switch_started(reason=auto) "
+		    "phase_started(phase=maintenance_on) PERSIST "
+		    "HOOK(maintenance_on,app1,1)", SW),
+	} },
+	{ "dns: a cancelled UPDATE is no verdict", mod_none, {
+		HEALTH("app1=suspect", 1000, "ttl_lowered PERSIST "
+		    "DNS(app1,5,ttl)", SV),
+		DNSERR(0, 1100, "dns_failed dns_unusable(reason=NOTAUTH) "
+		    "PERSIST TIMER(dns,2100)", SV),
+		TIMER(ENG_TIMER_DNS, 2100, "PERSIST DNS(app1,5,ttl)", SV),
+		{ "no_verdict", E_DNS, 0, 1, 0, 2200,
+		    "dns_failed PERSIST TIMER(dns,4200)", SV, 0 },
+		HEALTH("app1=down", 3000, "gate_held(reason=dns_unusable) "
+		    "PERSIST TIMER(dns,4200)", SV),
 	} },
 };
 
@@ -1038,7 +1159,8 @@ run_case(const struct tcase *tc)
 
 		memset(&ev, 0, sizeof(ev));
 		if (st->ev != E_CODEC)
-			apply_set(st->set);
+			if (st->set == NULL || strcmp(st->set, "no_verdict") != 0)
+				apply_set(st->set);
 		switch (st->ev) {
 		case E_RESUME:
 			ev.kind = ENG_EV_RESUME;
@@ -1070,9 +1192,17 @@ run_case(const struct tcase *tc)
 			ev.u.dns.retryable = st->b;
 			ev.u.dns.error = st->b ? "timeout" : "NOTAUTH";
 			ev.u.dns.ticket = st->c ? (uint32_t)st->c : g.dns_ticket;
+			ev.u.dns.no_verdict = st->set != NULL &&
+			    strcmp(st->set, "no_verdict") == 0;
 			break;
 		case E_DRIFT:
 			ev.kind = ENG_EV_DNS_DRIFT;
+			break;
+		case E_VERDICT:
+			ev.kind = ENG_EV_DNS_VERDICT;
+			ev.u.verdict.ok = st->a;
+			ev.u.verdict.final = !st->a;
+			ev.u.verdict.reason = st->a ? NULL : "not_owner";
 			break;
 		case E_TIMER:
 			ev.kind = ENG_EV_TIMER;

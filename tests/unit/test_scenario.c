@@ -88,6 +88,7 @@ test_design_example(void **state)
 	assert_int_equal(scn->ev[5].times, 1);
 	assert_int_equal(scn->ev[6].kind, SCN_DNS);
 	assert_false(scn->ev[6].up);
+	assert_null(scn->ev[6].refuse);
 	assert_int_equal(scn->ev[7].kind, SCN_WITNESS);
 	assert_int_equal(scn->ev[8].kind, SCN_CTL);
 	assert_int_equal(scn->ev[8].cmd, ENG_CMD_PAUSE);
@@ -95,6 +96,25 @@ test_design_example(void **state)
 	assert_string_equal(scn->ev[8].text, "pause www");
 	assert_int_equal(scn->ev[9].kind, SCN_END);
 	assert_int_equal(scn->ev[9].line, 10);
+	scn_free(scn);
+}
+
+/* dns refuse REASON: a refusal a retry does not cure (the gate
+ * dns_unusable). */
+static void
+test_dns_refuse(void **state)
+{
+	struct scenario *scn;
+
+	(void)state;
+	scn = parse_ok("at 0s dns refuse BADKEY\nat 1s dns refuse not_owner\n"
+	    "at 2s dns up\nat 3s end\n");
+	assert_int_equal(scn->n, 4);
+	assert_int_equal(scn->ev[0].kind, SCN_DNS);
+	assert_string_equal(scn->ev[0].refuse, "BADKEY");
+	assert_string_equal(scn->ev[1].refuse, "not_owner");
+	assert_null(scn->ev[2].refuse);
+	assert_true(scn->ev[2].up);
 	scn_free(scn);
 }
 
@@ -177,7 +197,7 @@ test_errors(void **state)
 	    "t.scn:4: unexpected '2'\n");
 	parse_err("at 5s witness\nat 5s dns up up\nat 6s end\n",
 	    "t.scn:1: witness: expected up or down\n"
-	    "t.scn:2: dns: expected up or down\n");
+	    "t.scn:2: dns: expected up, down or refuse REASON\n");
 	parse_err("at 5s ctl\nat 5s ctl history\nat 5s ctl pause\n"
 	    "at 5s ctl pin www\nat 5s ctl rearm --all\n"
 	    "at 5s ctl switch www --to\nat 5s ctl unpin www app1\n"
@@ -299,6 +319,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_dns_refuse),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_resolve),
