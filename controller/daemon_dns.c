@@ -577,6 +577,7 @@ ddns_verify_all(struct daemon *d)
 		struct vctx *v;
 
 		if (g->st.pub_stack < 0 || g->dns_busy || g->verify_busy ||
+		    g->waiting ||
 		    g->st.status == ENG_SWITCHING || g->address[0] == '\0')
 			continue;
 		v = calloc(1, sizeof(*v));
@@ -593,4 +594,68 @@ ddns_verify_all(struct daemon *d)
 			free(v);
 		}
 	}
+}
+
+/* ---- the record at start (world.h) ---- */
+
+struct rctx {
+	struct daemon	*d;
+	char		 group[256];
+	int		 gidx;
+};
+
+static void
+record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct rctx *r = arg;
+	struct daemon *d = r->d;
+	struct dgroup *g;
+
+	/* Torn down (the groups are gone), or the group left by a reload. */
+	if (d->groups == NULL || (g = group_of(d, r->group, r->gidx)) == NULL) {
+		free(r);
+		return;
+	}
+	g->record_busy = false;
+	if (o->result == DNSUP_R_CANCELLED) {
+		/* The engine was replaced (reload): ask the new one. */
+		if (!d->stopping)
+			ddns_read_record(g);
+		free(r);
+		return;
+	}
+	if (o->result != DNSUP_R_NOERROR || f == NULL) {
+		log_warn("record_unreadable", "group=%s name=%s result=%s"
+		    " detail=%s", log_q(r->group), log_q(g->address),
+		    dnsup_result_name(o->result), log_q(o->detail));
+		daemon_record_read(g, NULL);
+	} else
+		daemon_record_read(g, &f->rrset);
+	free(r);
+}
+
+int
+ddns_read_record(struct dgroup *g)
+{
+	struct daemon *d = g->d;
+	struct rctx *r;
+
+	if (g->record_busy)
+		return 0;
+	if (d->dns == NULL || g->address[0] == '\0')
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("out_of_memory", "where=ddns_read_record");
+	r->d = d;
+	r->gidx = g->idx;
+	snprintf(r->group, sizeof(r->group), "%s", dgroup_name(g));
+	g->record_busy = true;
+	if (dnsup_readback(d->dns, NULL, g->address, DNSUP_RB_URGENT,
+	    record_read_cb, r) != 0) {
+		g->record_busy = false;
+		free(r);
+		return -1;
+	}
+	return 0;
 }
