@@ -66,11 +66,14 @@ world_reconcile(struct eng_group *st, const struct config *cfg,
 	case WORLD_REC_STACK:
 		break;
 	}
-	if (s == st->active) {
-		st->pub_stack = s;
-		st->pub_ttl = rec->ttl;
+	/*
+	 * What the server holds is not noted as published: whether the
+	 * ownership TXT beside it is ours is for the UPDATE's prerequisites
+	 * to find out (daemon_dns.c); an UPDATE of the same records moves
+	 * nothing.
+	 */
+	if (s == st->active)
 		return had_state ? WORLD_KEEP : WORLD_FIRST;
-	}
 	if (s != grp->primary && s != grp->backup)
 		return WORLD_HOLD_FOREIGN;
 	/*
@@ -82,8 +85,8 @@ world_reconcile(struct eng_group *st, const struct config *cfg,
 	st->standby = s == grp->primary ? grp->backup : grp->primary;
 	st->active = s;
 	st->held = ENG_GATE_NONE;
-	st->pub_stack = s;
-	st->pub_ttl = rec->ttl;
+	st->pub_stack = ENG_NONE;	/* the state's belief was wrong */
+	st->pub_ttl = 0;
 	st->want_stack = ENG_NONE;
 	st->dns_sent_stack = ENG_NONE;
 	if (st->pinned != ENG_NONE && st->pinned != st->active &&

@@ -60,10 +60,10 @@ void	 world_record_of(const struct config *cfg,
 
 /*
  * Reconcile group state st (decoded from the store, had_state, or fresh
- * from eng_group_init) with the record.  Changes st for WORLD_ADOPT and
- * notes what the server holds (pub_stack, pub_ttl) when the record is the
- * active stack's; *expected is the stack the state (or the configuration)
- * expected.  A group in the middle of a switch is left to its sequence.
+ * from eng_group_init) with the record.  Changes st for WORLD_ADOPT only
+ * (active, standby, wait_rearm; what was published forgotten); *expected
+ * is the stack the state (or the configuration) expected.  A group in the
+ * middle of a switch is left to its sequence.
  */
 enum world_verdict world_reconcile(struct eng_group *st,
 	    const struct config *cfg, bool had_state,
