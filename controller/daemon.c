@@ -58,6 +58,7 @@ static void	 watchdog_cb(evutil_socket_t, short, void *);
 static void	 trim_cb(evutil_socket_t, short, void *);
 static void	 hooks_idle_cb(struct hook_runner *, void *);
 static void	 resume_cb(evutil_socket_t, short, void *);
+static void	 world_read(struct daemon *, struct dgroup *);
 
 int64_t
 daemon_mono_ms(void)
@@ -962,9 +963,20 @@ flags_apply(struct daemon *d)
 		struct store_flags *f = &fl[i];
 		int pin = stack_by_name(d->cfg, f->pinned);
 
-		/* Not resumed yet: its flags are read when it is. */
-		if (g->waiting)
+		/*
+		 * Not resumed yet: its flags are read when it is.  Held
+		 * because its record moved: a rearm or switch request reads
+		 * the record again (adopted there, wait_rearm) and is taken
+		 * once the group resumed.
+		 */
+		if (g->waiting) {
+			if (g->moved && (f->rearm_requested ||
+			    f->switch_requested)) {
+				g->moved = false;
+				world_read(d, g);
+			}
 			continue;
+		}
 		if (f->paused != g->st.paused)
 			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
 			    ENG_NONE, false, 0, f->actor);
@@ -1082,7 +1094,7 @@ world_read(struct daemon *d, struct dgroup *g)
 {
 	g->waiting = true;
 	if (d->cfg->groups[g->idx].primary < 0 || ddns_read_record(g) != 0)
-		daemon_record_read(g, NULL);
+		daemon_record_read(g, NULL, false);
 }
 
 /* Ask again for the records of groups held because of them. */
@@ -1092,13 +1104,15 @@ world_reread(struct daemon *d)
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
 		struct dgroup *g = &d->groups[i];
 
-		if (g->waiting && !g->resume_pending && !g->record_busy)
+		if (g->waiting && !g->moved && !g->resume_pending &&
+		    !g->record_busy)
 			world_read(d, g);
 	}
 }
 
 void
-daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found)
+daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found,
+    bool refused)
 {
 	struct daemon *d = g->d;
 	const struct config *cfg = d->cfg;
@@ -1110,6 +1124,8 @@ daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found)
 	if (!g->waiting || g->resume_pending)
 		return;
 	world_record_of(cfg, found, &rec);
+	if (found == NULL && refused)
+		rec.kind = WORLD_REC_REFUSED;
 	v = world_reconcile(&g->st, cfg, g->had_state, &rec, &expected);
 	if (found != NULL)
 		dnsup_rrset_format(found, what, sizeof(what));
@@ -1444,6 +1460,7 @@ reload(struct daemon *d)
 				    log_q(ng->name), log_q(err));
 			g->st.group = (int)i;
 			g->had_state = rc >= 0 || ogroups[o].had_state;
+			g->moved = ogroups[o].moved;
 			if (rc != 0 || ogroups[o].waiting)
 				g->waiting = true;
 			else
@@ -1517,10 +1534,12 @@ reload(struct daemon *d)
 		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
 		struct dgroup *g = &d->groups[i];
 
-		if (g->waiting)
-			world_read(d, g);	/* then resumed, as at start */
-		else
+		/* Resumed once its record is read, as at start; one held
+		 * because its record moved stays held. */
+		if (!g->waiting)
 			dgroup_feed(g, &ev);
+		else if (!g->moved)
+			world_read(d, g);
 	}
 	/* Pause and pin as the store has them now, for every group. */
 	d->flags_deferred = true;

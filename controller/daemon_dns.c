@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "controller/log.h"
+#include "controller/world.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 #include "dnsupdate/dnsup_msg.h"
@@ -353,6 +354,39 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	free(c);
 }
 
+/*
+ * A record found on the group's other stack than `stack` (the active one,
+ * or the one an UPDATE would publish): someone moved the traffic outside
+ * failoverd.  Not "repaired" (a move without a switch): the group holds
+ * (waiting, moved) until an operator rearms (accepts it) or switches.
+ */
+static bool
+hold_if_moved(struct dgroup *g, const struct dnsup_rrset *found, int stack)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	struct world_record rec;
+
+	world_record_of(d->cfg, found, &rec);
+	if (rec.kind != WORLD_REC_STACK || rec.stack == stack || stack < 0 ||
+	    (rec.stack != cg->primary && rec.stack != cg->backup))
+		return false;
+	log_error("record_moved", "group=%s name=%s record=%s active=%s"
+	    " detail=%s", log_q(dgroup_name(g)), log_q(g->address),
+	    log_q(d->cfg->stacks[rec.stack].name),
+	    log_q(d->cfg->stacks[stack].name),
+	    log_q("moved outside failoverd: not repaired; the group holds"
+	    " until failoverctl rearm (accept it) or switch"));
+	history_note(d, dgroup_name(g), "record_moved", json_pack(
+	    "{s:s, s:s, s:s}", "name", g->address, "record",
+	    d->cfg->stacks[rec.stack].name, "active",
+	    d->cfg->stacks[stack].name));
+	g->moved = true;
+	g->waiting = true;
+	g->had_state = true;
+	return true;
+}
+
 static void
 readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
     void *arg)
@@ -375,6 +409,14 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 		ddns_verdict(d, c->group, o->result, o->detail);
 		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    dnsup_result_name(o->result));
+		free(c);
+		return;
+	}
+	/* Never over another of the group's stacks but by a switch's flip:
+	 * the engine's ticket is cleared when the group resumes. */
+	if (c->a.u.dns.why != ENG_DNS_FLIP &&
+	    hold_if_moved(g, &found->rrset, c->a.u.dns.stack)) {
+		g->dns_busy = false;
 		free(c);
 		return;
 	}
@@ -553,6 +595,8 @@ verify_done_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 		log_debug("verified", "group=%s", log_q(v->group));
 		goto out;
 	}
+	if (hold_if_moved(g, &f->rrset, g->st.active))
+		goto out;
 	g->drift_repairs++;
 	log_warn("drift", "group=%s name=%s diff=%s", log_q(v->group),
 	    log_q(g->address), log_q(diff));
@@ -626,12 +670,16 @@ record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 		return;
 	}
 	if (o->result != DNSUP_R_NOERROR || f == NULL) {
-		log_warn("record_unreadable", "group=%s name=%s result=%s"
-		    " detail=%s", log_q(r->group), log_q(g->address),
-		    dnsup_result_name(o->result), log_q(o->detail));
-		daemon_record_read(g, NULL);
+		bool refused = !dnsup_result_is_transient(o->result);
+
+		if (g->hold_logged == 0)
+			log_warn("record_unreadable", "group=%s name=%s result=%s"
+			    " refused=%s detail=%s", log_q(r->group),
+			    log_q(g->address), dnsup_result_name(o->result),
+			    refused ? "yes" : "no", log_q(o->detail));
+		daemon_record_read(g, NULL, refused);
 	} else
-		daemon_record_read(g, &f->rrset);
+		daemon_record_read(g, &f->rrset, false);
 	free(r);
 }
 

@@ -81,6 +81,10 @@ struct dgroup {
 	bool			 record_busy;	/* read-back in flight */
 	bool			 resume_pending;	/* record read: resume */
 	int			 hold_logged;	/* verdict last logged, 0 */
+	bool			 moved;		/* the record was found on the
+						   group's other stack: held
+						   (waiting) until a rearm or
+						   switch request */
 	uint64_t		 drift_repairs;
 	uint64_t		 switches_ok, switches_failed;
 	uint64_t		 switches_by[2][2];	/* [enum eng_reason]
@@ -228,9 +232,11 @@ void	 probelog_stop(struct daemon *);
 /* Read a group's record for the world (daemon_record_read answers);
  * -1 when it cannot be asked. */
 int	 ddns_read_record(struct dgroup *);
-/* daemon.c: what the record holds (NULL: it could not be read). */
+/* daemon.c: what the record holds (NULL: it could not be read; refused:
+ * the server answered, refusing this controller). */
 struct dnsup_rrset;
-void	 daemon_record_read(struct dgroup *, const struct dnsup_rrset *);
+void	 daemon_record_read(struct dgroup *, const struct dnsup_rrset *,
+	    bool refused);
 void	 ddns_update(struct dgroup *, const struct eng_action *);
 void	 ddns_verify_all(struct daemon *);
 int	 ddns_engine_open(struct daemon *, char *err, size_t errlen);

@@ -62,6 +62,12 @@ world_reconcile(struct eng_group *st, const struct config *cfg,
 		return had_state ? WORLD_KEEP : WORLD_HOLD_UNREAD;
 	case WORLD_REC_EMPTY:
 	case WORLD_REC_OTHER:
+	/*
+	 * Refused, not lost: the first publication is refused alike, and
+	 * says why by name; it could only ever land on an empty name (its
+	 * prerequisite), and over anything there the daemon reads first.
+	 */
+	case WORLD_REC_REFUSED:
 		return had_state ? WORLD_KEEP : WORLD_FIRST;
 	case WORLD_REC_STACK:
 		break;

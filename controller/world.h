@@ -27,6 +27,9 @@ enum world_rec {
 	WORLD_REC_EMPTY,	/* no record at the name */
 	WORLD_REC_STACK,	/* a configured stack's web head: stack */
 	WORLD_REC_OTHER,	/* anything else */
+	WORLD_REC_REFUSED,	/* the server refused to answer this
+				   controller (its key, its address): its
+				   UPDATEs are refused alike */
 };
 
 struct world_record {

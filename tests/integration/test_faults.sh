@@ -42,8 +42,7 @@ ok() { echo "ok: $*"; }
 # Fresh state and log, the record removed from the zone, hooks reset.
 reset_run() {
 	fo_stop >/dev/null 2>&1
-	fo_reset_state
-	rm -rf "$FO/hooks/"fail.* "$FO/hooks/"hang.* \
+	rm -rf "$FO/state" "$FO/hooks/"fail.* "$FO/hooks/"hang.* \
 	    "$FO/hooks/"slow.* "$FO/hooks/"loud.* "$FO/hooks/"blank.*
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"

@@ -13,6 +13,11 @@
 #  1  after a failover to app2, the state lost and failoverd started
 #     --paused: the record on app2 is adopted (wait_rearm, state_mismatch),
 #     app1 is never published.
+#     A record moved by hand to the other stack while running is held
+#     (record_moved), not repaired, until a rearm accepts it;
+#  4b a switch requested for a group killed in the middle of its switch is
+#     refused; the killed phase runs again as attempt 2 of the same switch,
+#     no second switch id, switch_resumed interrupted=yes.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
@@ -166,6 +171,56 @@ sleep 3
 poll_stop
 grep -q 'app1' "$FO/records.log" && bad "lost state published app1"
 fo_dig_is "$W" A 127.0.0.2 || bad "www left app2"
+
+echo "== record moved by hand to the other stack: held, not repaired"
+# www: wait_rearm on app2.  Someone brings app1 back and points www at it
+# by hand.
+fo_maint app1 off
+: >"$FO/failoverd.log"
+nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate"
+server 127.0.0.1 $NAMED_PORT
+zone $NAMED_ZONE
+update delete $W A
+update delete $W AAAA
+update add $W 60 CNAME app1.example.net.
+send
+NSU
+fo_wait 5 fo_log_has 'level=error event=record_moved group=www .*record=app1 active=app2' || bad "no record_moved"
+sleep 2.5
+fo_log_has 'event=drift group=www' && bad "the moved record was taken for drift"
+fo_dig_is "$W" CNAME app1.example.net. || bad "the moved record was 'repaired'"
+[ -s "$FO/hooks.log" ] && bad "a hook ran: $(cat "$FO/hooks.log")"
+ctl history www --json | jq -e '[.events[] | select(.event == "record_moved")] | length == 1' >/dev/null ||
+	bad "record_moved not in the history"
+ctl rearm www >/dev/null || fail "rearm"
+fo_wait 5 fo_log_has 'event=state_mismatch group=www expected=app2 record=app1' || bad "the rearm did not adopt the record"
+fo_wait 5 fo_log_has 'event=rearmed group=www' || bad "not rearmed"
+[ "$(ctl status www --json | jq -r .status)" = serving ] || bad "status $(ctl status www --json | jq -r .status) after the rearm"
+[ "$(ctl status www --json | jq -r .active)" = app1 ] || bad "active is not app1 after the rearm"
+fo_dig_is "$W" CNAME app1.example.net. || bad "www left app1"
+fo_stop || fail "stop"
+
+echo "== 4b: a request for a group still switching at start is not a new switch"
+fo_maint_reset
+: >"$FO/hooks.log"
+: >"$FO/failoverd.log"
+fo_start
+fo_wait 5 fo_log_has 'event=ready' || fail "not ready"
+fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 not up"
+echo 30 >"$FO/hooks/slow.maintenance_on"
+OUT=$(ctl switch www --to app2 --yes --no-wait 2>&1) || fail "switch: $OUT"
+fo_wait 10 grep -q '^maintenance_on ' "$FO/hooks.log" || fail "maintenance_on never started"
+fo_kill9
+rm -f "$FO/hooks/slow.maintenance_on"
+# failoverctl judges with the engine's rule: refused, nothing pending.
+OUT=$(ctl switch www --to app2 --force --yes --no-wait 2>&1) && bad "a switch request for a group still switching was accepted: $OUT"
+: >"$FO/failoverd.log"
+fo_start
+fo_wait 20 fo_log_has 'event=switch_finished group=www ' || fail "the switch did not finish"
+fo_log_has 'event=switch_started' && bad "a new switch started"
+fo_log_has 'event=switch_resumed group=www .*interrupted=yes attempt=1' || bad "no switch_resumed interrupted=yes for the killed phase"
+[ "$(sed -n 's/.* id=\([^ ]*\) .*/\1/p' "$FO/hooks.log" | sort -u | wc -l)" = 1 ] || bad "more than one switch id: $(cat "$FO/hooks.log")"
+[ "$(grep -c '^maintenance_on .*attempt=2' "$FO/hooks.log")" = 1 ] || bad "maintenance_on not run again once as attempt 2"
 fo_stop || fail "stop"
 [ -n "$FAILED" ] && exit 1
 echo ok

@@ -124,6 +124,26 @@ test_rows(void **unused)
 	}
 }
 
+/* The server refuses this controller's reads: its UPDATEs are refused
+ * alike, and say why; a transient failure holds instead. */
+static void
+test_refused(void **unused)
+{
+	struct eng_group g;
+	struct world_record rec;
+	int expected;
+
+	fixture();
+	assert_int_equal(eng_group_init(&g, &cfg, 0, false), 0);
+	world_record_of(&cfg, NULL, &rec);
+	assert_int_equal(world_reconcile(&g, &cfg, false, &rec, &expected),
+	    WORLD_HOLD_UNREAD);
+	rec.kind = WORLD_REC_REFUSED;
+	assert_int_equal(world_reconcile(&g, &cfg, false, &rec, &expected),
+	    WORLD_FIRST);
+	assert_int_equal(g.active, APP1);
+}
+
 static void
 test_reserved(void **unused)
 {
@@ -144,6 +164,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_reserved),
 	};
 
