@@ -40,7 +40,9 @@
 #include "controller/ops.h"
 #include "controller/sdnotify.h"
 #include "controller/store.h"
+#include "controller/world.h"
 #include "dnsupdate/dnsup.h"
+#include "dnsupdate/dnsup_msg.h"
 #include "probes/curlmem.h"
 #include "probes/probe.h"
 
@@ -56,6 +58,8 @@ static void	 verify_cb(evutil_socket_t, short, void *);
 static void	 watchdog_cb(evutil_socket_t, short, void *);
 static void	 trim_cb(evutil_socket_t, short, void *);
 static void	 hooks_idle_cb(struct hook_runner *, void *);
+static void	 resume_cb(evutil_socket_t, short, void *);
+static void	 world_read(struct daemon *, struct dgroup *);
 
 int64_t
 daemon_mono_ms(void)
@@ -643,6 +647,7 @@ group_load(struct daemon *d, struct dgroup *g, struct store_txn *txn)
 			log_warn("state_reset", "group=%s detail=%s",
 			    log_q(cg->name), log_q(err));
 		g->st.group = g->idx;
+		g->had_state = true;
 		return 0;
 	}
 	if (eng_group_init(&g->st, d->cfg, g->idx, false) != 0) {
@@ -959,6 +964,20 @@ flags_apply(struct daemon *d)
 		struct store_flags *f = &fl[i];
 		int pin = stack_by_name(d->cfg, f->pinned);
 
+		/*
+		 * Not resumed yet: its flags are read when it is.  Held
+		 * because its record moved: a rearm or switch request reads
+		 * the record again (adopted there, wait_rearm) and is taken
+		 * once the group resumed.
+		 */
+		if (g->waiting) {
+			if (g->moved && (f->rearm_requested ||
+			    f->switch_requested)) {
+				g->moved = false;
+				world_read(d, g);
+			}
+			continue;
+		}
 		if (f->paused != g->st.paused)
 			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
 			    ENG_NONE, false, 0, f->actor);
@@ -1019,6 +1038,190 @@ out:
 	free(take_switch);
 }
 
+/* ---- the world: committed state, configuration, record (world.h) ---- */
+
+static const char *
+sname_of(const struct config *cfg, int s)
+{
+	return s >= 0 && (size_t)s < cfg->nstack ? cfg->stacks[s].name : "-";
+}
+
+static void
+world_log_mismatch(const struct dgroup *g, int expected)
+{
+	const struct config *cfg = g->d->cfg;
+
+	log_warn("state_mismatch", "group=%s expected=%s record=%s state=%s"
+	    " status=wait_rearm detail=%s", log_q(dgroup_name(g)),
+	    log_q(sname_of(cfg, expected)), log_q(sname_of(cfg, g->st.active)),
+	    g->had_state ? "stored" : "none",
+	    log_q("the published record is the truth: traffic stays where"
+	    " it is; failoverctl rearm once the other stack is a standby"
+	    " again"));
+}
+
+/*
+ * At a reload, a group that keeps running: its state against what the
+ * server last accepted for it (its record, known without asking).  A
+ * record on a stack that is no longer one of the group's: read it back
+ * and hold (world_read).
+ */
+static void
+world_known(struct dgroup *g, const struct config *ocfg,
+    const struct dgroup *og)
+{
+	struct dnsup_rrset known;
+	struct world_record rec;
+	char err[128];
+	int op = og->st.pub_stack, expected;
+	enum world_verdict v;
+
+	if (op >= 0 && (size_t)op < ocfg->nstack &&
+	    dnsup_rrset_from_webhead(&known, &ocfg->stacks[op].web_head,
+	    og->st.pub_ttl, err, sizeof(err)) == 0)
+		world_record_of(g->d->cfg, &known, &rec);
+	else
+		world_record_of(g->d->cfg, NULL, &rec);
+	v = world_reconcile(&g->st, g->d->cfg, true, &rec, &expected);
+	if (v == WORLD_ADOPT)
+		world_log_mismatch(g, expected);
+	else if (v == WORLD_HOLD_FOREIGN || v == WORLD_HOLD_UNREAD)
+		g->waiting = true;
+}
+
+/* Wait for g's record before its engine is fed anything. */
+static void
+world_read(struct daemon *d, struct dgroup *g)
+{
+	g->waiting = true;
+	if (d->cfg->groups[g->idx].primary < 0 || ddns_read_record(g) != 0)
+		daemon_record_read(g, NULL, false);
+}
+
+/* Ask again for the records of groups held because of them. */
+static void
+world_reread(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		if (g->waiting && !g->moved && !g->resume_pending &&
+		    !g->record_busy)
+			world_read(d, g);
+	}
+}
+
+void
+daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found,
+    bool refused)
+{
+	struct daemon *d = g->d;
+	const struct config *cfg = d->cfg;
+	struct world_record rec;
+	enum world_verdict v;
+	int expected;
+	char what[512];
+
+	if (!g->waiting || g->resume_pending)
+		return;
+	world_record_of(cfg, found, &rec);
+	if (found == NULL && refused)
+		rec.kind = WORLD_REC_REFUSED;
+	v = world_reconcile(&g->st, cfg, g->had_state, &rec, &expected);
+	if (found != NULL)
+		dnsup_rrset_format(found, what, sizeof(what));
+	else
+		snprintf(what, sizeof(what), "unknown");
+	switch (v) {
+	case WORLD_ADOPT:
+		world_log_mismatch(g, expected);
+		break;
+	case WORLD_HOLD_UNREAD:
+	case WORLD_HOLD_FOREIGN:
+		if (g->hold_logged != (int)v + 1)
+			log_error(v == WORLD_HOLD_UNREAD ? "record_unknown" :
+			    "record_foreign", "group=%s name=%s record=%s"
+			    " detail=%s", log_q(dgroup_name(g)),
+			    log_q(g->address), log_q(what),
+			    log_q(v == WORLD_HOLD_UNREAD ? "no state, and the"
+			    " record cannot be read: nothing is published"
+			    " until it can be (asked again at every"
+			    " verify_interval)" : "the record is on a stack"
+			    " that is not one of the group's: nothing is"
+			    " published over it until it moves"));
+		g->hold_logged = (int)v + 1;
+		return;
+	default:
+		log_debug("world", "group=%s verdict=%s record=%s",
+		    log_q(dgroup_name(g)), world_verdict_name(v), log_q(what));
+		break;
+	}
+	if (g->hold_logged != 0)
+		log_info("record_read", "group=%s record=%s verdict=%s",
+		    log_q(dgroup_name(g)), log_q(what), world_verdict_name(v));
+	g->hold_logged = 0;
+	g->resume_pending = true;
+	event_active(d->ev_resume, EV_TIMEOUT, 1);
+}
+
+/*
+ * Resume the groups whose record was read: their pause and pin first (a
+ * pause set while we were stopped holds from the first decision on),
+ * then RESUME (an unfinished switch goes on), and only then the requests
+ * (a switch requested while we were stopped is a new switch after the
+ * resume, not fed to a state that has not resumed).
+ */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct store_txn txn;
+	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
+	struct store_flags *fl = calloc(n, sizeof(*fl));
+
+	if (fl == NULL)
+		fatal("out_of_memory", "where=resume");
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) != 0) {
+			log_error("store_failed", "op=resume error=%s detail=%s",
+			    store_errname(txn.err), log_q(txn.detail));
+			free(fl);
+			event_active(d->ev_resume, EV_TIMEOUT, 1);
+			return;
+		}
+		for (size_t i = 0; i < d->cfg->ngroup; i++)
+			if (d->groups[i].resume_pending)
+				store_flags_get(&txn, d->cfg->groups[i].name,
+				    &fl[i]);
+		store_txn_abort(&txn);
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct eng_event ev = { .kind = ENG_EV_RESUME };
+		struct store_flags *f = &fl[i];
+		int pin = stack_by_name(d->cfg, f->pinned);
+
+		if (!g->resume_pending)
+			continue;
+		g->resume_pending = false;
+		g->waiting = false;
+		if (d->store != NULL) {
+			if (f->paused != g->st.paused)
+				feed_cmd(g, f->paused ? ENG_CMD_PAUSE :
+				    ENG_CMD_RESUME, ENG_NONE, false, 0,
+				    f->actor);
+			if (pin != g->st.pinned &&
+			    !(f->pinned[0] != '\0' && pin < 0))
+				feed_cmd(g, pin >= 0 ? ENG_CMD_PIN :
+				    ENG_CMD_UNPIN, pin, false, 0, f->actor);
+		}
+		dgroup_feed(g, &ev);
+	}
+	free(fl);
+	daemon_update_roles(d);
+	d->flags_deferred = true;	/* the requests, at the next poll */
+}
+
 static int64_t
 flags_period_ms(const struct config *cfg)
 {
@@ -1064,6 +1267,7 @@ verify_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (d->stopping)
 		return;
+	world_reread(d);
 	ddns_verify_all(d);
 	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
 }
@@ -1184,6 +1388,12 @@ reload(struct daemon *d)
 			memcpy(ds->nreason, ostacks[o].nreason,
 			    sizeof(ds->nreason));
 			ds->nreconnect = ostacks[o].nreconnect;
+			/* What the probe is set to: roles push differences. */
+			ds->standby = ostacks[o].standby;
+			ds->local_run = ostacks[o].local_run;
+			ds->last_probe_ms = ostacks[o].last_probe_ms;
+			ds->last_status = ostacks[o].last_status;
+			ds->last_latency_us = ostacks[o].last_latency_us;
 			d->health[s] = ohealth[o];
 			d->health[s].rise = ncfg->stacks[s].rise;
 			d->health[s].fall = ncfg->stacks[s].fall;
@@ -1212,10 +1422,26 @@ reload(struct daemon *d)
 			log_info("stack_removed", "stack=%s",
 			    log_q(ocfg->stacks[o].name));
 
-	/* Groups: move the state by name. */
-	bool *fresh = calloc(ncfg->ngroup ? ncfg->ngroup : 1, sizeof(bool));
-	if (fresh == NULL)
-		goto nomem;
+	/*
+	 * Groups: the state by name, read against the record (world.h) as
+	 * at start.  A group that was running keeps its state (encoded with
+	 * the old configuration, decoded with the new) and is checked
+	 * against what the server last accepted; one whose state the new
+	 * configuration cannot take as it is (a stack renamed, a role
+	 * edited), one still waiting, and one this process did not run
+	 * (its state, if any, from the store, as at start) wait for their
+	 * record to be read.
+	 */
+	struct store_txn ltxn;
+	struct store_txn *ltp = NULL;
+
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &ltxn) == 0)
+			ltp = &ltxn;
+		else
+			log_error("store_failed", "op=reload error=%s detail=%s",
+			    store_errname(ltxn.err), log_q(ltxn.detail));
+	}
 	for (size_t i = 0; i < ncfg->ngroup; i++) {
 		struct dgroup *g = &d->groups[i];
 		const struct cfg_group *ng = &ncfg->groups[i];
@@ -1230,8 +1456,16 @@ reload(struct daemon *d)
 				log_error("state_unreadable", "group=%s"
 				    " error=%s", log_q(ng->name), log_q(err));
 				eng_group_init(&g->st, ncfg, (int)i, false);
-			}
+			} else if (rc == ENG_DECODE_RESET)
+				log_warn("state_reset", "group=%s detail=%s",
+				    log_q(ng->name), log_q(err));
 			g->st.group = (int)i;
+			g->had_state = rc >= 0 || ogroups[o].had_state;
+			g->moved = ogroups[o].moved;
+			if (rc != 0 || ogroups[o].waiting)
+				g->waiting = true;
+			else
+				world_known(g, ocfg, &ogroups[o]);
 			g->hook = ogroups[o].hook;
 			ogroups[o].hook = NULL;
 			g->owner_ok = ogroups[o].owner_ok &&
@@ -1257,10 +1491,13 @@ reload(struct daemon *d)
 				g->owner_ok = false;
 		} else {
 			log_info("group_added", "group=%s", log_q(ng->name));
-			eng_group_init(&g->st, ncfg, (int)i, false);
-			fresh[i] = true;
+			if (group_load(d, g, ltp) != 0)
+				eng_group_init(&g->st, ncfg, (int)i, false);
+			g->waiting = true;
 		}
 	}
+	if (ltp != NULL)
+		store_txn_abort(ltp);
 	for (size_t o = 0; o < ongroup; o++)
 		if (config_group_find(ncfg, ocfg->groups[o].name) == NULL)
 			log_info("group_removed", "group=%s detail=%s",
@@ -1296,13 +1533,17 @@ reload(struct daemon *d)
 			d->ndown++;
 	for (size_t i = 0; i < ncfg->ngroup; i++) {
 		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+		struct dgroup *g = &d->groups[i];
 
-		/* A new group starts as at daemon start: publish its record. */
-		if (fresh[i])
-			ev.kind = ENG_EV_RESUME;
-		dgroup_feed(&d->groups[i], &ev);
+		/* Resumed once its record is read, as at start; one held
+		 * because its record moved stays held. */
+		if (!g->waiting)
+			dgroup_feed(g, &ev);
+		else if (!g->moved)
+			world_read(d, g);
 	}
-	free(fresh);
+	/* Pause and pin as the store has them now, for every group. */
+	d->flags_deferred = true;
 	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
 	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
 	api_reload(d->api);
@@ -1570,9 +1811,11 @@ daemon_main(const struct daemon_opts *opts)
 	d->ev_verify = evtimer_new(d->base, verify_cb, d);
 	d->ev_watchdog = evtimer_new(d->base, watchdog_cb, d);
 	d->ev_trim = evtimer_new(d->base, trim_cb, d);
+	d->ev_resume = event_new(d->base, -1, 0, resume_cb, d);
 	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
 	    d->ev_flags == NULL || d->ev_verify == NULL ||
-	    d->ev_watchdog == NULL || d->ev_trim == NULL) {
+	    d->ev_watchdog == NULL || d->ev_trim == NULL ||
+	    d->ev_resume == NULL) {
 		log_error("start_failed", "detail=libevent");
 		goto out;
 	}
@@ -1599,17 +1842,15 @@ daemon_main(const struct daemon_opts *opts)
 	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
 	    d->cfg->nstack, d->cfg->ngroup, d->dry_run, d->start_paused);
 
-	/* Apply the flags before resuming, so a pause set while we were
-	 * stopped holds from the first decision on. */
+	/*
+	 * The published record is the truth: each group waits for its
+	 * record to be read and its state reconciled with it (world.h),
+	 * then resumes (resume_cb: flags, RESUME, requests).  Probes start
+	 * at once; until then their results reach no group's engine.
+	 */
 	daemon_update_roles(d);
-	if (d->store != NULL)
-		flags_apply(d);
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		struct eng_event ev = { .kind = ENG_EV_RESUME };
-
-		dgroup_feed(&d->groups[i], &ev);
-	}
-	daemon_update_roles(d);
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		world_read(d, &d->groups[i]);
 	for (size_t s = 0; s < d->cfg->nstack; s++)
 		if (stack_probe_start(d, &d->stacks[s]) != 0)
 			goto out;
@@ -1684,6 +1925,7 @@ out:
 	if (d->cfg != NULL) {
 		stacks_free(d->stacks, d->cfg->nstack);
 		groups_free(d->groups, d->cfg->ngroup);
+		d->groups = NULL;	/* a cancelled read-back finds none */
 	}
 	free(d->health);
 	store_close(d->store);
@@ -1694,6 +1936,7 @@ out:
 	if (d->ev_verify) event_free(d->ev_verify);
 	if (d->ev_watchdog) event_free(d->ev_watchdog);
 	if (d->ev_trim) event_free(d->ev_trim);
+	if (d->ev_resume) event_free(d->ev_resume);
 	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
 	if (d->base != NULL)
 		event_base_free(d->base);

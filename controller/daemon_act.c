@@ -707,6 +707,12 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	bool persist = false;
 	int rc;
 
+	/*
+	 * Its record not read yet (world.h): nothing is in flight for it,
+	 * and what it would be told now is seen again when it resumes.
+	 */
+	if (g->waiting)
+		return;
 	daemon_world(d, &w);
 	rc = eng_step(&g->st, &w, ev, daemon_now(), &out);
 	if (rc < 0) {

@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "controller/log.h"
+#include "controller/world.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 #include "dnsupdate/dnsup_msg.h"
@@ -374,6 +375,39 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	free(c);
 }
 
+/*
+ * A record found on the group's other stack than `stack` (the active one,
+ * or the one an UPDATE would publish): someone moved the traffic outside
+ * failoverd.  Not "repaired" (a move without a switch): the group holds
+ * (waiting, moved) until an operator rearms (accepts it) or switches.
+ */
+static bool
+hold_if_moved(struct dgroup *g, const struct dnsup_rrset *found, int stack)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	struct world_record rec;
+
+	world_record_of(d->cfg, found, &rec);
+	if (rec.kind != WORLD_REC_STACK || rec.stack == stack || stack < 0 ||
+	    (rec.stack != cg->primary && rec.stack != cg->backup))
+		return false;
+	log_error("record_moved", "group=%s name=%s record=%s active=%s"
+	    " detail=%s", log_q(dgroup_name(g)), log_q(g->address),
+	    log_q(d->cfg->stacks[rec.stack].name),
+	    log_q(d->cfg->stacks[stack].name),
+	    log_q("moved outside failoverd: not repaired; the group holds"
+	    " until failoverctl rearm (accept it) or switch"));
+	history_note(d, dgroup_name(g), "record_moved", json_pack(
+	    "{s:s, s:s, s:s}", "name", g->address, "record",
+	    d->cfg->stacks[rec.stack].name, "active",
+	    d->cfg->stacks[stack].name));
+	g->moved = true;
+	g->waiting = true;
+	g->had_state = true;
+	return true;
+}
+
 static void
 readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
     void *arg)
@@ -396,6 +430,14 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 		ddns_verdict(d, c->group, o->result, o->detail);
 		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, true,
 		    dnsup_result_name(o->result));
+		free(c);
+		return;
+	}
+	/* Never over another of the group's stacks but by a switch's flip:
+	 * the engine's ticket is cleared when the group resumes. */
+	if (c->a.u.dns.why != ENG_DNS_FLIP &&
+	    hold_if_moved(g, &found->rrset, c->a.u.dns.stack)) {
+		g->dns_busy = false;
 		free(c);
 		return;
 	}
@@ -575,6 +617,8 @@ verify_done_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 		log_debug("verified", "group=%s", log_q(v->group));
 		goto out;
 	}
+	if (hold_if_moved(g, &f->rrset, g->st.active))
+		goto out;
 	g->drift_repairs++;
 	log_warn("drift", "group=%s name=%s diff=%s", log_q(v->group),
 	    log_q(g->address), log_q(diff));
@@ -599,6 +643,7 @@ ddns_verify_all(struct daemon *d)
 		struct vctx *v;
 
 		if (g->st.pub_stack < 0 || g->dns_busy || g->verify_busy ||
+		    g->waiting ||
 		    g->st.status == ENG_SWITCHING || g->address[0] == '\0')
 			continue;
 		v = calloc(1, sizeof(*v));
@@ -615,4 +660,72 @@ ddns_verify_all(struct daemon *d)
 			free(v);
 		}
 	}
+}
+
+/* ---- the record at start (world.h) ---- */
+
+struct rctx {
+	struct daemon	*d;
+	char		 group[256];
+	int		 gidx;
+};
+
+static void
+record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct rctx *r = arg;
+	struct daemon *d = r->d;
+	struct dgroup *g;
+
+	/* Torn down (the groups are gone), or the group left by a reload. */
+	if (d->groups == NULL || (g = group_of(d, r->group, r->gidx)) == NULL) {
+		free(r);
+		return;
+	}
+	g->record_busy = false;
+	if (o->result == DNSUP_R_CANCELLED) {
+		/* The engine was replaced (reload): ask the new one. */
+		if (!d->stopping)
+			ddns_read_record(g);
+		free(r);
+		return;
+	}
+	if (o->result != DNSUP_R_NOERROR || f == NULL) {
+		bool refused = !dnsup_result_is_transient(o->result);
+
+		if (g->hold_logged == 0)
+			log_warn("record_unreadable", "group=%s name=%s result=%s"
+			    " refused=%s detail=%s", log_q(r->group),
+			    log_q(g->address), dnsup_result_name(o->result),
+			    refused ? "yes" : "no", log_q(o->detail));
+		daemon_record_read(g, NULL, refused);
+	} else
+		daemon_record_read(g, &f->rrset, false);
+	free(r);
+}
+
+int
+ddns_read_record(struct dgroup *g)
+{
+	struct daemon *d = g->d;
+	struct rctx *r;
+
+	if (g->record_busy)
+		return 0;
+	if (d->dns == NULL || g->address[0] == '\0')
+		return -1;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("out_of_memory", "where=ddns_read_record");
+	r->d = d;
+	r->gidx = g->idx;
+	snprintf(r->group, sizeof(r->group), "%s", dgroup_name(g));
+	g->record_busy = true;
+	if (dnsup_readback(d->dns, NULL, g->address, DNSUP_RB_URGENT,
+	    record_read_cb, r) != 0) {
+		g->record_busy = false;
+		free(r);
+		return -1;
+	}
+	return 0;
 }

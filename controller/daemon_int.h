@@ -71,6 +71,20 @@ struct dgroup {
 	uint32_t		 dns_ticket;
 	int64_t			 confirm_start_ms;
 	bool			 verify_busy;
+	/*
+	 * The world (world.h): until the group's record was read and its
+	 * state reconciled with it, the group is waiting: its engine is fed
+	 * nothing (it has nothing in flight: not resumed yet).
+	 */
+	bool			 waiting;
+	bool			 had_state;	/* loaded from the store */
+	bool			 record_busy;	/* read-back in flight */
+	bool			 resume_pending;	/* record read: resume */
+	int			 hold_logged;	/* verdict last logged, 0 */
+	bool			 moved;		/* the record was found on the
+						   group's other stack: held
+						   (waiting) until a rearm or
+						   switch request */
 	uint64_t		 drift_repairs;
 	uint64_t		 switches_ok, switches_failed;
 	uint64_t		 switches_by[2][2];	/* [enum eng_reason]
@@ -113,6 +127,7 @@ struct daemon {
 	struct event		*ev_trim;	/* heap housekeeping */
 	struct event		*ev_exitcheck;	/* while stopping */
 	struct event		*ev_probelog;
+	struct event		*ev_resume;	/* groups whose record was read */
 	struct plog		*plog;		/* pending probe-log runs */
 	uint64_t		 flags_gen;
 	bool			 flags_deferred; /* a request waits for health */
@@ -219,6 +234,14 @@ int	 probelog_start(struct daemon *);
 void	 probelog_stop(struct daemon *);
 
 /* daemon_dns.c */
+/* Read a group's record for the world (daemon_record_read answers);
+ * -1 when it cannot be asked. */
+int	 ddns_read_record(struct dgroup *);
+/* daemon.c: what the record holds (NULL: it could not be read; refused:
+ * the server answered, refusing this controller). */
+struct dnsup_rrset;
+void	 daemon_record_read(struct dgroup *, const struct dnsup_rrset *,
+	    bool refused);
 void	 ddns_update(struct dgroup *, const struct eng_action *);
 void	 ddns_verify_all(struct daemon *);
 int	 ddns_engine_open(struct daemon *, char *err, size_t errlen);

@@ -17,7 +17,8 @@ C=("$FAILOVERCTL" -c "$FO/failoverd.conf")
 app1_serves() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WH_PORT_app1/health" | grep -qx 200; }
 reset_world() {
 	fo_stop || fail "stop"
-	rm -rf "$FO/state" "$FO/hooks/"fail.* "$FO/hooks/"slow.*
+	fo_reset_state
+	rm -rf "$FO/hooks/"fail.* "$FO/hooks/"slow.*
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
 	fo_maint_reset

@@ -21,7 +21,7 @@ RANDOM=${CHAOS_SEED:-$$}
 echo "seed=${CHAOS_SEED:-$$}"
 
 for run in $(seq 1 "$RUNS"); do
-	rm -rf "$FO/state"
+	fo_reset_state
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
 	[ -n "${WH_PID[app1]:-}" ] || fo_webhead app1 "$WH_PORT_app1"

@@ -12,7 +12,8 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 reset_world() {
 	fo_stop >/dev/null 2>&1
-	rm -rf "$FO/state" "$FO/hooks/"fail.* "$FO/hooks/"hang.* "$FO/hooks/"slow.*
+	fo_reset_state
+	rm -rf "$FO/hooks/"fail.* "$FO/hooks/"hang.* "$FO/hooks/"slow.*
 	: >"$FO/hooks.log"
 	: >"$FO/failoverd.log"
 	[ -n "${WH_PID[app1]:-}" ] || fo_webhead app1 "$WH_PORT_app1"
@@ -97,7 +98,7 @@ fo_dig_is "$W" A 127.0.0.2 || fail "record moved inside hold_down"
 
 echo "== --paused"
 fo_stop >/dev/null
-rm -rf "$FO/state"
+fo_reset_state
 fo_webhead app2 "$WH_PORT_app2"
 fo_maint_reset
 : >"$FO/failoverd.log"

@@ -60,8 +60,8 @@ cp "$FO/good.conf" "$FO/failoverd.conf"
 fo_webhead app1 "$WH_PORT_app1"
 : >"$FO/hooks.log"
 : >"$FO/failoverd.log"
+fo_reset_state
 before=$(fo_dig "$W" A | sort | tr '\n' ' ')
-rm -rf "$FO/state"
 fo_start --dry-run
 fo_wait 5 fo_log_has 'event=ready' || fail "dry-run start"
 fo_wait 5 fo_log_has 'event=would_send_update' || fail "no would_send_update"

@@ -54,7 +54,7 @@ for phase in maintenance_on replication_off promote maintenance_off dns; do
 	# Back to app1 for the next round: rearm, then a manual switch back
 	# is not available yet from here: reset the world instead.
 	fo_stop || fail "stop"
-	rm -rf "$FO/state"
+	fo_reset_state
 	fo_webhead app1 "$WH_PORT_app1"
 	fo_maint_reset
 	fo_start

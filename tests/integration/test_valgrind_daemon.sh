@@ -65,7 +65,7 @@ for try in 1 2 3 4 5 6 7 8; do
 		break
 	fi
 	fo_stop
-	rm -rf "$FO/state"
+	fo_reset_state
 done
 [ -n "$api" ] || fail "could not start failoverd under valgrind with a listener"
 

@@ -13,6 +13,7 @@
 #                                 $FO/hooks.log and its env in $FO/env.*
 #   fo_start [ARGS]               start failoverd -c $FO/failoverd.conf
 #   fo_kill9 / fo_stop            stop it (SIGKILL / SIGTERM + wait)
+#   fo_reset_state [NAME...]      state gone, the record back on app1
 #   fo_dig NAME [TYPE]            what named answers (+short)
 #   fo_wait SECONDS CMD...        poll CMD every 50 ms until it succeeds
 #   fo_log_has REGEX              failoverd's log has a matching line
@@ -144,6 +145,26 @@ fo_stop() {	# SIGTERM, bounded wait; returns failoverd's exit status
 	rc=$?
 	FO_PID=
 	return $rc
+}
+
+# A world reset: the state gone and the record back on app1, as at a first
+# start (a lost state alone leaves traffic where the record is: the
+# published record is the truth).  NAMEs: the addresses (default $W).
+fo_reset_state() {	# [NAME...]
+	local n
+	rm -rf "$FO/state"
+	[ $# = 0 ] && set -- "$W"
+	for n in "$@"; do
+		nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate: reset $n"
+server 127.0.0.1 $NAMED_PORT
+zone $NAMED_ZONE
+update delete $n A
+update delete $n AAAA
+update delete $n CNAME
+update add $n 60 CNAME app1.example.net.
+send
+NSU
+	done
 }
 
 fo_dig() {	# name [type]
