@@ -43,6 +43,9 @@
  *                          phase_started for its id, phase and attempt
  *         finished_rerun   a hook ran for a phase its id had journaled as
  *                          finished
+ *         paused_switch    the history has an automatic switch_started
+ *                          of a group whose last pause command (paused,
+ *                          resumed) before it was a pause
  *
  *   campaigncheck now       CLOCK_MONOTONIC in microseconds
  */
@@ -412,6 +415,9 @@ static struct dnsstart	*dnss;
 static size_t		 ndns;
 static int		 violations;
 
+static void	 violation(const char *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define GROW(arr, n) do {						\
 	if (((n) & ((n) + 1)) == 0 || (n) == 0) {			\
 		void *np_ = realloc((arr), ((n) * 2 + 2) * sizeof(*(arr))); \
@@ -570,42 +576,72 @@ read_poll(const char *path)
 	fclose(f);
 }
 
-/* The dns phases the history says were started (committed). */
+/* A group's pause flag as the history has it so far (commit order). */
+struct pausestate {
+	char		 group[NAME_MAX_CC];
+	bool		 paused;
+};
+
+static struct pausestate *pauses;
+static size_t		 npause;
+
+static struct pausestate *
+pause_of(const char *group)
+{
+	for (size_t i = 0; i < npause; i++)
+		if (strcmp(pauses[i].group, group) == 0)
+			return &pauses[i];
+	GROW(pauses, npause);
+	memset(&pauses[npause], 0, sizeof(pauses[npause]));
+	snprintf(pauses[npause].group, NAME_MAX_CC, "%s", group);
+	return &pauses[npause++];
+}
+
+/*
+ * The history, in commit order: the dns phases it says were started, and
+ * automatic switches started while the group's last pause command said
+ * paused.
+ */
 static void
 read_history(const char *path)
 {
 	FILE *f = open_or_die(path);
-	char line[LINE_MAX_CC], group[NAME_MAX_CC];
+	char line[LINE_MAX_CC], group[NAME_MAX_CC], event[64];
 
 	while (fgets(line, sizeof(line), f) != NULL) {
 		const char *pl = strstr(line, " payload="), *h;
 		json_t *o;
 		const char *id;
 
-		if (strncmp(line, "event ", 6) != 0 || pl == NULL ||
-		    strstr(line, " event=phase_started ") == NULL)
+		if (strncmp(line, "event ", 6) != 0 || pl == NULL)
 			continue;
 		kv(line, "group", group, sizeof(group));
+		kv(line, "event", event, sizeof(event));
 		pl += strlen(" payload=");
 		if ((h = strstr(pl, " hash=")) == NULL)
 			continue;
 		if ((o = json_loadb(pl, (size_t)(h - pl), 0, NULL)) == NULL)
 			continue;
 		id = json_string_value(json_object_get(o, "id"));
-		if (jfield_is(o, "phase", "dns") && id != NULL) {
+		if (strcmp(event, "phase_started") == 0 &&
+		    jfield_is(o, "phase", "dns") && id != NULL) {
 			GROW(dnss, ndns);
 			snprintf(dnss[ndns].group, NAME_MAX_CC, "%s", group);
 			snprintf(dnss[ndns].id, NAME_MAX_CC, "%s", id);
 			ndns++;
-		}
+		} else if (strcmp(event, "paused") == 0)
+			pause_of(group)->paused = true;
+		else if (strcmp(event, "resumed") == 0)
+			pause_of(group)->paused = false;
+		else if (strcmp(event, "switch_started") == 0 &&
+		    jfield_is(o, "reason", "auto") && pause_of(group)->paused)
+			violation("paused_switch", group, "id=%s an automatic "
+			    "switch started while the group was paused",
+			    id != NULL ? id : "?");
 		json_decref(o);
 	}
 	fclose(f);
 }
-
-static void
-violation(const char *name, const char *group, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 static void
 violation(const char *name, const char *group, const char *fmt, ...)
@@ -806,6 +842,7 @@ cmd_check(int argc, char **argv)
 	free(runs);
 	free(moves);
 	free(dnss);
+	free(pauses);
 	return violations > 0 ? 1 : 0;
 }
 

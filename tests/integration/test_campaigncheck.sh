@@ -131,6 +131,17 @@ echo "== finished_rerun"
   echo "end t=1760 pid=41 status=ok"; } >"$D/hooks"
 expect finished_rerun "promote again after phase_finished"
 
+echo "== paused_switch"
+hooks_ok >"$D/hooks"
+{ echo 'event seq=1 ts_ms=1 group=www event=paused payload={"group":"www","actor":"uid:root"} hash=00'
+  echo 'event seq=2 ts_ms=2 group=www event=switch_started payload={"id":"s9","from":"app1","to":"app2","reason":"manual"} hash=00'; } >"$D/hist2"
+{ cat "$D/hist2"; hist_ok | sed 's/"to":"app2"}/"to":"app2","reason":"auto"}/'; } >"$D/hist"
+expect paused_switch "an automatic switch of a paused group"
+{ cat "$D/hist2"; echo 'event seq=3 ts_ms=3 group=www event=resumed payload={"group":"www"} hash=00'
+  hist_ok | sed 's/"to":"app2"}/"to":"app2","reason":"auto"}/'; } >"$D/hist"
+expect ok "paused, resumed, then an automatic switch; a manual one while paused"
+hist_ok >"$D/hist"
+
 echo "== unreadable input"
 "$CC" check -m "$D/map" -p "$D/nope" -k "$D/hooks" -H "$D/hist" >/dev/null 2>&1
 [ $? = 2 ] || fail "a missing file is not exit 2"
