@@ -6,9 +6,9 @@
 #   kill9      kill -9 of the daemon at a random moment, then a restart
 #   kill9hook  kill -9 while a hook runs (the hook is left behind)
 #   hup        SIGHUP after a random edit of the configuration: a stack
-#              renamed, a group's primary and backup swapped, group www3
-#              added or removed, the DNS server switched between named
-#              and a proxy that loses answers
+#              renamed, a group's primary and backup swapped, a group
+#              (www3..www5) added or removed, the DNS server switched
+#              between named and a proxy that loses answers
 #   stopped    with the daemon stopped: operator commands (switch,
 #              rearm, pause, resume) and edits, then a start
 #   second     a second failoverd on the same state_dir for a while
@@ -43,7 +43,8 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 ALL_FAULTS=kill9,kill9,kill9hook,hup,hup,hup,stopped,second,clock,dnsloss,ctl,ctl,webhead,webhead,webhead
 # The default mix leaves out what today's main is known to get wrong
 # (issue 10): a second daemon on one state_dir (item 3), role edits and
-# renames on reload (item 2), a switch requested while stopped (item 4).
+# renames on reload (item 2), a group removed and added again (items 1,
+# 2, 7), a switch requested while stopped (item 4).
 # Once those fixes are in, the default becomes ALL_FAULTS.
 SAFE_FAULTS=kill9,kill9,kill9hook,hupsafe,hupsafe,clock,dnsloss,ctl,ctl,stoppedsafe,webhead,webhead,webhead
 FAULTS=${CAMPAIGN_FAULTS:-$SAFE_FAULTS}
@@ -136,25 +137,40 @@ CONF
 	    fail "run $run: the campaign wrote a configuration -t refuses: $("$FAILOVERD" -t -c "$R/failoverd.conf" 2>&1)"
 }
 
-# A random edit.  SAFE: only those main is not known to mishandle.
+# A random edit.  SAFE: only those main is not known to mishandle (an
+# extra group is added under a name never used before in the run).
+EXTRA=(www3 www4 www5)
+declare -A USED
 edit() {	# safe|all
-	local k g i
+	local k g i j cand=()
 	k=$((RANDOM % 4))
-	[ "$1" = safe ] && [ $k -lt 2 ] && k=$((2 + $((RANDOM % 2))))
+	[ "$1" = safe ] && [ $k -lt 2 ] && k=$((2 + RANDOM % 2))
 	case $k in
-	0)	i=$((1 + $((RANDOM % 3))))
+	0)	i=$((1 + RANDOM % 3))
 		SN[$i]=app$i-r$((RANDOM % 1000))
 		note "edit rename stack $i to ${SN[$i]}" ;;
-	1)	g=www
-		[ -n "${GP[www3]:-}" ] && [ $((RANDOM % 2)) = 0 ] && g=www3
+	1)	g=${EXTRA[0]}; cand=($(groups_now))
+		g=${cand[$((RANDOM % ${#cand[@]}))]}
 		i=${GP[$g]}; GP[$g]=${GB[$g]}; GB[$g]=$i
 		note "edit swap $g primary=${SN[${GP[$g]}]} backup=${SN[${GB[$g]}]}" ;;
-	2)	if [ -n "${GP[www3]:-}" ]; then
-			unset 'GP[www3]' 'GB[www3]'; note "edit remove www3"
+	2)	for g in "${EXTRA[@]}"; do
+			[ -n "${GP[$g]:-}" ] && continue
+			[ "$1" = safe ] && [ -n "${USED[$g]:-}" ] && continue
+			cand+=("$g")
+		done
+		if [ ${#cand[@]} -gt 0 ] && [ $((RANDOM % 2)) = 0 ] || ! extra_present; then
+			if [ ${#cand[@]} = 0 ]; then note "edit none"; return 0; fi
+			g=${cand[$((RANDOM % ${#cand[@]}))]}
+			i=$((1 + RANDOM % 3)); j=$((1 + (i + RANDOM % 2) % 3))
+			GP[$g]=$i; GB[$g]=$j; USED[$g]=1
+			note "edit add $g primary=${SN[$i]} backup=${SN[$j]}"
 		else
-			GP[www3]=2; GB[www3]=3; note "edit add www3"
+			cand=()
+			for g in "${EXTRA[@]}"; do [ -n "${GP[$g]:-}" ] && cand+=("$g"); done
+			g=${cand[$((RANDOM % ${#cand[@]}))]}
+			unset "GP[$g]" "GB[$g]"; note "edit remove $g"
 		fi ;;
-	3)	if [ "$DNS_PORT" = "$NAMED_PORT" ] && [ -n "$PROXY_PORT" ]; then
+	3)	if [ "$DNS_PORT" = "$NAMED_PORT" ]; then
 			DNS_PORT=$PROXY_PORT; note "edit dns via the lossy proxy"
 		else
 			DNS_PORT=$NAMED_PORT; note "edit dns straight to named"
@@ -162,6 +178,12 @@ edit() {	# safe|all
 	esac
 	conf
 }
+extra_present() {
+	local g
+	for g in "${EXTRA[@]}"; do [ -n "${GP[$g]:-}" ] && return 0; done
+	return 1
+}
+groups_now() { printf '%s\n' "${!GP[@]}" | sort; }
 
 start_daemon() {
 	local ready
@@ -178,9 +200,9 @@ kill_daemon() {
 }
 
 ctl_random() {
-	local g verb out
-	g=www; [ $((RANDOM % 3)) = 0 ] && g=www2
-	[ -n "${GP[www3]:-}" ] && [ $((RANDOM % 3)) = 0 ] && g=www3
+	local g verb out cand
+	cand=($(groups_now))
+	g=${cand[$((RANDOM % ${#cand[@]}))]}
 	case $((RANDOM % 5)) in
 	0|1) verb="switch $g --yes --no-wait" ;;
 	2) verb="rearm $g" ;;
@@ -291,10 +313,11 @@ for run in $(seq 1 "$RUNS"); do
 	case ",$FAULTS," in *,dnsloss,*) [ $((RANDOM % 2)) = 0 ] && DNS_PORT=$PROXY_PORT ;; esac
 	SN=([1]=app1 [2]=app2 [3]=app3)
 	GP=([www]=1 [www2]=3); GB=([www]=2 [www2]=1)
-	for g in www www2 www3; do echo "group $g $g.$NAMED_ZONE" >>"$R/map"; done
+	USED=()
+	for g in www www2 "${EXTRA[@]}"; do echo "group $g $g.$NAMED_ZONE" >>"$R/map"; done
 	conf
 	"$CK" poll -p "$NAMED_PORT" -i 3 -T 600 -o "$R/poll.log" \
-	    "www.$NAMED_ZONE" "www2.$NAMED_ZONE" "www3.$NAMED_ZONE" >/dev/null 2>&1 &
+	    $(for g in www www2 "${EXTRA[@]}"; do echo "$g.$NAMED_ZONE"; done) >/dev/null 2>&1 &
 	POLL=$!
 	start_daemon
 	fo_wait 10 grep -q 'event=ready' "$R/failoverd.log" || fail "run $run: never ready: $(tail -5 "$R/failoverd.log")"
@@ -308,7 +331,10 @@ for run in $(seq 1 "$RUNS"); do
 		# Let the daemon act on it.
 		rsleep $(( 100 + $((RANDOM % 700)) ))
 		# Now and then: everything back, so that switches keep coming.
-		if [ $((RANDOM % 6)) = 0 ]; then heal; ctl_one "rearm www"; ctl_one "rearm www2"; fi
+		if [ $((RANDOM % 4)) = 0 ]; then
+			heal
+			for g in $(groups_now); do ctl_one "rearm $g"; done
+		fi
 	done
 	# The end: stop it all, let left-behind hooks finish (bounded: their
 	# sleep is at most 250 ms, hook_timeout 5 s), then judge.
@@ -337,10 +363,13 @@ for run in $(seq 1 "$RUNS"); do
 		bad_runs=$((bad_runs + 1))
 		echo "run $run: FAILED (seed=$SEED)"
 		grep '^violation=' "$R/check.out" | head -10 | sed 's/^/  /'
-		echo "  --- faults of this run (monotonic us)"
-		sed 's/^/  /' "$R/events.log" | tail -40
-		echo "  --- record changes"; sed 's/^/  /' "$R/poll.log" | tail -20
-		echo "  --- hooks"; sed 's/^/  /' "$R/hooks.log" | tail -30
+		# What happened in the 4 s before the first violation.
+		vt=$(grep -m1 '^violation=' "$R/check.out" | sed -n 's/.*t=\([0-9]*\).*/\1/p')
+		[ -n "$vt" ] || vt=$(tail -1 "$R/events.log" | cut -d' ' -f1)
+		win() { awk -v a=$((vt - 4000000)) -v b=$((vt + 500000)) '{ t = $1; if ($2 ~ /^t=/) { t = substr($2, 3) } } t >= a && t <= b' "$1" | sed 's/^/  /'; }
+		echo "  --- faults before it (monotonic us)"; win "$R/events.log"
+		echo "  --- record changes"; win "$R/poll.log"
+		echo "  --- hooks"; win "$R/hooks.log"
 	fi
 	named_stop
 done
