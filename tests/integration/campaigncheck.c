@@ -30,7 +30,8 @@
  *   campaigncheck check -m MAP -p POLL -k HOOKS -H HISTORY
  *       MAP lines: "stack NAME VALUE" (every name a stack ever had, with
  *       its web head as the poller writes it) and "group NAME FQDN".
- *       HISTORY: storetool's dump (its "event" lines).  Prints one line
+ *       HISTORY: storetool's dump (its "event" lines); an event named
+ *       state_lost between two dumps says the state_dir was removed.  Prints one line
  *       per violation, "violation=NAME group=G detail=...", then a
  *       summary, and exits 1 when any fired, 2 on unreadable input:
  *         silent_move      the record moved between stacks and no switch
@@ -629,6 +630,10 @@ read_history(const char *path)
 			snprintf(dnss[ndns].group, NAME_MAX_CC, "%s", group);
 			snprintf(dnss[ndns].id, NAME_MAX_CC, "%s", id);
 			ndns++;
+		} else if (strcmp(event, "state_lost") == 0) {
+			/* The campaign removed state_dir: the flags went. */
+			for (size_t i = 0; i < npause; i++)
+				pauses[i].paused = false;
 		} else if (strcmp(event, "paused") == 0)
 			pause_of(group)->paused = true;
 		else if (strcmp(event, "resumed") == 0)

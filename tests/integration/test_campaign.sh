@@ -12,6 +12,8 @@
 #   stopped    with the daemon stopped: operator commands (switch,
 #              rearm, pause, resume) and edits, then a start
 #   second     a second failoverd on the same state_dir for a while
+#   wipe       state_dir removed while stopped, then a start (--paused or
+#              not): lost state
 #   clock      the daemon's wall clock stepped (FAILOVERD_TEST_CLOCK_FILE)
 #   dnsloss    the daemon talks to named through fakedns -m drop1: the
 #              first answer to each UPDATE is lost (applied, never heard)
@@ -40,11 +42,12 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
 [ -n "${CAMPAIGN_KEEP:-}" ] && FO_KEEP=1
 
-ALL_FAULTS=kill9,kill9,kill9hook,hup,hup,hup,stopped,second,clock,dnsloss,ctl,ctl,webhead,webhead,webhead
+ALL_FAULTS=kill9,kill9,kill9hook,hup,hup,hup,stopped,second,wipe,clock,dnsloss,ctl,ctl,webhead,webhead,webhead
 # The default mix leaves out what today's main is known to get wrong
 # (issue 10): a second daemon on one state_dir (item 3), role edits and
 # renames on reload (item 2), a group removed and added again (items 1,
-# 2, 7), a switch requested while stopped (item 4).
+# 2, 7), a switch requested while stopped (item 4), a lost state_dir
+# (item 1).
 # Once those fixes are in, the default becomes ALL_FAULTS.
 SAFE_FAULTS=kill9,kill9,kill9hook,hupsafe,hupsafe,clock,dnsloss,ctl,ctl,stoppedsafe,webhead,webhead,webhead
 FAULTS=${CAMPAIGN_FAULTS:-$SAFE_FAULTS}
@@ -204,7 +207,8 @@ ctl_random() {
 	cand=($(groups_now))
 	g=${cand[$((RANDOM % ${#cand[@]}))]}
 	case $((RANDOM % 5)) in
-	0|1) verb="switch $g --yes --no-wait" ;;
+	0) verb="switch $g --yes --no-wait" ;;
+	1) verb="switch $g --yes --no-wait --force" ;;
 	2) verb="rearm $g" ;;
 	3) verb="pause $g" ;;
 	4) verb="resume $g" ;;
@@ -275,6 +279,19 @@ fault() {	# name
 			DNS_PORT=$PROXY_PORT; conf
 			alive "$D1" && kill -HUP "$D1"; note "dns via the lossy proxy"
 		fi ;;
+	wipe)	# The state lost (a disk replaced, a restore gone wrong): the
+		# published record must still be the truth.
+		kill_daemon
+		# What the history said stays part of the record to judge.
+		"$TOOLS/storetool" -r "$R/state" dump >>"$R/history.lost" 2>&1
+		echo "event seq=0 ts_ms=0 group=- event=state_lost payload={} hash=00" >>"$R/history.lost"
+		rm -rf "$R/state"; note "state_dir removed"
+		if [ $((RANDOM % 2)) = 0 ]; then
+			"$FAILOVERD" -c "$R/failoverd.conf" --paused >>"$R/failoverd.log" 2>&1 &
+			D1=$!; note "start --paused pid=$D1"
+		else
+			start_daemon
+		fi ;;
 	ctl)	ctl_random ;;
 	webhead) webhead_random ;;
 	*)	fail "unknown fault $1" ;;
@@ -294,7 +311,7 @@ per_run_ms=$(( SECONDS_ALL * 1000 / RUNS ))
 for run in $(seq 1 "$RUNS"); do
 	R=$FO/run$run
 	mkdir -p "$R"
-	: >"$R/hooks.log"; : >"$R/map"; : >"$R/poll.log"; : >"$R/events.log"
+	: >"$R/hooks.log"; : >"$R/map"; : >"$R/poll.log"; : >"$R/events.log"; : >"$R/history.lost"
 	export FAILOVERD_TEST_CLOCK_FILE=$R/clock
 	echo 0 >"$FAILOVERD_TEST_CLOCK_FILE"
 	heal
@@ -352,7 +369,7 @@ for run in $(seq 1 "$RUNS"); do
 	sleep 0.1
 	kill "$POLL" 2>/dev/null; wait "$POLL" 2>/dev/null; POLL=
 	kill "$PROXY" 2>/dev/null; wait "$PROXY" 2>/dev/null; PROXY=
-	"$TOOLS/storetool" -r "$R/state" dump >"$R/history" 2>&1
+	{ cat "$R/history.lost"; "$TOOLS/storetool" -r "$R/state" dump 2>&1; } >"$R/history"
 	"$CK" check -m "$R/map" -p "$R/poll.log" -k "$R/hooks.log" -H "$R/history" >"$R/check.out" 2>&1
 	rc=$?
 	sw=$(grep -c 'event=switch_started' "$R/history")

@@ -140,6 +140,9 @@ expect paused_switch "an automatic switch of a paused group"
 { cat "$D/hist2"; echo 'event seq=3 ts_ms=3 group=www event=resumed payload={"group":"www"} hash=00'
   hist_ok | sed 's/"to":"app2"}/"to":"app2","reason":"auto"}/'; } >"$D/hist"
 expect ok "paused, resumed, then an automatic switch; a manual one while paused"
+{ cat "$D/hist2"; echo 'event seq=0 ts_ms=0 group=- event=state_lost payload={} hash=00'
+  hist_ok | sed 's/"to":"app2"}/"to":"app2","reason":"auto"}/'; } >"$D/hist"
+expect ok "paused, then the state_dir lost with its flags"
 hist_ok >"$D/hist"
 
 echo "== unreadable input"
