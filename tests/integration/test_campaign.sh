@@ -268,7 +268,9 @@ fault() {	# name
 		"$FAILOVERD" -c "$R/failoverd.conf" >>"$R/failoverd2.log" 2>&1 &
 		D2=$!
 		note "second pid=$D2"
-		rsleep $((300 + $((RANDOM % 1500))))
+		# While both may run, give them something to switch.
+		rsleep $((RANDOM % 500)); webhead_random
+		rsleep $((300 + RANDOM % 1500))
 		if alive "$D2"; then kill -9 "$D2"; note "second killed"; else note "second exited"; fi
 		wait "$D2" 2>/dev/null; D2= ;;
 	clock)
@@ -303,6 +305,12 @@ ctl_one() {
 	local out
 	out=$(timeout 10 "$FAILOVERCTL" -c "$R/failoverd.conf" $1 2>&1 </dev/null)
 	note "ctl $1 rc=$? ${out%%$'\n'*}"
+}
+
+win() {	# file: its lines from 4 s before $vt to 0.5 s after
+	awk -v a=$((vt - 4000000)) -v b=$((vt + 500000)) '
+		{ t = $1; if ($2 ~ /^t=/) t = substr($2, 3) }
+		t >= a && t <= b' "$1" | sed 's/^/  /'
 }
 
 total_faults=0 total_switches=0 bad_runs=0 total_hooks=0
@@ -380,13 +388,15 @@ for run in $(seq 1 "$RUNS"); do
 		bad_runs=$((bad_runs + 1))
 		echo "run $run: FAILED (seed=$SEED)"
 		grep '^violation=' "$R/check.out" | head -10 | sed 's/^/  /'
-		# What happened in the 4 s before the first violation.
-		vt=$(grep -m1 '^violation=' "$R/check.out" | sed -n 's/.*t=\([0-9]*\).*/\1/p')
-		[ -n "$vt" ] || vt=$(tail -1 "$R/events.log" | cut -d' ' -f1)
-		win() { awk -v a=$((vt - 4000000)) -v b=$((vt + 500000)) '{ t = $1; if ($2 ~ /^t=/) { t = substr($2, 3) } } t >= a && t <= b' "$1" | sed 's/^/  /'; }
-		echo "  --- faults before it (monotonic us)"; win "$R/events.log"
-		echo "  --- record changes"; win "$R/poll.log"
-		echo "  --- hooks"; win "$R/hooks.log"
+		# What happened in the 4 s before the first violation of each
+		# invariant.
+		for v in $(grep '^violation=' "$R/check.out" | cut -d' ' -f1 | sort -u); do
+			vt=$(grep -m1 "^$v " "$R/check.out" | sed -n 's/.*t=\([0-9]*\).*/\1/p')
+			echo "  === $v at t=$vt"
+			echo "  --- faults before it (monotonic us)"; win "$R/events.log"
+			echo "  --- record changes"; win "$R/poll.log"
+			echo "  --- hooks"; win "$R/hooks.log"
+		done
 	fi
 	named_stop
 done
