@@ -359,13 +359,15 @@ cmd_poll(int argc, char **argv)
 	while (!got_term && mono_us() < end) {
 		for (int i = 0; i < nnames; i++) {
 			char v[NAME_MAX_CC], line[LINE_MAX_CC];
-			int64_t t = mono_us();
+			int64_t t;
 
 			if (!poll_one(res, argv[optind + i], v, sizeof(v)) ||
 			    strcmp(v, last[i]) == 0)
 				continue;
-			/* The answer's time is when the query was sent: the
-			 * record held V by then at the latest. */
+			/* When the answer arrived: the record held V by then
+			 * (a query sent before the change may be answered
+			 * after it, so the sending time could precede it). */
+			t = mono_us();
 			snprintf(line, sizeof(line), "%" PRId64 " %s %s\n", t,
 			    argv[optind + i], v);
 			append_line(out, line);

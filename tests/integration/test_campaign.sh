@@ -188,15 +188,27 @@ extra_present() {
 }
 groups_now() { printf '%s\n' "${!GP[@]}" | sort; }
 
-start_daemon() {
-	local ready
-	"$FAILOVERD" -c "$R/failoverd.conf" >>"$R/failoverd.log" 2>&1 &
+start_daemon() {	# [args]
+	D1_LINE=$(( $(wc -l <"$R/failoverd.log") + 1 ))
+	"$FAILOVERD" -c "$R/failoverd.conf" "$@" >>"$R/failoverd.log" 2>&1 &
 	D1=$!
-	note "start pid=$D1"
+	note "start pid=$D1 $*"
+}
+
+# The daemon is only ever stopped by the campaign: one that ended by
+# itself (a crash, a sanitizer's report, a refusal to start) fails the run.
+reap_if_dead() {
+	local rc
+	[ -n "$D1" ] && ! alive "$D1" || return 0
+	wait "$D1"; rc=$?
+	note "daemon pid=$D1 ended by itself rc=$rc"
+	EXITS+=("pid=$D1 rc=$rc: $(sed -n "$D1_LINE,\$p" "$R/failoverd.log" | grep -E 'level=(error|crit)|Sanitizer|runtime error' | tail -1)")
+	D1=
 }
 
 kill_daemon() {
-	alive "$D1" || { D1=; return 0; }
+	reap_if_dead
+	[ -n "$D1" ] || return 0
 	kill -9 "$D1" 2>/dev/null; wait "$D1" 2>/dev/null
 	note "kill9 pid=$D1"
 	D1=
@@ -265,6 +277,12 @@ fault() {	# name
 		[ $((RANDOM % 2)) = 0 ] && { if [ "$1" = stopped ]; then edit all; else edit safe; fi; }
 		start_daemon ;;
 	second)
+		# Once the first is up: a second one started before the first
+		# took the state_dir would rightly win it.
+		for ((ms = 0; ms < 5000; ms += 20)); do
+			sed -n "$D1_LINE,\$p" "$R/failoverd.log" | grep -q 'event=ready' && break
+			sleep 0.02
+		done
 		"$FAILOVERD" -c "$R/failoverd.conf" >>"$R/failoverd2.log" 2>&1 &
 		D2=$!
 		note "second pid=$D2"
@@ -289,8 +307,7 @@ fault() {	# name
 		echo "event seq=0 ts_ms=0 group=- event=state_lost payload={} hash=00" >>"$R/history.lost"
 		rm -rf "$R/state"; note "state_dir removed"
 		if [ $((RANDOM % 2)) = 0 ]; then
-			"$FAILOVERD" -c "$R/failoverd.conf" --paused >>"$R/failoverd.log" 2>&1 &
-			D1=$!; note "start --paused pid=$D1"
+			start_daemon --paused
 		else
 			start_daemon
 		fi ;;
@@ -298,7 +315,8 @@ fault() {	# name
 	webhead) webhead_random ;;
 	*)	fail "unknown fault $1" ;;
 	esac
-	alive "$D1" || { [ -n "$D1" ] && wait "$D1"; note "daemon had exited rc=$?"; start_daemon; }
+	reap_if_dead
+	[ -n "$D1" ] || start_daemon
 }
 
 ctl_one() {
@@ -338,10 +356,10 @@ for run in $(seq 1 "$RUNS"); do
 	case ",$FAULTS," in *,dnsloss,*) [ $((RANDOM % 2)) = 0 ] && DNS_PORT=$PROXY_PORT ;; esac
 	SN=([1]=app1 [2]=app2 [3]=app3)
 	GP=([www]=1 [www2]=3); GB=([www]=2 [www2]=1)
-	USED=()
+	USED=() EXITS=()
 	for g in www www2 "${EXTRA[@]}"; do echo "group $g $g.$NAMED_ZONE" >>"$R/map"; done
 	conf
-	"$CK" poll -p "$NAMED_PORT" -i 3 -T 600 -o "$R/poll.log" \
+	"$CK" poll -p "$NAMED_PORT" -i 5 -T 600 -o "$R/poll.log" \
 	    $(for g in www www2 "${EXTRA[@]}"; do echo "$g.$NAMED_ZONE"; done) >/dev/null 2>&1 &
 	POLL=$!
 	start_daemon
@@ -364,12 +382,15 @@ for run in $(seq 1 "$RUNS"); do
 	# The end: stop it all, let left-behind hooks finish (bounded: their
 	# sleep is at most 250 ms, hook_timeout 5 s), then judge.
 	[ -n "$D2" ] && { kill -9 "$D2" 2>/dev/null; wait "$D2" 2>/dev/null; D2=; }
-	if alive "$D1"; then
+	reap_if_dead
+	if [ -n "$D1" ]; then
 		kill -TERM "$D1"
 		for ((i = 0; i < 200; i++)); do alive "$D1" || break; sleep 0.05; done
-		kill -9 "$D1" 2>/dev/null
+		alive "$D1" && { kill -9 "$D1"; EXITS+=("pid=$D1 did not stop within 10 s of SIGTERM"); }
+		wait "$D1"; rc=$?
+		[ $rc = 0 ] || [ $rc = 137 ] || EXITS+=("pid=$D1 SIGTERM: exit $rc: $(sed -n "$D1_LINE,\$p" "$R/failoverd.log" | grep -E 'level=(error|crit)|Sanitizer|runtime error' | tail -1)")
 	fi
-	[ -n "$D1" ] && wait "$D1" 2>/dev/null; D1=
+	D1=
 	for ((i = 0; i < 120; i++)); do
 		[ "$(grep -c '^start' "$R/hooks.log")" -le "$(grep -c '^end' "$R/hooks.log")" ] && break
 		sleep 0.05
@@ -384,6 +405,7 @@ for run in $(seq 1 "$RUNS"); do
 	hk=$(grep -c '^start' "$R/hooks.log")
 	total_faults=$((total_faults + nf)); total_switches=$((total_switches + sw)); total_hooks=$((total_hooks + hk))
 	echo "run $run: faults=$nf switches=$sw hooks=$hk record_changes=$(wc -l <"$R/poll.log") $(tail -1 "$R/check.out")"
+	for e in "${EXITS[@]}"; do echo "violation=daemon_exit detail=\"$e\"" >>"$R/check.out"; rc=1; done
 	if [ $rc != 0 ]; then
 		bad_runs=$((bad_runs + 1))
 		echo "run $run: FAILED (seed=$SEED)"
@@ -392,6 +414,7 @@ for run in $(seq 1 "$RUNS"); do
 		# invariant.
 		for v in $(grep '^violation=' "$R/check.out" | cut -d' ' -f1 | sort -u); do
 			vt=$(grep -m1 "^$v " "$R/check.out" | sed -n 's/.*t=\([0-9]*\).*/\1/p')
+			[ -n "$vt" ] || vt=$(tail -1 "$R/events.log" | cut -d' ' -f1)
 			echo "  === $v at t=$vt"
 			echo "  --- faults before it (monotonic us)"; win "$R/events.log"
 			echo "  --- record changes"; win "$R/poll.log"
