@@ -359,7 +359,7 @@ for run in $(seq 1 "$RUNS"); do
 	USED=() EXITS=()
 	for g in www www2 "${EXTRA[@]}"; do echo "group $g $g.$NAMED_ZONE" >>"$R/map"; done
 	conf
-	"$CK" poll -p "$NAMED_PORT" -i 5 -T 600 -o "$R/poll.log" \
+	"$CK" poll -p "$NAMED_PORT" -i 5 -T $(( per_run_ms / 1000 + 120 )) -o "$R/poll.log" \
 	    $(for g in www www2 "${EXTRA[@]}"; do echo "$g.$NAMED_ZONE"; done) >/dev/null 2>&1 &
 	POLL=$!
 	start_daemon
