@@ -291,7 +291,8 @@ poll_one(ldns_resolver *res, const char *name, char *out, size_t outlen)
 			continue;
 		if (t == LDNS_RR_TYPE_CNAME)
 			cname = true;
-		items[n++] = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		if ((items[n] = ldns_rdf2str(ldns_rr_rdf(rr, 0))) != NULL)
+			n++;
 	}
 	ldns_pkt_free(p);
 	if (n == 0) {
@@ -301,11 +302,9 @@ poll_one(ldns_resolver *res, const char *name, char *out, size_t outlen)
 	qsort(items, n, sizeof(items[0]), cmp_str);
 	snprintf(out, outlen, "%s:", cname ? "CNAME" : "A");
 	for (size_t i = 0; i < n; i++) {
-		if (items[i] != NULL) {
-			if (i > 0)
-				strncat(out, ",", outlen - strlen(out) - 1);
-			strncat(out, items[i], outlen - strlen(out) - 1);
-		}
+		if (i > 0)
+			strncat(out, ",", outlen - strlen(out) - 1);
+		strncat(out, items[i], outlen - strlen(out) - 1);
 		free(items[i]);
 	}
 	return true;
@@ -767,48 +766,57 @@ check_runs(void)
 	}
 }
 
-/* Per group and id, the span from its first hook's start to its last
- * hook's end; spans of two ids of one group must not meet. */
+/*
+ * Per group and id, the span from its first hook's start to its last
+ * hook's end; spans of two ids of one group must not meet (two switches
+ * interleaved are as wrong as two at once).
+ */
+struct span {
+	const struct run *first;
+	int64_t		 s, e;
+};
+
 static void
 check_switches(void)
 {
+	struct span *sp = NULL;
+	size_t nsp = 0;
+
 	for (size_t i = 0; i < nrun; i++) {
-		int64_t s1 = INT64_MAX, e1 = INT64_MIN;
-		bool first = true;
+		size_t k;
 
 		if (strcmp(runs[i].id, "-") == 0)
 			continue;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(runs[k].id, runs[i].id) == 0 &&
-			    strcmp(runs[k].group, runs[i].group) == 0)
-				first = false;
-		if (!first)
-			continue;
-		for (size_t k = 0; k < nrun; k++)
-			if (strcmp(runs[k].id, runs[i].id) == 0 &&
-			    strcmp(runs[k].group, runs[i].group) == 0) {
-				if (runs[k].start < s1)
-					s1 = runs[k].start;
-				if (run_end(&runs[k]) > e1)
-					e1 = run_end(&runs[k]);
-			}
-		for (size_t j = 0; j < nrun; j++) {
-			const struct run *b = &runs[j];
-
-			if (strcmp(b->group, runs[i].group) != 0 ||
-			    strcmp(b->id, "-") == 0 ||
-			    strcmp(b->id, runs[i].id) <= 0)
-				continue;
-			if (b->start < e1 && s1 < run_end(b)) {
-				violation("switch_overlap", b->group, "id=%s "
-				    "(t=%" PRId64 "..%" PRId64 ") and id=%s "
-				    "(%s attempt %s, pid %ld, t=%" PRId64 ") "
-				    "at once", runs[i].id, s1, e1, b->id,
-				    b->phase, b->attempt, b->pid, b->start);
+		for (k = 0; k < nsp; k++)
+			if (strcmp(sp[k].first->id, runs[i].id) == 0 &&
+			    strcmp(sp[k].first->group, runs[i].group) == 0)
 				break;
-			}
+		if (k == nsp) {
+			GROW(sp, nsp);
+			sp[nsp].first = &runs[i];
+			sp[nsp].s = runs[i].start;
+			sp[nsp].e = run_end(&runs[i]);
+			nsp++;
+			continue;
 		}
+		if (runs[i].start < sp[k].s)
+			sp[k].s = runs[i].start;
+		if (run_end(&runs[i]) > sp[k].e)
+			sp[k].e = run_end(&runs[i]);
 	}
+	for (size_t i = 0; i < nsp; i++)
+		for (size_t j = i + 1; j < nsp; j++) {
+			const struct run *a = sp[i].first, *b = sp[j].first;
+
+			if (strcmp(a->group, b->group) != 0 ||
+			    !(sp[i].s < sp[j].e && sp[j].s < sp[i].e))
+				continue;
+			violation("switch_overlap", a->group, "id=%s (t=%"
+			    PRId64 "..%" PRId64 ") and id=%s (t=%" PRId64
+			    "..%" PRId64 ") at once", a->id, sp[i].s, sp[i].e,
+			    b->id, sp[j].s, sp[j].e);
+		}
+	free(sp);
 }
 
 static int

@@ -108,6 +108,12 @@ expect switch_overlap "a second id inside the first"
   echo "end t=1050 pid=31 status=ok"
   hooks_ok; } >"$D/hooks"
 expect switch_overlap "a second id across the first's start"
+{ echo "start t=800 pid=31 group=www phase=maintenance_on id=s2 attempt=1 stack=app2 from=app2 to=app1 journaled=yes finished=no"
+  echo "end t=900 pid=31 status=ok"
+  hooks_ok
+  echo "start t=1800 pid=32 group=www phase=replication_off id=s2 attempt=1 stack=app1 from=app2 to=app1 journaled=yes finished=no"
+  echo "end t=1900 pid=32 status=ok"; } >"$D/hooks"
+expect switch_overlap "the first id's hooks between two hooks of a second"
 { hooks_ok
   echo "start t=1650 pid=31 group=www2 phase=maintenance_on id=s2 attempt=1 stack=app2 from=app2 to=app1 journaled=yes finished=no"
   echo "end t=1660 pid=31 status=ok"; } >"$D/hooks"
