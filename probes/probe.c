@@ -1651,6 +1651,7 @@ probe_set_mode(struct probe *p, enum probe_mode mode)
 	p->mode = mode;
 	if (!p->has_run)
 		return;
+	p->kick_pending = false;	/* re-planned: no immediate check */
 	/* Re-plan from the last planned round with the new period. */
 	now = now_us(e, NULL);
 	due = p->planned_us + p->c.period_us[mode];

@@ -1,9 +1,9 @@
 /*
  * webhead.c - a controllable test web head for the end-to-end tests.
  *
- *   webhead [-p PORT] [-d DIR] [-T SECONDS] [-C] [-K MS] [-v]
+ *   webhead [-a ADDR] [-p PORT] [-d DIR] [-T SECONDS] [-C] [-K MS] [-v]
  *
- * Listens on 127.0.0.1:PORT (0: the kernel picks; the port is printed as
+ * Listens on ADDR (default 127.0.0.1):PORT (0: the kernel picks; the port is printed as
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
  * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500);
  * while DIR/flap exists every other request gets 500 (a flapping head that
@@ -89,10 +89,14 @@ main(int argc, char **argv)
 	struct event *sterm, *sint, *tmo;
 	struct timeval tv = { 300, 0 };
 	struct timeval ka = { 0, 0 };
+	const char *addr = "127.0.0.1";
 	int port = 0, ch;
 
-	while ((ch = getopt(argc, argv, "p:d:T:CK:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:d:T:CK:v")) != -1) {
 		switch (ch) {
+		case 'a':
+			addr = optarg;
+			break;
 		case 'p':
 			port = atoi(optarg);
 			break;
@@ -113,7 +117,7 @@ main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: webhead [-p PORT] [-d DIR] [-T S] "
+			fprintf(stderr, "usage: webhead [-a ADDR] [-p PORT] [-d DIR] [-T S] "
 			    "[-C] [-K MS] [-v]\n");
 			return 2;
 		}
@@ -124,9 +128,9 @@ main(int argc, char **argv)
 	evhttp_set_gencb(http, req_cb, NULL);
 	if (ka.tv_sec > 0 || ka.tv_usec > 0)
 		evhttp_set_timeout_tv(http, &ka);
-	bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", (uint16_t)port);
+	bs = evhttp_bind_socket_with_handle(http, addr, (uint16_t)port);
 	if (bs == NULL) {
-		fprintf(stderr, "webhead: cannot bind 127.0.0.1:%d\n", port);
+		fprintf(stderr, "webhead: cannot bind %s:%d\n", addr, port);
 		return 1;
 	}
 	if (port == 0) {
