@@ -409,10 +409,10 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	ds->last_latency_us = r->latency_us;
 	latency_observe(d, r->latency_us);
 	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
-	    " reconnected=%d retried=%d detail=%s", log_q(cs->name), r->ok,
-	    probe_reason_name(r->reason), r->http_status,
-	    (long long)r->latency_us, r->reconnected, r->retried,
-	    log_q(r->detail));
+	    " reconnected=%d retried=%d immediate=%d detail=%s",
+	    log_q(cs->name), r->ok, probe_reason_name(r->reason),
+	    r->http_status, (long long)r->latency_us, r->reconnected,
+	    r->retried, r->immediate, log_q(r->detail));
 	if (d->store != NULL)
 		probelog_note(d, ds->idx, r);
 
@@ -431,9 +431,9 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		break;
 	case HEALTH_SUSPECT:
 		log_info("health_suspect", "stack=%s reason=%s status=%d"
-		    " detail=%s", log_q(cs->name),
+		    " immediate=%s detail=%s", log_q(cs->name),
 		    probe_reason_name(r->reason), r->http_status,
-		    log_q(r->detail));
+		    r->immediate ? "yes" : "no", log_q(r->detail));
 		break;
 	case HEALTH_CLEARED:
 		log_info("health_cleared", "stack=%s", log_q(cs->name));

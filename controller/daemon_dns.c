@@ -201,7 +201,8 @@ feed_dns_answer(struct daemon *d, const char *group, int idx, uint32_t ticket,
 
 	if (g == NULL)
 		return;
-	g->dns_busy = false;
+	if (ticket == g->dns_ticket)	/* not a superseded one */
+		g->dns_busy = false;
 	ev.u.dns.ticket = ticket;
 	ev.u.dns.ok = ok;
 	ev.u.dns.retryable = retryable;
@@ -296,6 +297,15 @@ update_fill(struct dctx *c, struct dnsup_update *u)
 	/* prereq = no: no compare-and-swap on the records; the TXT stays. */
 	if (!c->d->cfg->dns.prereq && u->prereq == DNSUP_PREREQ_IS)
 		u->prereq = DNSUP_PREREQ_NONE;
+	/* The flip never waits behind a TTL change (dnsup.h). */
+	u->supersede = c->a.u.dns.why == ENG_DNS_FLIP;
+}
+
+/* An UPDATE the engine no longer waits for (a flip superseded it). */
+static bool
+stale(const struct dgroup *g, const struct dctx *c)
+{
+	return g != NULL && g->dns_ticket != c->a.u.dns.ticket;
 }
 
 static void
@@ -325,6 +335,20 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	bool ok = o->result == DNSUP_R_NOERROR;
 	char want[512];
 
+	if (stale(g, c)) {
+		/*
+		 * Superseded by a flip: cancelled, or applied before it, or
+		 * refused by its prerequisite after it.  Says nothing of
+		 * the name's owner; the engine waits for the flip only.
+		 */
+		log_info("dns_superseded", "group=%s name=%s why=%s result=%s",
+		    log_q(c->group), log_q(c->name),
+		    eng_dns_why_name(c->a.u.dns.why), rname);
+		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false,
+		    true, rname);
+		free(c);
+		return;
+	}
 	if (o->result == DNSUP_R_CANCELLED) {
 		/* The engine was replaced (reload): the engine retries. */
 		feed_dns_unjudged(d, c->group, c->gidx, c->a.u.dns.ticket,

@@ -189,15 +189,15 @@
  * check that opens the gate once the server accepts again, so a refusal
  * never holds for good after its cause is gone.
  *
- * XXX A stack flapping faster than fall costs two UPDATEs per cycle (TTL
- * lowered on the failure, restored on the next success), one at a time per
- * group.  Damping it (restore only after rise successes, or after some
- * minimum time) would need an event the health module does not emit today.
- *
  * TTL.  While the group serves (SERVING, WAIT_REARM, FAILED) the wanted
  * record is the active stack with TTL suspect_ttl when the active stack is
- * suspect (up, with a failure run started) or down, and ttl otherwise.  No
- * TTL update is sent while a switch runs; the flip uses ttl.
+ * suspect (up, with a failure run started) or down, and ttl otherwise.
+ * Damped: once lowered, the TTL goes back to ttl only when the stack has
+ * had no failure for ENG_TTL_SETTLE_ROUNDS of its intervals (or rise, if
+ * more), so that a stack flapping faster than fall does not cost two
+ * UPDATEs per flap; a GATE timer evaluates again when that time is up.  No
+ * TTL update is sent while a switch runs; the flip uses ttl and forgets
+ * an UPDATE still in flight (the flip is never held behind one).
  *
  * POLICIES.  maintenance_on fails -> recorded, sequence continues;
  * replication_off, promote or maintenance_off fails or times out -> the
@@ -219,6 +219,9 @@
  */
 #ifndef FAILOVERD_ENGINE_H
 #define FAILOVERD_ENGINE_H
+
+/* Failure-free intervals before a lowered TTL is restored (see TTL). */
+#define ENG_TTL_SETTLE_ROUNDS	10
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -413,7 +416,9 @@ enum eng_hook_outcome {
 
 enum eng_timer {
 	ENG_TIMER_DNS = 0,	/* retry the UPDATE */
-	ENG_TIMER_GATE,		/* hold_down expiry, precheck re-ask */
+	ENG_TIMER_GATE,		/* hold_down expiry, precheck re-ask, the
+				   suspect TTL's restoration (only
+				   evaluates: any of them may come early) */
 };
 #define ENG_NTIMER	2
 

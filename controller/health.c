@@ -42,6 +42,7 @@ health_init(struct health *h, int rise, int fall, int64_t now_ms)
 	h->fail_run = 0;
 	h->since_ms = now_ms;
 	h->last_reason = 0;
+	h->last_fail_ms = 0;
 	h->rise = clamp_threshold(rise);
 	h->fall = clamp_threshold(fall);
 }
@@ -71,6 +72,7 @@ health_step(struct health *h, bool ok, int reason, int64_t now_ms)
 	h->fail_run = run_inc(h->fail_run);
 	h->ok_run = 0;
 	h->last_reason = reason;
+	h->last_fail_ms = now_ms;
 	if (h->state != HEALTH_DOWN && h->fail_run >= h->fall)
 		return health_enter(h, HEALTH_DOWN, now_ms);
 	if (h->state == HEALTH_UP && h->fail_run == 1)

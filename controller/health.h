@@ -34,6 +34,10 @@ struct health {
 	int64_t			since_ms;	/* when state was entered */
 	int			last_reason;	/* probe reason of the last failure
 						   (enum probe_reason), 0 if none */
+	int64_t			last_fail_ms;	/* when the last failure came (the
+						   clock of since_ms), 0 if none:
+						   the engine damps the suspect
+						   TTL by it */
 	int			rise, fall;
 };
 

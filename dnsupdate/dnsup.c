@@ -73,6 +73,8 @@ struct pending {
 	struct timespec		 t0;
 	int			 tries;
 	bool			 solo;		/* send alone */
+	bool			 superseded;	/* a later supersede replaced it:
+						   ends at the next flush */
 	bool			 maybe_applied;	/* a try got no answer */
 	/* While its name is read back after a prerequisite failure. */
 	bool			 requeue;	/* not applied: send again alone */
@@ -574,6 +576,14 @@ dnsup_submit(struct dnsup_engine *e, const struct dnsup_update *u,
 	p->cb = cb;
 	p->arg = arg;
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+	if (u->supersede) {
+		struct pending *o;
+
+		/* Ended by flush_cb: callbacks never come from here. */
+		TAILQ_FOREACH(o, &e->queue, q)
+			if (name_eq(o->name, p->name))
+				o->superseded = true;
+	}
 	TAILQ_INSERT_TAIL(&e->queue, p, q);
 	e->st.updates++;
 	arm_flush(e);
@@ -727,7 +737,15 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		size_t sz = pending_size(p);
 
 		next = TAILQ_NEXT(p, q);
-		if (name_busy(e, p->name))
+		if (p->superseded) {
+			TAILQ_REMOVE(&e->queue, p, q);
+			e->st.superseded++;
+			pending_done(p, DNSUP_R_CANCELLED, "superseded", "", 0);
+			continue;
+		}
+		/* A supersede with a compare-and-swap may overtake. */
+		if (name_busy(e, p->name) && !(p->u.supersede &&
+		    p->u.prereq == DNSUP_PREREQ_IS))
 			continue;	/* waits for the message in flight */
 		TAILQ_REMOVE(&e->queue, p, q);
 		name_hold(p);

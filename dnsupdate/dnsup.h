@@ -41,7 +41,14 @@
  * which named applies more slowly, or one per message, which it applies
  * one at a time); names in one message are distinct
  * (a second update for a name waits until the first completes, keeping
- * their order).  When a message with several updates fails with an error
+ * their order).  Except for an update marked supersede (a flip), which
+ * must never wait behind a lesser one (a TTL change): the updates queued
+ * for its name and not yet sent end with DNSUP_R_CANCELLED ("superseded"),
+ * and if it carries a compare-and-swap on the records (DNSUP_PREREQ_IS) it
+ * goes out beside one in flight: whichever the server applies second
+ * finds the records it requires, or fails its prerequisite and changes
+ * nothing, so the one sent earlier can never undo it.  Without that
+ * prerequisite it waits, as any other.  When a message with several updates fails with an error
  * that belongs to one of them (a lost prerequisite, a name outside the
  * zone, FORMERR, REFUSED by a per-name policy), each is sent again alone,
  * so that one bad update never holds the others back; any other error
@@ -167,6 +174,8 @@ struct dnsup_stats {
 	uint64_t	 applied;	/* prerequisite failures found applied
 					   by an earlier try */
 	uint64_t	 rejected;	/* answers rejected */
+	uint64_t	 superseded;	/* queued updates replaced by a
+					   supersede (cancelled) */
 	uint64_t	 ignored;	/* datagrams dropped (no match) */
 	size_t		 inflight;	/* updates + queries outstanding now */
 };

@@ -202,6 +202,10 @@ struct dnsup_update {
 	bool			 owner_delete;	/* delete that TXT instead */
 	enum dnsup_txt_prereq	 owner_prereq;	/* with owner_txt */
 	const struct dnsup_txtset *owner_prev;	/* for DNSUP_TXT_WAS */
+	bool			 supersede;	/* dnsup_submit(): replaces what
+						   is queued for the name, and
+						   with DNSUP_PREREQ_IS does not
+						   wait for one in flight */
 };
 
 /* A built request (opaque): wire form, id, question, MAC. */

@@ -65,6 +65,24 @@
  * kept-alive connection and still had to make a new one is reported as
  * reconnected: the web head closed it, idle or under the request.
  *
+ * Events.  A kept-alive connection stays in the event base between
+ * checks (sock_cb), so when a web head's process dies the kernel closes
+ * its end and our idle socket becomes readable at that instant, for free:
+ * no system call is added to a check that finds nothing.  That event
+ * starts the probe's check at once instead of at its next round
+ * (probe_kick), which takes up to a whole interval off the detection of
+ * a dead process, a closed port or a host that answers RST.  It is not a
+ * failure: a server closing an idle connection at its keep-alive timeout
+ * is normal, and the immediate check then succeeds on a new connection.
+ * Bounded: at most one immediate check per fastinter, and none again
+ * until a scheduled check has run, so a server that closes every
+ * connection costs at most one extra check per round.  A check in flight
+ * needs nothing of this: libcurl watches its socket, and a reset or a
+ * close mid-check ends the transfer at once (retried once on a fresh
+ * connection, which a dead process refuses).  A host that vanishes
+ * without a packet (power, cable) sends nothing: only the schedule and
+ * the timeout see it.
+ *
  * Shards.  libcurl 7.88 walks its whole connection cache in every
  * curl_multi_remove_handle() of a transfer that left its connection
  * alive (to close "connect-only" connections), so one CURLM holding
@@ -208,6 +226,13 @@ struct probe {
 	bool			 has_run;
 	bool			 due_at_end;	/* due while running: start it
 						   when the transfer ends */
+	/* Immediate checks: see "Events" above. */
+	bool			 kick_pending;	/* due now for an event */
+	bool			 kick_armed;	/* a scheduled check ran since
+						   the last immediate one */
+	bool			 immediate;	/* the check running/last run
+						   was one */
+	int64_t			 kick_us;	/* the last one began */
 	/* The transfer in flight. */
 	int			 sock_errno;	/* socket() failed: why (then,
 						   once finished: the errno
@@ -292,6 +317,7 @@ static void	 probe_finish(struct probe *, CURLcode);
 static bool	 probe_retry(struct probe *, CURLcode);
 static void	 probe_stop_transfer(struct probe *);
 static void	 probe_due_now(struct probe *);
+static void	 probe_kick(struct probe *);
 static void	 probe_release(struct probe *);
 static struct probe_xfer *xfer_get(struct probe_engine *);
 static void	 xfer_put(struct probe_engine *, struct probe_xfer *);
@@ -769,6 +795,8 @@ event_cb(evutil_socket_t fd, short kind, void *arg)
 		/* Not libcurl's now: the web head closed it, or garbage. */
 		ps->peer_closed = true;
 		sock_unwatch(ps);
+		if (ps->owner != NULL && ps->owner->conn == ps)
+			probe_kick(ps->owner);
 		return;
 	}
 	action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
@@ -899,6 +927,14 @@ probe_start(struct probe *p, int64_t now)
 
 	p->planned_us = p->due_us;
 	p->has_run = true;
+	p->immediate = p->kick_pending;
+	p->kick_pending = false;
+	if (p->immediate) {
+		p->kick_armed = false;
+		p->kick_us = now;
+		e->st.immediate++;
+	} else
+		p->kick_armed = true;
 	p->due_us += period;
 	/* A loop late by whole periods skips them rather than bursting. */
 	while (p->due_us <= now) {
@@ -1115,6 +1151,34 @@ probe_due_now(struct probe *p)
 	schedule_arm(p->e);
 }
 
+/*
+ * The probe's idle kept-alive connection closed, reset or spoke: check
+ * now rather than at the next round ("Events" above).  Not a failure: the
+ * check decides.  At most one per fastinter, and not again before a
+ * scheduled check has run, so a server that closes every connection
+ * cannot make us probe it in a loop; refused kicks are counted.
+ */
+static void
+probe_kick(struct probe *p)
+{
+	struct probe_engine	*e = p->e;
+	int64_t			 now;
+
+	if (p->state != PROBE_S_IDLE || !p->has_run || p->kick_pending)
+		return;
+	now = now_us(e, NULL);
+	if (!p->kick_armed ||
+	    now - p->kick_us < p->c.period_us[PROBE_MODE_FAST] ||
+	    p->due_us <= now + PROBE_SLACK_US) {
+		e->st.kicks_held++;
+		return;
+	}
+	p->kick_pending = true;
+	p->due_us = now;
+	sched_fix(p);
+	schedule_arm(e);
+}
+
 /* The check is over (or cancelled): its handle goes back to the pool. */
 static void
 probe_release(struct probe *p)
@@ -1279,6 +1343,7 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.body_bytes = p->nread;
 	r.reconnected = p->reconnected;
 	r.retried = p->retried;
+	r.immediate = p->immediate;
 	r.detail = detail != NULL ? detail : "";
 	r.os_errno = reason == PROBE_R_LOCAL ? p->sock_errno : 0;
 	e->st.finished++;
@@ -1542,6 +1607,7 @@ probe_update(struct probe *p, const struct probe_spec *s)
 	probe_release(p);
 	conf_free(&p->c);
 	p->c = c;
+	p->kick_pending = false;
 	if (p->has_run) {
 		now = now_us(e, NULL);
 		due = p->planned_us + p->c.period_us[p->mode];
@@ -1585,6 +1651,7 @@ probe_set_mode(struct probe *p, enum probe_mode mode)
 	p->mode = mode;
 	if (!p->has_run)
 		return;
+	p->kick_pending = false;	/* re-planned: no immediate check */
 	/* Re-plan from the last planned round with the new period. */
 	now = now_us(e, NULL);
 	due = p->planned_us + p->c.period_us[mode];

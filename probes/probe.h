@@ -29,6 +29,11 @@
  * as probe_result.reconnected, so that a web head dropping connections
  * shows without ever being called down for it.
  *
+ * An idle kept-alive connection that the web head closes or resets
+ * starts the probe's check at once (probe_result.immediate), at most once
+ * per fastinter and once per scheduled round; the result counts like any
+ * other (see probe.c, "Events").
+ *
  * Not thread-safe: call everything from the loop's thread.
  */
 #ifndef FAILOVERD_PROBE_H
@@ -131,6 +136,8 @@ struct probe_result {
 	bool		 retried;	/* ... and the request had already gone
 					   out on the dead one: it was sent
 					   again (reconnected is set too) */
+	bool		 immediate;	/* started before its round because its
+					   idle kept-alive connection closed */
 	const char	*detail;	/* libcurl's message, or "" */
 	int		 os_errno;	/* PROBE_R_LOCAL: the errno */
 };
@@ -210,6 +217,10 @@ struct probe_stats {
 	uint64_t	 retries;	/* results with retried set */
 	uint64_t	 handles;	/* libcurl easy handles now (lent to
 					   checks from a pool) */
+	uint64_t	 immediate;	/* checks started early: their idle
+					   connection closed */
+	uint64_t	 kicks_held;	/* idle closes that started none (the
+					   bound, or the round was due) */
 };
 void	 probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

@@ -22,7 +22,9 @@
  *                             N queries to ADDR#PORT (a server that never
  *                             answers), then one update of NAME: how long
  *                             the update takes while they wait
- *   multi NAME|VALUE[|PREV] ...   updates submitted together (coalesced)
+ *   multi NAME|VALUE[|PREV[|FLAGS]] ...   updates submitted together
+ *                             (coalesced); FLAGS: s supersede (a flip),
+ *                             dMS submitted MS ms later
  *   render NAME VALUE ...     the update in nsupdate syntax (dry run)
  *
  * VALUE: "host.name." (CNAME), "192.0.2.1 2001:db8::1" (A/AAAA) or "none".
@@ -332,6 +334,25 @@ multi_cb(const struct dnsup_outcome *o, void *arg)
 	done_one();
 }
 
+/* multi's dMS: an update submitted later */
+struct later {
+	struct dnsup_update	 u;
+	char			*spec;
+	struct timeval		 tv;
+};
+
+static void
+later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct later *l = arg;
+
+	(void)fd;
+	(void)what;
+	outstanding--;		/* submit_or_die counts it again */
+	submit_or_die(&l->u, multi_cb, l->spec);
+	free(l);
+}
+
 /* loaded: the queries only count down */
 static void
 loaded_query_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
@@ -556,24 +577,40 @@ main(int argc, char **argv)
 			return 1;
 		outstanding++;
 	} else if (strcmp(cmd, "multi") == 0) {
-		/* multi NAME|VALUE[|PREV] ...: submitted together */
+		/* multi NAME|VALUE[|PREV[|FLAGS]] ...: submitted together */
 		exit_code = 0;
 		for (i = 1; i < argc; i++) {
-			char *spec = argv[i], *v, *pv;
+			char *spec = argv[i], *v, *pv, *fl = NULL, *dl;
+			struct later *l;
 
 			if ((v = strchr(spec, '|')) == NULL)
 				usage();
 			*v++ = '\0';
-			if ((pv = strchr(v, '|')) != NULL)
+			if ((pv = strchr(v, '|')) != NULL) {
 				*pv++ = '\0';
+				if ((fl = strchr(pv, '|')) != NULL)
+					*fl++ = '\0';
+			}
 			memset(&u, 0, sizeof(u));
 			u.name = spec;
 			rrset_or_die(&u.want, v, ttl);
-			if (pv != NULL) {
+			if (pv != NULL && pv[0] != '\0') {
 				u.prereq = DNSUP_PREREQ_IS;
 				rrset_or_die(&u.prev, pv, 0);
 			}
-			submit_or_die(&u, multi_cb, spec);
+			u.supersede = fl != NULL && strchr(fl, 's') != NULL;
+			if (fl == NULL || (dl = strchr(fl, 'd')) == NULL) {
+				submit_or_die(&u, multi_cb, spec);
+				continue;
+			}
+			if ((l = calloc(1, sizeof(*l))) == NULL)
+				return 1;
+			l->u = u;
+			l->spec = spec;
+			l->tv.tv_sec = atoi(dl + 1) / 1000;
+			l->tv.tv_usec = atoi(dl + 1) % 1000 * 1000;
+			outstanding++;
+			event_base_once(base, -1, EV_TIMEOUT, later_cb, l, &l->tv);
 		}
 	} else if (strcmp(cmd, "loaded") == 0) {
 		struct cfg_hostport silent;

@@ -39,6 +39,9 @@
  *	drop1      the first answer to each UPDATE (by message id) is dropped
  *	           over UDP: the server applied it, the client never heard
  *	udpsilent  nothing at all over UDP; TCP is relayed
+ *	dropfirst  only the very first UPDATE's first answer is dropped (an
+ *	           UPDATE applied whose answer is late: what follows it for
+ *	           the same name must not wait for it if it supersedes it)
  *
  * Runs until SIGTERM.  A blocking poll() loop: this is a test fixture, not
  * the daemon.
@@ -219,6 +222,12 @@ udp_relay(int fd, const char *mode, const uint8_t *req, size_t len,
 		seen[id] = 1;
 		return;
 	}
+	if (strcmp(mode, "dropfirst") == 0 && is_update(req, len)) {
+		static int dropped;
+
+		if (!dropped++)
+			return;
+	}
 	sendto_peer(fd, ans, alen, sa, sl);
 }
 
@@ -273,7 +282,8 @@ static bool
 relaying(const char *mode)
 {
 	return upstream != 0 && (strcmp(mode, "relay") == 0 ||
-	    strcmp(mode, "drop1") == 0 || strcmp(mode, "udpsilent") == 0);
+	    strcmp(mode, "drop1") == 0 || strcmp(mode, "dropfirst") == 0 ||
+	    strcmp(mode, "udpsilent") == 0);
 }
 
 /*

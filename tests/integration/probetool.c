@@ -100,9 +100,10 @@ result_cb(struct probe *p, const struct probe_result *r, void *udata)
 	t->rounds++;
 	printf("url=%s round=%d ok=%d reason=%s status=%d latency_us=%lld"
 	    " late_us=%lld body_bytes=%zu standby=%d reconnected=%d retried=%d"
+	    " immediate=%d"
 	    " detail=", t->url, t->rounds, r->ok, probe_reason_name(r->reason),
 	    r->http_status, (long long)r->latency_us, (long long)r->late_us,
-	    r->body_bytes, r->standby, r->reconnected, r->retried);
+	    r->body_bytes, r->standby, r->reconnected, r->retried, r->immediate);
 	print_quoted(r->detail);
 	/* When the check started (monotonic ms): the schedule's tests. */
 	printf(" started_ms=%lld\n", (long long)r->started_ms);

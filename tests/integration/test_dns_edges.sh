@@ -96,6 +96,29 @@ expect "lost answer, retry NXRRSET, read back: applied" 'result=NOERROR.*tries=2
 expect "a real lost compare-and-swap stays a failure" 'result=NXRRSET' \
     "$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 300 -r 1 \
     update "lost.$Z" app3.example.net. --prev app1.example.net. --owner c1 lost
+
+# 2b. A flip never waits behind a TTL change of the same name (dnsup.h,
+# supersede).  Queued together: the TTL change is cancelled, the flip goes
+# alone.  In flight (its answer lost, retried 1 s later): the flip, with
+# its compare-and-swap, goes at once beside it; the late TTL change then
+# fails its prerequisite and cannot undo the flip.
+expect "publish sup" 'update result=NOERROR' \
+    dt publish "sup.$Z" app1.example.net. --owner c1 sup
+expect "queued TTL change superseded" 'result=cancelled.*detail="superseded"' \
+    dt multi "sup.$Z|app1.example.net.|app1.example.net." "sup.$Z|app2.example.net.|app1.example.net.|s"
+[ "$(dg "sup.$Z" CNAME)" = app2.example.net. ] && ok "dig sup: the flip" || fail "dig sup: $(dg "sup.$Z" CNAME)"
+_stop_fakes
+fake dropfirst "$NAMED_PORT"
+out=$("$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 1000 -r 1 \
+    multi "sup.$Z|app2.example.net.|app2.example.net." "sup.$Z|app3.example.net.|app2.example.net.|sd50" 2>&1)
+fl_us=$(echo "$out" | awk '/result=NOERROR/ { sub(/.*elapsed_us=/, ""); print $1 + 0; exit }')
+if echo "$out" | grep -q 'result=NOERROR' && [ -n "$fl_us" ] && [ "$fl_us" -lt 300000 ] &&
+    echo "$out" | grep -q 'result=NXRRSET'; then
+	ok "in flight: the flip in ${fl_us} us, not behind the 1 s retry; the late TTL change refused"
+else
+	fail "in flight: $out"
+fi
+[ "$(dg "sup.$Z" CNAME)" = app3.example.net. ] && ok "dig sup: the flip stands" || fail "dig sup after the late TTL change: $(dg "sup.$Z" CNAME)"
 _stop_fakes
 
 # 3. A name that holds only other types is not free; one that holds only

@@ -69,7 +69,9 @@ update delete $W A
 update add $W 60 A 192.0.2.99
 send
 NSU
-fo_dig_is "$W" A "127.0.0.2 192.0.2.99" || fo_dig_is "$W" A 192.0.2.99 || fail "hand edit not applied"
+# (The read-back, once a second, may find and repair it before dig looks.)
+fo_dig_is "$W" A "127.0.0.2 192.0.2.99" || fo_dig_is "$W" A 192.0.2.99 ||
+    fo_log_has 'event=drift group=www .*found A 192.0.2.99' || fail "hand edit not applied"
 fo_wait 5 fo_log_has 'event=drift group=www' || fail "drift not detected"
 fo_wait 5 fo_dig_is "$W" A 127.0.0.2 || fail "drift not repaired"
 

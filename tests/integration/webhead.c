@@ -1,9 +1,9 @@
 /*
  * webhead.c - a controllable test web head for the end-to-end tests.
  *
- *   webhead [-p PORT] [-d DIR] [-T SECONDS] [-C]
+ *   webhead [-a ADDR] [-p PORT] [-d DIR] [-T SECONDS] [-C] [-K MS] [-v]
  *
- * Listens on 127.0.0.1:PORT (0: the kernel picks; the port is printed as
+ * Listens on ADDR (default 127.0.0.1):PORT (0: the kernel picks; the port is printed as
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
  * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500);
  * while DIR/flap exists every other request gets 500 (a flapping head that
@@ -11,6 +11,9 @@
  * With -C every answer says "Connection: close" and the connection is
  * closed after it: a web head without keep-alive, so that each check
  * needs a new socket.
+ * With -K an idle kept-alive connection is closed after MS milliseconds
+ * (a server's keep-alive timeout).  With -v each request prints a line
+ * "request n=N" (flushed), so a test can count and time the checks.
  * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
  * that dies never leaves it behind for long.
  */
@@ -27,6 +30,7 @@
 
 static const char *dir;
 static int close_each;
+static int verbose;
 
 static int
 exists(const char *name)
@@ -43,8 +47,13 @@ exists(const char *name)
 static void
 req_cb(struct evhttp_request *req, void *arg)
 {
-	static unsigned long n;
+	static unsigned long n, seen;
 	struct evbuffer *b = evbuffer_new();
+
+	if (verbose) {
+		printf("request n=%lu\n", ++seen);
+		fflush(stdout);
+	}
 
 	if (close_each)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -79,10 +88,15 @@ main(int argc, char **argv)
 	struct evhttp_bound_socket *bs;
 	struct event *sterm, *sint, *tmo;
 	struct timeval tv = { 300, 0 };
+	struct timeval ka = { 0, 0 };
+	const char *addr = "127.0.0.1";
 	int port = 0, ch;
 
-	while ((ch = getopt(argc, argv, "p:d:T:C")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:d:T:CK:v")) != -1) {
 		switch (ch) {
+		case 'a':
+			addr = optarg;
+			break;
 		case 'p':
 			port = atoi(optarg);
 			break;
@@ -95,9 +109,16 @@ main(int argc, char **argv)
 		case 'C':
 			close_each = 1;
 			break;
+		case 'K':
+			ka.tv_sec = atoi(optarg) / 1000;
+			ka.tv_usec = atoi(optarg) % 1000 * 1000;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: webhead [-p PORT] [-d DIR] [-T S] "
-			    "[-C]\n");
+			fprintf(stderr, "usage: webhead [-a ADDR] [-p PORT] [-d DIR] [-T S] "
+			    "[-C] [-K MS] [-v]\n");
 			return 2;
 		}
 	}
@@ -105,9 +126,11 @@ main(int argc, char **argv)
 	base = event_base_new();
 	http = evhttp_new(base);
 	evhttp_set_gencb(http, req_cb, NULL);
-	bs = evhttp_bind_socket_with_handle(http, "127.0.0.1", (uint16_t)port);
+	if (ka.tv_sec > 0 || ka.tv_usec > 0)
+		evhttp_set_timeout_tv(http, &ka);
+	bs = evhttp_bind_socket_with_handle(http, addr, (uint16_t)port);
 	if (bs == NULL) {
-		fprintf(stderr, "webhead: cannot bind 127.0.0.1:%d\n", port);
+		fprintf(stderr, "webhead: cannot bind %s:%d\n", addr, port);
 		return 1;
 	}
 	if (port == 0) {

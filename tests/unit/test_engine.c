@@ -1531,6 +1531,101 @@ test_names(void **state)
 		assert_int_equal(eng_gate_parse(eng_gate_name(i)), i);
 }
 
+
+/*
+ * The suspect TTL, damped: a stack that fails one check in three (rise 2,
+ * fall 3, interval 1 s, fastinter 200 ms after a failure, as the daemon
+ * schedules it) for an hour of virtual time, every UPDATE answered at
+ * once.  Undamped (before ENG_TTL_SETTLE_ROUNDS) that was two UPDATEs per
+ * flap, 3,272 an hour; damped, the TTL is lowered once and stays low.
+ * Then the stack heals and the TTL comes back after the settling time.
+ */
+static int
+ttl_updates(struct eng_group *g, int64_t t, struct eng_event *ev,
+    int64_t *timer_at)
+{
+	struct eng_out out;
+	int n = 0;
+
+	assert_int_equal(eng_step(g, &world, ev, NOW(t), &out), 0);
+	for (size_t i = 0; i < out.n; i++) {
+		if (out.a[i].kind == ENG_ACT_SET_TIMER &&
+		    out.a[i].u.timer.timer == ENG_TIMER_GATE)
+			*timer_at = out.a[i].u.timer.at_ms;
+		if (out.a[i].kind != ENG_ACT_DNS_UPDATE)
+			continue;
+		struct eng_event done = { .kind = ENG_EV_DNS_DONE };
+
+		done.u.dns.ok = true;
+		done.u.dns.ticket = out.a[i].u.dns.ticket;
+		n += 1 + ttl_updates(g, t + 1, &done, timer_at);
+	}
+	return n;
+}
+
+static int64_t timer_at = -1;	/* the GATE timer the engine asked for */
+
+static int
+flap_hour(struct eng_group *g, int every, int64_t t0, int64_t span,
+    int64_t *end)
+{
+	struct health *h = &health[APP1];
+	struct eng_event ev;
+	int64_t t = t0;
+	int n = 0, k = 0;
+	bool ok;
+
+	while (t < t0 + span) {
+		if (timer_at >= 0 && timer_at <= t) {
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = ENG_EV_TIMER;
+			ev.u.timer = ENG_TIMER_GATE;
+			timer_at = -1;
+			n += ttl_updates(g, t, &ev, &timer_at);
+		}
+		ok = every == 0 || ++k % every != 0;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = ENG_EV_HEALTH;
+		ev.u.health.stack = APP1;
+		ev.u.health.change = health_step(h, ok, 1, t);
+		if (ev.u.health.change != HEALTH_SAME)
+			n += ttl_updates(g, t, &ev, &timer_at);
+		assert_int_equal(h->state, HEALTH_UP);
+		t += h->fail_run > 0 ? 200 : 1000;
+	}
+	*end = t;
+	return n;
+}
+
+static void
+test_ttl_damping(void **state)
+{
+	struct eng_group g;
+	int64_t t;
+	int n;
+
+	(void)state;
+	fixture();
+	stacks[APP1].rise = stacks[APP2].rise = 2;
+	health_init(&health[APP1], 2, 3, -10000);
+	health_step(&health[APP1], true, 0, -3000);
+	health_step(&health[APP1], true, 0, -2000);
+	serving(&g);
+	timer_at = -1;
+	n = flap_hour(&g, 3, 1000, 3600 * 1000, &t);
+	print_message("suspect TTL UPDATEs per hour, failing 1 check in 3: "
+	    "%d\n", n);
+	assert_true(n <= 2);
+	assert_int_equal(g.want_ttl, 5);
+	/* Healed: back to ttl once settled, and only then. */
+	n = flap_hour(&g, 0, t, (ENG_TTL_SETTLE_ROUNDS - 2) * 1000, &t);
+	assert_int_equal(n, 0);
+	assert_int_equal(g.want_ttl, 5);
+	n = flap_hour(&g, 0, t, 4000, &t);
+	assert_int_equal(n, 1);
+	assert_int_equal(g.want_ttl, 60);
+}
+
 int
 main(void)
 {
@@ -1543,6 +1638,7 @@ main(void)
 		cmocka_unit_test(test_codec),
 		cmocka_unit_test(test_request_expiry),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_ttl_damping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
