@@ -134,7 +134,7 @@ cp "$FO/data.mdb.good" "$FO/state/data.mdb"
 
 echo "== a failed start after resuming an interrupted switch"
 # Back to app1 from scratch, then kill -9 inside promote.
-rm -rf "$FO/state"
+fo_reset_state
 fo_webhead app1 "$WH_PORT_app1"
 fo_maint_reset
 fo_start
