@@ -9,7 +9,8 @@
 #  4  a forced switch requested while stopped runs as one switch after
 #     the resume: maintenance_on once, attempt 1, no switch_resumed;
 #  2  after a failover to app2, a reload that renames app2 keeps traffic
-#     on it (the record's stack), with no silent failback;
+#     on it (the record's stack), with no silent failback; one that makes
+#     the group's backup another stack holds it (record_foreign);
 #  1  after a failover to app2, the state lost and failoverd started
 #     --paused: the record on app2 is adopted (wait_rearm, state_mismatch),
 #     app1 is never published.
@@ -139,6 +140,21 @@ grep -q 'app1' "$FO/records.log" && bad "the reload published app1: $(grep -m1 a
 fo_dig_is "$W" A 127.0.0.2 || bad "www left app2 (now app3)"
 fo_log_has 'event=hook_start' && bad "a hook ran on a reload"
 [ "$(ctl status www --json | jq -r .active)" = app3 ] || bad "active is $(ctl status www --json | jq -r .active), not app3"
+
+echo "== 2b: a reload that makes the active stack no longer the group's holds"
+: >"$FO/failoverd.log"
+sed -i 's/^backup = app3/backup = app4/' "$FO/failoverd.conf"
+WH_PORT_app4=$WH_PORT_app1 _fo_stack app4 app4.example.net >>"$FO/failoverd.conf"
+"$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null || fail "app4 config: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
+poll_start
+kill -HUP "$FO_PID"
+fo_wait 5 fo_log_has 'event=reloaded' || fail "no reload"
+fo_wait 5 fo_log_has 'level=error event=record_foreign group=www ' || bad "no record_foreign"
+sleep 2
+poll_stop
+grep -Eq 'app1|app4' "$FO/records.log" && bad "a reload moved www off app3: $(grep -Em1 'app1|app4' "$FO/records.log")"
+fo_dig_is "$W" A 127.0.0.2 || bad "www left app3"
+fo_log_has 'event=hook_start' && bad "a hook ran on a reload"
 fo_stop || fail "stop"
 
 echo "== 1: state lost, started --paused: the record on app2 is adopted"
