@@ -189,7 +189,7 @@ extra_present() {
 groups_now() { printf '%s\n' "${!GP[@]}" | sort; }
 
 start_daemon() {	# [args]
-	D1_LINE=$(( $(wc -l <"$R/failoverd.log") + 1 ))
+	D1_LINE=$(( $(cat "$R/failoverd.log" 2>/dev/null | wc -l) + 1 ))
 	"$FAILOVERD" -c "$R/failoverd.conf" "$@" >>"$R/failoverd.log" 2>&1 &
 	D1=$!
 	note "start pid=$D1 $*"
