@@ -69,7 +69,6 @@ struct dgroup {
 	int			 queued;	/* steps waiting for the flush */
 	bool			 dns_busy;	/* query or update in flight */
 	uint32_t		 dns_ticket;
-	int64_t			 confirm_start_ms;
 	bool			 verify_busy;
 	/*
 	 * The world (world.h): until the group's record was read and its
