@@ -1304,7 +1304,9 @@ struct world_old {
  * The fields of struct dstack and struct dgroup, each either carried from
  * the old object below or rebuilt as at start.  A field added to either
  * struct changes its size: these fail until dstack_carry / dgroup_carry
- * say what becomes of it (then update the size here).
+ * say what becomes of it (then update the size here).  A field small
+ * enough to fit in padding goes unseen: the comments in daemon_int.h
+ * ask for the same.
  */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(struct dstack) == 240,
