@@ -709,28 +709,6 @@ groups_address(struct daemon *d)
 	return 0;
 }
 
-static int
-groups_load(struct daemon *d)
-{
-	struct store_txn txn;
-	struct store_txn *tp = NULL;
-	int rc = 0;
-
-	if (d->store != NULL) {
-		if (store_txn_begin(d->store, false, &txn) != 0) {
-			log_error("store_failed", "op=load error=%s detail=%s",
-			    store_errname(txn.err), log_q(txn.detail));
-			return -1;
-		}
-		tp = &txn;
-	}
-	for (size_t i = 0; i < d->cfg->ngroup && rc == 0; i++)
-		rc = group_load(d, &d->groups[i], tp);
-	if (tp != NULL)
-		store_txn_abort(tp);
-	return rc;
-}
-
 /*
  * --paused: pause every group through the override flags, so that the
  * pause shows in `failoverctl status` and survives until `resume`.
@@ -1306,6 +1284,282 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
 }
 
+/* ---- the world, built one way at start and at reload ---- */
+
+/*
+ * What a reload builds from: the objects of the configuration it
+ * replaces, and each group's state encoded against that configuration
+ * (blobs[i], lens[i]).  NULL at start: there is nothing to carry.
+ */
+struct world_old {
+	const struct config	*cfg;
+	struct dstack		*stacks;	/* cfg->nstack */
+	struct dgroup		*groups;	/* cfg->ngroup */
+	const struct health	*health;	/* cfg->nstack */
+	char			**blobs;
+	const size_t		*lens;
+};
+
+/*
+ * The fields of struct dstack and struct dgroup, each either carried from
+ * the old object below or rebuilt as at start.  A field added to either
+ * struct changes its size: these fail until dstack_carry / dgroup_carry
+ * say what becomes of it (then update the size here).  A field small
+ * enough to fit in padding goes unseen: the comments in daemon_int.h
+ * ask for the same.
+ */
+#if defined(__x86_64__) && defined(__LP64__)
+_Static_assert(sizeof(struct dstack) == 240,
+    "struct dstack changed: update dstack_carry, then this size");
+/* The engine's state (st) is decoded whole, whatever it holds. */
+_Static_assert(sizeof(struct dgroup) - sizeof(struct eng_group) == 400,
+    "struct dgroup changed: update dgroup_carry, then this size");
+#endif
+
+/*
+ * A stack that stays: what the old object holds that the configuration
+ * and the store cannot give again.  Every field, carried or not.
+ */
+static void
+dstack_carry(struct daemon *d, struct dstack *ds, struct dstack *os,
+    const struct health *oh, const struct cfg_stack *ocs)
+{
+	const struct cfg_stack *ncs = &d->cfg->stacks[ds->idx];
+
+	/* kind, d, idx: rebuilt (stacks_build), the new configuration's. */
+	/* probe: carried, the running one; its results now reach ds. */
+	ds->probe = os->probe;
+	os->probe = NULL;
+	probe_set_udata(ds->probe, ds);
+	if (!stack_spec_equal(ocs, ncs)) {
+		struct probe_spec spec;
+
+		stack_spec(ncs, &spec);
+		if (probe_update(ds->probe, &spec) != 0)
+			log_error("probe_update_failed", "stack=%s",
+			    log_q(ncs->name));
+		log_info("stack_changed", "stack=%s", log_q(ncs->name));
+	}
+	/* standby: carried, what the probe is set to (roles push
+	 * differences: daemon_update_roles). */
+	ds->standby = os->standby;
+	/* health_dirty, hdirty_next: rebuilt (none): reload flushed first. */
+	/* groups, ngroups: rebuilt from the new configuration. */
+	/* The counters and the last result: carried (metrics, status). */
+	memcpy(ds->nprobe, os->nprobe, sizeof(ds->nprobe));
+	memcpy(ds->nreason, os->nreason, sizeof(ds->nreason));
+	ds->local_run = os->local_run;
+	ds->nreconnect = os->nreconnect;
+	ds->last_probe_ms = os->last_probe_ms;
+	ds->last_status = os->last_status;
+	ds->last_latency_us = os->last_latency_us;
+	/* Its health (d->health): carried, with the new rise and fall. */
+	d->health[ds->idx] = *oh;
+	d->health[ds->idx].rise = ncs->rise;
+	d->health[ds->idx].fall = ncs->fall;
+}
+
+/*
+ * A group that stays: what is in flight for it and its counters.  Its
+ * state (st) is not carried but decoded (world_build), and whether it
+ * waits for its record is decided there, as at start.  Every field.
+ */
+static void
+dgroup_carry(struct dgroup *g, struct dgroup *og, const struct cfg_group *ocg)
+{
+	const struct cfg_group *ncg = &g->d->cfg->groups[g->idx];
+	bool same_address = ncg->address_auto == ocg->address_auto &&
+	    (ncg->address_auto || strcmp(ncg->address, ocg->address) == 0);
+
+	/* d, idx: rebuilt.  st: decoded from the old state (world_build). */
+	/* address: carried while its configuration is the same, else
+	 * rebuilt (groups_address; auto ones are allocated again anyway). */
+	if (same_address)
+		memcpy(g->address, og->address, sizeof(g->address));
+	/* timer: rebuilt (dgroup_timers_init); timer_at: carried, the
+	 * engine's timers keep their deadlines. */
+	for (int k = 0; k < ENG_NTIMER; k++)
+		if (og->timer_at[k] > 0)
+			dgroup_timer_set(g, k, og->timer_at[k]);
+	/* hook: carried, the running one (its answer lands here). */
+	g->hook = og->hook;
+	og->hook = NULL;
+	/* owner_ok: carried while the name and the adopt rule are the
+	 * same; owner_doubt: not carried (false: the next UPDATE's
+	 * prerequisite proves ownership again). */
+	g->owner_ok = og->owner_ok && same_address && ncg->adopt == ocg->adopt;
+	/* queued: rebuilt (0): reload flushed every queued step first. */
+	/* dns_busy, dns_ticket: carried, an UPDATE in flight answers
+	 * by the group's name and its ticket. */
+	g->dns_busy = og->dns_busy;
+	g->dns_ticket = og->dns_ticket;
+	/* verify_busy: not carried: the DNS engine may be replaced, and a
+	 * periodic read-back that lands twice is harmless. */
+	/* waiting, had_state: decided in world_build.  moved: carried,
+	 * a group held because its record moved stays held. */
+	g->moved = og->moved;
+	/* record_busy, resume_pending, hold_logged: not carried: a waiting
+	 * group's record is read again after the reload (world_resume). */
+	/* The counters: carried (metrics). */
+	g->drift_repairs = og->drift_repairs;
+	g->switches_ok = og->switches_ok;
+	g->switches_failed = og->switches_failed;
+	memcpy(g->switches_by, og->switches_by, sizeof(g->switches_by));
+}
+
+/*
+ * Build the daemon's stacks and groups for d->cfg, from the committed
+ * state (the store, or at a reload the old group's state), the
+ * configuration and, once read, the published records (world.h).  At
+ * start (old NULL) every group waits for its record; at a reload a group
+ * that was running keeps its state (encoded with the old configuration,
+ * decoded with the new) and is checked against what the server last
+ * accepted; one whose state the new configuration cannot take as it is
+ * (a stack renamed, a role edited), one still waiting, and one this
+ * process did not run (its state, if any, from the store, as at start)
+ * wait for their record.  Starts no probe and feeds no group: the caller
+ * does (world_resume, stacks_start).  -1: out of memory, or at start a
+ * state that cannot be had (logged).
+ */
+static int
+world_build(struct daemon *d, const struct world_old *old)
+{
+	const struct config *cfg = d->cfg;
+	const struct config *ocfg = old != NULL ? old->cfg : NULL;
+	struct store_txn txn;
+	struct store_txn *tp = NULL;
+	char err[256];
+	int rc = 0;
+
+	if (stacks_build(d) != 0 || groups_build(d) != 0) {
+		if (old == NULL)
+			log_error("start_failed", "detail=out_of_memory");
+		return -1;
+	}
+	for (size_t s = 0; old != NULL && s < cfg->nstack; s++) {
+		int o = config_stack_index(ocfg, cfg->stacks[s].name);
+
+		if (o >= 0 && old->stacks[o].probe != NULL)
+			dstack_carry(d, &d->stacks[s], &old->stacks[o],
+			    &old->health[o], &ocfg->stacks[o]);
+		else if (!d->stopping)
+			log_info("stack_added", "stack=%s",
+			    log_q(cfg->stacks[s].name));
+	}
+	for (size_t o = 0; old != NULL && o < ocfg->nstack; o++)
+		if (config_stack_index(cfg, ocfg->stacks[o].name) < 0)
+			log_info("stack_removed", "stack=%s",
+			    log_q(ocfg->stacks[o].name));
+	d->ndown = 0;
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if (d->health[s].state == HEALTH_DOWN)
+			d->ndown++;
+
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) == 0)
+			tp = &txn;
+		else {
+			log_error("store_failed", "op=%s error=%s detail=%s",
+			    old != NULL ? "reload" : "load",
+			    store_errname(txn.err), log_q(txn.detail));
+			if (old == NULL)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < cfg->ngroup && rc == 0; i++) {
+		struct dgroup *g = &d->groups[i];
+		const struct cfg_group *ng = &cfg->groups[i];
+		const struct cfg_group *og = ocfg != NULL ?
+		    config_group_find(ocfg, ng->name) : NULL;
+
+		if (og == NULL) {
+			if (old != NULL)
+				log_info("group_added", "group=%s",
+				    log_q(ng->name));
+			if (group_load(d, g, tp) != 0) {
+				if (old == NULL)
+					rc = -1;
+				else
+					eng_group_init(&g->st, cfg, (int)i,
+					    false);
+			}
+			g->waiting = true;
+			continue;
+		}
+		size_t o = (size_t)(og - ocfg->groups);
+		struct dgroup *ogr = &old->groups[o];
+		int drc = eng_group_decode(old->blobs[o], old->lens[o], cfg,
+		    &g->st, err, sizeof(err));
+
+		if (drc < 0) {
+			log_error("state_unreadable", "group=%s error=%s",
+			    log_q(ng->name), log_q(err));
+			eng_group_init(&g->st, cfg, (int)i, false);
+		} else if (drc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s detail=%s",
+			    log_q(ng->name), log_q(err));
+		g->st.group = (int)i;
+		g->had_state = drc >= 0 || ogr->had_state;
+		dgroup_carry(g, ogr, og);
+		if (drc != 0 || ogr->waiting)
+			g->waiting = true;
+		else
+			world_known(g, ocfg, ogr);
+	}
+	if (tp != NULL)
+		store_txn_abort(tp);
+	if (rc != 0)
+		return -1;
+	for (size_t o = 0; old != NULL && o < ocfg->ngroup; o++)
+		if (config_group_find(cfg, ocfg->groups[o].name) == NULL)
+			log_info("group_removed", "group=%s detail=%s",
+			    log_q(ocfg->groups[o].name),
+			    log_q("no longer managed; its record is left as"
+			    " it is (failoverctl group delete removes it)"));
+	if (groups_address(d) != 0) {
+		if (old == NULL)
+			return -1;
+		log_error("reload_partial", "key=address detail=%s",
+		    log_q("an auto address could not be allocated"));
+	}
+	return 0;
+}
+
+/*
+ * Start the probe of every stack that has none (all of them at start);
+ * -1 if one could not be started (logged), the others started still.
+ */
+static int
+stacks_start(struct daemon *d)
+{
+	int rc = 0;
+
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (d->stacks[s].probe == NULL &&
+		    stack_probe_start(d, &d->stacks[s]) != 0)
+			rc = -1;
+	return rc;
+}
+
+/*
+ * After world_build: a group that need not wait is evaluated; every other
+ * waits for its record to be read and resumes then (resume_cb), but for
+ * one held because its record moved.
+ */
+static void
+world_resume(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+		struct dgroup *g = &d->groups[i];
+
+		if (!g->waiting)
+			dgroup_feed(g, &ev);
+		else if (!g->moved)
+			world_read(d, g);
+	}
+}
+
 /* ---- reload ---- */
 
 /*
@@ -1369,144 +1623,16 @@ reload(struct daemon *d)
 		    &lens[i]) != 0)
 			goto nomem;
 
+	struct world_old old = { ocfg, ostacks, ogroups, ohealth, blobs, lens };
+
 	d->cfg = ncfg;
 	d->stacks = NULL;
 	d->groups = NULL;
 	d->health = NULL;
-	if (stacks_build(d) != 0 || groups_build(d) != 0)
+	if (world_build(d, &old) != 0)
 		goto nomem;
-
-	/* Stacks: keep unchanged probes and their health. */
-	for (size_t s = 0; s < ncfg->nstack; s++) {
-		struct dstack *ds = &d->stacks[s];
-		int o = config_stack_index(ocfg, ncfg->stacks[s].name);
-
-		if (o >= 0 && ostacks[o].probe != NULL) {
-			ds->probe = ostacks[o].probe;
-			ostacks[o].probe = NULL;
-			memcpy(ds->nprobe, ostacks[o].nprobe, sizeof(ds->nprobe));
-			memcpy(ds->nreason, ostacks[o].nreason,
-			    sizeof(ds->nreason));
-			ds->nreconnect = ostacks[o].nreconnect;
-			/* What the probe is set to: roles push differences. */
-			ds->standby = ostacks[o].standby;
-			ds->local_run = ostacks[o].local_run;
-			ds->last_probe_ms = ostacks[o].last_probe_ms;
-			ds->last_status = ostacks[o].last_status;
-			ds->last_latency_us = ostacks[o].last_latency_us;
-			d->health[s] = ohealth[o];
-			d->health[s].rise = ncfg->stacks[s].rise;
-			d->health[s].fall = ncfg->stacks[s].fall;
-			/* Results now go to the new stack object. */
-			probe_set_udata(ds->probe, ds);
-			if (!stack_spec_equal(&ocfg->stacks[o],
-			    &ncfg->stacks[s])) {
-				struct probe_spec spec;
-
-				stack_spec(&ncfg->stacks[s], &spec);
-				if (probe_update(ds->probe, &spec) != 0)
-					log_error("probe_update_failed",
-					    "stack=%s",
-					    log_q(ncfg->stacks[s].name));
-				log_info("stack_changed", "stack=%s",
-				    log_q(ncfg->stacks[s].name));
-			}
-		} else if (!d->stopping) {
-			log_info("stack_added", "stack=%s",
-			    log_q(ncfg->stacks[s].name));
-			stack_probe_start(d, ds);
-		}
-	}
-	for (size_t o = 0; o < onstack; o++)
-		if (config_stack_index(ncfg, ocfg->stacks[o].name) < 0)
-			log_info("stack_removed", "stack=%s",
-			    log_q(ocfg->stacks[o].name));
-
-	/*
-	 * Groups: the state by name, read against the record (world.h) as
-	 * at start.  A group that was running keeps its state (encoded with
-	 * the old configuration, decoded with the new) and is checked
-	 * against what the server last accepted; one whose state the new
-	 * configuration cannot take as it is (a stack renamed, a role
-	 * edited), one still waiting, and one this process did not run
-	 * (its state, if any, from the store, as at start) wait for their
-	 * record to be read.
-	 */
-	struct store_txn ltxn;
-	struct store_txn *ltp = NULL;
-
-	if (d->store != NULL) {
-		if (store_txn_begin(d->store, false, &ltxn) == 0)
-			ltp = &ltxn;
-		else
-			log_error("store_failed", "op=reload error=%s detail=%s",
-			    store_errname(ltxn.err), log_q(ltxn.detail));
-	}
-	for (size_t i = 0; i < ncfg->ngroup; i++) {
-		struct dgroup *g = &d->groups[i];
-		const struct cfg_group *ng = &ncfg->groups[i];
-		const struct cfg_group *og = config_group_find(ocfg, ng->name);
-
-		if (og != NULL) {
-			size_t o = (size_t)(og - ocfg->groups);
-			int rc = eng_group_decode(blobs[o], lens[o], ncfg,
-			    &g->st, err, sizeof(err));
-
-			if (rc < 0) {
-				log_error("state_unreadable", "group=%s"
-				    " error=%s", log_q(ng->name), log_q(err));
-				eng_group_init(&g->st, ncfg, (int)i, false);
-			} else if (rc == ENG_DECODE_RESET)
-				log_warn("state_reset", "group=%s detail=%s",
-				    log_q(ng->name), log_q(err));
-			g->st.group = (int)i;
-			g->had_state = rc >= 0 || ogroups[o].had_state;
-			g->moved = ogroups[o].moved;
-			if (rc != 0 || ogroups[o].waiting)
-				g->waiting = true;
-			else
-				world_known(g, ocfg, &ogroups[o]);
-			g->hook = ogroups[o].hook;
-			ogroups[o].hook = NULL;
-			g->owner_ok = ogroups[o].owner_ok &&
-			    ng->adopt == og->adopt;
-			g->dns_busy = ogroups[o].dns_busy;
-			g->dns_ticket = ogroups[o].dns_ticket;
-			g->drift_repairs = ogroups[o].drift_repairs;
-			g->switches_ok = ogroups[o].switches_ok;
-			g->switches_failed = ogroups[o].switches_failed;
-			memcpy(g->switches_by, ogroups[o].switches_by,
-			    sizeof(g->switches_by));
-			/* The engine's timers keep their deadlines. */
-			for (int k = 0; k < ENG_NTIMER; k++)
-				if (ogroups[o].timer_at[k] > 0)
-					dgroup_timer_set(g, k,
-					    ogroups[o].timer_at[k]);
-			if (ng->address_auto == og->address_auto &&
-			    (ng->address_auto ||
-			    strcmp(ng->address, og->address) == 0))
-				memcpy(g->address, ogroups[o].address,
-				    sizeof(g->address));
-			else
-				g->owner_ok = false;
-		} else {
-			log_info("group_added", "group=%s", log_q(ng->name));
-			if (group_load(d, g, ltp) != 0)
-				eng_group_init(&g->st, ncfg, (int)i, false);
-			g->waiting = true;
-		}
-	}
-	if (ltp != NULL)
-		store_txn_abort(ltp);
-	for (size_t o = 0; o < ongroup; o++)
-		if (config_group_find(ncfg, ocfg->groups[o].name) == NULL)
-			log_info("group_removed", "group=%s detail=%s",
-			    log_q(ocfg->groups[o].name),
-			    log_q("no longer managed; its record is left as"
-			    " it is (failoverctl group delete removes it)"));
-	if (groups_address(d) != 0)
-		log_error("reload_partial", "key=address detail=%s",
-		    log_q("an auto address could not be allocated"));
+	if (!d->stopping)
+		(void)stacks_start(d);	/* a failure is logged; the rest run */
 
 	/* The DNS engine keeps in-flight work; reopen it on a change. */
 	if (ddns_engine_open(d, err, sizeof(err)) != 0)
@@ -1527,21 +1653,7 @@ reload(struct daemon *d)
 	config_free(ocfg);
 
 	daemon_update_roles(d);
-	d->ndown = 0;
-	for (size_t s = 0; s < ncfg->nstack; s++)
-		if (d->health[s].state == HEALTH_DOWN)
-			d->ndown++;
-	for (size_t i = 0; i < ncfg->ngroup; i++) {
-		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
-		struct dgroup *g = &d->groups[i];
-
-		/* Resumed once its record is read, as at start; one held
-		 * because its record moved stays held. */
-		if (!g->waiting)
-			dgroup_feed(g, &ev);
-		else if (!g->moved)
-			world_read(d, g);
-	}
+	world_resume(d);
 	/* Pause and pin as the store has them now, for every group. */
 	d->flags_deferred = true;
 	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
@@ -1784,12 +1896,7 @@ daemon_main(const struct daemon_opts *opts)
 	}
 	if (start_fault("dns"))
 		goto out;
-	if (stacks_build(d) != 0 || groups_build(d) != 0) {
-		log_error("start_failed", "detail=out_of_memory");
-		goto out;
-	}
-	if (groups_address(d) != 0 || groups_load(d) != 0 ||
-	    start_fault("state"))
+	if (world_build(d, NULL) != 0 || start_fault("state"))
 		goto out;
 	if (!d->dry_run)
 		orphans_kill(d);
@@ -1849,11 +1956,9 @@ daemon_main(const struct daemon_opts *opts)
 	 * at once; until then their results reach no group's engine.
 	 */
 	daemon_update_roles(d);
-	for (size_t i = 0; i < d->cfg->ngroup; i++)
-		world_read(d, &d->groups[i]);
-	for (size_t s = 0; s < d->cfg->nstack; s++)
-		if (stack_probe_start(d, &d->stacks[s]) != 0)
-			goto out;
+	world_resume(d);
+	if (stacks_start(d) != 0)
+		goto out;
 	if (start_fault("probes"))
 		goto out;
 	if (witnesses_start(d) != 0 || start_fault("witness"))

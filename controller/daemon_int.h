@@ -33,7 +33,8 @@ enum prober_kind {
 	PROBER_WITNESS,
 };
 
-/* A stack: its probe; its health is d->health[idx]. */
+/* A stack: its probe; its health is d->health[idx].  A new field: say
+ * in dstack_carry (daemon.c) whether a reload carries it. */
 struct dstack {
 	enum prober_kind	 kind;		/* PROBER_STACK: first member */
 	struct daemon		*d;
@@ -53,7 +54,8 @@ struct dstack {
 	int64_t			 last_latency_us;
 };
 
-/* A group: the engine's state and what is in flight for it. */
+/* A group: the engine's state and what is in flight for it.  A new
+ * field: say in dgroup_carry (daemon.c) whether a reload carries it. */
 struct dgroup {
 	struct daemon		*d;
 	int			 idx;		/* in d->cfg->groups */
@@ -69,7 +71,6 @@ struct dgroup {
 	int			 queued;	/* steps waiting for the flush */
 	bool			 dns_busy;	/* query or update in flight */
 	uint32_t		 dns_ticket;
-	int64_t			 confirm_start_ms;
 	bool			 verify_busy;
 	/*
 	 * The world (world.h): until the group's record was read and its
