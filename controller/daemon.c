@@ -745,37 +745,35 @@ fail:
 /* ---- hooks left behind by a killed daemon ---- */
 
 /*
- * Does process pid carry FAILOVER_ID=id in its environment?  Hooks get
- * exactly the contract variables, so a switch's id finds its hooks (and
- * their children, which inherit the environment) without any pid
- * bookkeeping.
+ * Does process pid carry one of WANT (NAME=VALUE strings) in its
+ * environment?  Hooks get exactly the contract variables, so a switch's
+ * id, or the state_dir they were run for, finds them (and their children,
+ * which inherit the environment) without any pid bookkeeping.
  */
 static bool
-proc_has_switch_id(pid_t pid, const char *id)
+proc_env_has(pid_t pid, char *const want[], size_t nwant)
 {
-	char path[64], want[ENG_ID_MAX + 16], buf[8192];
-	size_t wl, n;
+	static char buf[32768];
+	char path[64];
+	size_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
-	wl = (size_t)snprintf(want, sizeof(want), "FAILOVER_ID=%s", id) + 1;
 	if ((f = fopen(path, "re")) == NULL)
 		return false;
-	n = fread(buf, 1, sizeof(buf), f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	for (size_t i = 0; i + wl <= n; ) {
-		if (memcmp(buf + i, want, wl) == 0)
-			return true;
-		while (i < n && buf[i] != '\0')
-			i++;
-		i++;
-	}
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		for (size_t w = 0; w < nwant; w++)
+			if (strcmp(buf + i, want[w]) == 0)
+				return true;
 	return false;
 }
 
-/* Signal every process carrying the id; returns how many were found. */
+/* Signal every process carrying one of WANT; returns how many were found. */
 static int
-orphans_signal(const char *id, int sig)
+orphans_signal(char *const want[], size_t nwant, int sig)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
@@ -789,7 +787,7 @@ orphans_signal(const char *id, int sig)
 
 		if (*end != '\0' || pid <= 1 || pid == (long)getpid())
 			continue;
-		if (!proc_has_switch_id((pid_t)pid, id))
+		if (!proc_env_has((pid_t)pid, want, nwant))
 			continue;
 		found++;
 		kill((pid_t)pid, sig);
@@ -800,39 +798,53 @@ orphans_signal(const char *id, int sig)
 
 /*
  * A daemon killed with SIGKILL leaves its running hook behind (hooks have
- * their own process group).  Before the interrupted phase runs again, end
- * what is left of it: SIGTERM, then SIGKILL after a grace, so that two
- * attempts of one phase never run at the same time.  This blocks the start
- * for at most ORPHAN_GRACE_MS, and only after a crash.
+ * their own process group).  Before anything runs again, end what is left
+ * of it: SIGTERM, then SIGKILL after a grace, so that two hooks of this
+ * state never run at the same time.  Called holding the state's lock, so
+ * every hook run for this state_dir (FAILOVER_STATE_DIR) is an orphan -
+ * also one whose switch the state no longer knows (the state_dir wiped
+ * under it); an interrupted switch's id (FAILOVER_ID) finds one run before
+ * hooks carried the state_dir.  This blocks the start for at most
+ * ORPHAN_GRACE_MS, and only after a crash.
  */
 #define ORPHAN_GRACE_MS	5000
 
 static void
 orphans_kill(struct daemon *d)
 {
+	size_t nwant = 0, cap = d->cfg->ngroup + 1;
+	char **want = calloc(cap, sizeof(*want));
+	int n, waited = 0;
+
+	if (want == NULL)
+		fatal("out_of_memory", "where=orphans_kill");
+	if (d->state_real != NULL &&
+	    asprintf(&want[nwant], "FAILOVER_STATE_DIR=%s", d->state_real) >= 0)
+		nwant++;
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
 		const struct eng_group *st = &d->groups[i].st;
-		int n, waited = 0;
 
-		if (st->status != ENG_SWITCHING || st->sw.id[0] == '\0')
-			continue;
-		if ((n = orphans_signal(st->sw.id, SIGTERM)) == 0)
-			continue;
-		log_warn("orphan_hook", "group=%s id=%s processes=%d detail=%s",
-		    log_q(d->cfg->groups[i].name), log_q(st->sw.id), n,
-		    log_q("left running by a killed daemon; stopping it"
-		    " before the phase runs again"));
-		while (orphans_signal(st->sw.id, 0) > 0 &&
+		if (st->status == ENG_SWITCHING && st->sw.id[0] != '\0' &&
+		    asprintf(&want[nwant], "FAILOVER_ID=%s", st->sw.id) >= 0)
+			nwant++;
+	}
+	if (nwant > 0 && (n = orphans_signal(want, nwant, SIGTERM)) > 0) {
+		log_warn("orphan_hook", "processes=%d detail=%s", n,
+		    log_q("left running by a killed daemon; stopping them"
+		    " before any hook runs again"));
+		while (orphans_signal(want, nwant, 0) > 0 &&
 		    waited < ORPHAN_GRACE_MS) {
 			struct timespec ts = { 0, 5 * 1000000 };
 
 			nanosleep(&ts, NULL);
 			waited += 5;
 		}
-		if (orphans_signal(st->sw.id, SIGKILL) > 0)
-			log_warn("orphan_hook_killed", "group=%s id=%s",
-			    log_q(d->cfg->groups[i].name), log_q(st->sw.id));
+		if ((n = orphans_signal(want, nwant, SIGKILL)) > 0)
+			log_warn("orphan_hook_killed", "processes=%d", n);
 	}
+	for (size_t w = 0; w < nwant; w++)
+		free(want[w]);
+	free(want);
 }
 
 /* ---- override flags ---- */
@@ -1791,6 +1803,11 @@ state_lock(struct daemon *d, struct lockfile **lf)
 
 	switch (lockfile_take(dir, lf, &holder, err, sizeof(err))) {
 	case LOCKFILE_OK:
+		/* Named to every hook (FAILOVER_STATE_DIR), so that the next
+		 * holder finds the hooks this one leaves (orphans_kill). */
+		if ((d->state_real = realpath(dir, NULL)) == NULL &&
+		    (d->state_real = strdup(dir)) == NULL)
+			fatal("out_of_memory", "where=state_lock");
 		return 0;
 	case LOCKFILE_HELD:
 		if (holder > 0)
@@ -2049,5 +2066,6 @@ out:
 	curlmem_global_cleanup();
 	/* Last: the hooks are stopped and the store closed. */
 	lockfile_release(lock);
+	free(d->state_real);
 	return status;
 }

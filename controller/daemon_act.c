@@ -383,6 +383,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.stack = sname(d, stack);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
+	env.state_dir = d->state_real;
 	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
 	if (envp == NULL)
 		fatal("out_of_memory", "where=hook_env_build");

@@ -108,6 +108,8 @@ struct daemon {
 	bool			 stopping;
 
 	struct store		*store;		/* NULL in dry-run */
+	char			*state_real;	/* state_dir resolved, once
+						   locked; NULL in dry-run */
 	struct probe_engine	*probes;
 	struct dnsup_engine	*dns;
 	struct hook_runner	*hooks;

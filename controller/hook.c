@@ -1236,6 +1236,7 @@ hook_env_build(const struct hook_env *env, const char *path)
 		{ "FAILOVER_ADDRESS",	env->address },
 		{ "FAILOVER_DRY_RUN",	env->dry_run ? "1" : "0" },
 		{ "FAILOVER_STATUS",	env->status },
+		{ "FAILOVER_STATE_DIR",	env->state_dir },
 	};
 
 	size = sizeof(char *);

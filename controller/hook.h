@@ -210,6 +210,7 @@ struct hook_env {
 	bool		 dry_run;	/* FAILOVER_DRY_RUN: 0, 1 */
 	const char	*status;	/* FAILOVER_STATUS: online, offline,
 					   none */
+	const char	*state_dir;	/* FAILOVER_STATE_DIR */
 };
 
 /*

@@ -61,4 +61,36 @@ for phase in maintenance_on replication_off promote maintenance_off dns; do
 	fo_wait 10 fo_dig_is "$W" CNAME app1.example.net. || fail "reset to app1"
 	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"
 done
+
+# kill -9 inside a hook, then the state_dir is lost: the new daemon knows
+# no switch, yet the hook left running is still this state's, and is
+# stopped before a new switch runs its first hook (two maintenance_on of
+# two switches at once otherwise).
+echo "== kill -9 inside maintenance_on, then state_dir removed"
+: >"$FO/hooks.log"
+: >"$FO/failoverd.log"
+touch "$FO/hooks/hang.maintenance_on"
+fo_webhead_stop app1
+fo_wait 10 grep -q "^maintenance_on " "$FO/hooks.log" || fail "maintenance_on never started"
+old=$(awk '/^maintenance_on /{print $5; exit}' "$FO/hooks.log")
+fo_kill9
+rm -f "$FO/hooks/hang.maintenance_on"
+orphans() {	# how many processes carry the old switch's id
+	grep -lsxz "FAILOVER_ID=${old#id=}" /proc/[0-9]*/environ 2>/dev/null | wc -l
+}
+[ "$(orphans)" -gt 0 ] || fail "the killed daemon left no hook running (test broken)"
+rm -rf "$FO/state"
+: >"$FO/failoverd.log"
+fo_start
+fo_wait 10 fo_log_has 'event=orphan_hook .*processes=[1-9]' || fail "orphan hook of a lost state not stopped"
+fo_wait 15 fo_dig_is "$W" A 127.0.0.2 || fail "no flip after the restart"
+[ "$(orphans)" = 0 ] || fail "the old switch's hook still runs"
+new=$(awk '/^maintenance_on /{print $5}' "$FO/hooks.log" | tail -1)
+[ "$new" != "$old" ] || fail "no new switch"
+# The orphan ended before the new switch's first hook began.
+ol=$(grep -n 'event=orphan_hook' "$FO/failoverd.log" | head -1 | cut -d: -f1)
+hl=$(grep -n 'event=hook_start .*phase=maintenance_on' "$FO/failoverd.log" | head -1 | cut -d: -f1)
+[ -n "$hl" ] && [ "$ol" -lt "$hl" ] || fail "a new hook ran before the orphan was stopped"
+grep -q '^FAILOVER_STATE_DIR=/' "$FO/env.maintenance_on" || fail "hooks do not get FAILOVER_STATE_DIR"
+fo_stop || fail "stop"
 echo ok
