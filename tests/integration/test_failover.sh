@@ -40,7 +40,7 @@ phases=$(grep -v '^status_change' "$FO/hooks.log" | awk '{print $1 ":" $2}' | tr
 grep -q "reason=auto" "$FO/hooks.log" || fail "reason not auto"
 # Environment: PATH plus exactly the contract variables.
 envs=$(cut -d= -f1 "$FO/env.promote" | tr '\n' ' ')
-want="FAILOVER_ADDRESS FAILOVER_ATTEMPT FAILOVER_DRY_RUN FAILOVER_FROM FAILOVER_GROUP FAILOVER_ID FAILOVER_PHASE FAILOVER_REASON FAILOVER_STACK FAILOVER_TO PATH "
+want="FAILOVER_ADDRESS FAILOVER_ATTEMPT FAILOVER_DRY_RUN FAILOVER_FROM FAILOVER_GROUP FAILOVER_ID FAILOVER_PHASE FAILOVER_REASON FAILOVER_STACK FAILOVER_STATE_DIR FAILOVER_TO PATH "
 # sh itself may add PWD/SHLVL/_ to what env prints; drop those.
 envs=$(echo "$envs" | tr ' ' '\n' | grep -v -E '^(PWD|SHLVL|_|OLDPWD|)$' | tr '\n' ' ')
 [ "$envs" = "$want" ] || fail "hook env: $envs"
