@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "controller/daemon.h"
 #include "controller/log.h"
+#include "controller/replay.h"
 #include "controller/simulate.h"
 
 static void
@@ -57,8 +58,16 @@ main(int argc, char **argv)
 	int ch, test = 0;
 	struct daemon_opts o = { 0 };
 
-	if (argc > 1 && strcmp(argv[1], "simulate") == 0)
+	if (argc > 1 && strcmp(argv[1], "simulate") == 0) {
+		/*
+		 * The replay drives the simulator with the store's probe log;
+		 * choosing here keeps the calls one way (replay -> simulate).
+		 */
+		for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+			if (strcmp(argv[i], "--replay") == 0)
+				return replay_main(argc - 1, argv + 1);
 		return simulate_main(argc - 1, argv + 1);
+	}
 	if (path == NULL)
 		path = CFG_DEFAULT_PATH;
 	while ((ch = getopt_long(argc, argv, "+c:thV", longopts, NULL)) != -1) {

@@ -24,7 +24,6 @@
 #include "config/config.h"
 #include "controller/engine.h"
 #include "controller/health.h"
-#include "controller/replay.h"
 #include "controller/scenario.h"
 #include "probes/probe.h"
 
@@ -1024,9 +1023,6 @@ simulate_main(int argc, char **argv)
 	struct sim_options opt = { 0 };
 	int ch, rc = 1;
 
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--replay") == 0)
-			return replay_main(argc, argv);
 	if (path == NULL)
 		path = CFG_DEFAULT_PATH;
 	optind = 1;

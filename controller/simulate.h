@@ -81,7 +81,7 @@ int	 sim_run(const struct config *cfg, const struct scenario *scn,
 
 /*
  * `failoverd simulate [-c FILE] SCENARIO [--json]`; argv[0] is "simulate".
- * With --replay anywhere in argv, hands over to replay_main().
+ * (`simulate --replay` is replay_main(): the program's entry chooses.)
  * Exit status: 0 done, 1 configuration or scenario errors (each printed
  * as FILE:LINE: what), 2 usage.
  */
