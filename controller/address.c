@@ -101,7 +101,7 @@ address_resolve(struct daemon *d, struct dgroup *g, char *err, size_t errlen)
 		random_label(label, sizeof(label));
 		log_warn("address_scratch", "group=%s label=%s detail=%s",
 		    log_q(group), label, log_q("dry run: not allocated"));
-	} else if (address_label_alloc(d->store, group, daemon_now_ms(), label,
+	} else if (address_label_alloc(d->store, group, clock_wall_ms(), label,
 	    sizeof(label), err, errlen) != 0)
 		return -1;
 	if ((size_t)snprintf(g->address, sizeof(g->address), "%s.%s", label,

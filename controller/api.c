@@ -71,6 +71,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "controller/clock.h"
 #include "controller/api_conn.h"
 #include "controller/api_dash.h"
 #include "controller/daemon_int.h"
@@ -1044,7 +1045,7 @@ h_command(struct call *c)
 	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
 	rq.actor = actor;
 	memset(&rp, 0, sizeof(rp));
-	ops_command(c->a->d->store, c->a->d->cfg, &rq, daemon_now_ms(), &rp);
+	ops_command(c->a->d->store, c->a->d->cfg, &rq, clock_wall_ms(), &rp);
 	code = (unsigned)rp.outcome < sizeof(outcome_status) /
 	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
 	if (code != 200) {
@@ -1677,7 +1678,7 @@ h_verify(struct call *c)
 	struct api *a = c->a;
 	struct store_txn txn;
 	uint64_t last = 0, bad = 0, count = 0;
-	int64_t now = daemon_mono_ms();
+	int64_t now = clock_mono_ms();
 	char err[256] = "";
 
 	if (!have_store(c))

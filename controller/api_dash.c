@@ -54,6 +54,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "controller/clock.h"
 #include "controller/api_conn.h"
 #include "controller/daemon_int.h"
 #include "controller/face/dashboard/assets.h"
@@ -537,7 +538,7 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 		if (strcmp(a->server, q->server) != 0)
 			continue;
 		a->known = true;
-		a->asked_ms = daemon_now_ms();
+		a->asked_ms = clock_wall_ms();
 		snprintf(a->result, sizeof(a->result), "%s",
 		    dnsup_result_name(o->result));
 		snprintf(a->detail, sizeof(a->detail), "%.200s", o->detail);
@@ -584,7 +585,7 @@ dns_refresh(struct api_dash *ad, struct dnsgroup *g,
 {
 	struct daemon *d = ad->d;
 
-	g->asked_mono = daemon_mono_ms();
+	g->asked_mono = clock_mono_ms();
 	if (d->dns == NULL || d->stopping || g->name[0] == '\0')
 		return;
 	for (size_t i = 0; i < nsrv; i++) {
@@ -650,7 +651,7 @@ api_dash_dns(struct api_dash *ad, int gi)
 		g->asked_mono = 0;
 	}
 	if (g->asked_mono == 0 ||
-	    daemon_mono_ms() - g->asked_mono >= API_DASH_DNS_FRESH_MS)
+	    clock_mono_ms() - g->asked_mono >= API_DASH_DNS_FRESH_MS)
 		dns_refresh(ad, g, srv, nsrv);
 	if ((o = json_object()) == NULL || (arr = json_array()) == NULL) {
 		json_decref(o);

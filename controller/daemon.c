@@ -61,67 +61,10 @@ static void	 hooks_idle_cb(struct hook_runner *, void *);
 static void	 resume_cb(evutil_socket_t, short, void *);
 static void	 world_read(struct daemon *, struct dgroup *);
 
-int64_t
-daemon_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Test switch: FAILOVERD_TEST_CLOCK_FILE names a file holding a number of
- * milliseconds added to the wall clock, read again at most every 20 ms,
- * so that a test can step the daemon's wall clock back and forth as an
- * NTP step or an operator's `date -s` would (the monotonic clock does not
- * move).  Unset, the wall clock is read as it is.
- */
-static int64_t
-wall_offset_ms(void)
-{
-	static const char *path;
-	static bool looked;
-	static int64_t offset, read_at;
-	static bool have_read;
-	int64_t mono;
-	FILE *f;
-
-	if (!looked) {
-		path = getenv("FAILOVERD_TEST_CLOCK_FILE");
-		looked = true;
-	}
-	if (path == NULL)
-		return 0;
-	mono = daemon_mono_ms();
-	if (have_read && mono - read_at < 20)
-		return offset;
-	have_read = true;
-	read_at = mono;
-	if ((f = fopen(path, "re")) != NULL) {
-		long long v;
-
-		if (fscanf(f, "%lld", &v) == 1)
-			offset = v;
-		fclose(f);
-	}
-	return offset;
-}
-
-int64_t
-daemon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    wall_offset_ms();
-}
-
 struct eng_now
 daemon_now(void)
 {
-	struct eng_now now = { daemon_now_ms(), daemon_mono_ms() };
+	struct eng_now now = { clock_wall_ms(), clock_mono_ms() };
 
 	return now;
 }
@@ -416,7 +359,7 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	if (d->store != NULL)
 		probelog_note(d, ds->idx, r);
 
-	change = health_step(h, r->ok, r->reason, daemon_now_ms());
+	change = health_step(h, r->ok, r->reason, clock_wall_ms());
 	if (ds->probe != NULL)
 		probe_set_mode(ds->probe, stack_mode(h));
 	switch (change) {
@@ -507,7 +450,7 @@ stacks_build(struct daemon *d)
 		ds->idx = (int)s;
 		ds->hdirty_next = -1;
 		health_init(&d->health[s], cfg->stacks[s].rise,
-		    cfg->stacks[s].fall, daemon_now_ms());
+		    cfg->stacks[s].fall, clock_wall_ms());
 	}
 	/*
 	 * Each stack's groups, in group order: counted, then filled, in two
@@ -730,7 +673,7 @@ pause_all(struct daemon *d)
 
 		store_flags_get(&txn, d->cfg->groups[i].name, &f);
 		f.paused = true;
-		f.updated_ms = daemon_now_ms();
+		f.updated_ms = clock_wall_ms();
 		ops_actor_self(f.actor, sizeof(f.actor));
 		store_flags_put(&txn, d->cfg->groups[i].name, &f);
 	}
@@ -978,7 +921,7 @@ flags_apply(struct daemon *d)
 		if (f->switch_requested) {
 			int to = stack_by_name(d->cfg, f->switch_to);
 			int tgt = f->switch_to[0] != '\0' ? to : g->st.standby;
-			int64_t age = daemon_now_ms() - f->switch_requested_ms;
+			int64_t age = clock_wall_ms() - f->switch_requested_ms;
 
 			/*
 			 * A switch requested while we were stopped comes
@@ -1868,7 +1811,7 @@ daemon_main(const struct daemon_opts *opts)
 	d->config_path = opts->config_path;
 	d->dry_run = opts->dry_run;
 	d->start_paused = opts->paused;
-	d->started_ms = daemon_now_ms();
+	d->started_ms = clock_wall_ms();
 
 	if (config_load(d->config_path, &d->cfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)

@@ -178,7 +178,7 @@ dgroup_timers_free(struct dgroup *g)
 void
 dgroup_timer_set(struct dgroup *g, int kind, int64_t at_ms)
 {
-	int64_t ms = at_ms - daemon_mono_ms();
+	int64_t ms = at_ms - clock_mono_ms();
 	struct timeval tv;
 
 	if (ms < 0)
@@ -572,7 +572,7 @@ daemon_flush(struct daemon *d)
 	if (list == NULL && !health_dirty_any(d))
 		return;
 	if (d->store != NULL) {
-		int64_t now = daemon_now_ms();
+		int64_t now = clock_wall_ms();
 
 		rc = store_txn_begin(d->store, true, &txn);
 		if (rc == 0) {
@@ -838,7 +838,7 @@ retention_urgent(struct daemon *d)
 		return;
 	retention_policy(d, true, &pol);
 	if (store_txn_begin(d->store, true, &txn) == 0)
-		store_retain(&txn, &pol, daemon_now_ms(), &r);
+		store_retain(&txn, &pol, clock_wall_ms(), &r);
 	if (store_txn_commit(&txn) != 0)
 		log_error("store_prune_failed", "error=%s detail=%s",
 		    store_errname(txn.err), log_q(txn.detail));
@@ -871,7 +871,7 @@ plog_flush(struct daemon *d)
 			store_probelog_put(&txn, d->cfg->stacks[s].name,
 			    &pl->cur[s].r);
 	retention_policy(d, false, &pol);
-	store_retain(&txn, &pol, daemon_now_ms(), &ret);
+	store_retain(&txn, &pol, clock_wall_ms(), &ret);
 	if (store_txn_commit(&txn) != 0) {
 		log_warn("probelog_failed", "error=%s detail=%s",
 		    store_errname(txn.err), log_q(txn.detail));

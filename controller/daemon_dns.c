@@ -111,7 +111,7 @@ history_note(struct daemon *d, const char *group, const char *event,
 	s = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(payload);
 	if (store_txn_begin(d->store, true, &txn) == 0) {
-		store_history_append(&txn, daemon_now_ms(), group, event,
+		store_history_append(&txn, clock_wall_ms(), group, event,
 		    s != NULL ? s : "{}", NULL);
 		if (store_txn_commit(&txn) != 0)
 			log_error("store_failed", "op=history event=%s error=%s"
@@ -532,7 +532,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		fatal("out_of_memory", "where=ddns_update");
 	c->d = d;
 	c->a = *a;
-	c->started_ms = daemon_now_ms();
+	c->started_ms = clock_wall_ms();
 	c->gidx = g->idx;
 	snprintf(c->group, sizeof(c->group), "%s", dgroup_name(g));
 	snprintf(c->name, sizeof(c->name), "%s", g->address);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "controller/clock.h"
 #include "controller/engine.h"
 #include "controller/health.h"
 #include "controller/store.h"
@@ -159,15 +160,7 @@ dgroup_name(const struct dgroup *g)
 	return g->d->cfg->groups[g->idx].name;
 }
 
-/*
- * The daemon's clocks, read here and nowhere else.  daemon_now_ms: wall
- * milliseconds since the epoch, for persisted facts and stamps (a test can
- * step it: FAILOVERD_TEST_CLOCK_FILE, see daemon.c); daemon_mono_ms:
- * CLOCK_MONOTONIC, for every deadline and timer; daemon_now: both, for
- * eng_step().
- */
-int64_t	 daemon_now_ms(void);
-int64_t	 daemon_mono_ms(void);
+/* Both clocks (clock.h) in one, for eng_step(). */
 struct eng_now daemon_now(void);
 
 /* The engine's view of the world, valid until the next reload. */
