@@ -61,23 +61,13 @@ static void	 hooks_idle_cb(struct hook_runner *, void *);
 static void	 resume_cb(evutil_socket_t, short, void *);
 static void	 world_read(struct daemon *, struct dgroup *);
 
-struct eng_now
-daemon_now(void)
-{
-	struct eng_now now = { clock_wall_ms(), clock_mono_ms() };
-
-	return now;
-}
-
-void
-daemon_world(struct daemon *d, struct eng_world *w)
-{
-	w->cfg = d->cfg;
-	w->health = d->health;
-	w->witness = d->witness;
-	w->dry_run = d->dry_run;
-	w->stopping = d->stopping;
-}
+/* Where the DNS glue's answers go (daemon_int.h). */
+static const struct ddns_host dns_host = {
+	.feed = dgroup_feed,
+	.defer = daemon_defer_event,
+	.record_read = daemon_record_read,
+	.maybe_exit = daemon_maybe_exit,
+};
 
 static void
 stack_spec(const struct cfg_stack *s, struct probe_spec *spec)
@@ -128,37 +118,6 @@ stack_mode(const struct health *h)
 		return h->ok_run > 0 ? PROBE_MODE_FAST : PROBE_MODE_DOWN;
 	}
 	return PROBE_MODE_NORMAL;
-}
-
-/*
- * A stack that takes no group's traffic is a standby: a maintenance page
- * (standby_expect_status) counts as able to take over.
- */
-void
-daemon_update_stack_role(struct daemon *d, int s)
-{
-	struct dstack *ds;
-	bool standby;
-
-	if (s < 0 || (size_t)s >= d->cfg->nstack)
-		return;
-	ds = &d->stacks[s];
-	standby = ds->ngroups > 0;
-	for (int i = 0; i < ds->ngroups; i++)
-		if (d->groups[ds->groups[i]].st.active == s)
-			standby = false;
-	if (standby != ds->standby) {
-		ds->standby = standby;
-		if (ds->probe != NULL)
-			probe_set_standby(ds->probe, standby);
-	}
-}
-
-void
-daemon_update_roles(struct daemon *d)
-{
-	for (size_t s = 0; s < d->cfg->nstack; s++)
-		daemon_update_stack_role(d, (int)s);
 }
 
 void
@@ -220,51 +179,6 @@ latency_observe(struct daemon *d, int64_t us)
 	d->hist_buckets[i]++;
 	d->hist_sum += (double)us / 1e6;
 	d->hist_count++;
-}
-
-/*
- * Stack health goes to the store's meta records ("health/<stack>") on
- * every change, so that failoverctl can judge a switch (is the target
- * up?) and show the health while the daemon runs.  Written with the next
- * group commit (daemon_flush), in the same transaction as the steps the
- * change caused.  The stacks to write are a list (d->hdirty_head, through
- * dstack.hdirty_next), not a flag to look for in every stack: a flush
- * comes with every loop turn that changed anything.
- */
-bool
-health_dirty_any(const struct daemon *d)
-{
-	return d->hdirty_head >= 0;
-}
-
-void
-health_dirty_clear(struct daemon *d)
-{
-	int s, next;
-
-	for (s = d->hdirty_head; s >= 0; s = next) {
-		next = d->stacks[s].hdirty_next;
-		d->stacks[s].health_dirty = false;
-		d->stacks[s].hdirty_next = -1;
-	}
-	d->hdirty_head = -1;
-}
-
-void
-health_dirty_write(struct daemon *d, struct store_txn *txn)
-{
-	for (int s = d->hdirty_head; s >= 0; s = d->stacks[s].hdirty_next) {
-		const struct health *h = &d->health[s];
-		char key[300], val[256];
-		int n;
-
-		snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[s].name);
-		n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":"
-		    "%lld,\"reason\":\"%s\"}", health_state_name(h->state),
-		    (long long)h->since_ms, h->last_reason ?
-		    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
-		store_meta_put(txn, key, val, (size_t)n);
-	}
 }
 
 static void
@@ -1590,7 +1504,7 @@ reload(struct daemon *d)
 		(void)stacks_start(d);	/* a failure is logged; the rest run */
 
 	/* The DNS engine keeps in-flight work; reopen it on a change. */
-	if (ddns_engine_open(d, err, sizeof(err)) != 0)
+	if (ddns_engine_open(d, &dns_host, err, sizeof(err)) != 0)
 		log_error("reload_partial", "key=dns error=%s", log_q(err));
 
 	/* Witnesses are cheap: start them again. */
@@ -1625,20 +1539,7 @@ nomem:
 static void
 maybe_exit(struct daemon *d)
 {
-	struct dnsup_stats ds = { 0 };
-
-	if (!d->stopping)
-		return;
-	if (d->dns != NULL)
-		dnsup_engine_stats(d->dns, &ds);
-	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
-		event_base_loopexit(d->base, NULL);
-}
-
-void
-daemon_maybe_exit(struct daemon *d)
-{
-	maybe_exit(d);
+	daemon_maybe_exit(d);
 }
 
 static void
@@ -1850,7 +1751,7 @@ daemon_main(const struct daemon_opts *opts)
 		goto out;
 	}
 	hook_runner_set_idle_cb(d->hooks, hooks_idle_cb, d);
-	if (ddns_engine_open(d, err, sizeof(err)) != 0) {
+	if (ddns_engine_open(d, &dns_host, err, sizeof(err)) != 0) {
 		log_error("start_failed", "what=dns error=%s", log_q(err));
 		goto out;
 	}

@@ -13,6 +13,11 @@
  * Completions (hooks, DNS, deferred answers in dry-run) find their group by
  * name, not by pointer: a reload replaces the group objects while a hook
  * may still be running.
+ *
+ * Also here, since the actions change them: which stacks are probed as
+ * standbys (the roles), the health snapshots written with the flush, and
+ * the end of the loop once stopping and nothing is in flight.  The file
+ * calls down (hooks, daemon_dns.c, the store), never up into daemon.c.
  */
 #include "controller/daemon_int.h"
 
@@ -27,6 +32,7 @@
 #include "controller/hook.h"
 #include "controller/log.h"
 #include "controller/store.h"
+#include "dnsupdate/dnsup.h"
 #include "probes/probe.h"
 
 #define PERSIST_RETRY_MS	2000
@@ -63,14 +69,6 @@ static struct defer *defers;	/* pending deferred events, for teardown */
 static void	 defer_cb(evutil_socket_t, short, void *);
 static void	 timer_cb(evutil_socket_t, short, void *);
 static void	 retention_urgent(struct daemon *);
-
-struct dgroup *
-daemon_group_find(struct daemon *d, const char *name)
-{
-	const struct cfg_group *cg = config_group_find(d->cfg, name);
-
-	return cg == NULL ? NULL : &d->groups[cg - d->cfg->groups];
-}
 
 static const char *
 sname(const struct daemon *d, int stack)
@@ -987,4 +985,103 @@ probelog_sync(struct daemon *d)
 	plog_flush(d);
 	if (d->plog != NULL && d->plog->cur != NULL)
 		memset(d->plog->cur, 0, d->plog->ncur * sizeof(*d->plog->cur));
+}
+
+/* ---- the end of the loop ---- */
+
+/*
+ * Stopping, the loop ends once nothing is in flight: no hook runs and no
+ * DNS message waits for its answer.
+ */
+void
+daemon_maybe_exit(struct daemon *d)
+{
+	struct dnsup_stats ds = { 0 };
+
+	if (!d->stopping)
+		return;
+	if (d->dns != NULL)
+		dnsup_engine_stats(d->dns, &ds);
+	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* ---- roles ---- */
+
+/*
+ * A stack that takes no group's traffic is a standby: a maintenance page
+ * (standby_expect_status) counts as able to take over.
+ */
+void
+daemon_update_stack_role(struct daemon *d, int s)
+{
+	struct dstack *ds;
+	bool standby;
+
+	if (s < 0 || (size_t)s >= d->cfg->nstack)
+		return;
+	ds = &d->stacks[s];
+	standby = ds->ngroups > 0;
+	for (int i = 0; i < ds->ngroups; i++)
+		if (d->groups[ds->groups[i]].st.active == s)
+			standby = false;
+	if (standby != ds->standby) {
+		ds->standby = standby;
+		if (ds->probe != NULL)
+			probe_set_standby(ds->probe, standby);
+	}
+}
+
+void
+daemon_update_roles(struct daemon *d)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		daemon_update_stack_role(d, (int)s);
+}
+
+/* ---- health snapshots, written with the flush ---- */
+
+/*
+ * Stack health goes to the store's meta records ("health/<stack>") on
+ * every change, so that failoverctl can judge a switch (is the target
+ * up?) and show the health while the daemon runs.  Written with the next
+ * group commit (daemon_flush), in the same transaction as the steps the
+ * change caused.  The stacks to write are a list (d->hdirty_head, through
+ * dstack.hdirty_next), not a flag to look for in every stack: a flush
+ * comes with every loop turn that changed anything.
+ */
+bool
+health_dirty_any(const struct daemon *d)
+{
+	return d->hdirty_head >= 0;
+}
+
+void
+health_dirty_clear(struct daemon *d)
+{
+	int s, next;
+
+	for (s = d->hdirty_head; s >= 0; s = next) {
+		next = d->stacks[s].hdirty_next;
+		d->stacks[s].health_dirty = false;
+		d->stacks[s].hdirty_next = -1;
+	}
+	d->hdirty_head = -1;
+}
+
+void
+health_dirty_write(struct daemon *d, struct store_txn *txn)
+{
+	for (int s = d->hdirty_head; s >= 0; s = d->stacks[s].hdirty_next) {
+		const struct health *h = &d->health[s];
+		char key[300], val[256];
+		int n;
+
+		snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[s].name);
+		n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":"
+		    "%lld,\"reason\":\"%s\"}", health_state_name(h->state),
+		    (long long)h->since_ms, h->last_reason ?
+		    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
+		store_meta_put(txn, key, val, (size_t)n);
+	}
 }

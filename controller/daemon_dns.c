@@ -122,7 +122,8 @@ history_note(struct daemon *d, const char *group, const char *event,
 }
 
 int
-ddns_engine_open(struct daemon *d, char *err, size_t errlen)
+ddns_engine_open(struct daemon *d, const struct ddns_host *host, char *err,
+    size_t errlen)
 {
 	struct dnsup_params p = { 0 };
 	struct dnsup_engine *n;
@@ -150,6 +151,7 @@ ddns_engine_open(struct daemon *d, char *err, size_t errlen)
 		struct dnsup_engine *old = d->dns;
 
 		d->dns = n;
+		d->dns_host = host;
 		dnsup_engine_free(old);
 	}
 	return 0;
@@ -208,8 +210,8 @@ feed_dns_answer(struct daemon *d, const char *group, int idx, uint32_t ticket,
 	ev.u.dns.retryable = retryable;
 	ev.u.dns.error = error;
 	ev.u.dns.no_verdict = !verdict;
-	dgroup_feed(g, &ev);
-	daemon_maybe_exit(d);
+	d->dns_host->feed(g, &ev);
+	d->dns_host->maybe_exit(d);
 }
 
 static void
@@ -548,7 +550,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 			ev.u.dns.ticket = a->u.dns.ticket;
 			ev.u.dns.error = "internal";
 			ev.u.dns.no_verdict = true;	/* the server said nothing */
-			daemon_defer_event(d, c->group, &ev, 0);
+			d->dns_host->defer(d, c->group, &ev, 0);
 		}
 		free(c);
 		return;
@@ -582,7 +584,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		ev.u.dns.retryable = true;
 		ev.u.dns.error = "NOERROR";
 		g->dns_busy = false;
-		daemon_defer_event(d, c->group, &ev, 0);
+		d->dns_host->defer(d, c->group, &ev, 0);
 		free(c);
 		return;
 	}
@@ -651,7 +653,7 @@ verify_done_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 	{
 		struct eng_event ev = { .kind = ENG_EV_DNS_DRIFT };
 
-		dgroup_feed(g, &ev);
+		d->dns_host->feed(g, &ev);
 	}
 out:
 	free(v);
@@ -723,9 +725,9 @@ record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 			    " refused=%s detail=%s", log_q(r->group),
 			    log_q(g->address), dnsup_result_name(o->result),
 			    refused ? "yes" : "no", log_q(o->detail));
-		daemon_record_read(g, NULL, refused);
+		d->dns_host->record_read(g, NULL, refused);
 	} else
-		daemon_record_read(g, &f->rrset, false);
+		d->dns_host->record_read(g, &f->rrset, false);
 	free(r);
 }
 

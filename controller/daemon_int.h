@@ -1,6 +1,10 @@
 /*
- * daemon_int.h - what the files of the daemon (daemon.c, daemon_act.c,
- * daemon_dns.c, api.c) share.  Not for the leaf libraries nor the CLI.
+ * daemon_int.h - what the files of the daemon's shell (daemon.c,
+ * daemon_act.c, daemon_dns.c, address.c) share.  Not for the leaf
+ * libraries, the face (api*.c, failoverctl) nor the simulator.  Calls go
+ * daemon.c -> daemon_act.c -> daemon_dns.c; what climbs back up is handed
+ * down (struct ddns_host), and the clock and the world view are plain
+ * data read here (daemon_now, daemon_world).
  *
  * Runtime objects borrow from the configuration (struct config) in force;
  * a reload builds new runtime objects against the new configuration and
@@ -113,6 +117,7 @@ struct daemon {
 						   locked; NULL in dry-run */
 	struct probe_engine	*probes;
 	struct dnsup_engine	*dns;
+	const struct ddns_host	*dns_host;	/* daemon_dns.c answers */
 	struct hook_runner	*hooks;
 	struct api		*api;
 
@@ -161,10 +166,33 @@ dgroup_name(const struct dgroup *g)
 }
 
 /* Both clocks (clock.h) in one, for eng_step(). */
-struct eng_now daemon_now(void);
+static inline struct eng_now
+daemon_now(void)
+{
+	struct eng_now now = { clock_wall_ms(), clock_mono_ms() };
+
+	return now;
+}
 
 /* The engine's view of the world, valid until the next reload. */
-void	 daemon_world(struct daemon *, struct eng_world *);
+static inline void
+daemon_world(struct daemon *d, struct eng_world *w)
+{
+	w->cfg = d->cfg;
+	w->health = d->health;
+	w->witness = d->witness;
+	w->dry_run = d->dry_run;
+	w->stopping = d->stopping;
+}
+
+/* A group by name in the configuration in force; NULL if gone. */
+static inline struct dgroup *
+daemon_group_find(struct daemon *d, const char *name)
+{
+	const struct cfg_group *cg = config_group_find(d->cfg, name);
+
+	return cg == NULL ? NULL : &d->groups[cg - d->cfg->groups];
+}
 
 /* Feed one event to a group's engine and carry out its actions. */
 void	 dgroup_feed(struct dgroup *, const struct eng_event *);
@@ -179,8 +207,6 @@ void	 daemon_evaluate_all(struct daemon *);
 int	 dgroup_timers_init(struct dgroup *);
 void	 dgroup_timers_free(struct dgroup *);
 void	 dgroup_timer_set(struct dgroup *, int kind, int64_t at_ms);
-/* A group by name in the configuration in force; NULL if gone. */
-struct dgroup *daemon_group_find(struct daemon *, const char *name);
 /* Stop the loop once stopping and nothing is in flight. */
 void	 daemon_maybe_exit(struct daemon *);
 
@@ -240,7 +266,26 @@ void	 daemon_record_read(struct dgroup *, const struct dnsup_rrset *,
 	    bool refused);
 void	 ddns_update(struct dgroup *, const struct eng_action *);
 void	 ddns_verify_all(struct daemon *);
-int	 ddns_engine_open(struct daemon *, char *err, size_t errlen);
+/*
+ * What the DNS glue hands back up, given to it rather than called by name
+ * so that calls go one way: daemon.c -> daemon_act.c -> daemon_dns.c, and
+ * an answer climbs back only through these.
+ */
+struct ddns_host {
+	/* An answer, a drift: to the group's engine (dgroup_feed). */
+	void	(*feed)(struct dgroup *, const struct eng_event *);
+	/* The same on a later loop turn (daemon_defer_event). */
+	void	(*defer)(struct daemon *, const char *group,
+		    const struct eng_event *, int64_t ms);
+	/* A group's record read for the world (daemon_record_read). */
+	void	(*record_read)(struct dgroup *, const struct dnsup_rrset *,
+		    bool refused);
+	/* Something in flight ended (daemon_maybe_exit). */
+	void	(*maybe_exit)(struct daemon *);
+};
+/* Open (or at a reload replace) the DNS engine, answering through host. */
+int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
+	    char *err, size_t errlen);
 /* The records a stack publishes for a group's address, "CNAME x." ... */
 void	 ddns_describe(const struct daemon *, int stack, uint32_t ttl,
 	    char *buf, size_t len);
