@@ -44,7 +44,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # controller/ holds its parts in folders (docs/ARCHITECTURE.md); failoverd.c
 # at its top is the program's entry, failoverctl.c the operators' tool.
-CTLMAIN    := $(firstword $(wildcard controller/face/failoverctl.c controller/failoverctl.c))
+CTLMAIN    := controller/face/failoverctl.c
 MAINS      := controller/failoverd.c $(CTLMAIN)
 CTL_SRC    := $(filter-out $(MAINS),$(wildcard controller/*.c controller/*/*.c))
 PROBE_SRC  := $(wildcard probes/*.c)

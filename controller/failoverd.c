@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "controller/daemon.h"
-#include "controller/log.h"
-#include "controller/replay.h"
-#include "controller/simulate.h"
+#include "controller/shell/daemon.h"
+#include "controller/base/log.h"
+#include "controller/sim/replay.h"
+#include "controller/sim/simulate.h"
 
 static void
 usage(FILE *f)

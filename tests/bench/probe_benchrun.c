@@ -278,7 +278,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((hist = calloc(HIST_N, sizeof(*hist))) == NULL)
 		return 1;
-	/* As failoverd does (controller/daemon.c). */
+	/* As failoverd does (controller/shell/daemon.c). */
 	if (curlmem_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return 1;
 	if ((base = event_base_new()) == NULL ||

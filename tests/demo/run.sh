@@ -164,8 +164,8 @@ do_failover_stand_in() {
 
 # ---- the failover by failoverd ---------------------------------------------
 #
-# DEMO_FAILOVERD=1.  Event names as controller/engine.c and
-# controller/daemon.c log them: switch_started, phase_started,
+# DEMO_FAILOVERD=1.  Event names as controller/core/engine.c and
+# controller/shell/daemon.c log them: switch_started, phase_started,
 # phase_finished, phase_skipped, switch_finished, switch_failed,
 # health_change stack=S from=X to=Y.
 

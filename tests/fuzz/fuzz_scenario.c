@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "controller/scenario.h"
-#include "controller/simulate.h"
+#include "controller/sim/scenario.h"
+#include "controller/sim/simulate.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

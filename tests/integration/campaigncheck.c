@@ -68,7 +68,7 @@
 #include <jansson.h>
 #include <ldns/ldns.h>
 
-#include "controller/store.h"
+#include "controller/store/store.h"
 
 #define LINE_MAX_CC	8192
 #define NAME_MAX_CC	256

@@ -1,5 +1,5 @@
 /*
- * hooktool.c - drive controller/hook.c and controller/sdnotify.c from
+ * hooktool.c - drive controller/shell/hook.c and controller/shell/sdnotify.c from
  * tests, printing what they report as key=value lines.
  *
  *   hooktool run [-n COUNT] [-t TIMEOUT_MS] [-g GRACE_MS] [-d DRAIN_MS]
@@ -48,8 +48,8 @@
 
 #include <event2/event.h>
 
-#include "controller/hook.h"
-#include "controller/sdnotify.h"
+#include "controller/shell/hook.h"
+#include "controller/shell/sdnotify.h"
 
 struct run {
 	int		 idx;

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller/store.h"
+#include "controller/store/store.h"
 
 static int	 fail(int, const char *);
 static void	 print_text(const char *, const void *, size_t);

@@ -1,10 +1,10 @@
 #!/bin/bash
-# The hook runner (controller/hook.c) on a real event loop with real child
+# The hook runner (controller/shell/hook.c) on a real event loop with real child
 # processes, through tests/integration/hooktool: exit statuses, output lines
 # and streams, the exact environment, argv without a shell, timeout ->
 # SIGTERM -> SIGKILL of the whole process group, bounded output, spawn
 # failures, many hooks at once, other children left alone; then
-# controller/sdnotify.c against a unix datagram receiver.  hooktool itself
+# controller/shell/sdnotify.c against a unix datagram receiver.  hooktool itself
 # checks that every hook ends exactly once and that no fd leaks.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -25,9 +25,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "controller/engine.h"
-#include "controller/engine_codec.h"
-#include "controller/health.h"
+#include "controller/core/engine.h"
+#include "controller/core/engine_codec.h"
+#include "controller/core/health.h"
 
 #define APP1	0
 #define APP2	1

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "controller/health.h"
+#include "controller/core/health.h"
 
 /* Reason codes as the probe engine numbers them; any non-zero int works. */
 #define R_CONNECT	1

@@ -1,5 +1,5 @@
 /*
- * test_hook.c - the pure parts of controller/hook.c: the contract
+ * test_hook.c - the pure parts of controller/shell/hook.c: the contract
  * environment and the --dry-run rendering.  Running processes is tested
  * in tests/integration/test_hooks.sh.
  */
@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "controller/hook.h"
+#include "controller/shell/hook.h"
 
 static size_t
 count(char **v)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "controller/log.h"
+#include "controller/base/log.h"
 
 static int64_t	 now_ms = 1000;
 static FILE	*out;

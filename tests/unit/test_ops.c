@@ -21,10 +21,10 @@
 #include <jansson.h>
 
 #include "config/config.h"
-#include "controller/engine.h"
-#include "controller/engine_codec.h"
-#include "controller/ops.h"
-#include "controller/store.h"
+#include "controller/core/engine.h"
+#include "controller/core/engine_codec.h"
+#include "controller/face/ops.h"
+#include "controller/store/store.h"
 
 #define T0	1700000000000LL
 

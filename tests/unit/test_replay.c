@@ -18,9 +18,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "controller/replay.h"
-#include "controller/simulate.h"
-#include "controller/store.h"
+#include "controller/sim/replay.h"
+#include "controller/sim/simulate.h"
+#include "controller/store/store.h"
 #include "probes/probe.h"
 
 #define T0	1795300000000LL		/* 2026-11-22T00:26:40Z */

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "controller/scenario.h"
+#include "controller/sim/scenario.h"
 
 static struct scenario *
 parse_ok(const char *text)

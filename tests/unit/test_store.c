@@ -33,7 +33,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
-#include "controller/store.h"
+#include "controller/store/store.h"
 
 #define T0	1700000000123LL
 

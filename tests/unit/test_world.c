@@ -1,6 +1,6 @@
 /*
  * test_world.c - the committed state read against the published record
- * (controller/world.h), one row per case of DESIGN.md "What failoverd
+ * (controller/core/world.h), one row per case of DESIGN.md "What failoverd
  * trusts".
  */
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "controller/engine.h"
-#include "controller/world.h"
+#include "controller/core/engine.h"
+#include "controller/core/world.h"
 #include "dnsupdate/dnsup_msg.h"
 
 enum { APP1, APP2, APP3 };

@@ -5,7 +5,7 @@
 #
 # Each file becomes a NUL-terminated byte array (od and awk, nothing
 # else), listed in dash_assets[] under its base name (assets.h).  The page
-# is assembled from them when the daemon starts (controller/api_dash.c):
+# is assembled from them when the daemon starts (controller/face/api_dash.c):
 # the style sheet and the script are put inline, so neither may close its
 # own element, which is refused here rather than found broken in a browser.
 set -eu

@@ -1,0 +1,1271 @@
+/*
+ * failoverctl.c - the operators' command line.
+ *
+ * Every verb reads the configuration (-c FILE, $FAILOVERD_CONFIG, or
+ * /etc/failoverd/failoverd.conf) and the daemon's LMDB store in
+ * [controller] state_dir; the store is opened read-write only by the verbs
+ * that write.  The logic of the commands is in ops.c, shared with the HTTP
+ * API; this file parses arguments, prints, asks, and follows a switch.
+ *
+ * Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config/config.h"
+#include "controller/core/engine.h"
+#include "controller/core/engine_codec.h"
+#include "controller/face/ops.h"
+#include "controller/store/store.h"
+#include "dnsupdate/dnsup.h"
+#include "dnsupdate/dnsup_check.h"
+#include "dnsupdate/dnsup_owner.h"
+
+#define FOLLOW_POLL_MS	100
+
+#define EX_OK		0
+#define EX_FAIL		1
+#define EX_USAGE	2
+
+struct ctl {
+	const char	*config_path;
+	struct config	*cfg;
+	struct store	*st;
+	int		 argc;		/* the verb's own arguments, argv[0] */
+	char	       **argv;		/* is the verb */
+};
+
+struct verb {
+	const char	*name;
+	int		(*fn)(struct ctl *);
+	bool		 write;		/* opens the store read-write */
+	bool		 store;		/* needs the store at all */
+	const char	*usage;
+	const char	*help;
+};
+
+static int	 v_status(struct ctl *);
+static int	 v_switch(struct ctl *);
+static int	 v_flag(struct ctl *);
+static int	 v_pin(struct ctl *);
+static int	 v_history(struct ctl *);
+static int	 v_failover_status(struct ctl *);
+static int	 v_verify(struct ctl *);
+static int	 v_group(struct ctl *);
+
+static const struct verb verbs[] = {
+	{ "status", v_status, false, true,
+	  "status [GROUP] [--json]",
+	  "Show each group: address, active stack, each stack's health and\n"
+	  "since when, state (serving, switching/PHASE, failed, wait_rearm),\n"
+	  "override flags and the last switch.  --json prints the same as\n"
+	  "GET /v1/groups." },
+	{ "switch", v_switch, true, true,
+	  "switch GROUP [--to STACK] [--yes] [--force] [--no-wait]"
+	  " [--timeout DURATION] | switch GROUP --cancel",
+	  "Move GROUP's traffic to its standby (or STACK).  Without --yes,\n"
+	  "show what will happen and ask on the terminal.  Then follow the\n"
+	  "switch phase by phase until it completed (exit 0) or failed\n"
+	  "(exit 1).  --force switches to a target that is not up, or away\n"
+	  "from a pin.  --no-wait returns once the switch is requested.\n"
+	  "--timeout bounds the wait (default: the hook timeouts plus 60s).\n"
+	  "A request failoverd has not taken within request_ttl expires;\n"
+	  "--cancel withdraws one not taken yet (exit 1 if there is none)." },
+	{ "pause", v_flag, true, true, "pause GROUP|--all",
+	  "Stop automatic failover of GROUP (or every group) until resume." },
+	{ "resume", v_flag, true, true, "resume GROUP|--all",
+	  "Resume automatic failover; also clears a failed state." },
+	{ "pin", v_pin, true, true, "pin GROUP STACK",
+	  "Keep GROUP on STACK: no automatic failover away from it." },
+	{ "unpin", v_flag, true, true, "unpin GROUP",
+	  "Remove a pin." },
+	{ "rearm", v_flag, true, true, "rearm GROUP",
+	  "Confirm that the old stack was rebuilt as the new standby (after a\n"
+	  "switch), or clear a failed switch: automatic failover is armed\n"
+	  "again." },
+	{ "history", v_history, false, true,
+	  "history [GROUP] [--limit N] [--json] [--verify]",
+	  "Show the event history, newest last.  --verify checks the SHA-256\n"
+	  "chain of the whole history and names the first event that does\n"
+	  "not fit (exit 1)." },
+	{ "failover-status", v_failover_status, false, true,
+	  "failover-status STACK",
+	  "Print online (STACK takes a group's traffic), offline (it is in a\n"
+	  "group but takes no traffic) or none (it is in no group)." },
+	{ "verify", v_verify, false, true, "verify [GROUP]",
+	  "Ask the DNS server what it publishes for each group and compare\n"
+	  "with what the state says is published: exit 0 in sync, 1 drift\n"
+	  "(the difference is shown)." },
+	{ "group", v_group, true, true, "group delete GROUP",
+	  "Delete a group that points at no stack (remove its primary and\n"
+	  "backup from the configuration first): remove its record with a\n"
+	  "signed UPDATE, delete its state, and tombstone its address for\n"
+	  "ever." },
+};
+#define NVERB	(sizeof(verbs) / sizeof(verbs[0]))
+
+/* ---- small helpers ---- */
+
+static void __attribute__((format(printf, 1, 2)))
+fail_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("failoverctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static const struct verb *
+verb_find(const char *name)
+{
+	for (size_t i = 0; i < NVERB; i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static void
+usage_all(FILE *f)
+{
+	fprintf(f, "usage: failoverctl [-c FILE] VERB [ARGS]\n\nverbs:\n");
+	for (size_t i = 0; i < NVERB; i++)
+		fprintf(f, "  failoverctl %s\n", verbs[i].usage);
+	fprintf(f, "\nfailoverctl VERB --help describes a verb.  Exit: 0 done,"
+	    " 1 refused or failed, 2 usage.\n");
+}
+
+static int
+verb_usage(const struct ctl *c, const char *why)
+{
+	const struct verb *v = verb_find(c->argv[0]);
+
+	if (why != NULL)
+		fprintf(stderr, "failoverctl %s: %s\n", c->argv[0], why);
+	if (v != NULL)
+		fprintf(stderr, "usage: failoverctl %s\n", v->usage);
+	return EX_USAGE;
+}
+
+static int
+verb_help(const struct ctl *c)
+{
+	const struct verb *v = verb_find(c->argv[0]);
+
+	printf("usage: failoverctl [-c FILE] %s\n\n%s\n", v->usage, v->help);
+	return EX_OK;
+}
+
+/* "5s", "3m12s", "2h5m", "4d3h" */
+static void
+age_text(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = ms / 1000;
+
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60),
+		    (long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+}
+
+static void
+time_text(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "?");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* ---- status ---- */
+
+static void
+status_print(const json_t *groups)
+{
+	size_t i;
+	json_t *g;
+	int64_t now = now_ms();
+
+	printf("%-12s %-32s %-8s %-20s %-16s %s\n", "GROUP", "ADDRESS",
+	    "ACTIVE", "STATE", "FLAGS", "LAST SWITCH");
+	json_array_foreach(groups, i, g) {
+		const json_t *fl = json_object_get(g, "flags");
+		const json_t *ls = json_object_get(g, "last_switch");
+		char flags[128] = "", last[256] = "-", state[64];
+		size_t j;
+		json_t *s;
+
+		if (json_is_true(json_object_get(fl, "paused")))
+			strcat(flags, "paused,");
+		if (json_is_string(json_object_get(fl, "pinned")))
+			snprintf(flags + strlen(flags), sizeof(flags) -
+			    strlen(flags), "pinned=%s,", jstr(fl, "pinned"));
+		if (json_is_true(json_object_get(fl, "rearm_requested")))
+			strcat(flags, "rearm-pending,");
+		if (json_is_true(json_object_get(fl, "switch_requested")))
+			strcat(flags, "switch-pending,");
+		if (flags[0] == '\0')
+			strcpy(flags, "-");
+		else
+			flags[strlen(flags) - 1] = '\0';
+		if (json_is_null(json_object_get(g, "state")))
+			snprintf(state, sizeof(state), "not started");
+		else if (strcmp(jstr(g, "held"), "none") == 0 ||
+		    jstr(g, "held")[0] == '\0' ||
+		    strcmp(jstr(g, "held"), jstr(g, "state_text")) == 0)
+			snprintf(state, sizeof(state), "%s",
+			    jstr(g, "state_text"));
+		else if (strcmp(jstr(g, "held"), "dns_unusable") == 0)
+			snprintf(state, sizeof(state), "%s (held: %s %s)",
+			    jstr(g, "state_text"), jstr(g, "held"),
+			    json_is_string(json_object_get(g, "dns_unusable")) ?
+			    jstr(g, "dns_unusable") : "unchecked");
+		else
+			snprintf(state, sizeof(state), "%s (held: %s)",
+			    jstr(g, "state_text"), jstr(g, "held"));
+		/* Refused DNS is news before the active stack goes down. */
+		if (json_is_string(json_object_get(g, "dns_unusable")) &&
+		    strcmp(jstr(g, "held"), "dns_unusable") != 0)
+			snprintf(state + strlen(state), sizeof(state) -
+			    strlen(state), " (dns_unusable %s)",
+			    jstr(g, "dns_unusable"));
+		if (json_is_object(ls)) {
+			char when[40], dur[32] = "";
+			int64_t st = json_integer_value(json_object_get(ls,
+			    "started_ms"));
+			int64_t en = json_integer_value(json_object_get(ls,
+			    "ended_ms"));
+
+			time_text(st, when, sizeof(when));
+			if (en > 0)
+				snprintf(dur, sizeof(dur), " in %lld ms",
+				    (long long)(en - st));
+			snprintf(last, sizeof(last), "%s %s->%s %s %s%s", when,
+			    jstr(ls, "from"), jstr(ls, "to"),
+			    jstr(ls, "reason"), jstr(ls, "result"), dur);
+		}
+		printf("%-12s %-32s %-8s %-20s %-16s %s\n", jstr(g, "name"),
+		    json_is_string(json_object_get(g, "address")) ?
+		    jstr(g, "address") : "(not allocated)",
+		    json_is_string(json_object_get(g, "active")) ?
+		    jstr(g, "active") : "-", state, flags, last);
+		json_array_foreach(json_object_get(g, "stacks"), j, s) {
+			const json_t *since = json_object_get(s, "since_ms");
+			char age[32] = "", reason[80] = "";
+
+			if (json_is_integer(since))
+				age_text(now - json_integer_value(since), age,
+				    sizeof(age));
+			if (strcmp(jstr(s, "health"), "up") != 0 &&
+			    jstr(s, "reason")[0] != '\0' &&
+			    strcmp(jstr(s, "reason"), "ok") != 0)
+				snprintf(reason, sizeof(reason), " (%s)",
+				    jstr(s, "reason"));
+			printf("  %-10s %-8s %-8s %-7s %s%s%s\n",
+			    jstr(s, "name"), jstr(s, "role"), jstr(s, "health"),
+			    jstr(s, "failover_status"), age[0] ? "since " : "",
+			    age[0] ? age : "", reason);
+		}
+	}
+}
+
+static int
+v_status(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool js = false;
+	const char *group = NULL;
+	json_t *o = NULL;
+	char err[512];
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "jh", lo, NULL)) != -1) {
+		if (ch == 'j')
+			js = true;
+		else if (ch == 'h')
+			return verb_help(c);
+		else
+			return verb_usage(c, NULL);
+	}
+	if (c->argc - optind > 1)
+		return verb_usage(c, "too many arguments");
+	if (optind < c->argc)
+		group = c->argv[optind];
+	rc = ops_status(c->st, c->cfg, group, &o, err, sizeof(err));
+	if (rc != 0) {
+		fail_line("%s", err);
+		return EX_FAIL;
+	}
+	if (js) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else if (group != NULL) {
+		json_t *arr = json_array();
+
+		json_array_append(arr, o);
+		status_print(arr);
+		json_decref(arr);
+	} else
+		status_print(json_object_get(o, "groups"));
+	json_decref(o);
+	return EX_OK;
+}
+
+/* ---- pause, resume, unpin, rearm, pin ---- */
+
+static int
+command(struct ctl *c, enum ops_verb verb, const char *group,
+    const char *stack, bool force, struct ops_reply *r)
+{
+	struct ops_request req = { .verb = verb, .group = group,
+	    .stack = stack, .force = force };
+	char actor[ENG_ACTOR_MAX];
+
+	ops_actor_self(actor, sizeof(actor));
+	req.actor = actor;
+	ops_command(c->st, c->cfg, &req, now_ms(), r);
+	if (r->code != 0) {
+		fail_line("%s: refused: %s", ops_verb_name(verb), r->message);
+		return EX_FAIL;
+	}
+	return EX_OK;
+}
+
+static int
+v_flag(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int verb = ops_verb_parse(c->argv[0]);
+	bool all = false, can_all = verb == OPS_PAUSE || verb == OPS_RESUME;
+	struct ops_reply r;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+		if (ch == 'a' && can_all)
+			all = true;
+		else if (ch == 'h')
+			return verb_help(c);
+		else
+			return verb_usage(c, NULL);
+	}
+	if (all ? optind != c->argc : c->argc - optind != 1)
+		return verb_usage(c, all ? "--all takes no group" :
+		    can_all ? "give a GROUP or --all" : "give one GROUP");
+	if (command(c, (enum ops_verb)verb, all ? NULL : c->argv[optind], NULL,
+	    false, &r) != 0)
+		return EX_FAIL;
+	printf("%s\n", r.message);
+	return EX_OK;
+}
+
+static int
+v_pin(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ops_reply r;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			return verb_help(c);
+		return verb_usage(c, NULL);
+	}
+	if (c->argc - optind != 2)
+		return verb_usage(c, "give a GROUP and a STACK");
+	if (command(c, OPS_PIN, c->argv[optind], c->argv[optind + 1], false,
+	    &r) != 0)
+		return EX_FAIL;
+	printf("%s\n", r.message);
+	return EX_OK;
+}
+
+/* ---- switch ---- */
+
+/* The default wait: every hook phase at its timeout, plus a minute. */
+static int64_t
+switch_timeout_ms(const struct config *cfg, const struct eng_group *g)
+{
+	int64_t t = 60000;
+
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if ((int)s == g->active || (int)s == g->standby)
+			t += 2 * cfg->stacks[s].hook_timeout_ms;
+	return t;
+}
+
+struct follow {
+	uint64_t	 seq;		/* events up to here were seen */
+	char		 id[ENG_ID_MAX];	/* our switch, once started */
+	int		 done;		/* 0 running, 1 completed, -1 failed */
+	char		 phase[32];	/* last phase started */
+	char		 why[512];
+};
+
+static void
+follow_event(struct follow *f, const json_t *ev, const char *address)
+{
+	const char *name = jstr(ev, "event");
+	const json_t *d = json_object_get(ev, "data");
+	const char *id = jstr(d, "id");
+
+	if (f->id[0] == '\0') {
+		if (strcmp(name, "cmd_refused") == 0 &&
+		    strcmp(jstr(d, "cmd"), "switch") == 0) {
+			f->done = -1;
+			/* dns_unusable comes with the server's reason. */
+			snprintf(f->why, sizeof(f->why), "refused by failoverd:"
+			    " %s%s%s%s", jstr(d, "reason"),
+			    jstr(d, "dns")[0] ? " (reason=" : "", jstr(d, "dns"),
+			    jstr(d, "dns")[0] ? ")" : "");
+			return;
+		}
+		if (strcmp(name, "switch_started") != 0)
+			return;
+		snprintf(f->id, sizeof(f->id), "%s", id);
+		printf("switch %s started: %s -> %s (%s%s)\n", id,
+		    jstr(d, "from"), jstr(d, "to"), jstr(d, "reason"),
+		    strcmp(jstr(d, "force"), "yes") == 0 ? ", forced" : "");
+		return;
+	}
+	if (strcmp(id, f->id) != 0)
+		return;
+	if (strcmp(name, "phase_started") == 0) {
+		snprintf(f->phase, sizeof(f->phase), "%s", jstr(d, "phase"));
+		if (strcmp(jstr(d, "attempt"), "1") != 0)
+			printf("  %-16s %-8s attempt %s\n", jstr(d, "phase"),
+			    jstr(d, "stack"), jstr(d, "attempt"));
+	} else if (strcmp(name, "phase_finished") == 0 ||
+	    strcmp(name, "phase_failed") == 0)
+		printf("  %-16s %-8s %-8s %6s ms%s%s%s%s\n", jstr(d, "phase"),
+		    jstr(d, "stack"), jstr(d, "result"), jstr(d, "duration_ms"),
+		    strcmp(name, "phase_failed") == 0 ? "  exit " : "",
+		    strcmp(name, "phase_failed") == 0 ? jstr(d, "exit") : "",
+		    jstr(d, "policy")[0] ? ", policy " : "", jstr(d, "policy"));
+	else if (strcmp(name, "phase_skipped") == 0)
+		printf("  %-16s %-8s skipped (%s)\n", jstr(d, "phase"),
+		    jstr(d, "stack"), jstr(d, "reason"));
+	else if (strcmp(name, "switch_finished") == 0) {
+		printf("switch %s completed in %s ms: %s now points at %s\n",
+		    f->id, jstr(d, "duration_ms"), address, jstr(d, "to"));
+		f->done = 1;
+	} else if (strcmp(name, "switch_failed") == 0) {
+		const char *r = jstr(d, "restore"), *t = jstr(d, "traffic");
+		char what[160];
+
+		/* Never "traffic stays on X" while X is in maintenance. */
+		if (strcmp(r, "ok") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, which"
+			    " the restore phase took out of maintenance again", t);
+		else if (strcmp(r, "failed") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s IS STILL IN MAINTENANCE: its restore"
+			    " (maintenance_off) failed", t, t);
+		else if (strcmp(r, "off") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (restore_on_abort ="
+			    " no)", t, t);
+		else if (strcmp(r, "no_hook") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (it has no"
+			    " maintenance_off hook)", t, t);
+		else
+			snprintf(what, sizeof(what), "traffic stays on %s", t);
+		f->done = -1;
+		snprintf(f->why, sizeof(f->why), "switch %s failed in phase %s;"
+		    " %s; the group is failed until an operator acts (rearm,"
+		    " resume or switch)", f->id, jstr(d, "phase"), what);
+	}
+}
+
+static int
+follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
+    int64_t timeout_ms)
+{
+	struct follow f = { .seq = r->history_seq };
+	int64_t start = mono_ms(), warned = 0;
+	char address[600] = "", err[512];
+
+	if (ops_group_address(c->st, c->cfg, group, address,
+	    sizeof(address)) != 0)
+		snprintf(address, sizeof(address), "%s", group);
+	while (f.done == 0) {
+		json_t *o = NULL, *ev;
+		size_t i;
+
+		if (ops_events_json(c->st, f.seq + 1, 0, group, &o, err,
+		    sizeof(err)) != 0) {
+			fail_line("switch: %s", err);
+			return EX_FAIL;
+		}
+		json_array_foreach(json_object_get(o, "events"), i, ev) {
+			f.seq = (uint64_t)json_integer_value(
+			    json_object_get(ev, "seq"));
+			follow_event(&f, ev, address);
+			if (f.done != 0)
+				break;
+		}
+		json_decref(o);
+		fflush(stdout);
+		if (f.done != 0)
+			break;
+		if (f.id[0] == '\0' && !warned && mono_ms() - start > 5000) {
+			fprintf(stderr, "failoverctl: switch: failoverd has not"
+			    " picked up the request yet (is it running?)\n");
+			warned = 1;
+		}
+		if (mono_ms() - start > timeout_ms) {
+			if (f.id[0] == '\0')
+				fail_line("switch: timed out after %lld s: the"
+				    " request is still pending in the store and"
+				    " runs when failoverd picks it up",
+				    (long long)(timeout_ms / 1000));
+			else
+				fail_line("switch: timed out after %lld s in"
+				    " phase %s; switch %s goes on in failoverd"
+				    " (failoverctl status %s)",
+				    (long long)(timeout_ms / 1000), f.phase,
+				    f.id, group);
+			return EX_FAIL;
+		}
+		sleep_ms(FOLLOW_POLL_MS);
+	}
+	if (f.done < 0) {
+		fail_line("switch: %s", f.why);
+		return EX_FAIL;
+	}
+	return EX_OK;
+}
+
+static bool
+ask_yes(void)
+{
+	char line[64];
+
+	printf("Proceed? [y/N] ");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int
+v_switch(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "cancel", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *to = NULL, *group;
+	bool yes = false, force = false, nowait = false, cancel = false;
+	int64_t timeout = -1;
+	struct ops_reply r;
+	struct eng_group g;
+	char plan[4096], err[512];
+	bool stored;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "t:yfnT:Ch", lo,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			cancel = true;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'y':
+			yes = true;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'n':
+			nowait = true;
+			break;
+		case 'T':
+			if (cfg_parse_duration(optarg, &timeout) != 0 ||
+			    timeout <= 0)
+				return verb_usage(c, "bad --timeout");
+			break;
+		case 'h':
+			return verb_help(c);
+		default:
+			return verb_usage(c, NULL);
+		}
+	}
+	if (c->argc - optind != 1)
+		return verb_usage(c, "give one GROUP");
+	group = c->argv[optind];
+	if (cancel) {
+		if (to != NULL || force || yes)
+			return verb_usage(c, "--cancel takes no --to, --force"
+			    " or --yes");
+		if (command(c, OPS_CANCEL, group, NULL, false, &r) != 0)
+			return EX_FAIL;
+		printf("%s\n", r.message);
+		return EX_OK;
+	}
+	if (ops_switch_plan(c->st, c->cfg, group, to, force, plan,
+	    sizeof(plan), &r) != 0) {
+		fail_line("switch: refused: %s", r.message);
+		return EX_FAIL;
+	}
+	if (!yes) {
+		if (!isatty(STDIN_FILENO)) {
+			fail_line("switch: refused: no terminal to ask on; add"
+			    " --yes to switch %s", group);
+			return EX_FAIL;
+		}
+		printf("%s", plan);
+		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
+			printf("\n");
+		if (!ask_yes()) {
+			fail_line("switch: not confirmed; nothing changed");
+			return EX_FAIL;
+		}
+	}
+	if (command(c, OPS_SWITCH, group, to, force, &r) != 0)
+		return EX_FAIL;
+	if (nowait) {
+		printf("%s\n", r.message);
+		return EX_OK;
+	}
+	if (timeout < 0) {
+		if (ops_group_state(c->st, c->cfg, group, &g, &stored, err,
+		    sizeof(err)) != 0) {
+			fail_line("switch: %s", err);
+			return EX_FAIL;
+		}
+		timeout = switch_timeout_ms(c->cfg, &g);
+	}
+	printf("%s; following it (up to %lld s)\n", r.message,
+	    (long long)(timeout / 1000));
+	fflush(stdout);
+	return follow_switch(c, group, &r, timeout);
+}
+
+/* ---- history ---- */
+
+static void
+event_print(const json_t *ev)
+{
+	const json_t *d = json_object_get(ev, "data");
+	const char *k;
+	json_t *v;
+	char ts[48];
+
+	snprintf(ts, sizeof(ts), "%s", jstr(ev, "ts"));
+	printf("%6lld %s %-10s %-18s", (long long)json_integer_value(
+	    json_object_get(ev, "seq")), ts, jstr(ev, "group")[0] ?
+	    jstr(ev, "group") : "-", jstr(ev, "event"));
+	if (json_is_object(d)) {
+		json_object_foreach((json_t *)d, k, v) {
+			if (strcmp(k, "level") == 0 || (strcmp(k, "group") ==
+			    0 && json_is_string(v) && strcmp(json_string_value(v),
+			    jstr(ev, "group")) == 0))
+				continue;
+			if (json_is_string(v)) {
+				const char *s = json_string_value(v);
+
+				printf(strpbrk(s, " \"=") || !*s ?
+				    " %s=\"%s\"" : " %s=%s", k, s);
+			} else {
+				char *s = json_dumps(v, JSON_COMPACT |
+				    JSON_ENCODE_ANY);
+
+				printf(" %s=%s", k, s ? s : "?");
+				free(s);
+			}
+		}
+	} else if (json_is_string(d))
+		printf(" %s", json_string_value(d));
+	printf("\n");
+}
+
+static int
+v_history(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool js = false, verify = false;
+	const char *group = NULL;
+	size_t limit = 0;
+	json_t *o = NULL, *ev;
+	char err[512], *end;
+	int ch;
+	size_t i;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "l:jvh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'l': {
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg ||
+			    optarg[0] == '-' || n > SIZE_MAX)
+				return verb_usage(c, "bad --limit");
+			limit = (size_t)n;
+			break;
+		}
+		case 'j':
+			js = true;
+			break;
+		case 'v':
+			verify = true;
+			break;
+		case 'h':
+			return verb_help(c);
+		default:
+			return verb_usage(c, NULL);
+		}
+	}
+	if (c->argc - optind > 1)
+		return verb_usage(c, "too many arguments");
+	if (optind < c->argc)
+		group = c->argv[optind];
+	if (verify) {
+		uint64_t bad = 0, count = 0;
+		char why[512] = "";
+
+		if (store_history_verify(c->st, &bad, &count, why,
+		    sizeof(why)) != 0) {
+			fail_line("history: %s", why);
+			return EX_FAIL;
+		}
+		if (bad != 0) {
+			char pre[40];
+			size_t pl;
+
+			/* The store's reason may name the event already. */
+			pl = (size_t)snprintf(pre, sizeof(pre), "event %" PRIu64
+			    ": ", bad);
+			if (strncmp(why, pre, pl) == 0)
+				memmove(why, why + pl, strlen(why + pl) + 1);
+			fail_line("history: event %" PRIu64 " does not fit the"
+			    " chain: %s (%" PRIu64 " events read)", bad, why,
+			    count);
+			return EX_FAIL;
+		}
+		printf("history: %" PRIu64 " events, chain verified\n", count);
+		return EX_OK;
+	}
+	if (ops_events_json(c->st, 0, limit, group, &o, err,
+	    sizeof(err)) != 0) {
+		fail_line("history: %s", err);
+		return EX_FAIL;
+	}
+	if (js) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else
+		json_array_foreach(json_object_get(o, "events"), i, ev)
+			event_print(ev);
+	json_decref(o);
+	return EX_OK;
+}
+
+/* ---- failover-status ---- */
+
+static int
+v_failover_status(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum eng_online on;
+	char err[512];
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			return verb_help(c);
+		return verb_usage(c, NULL);
+	}
+	if (c->argc - optind != 1)
+		return verb_usage(c, "give one STACK");
+	if (ops_failover_status(c->st, c->cfg, c->argv[optind], &on, err,
+	    sizeof(err)) != 0) {
+		fail_line("failover-status: %s", err);
+		return EX_FAIL;
+	}
+	printf("%s\n", eng_online_name(on));
+	return EX_OK;
+}
+
+/* ---- DNS: verify and group delete, on a private loop ---- */
+
+struct dnsjob {
+	int			 pending;
+	enum dnsup_result	 result;
+	char			 detail[256];
+	struct dnsup_found	 found;
+	bool			 has_found;
+};
+
+static struct dnsup_engine *
+dns_open(const struct config *cfg, struct event_base **base)
+{
+	struct dnsup_params p = { 0 };
+	struct dnsup_engine *e;
+	char err[256];
+
+	if ((*base = event_base_new()) == NULL) {
+		fail_line("cannot create an event loop");
+		return NULL;
+	}
+	p.zone = cfg->dns.zone;
+	p.key = &cfg->dns.key;
+	p.servers = cfg->dns.server;
+	p.nserver = cfg->dns.nserver;
+	p.timeout_ms = cfg->dns.timeout_ms;
+	p.retries = cfg->dns.retries;
+	if ((e = dnsup_engine_new(*base, &p, err, sizeof(err))) == NULL) {
+		fail_line("dns: %s", err);
+		event_base_free(*base);
+		*base = NULL;
+	}
+	return e;
+}
+
+static void
+dns_close(struct dnsup_engine *e, struct event_base *base)
+{
+	dnsup_engine_free(e);
+	if (base != NULL)
+		event_base_free(base);
+}
+
+static void
+readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct dnsjob *j = arg;
+
+	j->pending--;
+	j->result = o->result;
+	snprintf(j->detail, sizeof(j->detail), "%s", o->detail);
+	if (f != NULL) {
+		j->found = *f;
+		j->has_found = true;
+	}
+}
+
+static void
+update_cb(const struct dnsup_outcome *o, void *arg)
+{
+	struct dnsjob *j = arg;
+
+	j->pending--;
+	j->result = o->result;
+	snprintf(j->detail, sizeof(j->detail), "%s", o->detail);
+}
+
+static int
+readback(struct dnsup_engine *e, struct event_base *base, const char *name,
+    bool with_owner, struct dnsjob *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->pending = 1;
+	if (dnsup_readback(e, NULL, name, with_owner ? DNSUP_RB_OWNER : 0,
+	    readback_cb, j) != 0) {
+		snprintf(j->detail, sizeof(j->detail), "cannot ask for %s",
+		    name);
+		return -1;
+	}
+	while (j->pending > 0)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	if (j->result != DNSUP_R_NOERROR || !j->has_found)
+		return -1;
+	return 0;
+}
+
+/* One group: 0 in sync, 1 drift, -1 could not tell. */
+static int
+verify_group(struct ctl *c, struct dnsup_engine *e, struct event_base *base,
+    int gi)
+{
+	const char *name = c->cfg->groups[gi].name;
+	struct eng_group g;
+	struct dnsup_rrset want;
+	struct dnsjob j;
+	char addr[600], err[512], diff[512], wtxt[512];
+	bool stored;
+	int stack;
+	uint32_t ttl;
+
+	if (ops_group_state(c->st, c->cfg, name, &g, &stored, err,
+	    sizeof(err)) != 0) {
+		printf("%-12s error: %s\n", name, err);
+		return -1;
+	}
+	if (ops_group_address(c->st, c->cfg, name, addr, sizeof(addr)) != 0) {
+		printf("%-12s no address allocated yet\n", name);
+		return g.status == ENG_RESERVED ? 0 : 1;
+	}
+	/* What the state says the server holds. */
+	if (g.pub_stack >= 0) {
+		stack = g.pub_stack;
+		ttl = g.pub_ttl;
+	} else {
+		stack = g.status == ENG_RESERVED ? ENG_NONE : g.want_stack;
+		ttl = g.want_ttl;
+	}
+	memset(&want, 0, sizeof(want));
+	want.kind = DNSUP_RRSET_NONE;
+	if (stack >= 0 && dnsup_rrset_from_webhead(&want,
+	    &c->cfg->stacks[stack].web_head, ttl, err, sizeof(err)) != 0) {
+		printf("%-12s %s: %s\n", name, addr, err);
+		return -1;
+	}
+	if (readback(e, base, addr, false, &j) != 0) {
+		printf("%-12s %s: cannot read back: %s %s\n", name, addr,
+		    dnsup_result_name(j.result), j.detail);
+		return -1;
+	}
+	dnsup_rrset_format(&want, wtxt, sizeof(wtxt));
+	if (dnsup_rrset_compare(&want, &j.found.rrset, stack >= 0, diff,
+	    sizeof(diff)) == 0) {
+		printf("%-12s %s in sync: %s%s\n", name, addr, wtxt,
+		    g.pub_stack < 0 && stack >= 0 ? " (state: not yet"
+		    " confirmed published)" : "");
+		return 0;
+	}
+	printf("%-12s %s DRIFT: %s (state: %s%s)\n", name, addr, diff,
+	    stack >= 0 ? c->cfg->stacks[stack].name : "nothing published",
+	    g.pub_stack < 0 && stack >= 0 ? ", not yet published" : "");
+	return 1;
+}
+
+static int
+v_verify(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct event_base *base = NULL;
+	struct dnsup_engine *e;
+	int ch, gi = -1, worst = 0, r;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			return verb_help(c);
+		return verb_usage(c, NULL);
+	}
+	if (c->argc - optind > 1)
+		return verb_usage(c, "too many arguments");
+	if (optind < c->argc) {
+		for (size_t i = 0; i < c->cfg->ngroup; i++)
+			if (strcmp(c->cfg->groups[i].name,
+			    c->argv[optind]) == 0)
+				gi = (int)i;
+		if (gi < 0) {
+			fail_line("verify: unknown group %s", c->argv[optind]);
+			return EX_FAIL;
+		}
+	}
+	if ((e = dns_open(c->cfg, &base)) == NULL)
+		return EX_FAIL;
+	for (size_t i = 0; i < c->cfg->ngroup; i++) {
+		if (gi >= 0 && (int)i != gi)
+			continue;
+		r = verify_group(c, e, base, (int)i);
+		if (r != 0)
+			worst = 1;
+	}
+	dns_close(e, base);
+	if (worst != 0)
+		fail_line("verify: drift or unreadable records (see above)");
+	return worst ? EX_FAIL : EX_OK;
+}
+
+static int
+group_delete(struct ctl *c, const char *group)
+{
+	struct event_base *base = NULL;
+	struct dnsup_engine *e;
+	struct dnsup_update u;
+	struct dnsup_owner owner;
+	struct dnsup_owner_plan plan;
+	struct dnsup_rrset none;
+	struct dnsjob j;
+	struct ops_reply r;
+	char addr[600], mine[300], why[1024];
+
+	if (ops_group_delete_check(c->st, c->cfg, group, addr, sizeof(addr),
+	    &r) != 0) {
+		fail_line("group delete: refused: %s", r.message);
+		return EX_FAIL;
+	}
+	if ((e = dns_open(c->cfg, &base)) == NULL)
+		return EX_FAIL;
+	/* Never delete a name that is not ours. */
+	if (readback(e, base, addr, true, &j) != 0) {
+		fail_line("group delete: cannot read %s back: %s %s", addr,
+		    dnsup_result_name(j.result), j.detail);
+		dns_close(e, base);
+		return EX_FAIL;
+	}
+	memset(&none, 0, sizeof(none));
+	if (dnsup_owner_init(&owner, c->cfg->controller.name, group, 0) ==
+	    -1 || dnsup_owner_format(&owner, mine, sizeof(mine)) == -1 ||
+	    dnsup_owner_check(addr, &j.found, &owner, false, &none, &plan, why,
+	    sizeof(why)) != DNSUP_R_NOERROR) {
+		fail_line("group delete: refused: %s", why);
+		dns_close(e, base);
+		return EX_FAIL;
+	}
+	/* The server checks it too: our TXT, and what was read back. */
+	memset(&u, 0, sizeof(u));
+	u.name = addr;
+	u.want.kind = DNSUP_RRSET_NONE;
+	u.owner_txt = mine;
+	u.owner_delete = true;
+	dnsup_owner_apply(&plan, &u);
+	memset(&j, 0, sizeof(j));
+	j.pending = 1;
+	if (dnsup_submit(e, &u, update_cb, &j) != 0) {
+		fail_line("group delete: cannot build the UPDATE for %s", addr);
+		dns_close(e, base);
+		return EX_FAIL;
+	}
+	while (j.pending > 0)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	dns_close(e, base);
+	if (j.result != DNSUP_R_NOERROR) {
+		fail_line("group delete: UPDATE removing %s failed: %s %s",
+		    addr, dnsup_result_name(j.result), j.detail);
+		return EX_FAIL;
+	}
+	if (ops_group_delete(c->st, c->cfg, group, addr, now_ms(), &r) != 0) {
+		fail_line("group delete: record removed but %s", r.message);
+		return EX_FAIL;
+	}
+	printf("%s\n", r.message);
+	return EX_OK;
+}
+
+static int
+v_group(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			return verb_help(c);
+		return verb_usage(c, NULL);
+	}
+	if (c->argc - optind < 1)
+		return verb_usage(c, "give a subcommand: delete");
+	if (strcmp(c->argv[optind], "delete") != 0)
+		return verb_usage(c, "unknown subcommand");
+	if (c->argc - optind != 2)
+		return verb_usage(c, "give one GROUP");
+	return group_delete(c, c->argv[optind + 1]);
+}
+
+/* ---- main ---- */
+
+static bool
+wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { 0 };
+	struct config_errors errs = { 0 };
+	const struct verb *v;
+	char err[512];
+	int ch, rc;
+
+	c.config_path = getenv("FAILOVERD_CONFIG");
+	if (c.config_path == NULL || c.config_path[0] == '\0')
+		c.config_path = CFG_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "+c:hV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'h':
+			usage_all(stdout);
+			return EX_OK;
+		case 'V':
+			printf("failoverctl %s\n", FAILOVERD_VERSION);
+			return EX_OK;
+		default:
+			usage_all(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 < argc && (v = verb_find(argv[optind + 1]))) {
+			printf("usage: failoverctl [-c FILE] %s\n\n%s\n",
+			    v->usage, v->help);
+			return EX_OK;
+		}
+		usage_all(stdout);
+		return EX_OK;
+	}
+	if ((v = verb_find(argv[optind])) == NULL) {
+		fprintf(stderr, "failoverctl: unknown verb %s\n", argv[optind]);
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	c.argc = argc - optind;
+	c.argv = argv + optind;
+	/* --help needs no configuration. */
+	if (wants_help(c.argc, c.argv))
+		return v->fn(&c);
+
+	if (config_load(c.config_path, &c.cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		if (errs.n == 0)
+			fail_line("%s: cannot load the configuration",
+			    c.config_path);
+		config_errors_free(&errs);
+		return EX_FAIL;
+	}
+	if (v->store && (rc = store_open(c.cfg->controller.state_dir,
+	    c.cfg->controller.map_size, v->write ? 0 : STORE_RDONLY, &c.st,
+	    err, sizeof(err))) != 0) {
+		if (rc == STORE_E_NOTFOUND)
+			fail_line("no state in %s yet (failoverd never ran"
+			    " there): %s", c.cfg->controller.state_dir, err);
+		else
+			fail_line("store %s: %s: %s",
+			    c.cfg->controller.state_dir, store_errname(rc),
+			    err);
+		config_free(c.cfg);
+		return EX_FAIL;
+	}
+	rc = v->fn(&c);
+	store_close(c.st);
+	config_free(c.cfg);
+	return rc;
+}

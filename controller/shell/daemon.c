@@ -1,0 +1,1915 @@
+/*
+ * daemon.c - failoverd's imperative shell: set-up, probes to health to the
+ * engine, override flags, witnesses, reload and shutdown.
+ *
+ * Start-up order: configuration, store, the three I/O engines (probes,
+ * DNS, hooks), the runtime objects, the state of every group (decoded from
+ * the store, or new), RESUME to every group (which finishes interrupted
+ * switches and publishes or verifies each record), then the probes, the
+ * timers and the HTTP listener, and finally READY=1 to systemd.  Teardown
+ * is the reverse.
+ *
+ * Health changes are delivered to the groups that use the stack.  With
+ * isolation_check the engine looks at every stack of the configuration, so
+ * a change to or from down also re-evaluates the groups whose active stack
+ * is down: they are the only ones an isolation verdict can hold back.
+ */
+#include "controller/shell/daemon.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <curl/curl.h>
+
+#include "config/config.h"
+#include "controller/face/api.h"
+#include "controller/shell/daemon_int.h"
+#include "controller/core/engine_codec.h"
+#include "controller/base/guard.h"
+#include "controller/shell/hook.h"
+#include "controller/shell/lockfile.h"
+#include "controller/base/log.h"
+#include "controller/face/ops.h"
+#include "controller/shell/sdnotify.h"
+#include "controller/store/store.h"
+#include "controller/core/world.h"
+#include "dnsupdate/dnsup.h"
+#include "dnsupdate/dnsup_msg.h"
+#include "probes/curlmem.h"
+#include "probes/probe.h"
+
+#define FLAGS_POLL_MAX_MS	1000
+#define FLAGS_POLL_MIN_MS	100
+#define PROBELOG_FLUSH_MS	10000
+
+static void	 probe_done_cb(struct probe *, const struct probe_result *,
+		    void *);
+static void	 signal_cb(evutil_socket_t, short, void *);
+static void	 flags_cb(evutil_socket_t, short, void *);
+static void	 verify_cb(evutil_socket_t, short, void *);
+static void	 watchdog_cb(evutil_socket_t, short, void *);
+static void	 trim_cb(evutil_socket_t, short, void *);
+static void	 hooks_idle_cb(struct hook_runner *, void *);
+static void	 resume_cb(evutil_socket_t, short, void *);
+static void	 world_read(struct daemon *, struct dgroup *);
+
+/* Where the DNS glue's answers go (daemon_int.h). */
+static const struct ddns_host dns_host = {
+	.feed = dgroup_feed,
+	.defer = daemon_defer_event,
+	.record_read = daemon_record_read,
+	.maybe_exit = daemon_maybe_exit,
+};
+
+static void
+stack_spec(const struct cfg_stack *s, struct probe_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->url = s->health_url;
+	spec->host = s->health_host;
+	spec->timeout_ms = s->timeout_ms;
+	spec->interval_ms = s->interval_ms;
+	spec->fastinter_ms = s->fastinter_ms;
+	spec->downinter_ms = s->downinter_ms;
+	spec->expect_status = s->expect_status;
+	spec->standby_expect_status = s->standby_expect_status;
+	spec->expect_body = s->expect_body;
+	spec->tls_verify = s->tls_verify;
+	spec->ca_file = s->ca_file;
+}
+
+static bool
+stack_spec_equal(const struct cfg_stack *a, const struct cfg_stack *b)
+{
+#define STREQ(x, y) ((x) == NULL ? (y) == NULL : (y) != NULL && strcmp((x), (y)) == 0)
+	return STREQ(a->health_url, b->health_url) &&
+	    STREQ(a->health_host, b->health_host) &&
+	    STREQ(a->expect_body, b->expect_body) &&
+	    STREQ(a->ca_file, b->ca_file) &&
+	    a->timeout_ms == b->timeout_ms && a->interval_ms == b->interval_ms &&
+	    a->fastinter_ms == b->fastinter_ms &&
+	    a->downinter_ms == b->downinter_ms &&
+	    a->tls_verify == b->tls_verify &&
+	    memcmp(&a->expect_status, &b->expect_status,
+	    sizeof(a->expect_status)) == 0 &&
+	    memcmp(&a->standby_expect_status, &b->standby_expect_status,
+	    sizeof(a->standby_expect_status)) == 0;
+#undef STREQ
+}
+
+/* The probe period follows the health: fast between states, slow down. */
+static enum probe_mode
+stack_mode(const struct health *h)
+{
+	switch (h->state) {
+	case HEALTH_UNKNOWN:
+		return PROBE_MODE_FAST;
+	case HEALTH_UP:
+		return h->fail_run > 0 ? PROBE_MODE_FAST : PROBE_MODE_NORMAL;
+	case HEALTH_DOWN:
+		return h->ok_run > 0 ? PROBE_MODE_FAST : PROBE_MODE_DOWN;
+	}
+	return PROBE_MODE_NORMAL;
+}
+
+void
+daemon_evaluate_all(struct daemon *d)
+{
+	struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		dgroup_feed(&d->groups[i], &ev);
+}
+
+static void
+deliver_health(struct daemon *d, int stack, enum health_change change)
+{
+	struct eng_event ev = { .kind = ENG_EV_HEALTH };
+	struct dstack *ds = &d->stacks[stack];
+	bool was_all_down = d->ndown == d->cfg->nstack;
+
+	/* Keep the count of down stacks in step with the health. */
+	if (change == HEALTH_CHANGED) {
+		if (d->health[stack].prev == HEALTH_DOWN && d->ndown > 0)
+			d->ndown--;
+		if (d->health[stack].state == HEALTH_DOWN)
+			d->ndown++;
+	}
+
+	/*
+	 * A result that changed nothing an observer acts on is not fed to
+	 * the engine (engine.h allows it; the simulator does the same): a
+	 * steady fleet costs the groups nothing per check.
+	 */
+	if (change == HEALTH_SAME)
+		return;
+	ev.u.health.stack = stack;
+	ev.u.health.change = change;
+	for (int i = 0; i < ds->ngroups; i++)
+		dgroup_feed(&d->groups[ds->groups[i]], &ev);
+	/*
+	 * The isolation gate looks at every stack of the configuration: only
+	 * when "every stack is down" turns true or false can it change for a
+	 * group that does not use this stack.
+	 */
+	if (d->cfg->controller.isolation_check && change == HEALTH_CHANGED &&
+	    was_all_down != (d->ndown == d->cfg->nstack))
+		daemon_evaluate_all(d);
+}
+
+static void
+latency_observe(struct daemon *d, int64_t us)
+{
+	/* Buckets: 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 ms. */
+	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
+	    100000, 250000, 500000, 1000000, 2500000, 5000000 };
+	size_t i;
+
+	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
+		if (us <= le_us[i])
+			break;
+	d->hist_buckets[i]++;
+	d->hist_sum += (double)us / 1e6;
+	d->hist_count++;
+}
+
+static void
+health_save(struct daemon *d, int stack)
+{
+	struct dstack *ds = &d->stacks[stack];
+
+	if (d->store == NULL)
+		return;
+	if (!ds->health_dirty) {
+		ds->health_dirty = true;
+		ds->hdirty_next = d->hdirty_head;
+		d->hdirty_head = stack;
+	}
+	daemon_flush_schedule(d);
+}
+
+/* How late checks start against their plan (same buckets as latency). */
+static void
+lateness_observe(struct daemon *d, int64_t us)
+{
+	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
+	    100000, 250000, 500000, 1000000, 2500000, 5000000 };
+	size_t i;
+
+	if (us < 0)
+		us = 0;		/* started early, within the wake-up slack */
+	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
+		if (us <= le_us[i])
+			break;
+	d->late_buckets[i]++;
+	d->late_sum += (double)us / 1e6;
+	d->late_count++;
+}
+
+/*
+ * A fault of the controller's own host (no descriptor, no memory, no
+ * local address: PROBE_R_LOCAL) says nothing of the stack: it is not fed
+ * to the health nor written to the probe log, and the check is retried
+ * at fastinter once (later ones keep the schedule).  Logged through a
+ * limiter, counted in probes_total{result="local"}.
+ */
+static bool
+local_fault(struct daemon *d, const char *what, const char *name,
+    const struct probe_result *r)
+{
+	static struct log_rl rl = LOG_RL_INIT("local_fault");
+	const char *en;
+
+	if (r->reason != PROBE_R_LOCAL)
+		return false;
+	d->local_faults++;
+	if (log_rl_allow(&rl)) {
+		en = r->os_errno != 0 ? strerrorname_np(r->os_errno) : NULL;
+		log_warn("local_fault", "%s=%s error=%s detail=%s", what,
+		    log_q(name), en != NULL ? en : "none", log_q(r->detail));
+	}
+	return true;
+}
+
+static void
+stack_result(struct dstack *ds, const struct probe_result *r)
+{
+	struct daemon *d = ds->d;
+	const struct cfg_stack *cs = &d->cfg->stacks[ds->idx];
+	struct health *h = &d->health[ds->idx];
+	enum health_state from = h->state;
+	enum health_change change;
+
+	lateness_observe(d, r->late_us);
+	if (local_fault(d, "stack", cs->name, r)) {
+		ds->nreason[PROBE_R_LOCAL]++;
+		if (ds->probe != NULL)
+			probe_set_mode(ds->probe, ds->local_run++ == 0 ?
+			    PROBE_MODE_FAST : stack_mode(h));
+		return;
+	}
+	ds->local_run = 0;
+	ds->nprobe[r->ok ? 1 : 0]++;
+	if ((unsigned)r->reason < 16)
+		ds->nreason[r->reason]++;
+	ds->nreconnect += r->reconnected;
+	ds->last_probe_ms = r->wall_ms;
+	ds->last_status = r->http_status;
+	ds->last_latency_us = r->latency_us;
+	latency_observe(d, r->latency_us);
+	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
+	    " reconnected=%d retried=%d immediate=%d detail=%s",
+	    log_q(cs->name), r->ok, probe_reason_name(r->reason),
+	    r->http_status, (long long)r->latency_us, r->reconnected,
+	    r->retried, r->immediate, log_q(r->detail));
+	if (d->store != NULL)
+		probelog_note(d, ds->idx, r);
+
+	change = health_step(h, r->ok, r->reason, clock_wall_ms());
+	if (ds->probe != NULL)
+		probe_set_mode(ds->probe, stack_mode(h));
+	switch (change) {
+	case HEALTH_SAME:
+		return;
+	case HEALTH_CHANGED:
+		log_info("health_change", "stack=%s from=%s to=%s reason=%s"
+		    " status=%d detail=%s", log_q(cs->name),
+		    health_state_name(from), health_state_name(h->state),
+		    r->ok ? "ok" : probe_reason_name(r->reason),
+		    r->http_status, log_q(r->detail));
+		break;
+	case HEALTH_SUSPECT:
+		log_info("health_suspect", "stack=%s reason=%s status=%d"
+		    " immediate=%s detail=%s", log_q(cs->name),
+		    probe_reason_name(r->reason), r->http_status,
+		    r->immediate ? "yes" : "no", log_q(r->detail));
+		break;
+	case HEALTH_CLEARED:
+		log_info("health_cleared", "stack=%s", log_q(cs->name));
+		break;
+	}
+	if (change == HEALTH_CHANGED)
+		health_save(d, ds->idx);
+	deliver_health(d, ds->idx, change);
+}
+
+static void
+witness_result(struct witness *w, const struct probe_result *r)
+{
+	struct daemon *d = w->d;
+	enum eng_witness agg = ENG_WITNESS_DOWN;
+	bool unknown = false;
+
+	if (local_fault(d, "witness", d->cfg->controller.witness[w -
+	    d->witnesses], r))
+		return;
+	w->state = r->ok ? 1 : 0;
+	for (size_t i = 0; i < d->cfg->controller.nwitness; i++) {
+		if (d->witnesses[i].state == 1) {
+			agg = ENG_WITNESS_OK;
+			break;
+		}
+		if (d->witnesses[i].state < 0)
+			unknown = true;
+	}
+	if (agg != ENG_WITNESS_OK && unknown)
+		agg = ENG_WITNESS_UNKNOWN;
+	if (agg == d->witness)
+		return;
+	log_info("witness_change", "from=%s to=%s",
+	    d->witness == ENG_WITNESS_OK ? "ok" :
+	    d->witness == ENG_WITNESS_DOWN ? "down" : "unknown",
+	    agg == ENG_WITNESS_OK ? "ok" :
+	    agg == ENG_WITNESS_DOWN ? "down" : "unknown");
+	d->witness = agg;
+	daemon_evaluate_all(d);
+}
+
+static void
+probe_done_cb(struct probe *p, const struct probe_result *r, void *udata)
+{
+	enum prober_kind *kind = udata;
+
+	if (*kind == PROBER_STACK)
+		stack_result(udata, r);
+	else
+		witness_result(udata, r);
+}
+
+/* ---- runtime objects ---- */
+
+static int
+stacks_build(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+
+	d->stacks = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->stacks));
+	d->health = calloc(cfg->nstack ? cfg->nstack : 1, sizeof(*d->health));
+	d->hdirty_head = -1;
+	if (d->stacks == NULL || d->health == NULL)
+		return -1;
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		struct dstack *ds = &d->stacks[s];
+
+		ds->kind = PROBER_STACK;
+		ds->d = d;
+		ds->idx = (int)s;
+		ds->hdirty_next = -1;
+		health_init(&d->health[s], cfg->stacks[s].rise,
+		    cfg->stacks[s].fall, clock_wall_ms());
+	}
+	/*
+	 * Each stack's groups, in group order: counted, then filled, in two
+	 * passes over the groups (an array of every group per stack was
+	 * 20 KiB a stack at 5,000 groups, and filling it O(stacks x groups)).
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t g = 0; g < cfg->ngroup; g++) {
+			int st[2] = { cfg->groups[g].primary,
+			    cfg->groups[g].backup };
+
+			for (int k = 0; k < 2; k++) {
+				struct dstack *ds;
+
+				if (st[k] < 0 || (size_t)st[k] >= cfg->nstack ||
+				    (k == 1 && st[1] == st[0]))
+					continue;
+				ds = &d->stacks[st[k]];
+				if (pass == 1)
+					ds->groups[ds->ngroups] = (int)g;
+				ds->ngroups++;
+			}
+		}
+		for (size_t s = 0; pass == 0 && s < cfg->nstack; s++) {
+			struct dstack *ds = &d->stacks[s];
+
+			if (ds->ngroups > 0 && (ds->groups = calloc(
+			    (size_t)ds->ngroups, sizeof(int))) == NULL)
+				return -1;
+			ds->ngroups = 0;
+		}
+	}
+	return 0;
+}
+
+static void
+stacks_free(struct dstack *stacks, size_t n)
+{
+	if (stacks == NULL)
+		return;
+	for (size_t s = 0; s < n; s++) {
+		probe_remove(stacks[s].probe);
+		free(stacks[s].groups);
+	}
+	free(stacks);
+}
+
+static int
+stack_probe_start(struct daemon *d, struct dstack *ds)
+{
+	struct probe_spec spec;
+	int rc;
+
+	stack_spec(&d->cfg->stacks[ds->idx], &spec);
+	rc = probe_add(d->probes, &spec, ds, &ds->probe);
+	if (rc != 0) {
+		log_error("probe_add_failed", "stack=%s error=%s",
+		    log_q(d->cfg->stacks[ds->idx].name), probe_strerror(rc));
+		return -1;
+	}
+	probe_set_standby(ds->probe, ds->standby);
+	probe_set_mode(ds->probe, stack_mode(&d->health[ds->idx]));
+	return 0;
+}
+
+static int
+witnesses_start(struct daemon *d)
+{
+	const struct cfg_controller *cc = &d->cfg->controller;
+	int64_t interval = 1000;
+
+	d->witness = ENG_WITNESS_UNKNOWN;
+	if (cc->nwitness == 0)
+		return 0;
+	d->witnesses = calloc(cc->nwitness, sizeof(*d->witnesses));
+	if (d->witnesses == NULL)
+		return -1;
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (d->cfg->stacks[s].interval_ms < interval)
+			interval = d->cfg->stacks[s].interval_ms;
+	for (size_t i = 0; i < cc->nwitness; i++) {
+		struct probe_spec spec = { 0 };
+		struct witness *w = &d->witnesses[i];
+		int rc;
+
+		w->kind = PROBER_WITNESS;
+		w->d = d;
+		w->state = -1;
+		spec.url = cc->witness[i];
+		spec.interval_ms = interval;
+		spec.timeout_ms = interval > 200 ? interval - 100 : interval / 2;
+		spec.tls_verify = true;
+		/* Any HTTP answer at all proves the path to the witness. */
+		spec.expect_status.n = 1;
+		spec.expect_status.r[0].lo = 100;
+		spec.expect_status.r[0].hi = 599;
+		rc = probe_add(d->probes, &spec, w, &w->probe);
+		if (rc != 0) {
+			log_error("probe_add_failed", "witness=%s error=%s",
+			    log_q(cc->witness[i]), probe_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+witnesses_free(struct daemon *d, size_t n)
+{
+	if (d->witnesses == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		probe_remove(d->witnesses[i].probe);
+	free(d->witnesses);
+	d->witnesses = NULL;
+}
+
+/* Load a group's state from the store, or start it fresh. */
+static int
+group_load(struct daemon *d, struct dgroup *g, struct store_txn *txn)
+{
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	const void *blob;
+	size_t len;
+	char err[256];
+	int rc;
+
+	if (txn != NULL && store_group_get(txn, cg->name, &blob, &len)) {
+		rc = eng_group_decode(blob, len, d->cfg, &g->st, err,
+		    sizeof(err));
+		if (rc < 0) {
+			log_error("state_unreadable", "group=%s error=%s",
+			    log_q(cg->name), log_q(err));
+			return -1;
+		}
+		if (rc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s detail=%s",
+			    log_q(cg->name), log_q(err));
+		g->st.group = g->idx;
+		g->had_state = true;
+		return 0;
+	}
+	if (eng_group_init(&g->st, d->cfg, g->idx, false) != 0) {
+		log_error("state_init_failed", "group=%s", log_q(cg->name));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+groups_build(struct daemon *d)
+{
+	struct config *cfg = d->cfg;
+
+	d->groups = calloc(cfg->ngroup ? cfg->ngroup : 1, sizeof(*d->groups));
+	if (d->groups == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		g->d = d;
+		g->idx = (int)i;
+		if (dgroup_timers_init(g) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+groups_free(struct dgroup *groups, size_t n)
+{
+	if (groups == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dgroup_timers_free(&groups[i]);
+	free(groups);
+}
+
+static int
+groups_address(struct daemon *d)
+{
+	char err[256];
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		const struct cfg_group *cg = &d->cfg->groups[i];
+
+		if (!cg->address_auto) {
+			snprintf(g->address, sizeof(g->address), "%s",
+			    cg->address);
+			continue;
+		}
+		if (address_resolve(d, g, err, sizeof(err)) != 0) {
+			log_error("address_failed", "group=%s error=%s",
+			    log_q(cg->name), log_q(err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * --paused: pause every group through the override flags, so that the
+ * pause shows in `failoverctl status` and survives until `resume`.
+ */
+static int
+pause_all(struct daemon *d)
+{
+	struct store_txn txn;
+
+	if (d->store == NULL) {
+		for (size_t i = 0; i < d->cfg->ngroup; i++)
+			d->groups[i].st.paused = true;
+		return 0;
+	}
+	if (store_txn_begin(d->store, true, &txn) != 0)
+		goto fail;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct store_flags f;
+
+		store_flags_get(&txn, d->cfg->groups[i].name, &f);
+		f.paused = true;
+		f.updated_ms = clock_wall_ms();
+		ops_actor_self(f.actor, sizeof(f.actor));
+		store_flags_put(&txn, d->cfg->groups[i].name, &f);
+	}
+	if (store_txn_commit(&txn) == 0)
+		return 0;
+fail:
+	log_error("store_failed", "op=pause_all error=%s detail=%s",
+	    store_errname(txn.err), log_q(txn.detail));
+	return -1;
+}
+
+/* ---- hooks left behind by a killed daemon ---- */
+
+/*
+ * Does process pid carry one of WANT (NAME=VALUE strings) in its
+ * environment?  Hooks get exactly the contract variables, so a switch's
+ * id, or the state_dir they were run for, finds them (and their children,
+ * which inherit the environment) without any pid bookkeeping.
+ */
+static bool
+proc_env_has(pid_t pid, char *const want[], size_t nwant)
+{
+	static char buf[32768];
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		for (size_t w = 0; w < nwant; w++)
+			if (strcmp(buf + i, want[w]) == 0)
+				return true;
+	return false;
+}
+
+/* Signal every process carrying one of WANT; returns how many were found. */
+static int
+orphans_signal(char *const want[], size_t nwant, int sig)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 1 || pid == (long)getpid())
+			continue;
+		if (!proc_env_has((pid_t)pid, want, nwant))
+			continue;
+		found++;
+		kill((pid_t)pid, sig);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * A daemon killed with SIGKILL leaves its running hook behind (hooks have
+ * their own process group).  Before anything runs again, end what is left
+ * of it: SIGTERM, then SIGKILL after a grace, so that two hooks of this
+ * state never run at the same time.  Called holding the state's lock, so
+ * every hook run for this state_dir (FAILOVER_STATE_DIR) is an orphan -
+ * also one whose switch the state no longer knows (the state_dir wiped
+ * under it); an interrupted switch's id (FAILOVER_ID) finds one run before
+ * hooks carried the state_dir.  This blocks the start for at most
+ * ORPHAN_GRACE_MS, and only after a crash.
+ */
+#define ORPHAN_GRACE_MS	5000
+
+static void
+orphans_kill(struct daemon *d)
+{
+	size_t nwant = 0, cap = d->cfg->ngroup + 1;
+	char **want = calloc(cap, sizeof(*want));
+	int n, waited = 0;
+
+	if (want == NULL)
+		fatal("out_of_memory", "where=orphans_kill");
+	if (d->state_real != NULL &&
+	    asprintf(&want[nwant], "FAILOVER_STATE_DIR=%s", d->state_real) >= 0)
+		nwant++;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+
+		if (st->status == ENG_SWITCHING && st->sw.id[0] != '\0' &&
+		    asprintf(&want[nwant], "FAILOVER_ID=%s", st->sw.id) >= 0)
+			nwant++;
+	}
+	if (nwant > 0 && (n = orphans_signal(want, nwant, SIGTERM)) > 0) {
+		log_warn("orphan_hook", "processes=%d detail=%s", n,
+		    log_q("left running by a killed daemon; stopping them"
+		    " before any hook runs again"));
+		while (orphans_signal(want, nwant, 0) > 0 &&
+		    waited < ORPHAN_GRACE_MS) {
+			struct timespec ts = { 0, 5 * 1000000 };
+
+			nanosleep(&ts, NULL);
+			waited += 5;
+		}
+		if ((n = orphans_signal(want, nwant, SIGKILL)) > 0)
+			log_warn("orphan_hook_killed", "processes=%d", n);
+	}
+	for (size_t w = 0; w < nwant; w++)
+		free(want[w]);
+	free(want);
+}
+
+/* ---- override flags ---- */
+
+static int
+stack_by_name(const struct config *cfg, const char *name)
+{
+	return name[0] == '\0' ? ENG_NONE : config_stack_index(cfg, name);
+}
+
+static void
+feed_cmd(struct dgroup *g, enum eng_cmd_kind kind, int stack, bool force,
+    int64_t requested_ms, const char *actor)
+{
+	struct eng_event ev = { .kind = ENG_EV_CMD };
+
+	ev.u.cmd.kind = kind;
+	ev.u.cmd.stack = stack;
+	ev.u.cmd.force = force;
+	ev.u.cmd.requested_ms = requested_ms;
+	snprintf(ev.u.cmd.actor, sizeof(ev.u.cmd.actor), "%s", actor);
+	log_info("command", "group=%s cmd=%s stack=%s force=%d actor=%s",
+	    log_q(g->d->cfg->groups[g->idx].name), eng_cmd_name(kind),
+	    stack >= 0 ? log_q(g->d->cfg->stacks[stack].name) : "-", force,
+	    actor[0] != '\0' ? log_q(actor) : "unknown");
+	dgroup_feed(g, &ev);
+}
+
+/*
+ * Take a group's requests out of the store: under the write lock, a
+ * request still there (the switch: the same request id) is cleared and
+ * reported taken.  A cancel (failoverctl switch --cancel) therefore either
+ * came first, and the switch is not fed, or finds it gone.
+ */
+static int
+requests_take(struct daemon *d, struct store_flags *fl, bool *take_rearm,
+    bool *take_switch)
+{
+	struct store_txn txn;
+
+	if (store_txn_begin(d->store, true, &txn) != 0)
+		goto fail;
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct store_flags cur;
+		bool changed = false;
+
+		if (!take_rearm[i] && !take_switch[i])
+			continue;
+		store_flags_get(&txn, d->cfg->groups[i].name, &cur);
+		if (take_rearm[i] && cur.rearm_requested) {
+			cur.rearm_requested = false;
+			fl[i].rearm_requested_ms = cur.rearm_requested_ms;
+			memcpy(fl[i].rearm_actor, cur.rearm_actor,
+			    sizeof(cur.rearm_actor));
+			changed = true;
+		} else
+			take_rearm[i] = false;
+		if (take_switch[i] && cur.switch_requested &&
+		    cur.switch_request_id == fl[i].switch_request_id) {
+			cur.switch_requested = false;
+			changed = true;
+		} else
+			take_switch[i] = false;
+		if (changed)
+			store_flags_put(&txn, d->cfg->groups[i].name, &cur);
+	}
+	if (store_txn_commit(&txn) == 0)
+		return 0;
+fail:
+	log_error("store_failed", "op=flags_take error=%s detail=%s",
+	    store_errname(txn.err), log_q(txn.detail));
+	return -1;
+}
+
+/*
+ * The flags are the operator's wishes; the engine's state is what is in
+ * force.  Pause and pin are levels (apply the difference); rearm and switch
+ * are requests, taken out of the store (requests_take) before they are
+ * fed.  A request carries the time it was made and its actor: the engine
+ * expires one older than request_ttl.
+ */
+static void
+flags_apply(struct daemon *d)
+{
+	struct store_txn txn;
+	bool any = false;
+
+	if (store_txn_begin(d->store, false, &txn) != 0) {
+		log_error("store_failed", "op=flags error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		return;
+	}
+	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
+	struct store_flags *fl = calloc(n, sizeof(*fl));
+	bool *take_rearm = calloc(n, sizeof(bool));
+	bool *take_switch = calloc(n, sizeof(bool));
+	if (fl == NULL || take_rearm == NULL || take_switch == NULL) {
+		store_txn_abort(&txn);
+		goto out;
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
+	store_txn_abort(&txn);
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct store_flags *f = &fl[i];
+		int pin = stack_by_name(d->cfg, f->pinned);
+
+		/*
+		 * Not resumed yet: its flags are read when it is.  Held
+		 * because its record moved: a rearm or switch request reads
+		 * the record again (adopted there, wait_rearm) and is taken
+		 * once the group resumed.
+		 */
+		if (g->waiting) {
+			if (g->moved && (f->rearm_requested ||
+			    f->switch_requested)) {
+				g->moved = false;
+				world_read(d, g);
+			}
+			continue;
+		}
+		if (f->paused != g->st.paused)
+			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
+			    ENG_NONE, false, 0, f->actor);
+		if (pin != g->st.pinned && !(f->pinned[0] != '\0' && pin < 0))
+			feed_cmd(g, pin >= 0 ? ENG_CMD_PIN : ENG_CMD_UNPIN,
+			    pin, false, 0, f->actor);
+		take_rearm[i] = f->rearm_requested;
+		if (f->switch_requested) {
+			int to = stack_by_name(d->cfg, f->switch_to);
+			int tgt = f->switch_to[0] != '\0' ? to : g->st.standby;
+			int64_t age = clock_wall_ms() - f->switch_requested_ms;
+
+			/*
+			 * A switch requested while we were stopped comes
+			 * before the first probes: wait until the target's
+			 * health is known rather than refuse it as not up
+			 * (but not past request_ttl: then it expires).
+			 */
+			if (!f->switch_force && tgt >= 0 &&
+			    d->health[tgt].state == HEALTH_UNKNOWN &&
+			    age <= d->cfg->controller.request_ttl_ms) {
+				d->flags_deferred = true;
+				continue;
+			}
+			take_switch[i] = true;
+		}
+		any = any || take_rearm[i] || take_switch[i];
+	}
+	if (!any)
+		goto out;
+	if (requests_take(d, fl, take_rearm, take_switch) != 0) {
+		d->flags_deferred = true;	/* try again at the next poll */
+		goto out;
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct store_flags *f = &fl[i];
+
+		if (take_rearm[i])
+			feed_cmd(g, ENG_CMD_REARM, ENG_NONE, false,
+			    f->rearm_requested_ms, f->rearm_actor);
+		if (!take_switch[i])
+			continue;
+		int to = stack_by_name(d->cfg, f->switch_to);
+
+		if (f->switch_to[0] != '\0' && to < 0)
+			log_warn("command_refused", "group=%s cmd=switch"
+			    " reason=unknown_stack stack=%s actor=%s",
+			    log_q(d->cfg->groups[i].name), log_q(f->switch_to),
+			    log_q(f->switch_actor));
+		else
+			feed_cmd(g, ENG_CMD_SWITCH, to, f->switch_force,
+			    f->switch_requested_ms, f->switch_actor);
+	}
+out:
+	free(fl);
+	free(take_rearm);
+	free(take_switch);
+}
+
+/* ---- the world: committed state, configuration, record (world.h) ---- */
+
+static const char *
+sname_of(const struct config *cfg, int s)
+{
+	return s >= 0 && (size_t)s < cfg->nstack ? cfg->stacks[s].name : "-";
+}
+
+static void
+world_log_mismatch(const struct dgroup *g, int expected)
+{
+	const struct config *cfg = g->d->cfg;
+
+	log_warn("state_mismatch", "group=%s expected=%s record=%s state=%s"
+	    " status=wait_rearm detail=%s", log_q(dgroup_name(g)),
+	    log_q(sname_of(cfg, expected)), log_q(sname_of(cfg, g->st.active)),
+	    g->had_state ? "stored" : "none",
+	    log_q("the published record is the truth: traffic stays where"
+	    " it is; failoverctl rearm once the other stack is a standby"
+	    " again"));
+}
+
+/*
+ * At a reload, a group that keeps running: its state against what the
+ * server last accepted for it (its record, known without asking).  A
+ * record on a stack that is no longer one of the group's: read it back
+ * and hold (world_read).
+ */
+static void
+world_known(struct dgroup *g, const struct config *ocfg,
+    const struct dgroup *og)
+{
+	struct dnsup_rrset known;
+	struct world_record rec;
+	char err[128];
+	int op = og->st.pub_stack, expected;
+	enum world_verdict v;
+
+	if (op >= 0 && (size_t)op < ocfg->nstack &&
+	    dnsup_rrset_from_webhead(&known, &ocfg->stacks[op].web_head,
+	    og->st.pub_ttl, err, sizeof(err)) == 0)
+		world_record_of(g->d->cfg, &known, &rec);
+	else
+		world_record_of(g->d->cfg, NULL, &rec);
+	v = world_reconcile(&g->st, g->d->cfg, true, &rec, &expected);
+	if (v == WORLD_ADOPT)
+		world_log_mismatch(g, expected);
+	else if (v == WORLD_HOLD_FOREIGN || v == WORLD_HOLD_UNREAD)
+		g->waiting = true;
+}
+
+/* Wait for g's record before its engine is fed anything. */
+static void
+world_read(struct daemon *d, struct dgroup *g)
+{
+	g->waiting = true;
+	if (d->cfg->groups[g->idx].primary < 0 || ddns_read_record(g) != 0)
+		daemon_record_read(g, NULL, false);
+}
+
+/* Ask again for the records of groups held because of them. */
+static void
+world_reread(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		if (g->waiting && !g->moved && !g->resume_pending &&
+		    !g->record_busy)
+			world_read(d, g);
+	}
+}
+
+void
+daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found,
+    bool refused)
+{
+	struct daemon *d = g->d;
+	const struct config *cfg = d->cfg;
+	struct world_record rec;
+	enum world_verdict v;
+	int expected;
+	char what[512];
+
+	if (!g->waiting || g->resume_pending)
+		return;
+	world_record_of(cfg, found, &rec);
+	if (found == NULL && refused)
+		rec.kind = WORLD_REC_REFUSED;
+	v = world_reconcile(&g->st, cfg, g->had_state, &rec, &expected);
+	if (found != NULL)
+		dnsup_rrset_format(found, what, sizeof(what));
+	else
+		snprintf(what, sizeof(what), "unknown");
+	switch (v) {
+	case WORLD_ADOPT:
+		world_log_mismatch(g, expected);
+		break;
+	case WORLD_HOLD_UNREAD:
+	case WORLD_HOLD_FOREIGN:
+		if (g->hold_logged != (int)v + 1)
+			log_error(v == WORLD_HOLD_UNREAD ? "record_unknown" :
+			    "record_foreign", "group=%s name=%s record=%s"
+			    " detail=%s", log_q(dgroup_name(g)),
+			    log_q(g->address), log_q(what),
+			    log_q(v == WORLD_HOLD_UNREAD ? "no state, and the"
+			    " record cannot be read: nothing is published"
+			    " until it can be (asked again at every"
+			    " verify_interval)" : "the record is on a stack"
+			    " that is not one of the group's: nothing is"
+			    " published over it until it moves"));
+		g->hold_logged = (int)v + 1;
+		return;
+	default:
+		log_debug("world", "group=%s verdict=%s record=%s",
+		    log_q(dgroup_name(g)), world_verdict_name(v), log_q(what));
+		break;
+	}
+	if (g->hold_logged != 0)
+		log_info("record_read", "group=%s record=%s verdict=%s",
+		    log_q(dgroup_name(g)), log_q(what), world_verdict_name(v));
+	g->hold_logged = 0;
+	g->resume_pending = true;
+	event_active(d->ev_resume, EV_TIMEOUT, 1);
+}
+
+/*
+ * Resume the groups whose record was read: their pause and pin first (a
+ * pause set while we were stopped holds from the first decision on),
+ * then RESUME (an unfinished switch goes on), and only then the requests
+ * (a switch requested while we were stopped is a new switch after the
+ * resume, not fed to a state that has not resumed).
+ */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct store_txn txn;
+	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
+	struct store_flags *fl = calloc(n, sizeof(*fl));
+
+	if (fl == NULL)
+		fatal("out_of_memory", "where=resume");
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) != 0) {
+			log_error("store_failed", "op=resume error=%s detail=%s",
+			    store_errname(txn.err), log_q(txn.detail));
+			free(fl);
+			event_active(d->ev_resume, EV_TIMEOUT, 1);
+			return;
+		}
+		for (size_t i = 0; i < d->cfg->ngroup; i++)
+			if (d->groups[i].resume_pending)
+				store_flags_get(&txn, d->cfg->groups[i].name,
+				    &fl[i]);
+		store_txn_abort(&txn);
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+		struct eng_event ev = { .kind = ENG_EV_RESUME };
+		struct store_flags *f = &fl[i];
+		int pin = stack_by_name(d->cfg, f->pinned);
+
+		if (!g->resume_pending)
+			continue;
+		g->resume_pending = false;
+		g->waiting = false;
+		if (d->store != NULL) {
+			if (f->paused != g->st.paused)
+				feed_cmd(g, f->paused ? ENG_CMD_PAUSE :
+				    ENG_CMD_RESUME, ENG_NONE, false, 0,
+				    f->actor);
+			if (pin != g->st.pinned &&
+			    !(f->pinned[0] != '\0' && pin < 0))
+				feed_cmd(g, pin >= 0 ? ENG_CMD_PIN :
+				    ENG_CMD_UNPIN, pin, false, 0, f->actor);
+		}
+		dgroup_feed(g, &ev);
+	}
+	free(fl);
+	daemon_update_roles(d);
+	d->flags_deferred = true;	/* the requests, at the next poll */
+}
+
+static int64_t
+flags_period_ms(const struct config *cfg)
+{
+	int64_t p = FLAGS_POLL_MAX_MS;
+
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if (cfg->stacks[s].interval_ms < p)
+			p = cfg->stacks[s].interval_ms;
+	return p < FLAGS_POLL_MIN_MS ? FLAGS_POLL_MIN_MS : p;
+}
+
+static void
+arm_ms(struct event *ev, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static void
+flags_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t gen;
+	char err[256];
+
+	if (d->stopping)
+		return;
+	if (store_generation(d->store, &gen, err, sizeof(err)) != 0)
+		log_error("store_failed", "op=generation detail=%s", log_q(err));
+	else if (gen != d->flags_gen || d->flags_deferred) {
+		d->flags_gen = gen;
+		d->flags_deferred = false;
+		flags_apply(d);
+	}
+	arm_ms(d->ev_flags, flags_period_ms(d->cfg));
+}
+
+static void
+verify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping)
+		return;
+	world_reread(d);
+	ddns_verify_all(d);
+	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t usec = sdnotify_watchdog_usec();
+
+	sdnotify_watchdog();
+	if (usec > 0)
+		arm_ms(d->ev_watchdog, (int64_t)(usec / 2000));
+}
+
+/*
+ * Heap housekeeping.  Bursts (the first publication of thousands of
+ * records, the first round of connects, a mass failover) leave megabytes
+ * free inside glibc's heap, among blocks still in use, and free() gives
+ * back only the top of the heap: measured at 10,000 stacks, a start left
+ * 60 MB of RSS that nothing used.  Every TRIM_PERIOD_MS, when more than
+ * TRIM_FREE_MIN bytes lie free in the heap, malloc_trim(0) returns their
+ * pages (a walk of glibc's free lists: well under a millisecond).
+ */
+#define TRIM_PERIOD_MS	10000
+#define TRIM_FREE_MIN	((size_t)8 << 20)
+
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.fordblks > TRIM_FREE_MIN)
+		malloc_trim(0);
+	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
+}
+
+/* ---- the world, built one way at start and at reload ---- */
+
+/*
+ * What a reload builds from: the objects of the configuration it
+ * replaces, and each group's state encoded against that configuration
+ * (blobs[i], lens[i]).  NULL at start: there is nothing to carry.
+ */
+struct world_old {
+	const struct config	*cfg;
+	struct dstack		*stacks;	/* cfg->nstack */
+	struct dgroup		*groups;	/* cfg->ngroup */
+	const struct health	*health;	/* cfg->nstack */
+	char			**blobs;
+	const size_t		*lens;
+};
+
+/*
+ * The fields of struct dstack and struct dgroup, each either carried from
+ * the old object below or rebuilt as at start.  A field added to either
+ * struct changes its size: these fail until dstack_carry / dgroup_carry
+ * say what becomes of it (then update the size here).  A field small
+ * enough to fit in padding goes unseen: the comments in daemon_int.h
+ * ask for the same.
+ */
+#if defined(__x86_64__) && defined(__LP64__)
+_Static_assert(sizeof(struct dstack) == 240,
+    "struct dstack changed: update dstack_carry, then this size");
+/* The engine's state (st) is decoded whole, whatever it holds. */
+_Static_assert(sizeof(struct dgroup) - sizeof(struct eng_group) == 400,
+    "struct dgroup changed: update dgroup_carry, then this size");
+#endif
+
+/*
+ * A stack that stays: what the old object holds that the configuration
+ * and the store cannot give again.  Every field, carried or not.
+ */
+static void
+dstack_carry(struct daemon *d, struct dstack *ds, struct dstack *os,
+    const struct health *oh, const struct cfg_stack *ocs)
+{
+	const struct cfg_stack *ncs = &d->cfg->stacks[ds->idx];
+
+	/* kind, d, idx: rebuilt (stacks_build), the new configuration's. */
+	/* probe: carried, the running one; its results now reach ds. */
+	ds->probe = os->probe;
+	os->probe = NULL;
+	probe_set_udata(ds->probe, ds);
+	if (!stack_spec_equal(ocs, ncs)) {
+		struct probe_spec spec;
+
+		stack_spec(ncs, &spec);
+		if (probe_update(ds->probe, &spec) != 0)
+			log_error("probe_update_failed", "stack=%s",
+			    log_q(ncs->name));
+		log_info("stack_changed", "stack=%s", log_q(ncs->name));
+	}
+	/* standby: carried, what the probe is set to (roles push
+	 * differences: daemon_update_roles). */
+	ds->standby = os->standby;
+	/* health_dirty, hdirty_next: rebuilt (none): reload flushed first. */
+	/* groups, ngroups: rebuilt from the new configuration. */
+	/* The counters and the last result: carried (metrics, status). */
+	memcpy(ds->nprobe, os->nprobe, sizeof(ds->nprobe));
+	memcpy(ds->nreason, os->nreason, sizeof(ds->nreason));
+	ds->local_run = os->local_run;
+	ds->nreconnect = os->nreconnect;
+	ds->last_probe_ms = os->last_probe_ms;
+	ds->last_status = os->last_status;
+	ds->last_latency_us = os->last_latency_us;
+	/* Its health (d->health): carried, with the new rise and fall. */
+	d->health[ds->idx] = *oh;
+	d->health[ds->idx].rise = ncs->rise;
+	d->health[ds->idx].fall = ncs->fall;
+}
+
+/*
+ * A group that stays: what is in flight for it and its counters.  Its
+ * state (st) is not carried but decoded (world_build), and whether it
+ * waits for its record is decided there, as at start.  Every field.
+ */
+static void
+dgroup_carry(struct dgroup *g, struct dgroup *og, const struct cfg_group *ocg)
+{
+	const struct cfg_group *ncg = &g->d->cfg->groups[g->idx];
+	bool same_address = ncg->address_auto == ocg->address_auto &&
+	    (ncg->address_auto || strcmp(ncg->address, ocg->address) == 0);
+
+	/* d, idx: rebuilt.  st: decoded from the old state (world_build). */
+	/* address: carried while its configuration is the same, else
+	 * rebuilt (groups_address; auto ones are allocated again anyway). */
+	if (same_address)
+		memcpy(g->address, og->address, sizeof(g->address));
+	/* timer: rebuilt (dgroup_timers_init); timer_at: carried, the
+	 * engine's timers keep their deadlines. */
+	for (int k = 0; k < ENG_NTIMER; k++)
+		if (og->timer_at[k] > 0)
+			dgroup_timer_set(g, k, og->timer_at[k]);
+	/* hook: carried, the running one (its answer lands here). */
+	g->hook = og->hook;
+	og->hook = NULL;
+	/* owner_ok: carried while the name and the adopt rule are the
+	 * same; owner_doubt: not carried (false: the next UPDATE's
+	 * prerequisite proves ownership again). */
+	g->owner_ok = og->owner_ok && same_address && ncg->adopt == ocg->adopt;
+	/* queued: rebuilt (0): reload flushed every queued step first. */
+	/* dns_busy, dns_ticket: carried, an UPDATE in flight answers
+	 * by the group's name and its ticket. */
+	g->dns_busy = og->dns_busy;
+	g->dns_ticket = og->dns_ticket;
+	/* verify_busy: not carried: the DNS engine may be replaced, and a
+	 * periodic read-back that lands twice is harmless. */
+	/* waiting, had_state: decided in world_build.  moved: carried,
+	 * a group held because its record moved stays held. */
+	g->moved = og->moved;
+	/* record_busy, resume_pending, hold_logged: not carried: a waiting
+	 * group's record is read again after the reload (world_resume). */
+	/* The counters: carried (metrics). */
+	g->drift_repairs = og->drift_repairs;
+	g->switches_ok = og->switches_ok;
+	g->switches_failed = og->switches_failed;
+	memcpy(g->switches_by, og->switches_by, sizeof(g->switches_by));
+}
+
+/*
+ * Build the daemon's stacks and groups for d->cfg, from the committed
+ * state (the store, or at a reload the old group's state), the
+ * configuration and, once read, the published records (world.h).  At
+ * start (old NULL) every group waits for its record; at a reload a group
+ * that was running keeps its state (encoded with the old configuration,
+ * decoded with the new) and is checked against what the server last
+ * accepted; one whose state the new configuration cannot take as it is
+ * (a stack renamed, a role edited), one still waiting, and one this
+ * process did not run (its state, if any, from the store, as at start)
+ * wait for their record.  Starts no probe and feeds no group: the caller
+ * does (world_resume, stacks_start).  -1: out of memory, or at start a
+ * state that cannot be had (logged).
+ */
+static int
+world_build(struct daemon *d, const struct world_old *old)
+{
+	const struct config *cfg = d->cfg;
+	const struct config *ocfg = old != NULL ? old->cfg : NULL;
+	struct store_txn txn;
+	struct store_txn *tp = NULL;
+	char err[256];
+	int rc = 0;
+
+	if (stacks_build(d) != 0 || groups_build(d) != 0) {
+		if (old == NULL)
+			log_error("start_failed", "detail=out_of_memory");
+		return -1;
+	}
+	for (size_t s = 0; old != NULL && s < cfg->nstack; s++) {
+		int o = config_stack_index(ocfg, cfg->stacks[s].name);
+
+		if (o >= 0 && old->stacks[o].probe != NULL)
+			dstack_carry(d, &d->stacks[s], &old->stacks[o],
+			    &old->health[o], &ocfg->stacks[o]);
+		else if (!d->stopping)
+			log_info("stack_added", "stack=%s",
+			    log_q(cfg->stacks[s].name));
+	}
+	for (size_t o = 0; old != NULL && o < ocfg->nstack; o++)
+		if (config_stack_index(cfg, ocfg->stacks[o].name) < 0)
+			log_info("stack_removed", "stack=%s",
+			    log_q(ocfg->stacks[o].name));
+	d->ndown = 0;
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if (d->health[s].state == HEALTH_DOWN)
+			d->ndown++;
+
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) == 0)
+			tp = &txn;
+		else {
+			log_error("store_failed", "op=%s error=%s detail=%s",
+			    old != NULL ? "reload" : "load",
+			    store_errname(txn.err), log_q(txn.detail));
+			if (old == NULL)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < cfg->ngroup && rc == 0; i++) {
+		struct dgroup *g = &d->groups[i];
+		const struct cfg_group *ng = &cfg->groups[i];
+		const struct cfg_group *og = ocfg != NULL ?
+		    config_group_find(ocfg, ng->name) : NULL;
+
+		if (og == NULL) {
+			if (old != NULL)
+				log_info("group_added", "group=%s",
+				    log_q(ng->name));
+			if (group_load(d, g, tp) != 0) {
+				if (old == NULL)
+					rc = -1;
+				else
+					eng_group_init(&g->st, cfg, (int)i,
+					    false);
+			}
+			g->waiting = true;
+			continue;
+		}
+		size_t o = (size_t)(og - ocfg->groups);
+		struct dgroup *ogr = &old->groups[o];
+		int drc = eng_group_decode(old->blobs[o], old->lens[o], cfg,
+		    &g->st, err, sizeof(err));
+
+		if (drc < 0) {
+			log_error("state_unreadable", "group=%s error=%s",
+			    log_q(ng->name), log_q(err));
+			eng_group_init(&g->st, cfg, (int)i, false);
+		} else if (drc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s detail=%s",
+			    log_q(ng->name), log_q(err));
+		g->st.group = (int)i;
+		g->had_state = drc >= 0 || ogr->had_state;
+		dgroup_carry(g, ogr, og);
+		if (drc != 0 || ogr->waiting)
+			g->waiting = true;
+		else
+			world_known(g, ocfg, ogr);
+	}
+	if (tp != NULL)
+		store_txn_abort(tp);
+	if (rc != 0)
+		return -1;
+	for (size_t o = 0; old != NULL && o < ocfg->ngroup; o++)
+		if (config_group_find(cfg, ocfg->groups[o].name) == NULL)
+			log_info("group_removed", "group=%s detail=%s",
+			    log_q(ocfg->groups[o].name),
+			    log_q("no longer managed; its record is left as"
+			    " it is (failoverctl group delete removes it)"));
+	if (groups_address(d) != 0) {
+		if (old == NULL)
+			return -1;
+		log_error("reload_partial", "key=address detail=%s",
+		    log_q("an auto address could not be allocated"));
+	}
+	return 0;
+}
+
+/*
+ * Start the probe of every stack that has none (all of them at start);
+ * -1 if one could not be started (logged), the others started still.
+ */
+static int
+stacks_start(struct daemon *d)
+{
+	int rc = 0;
+
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		if (d->stacks[s].probe == NULL &&
+		    stack_probe_start(d, &d->stacks[s]) != 0)
+			rc = -1;
+	return rc;
+}
+
+/*
+ * After world_build: a group that need not wait is evaluated; every other
+ * waits for its record to be read and resumes then (resume_cb), but for
+ * one held because its record moved.
+ */
+static void
+world_resume(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+		struct dgroup *g = &d->groups[i];
+
+		if (!g->waiting)
+			dgroup_feed(g, &ev);
+		else if (!g->moved)
+			world_read(d, g);
+	}
+}
+
+/* ---- reload ---- */
+
+/*
+ * Apply a new, fully validated configuration.  Group states are carried
+ * across by name (encode with the old configuration, decode with the new);
+ * a stack whose probe settings did not change keeps its probe and its
+ * health undisturbed.
+ */
+static void
+reload(struct daemon *d)
+{
+	struct config *ncfg = NULL, *ocfg = d->cfg;
+	struct config_errors errs = { 0 };
+	struct dstack *ostacks = d->stacks;
+	struct dgroup *ogroups = d->groups;
+	struct health *ohealth = d->health;
+	size_t onstack = ocfg->nstack, ongroup = ocfg->ngroup;
+	size_t onwitness = ocfg->controller.nwitness;
+	char err[256];
+
+	sdnotify_reloading();
+	probelog_sync(d);
+	daemon_flush(d);
+	if (config_load(d->config_path, &ncfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("reload_refused", "error=%s",
+			    log_q(errs.msg[i]));
+		log_error("reload_failed", "file=%s errors=%zu"
+		    " detail=\"the running configuration is kept\"",
+		    log_q(d->config_path), errs.n);
+		config_errors_free(&errs);
+		sdnotify_ready();
+		return;
+	}
+	/*
+	 * A group in the middle of a switch cannot go: its hook's answer
+	 * would have nowhere to land and the journal entry would never end.
+	 */
+	for (size_t o = 0; o < ongroup; o++)
+		if (ogroups[o].st.status == ENG_SWITCHING &&
+		    config_group_find(ncfg, ocfg->groups[o].name) == NULL) {
+			log_error("reload_failed", "file=%s group=%s detail=%s",
+			    log_q(d->config_path), log_q(ocfg->groups[o].name),
+			    log_q("a group cannot be removed while it is"
+			    " switching; the running configuration is kept"));
+			config_free(ncfg);
+			sdnotify_ready();
+			return;
+		}
+	if (strcmp(ncfg->controller.state_dir, ocfg->controller.state_dir) != 0)
+		log_warn("reload_partial", "key=state_dir detail=%s",
+		    log_q("state_dir changes need a restart; ignored"));
+
+	/* Encode every group state against the old configuration. */
+	char **blobs = calloc(ongroup ? ongroup : 1, sizeof(char *));
+	size_t *lens = calloc(ongroup ? ongroup : 1, sizeof(size_t));
+	if (blobs == NULL || lens == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ongroup; i++)
+		if (eng_group_encode(&ogroups[i].st, ocfg, &blobs[i],
+		    &lens[i]) != 0)
+			goto nomem;
+
+	struct world_old old = { ocfg, ostacks, ogroups, ohealth, blobs, lens };
+
+	d->cfg = ncfg;
+	d->stacks = NULL;
+	d->groups = NULL;
+	d->health = NULL;
+	if (world_build(d, &old) != 0)
+		goto nomem;
+	if (!d->stopping)
+		(void)stacks_start(d);	/* a failure is logged; the rest run */
+
+	/* The DNS engine keeps in-flight work; reopen it on a change. */
+	if (ddns_engine_open(d, &dns_host, err, sizeof(err)) != 0)
+		log_error("reload_partial", "key=dns error=%s", log_q(err));
+
+	/* Witnesses are cheap: start them again. */
+	witnesses_free(d, onwitness);
+	if (!d->stopping && witnesses_start(d) != 0)
+		log_error("reload_partial", "key=witness");
+
+	stacks_free(ostacks, onstack);
+	groups_free(ogroups, ongroup);
+	free(ohealth);
+	for (size_t i = 0; i < ongroup; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(lens);
+	config_free(ocfg);
+
+	daemon_update_roles(d);
+	world_resume(d);
+	/* Pause and pin as the store has them now, for every group. */
+	d->flags_deferred = true;
+	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
+	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
+	api_reload(d->api);
+	sdnotify_ready();
+	return;
+nomem:
+	fatal("out_of_memory", "where=reload");
+}
+
+/* ---- shutdown ---- */
+
+static void
+maybe_exit(struct daemon *d)
+{
+	daemon_maybe_exit(d);
+}
+
+static void
+hooks_idle_cb(struct hook_runner *r, void *arg)
+{
+	maybe_exit(arg);
+}
+
+/*
+ * While stopping, look every 50 ms whether anything is still in flight:
+ * simpler and surer than having every completion path (hooks, updates,
+ * read-backs, confirmations) remember to ask.
+ */
+static void
+exitcheck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	maybe_exit(arg);
+}
+
+static void
+stop(struct daemon *d, const char *why)
+{
+	if (d->stopping) {
+		log_warn("stopping", "signal=%s detail=%s", why,
+		    log_q("already stopping; waiting for running hooks"));
+		return;
+	}
+	d->stopping = true;
+	sdnotify_stopping();
+	log_info("stopping", "signal=%s hooks_running=%zu", why,
+	    hook_runner_count(d->hooks));
+	/* No new probe results: nothing new to decide while we wind down. */
+	for (size_t s = 0; s < d->cfg->nstack; s++) {
+		probe_remove(d->stacks[s].probe);
+		d->stacks[s].probe = NULL;
+	}
+	witnesses_free(d, d->cfg->controller.nwitness);
+	if (d->api != NULL) {
+		api_free(d->api);
+		d->api = NULL;
+	}
+	d->ev_exitcheck = event_new(d->base, -1, EV_PERSIST, exitcheck_cb, d);
+	if (d->ev_exitcheck != NULL) {
+		struct timeval tv = { 0, 50000 };
+
+		evtimer_add(d->ev_exitcheck, &tv);
+	}
+	maybe_exit(d);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		if (d->stopping)
+			return;
+		log_info("reload", "file=%s", log_q(d->config_path));
+		reload(d);
+		break;
+	case SIGTERM:
+		stop(d, "TERM");
+		break;
+	case SIGINT:
+		stop(d, "INT");
+		break;
+	}
+}
+
+/* ---- main ---- */
+
+/*
+ * Test switch: FAILOVERD_TEST_START_FAIL=STEP fails the start at STEP as
+ * its own failure would (a one-line error, exit 1), so that a test can
+ * walk every path out of a partial start (test_start_fail.sh).  Unset,
+ * nothing fails.
+ */
+static bool
+start_fault(const char *step)
+{
+	const char *v = getenv("FAILOVERD_TEST_START_FAIL");
+
+	if (v == NULL || strcmp(v, step) != 0)
+		return false;
+	log_error("start_failed", "what=%s error=%s", step,
+	    log_q("FAILOVERD_TEST_START_FAIL"));
+	return true;
+}
+
+/*
+ * One controller per state (lockfile.h): taken before anything reads or
+ * writes the state_dir, kills an orphan hook, runs a hook, sends DNS or
+ * listens, and held until the process ends.  A dry run takes none: it
+ * neither reads nor writes the state (scratch state, no hook, no UPDATE),
+ * so it may run beside the daemon it previews.
+ */
+static int
+state_lock(struct daemon *d, struct lockfile **lf)
+{
+	const char *dir = d->cfg->controller.state_dir;
+	char err[512];
+	pid_t holder;
+
+	switch (lockfile_take(dir, lf, &holder, err, sizeof(err))) {
+	case LOCKFILE_OK:
+		/* Named to every hook (FAILOVER_STATE_DIR), so that the next
+		 * holder finds the hooks this one leaves (orphans_kill). */
+		if ((d->state_real = realpath(dir, NULL)) == NULL &&
+		    (d->state_real = strdup(dir)) == NULL)
+			fatal("out_of_memory", "where=state_lock");
+		return 0;
+	case LOCKFILE_HELD:
+		if (holder > 0)
+			log_error("state_locked", "dir=%s pid=%ld detail=%s",
+			    log_q(dir), (long)holder, log_q("another failoverd"
+			    " runs on this state_dir; this one exits without"
+			    " touching it"));
+		else
+			log_error("state_locked", "dir=%s pid=unknown detail=%s",
+			    log_q(dir), log_q("another process holds the lock"
+			    " on this state_dir; this one exits without"
+			    " touching it"));
+		return -1;
+	case LOCKFILE_ERROR:
+		break;
+	}
+	/* The state cannot be had: said as the store says it (open_store). */
+	log_error("store_open_failed", "dir=%s error=lock detail=%s",
+	    log_q(dir), log_q(err));
+	return -1;
+}
+
+static int
+open_store(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (d->dry_run) {
+		log_info("dry_run", "detail=%s", log_q("scratch state: no hook"
+		    " runs, no UPDATE is sent, the state in LMDB is not"
+		    " touched"));
+		return 0;
+	}
+	rc = store_open(d->cfg->controller.state_dir,
+	    d->cfg->controller.map_size, 0, &d->store, err, sizeof(err));
+	if (rc != 0) {
+		log_error("store_open_failed", "dir=%s error=%s detail=%s",
+		    log_q(d->cfg->controller.state_dir), store_errname(rc),
+		    log_q(err));
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_main(const struct daemon_opts *opts)
+{
+	struct daemon dd, *d = &dd;
+	struct config_errors errs = { 0 };
+	struct hook_runner_opts hro = { 0 };
+	struct lockfile *lock = NULL;
+	char err[512];
+	int status = 1;
+	size_t nwitness = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->config_path = opts->config_path;
+	d->dry_run = opts->dry_run;
+	d->start_paused = opts->paused;
+	d->started_ms = clock_wall_ms();
+
+	if (config_load(d->config_path, &d->cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		config_errors_free(&errs);
+		return 1;
+	}
+	if (getenv("FAILOVERD_LOG_LEVEL") != NULL &&
+	    log_level_parse(getenv("FAILOVERD_LOG_LEVEL")) >= 0)
+		log_init(NULL, (enum log_level)log_level_parse(
+		    getenv("FAILOVERD_LOG_LEVEL")));
+	else
+		log_init(NULL, (enum log_level)d->cfg->controller.log_level);
+	if (!d->dry_run && state_lock(d, &lock) != 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	/* The controller's own trouble is never the stacks' (guard.h). */
+	guard_libevent_log();
+	d->nofile = guard_nofile_raise();
+	/* libcurl on size-class caches: a sixth of the probe CPU (curlmem.h) */
+	if (curlmem_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("start_failed", "detail=curl_global_init");
+		goto out;
+	}
+	if ((d->base = guard_base_new()) == NULL ||
+	    daemon_flush_init(d) != 0) {
+		log_error("start_failed", "detail=event_base_new");
+		goto out;
+	}
+	if (open_store(d) != 0 || start_fault("store"))
+		goto out;
+	if ((d->hooks = hook_runner_new(d->base, &hro)) == NULL ||
+	    (d->probes = probe_engine_new(d->base, probe_done_cb)) == NULL) {
+		log_error("start_failed", "detail=%s",
+		    log_q("could not create the hook runner or probe engine"));
+		goto out;
+	}
+	hook_runner_set_idle_cb(d->hooks, hooks_idle_cb, d);
+	if (ddns_engine_open(d, &dns_host, err, sizeof(err)) != 0) {
+		log_error("start_failed", "what=dns error=%s", log_q(err));
+		goto out;
+	}
+	if (start_fault("dns"))
+		goto out;
+	if (world_build(d, NULL) != 0 || start_fault("state"))
+		goto out;
+	if (!d->dry_run)
+		orphans_kill(d);
+	if (d->start_paused && pause_all(d) != 0)
+		goto out;
+	if (d->store != NULL) {
+		if (store_generation(d->store, &d->flags_gen, err,
+		    sizeof(err)) != 0) {
+			log_error("store_failed", "op=generation detail=%s",
+			    log_q(err));
+			goto out;
+		}
+	}
+
+	d->ev_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->ev_flags = evtimer_new(d->base, flags_cb, d);
+	d->ev_verify = evtimer_new(d->base, verify_cb, d);
+	d->ev_watchdog = evtimer_new(d->base, watchdog_cb, d);
+	d->ev_trim = evtimer_new(d->base, trim_cb, d);
+	d->ev_resume = event_new(d->base, -1, 0, resume_cb, d);
+	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
+	    d->ev_flags == NULL || d->ev_verify == NULL ||
+	    d->ev_watchdog == NULL || d->ev_trim == NULL ||
+	    d->ev_resume == NULL) {
+		log_error("start_failed", "detail=libevent");
+		goto out;
+	}
+	evsignal_add(d->ev_hup, NULL);
+	evsignal_add(d->ev_term, NULL);
+	evsignal_add(d->ev_int, NULL);
+	/*
+	 * Listen before any group resumes: a listener that cannot be had
+	 * (port taken, address not on the host) ends the start before a
+	 * record is published or a hook runs.
+	 */
+	if (d->cfg->controller.listen_enabled) {
+		d->api = api_new(d, err, sizeof(err));
+		if (d->api == NULL) {
+			log_error("start_failed", "what=api error=%s",
+			    log_q(err));
+			goto out;
+		}
+	}
+	if (start_fault("api"))
+		goto out;
+
+	log_info("start", "version=%s config=%s stacks=%zu groups=%zu"
+	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
+	    d->cfg->nstack, d->cfg->ngroup, d->dry_run, d->start_paused);
+
+	/*
+	 * The published record is the truth: each group waits for its
+	 * record to be read and its state reconciled with it (world.h),
+	 * then resumes (resume_cb: flags, RESUME, requests).  Probes start
+	 * at once; until then their results reach no group's engine.
+	 */
+	daemon_update_roles(d);
+	world_resume(d);
+	if (stacks_start(d) != 0)
+		goto out;
+	if (start_fault("probes"))
+		goto out;
+	if (witnesses_start(d) != 0 || start_fault("witness"))
+		goto out;
+	nwitness = d->cfg->controller.nwitness;
+	if (d->store != NULL) {
+		arm_ms(d->ev_flags, flags_period_ms(d->cfg));
+		if (probelog_start(d) != 0 || start_fault("probelog"))
+			goto out;
+	}
+	arm_ms(d->ev_verify, d->cfg->dns.verify_interval_ms);
+	if (sdnotify_watchdog_usec() > 0)
+		arm_ms(d->ev_watchdog, 0);
+	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
+	if (start_fault("ready"))
+		goto out;
+	sdnotify_ready();
+	log_info("ready", "stacks=%zu groups=%zu", d->cfg->nstack,
+	    d->cfg->ngroup);
+
+	event_base_dispatch(d->base);
+	daemon_flush(d);
+	log_rl_flush(true);
+	log_info("stopped", "detail=%s", log_q("state journaled"));
+	status = 0;
+out:
+	/*
+	 * Teardown, the reverse of the start, ordered so that nothing calls
+	 * back into what is already freed: first what feeds the groups (the
+	 * API, probes, witnesses), then the DNS engine, whose cancelled work
+	 * still finds its groups and stacks (stopping: it starts nothing
+	 * new), then the steps that work queued, then the hooks, then the
+	 * groups and stacks themselves.  A start that failed commits none
+	 * of the steps it queued: the state stays as it was found.
+	 */
+	d->stopping = true;
+	api_free(d->api);
+	d->api = NULL;
+	probelog_stop(d);
+	if (d->cfg != NULL) {
+		nwitness = d->cfg->controller.nwitness;
+		witnesses_free(d, nwitness);
+		for (size_t s = 0; d->stacks != NULL && s < d->cfg->nstack; s++) {
+			probe_remove(d->stacks[s].probe);
+			d->stacks[s].probe = NULL;
+		}
+	}
+	probe_engine_free(d->probes);
+	d->probes = NULL;
+	{
+		struct dnsup_engine *dns = d->dns;
+
+		d->dns = NULL;
+		dnsup_engine_free(dns);
+	}
+	if (d->cfg != NULL && d->stacks != NULL && d->groups != NULL) {
+		if (status == 0)
+			daemon_flush(d);
+		else
+			daemon_flush_discard(d);
+	}
+	daemon_flush_free();
+	daemon_defers_free();
+	if (d->hooks != NULL) {
+		hook_runner_cancel_all(d->hooks);
+		hook_runner_free(d->hooks);
+		d->hooks = NULL;
+	}
+	if (d->cfg != NULL) {
+		stacks_free(d->stacks, d->cfg->nstack);
+		groups_free(d->groups, d->cfg->ngroup);
+		d->groups = NULL;	/* a cancelled read-back finds none */
+	}
+	free(d->health);
+	store_close(d->store);
+	if (d->ev_hup) event_free(d->ev_hup);
+	if (d->ev_term) event_free(d->ev_term);
+	if (d->ev_int) event_free(d->ev_int);
+	if (d->ev_flags) event_free(d->ev_flags);
+	if (d->ev_verify) event_free(d->ev_verify);
+	if (d->ev_watchdog) event_free(d->ev_watchdog);
+	if (d->ev_trim) event_free(d->ev_trim);
+	if (d->ev_resume) event_free(d->ev_resume);
+	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	config_free(d->cfg);
+	curlmem_global_cleanup();
+	/* Last: the hooks are stopped and the store closed. */
+	lockfile_release(lock);
+	free(d->state_real);
+	return status;
+}

@@ -1,0 +1,1087 @@
+/*
+ * daemon_act.c - carrying out the engine's actions: the journal commit,
+ * hooks, timers, records, and the events fed back to the engine.
+ *
+ * The contract is engine.h's: RECORDs are buffered until the PERSIST of the
+ * same step, which commits the group state, its journal entry and the
+ * records in one durable LMDB transaction; only then do the side effects
+ * run.  If that commit fails, the step is undone (the state before it is
+ * restored, nothing is run) and the same event is fed again a little later:
+ * the engine is pure, so replaying an event on the old state is exactly the
+ * step that failed.
+ *
+ * Completions (hooks, DNS, deferred answers in dry-run) find their group by
+ * name, not by pointer: a reload replaces the group objects while a hook
+ * may still be running.
+ *
+ * Also here, since the actions change them: which stacks are probed as
+ * standbys (the roles), the health snapshots written with the flush, and
+ * the end of the loop once stopping and nothing is in flight.  The file
+ * calls down (hooks, daemon_dns.c, the store), never up into daemon.c.
+ */
+#include "controller/shell/daemon_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "controller/core/engine_codec.h"
+#include "controller/shell/hook.h"
+#include "controller/base/log.h"
+#include "controller/store/store.h"
+#include "dnsupdate/dnsup.h"
+#include "probes/probe.h"
+
+#define PERSIST_RETRY_MS	2000
+
+/* An event to feed later: a retry, or a dry-run answer. */
+struct defer {
+	struct daemon	*d;
+	struct event	*ev;
+	struct defer	*next, *prev;
+	char		 group[STORE_NAME_MAX + 1];
+	struct eng_event e;
+	char		 error[64];	/* copy of e.u.dns.error */
+};
+
+/* What a running hook answers to. */
+enum hctx_kind {
+	HCTX_SEQUENCE = 0,
+	HCTX_PRECHECK,
+	HCTX_STATUS,
+};
+
+struct hctx {
+	struct daemon	*d;
+	enum hctx_kind	 kind;
+	char		 group[STORE_NAME_MAX + 1];
+	char		 phase[32];
+	enum eng_phase	 eng_phase;
+	int		 attempt;
+	int64_t		 timeout_ms;
+};
+
+static struct defer *defers;	/* pending deferred events, for teardown */
+
+static void	 defer_cb(evutil_socket_t, short, void *);
+static void	 timer_cb(evutil_socket_t, short, void *);
+static void	 retention_urgent(struct daemon *);
+
+static const char *
+sname(const struct daemon *d, int stack)
+{
+	return stack >= 0 && (size_t)stack < d->cfg->nstack ?
+	    d->cfg->stacks[stack].name : "-";
+}
+
+/* ---- deferred events ---- */
+
+static void
+defer_event(struct daemon *d, const char *group, const struct eng_event *e,
+    int64_t ms)
+{
+	struct defer *df = calloc(1, sizeof(*df));
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (df == NULL)
+		fatal("out_of_memory", "where=defer");
+	df->d = d;
+	snprintf(df->group, sizeof(df->group), "%s", group);
+	df->e = *e;
+	if (e->kind == ENG_EV_DNS_DONE && e->u.dns.error != NULL) {
+		snprintf(df->error, sizeof(df->error), "%s", e->u.dns.error);
+		df->e.u.dns.error = df->error;
+	}
+	df->ev = evtimer_new(d->base, defer_cb, df);
+	if (df->ev == NULL)
+		fatal("out_of_memory", "where=defer");
+	df->next = defers;
+	if (defers != NULL)
+		defers->prev = df;
+	defers = df;
+	evtimer_add(df->ev, &tv);
+}
+
+static void
+defer_unlink(struct defer *df)
+{
+	if (df->prev != NULL)
+		df->prev->next = df->next;
+	else
+		defers = df->next;
+	if (df->next != NULL)
+		df->next->prev = df->prev;
+	event_free(df->ev);
+}
+
+static void
+defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct defer *df = arg;
+	struct dgroup *g = daemon_group_find(df->d, df->group);
+
+	defer_unlink(df);
+	if (g != NULL) {
+		if (df->e.kind == ENG_EV_DNS_DONE)
+			df->e.u.dns.error = df->error;
+		dgroup_feed(g, &df->e);
+	}
+	free(df);
+}
+
+void
+daemon_defer_event(struct daemon *d, const char *group,
+    const struct eng_event *e, int64_t ms)
+{
+	defer_event(d, group, e, ms);
+}
+
+void
+daemon_defers_free(void)
+{
+	while (defers != NULL) {
+		struct defer *df = defers;
+
+		defer_unlink(df);
+		free(df);
+	}
+}
+
+/* ---- timers ---- */
+
+int
+dgroup_timers_init(struct dgroup *g)
+{
+	for (int k = 0; k < ENG_NTIMER; k++) {
+		g->timer[k] = evtimer_new(g->d->base, timer_cb, g);
+		if (g->timer[k] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+dgroup_timers_free(struct dgroup *g)
+{
+	for (int k = 0; k < ENG_NTIMER; k++)
+		if (g->timer[k] != NULL) {
+			event_free(g->timer[k]);
+			g->timer[k] = NULL;
+		}
+}
+
+void
+dgroup_timer_set(struct dgroup *g, int kind, int64_t at_ms)
+{
+	int64_t ms = at_ms - clock_mono_ms();
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	g->timer_at[kind] = at_ms;
+	evtimer_add(g->timer[kind], &tv);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dgroup *g = arg;
+	struct eng_event ev = { .kind = ENG_EV_TIMER };
+
+	for (int k = 0; k < ENG_NTIMER; k++) {
+		if (g->timer_at[k] == 0 || evtimer_pending(g->timer[k], NULL))
+			continue;
+		g->timer_at[k] = 0;
+		ev.u.timer = (enum eng_timer)k;
+		dgroup_feed(g, &ev);
+	}
+}
+
+/* ---- records and the journal ---- */
+
+static char *
+record_payload(const struct eng_action *a)
+{
+	json_t *o = json_object();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "level", json_string(eng_level_name(
+	    a->u.rec.level)));
+	for (int i = 0; i < a->u.rec.nkv; i++)
+		json_object_set_new(o, a->u.rec.kv[i].key,
+		    json_string(a->u.rec.kv[i].val));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static void
+record_log(struct dgroup *g, const struct eng_action *a)
+{
+	char line[1024];
+	size_t off = 0;
+	const char *gk = eng_record_get(a, "group") == NULL ? "group=" : "";
+	const char *gv = *gk ? log_q(dgroup_name(g)) : "";
+
+	line[0] = '\0';
+	for (int i = 0; i < a->u.rec.nkv && off < sizeof(line); i++) {
+		int n = snprintf(line + off, sizeof(line) - off, " %s=%s",
+		    a->u.rec.kv[i].key, log_q(a->u.rec.kv[i].val));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	switch (a->u.rec.level) {
+	case ENG_LVL_ERROR:
+		log_error(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	case ENG_LVL_WARN:
+		log_warn(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	default:
+		log_info(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
+		break;
+	}
+}
+
+/* Metrics that follow from records. */
+static void
+record_count(struct dgroup *g, const struct eng_action *a)
+{
+	struct daemon *d = g->d;
+	int why = g->st.sw.reason == ENG_REASON_MANUAL;	/* switches_by */
+
+	if (strcmp(a->u.rec.name, "switch_finished") == 0) {
+		g->switches_ok++;
+		g->switches_by[why][0]++;
+	} else if (strcmp(a->u.rec.name, "switch_failed") == 0) {
+		g->switches_failed++;
+		g->switches_by[why][1]++;
+	} else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
+		const char *ph = eng_record_get(a, "phase");
+		const char *ms = eng_record_get(a, "duration_ms");
+		int p = ph != NULL ? eng_phase_parse(ph) : -1;
+
+		if (p >= 0 && p < ENG_NPHASE && ms != NULL) {
+			d->phase_ms_sum[p] += strtoull(ms, NULL, 10);
+			d->phase_count[p]++;
+		}
+	}
+}
+
+/* ---- hooks ---- */
+
+static void
+hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
+    size_t len, unsigned flags, void *arg)
+{
+	struct hctx *c = arg;
+	char buf[4200];
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (flags & HOOK_LINE_TRUNCATED)
+		log_warn("hook_output_truncated", "group=%s phase=%s stream=%s",
+		    log_q(c->group), c->phase, hook_stream_name(stream));
+	else
+		log_info("hook_output", "group=%s phase=%s stream=%s line=%s%s",
+		    log_q(c->group), c->phase, hook_stream_name(stream),
+		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
+}
+
+static void
+hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
+{
+	struct hctx *c = arg;
+	struct daemon *d = c->d;
+	struct dgroup *g = daemon_group_find(d, c->group);
+	struct eng_event ev;
+
+	log_info("hook_exited", "group=%s phase=%s outcome=%s status=%d"
+	    " signal=%d duration_ms=%lld pid=%ld%s%s", log_q(c->group),
+	    c->phase, hook_outcome_name(r->outcome), r->status, r->signal,
+	    (long long)r->duration_ms, (long)r->pid,
+	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
+	if (g != NULL && g->hook == h)
+		g->hook = NULL;
+	memset(&ev, 0, sizeof(ev));
+	if (g != NULL && c->kind == HCTX_SEQUENCE) {
+		ev.kind = ENG_EV_HOOK_DONE;
+		ev.u.hook.phase = c->eng_phase;
+		ev.u.hook.attempt = c->attempt;
+		ev.u.hook.outcome = hook_result_ok(r) ? ENG_HOOK_OK :
+		    r->outcome == HOOK_TIMEOUT ? ENG_HOOK_TIMEOUT :
+		    ENG_HOOK_FAILED;
+		ev.u.hook.exit_code = r->status;
+		ev.u.hook.duration_ms = r->duration_ms;
+		/* Fed even while stopping: the phase's end is journaled. */
+		dgroup_feed(g, &ev);
+	} else if (g != NULL && c->kind == HCTX_PRECHECK) {
+		ev.kind = ENG_EV_PRECHECK_DONE;
+		ev.u.precheck.ok = hook_result_ok(r);
+		ev.u.precheck.exit_code = r->status;
+		dgroup_feed(g, &ev);
+	}
+	free(c);
+	daemon_maybe_exit(d);
+}
+
+static void
+run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
+    const char *status)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	const struct cfg_hook *hk;
+	struct hook_env env = { 0 };
+	struct hook_spec spec = { 0 };
+	struct hctx *c;
+	char **envp;
+	int stack, rc;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		fatal("out_of_memory", "where=run_hook");
+	c->d = d;
+	c->kind = kind;
+	snprintf(c->group, sizeof(c->group), "%s", cg->name);
+	if (kind == HCTX_STATUS) {
+		stack = a->u.status.stack;
+		hk = a->u.status.hook;
+		snprintf(c->phase, sizeof(c->phase), "status_change");
+		env.status = status;
+		c->timeout_ms = d->cfg->stacks[stack].hook_timeout_ms;
+	} else {
+		stack = a->u.hook.stack;
+		hk = a->u.hook.hook;
+		c->eng_phase = a->u.hook.phase;
+		c->attempt = a->u.hook.attempt;
+		c->timeout_ms = a->u.hook.timeout_ms;
+		snprintf(c->phase, sizeof(c->phase), "%s", kind ==
+		    HCTX_PRECHECK ? "precheck" : eng_phase_name(a->u.hook.phase));
+		env.from = sname(d, a->u.hook.from);
+		env.to = sname(d, a->u.hook.to);
+		if (kind == HCTX_SEQUENCE) {
+			env.id = a->u.hook.id;
+			env.attempt = (unsigned)a->u.hook.attempt;
+			env.reason = eng_reason_name(a->u.hook.reason);
+		}
+	}
+	env.group = cg->name;
+	env.phase = c->phase;
+	env.stack = sname(d, stack);
+	env.address = g->address;
+	env.dry_run = d->dry_run;
+	env.state_dir = d->state_real;
+	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
+	if (envp == NULL)
+		fatal("out_of_memory", "where=hook_env_build");
+
+	if (d->dry_run) {
+		char *line = hook_render(hk->argv, envp);
+
+		log_info("would_run_hook", "group=%s phase=%s stack=%s"
+		    " command=%s", log_q(cg->name), c->phase,
+		    log_q(env.stack), log_q(line));
+		free(line);
+		free(envp);
+		if (kind == HCTX_SEQUENCE) {
+			struct eng_event ev = { .kind = ENG_EV_HOOK_DONE };
+
+			ev.u.hook.phase = c->eng_phase;
+			ev.u.hook.attempt = c->attempt;
+			ev.u.hook.outcome = ENG_HOOK_OK;
+			defer_event(d, cg->name, &ev, 0);
+		} else if (kind == HCTX_PRECHECK) {
+			struct eng_event ev = { .kind = ENG_EV_PRECHECK_DONE };
+
+			ev.u.precheck.ok = true;
+			defer_event(d, cg->name, &ev, 0);
+		}
+		free(c);
+		return;
+	}
+
+	spec.argv = hk->argv;
+	spec.envp = envp;
+	spec.timeout_ms = c->timeout_ms;
+	spec.group = cg->name;
+	spec.phase = c->phase;
+	spec.line_cb = hk_line_cb;
+	spec.done_cb = hk_done_cb;
+	spec.arg = c;
+	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s%s",
+	    log_q(cg->name), c->phase, log_q(env.stack), log_q(hk->argv[0]),
+	    kind == HCTX_SEQUENCE ? " id=" : "",
+	    kind == HCTX_SEQUENCE ? log_q(env.id) : "");
+	rc = hook_start(d->hooks, &spec, kind == HCTX_STATUS ? NULL : &g->hook);
+	free(envp);
+	if (rc != 0) {
+		struct hook_result r = { .outcome = HOOK_NOSTART, .status = -1 };
+
+		snprintf(r.detail, sizeof(r.detail), "%s", hook_strerror(rc));
+		hk_done_cb(NULL, &r, c);
+	}
+}
+
+/* ---- the step, and group commit ---- */
+
+/*
+ * Group commit.  Every step whose output holds a PERSIST is queued with a
+ * copy of the state it produced; one flush per loop turn (a low-priority
+ * event, so it runs after every callback that was ready) commits all of
+ * them in ONE durable transaction, then logs their records and runs their
+ * side effects in order.  A thousand groups failing over together cost a
+ * few syncs per phase instead of a thousand.  The engine's contract holds:
+ * no side effect of a step runs before its state is committed.  A group
+ * with a step in the queue queues its later steps too, so its side effects
+ * keep their order.  Under load (thousands of probes a second keep the
+ * default priority busy) the low priority alone would starve: a flush
+ * waits FLUSH_MAX_WAIT_MS at most, then runs at the default priority.
+ */
+#define FLUSH_MAX_WAIT_MS	5
+
+struct pending {
+	struct pending		*next;
+	int			 gidx;
+	bool			 persist;
+	struct eng_group	 before, after;
+	struct eng_event	 ev;
+	char			 error[64];
+	size_t			 n;
+	struct eng_action	 a[];		/* the step's actions */
+};
+
+static struct pending	*pq_head, **pq_tail = &pq_head;
+static struct event	*ev_flush, *ev_flush_late;
+static struct daemon	*flush_daemon;
+
+static void
+run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
+{
+	struct daemon *d = g->d;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_action *a = &acts[i];
+
+		switch (a->kind) {
+		case ENG_ACT_RECORD:
+			/* Logged once committed: the log never claims more
+			 * than the journal holds. */
+			record_log(g, a);
+			record_count(g, a);
+			break;
+		case ENG_ACT_PERSIST:
+			break;
+		case ENG_ACT_RUN_HOOK:
+			if (!d->stopping)
+				run_hook(g, a, HCTX_SEQUENCE, NULL);
+			break;
+		case ENG_ACT_RUN_PRECHECK:
+			if (!d->stopping)
+				run_hook(g, a, HCTX_PRECHECK, NULL);
+			break;
+		case ENG_ACT_DNS_UPDATE:
+			if (!d->stopping)
+				ddns_update(g, a);
+			break;
+		case ENG_ACT_SET_TIMER:
+			dgroup_timer_set(g, a->u.timer.timer, a->u.timer.at_ms);
+			break;
+		case ENG_ACT_STATUS_CHANGE:
+			log_info("status_change", "group=%s stack=%s status=%s",
+			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
+			    eng_online_name(a->u.status.status));
+			if (a->u.status.hook != NULL &&
+			    a->u.status.hook->argc > 0 && !d->stopping)
+				run_hook(g, a, HCTX_STATUS,
+				    eng_online_name(a->u.status.status));
+			break;
+		}
+	}
+}
+
+
+/* Write one queued step into the open transaction. */
+static void
+persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
+    int64_t now)
+{
+	const char *name = d->cfg->groups[p->gidx].name;
+	char *blob = NULL;
+	size_t blen = 0;
+
+	if (eng_group_encode(&p->after, d->cfg, &blob, &blen) != 0) {
+		if (txn->err == 0) {
+			txn->err = STORE_E_NOMEM;
+			snprintf(txn->detail, sizeof(txn->detail),
+			    "out of memory encoding the state");
+		}
+		return;
+	}
+	store_group_put(txn, name, blob, blen);
+	if (p->after.sw.id[0] != '\0')
+		store_journal_put(txn, p->after.sw.id, blob, blen);
+	free(blob);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct eng_action *a = &p->a[i];
+		char *payload;
+
+		if (a->kind != ENG_ACT_RECORD)
+			continue;
+		payload = record_payload(a);
+		store_history_append(txn, now, name, a->u.rec.name,
+		    payload != NULL ? payload : "{}", NULL);
+		free(payload);
+	}
+}
+
+/* Forget the queue's counts: the steps were taken off the queue. */
+static void
+unqueue_all(struct daemon *d, struct pending *list)
+{
+	for (struct pending *p = list; p != NULL; p = p->next)
+		d->groups[p->gidx].queued--;
+}
+
+void
+daemon_flush(struct daemon *d)
+{
+	struct pending *list = pq_head, *p, *next;
+	struct store_txn txn;
+	int rc = 0;
+
+	pq_head = NULL;
+	pq_tail = &pq_head;
+	if (ev_flush_late != NULL)
+		evtimer_del(ev_flush_late);
+	if (ev_flush != NULL)
+		event_del(ev_flush);
+	unqueue_all(d, list);
+	if (list == NULL && !health_dirty_any(d))
+		return;
+	if (d->store != NULL) {
+		int64_t now = clock_wall_ms();
+
+		rc = store_txn_begin(d->store, true, &txn);
+		if (rc == 0) {
+			for (p = list; p != NULL; p = p->next)
+				if (p->persist)
+					persist_one(d, &txn, p, now);
+			health_dirty_write(d, &txn);
+			rc = store_txn_commit(&txn);
+		}
+	}
+	if (rc != 0) {
+		/* Undo every queued step and feed its event again later. */
+		size_t nsteps = 0;
+
+		for (p = list; p != NULL; p = p->next)
+			nsteps++;
+		d->persist_failures++;
+		log_error("persist_failed", "steps=%zu error=%s detail=%s"
+		    " retry_ms=%d", nsteps, store_errname(rc),
+		    log_q(txn.detail), PERSIST_RETRY_MS);
+		/* The logs give way to the journal. */
+		if (rc == STORE_E_MAP_FULL)
+			retention_urgent(d);
+		for (p = list; p != NULL; p = p->next) {
+			struct dgroup *g = &d->groups[p->gidx];
+			bool first = true;
+
+			for (struct pending *q = list; q != p; q = q->next)
+				if (q->gidx == p->gidx)
+					first = false;
+			if (first)
+				g->st = p->before;
+			if (p->ev.kind == ENG_EV_DNS_DONE)
+				p->ev.u.dns.error = p->error;
+			defer_event(d, d->cfg->groups[p->gidx].name, &p->ev,
+			    PERSIST_RETRY_MS);
+		}
+		health_dirty_clear(d);
+	} else {
+		health_dirty_clear(d);
+		for (p = list; p != NULL; p = p->next)
+			run_actions(&d->groups[p->gidx], p->a, p->n);
+	}
+	for (p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
+void
+daemon_flush_discard(struct daemon *d)
+{
+	struct pending *list = pq_head, *next;
+
+	pq_head = NULL;
+	pq_tail = &pq_head;
+	if (ev_flush_late != NULL)
+		evtimer_del(ev_flush_late);
+	if (ev_flush != NULL)
+		event_del(ev_flush);
+	unqueue_all(d, list);
+	for (struct pending *p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+	health_dirty_clear(d);
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_flush(arg);
+}
+
+int
+daemon_flush_init(struct daemon *d)
+{
+	flush_daemon = d;
+	ev_flush = event_new(d->base, -1, 0, flush_cb, d);
+	ev_flush_late = evtimer_new(d->base, flush_cb, d);
+	if (ev_flush == NULL || ev_flush_late == NULL)
+		return -1;
+	/* After every core callback that is ready now (daemon_int.h). */
+	event_priority_set(ev_flush, DAEMON_PRIO_FLUSH);
+	return 0;
+}
+
+void
+daemon_flush_free(void)
+{
+	if (ev_flush != NULL)
+		event_free(ev_flush);
+	if (ev_flush_late != NULL)
+		event_free(ev_flush_late);
+	ev_flush = ev_flush_late = NULL;
+}
+
+void
+daemon_flush_schedule(struct daemon *d)
+{
+	struct timeval tv = { 0, FLUSH_MAX_WAIT_MS * 1000 };
+
+	if (ev_flush != NULL && !event_pending(ev_flush, EV_TIMEOUT, NULL)) {
+		event_active(ev_flush, EV_TIMEOUT, 0);
+		evtimer_add(ev_flush_late, &tv);
+	}
+}
+
+/*
+ * The group's active stack changed: only its stacks can change role (a
+ * walk of every stack per switch was O(stacks x groups) in a mass
+ * failover).
+ */
+static void
+dgroup_update_roles(struct dgroup *g, const struct eng_group *before)
+{
+	struct daemon *d = g->d;
+	const struct cfg_group *cg = &d->cfg->groups[g->idx];
+	int s[4] = { before->active, g->st.active, cg->primary, cg->backup };
+
+	for (int i = 0; i < 4; i++)
+		daemon_update_stack_role(d, s[i]);
+}
+
+void
+dgroup_feed(struct dgroup *g, const struct eng_event *ev)
+{
+	struct daemon *d = g->d;
+	struct eng_group before = g->st;
+	struct eng_world w;
+	struct eng_out out;
+	struct pending *p;
+	bool persist = false;
+	int rc;
+
+	/*
+	 * Its record not read yet (world.h): nothing is in flight for it,
+	 * and what it would be told now is seen again when it resumes.
+	 */
+	if (g->waiting)
+		return;
+	daemon_world(d, &w);
+	rc = eng_step(&g->st, &w, ev, daemon_now(), &out);
+	if (rc < 0) {
+		log_error("engine_refused_event", "group=%s event=%d",
+		    log_q(dgroup_name(g)), (int)ev->kind);
+		return;
+	}
+	for (size_t i = 0; i < out.n; i++)
+		if (out.a[i].kind == ENG_ACT_PERSIST)
+			persist = true;
+	if (!persist && g->queued == 0) {
+		run_actions(g, out.a, out.n);
+		if (g->st.active != before.active)
+			dgroup_update_roles(g, &before);
+		return;
+	}
+	p = malloc(sizeof(*p) + out.n * sizeof(out.a[0]));
+	if (p == NULL)
+		fatal("out_of_memory", "where=dgroup_feed");
+	p->next = NULL;
+	p->gidx = g->idx;
+	p->persist = persist;
+	p->before = before;
+	p->after = g->st;
+	p->ev = *ev;
+	if (ev->kind == ENG_EV_DNS_DONE && ev->u.dns.error != NULL) {
+		snprintf(p->error, sizeof(p->error), "%s", ev->u.dns.error);
+		p->ev.u.dns.error = p->error;
+	}
+	p->n = out.n;
+	memcpy(p->a, out.a, out.n * sizeof(out.a[0]));
+	*pq_tail = p;
+	pq_tail = &p->next;
+	g->queued++;
+	daemon_flush_schedule(d);
+	/* A switch changes who is standby: probe with the right statuses. */
+	if (g->st.active != before.active)
+		dgroup_update_roles(g, &before);
+}
+
+/* ---- probe log ---- */
+
+/*
+ * Raw outcomes go to the store in runs (store_probelog_*, for replay),
+ * written in one transaction every few seconds: one write per probe would
+ * cost a sync each.  Each stack's newest run is kept here and extended in
+ * memory (store_probe_run_next, the store's own rule), so a flush writes
+ * one record per stack that probed since the last one, plus the runs that
+ * ended meanwhile, however many checks there were: at 10,000 stacks and
+ * 1 s, 10,000 writes every 5 s instead of 50,000 read-modify-writes.
+ * What a crash loses is the last few seconds of replay input, never
+ * decision state.
+ */
+struct plog_run {
+	struct store_probe_run	 r;		/* count 0: none yet */
+	bool			 dirty;		/* changed since written */
+};
+
+struct plog_done {
+	int			 stack;
+	struct store_probe_run	 r;
+};
+
+struct plog {
+	struct plog_run		*cur;		/* by stack index */
+	size_t			 ncur;
+	size_t			 ndirty;	/* of cur */
+	struct plog_done	*done;		/* ended, not written yet */
+	size_t			 ndone, capdone;
+};
+
+#define PLOG_FLUSH_MS		5000
+#define PLOG_KEEP_MS		(7LL * 24 * 3600 * 1000)	/* a week */
+#define PLOG_MAX_RUNS		100000
+#define PLOG_DONE_MAX		(1 << 16)	/* then flush early */
+
+/*
+ * Retention: the history and the probe log are each kept within a quarter
+ * of the LMDB map (and the history 90 days, the probe log a week), so the
+ * other half is always there for what must never fail to commit: the
+ * group states and the switch journal, and the free pages LMDB needs to
+ * write anything while readers hold old snapshots.  Applied with every
+ * probe-log flush, in its transaction; after a commit failed for a full
+ * map, once more at half the shares.
+ */
+#define HIST_KEEP_MS		(90LL * 24 * 3600 * 1000)
+#define LOG_SHARE		0.25
+
+static void
+retention_policy(const struct daemon *d, bool urgent,
+    struct store_retention *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->history_keep_ms = HIST_KEEP_MS;
+	pol->history_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
+	pol->probelog_keep_ms = PLOG_KEEP_MS;
+	pol->probelog_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
+	pol->probelog_max_runs = PLOG_MAX_RUNS;
+	pol->nstack = d->cfg->nstack;
+}
+
+static void
+retention_log(const struct store_retained *r, bool urgent)
+{
+	if (r->history_removed == 0 && r->probelog_removed == 0)
+		return;
+	log_info("store_pruned", "history_removed=%zu probelog_removed=%zu"
+	    " history_bytes=%zu probelog_bytes=%zu map_bytes=%zu urgent=%d",
+	    r->history_removed, r->probelog_removed, r->usage.history_bytes,
+	    r->usage.probelog_bytes, r->usage.map_bytes, urgent);
+}
+
+/* A commit failed for a full map: make room now, in a transaction alone. */
+static void
+retention_urgent(struct daemon *d)
+{
+	struct store_retention pol;
+	struct store_retained r;
+	struct store_txn txn;
+
+	if (d->store == NULL)
+		return;
+	retention_policy(d, true, &pol);
+	if (store_txn_begin(d->store, true, &txn) == 0)
+		store_retain(&txn, &pol, clock_wall_ms(), &r);
+	if (store_txn_commit(&txn) != 0)
+		log_error("store_prune_failed", "error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+	else
+		retention_log(&r, true);
+}
+
+static void
+plog_flush(struct daemon *d)
+{
+	struct plog *pl = d->plog;
+	struct store_txn txn;
+	struct store_retention pol;
+	struct store_retained ret;
+
+	if (pl == NULL || d->store == NULL ||
+	    (pl->ndone == 0 && pl->ndirty == 0))
+		return;
+	if (store_txn_begin(d->store, true, &txn) != 0) {
+		log_warn("probelog_failed", "error=%s", store_errname(txn.err));
+		goto forget;
+	}
+	for (size_t i = 0; i < pl->ndone; i++)
+		if ((size_t)pl->done[i].stack < d->cfg->nstack)
+			store_probelog_put(&txn,
+			    d->cfg->stacks[pl->done[i].stack].name,
+			    &pl->done[i].r);
+	for (size_t s = 0; s < pl->ncur && s < d->cfg->nstack; s++)
+		if (pl->cur[s].dirty)
+			store_probelog_put(&txn, d->cfg->stacks[s].name,
+			    &pl->cur[s].r);
+	retention_policy(d, false, &pol);
+	store_retain(&txn, &pol, clock_wall_ms(), &ret);
+	if (store_txn_commit(&txn) != 0) {
+		log_warn("probelog_failed", "error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		if (txn.err == STORE_E_MAP_FULL)
+			retention_urgent(d);
+	} else
+		retention_log(&ret, false);
+forget:
+	pl->ndone = 0;
+	pl->ndirty = 0;
+	for (size_t s = 0; s < pl->ncur; s++)
+		pl->cur[s].dirty = false;
+}
+
+static void
+plog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
+
+	plog_flush(d);
+	evtimer_add(d->ev_probelog, &tv);
+}
+
+void
+probelog_note(struct daemon *d, int stack, const struct probe_result *r)
+{
+	struct plog *pl = d->plog;
+	struct plog_run *c;
+	struct store_probe_run old;
+	bool was_dirty;
+
+	if (pl == NULL || stack < 0)
+		return;
+	if ((size_t)stack >= pl->ncur) {
+		size_t n = d->cfg->nstack > (size_t)stack ? d->cfg->nstack :
+		    (size_t)stack + 1;
+		struct plog_run *v = reallocarray(pl->cur, n, sizeof(*v));
+
+		if (v == NULL)
+			return;
+		memset(v + pl->ncur, 0, (n - pl->ncur) * sizeof(*v));
+		pl->cur = v;
+		pl->ncur = n;
+	}
+	/* Room for the run this outcome may end (flushing writes it now). */
+	if (pl->ndone == pl->capdone) {
+		size_t n = pl->capdone ? pl->capdone * 2 : 256;
+		struct plog_done *v;
+
+		if (n > PLOG_DONE_MAX ||
+		    (v = reallocarray(pl->done, n, sizeof(*v))) == NULL)
+			plog_flush(d);
+		else {
+			pl->done = v;
+			pl->capdone = n;
+		}
+	}
+	c = &pl->cur[stack];
+	old = c->r;
+	was_dirty = c->dirty;
+	if (!store_probe_run_next(&c->r, r->wall_ms, r->ok ? 1 : 0,
+	    (uint8_t)r->reason, (uint16_t)(r->http_status > 0 ?
+	    r->http_status : 0)) && old.count > 0 && was_dirty &&
+	    pl->ndone < pl->capdone) {
+		/* The run ended with outcomes not written yet: keep it. */
+		pl->done[pl->ndone].stack = stack;
+		pl->done[pl->ndone].r = old;
+		pl->ndone++;
+	}
+	if (!was_dirty)
+		pl->ndirty++;
+	c->dirty = true;
+}
+
+int
+probelog_start(struct daemon *d)
+{
+	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
+
+	d->plog = calloc(1, sizeof(*d->plog));
+	d->ev_probelog = evtimer_new(d->base, plog_cb, d);
+	if (d->plog == NULL || d->ev_probelog == NULL)
+		return -1;
+	evtimer_add(d->ev_probelog, &tv);
+	return 0;
+}
+
+void
+probelog_stop(struct daemon *d)
+{
+	if (d->plog != NULL) {
+		plog_flush(d);
+		free(d->plog->cur);
+		free(d->plog->done);
+		free(d->plog);
+		d->plog = NULL;
+	}
+	if (d->ev_probelog != NULL) {
+		event_free(d->ev_probelog);
+		d->ev_probelog = NULL;
+	}
+}
+
+/*
+ * Before a reload renumbers the stacks: write everything, then forget the
+ * runs in memory (a stack's next outcome starts a new run; replay reads
+ * two runs as it would one).
+ */
+void
+probelog_sync(struct daemon *d)
+{
+	plog_flush(d);
+	if (d->plog != NULL && d->plog->cur != NULL)
+		memset(d->plog->cur, 0, d->plog->ncur * sizeof(*d->plog->cur));
+}
+
+/* ---- the end of the loop ---- */
+
+/*
+ * Stopping, the loop ends once nothing is in flight: no hook runs and no
+ * DNS message waits for its answer.
+ */
+void
+daemon_maybe_exit(struct daemon *d)
+{
+	struct dnsup_stats ds = { 0 };
+
+	if (!d->stopping)
+		return;
+	if (d->dns != NULL)
+		dnsup_engine_stats(d->dns, &ds);
+	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* ---- roles ---- */
+
+/*
+ * A stack that takes no group's traffic is a standby: a maintenance page
+ * (standby_expect_status) counts as able to take over.
+ */
+void
+daemon_update_stack_role(struct daemon *d, int s)
+{
+	struct dstack *ds;
+	bool standby;
+
+	if (s < 0 || (size_t)s >= d->cfg->nstack)
+		return;
+	ds = &d->stacks[s];
+	standby = ds->ngroups > 0;
+	for (int i = 0; i < ds->ngroups; i++)
+		if (d->groups[ds->groups[i]].st.active == s)
+			standby = false;
+	if (standby != ds->standby) {
+		ds->standby = standby;
+		if (ds->probe != NULL)
+			probe_set_standby(ds->probe, standby);
+	}
+}
+
+void
+daemon_update_roles(struct daemon *d)
+{
+	for (size_t s = 0; s < d->cfg->nstack; s++)
+		daemon_update_stack_role(d, (int)s);
+}
+
+/* ---- health snapshots, written with the flush ---- */
+
+/*
+ * Stack health goes to the store's meta records ("health/<stack>") on
+ * every change, so that failoverctl can judge a switch (is the target
+ * up?) and show the health while the daemon runs.  Written with the next
+ * group commit (daemon_flush), in the same transaction as the steps the
+ * change caused.  The stacks to write are a list (d->hdirty_head, through
+ * dstack.hdirty_next), not a flag to look for in every stack: a flush
+ * comes with every loop turn that changed anything.
+ */
+bool
+health_dirty_any(const struct daemon *d)
+{
+	return d->hdirty_head >= 0;
+}
+
+void
+health_dirty_clear(struct daemon *d)
+{
+	int s, next;
+
+	for (s = d->hdirty_head; s >= 0; s = next) {
+		next = d->stacks[s].hdirty_next;
+		d->stacks[s].health_dirty = false;
+		d->stacks[s].hdirty_next = -1;
+	}
+	d->hdirty_head = -1;
+}
+
+void
+health_dirty_write(struct daemon *d, struct store_txn *txn)
+{
+	for (int s = d->hdirty_head; s >= 0; s = d->stacks[s].hdirty_next) {
+		const struct health *h = &d->health[s];
+		char key[300], val[256];
+		int n;
+
+		snprintf(key, sizeof(key), "health/%s", d->cfg->stacks[s].name);
+		n = snprintf(val, sizeof(val), "{\"state\":\"%s\",\"since_ms\":"
+		    "%lld,\"reason\":\"%s\"}", health_state_name(h->state),
+		    (long long)h->since_ms, h->last_reason ?
+		    probe_reason_name((enum probe_reason)h->last_reason) : "ok");
+		store_meta_put(txn, key, val, (size_t)n);
+	}
+}

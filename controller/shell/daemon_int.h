@@ -1,0 +1,286 @@
+/*
+ * daemon_int.h - what the files of the daemon's shell (daemon.c,
+ * daemon_act.c, daemon_dns.c, address.c) share.  Not for the leaf
+ * libraries, the face (api*.c, failoverctl) nor the simulator.  Calls go
+ * daemon.c -> daemon_act.c -> daemon_dns.c; what climbs back up is handed
+ * down (struct ddns_host), and the clock and the world view are plain
+ * data read here (daemon_now, daemon_world).
+ *
+ * Runtime objects borrow from the configuration (struct config) in force;
+ * a reload builds new runtime objects against the new configuration and
+ * moves what survives (probes, health, group state) across.
+ */
+#ifndef FAILOVERD_DAEMON_INT_H
+#define FAILOVERD_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "controller/base/clock.h"
+#include "controller/base/guard.h"
+#include "controller/core/engine.h"
+#include "controller/core/health.h"
+#include "controller/store/store.h"
+
+struct event;
+struct event_base;
+struct probe;
+struct probe_engine;
+struct dnsup_engine;
+struct hook;
+struct hook_runner;
+struct daemon;
+struct api;
+
+/* What a probe's udata points at: a stack or a witness. */
+enum prober_kind {
+	PROBER_STACK = 1,
+	PROBER_WITNESS,
+};
+
+/* A stack: its probe; its health is d->health[idx].  A new field: say
+ * in dstack_carry (daemon.c) whether a reload carries it. */
+struct dstack {
+	enum prober_kind	 kind;		/* PROBER_STACK: first member */
+	struct daemon		*d;
+	int			 idx;		/* in d->cfg->stacks */
+	struct probe		*probe;
+	bool			 standby;	/* probed with standby statuses */
+	bool			 health_dirty;	/* to write at the next flush */
+	int			 hdirty_next;	/* next in d->hdirty_head, -1 */
+	int			*groups;	/* groups that use this stack */
+	int			 ngroups;
+	uint64_t		 nprobe[2];	/* results: [0] fail, [1] ok */
+	uint64_t		 nreason[16];
+	unsigned		 local_run;	/* local faults in a row */
+	uint64_t		 nreconnect;	/* results with reconnected */
+	int64_t			 last_probe_ms;	/* wall */
+	int			 last_status;
+	int64_t			 last_latency_us;
+};
+
+/* A group: the engine's state and what is in flight for it.  A new
+ * field: say in dgroup_carry (daemon.c) whether a reload carries it. */
+struct dgroup {
+	struct daemon		*d;
+	int			 idx;		/* in d->cfg->groups */
+	struct eng_group	 st;
+	char			 address[256];	/* absolute, "" until known */
+	struct event		*timer[ENG_NTIMER];
+	int64_t			 timer_at[ENG_NTIMER];	/* monotonic ms, 0:
+							   unset */
+	struct hook		*hook;		/* sequence hook or precheck */
+	bool			 owner_ok;	/* the server held our TXT at
+						   the last UPDATE (daemon_dns.c) */
+	bool			 owner_doubt;	/* read back before the next */
+	int			 queued;	/* steps waiting for the flush */
+	bool			 dns_busy;	/* query or update in flight */
+	uint32_t		 dns_ticket;
+	bool			 verify_busy;
+	/*
+	 * The world (world.h): until the group's record was read and its
+	 * state reconciled with it, the group is waiting: its engine is fed
+	 * nothing (it has nothing in flight: not resumed yet).
+	 */
+	bool			 waiting;
+	bool			 had_state;	/* loaded from the store */
+	bool			 record_busy;	/* read-back in flight */
+	bool			 resume_pending;	/* record read: resume */
+	int			 hold_logged;	/* verdict last logged, 0 */
+	bool			 moved;		/* the record was found on the
+						   group's other stack: held
+						   (waiting) until a rearm or
+						   switch request */
+	uint64_t		 drift_repairs;
+	uint64_t		 switches_ok, switches_failed;
+	uint64_t		 switches_by[2][2];	/* [enum eng_reason]
+							   [0 ok, 1 failed] */
+};
+
+struct witness {
+	enum prober_kind	 kind;		/* PROBER_WITNESS: first member */
+	struct daemon		*d;
+	struct probe		*probe;
+	int			 state;		/* -1 unknown, 0 down, 1 ok */
+};
+
+struct daemon {
+	struct event_base	*base;
+	const char		*config_path;
+	struct config		*cfg;
+	bool			 dry_run;
+	bool			 start_paused;
+	bool			 stopping;
+
+	struct store		*store;		/* NULL in dry-run */
+	char			*state_real;	/* state_dir resolved, once
+						   locked; NULL in dry-run */
+	struct probe_engine	*probes;
+	struct dnsup_engine	*dns;
+	const struct ddns_host	*dns_host;	/* daemon_dns.c answers */
+	struct hook_runner	*hooks;
+	struct api		*api;
+
+	struct dstack		*stacks;	/* cfg->nstack */
+	struct dgroup		*groups;	/* cfg->ngroup */
+	struct health		*health;	/* cfg->nstack, the engine's view */
+	struct witness		*witnesses;	/* cfg->controller.nwitness */
+	enum eng_witness	 witness;
+	size_t			 ndown;		/* stacks whose health is down */
+	int			 hdirty_head;	/* stacks whose health to write */
+
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_pipe;
+	struct event		*ev_flags;	/* poll override flags */
+	struct event		*ev_verify;	/* read back every record */
+	struct event		*ev_watchdog;
+	struct event		*ev_trim;	/* heap housekeeping */
+	struct event		*ev_exitcheck;	/* while stopping */
+	struct event		*ev_probelog;
+	struct event		*ev_resume;	/* groups whose record was read */
+	struct plog		*plog;		/* pending probe-log runs */
+	uint64_t		 flags_gen;
+	bool			 flags_deferred; /* a request waits for health */
+
+	/* Metrics. */
+	uint64_t		 dns_results[32];	/* by enum dnsup_result */
+	uint64_t		 persist_failures;
+	uint64_t		 hist_buckets[16];	/* probe latency histogram */
+	double			 hist_sum;
+	uint64_t		 hist_count;
+	uint64_t		 late_buckets[16];	/* probe lateness: started
+							   - planned */
+	double			 late_sum;
+	uint64_t		 late_count;
+	uint64_t		 local_faults;	/* probe results not counted */
+	long			 nofile;	/* the descriptor limit */
+	uint64_t		 phase_ms_sum[ENG_NPHASE];
+	uint64_t		 phase_count[ENG_NPHASE];
+	int64_t			 started_ms;
+};
+
+/* The group's name in the configuration in force. */
+static inline const char *
+dgroup_name(const struct dgroup *g)
+{
+	return g->d->cfg->groups[g->idx].name;
+}
+
+/* Both clocks (clock.h) in one, for eng_step(). */
+static inline struct eng_now
+daemon_now(void)
+{
+	struct eng_now now = { clock_wall_ms(), clock_mono_ms() };
+
+	return now;
+}
+
+/* The engine's view of the world, valid until the next reload. */
+static inline void
+daemon_world(struct daemon *d, struct eng_world *w)
+{
+	w->cfg = d->cfg;
+	w->health = d->health;
+	w->witness = d->witness;
+	w->dry_run = d->dry_run;
+	w->stopping = d->stopping;
+}
+
+/* A group by name in the configuration in force; NULL if gone. */
+static inline struct dgroup *
+daemon_group_find(struct daemon *d, const char *name)
+{
+	const struct cfg_group *cg = config_group_find(d->cfg, name);
+
+	return cg == NULL ? NULL : &d->groups[cg - d->cfg->groups];
+}
+
+/* Feed one event to a group's engine and carry out its actions. */
+void	 dgroup_feed(struct dgroup *, const struct eng_event *);
+/* Probe each stack as standby or active after roles changed. */
+void	 daemon_update_roles(struct daemon *);
+/* The same for one stack (its groups only). */
+void	 daemon_update_stack_role(struct daemon *, int stack);
+/* Feed ENG_EV_EVALUATE to every group. */
+void	 daemon_evaluate_all(struct daemon *);
+
+/* daemon_act.c: timers of a group. */
+int	 dgroup_timers_init(struct dgroup *);
+void	 dgroup_timers_free(struct dgroup *);
+void	 dgroup_timer_set(struct dgroup *, int kind, int64_t at_ms);
+/* Stop the loop once stopping and nothing is in flight. */
+void	 daemon_maybe_exit(struct daemon *);
+
+/* Event priorities: DAEMON_PRIO_* in guard.h. */
+
+/* Group commit (daemon_act.c): queued steps committed once per turn. */
+int	 daemon_flush_init(struct daemon *);
+void	 daemon_flush_free(void);
+void	 daemon_flush_schedule(struct daemon *);
+/* Commit and carry out every queued step now. */
+void	 daemon_flush(struct daemon *);
+/*
+ * Drop every queued step, uncommitted and not carried out: a start that
+ * failed leaves the state as it found it.
+ */
+void	 daemon_flush_discard(struct daemon *);
+/* Stack health snapshots written with the flush (daemon.c). */
+bool	 health_dirty_any(const struct daemon *);
+void	 health_dirty_write(struct daemon *, struct store_txn *);
+void	 health_dirty_clear(struct daemon *);
+
+/* Feed an event to the group of that name after ms (0: next loop turn). */
+void	 daemon_defer_event(struct daemon *, const char *group,
+	    const struct eng_event *, int64_t ms);
+void	 daemon_defers_free(void);
+void	 probelog_sync(struct daemon *);
+
+/* The probe log: raw outcomes in runs, flushed in batches (replay). */
+struct probe_result;
+void	 probelog_note(struct daemon *, int stack, const struct probe_result *);
+int	 probelog_start(struct daemon *);
+void	 probelog_stop(struct daemon *);
+
+/* daemon_dns.c */
+/* Read a group's record for the world (daemon_record_read answers);
+ * -1 when it cannot be asked. */
+int	 ddns_read_record(struct dgroup *);
+/* daemon.c: what the record holds (NULL: it could not be read; refused:
+ * the server answered, refusing this controller). */
+struct dnsup_rrset;
+void	 daemon_record_read(struct dgroup *, const struct dnsup_rrset *,
+	    bool refused);
+void	 ddns_update(struct dgroup *, const struct eng_action *);
+void	 ddns_verify_all(struct daemon *);
+/*
+ * What the DNS glue hands back up, given to it rather than called by name
+ * so that calls go one way: daemon.c -> daemon_act.c -> daemon_dns.c, and
+ * an answer climbs back only through these.
+ */
+struct ddns_host {
+	/* An answer, a drift: to the group's engine (dgroup_feed). */
+	void	(*feed)(struct dgroup *, const struct eng_event *);
+	/* The same on a later loop turn (daemon_defer_event). */
+	void	(*defer)(struct daemon *, const char *group,
+		    const struct eng_event *, int64_t ms);
+	/* A group's record read for the world (daemon_record_read). */
+	void	(*record_read)(struct dgroup *, const struct dnsup_rrset *,
+		    bool refused);
+	/* Something in flight ended (daemon_maybe_exit). */
+	void	(*maybe_exit)(struct daemon *);
+};
+/* Open (or at a reload replace) the DNS engine, answering through host. */
+int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
+	    char *err, size_t errlen);
+/* The records a stack publishes for a group's address, "CNAME x." ... */
+void	 ddns_describe(const struct daemon *, int stack, uint32_t ttl,
+	    char *buf, size_t len);
+
+/* address.c: resolve `address = auto` through the store. */
+/* Find or allocate the label of group in the store. */
+int	 address_label_alloc(struct store *, const char *group, int64_t now_ms,
+	    char *label, size_t len, char *err, size_t errlen);
+int	 address_resolve(struct daemon *, struct dgroup *, char *err,
+	    size_t errlen);
+
+#endif
