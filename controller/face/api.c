@@ -74,7 +74,7 @@
 #include "controller/base/clock.h"
 #include "controller/face/api_conn.h"
 #include "controller/face/api_dash.h"
-#include "controller/shell/daemon_int.h"
+#include "controller/base/prom.h"
 #include "controller/core/engine.h"
 #include "controller/base/guard.h"
 #include "controller/core/health.h"
@@ -103,7 +103,7 @@ enum api_token_state {
 };
 
 struct api {
-	struct daemon		*d;
+	struct api_host		 h;		/* what the shell lends */
 	struct evhttp		*http;
 	struct api_conns	*conns;		/* api_conn.c */
 	struct api_dash		*dash;		/* api_dash.c */
@@ -346,7 +346,7 @@ token_read(struct api *a, const char *path, char *why, size_t whylen)
 static void
 token_refresh(struct api *a)
 {
-	const struct config *cfg = a->d->cfg;
+	const struct config *cfg = (*a->h.cfg);
 	const char *path = cfg->controller.api_token_file;
 	char why[512];
 
@@ -438,302 +438,43 @@ h_healthz(struct call *c)
 
 /* ---- /metrics ---- */
 
-/* A label value, escaped as the text format wants (\\, \", \n). */
-static const char *
-lv(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; s != NULL && *s != '\0' && o + 3 < len; s++) {
-		if (*s == '\\' || *s == '"') {
-			buf[o++] = '\\';
-			buf[o++] = *s;
-		} else if (*s == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else
-			buf[o++] = *s;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static void
-family(struct evbuffer *b, const char *name, const char *type,
-    const char *help)
-{
-	evbuffer_add_printf(b, "# HELP failoverd_%s %s\n"
-	    "# TYPE failoverd_%s %s\n", name, help, name, type);
-}
-
-static const char *
-stack_label(const struct config *cfg, int s, char *buf, size_t len)
-{
-	return lv(s >= 0 && (size_t)s < cfg->nstack ? cfg->stacks[s].name :
-	    "", buf, len);
-}
-
-static void
-metrics_probes(struct evbuffer *b, struct daemon *d)
-{
-	static const double le[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	    0.1, 0.25, 0.5, 1, 2.5, 5 };
-	const struct config *cfg = d->cfg;
-	char l1[600];
-	uint64_t cum = 0;
-
-	family(b, "probes_total", "counter",
-	    "Health probes finished, by stack and result (ok or the reason"
-	    " of the failure).");
-	for (size_t s = 0; s < cfg->nstack; s++) {
-		lv(cfg->stacks[s].name, l1, sizeof(l1));
-		for (int r = 0; r < PROBE_R_COUNT; r++)
-			evbuffer_add_printf(b, "failoverd_probes_total"
-			    "{stack=\"%s\",result=\"%s\"} %llu\n", l1,
-			    probe_reason_name((enum probe_reason)r),
-			    (unsigned long long)d->stacks[s].nreason[r]);
-	}
-
-	family(b, "probe_reconnects_total", "counter",
-	    "Probes whose kept-alive connection the web head had closed"
-	    " (while idle, or under the request) and that ran on a new"
-	    " connection; never counted as failures.");
-	for (size_t s = 0; s < cfg->nstack; s++)
-		evbuffer_add_printf(b, "failoverd_probe_reconnects_total"
-		    "{stack=\"%s\"} %llu\n", lv(cfg->stacks[s].name, l1,
-		    sizeof(l1)), (unsigned long long)d->stacks[s].nreconnect);
-
-	family(b, "probe_duration_seconds", "histogram",
-	    "Duration of the health probes of every stack.");
-	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
-		cum += d->hist_buckets[i];
-		evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
-		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
-	}
-	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
-	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->hist_count);
-	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_sum %.6f\n"
-	    "failoverd_probe_duration_seconds_count %llu\n", d->hist_sum,
-	    (unsigned long long)d->hist_count);
-
-	family(b, "probe_lateness_seconds", "histogram",
-	    "How late checks started against their schedule (of every stack;"
-	    " a check started early within the wake-up slack counts as 0).");
-	cum = 0;
-	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
-		cum += d->late_buckets[i];
-		evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
-		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
-	}
-	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
-	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->late_count);
-	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_sum %.6f\n"
-	    "failoverd_probe_lateness_seconds_count %llu\n", d->late_sum,
-	    (unsigned long long)d->late_count);
-
-	family(b, "stack_health", "gauge",
-	    "Health of each stack: 1 for the state it is in, 0 for the"
-	    " others.");
-	for (size_t s = 0; s < cfg->nstack; s++) {
-		lv(cfg->stacks[s].name, l1, sizeof(l1));
-		for (int st = HEALTH_UNKNOWN; st <= HEALTH_DOWN; st++)
-			evbuffer_add_printf(b, "failoverd_stack_health"
-			    "{stack=\"%s\",state=\"%s\"} %d\n", l1,
-			    health_state_name((enum health_state)st),
-			    d->health[s].state == (enum health_state)st);
-	}
-	family(b, "stack_suspect", "gauge",
-	    "1 while a stack is up but its last probe failed.");
-	for (size_t s = 0; s < cfg->nstack; s++)
-		evbuffer_add_printf(b, "failoverd_stack_suspect{stack=\"%s\"}"
-		    " %d\n", lv(cfg->stacks[s].name, l1, sizeof(l1)),
-		    health_is_suspect(&d->health[s]));
-	family(b, "stack_last_probe_timestamp_seconds", "gauge",
-	    "When each stack's last probe finished (0: none yet).");
-	for (size_t s = 0; s < cfg->nstack; s++)
-		evbuffer_add_printf(b, "failoverd_stack_last_probe_timestamp_"
-		    "seconds{stack=\"%s\"} %.3f\n",
-		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
-		    (double)d->stacks[s].last_probe_ms / 1000.0);
-	family(b, "stack_health_since_timestamp_seconds", "gauge",
-	    "When each stack entered its current health state.");
-	for (size_t s = 0; s < cfg->nstack; s++)
-		evbuffer_add_printf(b, "failoverd_stack_health_since_timestamp_"
-		    "seconds{stack=\"%s\"} %.3f\n",
-		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
-		    (double)d->health[s].since_ms / 1000.0);
-}
-
-static void
-metrics_groups(struct evbuffer *b, struct daemon *d)
-{
-	const struct config *cfg = d->cfg;
-	char l1[600], l2[600];
-	unsigned inflight = 0;
-
-	family(b, "group_active_stack", "gauge",
-	    "1 for the stack that takes each group's traffic, 0 for its other"
-	    " stack.");
-	for (size_t i = 0; i < cfg->ngroup; i++) {
-		const struct cfg_group *cg = &cfg->groups[i];
-		const struct eng_group *st = &d->groups[i].st;
-		int stk[2] = { cg->primary, cg->backup };
-
-		lv(cg->name, l1, sizeof(l1));
-		for (int k = 0; k < 2; k++) {
-			if (stk[k] < 0 || (k == 1 && stk[1] == stk[0]))
-				continue;
-			evbuffer_add_printf(b, "failoverd_group_active_stack"
-			    "{group=\"%s\",stack=\"%s\"} %d\n", l1,
-			    stack_label(cfg, stk[k], l2, sizeof(l2)),
-			    st->active == stk[k]);
-		}
-		/* A stack no longer in the group (reload) still active. */
-		if (st->active >= 0 && st->active != stk[0] &&
-		    st->active != stk[1])
-			evbuffer_add_printf(b, "failoverd_group_active_stack"
-			    "{group=\"%s\",stack=\"%s\"} 1\n", l1,
-			    stack_label(cfg, st->active, l2, sizeof(l2)));
-	}
-
-	family(b, "group_status", "gauge",
-	    "Status of each group: 1 for the one it is in, 0 for the others.");
-	for (size_t i = 0; i < cfg->ngroup; i++) {
-		lv(cfg->groups[i].name, l1, sizeof(l1));
-		for (int s = ENG_RESERVED; s <= ENG_WAIT_REARM; s++)
-			evbuffer_add_printf(b, "failoverd_group_status"
-			    "{group=\"%s\",status=\"%s\"} %d\n", l1,
-			    eng_status_name((enum eng_status)s),
-			    d->groups[i].st.status == (enum eng_status)s);
-		if (d->groups[i].st.status == ENG_SWITCHING)
-			inflight++;
-	}
-	family(b, "group_paused", "gauge", "1 while a group is paused.");
-	for (size_t i = 0; i < cfg->ngroup; i++)
-		evbuffer_add_printf(b, "failoverd_group_paused{group=\"%s\"}"
-		    " %d\n", lv(cfg->groups[i].name, l1, sizeof(l1)),
-		    d->groups[i].st.paused);
-	family(b, "group_pinned", "gauge", "1 while a group is pinned.");
-	for (size_t i = 0; i < cfg->ngroup; i++)
-		evbuffer_add_printf(b, "failoverd_group_pinned{group=\"%s\"}"
-		    " %d\n", lv(cfg->groups[i].name, l1, sizeof(l1)),
-		    d->groups[i].st.pinned >= 0);
-
-	family(b, "switches_total", "counter",
-	    "Switches ended since the daemon started, by group, reason (auto,"
-	    " manual) and result (ok, failed).");
-	for (size_t i = 0; i < cfg->ngroup; i++) {
-		lv(cfg->groups[i].name, l1, sizeof(l1));
-		for (int k = 0; k < 4; k++)
-			evbuffer_add_printf(b, "failoverd_switches_total"
-			    "{group=\"%s\",reason=\"%s\",result=\"%s\"}"
-			    " %llu\n", l1, eng_reason_name((enum eng_reason)
-			    (k / 2)), k % 2 == 0 ? "ok" : "failed",
-			    (unsigned long long)
-			    d->groups[i].switches_by[k / 2][k % 2]);
-	}
-	family(b, "switches_in_flight", "gauge",
-	    "Journal entries in flight: switches running now.");
-	evbuffer_add_printf(b, "failoverd_switches_in_flight %u\n", inflight);
-
-	family(b, "drift_repairs_total", "counter",
-	    "Records found edited or stale on the server and published"
-	    " again, by group.");
-	for (size_t i = 0; i < cfg->ngroup; i++)
-		evbuffer_add_printf(b, "failoverd_drift_repairs_total"
-		    "{group=\"%s\"} %llu\n",
-		    lv(cfg->groups[i].name, l1, sizeof(l1)),
-		    (unsigned long long)d->groups[i].drift_repairs);
-}
-
 static void
 metrics_api(struct evbuffer *b, struct api *a)
 {
 	struct api_conns_stats st;
 
 	api_conns_stats(a->conns, &st);
-	family(b, "api_connections", "gauge", "API connections held now.");
+	prom_family(b, "api_connections", "gauge", "API connections held now.");
 	evbuffer_add_printf(b, "failoverd_api_connections %d\n", st.open);
-	family(b, "api_connections_max", "gauge",
+	prom_family(b, "api_connections_max", "gauge",
 	    "API connections held at most (api_max_connections, within the "
 	    "descriptor limit).");
 	evbuffer_add_printf(b, "failoverd_api_connections_max %d\n", st.max);
-	family(b, "api_accepted_total", "counter",
+	prom_family(b, "api_accepted_total", "counter",
 	    "API connections accepted and served.");
 	evbuffer_add_printf(b, "failoverd_api_accepted_total %llu\n",
 	    (unsigned long long)st.accepted);
-	family(b, "api_refused_total", "counter",
+	prom_family(b, "api_refused_total", "counter",
 	    "API connections answered 503 and closed at once: too many.");
 	evbuffer_add_printf(b, "failoverd_api_refused_total %llu\n",
 	    (unsigned long long)st.refused);
-	family(b, "api_deadline_total", "counter",
+	prom_family(b, "api_deadline_total", "counter",
 	    "API connections closed for not sending a whole request in time.");
 	evbuffer_add_printf(b, "failoverd_api_deadline_total %llu\n",
 	    (unsigned long long)st.deadline);
-	family(b, "api_accept_paused", "gauge",
+	prom_family(b, "api_accept_paused", "gauge",
 	    "1 while accepting is paused: the host lacks descriptors.");
 	evbuffer_add_printf(b, "failoverd_api_accept_paused %d\n", st.paused);
-	family(b, "api_accept_pauses_total", "counter",
+	prom_family(b, "api_accept_pauses_total", "counter",
 	    "Times accepting paused (EMFILE, ENFILE, ENOBUFS, ENOMEM).");
 	evbuffer_add_printf(b, "failoverd_api_accept_pauses_total %llu\n",
 	    (unsigned long long)st.pauses);
-	family(b, "local_faults_total", "counter",
+	prom_family(b, "local_faults_total", "counter",
 	    "Checks (of stacks and witnesses) that failed for want of a "
 	    "descriptor, memory or a local address: retried, never counted "
 	    "against the stack.");
 	evbuffer_add_printf(b, "failoverd_local_faults_total %llu\n",
-	    (unsigned long long)a->d->local_faults);
-}
-
-static void
-metrics_misc(struct evbuffer *b, struct daemon *d)
-{
-	family(b, "phase_duration_seconds", "summary",
-	    "Duration of the phases of the switches that finished them.");
-	for (int p = ENG_PH_MAINT_ON; p <= ENG_PH_DNS; p++) {
-		const char *n = eng_phase_name((enum eng_phase)p);
-
-		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_sum"
-		    "{phase=\"%s\"} %.3f\n", n,
-		    (double)d->phase_ms_sum[p] / 1000.0);
-		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_count"
-		    "{phase=\"%s\"} %llu\n", n,
-		    (unsigned long long)d->phase_count[p]);
-	}
-
-	family(b, "dns_updates_total", "counter",
-	    "DNS UPDATEs answered, by result (NOERROR or the error's name).");
-	for (int r = 0; r < DNSUP_R__MAX && (size_t)r <
-	    sizeof(d->dns_results) / sizeof(d->dns_results[0]); r++)
-		evbuffer_add_printf(b, "failoverd_dns_updates_total"
-		    "{result=\"%s\"} %llu\n",
-		    dnsup_result_name((enum dnsup_result)r),
-		    (unsigned long long)d->dns_results[r]);
-
-	family(b, "persist_failures_total", "counter",
-	    "State commits to LMDB that failed (and were retried).");
-	evbuffer_add_printf(b, "failoverd_persist_failures_total %llu\n",
-	    (unsigned long long)d->persist_failures);
-
-	family(b, "witness_state", "gauge",
-	    "Witnesses: 1 for the aggregate state (ok, down, unknown), 0 for"
-	    " the others; all 0 without witnesses.");
-	for (int w = ENG_WITNESS_UNKNOWN; w <= ENG_WITNESS_DOWN; w++)
-		evbuffer_add_printf(b, "failoverd_witness_state{state=\"%s\"}"
-		    " %d\n", w == ENG_WITNESS_OK ? "ok" :
-		    w == ENG_WITNESS_DOWN ? "down" : "unknown",
-		    d->cfg->controller.nwitness > 0 &&
-		    d->witness == (enum eng_witness)w);
-
-	family(b, "dry_run", "gauge", "1 when running with --dry-run.");
-	evbuffer_add_printf(b, "failoverd_dry_run %d\n", d->dry_run);
-	family(b, "start_time_seconds", "gauge",
-	    "When the daemon started, seconds since the epoch.");
-	evbuffer_add_printf(b, "failoverd_start_time_seconds %.3f\n",
-	    (double)d->started_ms / 1000.0);
-	family(b, "build_info", "gauge", "The version of failoverd running.");
-	evbuffer_add_printf(b, "failoverd_build_info{version=\"%s\"} 1\n",
-	    FAILOVERD_VERSION);
+	    (unsigned long long)a->h.local_faults(a->h.arg));
 }
 
 static void
@@ -742,9 +483,7 @@ h_metrics(struct call *c)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *b = evhttp_request_get_output_buffer(c->req);
 
-	metrics_probes(b, c->a->d);
-	metrics_groups(b, c->a->d);
-	metrics_misc(b, c->a->d);
+	c->a->h.metrics(c->a->h.arg, b);
 	metrics_api(b, c->a);
 	evhttp_add_header(h, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
@@ -759,7 +498,7 @@ h_metrics(struct call *c)
 static bool
 have_store(struct call *c)
 {
-	if (c->a->d->store != NULL)
+	if (c->a->h.store != NULL)
 		return true;
 	reply_error(c, 503, "dry-run: the daemon keeps no state store; only"
 	    " /metrics and /healthz answer");
@@ -791,7 +530,7 @@ h_groups(struct call *c)
 
 	if (!have_store(c))
 		return;
-	rc = ops_status(c->a->d->store, c->a->d->cfg, NULL, &v, err,
+	rc = ops_status(c->a->h.store, (*c->a->h.cfg), NULL, &v, err,
 	    sizeof(err));
 	if (rc == 0) {
 		json_t *g;
@@ -812,7 +551,7 @@ h_group(struct call *c)
 
 	if (!have_store(c))
 		return;
-	rc = ops_status(c->a->d->store, c->a->d->cfg, c->seg[2], &v, err,
+	rc = ops_status(c->a->h.store, (*c->a->h.cfg), c->seg[2], &v, err,
 	    sizeof(err));
 	if (rc == 0)
 		live_fields(c->a, v);
@@ -828,7 +567,7 @@ h_stack(struct call *c)
 
 	if (!have_store(c))
 		return;
-	rc = ops_stack_json(c->a->d->store, c->a->d->cfg, c->seg[2], &v, err,
+	rc = ops_stack_json(c->a->h.store, (*c->a->h.cfg), c->seg[2], &v, err,
 	    sizeof(err));
 	reply_ops(c, rc, v, "stack", err);
 }
@@ -836,7 +575,7 @@ h_stack(struct call *c)
 static void
 h_stacks(struct call *c)
 {
-	const struct config *cfg = c->a->d->cfg;
+	const struct config *cfg = (*c->a->h.cfg);
 	json_t *o = NULL, *arr = NULL, *v = NULL;
 	char err[256] = "";
 	int rc = 0;
@@ -847,7 +586,7 @@ h_stacks(struct call *c)
 	    json_object_set(o, "stacks", arr) != 0)
 		rc = OPS_E_NOMEM;
 	for (size_t s = 0; rc == 0 && s < cfg->nstack; s++) {
-		rc = ops_stack_json(c->a->d->store, cfg, cfg->stacks[s].name,
+		rc = ops_stack_json(c->a->h.store, cfg, cfg->stacks[s].name,
 		    &v, err, sizeof(err));
 		if (rc == 0 && json_array_append_new(arr, v) != 0)
 			rc = OPS_E_NOMEM;
@@ -896,7 +635,7 @@ h_events(struct call *c)
 	}
 	if (group != NULL && group[0] == '\0')
 		group = NULL;
-	rc = ops_events_json(c->a->d->store, from, (size_t)limit, group, &v,
+	rc = ops_events_json(c->a->h.store, from, (size_t)limit, group, &v,
 	    err, sizeof(err));
 	reply_ops(c, rc, v, "group", err);
 }
@@ -1045,7 +784,7 @@ h_command(struct call *c)
 	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
 	rq.actor = actor;
 	memset(&rp, 0, sizeof(rp));
-	ops_command(c->a->d->store, c->a->d->cfg, &rq, clock_wall_ms(), &rp);
+	ops_command(c->a->h.store, (*c->a->h.cfg), &rq, clock_wall_ms(), &rp);
 	code = (unsigned)rp.outcome < sizeof(outcome_status) /
 	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
 	if (code != 200) {
@@ -1075,8 +814,8 @@ h_command(struct call *c)
 		 * poll now rather than at the next tick, so the command is
 		 * in force by the next loop turn.
 		 */
-		if (c->a->d->ev_flags != NULL && !c->a->d->stopping)
-			event_active(c->a->d->ev_flags, EV_TIMEOUT, 1);
+		if (!*c->a->h.stopping)
+			c->a->h.flags_changed(c->a->h.arg);
 	}
 	reply_json(c, code, out);
 out:
@@ -1185,7 +924,7 @@ static bool
 host_ok(struct call *c, char *named, size_t namedlen)
 {
 	struct api *a = c->a;
-	const struct cfg_controller *cc = &a->d->cfg->controller;
+	const struct cfg_controller *cc = &(*a->h.cfg)->controller;
 	const char *h, *end, *port = NULL;
 	struct sockaddr_storage local;
 	unsigned char bin[sizeof(struct in6_addr)];
@@ -1380,9 +1119,9 @@ deadline_s(void)
 static int
 conns_max(struct api *a, long *reserve_out)
 {
-	const struct config *cfg = a->d->cfg;
+	const struct config *cfg = (*a->h.cfg);
 	long reserve = 0;
-	int max = guard_api_share(cfg, a->d->nofile > 0 ? a->d->nofile : 1024,
+	int max = guard_api_share(cfg, a->h.nofile > 0 ? a->h.nofile : 1024,
 	    &reserve);
 
 	if (reserve_out != NULL)
@@ -1390,16 +1129,16 @@ conns_max(struct api *a, long *reserve_out)
 	if (max < cfg->controller.api_max_connections)
 		log_warn("api_connections_lowered", "configured=%d max=%d "
 		    "nofile=%ld reserve=%ld detail=%s",
-		    cfg->controller.api_max_connections, max, a->d->nofile,
+		    cfg->controller.api_max_connections, max, a->h.nofile,
 		    reserve, log_q("the descriptor limit leaves no more for the"
 		    " API: raise LimitNOFILE"));
 	return max;
 }
 
 struct api *
-api_new(struct daemon *d, char *err, size_t errlen)
+api_new(const struct api_host *host, char *err, size_t errlen)
 {
-	const struct cfg_hostport *hp = &d->cfg->controller.listen;
+	const struct cfg_hostport *hp = &(*host->cfg)->controller.listen;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct api *a;
@@ -1410,9 +1149,9 @@ api_new(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	a->d = d;
+	a->h = *host;
 	a->bound = *hp;
-	if ((a->http = evhttp_new(d->base)) == NULL) {
+	if ((a->http = evhttp_new(host->base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
 		goto fail;
 	}
@@ -1441,15 +1180,15 @@ api_new(struct daemon *d, char *err, size_t errlen)
 	snprintf(a->where, sizeof(a->where), hp->family == AF_INET6 ?
 	    "[%s]:%u" : "%s:%u", hp->host, a->port);
 	max = conns_max(a, &reserve);
-	if ((a->conns = api_conns_new(d->base, a->http, fd, max, deadline_s(),
+	if ((a->conns = api_conns_new(host->base, a->http, fd, max, deadline_s(),
 	    err, errlen)) == NULL)
 		goto fail;
-	if ((a->dash = api_dash_new(d, a->conns, err, errlen)) == NULL)
+	if ((a->dash = api_dash_new(&a->h, a->conns, err, errlen)) == NULL)
 		goto fail;
 	token_refresh(a);
 	log_info("api_listening", "address=%s max_connections=%d "
 	    "deadline_s=%d nofile=%ld reserve=%ld", log_q(a->where), max,
-	    deadline_s(), d->nofile, reserve);
+	    deadline_s(), host->nofile, reserve);
 	return a;
 fail:
 	api_free(a);
@@ -1464,7 +1203,7 @@ api_reload(struct api *a)
 
 	if (a == NULL)
 		return;
-	cfg = a->d->cfg;
+	cfg = (*a->h.cfg);
 	hp = &cfg->controller.listen;
 	if (!cfg->controller.listen_enabled || hp->port != a->bound.port ||
 	    hp->family != a->bound.family ||
@@ -1504,7 +1243,7 @@ api_free(struct api *a)
 static void
 live_fields(struct api *a, json_t *g)
 {
-	const struct config *cfg = a->d->cfg;
+	const struct config *cfg = (*a->h.cfg);
 	json_t *st;
 	size_t i;
 
@@ -1512,23 +1251,22 @@ live_fields(struct api *a, json_t *g)
 		const char *name = json_string_value(json_object_get(st,
 		    "name"));
 		int s = name != NULL ? config_stack_index(cfg, name) : -1;
-		const struct dstack *ds;
+		struct api_stack_live live;
 
-		if (s < 0 || a->d->stacks == NULL)
+		if (s < 0 || !a->h.stack_live(a->h.arg, s, &live))
 			continue;
-		ds = &a->d->stacks[s];
-		if (ds->last_probe_ms == 0) {
+		if (live.last_probe_ms == 0) {
 			json_object_set_new(st, "latency_ms", json_null());
 			json_object_set_new(st, "last_check_ms", json_null());
 			json_object_set_new(st, "http_status", json_null());
 			continue;
 		}
 		json_object_set_new(st, "latency_ms",
-		    json_real((double)ds->last_latency_us / 1000.0));
+		    json_real((double)live.last_latency_us / 1000.0));
 		json_object_set_new(st, "last_check_ms",
-		    json_integer(ds->last_probe_ms));
-		json_object_set_new(st, "http_status", ds->last_status > 0 ?
-		    json_integer(ds->last_status) : json_null());
+		    json_integer(live.last_probe_ms));
+		json_object_set_new(st, "http_status", live.last_status > 0 ?
+		    json_integer(live.last_status) : json_null());
 	}
 }
 
@@ -1591,7 +1329,7 @@ h_plan(struct call *c)
 	}
 	if (to != NULL && to[0] == '\0')
 		to = NULL;
-	if (ops_switch_plan_json(c->a->d->store, c->a->d->cfg, c->seg[2], to,
+	if (ops_switch_plan_json(c->a->h.store, (*c->a->h.cfg), c->seg[2], to,
 	    force, &v, &rp) == 0) {
 		reply_json(c, 200, v);
 		return;
@@ -1607,7 +1345,7 @@ h_plan(struct call *c)
 static void
 h_dns(struct call *c)
 {
-	const struct config *cfg = c->a->d->cfg;
+	const struct config *cfg = (*c->a->h.cfg);
 	json_t *v;
 
 	for (size_t i = 0; i < cfg->ngroup; i++) {
@@ -1683,12 +1421,12 @@ h_verify(struct call *c)
 
 	if (!have_store(c))
 		return;
-	if (store_txn_begin(a->d->store, false, &txn) == 0)
+	if (store_txn_begin(a->h.store, false, &txn) == 0)
 		last = store_history_last(&txn);
 	store_txn_abort(&txn);
 	if (a->verify_mono == 0 || (last != a->verify_seq &&
 	    now - a->verify_mono >= API_VERIFY_EVERY_MS)) {
-		if (store_history_verify(a->d->store, &bad, &count, err,
+		if (store_history_verify(a->h.store, &bad, &count, err,
 		    sizeof(err)) != 0) {
 			reply_error(c, 500, "history: %s", err);
 			return;

@@ -4,10 +4,46 @@
 #ifndef FAILOVERD_API_H
 #define FAILOVERD_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct daemon;
 struct api;
+struct config;
+struct dnsup_engine;
+struct evbuffer;
+struct event_base;
+struct store;
+
+/* What the daemon alone knows of a stack: its last check. */
+struct api_stack_live {
+	int64_t		 last_probe_ms;		/* wall; 0: none yet */
+	int64_t		 last_latency_us;
+	int		 last_status;		/* HTTP status, 0: none */
+};
+
+/*
+ * What the shell lends the API, so that the face reads the daemon through
+ * this and never includes the shell.  The pointers to pointers follow
+ * what a reload replaces.  The callbacks get arg.
+ */
+struct api_host {
+	struct event_base		 *base;
+	struct config *const		 *cfg;		/* in force */
+	struct store			 *store;	/* NULL in dry-run */
+	struct dnsup_engine *const	 *dns;		/* in force */
+	const bool			 *stopping;
+	long				  nofile;	/* descriptor limit */
+	void				 *arg;
+	/* The daemon's own metrics (probes, groups, phases, DNS). */
+	void		(*metrics)(void *arg, struct evbuffer *);
+	uint64_t	(*local_faults)(void *arg);
+	/* A command wrote override flags: take them now. */
+	void		(*flags_changed)(void *arg);
+	/* Stack s's last check; false when it has none to say. */
+	bool		(*stack_live)(void *arg, int s,
+			    struct api_stack_live *);
+};
 
 /*
  * Listen on [controller] listen, on the daemon's event base, and read the
@@ -15,7 +51,7 @@ struct api;
  * A token file that cannot be used is not a failure: it is logged, and
  * every POST is refused until a reload brings a usable one.
  */
-struct api	*api_new(struct daemon *, char *err, size_t errlen);
+struct api	*api_new(const struct api_host *, char *err, size_t errlen);
 /*
  * The daemon's configuration was replaced (SIGHUP): read the token file
  * again.  The listener stays where it is (a changed listen address is

@@ -4,7 +4,7 @@
  * descriptor left, and evhttp's own error answers made JSON.  For api.c
  * only.
  *
- * All of it runs at DAEMON_PRIO_API (daemon_int.h): load on the API never
+ * All of it runs at DAEMON_PRIO_API (guard.h): load on the API never
  * delays probes, decisions, the store or DNS.
  */
 #ifndef FAILOVERD_API_CONN_H

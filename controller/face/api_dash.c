@@ -56,7 +56,8 @@
 #include "config/config.h"
 #include "controller/base/clock.h"
 #include "controller/face/api_conn.h"
-#include "controller/shell/daemon_int.h"
+#include "controller/base/guard.h"
+#include "controller/face/api.h"
 #include "controller/face/dashboard/assets.h"
 #include "controller/face/ops.h"
 #include "controller/store/store.h"
@@ -109,7 +110,7 @@ struct dnsq {
 };
 
 struct api_dash {
-	struct daemon		*d;
+	const struct api_host	*h;	/* the api's, lent by the shell */
 	struct api_conns	*conns;
 	char			*page;
 	size_t			 page_len;
@@ -317,7 +318,7 @@ events_since(struct api_dash *ad, uint64_t from, size_t limit)
 	json_t *v = NULL;
 	char err[256];
 
-	if (ad->d->store == NULL || ops_events_json(ad->d->store, from + 1,
+	if (ad->h->store == NULL || ops_events_json(ad->h->store, from + 1,
 	    limit, NULL, &v, err, sizeof(err)) != 0) {
 		json_decref(v);
 		return NULL;
@@ -331,9 +332,9 @@ newest_seq(struct api_dash *ad)
 	struct store_txn txn;
 	uint64_t n = 0;
 
-	if (ad->d->store == NULL)
+	if (ad->h->store == NULL)
 		return 0;
-	if (store_txn_begin(ad->d->store, false, &txn) == 0)
+	if (store_txn_begin(ad->h->store, false, &txn) == 0)
 		n = store_history_last(&txn);
 	store_txn_abort(&txn);
 	return n;
@@ -583,10 +584,10 @@ static void
 dns_refresh(struct api_dash *ad, struct dnsgroup *g,
     const struct cfg_hostport **srv, size_t nsrv)
 {
-	struct daemon *d = ad->d;
+	struct dnsup_engine *dns = *ad->h->dns;
 
 	g->asked_mono = clock_mono_ms();
-	if (d->dns == NULL || d->stopping || g->name[0] == '\0')
+	if (dns == NULL || *ad->h->stopping || g->name[0] == '\0')
 		return;
 	for (size_t i = 0; i < nsrv; i++) {
 		struct dnsq *q = calloc(1, sizeof(*q));
@@ -600,7 +601,7 @@ dns_refresh(struct api_dash *ad, struct dnsgroup *g,
 		if (q->next != NULL)
 			q->next->prev = q;
 		ad->queries = q;
-		if (dnsup_readback(d->dns, srv[i], g->name, false,
+		if (dnsup_readback(dns, srv[i], g->name, false,
 		    readback_cb, q) != 0) {
 			dnsq_unlink(ad, q);
 			free(q);
@@ -611,7 +612,7 @@ dns_refresh(struct api_dash *ad, struct dnsgroup *g,
 json_t *
 api_dash_dns(struct api_dash *ad, int gi)
 {
-	const struct config *cfg = ad->d->cfg;
+	const struct config *cfg = (*ad->h->cfg);
 	const struct cfg_hostport *srv[DNSUP_MAX_CONFIRM * 2];
 	struct dnsgroup *g;
 	const char *group = cfg->groups[gi].name;
@@ -620,8 +621,8 @@ api_dash_dns(struct api_dash *ad, int gi)
 	json_t *o, *arr;
 	bool changed;
 
-	if (ad->d->store != NULL)
-		(void)ops_group_address(ad->d->store, cfg, group, name,
+	if (ad->h->store != NULL)
+		(void)ops_group_address(ad->h->store, cfg, group, name,
 		    sizeof(name));
 	if ((g = dnsgroup_find(ad, group)) == NULL) {
 		if ((g = calloc(1, sizeof(*g))) == NULL)
@@ -661,7 +662,7 @@ api_dash_dns(struct api_dash *ad, int gi)
 	json_object_set_new(o, "name", name[0] ? json_string(name) :
 	    json_null());
 	json_object_set_new(o, "servers", arr);
-	if (ad->d->dns == NULL)
+	if ((*ad->h->dns) == NULL)
 		json_object_set_new(o, "detail", json_string("dry-run: no DNS"
 		    " is asked"));
 	for (size_t i = 0; i < g->nanswer; i++) {
@@ -688,7 +689,7 @@ api_dash_dns(struct api_dash *ad, int gi)
 /* ---- lifetime ---- */
 
 struct api_dash *
-api_dash_new(struct daemon *d, struct api_conns *conns, char *err,
+api_dash_new(const struct api_host *h, struct api_conns *conns, char *err,
     size_t errlen)
 {
 	struct api_dash *ad;
@@ -698,14 +699,14 @@ api_dash_new(struct daemon *d, struct api_conns *conns, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ad->d = d;
+	ad->h = h;
 	ad->conns = conns;
 	TAILQ_INIT(&ad->streams);
 	if (page_build(ad, err, errlen) != 0)
 		goto fail;
-	if ((ad->push_ev = event_new(d->base, -1, 0, push_cb, ad)) == NULL ||
+	if ((ad->push_ev = event_new(h->base, -1, 0, push_cb, ad)) == NULL ||
 	    event_priority_set(ad->push_ev, DAEMON_PRIO_API) != 0 ||
-	    (ad->tick_ev = event_new(d->base, -1, EV_PERSIST, tick_cb,
+	    (ad->tick_ev = event_new(h->base, -1, EV_PERSIST, tick_cb,
 	    ad)) == NULL ||
 	    event_priority_set(ad->tick_ev, DAEMON_PRIO_API) != 0 ||
 	    evtimer_add(ad->tick_ev, &sec) != 0) {
@@ -713,7 +714,7 @@ api_dash_new(struct daemon *d, struct api_conns *conns, char *err,
 		goto fail;
 	}
 	ad->last_seq = newest_seq(ad);
-	store_set_history_cb(d->store, history_cb, ad);
+	store_set_history_cb(h->store, history_cb, ad);
 	return ad;
 fail:
 	api_dash_free(ad);
@@ -728,7 +729,7 @@ api_dash_free(struct api_dash *ad)
 
 	if (ad == NULL)
 		return;
-	store_set_history_cb(ad->d->store, NULL, NULL);
+	store_set_history_cb(ad->h->store, NULL, NULL);
 	while ((s = TAILQ_FIRST(&ad->streams)) != NULL)
 		stream_end(s);
 	while (ad->queries != NULL) {

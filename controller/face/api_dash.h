@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-struct daemon;
+struct api_host;
 struct api_conns;
 struct evhttp_request;
 struct api_dash;
@@ -23,7 +23,7 @@ struct api_dash;
  * Policy) and get ready for streams on conns' connections.  NULL with err
  * when the built-in files do not fit together or memory is short.
  */
-struct api_dash	*api_dash_new(struct daemon *, struct api_conns *,
+struct api_dash	*api_dash_new(const struct api_host *, struct api_conns *,
 		    char *err, size_t errlen);
 /*
  * End every stream and drop every event of ours; call before evhttp_free()

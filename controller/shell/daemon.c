@@ -1796,7 +1796,10 @@ daemon_main(const struct daemon_opts *opts)
 	 * record is published or a hook runs.
 	 */
 	if (d->cfg->controller.listen_enabled) {
-		d->api = api_new(d, err, sizeof(err));
+		struct api_host host;
+
+		daemon_api_host(d, &host);
+		d->api = api_new(&host, err, sizeof(err));
 		if (d->api == NULL) {
 			log_error("start_failed", "what=api error=%s",
 			    log_q(err));

@@ -276,6 +276,10 @@ int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
 void	 ddns_describe(const struct daemon *, int stack, uint32_t ttl,
 	    char *buf, size_t len);
 
+/* daemon_api.c: what the shell lends the API (face/api.h). */
+struct api_host;
+void	 daemon_api_host(struct daemon *, struct api_host *);
+
 /* address.c: resolve `address = auto` through the store. */
 /* Find or allocate the label of group in the store. */
 int	 address_label_alloc(struct store *, const char *group, int64_t now_ms,

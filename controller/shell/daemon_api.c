@@ -1,0 +1,312 @@
+/*
+ * daemon_api.c - what the shell lends the API (struct api_host, face/api.h):
+ * the daemon's own Prometheus metrics (its probes, groups, phases, DNS
+ * answers, witnesses), a stack's last check, and "the flags changed".
+ * They read the daemon's runtime objects, which are the shell's; the face
+ * sees none of them.
+ */
+#include "controller/shell/daemon_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "controller/base/prom.h"
+#include "controller/core/engine.h"
+#include "controller/core/health.h"
+#include "controller/face/api.h"
+#include "dnsupdate/dnsup_msg.h"
+#include "probes/probe.h"
+
+#define lv	prom_label
+#define family	prom_family
+
+static const char *
+stack_label(const struct config *cfg, int s, char *buf, size_t len)
+{
+	return lv(s >= 0 && (size_t)s < cfg->nstack ? cfg->stacks[s].name :
+	    "", buf, len);
+}
+
+static void
+metrics_probes(struct evbuffer *b, struct daemon *d)
+{
+	static const double le[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	    0.1, 0.25, 0.5, 1, 2.5, 5 };
+	const struct config *cfg = d->cfg;
+	char l1[600];
+	uint64_t cum = 0;
+
+	family(b, "probes_total", "counter",
+	    "Health probes finished, by stack and result (ok or the reason"
+	    " of the failure).");
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		lv(cfg->stacks[s].name, l1, sizeof(l1));
+		for (int r = 0; r < PROBE_R_COUNT; r++)
+			evbuffer_add_printf(b, "failoverd_probes_total"
+			    "{stack=\"%s\",result=\"%s\"} %llu\n", l1,
+			    probe_reason_name((enum probe_reason)r),
+			    (unsigned long long)d->stacks[s].nreason[r]);
+	}
+
+	family(b, "probe_reconnects_total", "counter",
+	    "Probes whose kept-alive connection the web head had closed"
+	    " (while idle, or under the request) and that ran on a new"
+	    " connection; never counted as failures.");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_probe_reconnects_total"
+		    "{stack=\"%s\"} %llu\n", lv(cfg->stacks[s].name, l1,
+		    sizeof(l1)), (unsigned long long)d->stacks[s].nreconnect);
+
+	family(b, "probe_duration_seconds", "histogram",
+	    "Duration of the health probes of every stack.");
+	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
+		cum += d->hist_buckets[i];
+		evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
+	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->hist_count);
+	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_sum %.6f\n"
+	    "failoverd_probe_duration_seconds_count %llu\n", d->hist_sum,
+	    (unsigned long long)d->hist_count);
+
+	family(b, "probe_lateness_seconds", "histogram",
+	    "How late checks started against their schedule (of every stack;"
+	    " a check started early within the wake-up slack counts as 0).");
+	cum = 0;
+	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
+		cum += d->late_buckets[i];
+		evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_bucket"
+	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->late_count);
+	evbuffer_add_printf(b, "failoverd_probe_lateness_seconds_sum %.6f\n"
+	    "failoverd_probe_lateness_seconds_count %llu\n", d->late_sum,
+	    (unsigned long long)d->late_count);
+
+	family(b, "stack_health", "gauge",
+	    "Health of each stack: 1 for the state it is in, 0 for the"
+	    " others.");
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		lv(cfg->stacks[s].name, l1, sizeof(l1));
+		for (int st = HEALTH_UNKNOWN; st <= HEALTH_DOWN; st++)
+			evbuffer_add_printf(b, "failoverd_stack_health"
+			    "{stack=\"%s\",state=\"%s\"} %d\n", l1,
+			    health_state_name((enum health_state)st),
+			    d->health[s].state == (enum health_state)st);
+	}
+	family(b, "stack_suspect", "gauge",
+	    "1 while a stack is up but its last probe failed.");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_stack_suspect{stack=\"%s\"}"
+		    " %d\n", lv(cfg->stacks[s].name, l1, sizeof(l1)),
+		    health_is_suspect(&d->health[s]));
+	family(b, "stack_last_probe_timestamp_seconds", "gauge",
+	    "When each stack's last probe finished (0: none yet).");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_stack_last_probe_timestamp_"
+		    "seconds{stack=\"%s\"} %.3f\n",
+		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
+		    (double)d->stacks[s].last_probe_ms / 1000.0);
+	family(b, "stack_health_since_timestamp_seconds", "gauge",
+	    "When each stack entered its current health state.");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_stack_health_since_timestamp_"
+		    "seconds{stack=\"%s\"} %.3f\n",
+		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
+		    (double)d->health[s].since_ms / 1000.0);
+}
+
+static void
+metrics_groups(struct evbuffer *b, struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	char l1[600], l2[600];
+	unsigned inflight = 0;
+
+	family(b, "group_active_stack", "gauge",
+	    "1 for the stack that takes each group's traffic, 0 for its other"
+	    " stack.");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		const struct cfg_group *cg = &cfg->groups[i];
+		const struct eng_group *st = &d->groups[i].st;
+		int stk[2] = { cg->primary, cg->backup };
+
+		lv(cg->name, l1, sizeof(l1));
+		for (int k = 0; k < 2; k++) {
+			if (stk[k] < 0 || (k == 1 && stk[1] == stk[0]))
+				continue;
+			evbuffer_add_printf(b, "failoverd_group_active_stack"
+			    "{group=\"%s\",stack=\"%s\"} %d\n", l1,
+			    stack_label(cfg, stk[k], l2, sizeof(l2)),
+			    st->active == stk[k]);
+		}
+		/* A stack no longer in the group (reload) still active. */
+		if (st->active >= 0 && st->active != stk[0] &&
+		    st->active != stk[1])
+			evbuffer_add_printf(b, "failoverd_group_active_stack"
+			    "{group=\"%s\",stack=\"%s\"} 1\n", l1,
+			    stack_label(cfg, st->active, l2, sizeof(l2)));
+	}
+
+	family(b, "group_status", "gauge",
+	    "Status of each group: 1 for the one it is in, 0 for the others.");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		lv(cfg->groups[i].name, l1, sizeof(l1));
+		for (int s = ENG_RESERVED; s <= ENG_WAIT_REARM; s++)
+			evbuffer_add_printf(b, "failoverd_group_status"
+			    "{group=\"%s\",status=\"%s\"} %d\n", l1,
+			    eng_status_name((enum eng_status)s),
+			    d->groups[i].st.status == (enum eng_status)s);
+		if (d->groups[i].st.status == ENG_SWITCHING)
+			inflight++;
+	}
+	family(b, "group_paused", "gauge", "1 while a group is paused.");
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		evbuffer_add_printf(b, "failoverd_group_paused{group=\"%s\"}"
+		    " %d\n", lv(cfg->groups[i].name, l1, sizeof(l1)),
+		    d->groups[i].st.paused);
+	family(b, "group_pinned", "gauge", "1 while a group is pinned.");
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		evbuffer_add_printf(b, "failoverd_group_pinned{group=\"%s\"}"
+		    " %d\n", lv(cfg->groups[i].name, l1, sizeof(l1)),
+		    d->groups[i].st.pinned >= 0);
+
+	family(b, "switches_total", "counter",
+	    "Switches ended since the daemon started, by group, reason (auto,"
+	    " manual) and result (ok, failed).");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		lv(cfg->groups[i].name, l1, sizeof(l1));
+		for (int k = 0; k < 4; k++)
+			evbuffer_add_printf(b, "failoverd_switches_total"
+			    "{group=\"%s\",reason=\"%s\",result=\"%s\"}"
+			    " %llu\n", l1, eng_reason_name((enum eng_reason)
+			    (k / 2)), k % 2 == 0 ? "ok" : "failed",
+			    (unsigned long long)
+			    d->groups[i].switches_by[k / 2][k % 2]);
+	}
+	family(b, "switches_in_flight", "gauge",
+	    "Journal entries in flight: switches running now.");
+	evbuffer_add_printf(b, "failoverd_switches_in_flight %u\n", inflight);
+
+	family(b, "drift_repairs_total", "counter",
+	    "Records found edited or stale on the server and published"
+	    " again, by group.");
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		evbuffer_add_printf(b, "failoverd_drift_repairs_total"
+		    "{group=\"%s\"} %llu\n",
+		    lv(cfg->groups[i].name, l1, sizeof(l1)),
+		    (unsigned long long)d->groups[i].drift_repairs);
+}
+
+static void
+metrics_misc(struct evbuffer *b, struct daemon *d)
+{
+	family(b, "phase_duration_seconds", "summary",
+	    "Duration of the phases of the switches that finished them.");
+	for (int p = ENG_PH_MAINT_ON; p <= ENG_PH_DNS; p++) {
+		const char *n = eng_phase_name((enum eng_phase)p);
+
+		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_sum"
+		    "{phase=\"%s\"} %.3f\n", n,
+		    (double)d->phase_ms_sum[p] / 1000.0);
+		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_count"
+		    "{phase=\"%s\"} %llu\n", n,
+		    (unsigned long long)d->phase_count[p]);
+	}
+
+	family(b, "dns_updates_total", "counter",
+	    "DNS UPDATEs answered, by result (NOERROR or the error's name).");
+	for (int r = 0; r < DNSUP_R__MAX && (size_t)r <
+	    sizeof(d->dns_results) / sizeof(d->dns_results[0]); r++)
+		evbuffer_add_printf(b, "failoverd_dns_updates_total"
+		    "{result=\"%s\"} %llu\n",
+		    dnsup_result_name((enum dnsup_result)r),
+		    (unsigned long long)d->dns_results[r]);
+
+	family(b, "persist_failures_total", "counter",
+	    "State commits to LMDB that failed (and were retried).");
+	evbuffer_add_printf(b, "failoverd_persist_failures_total %llu\n",
+	    (unsigned long long)d->persist_failures);
+
+	family(b, "witness_state", "gauge",
+	    "Witnesses: 1 for the aggregate state (ok, down, unknown), 0 for"
+	    " the others; all 0 without witnesses.");
+	for (int w = ENG_WITNESS_UNKNOWN; w <= ENG_WITNESS_DOWN; w++)
+		evbuffer_add_printf(b, "failoverd_witness_state{state=\"%s\"}"
+		    " %d\n", w == ENG_WITNESS_OK ? "ok" :
+		    w == ENG_WITNESS_DOWN ? "down" : "unknown",
+		    d->cfg->controller.nwitness > 0 &&
+		    d->witness == (enum eng_witness)w);
+
+	family(b, "dry_run", "gauge", "1 when running with --dry-run.");
+	evbuffer_add_printf(b, "failoverd_dry_run %d\n", d->dry_run);
+	family(b, "start_time_seconds", "gauge",
+	    "When the daemon started, seconds since the epoch.");
+	evbuffer_add_printf(b, "failoverd_start_time_seconds %.3f\n",
+	    (double)d->started_ms / 1000.0);
+	family(b, "build_info", "gauge", "The version of failoverd running.");
+	evbuffer_add_printf(b, "failoverd_build_info{version=\"%s\"} 1\n",
+	    FAILOVERD_VERSION);
+}
+
+static void
+host_metrics(void *arg, struct evbuffer *b)
+{
+	metrics_probes(b, arg);
+	metrics_groups(b, arg);
+	metrics_misc(b, arg);
+}
+
+static uint64_t
+host_local_faults(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return d->local_faults;
+}
+
+static void
+host_flags_changed(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->ev_flags != NULL)
+		event_active(d->ev_flags, EV_TIMEOUT, 1);
+}
+
+static bool
+host_stack_live(void *arg, int s, struct api_stack_live *live)
+{
+	const struct daemon *d = arg;
+	const struct dstack *ds;
+
+	if (d->stacks == NULL || s < 0 || (size_t)s >= d->cfg->nstack)
+		return false;
+	ds = &d->stacks[s];
+	live->last_probe_ms = ds->last_probe_ms;
+	live->last_latency_us = ds->last_latency_us;
+	live->last_status = ds->last_status;
+	return true;
+}
+
+void
+daemon_api_host(struct daemon *d, struct api_host *h)
+{
+	h->base = d->base;
+	h->cfg = &d->cfg;
+	h->store = d->store;
+	h->dns = &d->dns;
+	h->stopping = &d->stopping;
+	h->nofile = d->nofile;
+	h->arg = d;
+	h->metrics = host_metrics;
+	h->local_faults = host_local_faults;
+	h->flags_changed = host_flags_changed;
+	h->stack_live = host_stack_live;
+}
