@@ -1,8 +1,9 @@
 /*
  * daemon_int.h - what the files of the daemon's shell (daemon.c,
- * daemon_act.c, daemon_dns.c, address.c) share.  Not for the leaf
- * libraries, the face (api*.c, failoverctl) nor the simulator.  Calls go
- * daemon.c -> daemon_act.c -> daemon_dns.c; what climbs back up is handed
+ * daemon_world.c, daemon_act.c, daemon_dns.c, daemon_api.c, address.c)
+ * share.  Not for the leaf libraries, the face (api*.c, failoverctl) nor
+ * the simulator.  Calls go daemon.c -> daemon_world.c -> daemon_act.c ->
+ * daemon_dns.c; what climbs back up is handed
  * down (struct ddns_host), and the clock and the world view are plain
  * data read here (daemon_now, daemon_world).
  *
@@ -40,7 +41,7 @@ enum prober_kind {
 };
 
 /* A stack: its probe; its health is d->health[idx].  A new field: say
- * in dstack_carry (daemon.c) whether a reload carries it. */
+ * in dstack_carry (daemon_world.c) whether a reload carries it. */
 struct dstack {
 	enum prober_kind	 kind;		/* PROBER_STACK: first member */
 	struct daemon		*d;
@@ -61,7 +62,7 @@ struct dstack {
 };
 
 /* A group: the engine's state and what is in flight for it.  A new
- * field: say in dgroup_carry (daemon.c) whether a reload carries it. */
+ * field: say in dgroup_carry (daemon_world.c) whether a reload carries it. */
 struct dgroup {
 	struct daemon		*d;
 	int			 idx;		/* in d->cfg->groups */
@@ -224,7 +225,7 @@ void	 daemon_flush(struct daemon *);
  * failed leaves the state as it found it.
  */
 void	 daemon_flush_discard(struct daemon *);
-/* Stack health snapshots written with the flush (daemon.c). */
+/* Stack health snapshots written with the flush (daemon_act.c). */
 bool	 health_dirty_any(const struct daemon *);
 void	 health_dirty_write(struct daemon *, struct store_txn *);
 void	 health_dirty_clear(struct daemon *);
@@ -275,6 +276,34 @@ int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
 /* The records a stack publishes for a group's address, "CNAME x." ... */
 void	 ddns_describe(const struct daemon *, int stack, uint32_t ttl,
 	    char *buf, size_t len);
+
+/* daemon_world.c: the runtime objects, and the world built from the
+ * committed state, the configuration and the published records. */
+/*
+ * What a reload builds from: the objects of the configuration it
+ * replaces, and each group's state encoded against that configuration
+ * (blobs[i], lens[i]).  NULL at start: there is nothing to carry.
+ */
+struct world_old {
+	const struct config	*cfg;
+	struct dstack		*stacks;	/* cfg->nstack */
+	struct dgroup		*groups;	/* cfg->ngroup */
+	const struct health	*health;	/* cfg->nstack */
+	char			**blobs;
+	const size_t		*lens;
+};
+
+enum probe_mode;
+enum probe_mode daemon_stack_mode(const struct health *);
+int	 world_build(struct daemon *, const struct world_old *old);
+void	 world_resume(struct daemon *);
+void	 world_read(struct daemon *, struct dgroup *);
+void	 world_reread(struct daemon *);
+int	 stacks_start(struct daemon *);
+void	 stacks_free(struct dstack *, size_t n);
+void	 groups_free(struct dgroup *, size_t n);
+int	 witnesses_start(struct daemon *);
+void	 witnesses_free(struct daemon *, size_t n);
 
 /* daemon_api.c: what the shell lends the API (face/api.h). */
 struct api_host;
