@@ -81,7 +81,10 @@ webhead() {		# OUT [ARGS...]: starts one, port in WH_PORT, pid WH_PID
 	WH_PORT=$(sed -n 's/^port=//p' "$out")
 }
 
-fo_conf() {		# ADDR1 PORT1 ADDR2 PORT2
+# Each trial's group gets a name of its own (ADDRESS): the record a trial
+# leaves on app2 would otherwise be adopted by the next trial's start, with
+# a wiped state, and the kill of app1 would then flip nothing.
+fo_conf() {		# ADDR1 PORT1 ADDR2 PORT2 ADDRESS
 	cat <<CONF
 [controller]
 state_dir = $dir/state
@@ -102,7 +105,7 @@ CONF
 		printf 'interval = %dms\nfastinter = %dms\ndowninter = %dms\n' $IV $FAST $IV
 		printf 'timeout = %dms\nrise = %d\nfall = %d\n' $TMO $RISE $FALL
 	done
-	printf '\n[group www]\naddress = www\nprimary = app1\nbackup = app2\n'
+	printf '\n[group www]\naddress = %s\nprimary = app1\nbackup = app2\n' "$5"
 	printf 'ttl = 60s\nsuspect_ttl = 5s\n'
 }
 
@@ -133,7 +136,7 @@ trial() {
 	webhead "$dir/wh2.out" "$TOOLS/webhead" -p 0
 	wh2=$WH_PID
 	rm -rf "$dir/state"
-	fo_conf "$a1" "$p1" 127.0.0.1 "$WH_PORT" >"$dir/failoverd.conf"
+	fo_conf "$a1" "$p1" 127.0.0.1 "$WH_PORT" "www-$mode-$n" >"$dir/failoverd.conf"
 	"$FAILOVERD" -t -c "$dir/failoverd.conf" >"$dir/check.out" 2>&1 ||
 	    { echo "bench-detect: bad configuration: $(head -3 "$dir/check.out")" >&2; exit 1; }
 	bench_bg "${PIN_PROBER[@]}" "$FAILOVERD" -c "$dir/failoverd.conf" >"$log" 2>&1
