@@ -17,6 +17,12 @@
 # The two probers run one after the other, so they do not share the CPU,
 # each pinned to CPU 0 with the web heads pinned to CPU 1 (when taskset
 # and two CPUs are there), so that neither is preempted by the web heads.
+# Then, at 1,000 endpoints for BENCH_TRACE_SECONDS (default 8; 0 skips
+# it), what one check costs in system calls (strace -c) and in
+# instructions (callgrind, at 200 endpoints): counts, not times, so they
+# hold on a busy machine; a check is a request sent (one sendto).  Issue
+# 18's point: the event on an idle kept-alive connection adds no system
+# call to a check that finds nothing (the socket stays in epoll anyway).
 # Output: key=value lines; the last is probe_cpu_ratio_vs_haproxy=<worst
 # ratio over the sizes> (failoverd's CPU per probe / HAProxy's per check).
 # bench-daemon.sh does the same for the whole daemon.
@@ -52,4 +58,31 @@ for N in $SIZES; do
 	worst=$(awk -v a="$worst" -v b="$ratio" 'BEGIN { print (b > a ? b : a) }')
 	srv_stop
 done
+
+# trace N SECS: syscalls (strace) or instructions (callgrind) per check.
+TSECS=${BENCH_TRACE_SECONDS:-8}
+trace() {		# TOOL N
+	local tool=$1 n=$2 sent
+	SRV_LIFE=$((TSECS + 60)) srv_start "$n"
+	sed 's|.*|http://&/health|' "$dir/ports" >"$dir/urls"
+	if [ "$tool" = strace ]; then
+		strace -f -c -o "$dir/strace.out" "$RUNNER" -u "$dir/urls" -i 1000 -t 900 -w 1 -d "$TSECS" >/dev/null 2>&1
+		sent=$(awk '$NF == "sendto" { print $4 }' "$dir/strace.out")
+		awk -v s="${sent:-0}" -v n="$n" 's > 0 {
+			if ($NF == "total") printf "n%d_syscalls_per_check=%.2f\n", n, $4 / s
+			else if ($NF ~ /^(poll|epoll_ctl|epoll_wait|recvfrom|sendto)$/) printf "n%d_%s_per_check=%.2f\n", n, $NF, $4 / s
+		}' "$dir/strace.out"
+	else
+		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$RUNNER" -u "$dir/urls" \
+		    -i 1000 -t 900 -w 1 -d "$TSECS" >"$dir/cg.run" 2>&1
+		# Requests the heads served while it ran: every check, warm-up too.
+		sent=$(srv_requests)
+		awk -v s="$sent" -v n="$n" '/Collected :/ && s > 0 { printf "n%d_instructions_per_check=%d\n", n, $NF / s }' "$dir/cg.run"
+	fi
+	srv_stop
+}
+if [ "$TSECS" -gt 0 ]; then
+	if command -v strace >/dev/null; then trace strace 1000; fi
+	if command -v valgrind >/dev/null; then trace callgrind 200; fi
+fi
 echo "probe_cpu_ratio_vs_haproxy=$worst"

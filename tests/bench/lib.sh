@@ -41,7 +41,7 @@ _bench_cleanup() {
 	for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${bench_pids[@]}"; do wait "$p" 2>/dev/null; done
 	if declare -F named_stop >/dev/null; then named_stop; fi
-	rm -rf "$dir"
+	if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $dir" >&2; else rm -rf "$dir"; fi
 }
 
 bench_init() {		# NAME
