@@ -1666,10 +1666,17 @@ h_group_del(struct call *c)
 		group_refused(c, "delete", c->seg[2], &rp);
 		return;
 	}
-	log_info("api_group", "group=%s cmd=delete address=%s",
-	    log_q(c->seg[2]), log_q(addr));
+	/* The daemon lets go of the group, then its state goes. */
 	if (!*c->a->h.stopping)
 		c->a->h.groups_changed(c->a->h.arg);
+	if (addr[0] != '\0' && ops_group_delete(c->a->h.store, (*c->a->h.cfg),
+	    c->seg[2], addr, clock_wall_ms(), &rp) != 0) {
+		reply_error(c, 500, "%s: no longer defined, but %s",
+		    c->seg[2], rp.message);
+		return;
+	}
+	log_info("api_group", "group=%s cmd=delete address=%s",
+	    log_q(c->seg[2]), log_q(addr));
 	log_reply(c, 204, NULL);
 	evhttp_send_reply(c->req, 204, "No Content", NULL);
 }

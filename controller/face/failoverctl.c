@@ -1194,6 +1194,17 @@ group_delete_rt(struct ctl *c, const char *group)
 			return EX_FAIL;
 		}
 	}
+	/*
+	 * XXX: a running daemon lets go of the group at its next poll; a
+	 * step it commits for the group before that would leave its state
+	 * behind (group delete removes it then).  A group that points at no
+	 * stack has none in flight.
+	 */
+	if (addr[0] != '\0' && ops_group_delete(c->st, c->cfg, group, addr,
+	    now_ms(), &r) != 0) {
+		fail_line("group delete: no longer defined, but %s", r.message);
+		return EX_FAIL;
+	}
 	printf("%s\n", r.message);
 	return EX_OK;
 }

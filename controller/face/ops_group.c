@@ -513,11 +513,13 @@ ops_group_remove(struct store *st, const struct config *cfg,
 	}
 	if (!has_addr) {
 		/* Never had an address: nothing to tombstone. */
+		addr[0] = '\0';
 		reply_set(r, OPS_DONE, "", "%s: deleted (no address was ever"
 		    " allocated)", group);
 		goto out;
 	}
-	ops_group_delete(st, cur, group, addr, now_ms, r);
+	reply_set(r, OPS_DONE, "", "%s: no longer defined; %s to tombstone",
+	    group, addr);
 out:
 	config_free(cur);
 	free(t.s);

@@ -68,8 +68,11 @@ int	 ops_groups_config(struct store *st, const struct config *base,
  * ops_group_remove(): refused while the group has a primary or a backup,
  * and, unless record_gone, while its state says a record is published
  * (the caller removes it first: failoverctl group delete does, with a
- * signed UPDATE).  Then the group's text, state and flags go and its
- * address is tombstoned (ops_group_delete).  addr gets the address.
+ * signed UPDATE).  Then the group's text goes.  When addr is not "" on
+ * success, the caller then deletes its state and flags and tombstones
+ * addr with ops_group_delete(), once the daemon no longer has the group
+ * (the API: after api_host.groups_changed), so that no step of the
+ * daemon's writes the state again.
  */
 int	 ops_group_add(struct store *st, const struct config *cfg,
 	    const struct ops_group_spec *spec, int64_t now_ms,

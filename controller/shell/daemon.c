@@ -887,6 +887,7 @@ reload(struct daemon *d)
 		}
 		log_info("reloaded", "file=%s stacks=%zu groups=%zu",
 		    log_q(d->config_path), d->cfg->nstack, d->cfg->ngroup);
+		api_reload(d->api);
 	}
 	free(text);
 	sdnotify_ready();
@@ -971,7 +972,6 @@ world_swap(struct daemon *d, struct config *ncfg)
 	world_resume(d);
 	/* Pause and pin as the store has them now, for every group. */
 	d->flags_deferred = true;
-	api_reload(d->api);
 	return 0;
 nomem:
 	fatal("out_of_memory", "where=reload");
