@@ -790,21 +790,49 @@ groups_text(struct daemon *d)
 
 /*
  * base and the groups of text: the configuration to put in force, or NULL
- * when they do not fit together (each error logged as event).
+ * when they do not fit together (each error logged as event).  partial
+ * (at start): rather than NULL, base with the groups that fit, each
+ * judged with those kept before it, so that one group whose stack left the
+ * file does not take the others with it.
  */
 static struct config *
 groups_derive(struct daemon *d, const struct config *base, const char *text,
-    const char *event)
+    const char *event, bool partial)
 {
 	struct config_errors errs = { 0 };
 	struct config *ncfg = NULL;
+	char *keep, *cand;
+	const char *p, *next;
 
 	if (config_with_groups(base, text, &ncfg, &errs) == 0)
 		return ncfg;
 	for (size_t i = 0; i < errs.n; i++)
 		log_error(event, "error=%s", log_q(errs.msg[i]));
 	config_errors_free(&errs);
-	return NULL;
+	if (!partial)
+		return NULL;
+	/* The text is ops_group.c's: one "[group NAME]" section a group. */
+	if ((keep = strdup("")) == NULL)
+		fatal("out_of_memory", "where=groups");
+	for (p = text; *p != '\0'; p = next) {
+		next = strstr(p + 1, "\n[group ");
+		next = next != NULL ? next + 1 : p + strlen(p);
+		if (asprintf(&cand, "%s%.*s", keep, (int)(next - p), p) == -1)
+			fatal("out_of_memory", "where=groups");
+		if (config_with_groups(base, cand, &ncfg, &errs) == 0) {
+			config_free(ncfg);
+			free(keep);
+			keep = cand;
+		} else {
+			config_errors_free(&errs);
+			free(cand);
+		}
+	}
+	ncfg = NULL;
+	if (config_with_groups(base, keep, &ncfg, &errs) != 0)
+		config_errors_free(&errs);
+	free(keep);
+	return ncfg;
 }
 
 static int	 world_swap(struct daemon *, struct config *);
@@ -832,7 +860,8 @@ daemon_groups_sync(struct daemon *d)
 	free(d->rt_text);
 	d->rt_text = text;
 	daemon_flush(d);
-	if ((ncfg = groups_derive(d, d->cfg, text, "groups_refused")) == NULL)
+	if ((ncfg = groups_derive(d, d->cfg, text, "groups_refused",
+	    false)) == NULL)
 		return;
 	if (world_swap(d, ncfg) != 0)
 		return;
@@ -868,7 +897,7 @@ reload(struct daemon *d)
 		ncfg = fcfg;
 		fcfg = NULL;
 	} else if ((text = groups_text(d)) != NULL)
-		ncfg = groups_derive(d, fcfg, text, "reload_refused");
+		ncfg = groups_derive(d, fcfg, text, "reload_refused", false);
 	config_free(fcfg);
 	if (ncfg == NULL) {
 		log_error("reload_failed", "file=%s detail=%s",
@@ -1191,7 +1220,8 @@ daemon_main(const struct daemon_opts *opts)
 	 * The groups made at run time join the file's before anything is
 	 * built.  Groups that no longer fit the file (a stack they name was
 	 * removed) are left out, loudly, and kept in the store as they are:
-	 * the file's groups are not held hostage by them.
+	 * neither the file's groups nor the other run-time groups are held
+	 * hostage by them.
 	 */
 	if (d->store != NULL) {
 		struct config *ncfg;
@@ -1199,7 +1229,7 @@ daemon_main(const struct daemon_opts *opts)
 		if ((d->rt_text = groups_text(d)) == NULL)
 			goto out;
 		if ((ncfg = groups_derive(d, d->cfg, d->rt_text,
-		    "groups_refused")) != NULL) {
+		    "groups_refused", true)) != NULL) {
 			config_free(d->cfg);
 			d->cfg = ncfg;
 		}
