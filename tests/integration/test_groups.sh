@@ -7,7 +7,9 @@
 # refused while the group points at a stack and tombstones its address
 # after; the file's groups are read-only (409); bad input is one clear line
 # (naming an unknown stack), a non-zero exit or a 4xx, and changes nothing;
-# every change needs the token (401, as every POST does).
+# every change needs the token (401, as every POST does; 403 without a
+# token file); a file that no longer fits a run-time group: the reload is
+# refused naming it, and at start the others run without it.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
@@ -209,6 +211,18 @@ fo_conf
 kill -HUP "$FO_PID"
 fo_wait 10 fo_log_has 'event=reloaded .*stacks=3 groups=3' || fail "the group did not come back with its stack"
 fo_dig_is "three.$Z" CNAME app3.example.net. || fail "three's record moved"
+# ---- no api_token_file: every change is 403, and changes nothing
+fo_stop || fail "failoverd did not stop cleanly"
+FO_CTL_EXTRA=
+fo_conf
+sed -i '/^api_token_file/d' "$FO/failoverd.conf"
+fo_start
+fo_wait 20 fo_log_has "event=ready stacks=3 groups=3" || fail "no restart without a token file"
+before=$(state_sum)
+req POST /v1/groups "${auth[@]}" "${json[@]}" -d '{"name":"nope"}'; expect 403 "POST without a token file"
+req PATCH /v1/groups/blog "${auth[@]}" "${json[@]}" -d '{"ttl":"30s"}'; expect 403 "PATCH without a token file"
+req DELETE /v1/groups/three "${auth[@]}"; expect 403 "DELETE without a token file"
+[ "$(state_sum)" = "$before" ] || fail "a 403 changed the state"
 fo_stop || fail "failoverd did not stop cleanly at the end"
 fo_log_has 'level=error event=(api_error|store_failed|state_unreadable)' && fail "errors: $(grep level=error "$FO/failoverd.log" | head -3)"
 echo "PASS: test_groups"
