@@ -9,7 +9,8 @@
  * exactly as one written in the file, and behaves like one once taken in.
  * Only address, primary, backup and ttl may be given; stacks, and so every
  * hook command, come only from the configuration file.  A group of the
- * file is read-only here (OPS_REFUSED, 409).
+ * file is read-only here (OPS_REFUSED, 409).  With a [cluster], none
+ * are made (409) until they are kept in etcd, shared by the members.
  *
  * Every change is one durable write transaction: the new text, the
  * generation bumped (the daemon polls it, as it polls the flags) and a

@@ -986,6 +986,43 @@ test_groups_runtime(void **state)
 	free(before);
 }
 
+/* In a cluster the groups would be one member's: none are made. */
+static void
+test_groups_cluster(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_group_spec sp = { .name = "shop", .primary = "app3" };
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	struct ops_reply r;
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cluster.conf", fx->tmp);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[controller]\nstate_dir = %s/state\nlisten = off\n"
+	    "[cluster]\netcd = http://127.0.0.1:2379\nmember = m1\n"
+	    "[dns]\nserver = 127.0.0.1:53\nzone = example.net\n"
+	    "key_file = hmac-sha256:k:c2VjcmV0c2VjcmV0c2VjcmV0\n"
+	    "[stack app3]\nweb_head = app3.example.net\n"
+	    "health_url = http://127.0.0.1:3/health\n", fx->tmp);
+	fclose(f);
+	chmod(path, 0600);
+	if (config_load(path, &cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		fail();
+	}
+	assert_int_equal(ops_group_add(fx->st, cfg, &sp, T0, &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "cluster");
+	sp.set_ttl = true;
+	sp.ttl = "30s";
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 1);
+	assert_string_equal(r.reason, "cluster");
+	config_free(cfg);
+}
+
 static void
 test_names(void **state)
 {
@@ -1029,6 +1066,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_delete, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_groups_runtime, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups_cluster, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
 	};
