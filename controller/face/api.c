@@ -1535,8 +1535,8 @@ group_body(struct call *c, bool add, struct ops_group_spec *sp, json_t **out,
 		}
 		if (set != NULL)
 			*set = true;
-		if (json_is_null(v) && set != NULL)
-			continue;		/* none */
+		if (json_is_null(v) && (set != NULL || slot == &sp->address))
+			continue;		/* none; an address: auto */
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
 			reply_error(c, 400, "body: \"%s\" must be a%s string",

@@ -166,7 +166,8 @@ fo_wait 5 eval '[ -z "$(fo_dig shop.$Z CNAME)" ]' || fail "shop's record is stil
 "$TOOLS/storetool" -r "$FO/state" dump | grep -q 'shop.*tombstone\|tombstone.*shop' || fail "no tombstone for shop"
 listing | grep -q '^shop ' && fail "shop still listed"
 # A group that points at nothing: 204, its auto label tombstoned.
-req POST /v1/groups "${auth[@]}" "${json[@]}" -d '{"name":"spare"}'; expect 201 "POST spare"
+req POST /v1/groups "${auth[@]}" "${json[@]}" -d '{"name":"spare","address":null,"ttl":30}'; expect 201 "POST spare"
+jqb '.definition.address == "auto" and .definition.ttl == 30 and .definition.primary == null' || fail "spare: $(cat "$FO/body")"
 SPARE=$(jq -r .address "$FO/body")
 [[ $SPARE =~ ^[0-9]{3}-[0-9]{3}-[0-9]{3}\.$Z$ ]] || fail "spare's address: $SPARE"
 [ -z "$(fo_dig "$SPARE" CNAME)$(fo_dig "$SPARE" A)" ] || fail "a group without stacks published something"
