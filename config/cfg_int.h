@@ -148,6 +148,11 @@ struct cfg_loader {
 	struct cfg_err		*errs;
 	size_t			 nerr;
 	bool			 oom;
+	/* config_with_groups(): the run-time groups' text, read after the
+	   file's; rt_line is the file's last line once it is being read. */
+	FILE			*rt_fp;
+	bool			 runtime;
+	int			 rt_line;
 };
 
 /*

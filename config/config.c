@@ -58,6 +58,32 @@
 
 /* Errors. */
 
+/*
+ * An error in the run-time groups' text: named by its group, not by a
+ * line of a text no one wrote by hand.  The section is the last one that
+ * began at or before the line (a header refused is named by its key).
+ */
+static int
+rt_err(struct cfg_loader *ld, int line, const char *key, const char *what,
+    char **msg)
+{
+	const char *name = NULL;
+
+	for (size_t i = ld->nsect; key[0] != '[' && i-- > 0;) {
+		const struct cfg_sect *s = &ld->sects[i];
+
+		if (s->line > line)
+			continue;
+		if (s->kind == CFG_S_GROUP && s->line > ld->rt_line)
+			name = ld->cfg->groups[s->idx].name;
+		break;
+	}
+	if (name != NULL)
+		return asprintf(msg, "run-time group %s: %s: %s", name, key,
+		    what);
+	return asprintf(msg, "run-time groups: %s: %s", key, what);
+}
+
 void
 cfg_err_at(struct cfg_loader *ld, int line, const char *key,
     const char *fmt, ...)
@@ -72,8 +98,14 @@ cfg_err_at(struct cfg_loader *ld, int line, const char *key,
 	va_end(ap);
 	/* Line 0: about the whole file (it cannot be opened, a section is
 	   missing). */
-	if ((line > 0 ? asprintf(&msg, "%s:%d: %s: %s", ld->path, line, key,
-	    what) : asprintf(&msg, "%s: %s: %s", ld->path, key, what)) == -1) {
+	if (ld->rt_line > 0 && line > ld->rt_line) {
+		if (rt_err(ld, line, key, what, &msg) == -1) {
+			ld->oom = true;
+			return;
+		}
+	} else if ((line > 0 ? asprintf(&msg, "%s:%d: %s: %s", ld->path, line,
+	    key, what) : asprintf(&msg, "%s: %s: %s", ld->path, key, what)) ==
+	    -1) {
 		ld->oom = true;
 		return;
 	}
@@ -342,6 +374,7 @@ named_begin(struct cfg_loader *ld, enum cfg_sect_kind kind, const char *name)
 		g = &cfg->groups[cfg->ngroup];
 		memset(g, 0, sizeof(*g));
 		defaults_group(g);
+		g->runtime = ld->runtime;
 		g->line = ld->lineno;
 		g->name = copy;
 		idx = cfg->ngroup++;
@@ -377,6 +410,12 @@ section_begin(struct cfg_loader *ld, char *inner)
 		*--end = '\0';
 	snprintf(label, sizeof(label), "[%.60s%s%.60s]", kind,
 	    *name ? " " : "", name);
+	if (ld->runtime && strcmp(kind, "group") != 0) {
+		cfg_err_at(ld, ld->lineno, label, "only [group NAME] can be "
+		    "made at run time: stacks and hooks come only from the "
+		    "configuration file");
+		return;
+	}
 	if (strcmp(kind, "controller") == 0 || strcmp(kind, "dns") == 0 ||
 	    strcmp(kind, "cluster") == 0) {
 		enum cfg_sect_kind k = strcmp(kind, "controller") == 0 ?
@@ -513,7 +552,20 @@ read_line(struct cfg_loader *ld)
 			if (ferror(ld->fp))
 				cfg_err_at(ld, ld->lineno + 1, "read", "%s",
 				    strerror(errno));
-			ld->eof = true;
+			if (n == 0 && !toolong && ld->rt_fp != NULL &&
+			    !ferror(ld->fp)) {
+				/* The file is read: the run-time groups,
+				   each in its own section. */
+				fclose(ld->fp);
+				ld->fp = ld->rt_fp;
+				ld->rt_fp = NULL;
+				ld->runtime = true;
+				ld->rt_line = ld->lineno;
+				ld->cur = CFG_CUR_NONE;
+				continue;
+			}
+			if (ld->rt_fp == NULL || ferror(ld->fp))
+				ld->eof = true;
 			if (n == 0 && !toolong)
 				return -1;
 			break;
@@ -589,6 +641,10 @@ ini_find(char *s, const char *chars)
 }
 
 static int	 handler_cb(void *, const char *, const char *, const char *);
+static int	 slurp(struct cfg_loader *, int fd);
+static void	 parse_text(struct cfg_loader *, const char *rt);
+static int	 load_end(struct cfg_loader *, struct config **,
+		    struct config_errors *);
 
 /*
  * A key = value line too long for inih's buffer (line_check() accepted
@@ -669,6 +725,12 @@ handler_cb(void *arg, const char *section, const char *key, const char *val)
 		return 1;
 	}
 	kd = &cfg_sectdef(s->kind)->keys[ki];
+	if (ld->runtime && !config_runtime_key(key)) {
+		cfg_err_at(ld, ld->lineno, key, "cannot be set at run time "
+		    "(only address, primary, backup and ttl; the rest comes "
+		    "from the configuration file)");
+		return 1;
+	}
 	if (s->seen[ki] != 0 && !(kd->flags & CFG_KF_REPEAT)) {
 		cfg_err_at(ld, ld->lineno, key, "duplicate key (first set at "
 		    "line %d)", s->seen[ki]);
@@ -773,7 +835,7 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 		.cluster_sect = -1,
 	};
 	struct stat st;
-	int rc, fd = -1;
+	int fd = -1;
 
 	*out = NULL;
 	if ((ld.cfg = calloc(1, sizeof(*ld.cfg))) == NULL ||
@@ -823,34 +885,147 @@ config_load_flags(const char *path, unsigned flags, struct config **out,
 		    (long long)st.st_size, (long long)CFG_FILE_MAX);
 		goto done;
 	}
-	if (fcntl(fd, F_SETFL, 0) == -1 || (ld.fp = fdopen(fd, "r")) == NULL) {
+	if (fcntl(fd, F_SETFL, 0) == -1) {
 		cfg_err_at(&ld, 0, "open", "%s", strerror(errno));
 		goto done;
 	}
-	fd = -1;
 	ld.cfg_st = st;
-	rc = ini_parse_stream(read_line_cb, &ld, handler_cb, &ld);
-	if (rc == -2)
-		ld.oom = true;
-	else if (rc > 0)	/* every syntax error was caught by the reader */
-		cfg_err_at(&ld, rc, "line", "syntax error");
-	cfg_validate(&ld);
+	ld.cfg->file_mode = (unsigned)st.st_mode;
+	if (slurp(&ld, fd) == 0)
+		parse_text(&ld, NULL);
 done:
-	if (ld.oom)
-		cfg_err_at(&ld, 0, "load", "out of memory");
-	if (ld.fp != NULL)
-		fclose(ld.fp);
 	if (fd != -1)
 		close(fd);
-	free(ld.buf);
-	free(ld.sects);
-	if (ld.nerr > 0 || ld.oom) {
-		move_errors(&ld, errs);
-		config_free(ld.cfg);
+	return load_end(&ld, out, errs);
+}
+
+/*
+ * Read the whole file into cfg->text (bounded: CFG_FILE_MAX and a byte,
+ * so that a file grown since fstat() is still caught by read_line()).
+ */
+static int
+slurp(struct cfg_loader *ld, int fd)
+{
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap), *nb;
+	ssize_t r;
+
+	for (;;) {
+		if (b == NULL) {
+			ld->oom = true;
+			return -1;
+		}
+		if (n == cap) {
+			if (cap > (size_t)CFG_FILE_MAX)
+				break;
+			nb = realloc(b, cap * 2);
+			if (nb == NULL) {
+				free(b);
+				b = NULL;
+				continue;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			cfg_err_at(ld, 0, "read", "%s", strerror(errno));
+			free(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	ld->cfg->text = b;
+	ld->cfg->textlen = n;
+	return 0;
+}
+
+/* Parse cfg->text, then rt (NULL: none), and validate the whole. */
+static void
+parse_text(struct cfg_loader *ld, const char *rt)
+{
+	struct config *cfg = ld->cfg;
+	int rc;
+
+	/* fmemopen() of zero bytes is refused by older C libraries. */
+	ld->fp = cfg->textlen > 0 ? fmemopen(cfg->text, cfg->textlen, "r") :
+	    fmemopen((char *)"\n", 1, "r");
+	if (ld->fp == NULL) {
+		ld->oom = true;
+		return;
+	}
+	if (rt != NULL && rt[0] != '\0' &&
+	    (ld->rt_fp = fmemopen((char *)rt, strlen(rt), "r")) == NULL) {
+		ld->oom = true;
+		return;
+	}
+	rc = ini_parse_stream(read_line_cb, ld, handler_cb, ld);
+	if (rc == -2)
+		ld->oom = true;
+	else if (rc > 0)	/* every syntax error was caught by the reader */
+		cfg_err_at(ld, rc, "line", "syntax error");
+	cfg_validate(ld);
+}
+
+static int
+load_end(struct cfg_loader *ld, struct config **out,
+    struct config_errors *errs)
+{
+	if (ld->oom)
+		cfg_err_at(ld, 0, "load", "out of memory");
+	if (ld->fp != NULL)
+		fclose(ld->fp);
+	if (ld->rt_fp != NULL)
+		fclose(ld->rt_fp);
+	free(ld->buf);
+	free(ld->sects);
+	if (ld->nerr > 0 || ld->oom) {
+		move_errors(ld, errs);
+		config_free(ld->cfg);
 		return -1;
 	}
-	*out = ld.cfg;
+	*out = ld->cfg;
 	return 0;
+}
+
+int
+config_with_groups(const struct config *base, const char *groups,
+    struct config **out, struct config_errors *errs)
+{
+	struct cfg_loader ld = {
+		.path = base->path,
+		.cur = CFG_CUR_NONE,
+		.ctl_sect = -1,
+		.dns_sect = -1,
+		.cluster_sect = -1,
+	};
+
+	*out = NULL;
+	if ((ld.cfg = calloc(1, sizeof(*ld.cfg))) == NULL ||
+	    (ld.cfg->path = strdup(base->path)) == NULL ||
+	    (ld.cfg->text = malloc(base->textlen + 1)) == NULL) {
+		ld.oom = true;
+		return load_end(&ld, out, errs);
+	}
+	memcpy(ld.cfg->text, base->text, base->textlen);
+	ld.cfg->textlen = base->textlen;
+	ld.cfg->file_mode = base->file_mode;
+	ld.cfg_st.st_mode = (mode_t)base->file_mode;
+	defaults_controller(&ld.cfg->controller, &ld.oom);
+	defaults_dns(&ld.cfg->dns);
+	parse_text(&ld, groups);
+	return load_end(&ld, out, errs);
+}
+
+bool
+config_runtime_key(const char *key)
+{
+	return strcmp(key, "address") == 0 || strcmp(key, "primary") == 0 ||
+	    strcmp(key, "backup") == 0 || strcmp(key, "ttl") == 0;
 }
 
 static void
@@ -875,6 +1050,7 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
+	free(cfg->text);
 	free(cfg->controller.state_dir);
 	free(cfg->controller.api_token_file);
 	for (size_t i = 0; i < cfg->controller.nwitness; i++)

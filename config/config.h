@@ -197,6 +197,9 @@ struct cfg_group {
 	struct cfg_hook	 on_status_change;
 	bool		 restore_on_abort; /* maintenance_off on the old stack
 					   after an aborted sequence; yes */
+	bool		 runtime;	/* made at run time, kept in the state
+					   (config_with_groups); not in the
+					   file */
 };
 
 /*
@@ -222,6 +225,11 @@ struct config {
 	struct cfg_group	*groups;	/* in file order */
 	struct cfg_names	 stack_names;	/* name -> index in stacks */
 	struct cfg_names	 group_names;	/* name -> index in groups */
+	/* The file's bytes as read, for config_with_groups(): a group made
+	   at run time never makes the daemon read the file again. */
+	char			*text;
+	size_t			 textlen;
+	unsigned		 file_mode;	/* of the file, as read */
 };
 
 /* The errors of one load, each a full "FILE:LINE: key: what" line. */
@@ -248,6 +256,26 @@ int	 config_load_flags(const char *path, unsigned flags,
 	    __attribute__((warn_unused_result));
 void	 config_free(struct config *);
 void	 config_errors_free(struct config_errors *);
+
+/*
+ * Groups made at run time (DESIGN.md "Dashboard and groups at run time")
+ * are kept in the state as the text of [group NAME] sections, and read
+ * with this parser and its rules, so that a group made over the API is
+ * judged exactly as one in the file.  config_with_groups() parses base's
+ * file text again (base->text: no file is opened; hook files and the key
+ * file are looked at again) followed by groups, and validates the whole.
+ * In groups only [group NAME] sections may appear, with only the keys
+ * address, primary, backup and ttl: stacks, and so every hook command,
+ * come only from the file.  Those groups are marked runtime.  An error in
+ * groups reads "run-time group NAME: key: what".  Returns 0 and *out
+ * (config_free), or -1 with errs (config_errors_free).  base may itself
+ * be the result of an earlier call: only its file part is read.
+ */
+int	 config_with_groups(const struct config *base, const char *groups,
+	    struct config **out, struct config_errors *errs)
+	    __attribute__((warn_unused_result));
+/* Whether key may be set in a group made at run time. */
+bool	 config_runtime_key(const char *key);
 
 /* Lookups by name; NULL / -1 when absent. */
 const struct cfg_stack	*config_stack_find(const struct config *, const char *);

@@ -321,9 +321,14 @@ config_digest(const struct config *cfg, char hex[CFG_DIGEST_HEX])
 	dg_num(&d, "stacks", (long long)cfg->nstack);
 	for (size_t i = 0; i < cfg->nstack; i++)
 		dg_stack(&d, &cfg->stacks[si[i]]);
-	dg_num(&d, "groups", (long long)cfg->ngroup);
+	/* Groups made at run time are state, not configuration. */
+	size_t nfile = 0;
 	for (size_t i = 0; i < cfg->ngroup; i++)
-		dg_group(&d, &cfg->groups[gi[i]]);
+		nfile += !cfg->groups[i].runtime;
+	dg_num(&d, "groups", (long long)nfile);
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		if (!cfg->groups[gi[i]].runtime)
+			dg_group(&d, &cfg->groups[gi[i]]);
 	if (d.failed || EVP_DigestFinal_ex(d.ctx, md, &mdlen) != 1 ||
 	    mdlen != 32)
 		goto out;

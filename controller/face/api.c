@@ -12,7 +12,7 @@
  * sample/http-server.c does; every request is answered at once, nothing is
  * held across loop turns, so api_free() never leaves a request waiting.
  *
- * Authorization.  Every POST carries "Authorization: Bearer TOKEN", TOKEN
+ * Authorization.  Every POST, PATCH and DELETE carries "Authorization: Bearer TOKEN", TOKEN
  * being the first line of [controller] api_token_file.  The file is read
  * at start and again when the configuration in force changes (reload);
  * one that group or others may read is refused, as the TSIG key file is.
@@ -80,6 +80,7 @@
 #include "controller/core/health.h"
 #include "controller/base/log.h"
 #include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
 #include "dnsupdate/dnsup_msg.h"
 #include "probes/probe.h"
 
@@ -150,6 +151,8 @@ static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
 		    h_stack, h_events, h_command;
 /* The dashboard's routes (issue 16), at the end of the file. */
 static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
+/* Groups made at run time (ops_group.h), at the end of the file. */
+static api_handler h_group_add, h_group_set, h_group_del;
 static void	 live_fields(struct api *, json_t *);
 
 static const struct route routes[] = {
@@ -172,6 +175,10 @@ static const struct route routes[] = {
 	{ { "v1", "groups", "*", "dns" }, M_GET, h_dns },
 	{ { "v1", "events", "stream" }, M_GET, h_stream },
 	{ { "v1", "history", "verify" }, M_GET, h_verify },
+	/* Groups made at run time */
+	{ { "v1", "groups" }, M_POST, h_group_add },
+	{ { "v1", "groups", "*" }, EVHTTP_REQ_PATCH, h_group_set },
+	{ { "v1", "groups", "*" }, EVHTTP_REQ_DELETE, h_group_del },
 };
 
 /* ---- replies ---- */
@@ -211,7 +218,9 @@ reason_phrase(int code)
 {
 	switch (code) {
 	case 200:	return "OK";
+	case 201:	return "Created";
 	case 202:	return "Accepted";
+	case 204:	return "No Content";
 	case 400:	return "Bad Request";
 	case 401:	return "Unauthorized";
 	case 403:	return "Forbidden";
@@ -885,6 +894,10 @@ allow_header(struct call *c, int methods)
 		strcat(allow, "GET, HEAD");
 	if (methods & EVHTTP_REQ_POST)
 		strcat(allow, allow[0] ? ", POST" : "POST");
+	if (methods & EVHTTP_REQ_PATCH)
+		strcat(allow, allow[0] ? ", PATCH" : "PATCH");
+	if (methods & EVHTTP_REQ_DELETE)
+		strcat(allow, allow[0] ? ", DELETE" : "DELETE");
 	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Allow",
 	    allow);
 }
@@ -1035,7 +1048,8 @@ request_handle(struct api *a, struct evhttp_request *req)
 			allowed |= routes[i].methods;
 			continue;
 		}
-		if (c.method == EVHTTP_REQ_POST && !authorized(&c))
+		if ((c.method & (EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+		    EVHTTP_REQ_DELETE)) && !authorized(&c))
 			goto out;
 		routes[i].fn(&c);
 		goto out;
@@ -1244,9 +1258,13 @@ static void
 live_fields(struct api *a, json_t *g)
 {
 	const struct config *cfg = (*a->h.cfg);
-	json_t *st;
+	const char *gname = json_string_value(json_object_get(g, "name"));
+	json_t *st, *def;
 	size_t i;
 
+	/* How the group is defined: the file, or made at run time. */
+	if (gname != NULL && (def = ops_group_definition(cfg, gname)) != NULL)
+		json_object_set_new(g, "definition", def);
 	json_array_foreach(json_object_get(g, "stacks"), i, st) {
 		const char *name = json_string_value(json_object_get(st,
 		    "name"));
@@ -1444,4 +1462,221 @@ h_verify(struct call *c)
 	    "count", (json_int_t)a->verify_count,
 	    "checked_seq", (json_int_t)a->verify_seq,
 	    "detail", a->verify_detail));
+}
+
+/* ---- groups made at run time: POST, PATCH, DELETE (ops_group.h) ---- */
+
+/*
+ * The body of POST /v1/groups (add) or PATCH /v1/groups/NAME into sp,
+ * its strings borrowed from *out (caller decrefs).  false: 400 sent.
+ */
+static bool
+group_body(struct call *c, bool add, struct ops_group_spec *sp, json_t **out,
+    char *ttlbuf, size_t ttllen)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+	size_t len = evbuffer_get_length(in);
+	const char *key;
+	json_error_t je;
+	json_t *o, *v;
+	char *buf;
+
+	*out = NULL;
+	if (len == 0) {
+		reply_error(c, 400, "body: a JSON object is needed");
+		return false;
+	}
+	if ((buf = malloc(len)) == NULL) {
+		reply_error(c, 500, "out of memory");
+		return false;
+	}
+	evbuffer_copyout(in, buf, len);
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
+	if (o == NULL) {
+		reply_error(c, 400, "body: not JSON: %s (offset %d)", je.text,
+		    je.position);
+		return false;
+	}
+	*out = o;
+	if (!json_is_object(o)) {
+		reply_error(c, 400, "body: not a JSON object");
+		return false;
+	}
+	json_object_foreach(o, key, v) {
+		const char **slot = NULL;
+		bool *set = NULL;
+
+		if (add && strcmp(key, "name") == 0)
+			slot = &sp->name;
+		else if (strcmp(key, "address") == 0)
+			slot = &sp->address;
+		else if (strcmp(key, "primary") == 0) {
+			slot = &sp->primary;
+			set = &sp->set_primary;
+		} else if (strcmp(key, "backup") == 0) {
+			slot = &sp->backup;
+			set = &sp->set_backup;
+		} else if (strcmp(key, "ttl") == 0) {
+			sp->set_ttl = true;
+			if (json_is_integer(v) && json_integer_value(v) > 0 &&
+			    json_integer_value(v) <= 2147483647) {
+				snprintf(ttlbuf, ttllen, "%llds", (long long)
+				    json_integer_value(v));
+				sp->ttl = ttlbuf;
+				continue;
+			}
+			slot = &sp->ttl;
+		} else {
+			reply_error(c, 400, "body: unknown member \"%.64s\""
+			    " (%s)", key, add ? "name, address, primary,"
+			    " backup, ttl" : "primary, backup, ttl");
+			return false;
+		}
+		if (set != NULL)
+			*set = true;
+		if (json_is_null(v) && (set != NULL || slot == &sp->address))
+			continue;		/* none; an address: auto */
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			reply_error(c, 400, "body: \"%s\" must be a%s string",
+			    key, set != NULL ? " stack name or null:" : "");
+			return false;
+		}
+		*slot = json_string_value(v);
+	}
+	if (add && sp->name == NULL) {
+		reply_error(c, 400, "body: \"name\" is required");
+		return false;
+	}
+	if (add && sp->address != NULL && strcmp(sp->address, "") == 0)
+		sp->address = NULL;
+	return true;
+}
+
+/* The actor of a request: "api:" and the peer's address. */
+static void
+call_actor(struct call *c, char *actor, size_t len)
+{
+	char peer[80], *colon;
+
+	peer_of(c->req, peer, sizeof(peer));
+	if ((colon = strrchr(peer, ':')) != NULL)
+		*colon = '\0';
+	snprintf(actor, len, "api:%.*s", (int)(len > 5 ? len - 5 : 0), peer);
+}
+
+/* A refusal of ops_group_*: its status, error and reason. */
+static void
+group_refused(struct call *c, const char *verb, const char *group,
+    const struct ops_reply *rp)
+{
+	int code = (unsigned)rp->outcome < sizeof(outcome_status) /
+	    sizeof(outcome_status[0]) ? outcome_status[rp->outcome] : 500;
+
+	log_info("api_group_refused", "group=%s cmd=%s status=%d reason=%s"
+	    " detail=%s", log_q(group), verb, code, log_q(rp->reason),
+	    log_q(rp->message));
+	reply_json(c, code, json_pack("{s:s, s:s, s:i}", "error", rp->message,
+	    "reason", rp->reason, "status", code));
+}
+
+/* Done: take it in, then answer with the group as it is now. */
+static void
+group_done(struct call *c, int code, const char *verb, const char *group,
+    const struct ops_reply *rp)
+{
+	json_t *v = NULL;
+	char err[256] = "";
+
+	log_info("api_group", "group=%s cmd=%s", log_q(group), verb);
+	if (!*c->a->h.stopping)
+		c->a->h.groups_changed(c->a->h.arg);
+	if (ops_status(c->a->h.store, (*c->a->h.cfg), group, &v, err,
+	    sizeof(err)) != 0 || v == NULL) {
+		/* In the store, not in force (see the daemon's log). */
+		v = json_object();
+		json_object_set_new(v, "name", json_string(group));
+	} else
+		live_fields(c->a, v);
+	json_object_set_new(v, "message", json_string(rp->message));
+	reply_json(c, code, v);
+}
+
+static void
+h_group_add(struct call *c)
+{
+	struct ops_group_spec sp;
+	struct ops_reply rp;
+	json_t *body = NULL;
+	char actor[ENG_ACTOR_MAX], ttl[32];
+
+	if (!have_store(c))
+		return;
+	memset(&sp, 0, sizeof(sp));
+	if (!group_body(c, true, &sp, &body, ttl, sizeof(ttl)))
+		goto out;
+	call_actor(c, actor, sizeof(actor));
+	sp.actor = actor;
+	if (ops_group_add(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
+	    &rp) != 0)
+		group_refused(c, "add", sp.name, &rp);
+	else
+		group_done(c, 201, "add", sp.name, &rp);
+out:
+	json_decref(body);
+}
+
+static void
+h_group_set(struct call *c)
+{
+	struct ops_group_spec sp;
+	struct ops_reply rp;
+	json_t *body = NULL;
+	char actor[ENG_ACTOR_MAX], ttl[32];
+
+	if (!have_store(c))
+		return;
+	memset(&sp, 0, sizeof(sp));
+	if (!group_body(c, false, &sp, &body, ttl, sizeof(ttl)))
+		goto out;
+	sp.name = c->seg[2];
+	call_actor(c, actor, sizeof(actor));
+	sp.actor = actor;
+	if (ops_group_set(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
+	    &rp) != 0)
+		group_refused(c, "set", sp.name, &rp);
+	else
+		group_done(c, 200, "set", sp.name, &rp);
+out:
+	json_decref(body);
+}
+
+static void
+h_group_del(struct call *c)
+{
+	struct ops_reply rp;
+	char actor[ENG_ACTOR_MAX], addr[600];
+
+	if (!have_store(c))
+		return;
+	call_actor(c, actor, sizeof(actor));
+	if (ops_group_remove(c->a->h.store, (*c->a->h.cfg), c->seg[2], false,
+	    actor, clock_wall_ms(), addr, sizeof(addr), &rp) != 0) {
+		group_refused(c, "delete", c->seg[2], &rp);
+		return;
+	}
+	/* The daemon lets go of the group, then its state goes. */
+	if (!*c->a->h.stopping)
+		c->a->h.groups_changed(c->a->h.arg);
+	if (addr[0] != '\0' && ops_group_delete(c->a->h.store, (*c->a->h.cfg),
+	    c->seg[2], addr, clock_wall_ms(), &rp) != 0) {
+		reply_error(c, 500, "%s: no longer defined, but %s",
+		    c->seg[2], rp.message);
+		return;
+	}
+	log_info("api_group", "group=%s cmd=delete address=%s",
+	    log_q(c->seg[2]), log_q(addr));
+	log_reply(c, 204, NULL);
+	evhttp_send_reply(c->req, 204, "No Content", NULL);
 }

@@ -43,6 +43,11 @@ struct api_host {
 	/* Stack s's last check; false when it has none to say. */
 	bool		(*stack_live)(void *arg, int s,
 			    struct api_stack_live *);
+	/*
+	 * A group was added, changed or deleted in the store: take it in
+	 * now (*cfg is replaced before this returns).
+	 */
+	void		(*groups_changed)(void *arg);
 };
 
 /*

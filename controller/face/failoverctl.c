@@ -29,6 +29,7 @@
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
 #include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
 #include "controller/store/store.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
@@ -109,11 +110,21 @@ static const struct verb verbs[] = {
 	  "Ask the DNS server what it publishes for each group and compare\n"
 	  "with what the state says is published: exit 0 in sync, 1 drift\n"
 	  "(the difference is shown)." },
-	{ "group", v_group, true, true, "group delete GROUP",
-	  "Delete a group that points at no stack (remove its primary and\n"
-	  "backup from the configuration first): remove its record with a\n"
-	  "signed UPDATE, delete its state, and tombstone its address for\n"
-	  "ever." },
+	{ "group", v_group, true, true,
+	  "group add GROUP [--address LABEL|auto] [--primary STACK]"
+	  " [--backup STACK] [--ttl DURATION] | group set GROUP"
+	  " [--primary STACK|--no-primary] [--backup STACK|--no-backup]"
+	  " [--ttl DURATION] | group list | group delete GROUP",
+	  "Groups made at run time, kept in the state (the configuration\n"
+	  "file's groups are read-only here).  add: a new group on stacks of\n"
+	  "the configuration file, judged by the file's own rules (address\n"
+	  "auto by default: a random NNN-NNN-NNN label, shown by list once the\n"
+	  "daemon allocated it; the backup may come later).  set: change its\n"
+	  "primary, backup or TTL.  list: every group, where it is defined,\n"
+	  "its address, stacks and TTL.  delete: a group that points at no\n"
+	  "stack (set --no-primary --no-backup, or for a group of the file\n"
+	  "remove it there first): remove its record with a signed UPDATE,\n"
+	  "delete its state, and tombstone its address for ever." },
 };
 #define NVERB	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -1079,8 +1090,9 @@ v_verify(struct ctl *c)
 	return worst ? EX_FAIL : EX_OK;
 }
 
+/* Remove group's record at addr with a signed UPDATE, if it is ours. */
 static int
-group_delete(struct ctl *c, const char *group)
+record_remove(struct ctl *c, const char *group, const char *addr)
 {
 	struct event_base *base = NULL;
 	struct dnsup_engine *e;
@@ -1089,14 +1101,8 @@ group_delete(struct ctl *c, const char *group)
 	struct dnsup_owner_plan plan;
 	struct dnsup_rrset none;
 	struct dnsjob j;
-	struct ops_reply r;
-	char addr[600], mine[300], why[1024];
+	char mine[300], why[1024];
 
-	if (ops_group_delete_check(c->st, c->cfg, group, addr, sizeof(addr),
-	    &r) != 0) {
-		fail_line("group delete: refused: %s", r.message);
-		return EX_FAIL;
-	}
 	if ((e = dns_open(c->cfg, &base)) == NULL)
 		return EX_FAIL;
 	/* Never delete a name that is not ours. */
@@ -1138,11 +1144,183 @@ group_delete(struct ctl *c, const char *group)
 		    addr, dnsup_result_name(j.result), j.detail);
 		return EX_FAIL;
 	}
+	return EX_OK;
+}
+
+static int
+group_delete(struct ctl *c, const char *group)
+{
+	struct ops_reply r;
+	char addr[600];
+
+	if (ops_group_delete_check(c->st, c->cfg, group, addr, sizeof(addr),
+	    &r) != 0) {
+		fail_line("group delete: refused: %s", r.message);
+		return EX_FAIL;
+	}
+	if (record_remove(c, group, addr) != EX_OK)
+		return EX_FAIL;
 	if (ops_group_delete(c->st, c->cfg, group, addr, now_ms(), &r) != 0) {
 		fail_line("group delete: record removed but %s", r.message);
 		return EX_FAIL;
 	}
 	printf("%s\n", r.message);
+	return EX_OK;
+}
+
+/* ---- groups made at run time (ops_group.h) ---- */
+
+/* A group made at run time: its definition, state, address; its record
+   too when it is still published. */
+static int
+group_delete_rt(struct ctl *c, const char *group)
+{
+	struct ops_reply r;
+	char actor[ENG_ACTOR_MAX], addr[600];
+
+	ops_actor_self(actor, sizeof(actor));
+	if (ops_group_remove(c->st, c->cfg, group, false, actor, now_ms(),
+	    addr, sizeof(addr), &r) != 0) {
+		if (strcmp(r.reason, "published") != 0) {
+			fail_line("group delete: refused: %s", r.message);
+			return EX_FAIL;
+		}
+		if (record_remove(c, group, addr) != EX_OK)
+			return EX_FAIL;
+		if (ops_group_remove(c->st, c->cfg, group, true, actor,
+		    now_ms(), addr, sizeof(addr), &r) != 0) {
+			fail_line("group delete: record removed but %s",
+			    r.message);
+			return EX_FAIL;
+		}
+	}
+	/*
+	 * XXX: a running daemon lets go of the group at its next poll; a
+	 * step it commits for the group before that would leave its state
+	 * behind (group delete removes it then).  A group that points at no
+	 * stack has none in flight.
+	 */
+	if (addr[0] != '\0' && ops_group_delete(c->st, c->cfg, group, addr,
+	    now_ms(), &r) != 0) {
+		fail_line("group delete: no longer defined, but %s", r.message);
+		return EX_FAIL;
+	}
+	printf("%s\n", r.message);
+	return EX_OK;
+}
+
+/* Wait a little for the daemon to allocate an auto address. */
+#define ADDR_WAIT_MS	3000
+
+/* group add GROUP ... | group set GROUP ... */
+static int
+group_change(struct ctl *c, int at)
+{
+	static const struct option lo[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ "primary", required_argument, NULL, 'p' },
+		{ "backup", required_argument, NULL, 'b' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "no-primary", no_argument, NULL, 'P' },
+		{ "no-backup", no_argument, NULL, 'B' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool add = strcmp(c->argv[at], "add") == 0;
+	struct ops_group_spec sp;
+	struct ops_reply r;
+	struct config *ncfg = NULL;
+	char actor[ENG_ACTOR_MAX], addr[600], err[512];
+	int ch, argc = c->argc - at;
+	char **argv = c->argv + at;
+
+	memset(&sp, 0, sizeof(sp));
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			if (!add)
+				return verb_usage(c, "set: the address of a"
+				    " group cannot change");
+			sp.address = optarg;
+			break;
+		case 'p':
+		case 'P':
+			if (sp.set_primary || (ch == 'P' && add))
+				return verb_usage(c, ch == 'P' ? "add: a new"
+				    " group has no primary unless given" :
+				    "give --primary once");
+			sp.set_primary = true;
+			sp.primary = ch == 'p' ? optarg : NULL;
+			break;
+		case 'b':
+		case 'B':
+			if (sp.set_backup || (ch == 'B' && add))
+				return verb_usage(c, ch == 'B' ? "add: a new"
+				    " group has no backup unless given" :
+				    "give --backup once");
+			sp.set_backup = true;
+			sp.backup = ch == 'b' ? optarg : NULL;
+			break;
+		case 't':
+			sp.set_ttl = true;
+			sp.ttl = optarg;
+			break;
+		default:
+			return verb_usage(c, NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return verb_usage(c, "give one GROUP");
+	sp.name = argv[optind];
+	ops_actor_self(actor, sizeof(actor));
+	sp.actor = actor;
+	if ((add ? ops_group_add(c->st, c->cfg, &sp, now_ms(), &r) :
+	    ops_group_set(c->st, c->cfg, &sp, now_ms(), &r)) != 0) {
+		fail_line("group %s: %s: %s", add ? "add" : "set",
+		    r.outcome == OPS_BAD_REQUEST ? "invalid" : "refused",
+		    r.message);
+		return EX_FAIL;
+	}
+	printf("%s\n", r.message);
+	if (!add || (sp.address != NULL && strcasecmp(sp.address, "auto") !=
+	    0))
+		return EX_OK;
+	/* A running daemon takes it in within a poll and allocates. */
+	if (ops_groups_config(c->st, c->cfg, &ncfg, err, sizeof(err)) != 0)
+		return EX_OK;
+	for (int64_t end = mono_ms() + ADDR_WAIT_MS; mono_ms() < end;
+	    sleep_ms(FOLLOW_POLL_MS))
+		if (ops_group_address(c->st, ncfg, sp.name, addr,
+		    sizeof(addr)) == 0) {
+			printf("%s: address %s\n", sp.name, addr);
+			config_free(ncfg);
+			return EX_OK;
+		}
+	printf("%s: address auto: allocated when failoverd takes the group"
+	    " in (failoverctl group list shows it)\n", sp.name);
+	config_free(ncfg);
+	return EX_OK;
+}
+
+static int
+group_list(struct ctl *c)
+{
+	char addr[600];
+
+	printf("%-16s %-8s %-40s %-12s %-12s %s\n", "GROUP", "ORIGIN",
+	    "ADDRESS", "PRIMARY", "BACKUP", "TTL");
+	for (size_t i = 0; i < c->cfg->ngroup; i++) {
+		const struct cfg_group *g = &c->cfg->groups[i];
+
+		if (ops_group_address(c->st, c->cfg, g->name, addr,
+		    sizeof(addr)) != 0)
+			snprintf(addr, sizeof(addr), "auto (not allocated"
+			    " yet)");
+		printf("%-16s %-8s %-40s %-12s %-12s %us\n", g->name,
+		    g->runtime ? "runtime" : "file", addr,
+		    g->primary_name != NULL ? g->primary_name : "-",
+		    g->backup_name != NULL ? g->backup_name : "-", g->ttl);
+	}
 	return EX_OK;
 }
 
@@ -1156,17 +1334,31 @@ v_group(struct ctl *c)
 	int ch;
 
 	optind = 0;
-	while ((ch = getopt_long(c->argc, c->argv, "h", lo, NULL)) != -1) {
+	while ((ch = getopt_long(c->argc, c->argv, "+h", lo, NULL)) != -1) {
 		if (ch == 'h')
 			return verb_help(c);
 		return verb_usage(c, NULL);
 	}
 	if (c->argc - optind < 1)
-		return verb_usage(c, "give a subcommand: delete");
+		return verb_usage(c, "give a subcommand: add, set, list or"
+		    " delete");
+	if (strcmp(c->argv[optind], "list") == 0)
+		return c->argc - optind != 1 ? verb_usage(c, "list takes no"
+		    " argument") : group_list(c);
+	if (strcmp(c->argv[optind], "add") == 0 ||
+	    strcmp(c->argv[optind], "set") == 0)
+		return group_change(c, optind);
 	if (strcmp(c->argv[optind], "delete") != 0)
 		return verb_usage(c, "unknown subcommand");
 	if (c->argc - optind != 2)
 		return verb_usage(c, "give one GROUP");
+	{
+		const struct cfg_group *cg = config_group_find(c->cfg,
+		    c->argv[optind + 1]);
+
+		if (cg != NULL && cg->runtime)
+			return group_delete_rt(c, c->argv[optind + 1]);
+	}
 	return group_delete(c, c->argv[optind + 1]);
 }
 
@@ -1263,6 +1455,18 @@ main(int argc, char **argv)
 			    err);
 		config_free(c.cfg);
 		return EX_FAIL;
+	}
+	/* The groups made at run time are groups like the file's. */
+	if (c.st != NULL) {
+		struct config *ncfg;
+
+		if (ops_groups_config(c.st, c.cfg, &ncfg, err,
+		    sizeof(err)) == 0) {
+			config_free(c.cfg);
+			c.cfg = ncfg;
+		} else
+			fail_line("warning: the groups made at run time are"
+			    " left out: %s", err);
 	}
 	rc = v->fn(&c);
 	store_close(c.st);

@@ -38,6 +38,7 @@
 #include "controller/shell/lockfile.h"
 #include "controller/base/log.h"
 #include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
 #include "controller/shell/sdnotify.h"
 #include "controller/store/store.h"
 #include "controller/core/world.h"
@@ -700,6 +701,8 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 	if (store_generation(d->store, &gen, err, sizeof(err)) != 0)
 		log_error("store_failed", "op=generation detail=%s", log_q(err));
 	else if (gen != d->flags_gen || d->flags_deferred) {
+		if (gen != d->flags_gen)
+			daemon_groups_sync(d);
 		d->flags_gen = gen;
 		d->flags_deferred = false;
 		flags_apply(d);
@@ -756,27 +759,129 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- reload ---- */
 
 /*
- * Apply a new, fully validated configuration.  Group states are carried
- * across by name (encode with the old configuration, decode with the new);
- * a stack whose probe settings did not change keeps its probe and its
- * health undisturbed.
+ * The groups made at run time (face/ops_group.h): their text in the store,
+ * copied ("" when there is none); NULL when the store cannot be read
+ * (logged).
  */
+static char *
+groups_text(struct daemon *d)
+{
+	struct store_txn txn;
+	const void *v;
+	size_t len = 0;
+	char *s;
+
+	if (store_txn_begin(d->store, false, &txn) != 0) {
+		log_error("store_failed", "op=groups error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		store_txn_abort(&txn);
+		return NULL;
+	}
+	if (!store_meta_get(&txn, OPS_GROUPS_META, &v, &len))
+		len = 0;
+	if ((s = malloc(len + 1)) == NULL)
+		fatal("out_of_memory", "where=groups");
+	if (len > 0)
+		memcpy(s, v, len);
+	s[len] = '\0';
+	store_txn_abort(&txn);
+	return s;
+}
+
+/*
+ * base and the groups of text: the configuration to put in force, or NULL
+ * when they do not fit together (each error logged as event).  partial
+ * (at start): rather than NULL, base with the groups that fit, each
+ * judged with those kept before it, so that one group whose stack left the
+ * file does not take the others with it.
+ */
+static struct config *
+groups_derive(struct daemon *d, const struct config *base, const char *text,
+    const char *event, bool partial)
+{
+	struct config_errors errs = { 0 };
+	struct config *ncfg = NULL;
+	char *keep, *cand;
+	const char *p, *next;
+
+	if (config_with_groups(base, text, &ncfg, &errs) == 0)
+		return ncfg;
+	for (size_t i = 0; i < errs.n; i++)
+		log_error(event, "error=%s", log_q(errs.msg[i]));
+	config_errors_free(&errs);
+	if (!partial)
+		return NULL;
+	/* The text is ops_group.c's: one "[group NAME]" section a group. */
+	if ((keep = strdup("")) == NULL)
+		fatal("out_of_memory", "where=groups");
+	for (p = text; *p != '\0'; p = next) {
+		next = strstr(p + 1, "\n[group ");
+		next = next != NULL ? next + 1 : p + strlen(p);
+		if (asprintf(&cand, "%s%.*s", keep, (int)(next - p), p) == -1)
+			fatal("out_of_memory", "where=groups");
+		if (config_with_groups(base, cand, &ncfg, &errs) == 0) {
+			config_free(ncfg);
+			free(keep);
+			keep = cand;
+		} else {
+			config_errors_free(&errs);
+			free(cand);
+		}
+	}
+	ncfg = NULL;
+	if (config_with_groups(base, keep, &ncfg, &errs) != 0)
+		config_errors_free(&errs);
+	free(keep);
+	return ncfg;
+}
+
+static int	 world_swap(struct daemon *, struct config *);
+
+/*
+ * A group was added, changed or deleted at run time (by the API, or by
+ * failoverctl: the generation moved): take the store's groups in, as a
+ * reload takes a new file in.  Groups that do not fit the file are
+ * refused and the world in force is kept.
+ */
+void
+daemon_groups_sync(struct daemon *d)
+{
+	struct config *ncfg;
+	size_t nrt = 0;
+	char *text;
+
+	if (d->store == NULL || d->stopping ||
+	    (text = groups_text(d)) == NULL)
+		return;
+	if (d->rt_text != NULL && strcmp(text, d->rt_text) == 0) {
+		free(text);
+		return;
+	}
+	free(d->rt_text);
+	d->rt_text = text;
+	daemon_flush(d);
+	if ((ncfg = groups_derive(d, d->cfg, text, "groups_refused",
+	    false)) == NULL)
+		return;
+	if (world_swap(d, ncfg) != 0)
+		return;
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		nrt += d->cfg->groups[i].runtime;
+	log_info("groups_applied", "groups=%zu runtime=%zu", d->cfg->ngroup,
+	    nrt);
+}
+
 static void
 reload(struct daemon *d)
 {
-	struct config *ncfg = NULL, *ocfg = d->cfg;
+	struct config *ncfg = NULL, *fcfg = NULL;
 	struct config_errors errs = { 0 };
-	struct dstack *ostacks = d->stacks;
-	struct dgroup *ogroups = d->groups;
-	struct health *ohealth = d->health;
-	size_t onstack = ocfg->nstack, ongroup = ocfg->ngroup;
-	size_t onwitness = ocfg->controller.nwitness;
-	char err[256];
+	char *text = NULL;
 
 	sdnotify_reloading();
 	probelog_sync(d);
 	daemon_flush(d);
-	if (config_load(d->config_path, &ncfg, &errs) != 0) {
+	if (config_load(d->config_path, &fcfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_error("reload_refused", "error=%s",
 			    log_q(errs.msg[i]));
@@ -787,6 +892,54 @@ reload(struct daemon *d)
 		sdnotify_ready();
 		return;
 	}
+	/* The groups made at run time, judged against the new file. */
+	if (d->store == NULL) {
+		ncfg = fcfg;
+		fcfg = NULL;
+	} else if ((text = groups_text(d)) != NULL)
+		ncfg = groups_derive(d, fcfg, text, "reload_refused", false);
+	config_free(fcfg);
+	if (ncfg == NULL) {
+		log_error("reload_failed", "file=%s detail=%s",
+		    log_q(d->config_path), log_q("the groups made at run time"
+		    " do not fit the new file; the running configuration is"
+		    " kept"));
+		free(text);
+		sdnotify_ready();
+		return;
+	}
+	if (world_swap(d, ncfg) == 0) {
+		if (text != NULL) {
+			free(d->rt_text);
+			d->rt_text = text;
+			text = NULL;
+		}
+		log_info("reloaded", "file=%s stacks=%zu groups=%zu",
+		    log_q(d->config_path), d->cfg->nstack, d->cfg->ngroup);
+		api_reload(d->api);
+	}
+	free(text);
+	sdnotify_ready();
+}
+
+/*
+ * Put a new, fully validated configuration in force (ncfg is taken; on a
+ * refusal it is freed and 0 is not returned).  Group states are carried
+ * across by name (encode with the old configuration, decode with the
+ * new); a stack whose probe settings did not change keeps its probe and
+ * its health undisturbed.
+ */
+static int
+world_swap(struct daemon *d, struct config *ncfg)
+{
+	struct config *ocfg = d->cfg;
+	struct dstack *ostacks = d->stacks;
+	struct dgroup *ogroups = d->groups;
+	struct health *ohealth = d->health;
+	size_t onstack = ocfg->nstack, ongroup = ocfg->ngroup;
+	size_t onwitness = ocfg->controller.nwitness;
+	char err[256];
+
 	/*
 	 * A group in the middle of a switch cannot go: its hook's answer
 	 * would have nowhere to land and the journal entry would never end.
@@ -799,8 +952,7 @@ reload(struct daemon *d)
 			    log_q("a group cannot be removed while it is"
 			    " switching; the running configuration is kept"));
 			config_free(ncfg);
-			sdnotify_ready();
-			return;
+			return -1;
 		}
 	if (strcmp(ncfg->controller.state_dir, ocfg->controller.state_dir) != 0)
 		log_warn("reload_partial", "key=state_dir detail=%s",
@@ -849,11 +1001,7 @@ reload(struct daemon *d)
 	world_resume(d);
 	/* Pause and pin as the store has them now, for every group. */
 	d->flags_deferred = true;
-	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
-	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
-	api_reload(d->api);
-	sdnotify_ready();
-	return;
+	return 0;
 nomem:
 	fatal("out_of_memory", "where=reload");
 }
@@ -1068,6 +1216,24 @@ daemon_main(const struct daemon_opts *opts)
 	}
 	if (open_store(d) != 0 || start_fault("store"))
 		goto out;
+	/*
+	 * The groups made at run time join the file's before anything is
+	 * built.  Groups that no longer fit the file (a stack they name was
+	 * removed) are left out, loudly, and kept in the store as they are:
+	 * neither the file's groups nor the other run-time groups are held
+	 * hostage by them.
+	 */
+	if (d->store != NULL) {
+		struct config *ncfg;
+
+		if ((d->rt_text = groups_text(d)) == NULL)
+			goto out;
+		if ((ncfg = groups_derive(d, d->cfg, d->rt_text,
+		    "groups_refused", true)) != NULL) {
+			config_free(d->cfg);
+			d->cfg = ncfg;
+		}
+	}
 	if ((d->hooks = hook_runner_new(d->base, &hro)) == NULL ||
 	    (d->probes = probe_engine_new(d->base, probe_done_cb)) == NULL) {
 		log_error("start_failed", "detail=%s",
@@ -1234,6 +1400,7 @@ out:
 	if (d->base != NULL)
 		event_base_free(d->base);
 	config_free(d->cfg);
+	free(d->rt_text);
 	curlmem_global_cleanup();
 	/* Last: the hooks are stopped and the store closed. */
 	lockfile_release(lock);

@@ -280,6 +280,12 @@ host_flags_changed(void *arg)
 		event_active(d->ev_flags, EV_TIMEOUT, 1);
 }
 
+static void
+host_groups_changed(void *arg)
+{
+	daemon_groups_sync(arg);
+}
+
 static bool
 host_stack_live(void *arg, int s, struct api_stack_live *live)
 {
@@ -309,4 +315,5 @@ daemon_api_host(struct daemon *d, struct api_host *h)
 	h->local_faults = host_local_faults;
 	h->flags_changed = host_flags_changed;
 	h->stack_live = host_stack_live;
+	h->groups_changed = host_groups_changed;
 }

@@ -140,6 +140,8 @@ struct daemon {
 	struct event		*ev_probelog;
 	struct event		*ev_resume;	/* groups whose record was read */
 	struct plog		*plog;		/* pending probe-log runs */
+	char			*rt_text;	/* the groups made at run time
+						   in force (ops_group.h) */
 	uint64_t		 flags_gen;
 	bool			 flags_deferred; /* a request waits for health */
 
@@ -304,6 +306,9 @@ void	 stacks_free(struct dstack *, size_t n);
 void	 groups_free(struct dgroup *, size_t n);
 int	 witnesses_start(struct daemon *);
 void	 witnesses_free(struct daemon *, size_t n);
+
+/* daemon.c: take the groups made at run time in from the store. */
+void	 daemon_groups_sync(struct daemon *);
 
 /* daemon_api.c: what the shell lends the API (face/api.h). */
 struct api_host;

@@ -1021,6 +1021,14 @@ generation_bump(struct store_txn *txn)
 }
 
 int
+store_generation_bump(struct store_txn *txn)
+{
+	if (!store_usable(txn, true))
+		return txn->err;
+	return generation_bump(txn);
+}
+
+int
 store_generation(struct store *st, uint64_t *gen, char *err, size_t errlen)
 {
 	struct store_txn txn;

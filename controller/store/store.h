@@ -186,6 +186,12 @@ bool	 store_meta_get(struct store_txn *, const char *key,
  */
 int	 store_generation(struct store *, uint64_t *gen, char *err,
 	    size_t errlen);
+/*
+ * Bump the generation in a write transaction that changed something the
+ * pollers must reread besides the flags (the groups made at run time, in
+ * the meta record "groups.runtime").  Returns txn->err.
+ */
+int	 store_generation_bump(struct store_txn *);
 
 /* ---- groups: runtime state, opaque to the store ---- */
 

@@ -5,7 +5,8 @@
 # radio, the confirmation of a switch read from the grey radio, Switch
 # Traffic Now with a wrong and then the right token, the phases live, the
 # radio buttons following the record, the history's chain verdict, pause
-# and resume, phone width (test_dashboard.py).  Then named must answer the
+# and resume, a group added through the form and edited to set its
+# backup, one deleted, phone width (test_dashboard.py).  Then named must answer the
 # backup's records and the hooks must have run in order.  Screenshots of
 # each step: build/test-logs/dashboard/.  Skipped (77) only when chromium,
 # chromedriver or Selenium is not installed.
@@ -78,7 +79,16 @@ order=$(awk '{ print $1 "/" $2 }' "$FO/hooks.log" | tr '\n' ' ')
 fo_log_has 'event=api_command group=www cmd=switch stack=app2' || fail "no switch command in the log"
 fo_log_has 'event=api_refused .*status=401' || fail "the wrong token was not refused"
 grep -qF -- "$TOKEN" "$FO/failoverd.log" && fail "the token is in the log"
-for s in 01-loaded 02-confirm 03-wrong-token 04-phases 05-switched 06-phone; do
+# The groups made in the page are in the state, as failoverctl sees them.
+$FAILOVERCTL -c "$FO/failoverd.conf" group list >"$FO/list" || fail "group list"
+grep -Eq '^shop +runtime +[0-9]{3}-[0-9]{3}-[0-9]{3}\.[^ ]+ +app2 +app1 +60s$' "$FO/list" || fail "shop: $(cat "$FO/list")"
+grep -q '^spare ' "$FO/list" && fail "spare was not deleted: $(cat "$FO/list")"
+SHOP=$(awk '$1 == "shop" { print $3 }' "$FO/list")
+fo_dig_is "$SHOP" A 127.0.0.2 || fail "shop ($SHOP) is not published on app2: $(fo_dig "$SHOP" A)"
+fo_log_has 'event=api_group group=shop cmd=add' || fail "no add in the log"
+fo_log_has 'event=api_group group=shop cmd=set' || fail "no edit in the log"
+fo_log_has 'event=api_group group=spare cmd=delete' || fail "no delete in the log"
+for s in 01-loaded 02-confirm 03-wrong-token 04-phases 05-switched 07-add-form 08-added 09-edited 10-deleted 06-phone; do
 	[ -s "$SHOTS/$s.png" ] || fail "no screenshot $s"
 done
 fo_stop || fail "failoverd exited $?"

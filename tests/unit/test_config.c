@@ -1705,6 +1705,74 @@ test_key_names(void **state)
 	assert_int_equal(n, 12 + 9 + 6 + 20 + 10);
 }
 
+/* Groups made at run time: the file's rules, and only [group] keys. */
+static void
+test_with_groups(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "[group g2]\naddress = auto\nprimary = nope\n",
+		  "run-time group g2: primary: no [stack nope] is defined" },
+		{ "[stack c]\nweb_head = c.example.com\n",
+		  "run-time groups: [stack c]: only [group NAME] can be made"
+		  " at run time: stacks and hooks come only from the"
+		  " configuration file" },
+		{ "[group g2]\naddress = auto\non_status_change = @DIR@/hook\n",
+		  "run-time group g2: on_status_change: cannot be set at run"
+		  " time (only address, primary, backup and ttl; the rest"
+		  " comes from the configuration file)" },
+		{ "[group www]\naddress = w2\n",
+		  "run-time groups: [group www]: duplicate group (first"
+		  " defined at line 11)" },
+		{ "[group g2]\naddress = www\n",
+		  "run-time group g2: address: www.example.net. is already"
+		  " the address of group www (line 12)" },
+		{ "address = x\n",
+		  "run-time groups: address: key outside of any section"
+		  " (expected [controller], [dns], [cluster], [stack NAME] or"
+		  " [group NAME] first)" },
+	};
+	struct config *cfg = NULL, *rt = NULL, *rt2 = NULL;
+	struct config_errors errs = { 0 };
+	char path[256], digest[CFG_DIGEST_HEX], digest2[CFG_DIGEST_HEX];
+
+	/* No trailing newline: the groups still start a line of their own. */
+	assert_int_equal(load_text(DNS STACK_A "[stack b]\nweb_head = "
+	    "b.example.com\nhealth_url = http://127.0.0.1/h\n[group www]\n"
+	    "address = www\nprimary = a", &cfg, &errs, path, sizeof(path)), 0);
+	assert_int_equal(config_with_groups(cfg, "[group g2]\naddress = auto"
+	    "\nprimary = a\nbackup = b\nttl = 30s\n", &rt, &errs), 0);
+	assert_int_equal(rt->ngroup, 2);
+	assert_false(rt->groups[0].runtime);
+	assert_true(rt->groups[1].runtime);
+	assert_true(rt->groups[1].address_auto);
+	assert_int_equal(rt->groups[1].backup, 1);
+	assert_int_equal(rt->groups[1].ttl, 30);
+	/* A run-time group is state: the cluster digest ignores it. */
+	assert_int_equal(config_digest(cfg, digest), 0);
+	assert_int_equal(config_digest(rt, digest2), 0);
+	assert_string_equal(digest, digest2);
+	/* Derived again from a derived one: only its file part counts. */
+	assert_int_equal(config_with_groups(rt, "", &rt2, &errs), 0);
+	assert_int_equal(rt2->ngroup, 1);
+	config_free(rt2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = subst(bad[i][0], path), *want = subst(bad[i][1],
+		    path);
+
+		rt2 = NULL;
+		assert_int_equal(config_with_groups(cfg, text, &rt2, &errs), -1);
+		assert_null(rt2);
+		assert_int_equal(errs.n, 1);
+		assert_string_equal(errs.msg[0], want);
+		config_errors_free(&errs);
+		memset(&errs, 0, sizeof(errs));
+		free(text);
+		free(want);
+	}
+	config_free(rt);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -1727,6 +1795,7 @@ main(void)
 		cmocka_unit_test(test_source_forms),
 		cmocka_unit_test(test_cluster_values),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_with_groups),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest *tests;

@@ -1,7 +1,8 @@
 /*
  * test_ops.c - the operator commands over a temporary store and a loaded
  * configuration: every verb's refusals and the flags it writes, the JSON
- * of status, stacks and events, failover-status, and group delete.
+ * of status, stacks and events, failover-status, group delete, and the
+ * groups made at run time (ops_group.h).
  *
  * The daemon is played by hand: its health meta records and committed
  * group states are written directly, as daemon.c writes them.
@@ -24,6 +25,7 @@
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
 #include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
 #include "controller/store/store.h"
 
 #define T0	1700000000000LL
@@ -862,6 +864,165 @@ test_group_delete(void **state)
 	    sizeof(addr), &r), 1);
 }
 
+/* The text of the groups made at run time, as the store holds it. */
+static char *
+groups_text(struct fx *fx)
+{
+	struct store_txn txn;
+	const void *v;
+	size_t len;
+	char *s = NULL;
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	if (store_meta_get(&txn, OPS_GROUPS_META, &v, &len)) {
+		s = calloc(1, len + 1);
+		assert_non_null(s);
+		memcpy(s, v, len);
+	}
+	store_txn_abort(&txn);
+	return s != NULL ? s : strdup("");
+}
+
+static void
+test_groups_runtime(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_group_spec sp = { .name = "shop", .primary = "app3",
+	    .actor = "uid:test" };
+	struct ops_reply r;
+	struct config *cfg = NULL;
+	char err[512], addr[300], *before;
+	uint64_t gen0, gen1;
+	json_t *def;
+
+	assert_int_equal(store_generation(fx->st, &gen0, err, sizeof(err)), 0);
+	assert_int_equal(ops_group_add(fx->st, fx->cfg, &sp, T0, &r), 0);
+	assert_string_equal(r.message, "shop: added (primary app3, backup"
+	    " none, ttl 60s)");
+	before = groups_text(fx);
+	assert_string_equal(before, "[group shop]\naddress = auto\n"
+	    "primary = app3\n\n");
+	assert_int_equal(store_generation(fx->st, &gen1, err, sizeof(err)), 0);
+	assert_true(gen1 > gen0);
+	assert_int_equal(ops_groups_config(fx->st, fx->cfg, &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg->ngroup, fx->cfg->ngroup + 1);
+	def = ops_group_definition(cfg, "shop");
+	assert_non_null(def);
+	assert_string_equal(json_string_value(json_object_get(def, "origin")),
+	    "runtime");
+	assert_true(json_is_null(json_object_get(def, "backup")));
+	json_decref(def);
+
+	/* Refusals write nothing. */
+	sp.name = "www";
+	assert_int_equal(ops_group_add(fx->st, fx->cfg, &sp, T0, &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "in_config");
+	sp.name = "bad";
+	sp.primary = "app9";
+	assert_int_equal(ops_group_add(fx->st, fx->cfg, &sp, T0, &r), 1);
+	assert_int_equal(r.outcome, OPS_BAD_REQUEST);
+	assert_non_null(strstr(r.message, "run-time group bad: primary: no"
+	    " [stack app9] is defined"));
+	sp.primary = "app1\nbackup";
+	assert_int_equal(ops_group_add(fx->st, fx->cfg, &sp, T0, &r), 1);
+	assert_string_equal(r.reason, "bad_stack");
+	sp.primary = "app1";
+	sp.address = "www";
+	assert_int_equal(ops_group_add(fx->st, fx->cfg, &sp, T0, &r), 1);
+	assert_non_null(strstr(r.message, "already the address of group www"));
+	{
+		char *now = groups_text(fx);
+
+		assert_string_equal(now, before);
+		free(now);
+	}
+
+	/* set: the backup later; the file's groups are read-only. */
+	memset(&sp, 0, sizeof(sp));
+	sp.name = "shop";
+	sp.backup = "app4";
+	sp.set_backup = true;
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 0);
+	free(before);
+	before = groups_text(fx);
+	assert_string_equal(before, "[group shop]\naddress = auto\n"
+	    "primary = app3\nbackup = app4\nttl = 60s\n\n");
+	sp.name = "www";
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 1);
+	assert_string_equal(r.reason, "in_config");
+	sp.name = "nope";
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 1);
+	assert_int_equal(r.outcome, OPS_UNKNOWN);
+
+	/* delete: refused while it points at a stack. */
+	config_free(cfg);
+	assert_int_equal(ops_groups_config(fx->st, fx->cfg, &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ops_group_remove(fx->st, cfg, "shop", false, NULL, T0,
+	    addr, sizeof(addr), &r), 1);
+	assert_string_equal(r.reason, "has_stacks");
+	assert_string_equal(r.message, "shop: the group points at app3 and"
+	    " app4: set it to no primary and no backup first");
+	assert_int_equal(ops_group_remove(fx->st, cfg, "www", false, NULL, T0,
+	    addr, sizeof(addr), &r), 1);
+	assert_string_equal(r.reason, "in_config");
+	memset(&sp, 0, sizeof(sp));
+	sp.name = "shop";
+	sp.set_primary = sp.set_backup = true;
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 0);
+	/* Never allocated (no daemon ran): nothing to tombstone. */
+	assert_int_equal(ops_group_remove(fx->st, cfg, "shop", false, NULL, T0,
+	    addr, sizeof(addr), &r), 0);
+	free(before);
+	before = groups_text(fx);
+	assert_string_equal(before, "");
+	config_free(cfg);
+	assert_int_equal(ops_groups_config(fx->st, fx->cfg, &cfg, err,
+	    sizeof(err)), 0);
+	assert_null(config_group_find(cfg, "shop"));
+	config_free(cfg);
+	free(before);
+}
+
+/* In a cluster the groups would be one member's: none are made. */
+static void
+test_groups_cluster(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_group_spec sp = { .name = "shop", .primary = "app3" };
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	struct ops_reply r;
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cluster.conf", fx->tmp);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[controller]\nstate_dir = %s/state\nlisten = off\n"
+	    "[cluster]\netcd = http://127.0.0.1:2379\nmember = m1\n"
+	    "[dns]\nserver = 127.0.0.1:53\nzone = example.net\n"
+	    "key_file = hmac-sha256:k:c2VjcmV0c2VjcmV0c2VjcmV0\n"
+	    "[stack app3]\nweb_head = app3.example.net\n"
+	    "health_url = http://127.0.0.1:3/health\n", fx->tmp);
+	fclose(f);
+	chmod(path, 0600);
+	if (config_load(path, &cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		fail();
+	}
+	assert_int_equal(ops_group_add(fx->st, cfg, &sp, T0, &r), 1);
+	assert_int_equal(r.outcome, OPS_REFUSED);
+	assert_string_equal(r.reason, "cluster");
+	sp.set_ttl = true;
+	sp.ttl = "30s";
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 1);
+	assert_string_equal(r.reason, "cluster");
+	config_free(cfg);
+}
+
 static void
 test_names(void **state)
 {
@@ -903,6 +1064,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_seq, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_delete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups_runtime, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups_cluster, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
 	};

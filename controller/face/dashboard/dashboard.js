@@ -21,7 +21,8 @@
 		lastSeq: 0,
 		verify: null,
 		switching: null,	// the switch the dialog follows
-		canAdd: false,
+		stacks: [],		// configured stack names (GET /v1/stacks)
+		editing: null,		// the group the edit form is for
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -133,13 +134,13 @@
 	}
 
 	// POST with the token; a missing or wrong one is asked for again.
-	async function post(path, body) {
+	async function post(path, body, method) {
 		let t = token();
 		if (!t)
 			t = await askToken("");
 		for (let tries = 0; t && tries < 3; tries++) {
 			const r = await fetch(path, {
-				method: "POST",
+				method: method || "POST",
 				cache: "no-store",
 				credentials: "omit",
 				headers: { "Authorization": "Bearer " + t, "Content-Type": "application/json" },
@@ -182,8 +183,13 @@
 	async function loadGroup(name) {
 		const r = await getJSON("/v1/groups/" + encodeURIComponent(name));
 		if (r.status === 200 && r.body) {
+			const added = !state.groups.has(name);
 			state.groups.set(name, r.body);
-			renderGroup(name);
+			if (added) {
+				render();	// made at run time, elsewhere
+				loadDNS(name);
+			} else
+				renderGroup(name);
 		} else if (r.status === 404) {
 			state.groups.delete(name);
 			render();
@@ -220,12 +226,12 @@
 			renderHistory(name);
 	}
 
-	// Is adding groups at run time there?  404/405: not in this daemon.
-	async function probeAdd() {
-		const r = await fetch("/v1/groups", { method: "OPTIONS", cache: "no-store", credentials: "omit" });
-		const allow = r.headers.get("Allow") || "";
-		state.canAdd = r.status < 400 && /\bPOST\b/.test(allow);
-		show($("add-open"), state.canAdd);
+	// The configured stacks, for the forms (stacks come only from the file).
+	async function loadStacks() {
+		const r = await getJSON("/v1/stacks");
+		if (r.status === 200 && r.body)
+			state.stacks = (r.body.stacks || []).map((s) => s.name).sort();
+		return state.stacks;
 	}
 
 	async function resync() {
@@ -261,6 +267,11 @@
 		h.push(ev);
 		if (h.length > 1000)
 			h.splice(0, h.length - 1000);
+		if (live && ev.event === "group_deleted") {
+			state.groups.delete(name);
+			render();
+			return;
+		}
 		if (live) {
 			followSwitch(ev);
 			renderHistory(name);
@@ -451,6 +462,13 @@
 		out.push(rearm);
 		if (f.switch_requested)
 			out.push(b("Withdraw switch request", "switch", { cancel: true }, "The daemon has not taken it yet"));
+		// Groups made at run time; the file's are changed in the file.
+		if (g.definition && g.definition.origin === "runtime") {
+			out.push(el("button", { type: "button", "data-verb": "edit", text: "Edit",
+				title: "Set or change the backup, the primary or the TTL", onclick: () => openEdit(g.name) }));
+			out.push(el("button", { type: "button", "data-verb": "delete", text: "Delete",
+				title: "Refused while the group points at a stack", onclick: () => deleteGroup(g.name) }));
+		}
 		return out;
 	}
 
@@ -709,18 +727,69 @@
 		}
 	}
 
-	// ---- adding groups (when the daemon takes them) ----
+	// ---- groups made at run time: add, edit, delete ----
 
-	function openAdd() {
-		const stacks = new Set();
-		for (const g of state.groups.values())
-			for (const s of g.stacks || [])
-				stacks.add(s.name);
-		const opts = (none) => [el("option", { value: "", text: none }), ...[...stacks].sort().map((s) => el("option", { value: s, text: s }))];
-		$("add-primary").replaceChildren(...opts("none"));
-		$("add-backup").replaceChildren(...opts("no backup yet"));
+	function stackOptions(none, selected) {
+		return [el("option", { value: "", text: none }),
+			...state.stacks.map((s) => {
+				const o = el("option", { value: s, text: s });
+				o.selected = s === selected;
+				return o;
+			})];
+	}
+
+	async function openAdd() {
+		await loadStacks();
+		$("add-primary").replaceChildren(...stackOptions("none", null));
+		$("add-backup").replaceChildren(...stackOptions("no backup yet", null));
 		show($("add-error"), false);
 		$("add").showModal();
+	}
+
+	async function openEdit(name) {
+		const g = state.groups.get(name);
+		if (!g || !g.definition)
+			return;
+		await loadStacks();
+		state.editing = name;
+		$("edit-title").textContent = "Edit failover group " + name;
+		$("edit-address").textContent = "Address: " + (g.address || "auto, not allocated yet") + " (it never changes)";
+		$("edit-primary").replaceChildren(...stackOptions("none", g.definition.primary));
+		$("edit-backup").replaceChildren(...stackOptions("no backup yet", g.definition.backup));
+		$("edit-ttl").value = g.definition.ttl + "s";
+		show($("edit-error"), false);
+		$("edit").showModal();
+	}
+
+	async function saveEdit(e) {
+		e.preventDefault();
+		const name = state.editing;
+		const body = { primary: $("edit-primary").value || null, backup: $("edit-backup").value || null };
+		if ($("edit-ttl").value.trim())
+			body.ttl = $("edit-ttl").value.trim();
+		const r = await post("/v1/groups/" + encodeURIComponent(name), body, "PATCH");
+		if (r.status === 200) {
+			$("edit").close();
+			notice("");
+			loadGroups();
+			return;
+		}
+		const err = $("edit-error");
+		err.textContent = "Not changed: " + ((r.body && r.body.error) || "HTTP " + r.status);
+		show(err, true);
+	}
+
+	async function deleteGroup(name) {
+		if (!window.confirm("Delete the failover group " + name + "? Its address is never handed out again."))
+			return;
+		const r = await post("/v1/groups/" + encodeURIComponent(name), null, "DELETE");
+		if (r.status === 204) {
+			notice("");
+			state.groups.delete(name);
+			render();
+			return;
+		}
+		notice(name + ": delete refused: " + ((r.body && r.body.error) || "HTTP " + r.status));
 	}
 
 	async function saveAdd(e) {
@@ -765,9 +834,11 @@
 		$("add-open").addEventListener("click", openAdd);
 		$("add-form").addEventListener("submit", saveAdd);
 		$("add-cancel").addEventListener("click", () => $("add").close());
+		$("edit-form").addEventListener("submit", saveEdit);
+		$("edit-cancel").addEventListener("click", () => $("edit").close());
 		resync();
 		connect();
-		probeAdd().catch(() => show($("add-open"), false));
+		loadStacks();
 		setInterval(loadGroups, REFRESH_MS);
 		setInterval(() => {
 			for (const name of state.groups.keys())
