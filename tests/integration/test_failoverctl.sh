@@ -72,7 +72,9 @@ fo_wait 5 health_is app1 up || fail "app1 never up"
 
 # ---- status ----
 expect 0 status
-grep -Eq '^www +www\.failover\.test\. +app1 +serving +- +-' <<<"$OUT" || fail "status table: $OUT"
+grep -Eq '^www +www\.failover\.test\. +app1 +serving$' <<<"$OUT" || fail "status table: $OUT"
+expect 0 status --wide
+grep -Eq '^www +www\.failover\.test\. +app1 +serving +- +-' <<<"$OUT" || fail "status --wide: $OUT"
 grep -Eq '^  app2 +backup +up +offline +since' <<<"$OUT" || fail "status stack line: $OUT"
 expect 0 status --json
 [ "$(jq -r '.groups[] | select(.name=="www") | .active' <<<"$OUT")" = app1 ] || fail "json active: $OUT"
