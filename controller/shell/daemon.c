@@ -114,7 +114,7 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 }
 
 static void
-latency_observe(struct daemon *d, int64_t us)
+latency_observe(struct dstack *ds, int64_t us)
 {
 	/* Buckets: 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 ms. */
 	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
@@ -124,9 +124,9 @@ latency_observe(struct daemon *d, int64_t us)
 	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
 		if (us <= le_us[i])
 			break;
-	d->hist_buckets[i]++;
-	d->hist_sum += (double)us / 1e6;
-	d->hist_count++;
+	ds->hist_buckets[i]++;
+	ds->hist_sum += (double)us / 1e6;
+	ds->hist_count++;
 }
 
 static void
@@ -210,9 +210,11 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		ds->nreason[r->reason]++;
 	ds->nreconnect += r->reconnected;
 	ds->last_probe_ms = r->wall_ms;
+	if (r->ok)
+		ds->last_ok_ms = r->wall_ms;
 	ds->last_status = r->http_status;
 	ds->last_latency_us = r->latency_us;
-	latency_observe(d, r->latency_us);
+	latency_observe(ds, r->latency_us);
 	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
 	    " reconnected=%d retried=%d immediate=%d detail=%s",
 	    log_q(cs->name), r->ok, probe_reason_name(r->reason),

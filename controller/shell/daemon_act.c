@@ -264,14 +264,27 @@ record_count(struct dgroup *g, const struct eng_action *a)
 	} else if (strcmp(a->u.rec.name, "switch_failed") == 0) {
 		g->switches_failed++;
 		g->switches_by[why][1]++;
-	} else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
+	} else if (strcmp(a->u.rec.name, "phase_finished") == 0 ||
+	    strcmp(a->u.rec.name, "phase_failed") == 0) {
 		const char *ph = eng_record_get(a, "phase");
 		const char *ms = eng_record_get(a, "duration_ms");
+		const char *res = eng_record_get(a, "result");
 		int p = ph != NULL ? eng_phase_parse(ph) : -1;
+		int r = res == NULL || strcmp(res, "ok") == 0 ? 0 :
+		    strcmp(res, "timeout") == 0 ? 2 : 1;
+		double sec;
+		int i;
 
-		if (p >= 0 && p < ENG_NPHASE && ms != NULL) {
-			d->phase_ms_sum[p] += strtoull(ms, NULL, 10);
-			d->phase_count[p]++;
+		if (p >= 0 && p < ENG_NPHASE) {
+			g->phase_results[p][r]++;
+			if (ms != NULL) {
+				sec = (double)strtoull(ms, NULL, 10) / 1000.0;
+				for (i = 0; i < DPHASE_NBUCKET; i++)
+					if (sec <= dphase_le(i))
+						break;
+				d->phase_buckets[p][r][i]++;
+				d->phase_sum[p][r] += sec;
+			}
 		}
 	}
 }

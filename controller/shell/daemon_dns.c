@@ -480,11 +480,13 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 			log_error("dns_cname_conflict", "group=%s name=%s "
 			    "detail=%s", log_q(c->group), log_q(c->name),
 			    log_q(detail));
-		else
+		else {
+			g->not_owner++;
 			log_error("dns_not_owner", "group=%s name=%s detail=%s"
 			    " hint=%s", log_q(c->group), log_q(c->name),
 			    log_q(detail), log_q("set adopt = yes in the group "
 			    "to take it over"));
+		}
 		ddns_verdict(d, c->group, r, detail);
 		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, false,
 		    dnsup_result_name(r));

@@ -124,7 +124,7 @@ backup = b$i
 CONF
 	done
 } >"$tmp/publish.conf.in"
-probes() { curl -s --max-time 30 "http://127.0.0.1:$api_port/metrics" | sed -n 's/^failoverd_probe_duration_seconds_count //p'; }
+probes() { curl -s --max-time 30 "http://127.0.0.1:$api_port/metrics" | sed -n 's/^failoverd_probe_duration_seconds_count{[^}]*} //p' | awk '{ n += $1 } END { print n + 0 }'; }
 ms_of() { sed -n 's/^ts=\([^ ]*\) .*/\1/p' | xargs -I{} date -d {} +%s%3N; }
 
 # publish_run NAME [--dry-run]: sets SCHED (checks finished from ready to
