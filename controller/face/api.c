@@ -244,17 +244,17 @@ log_reply(struct call *c, int code, const char *why)
 		if (!log_rl_allow(code == 500 ? &rl_error : &rl_refused))
 			return;
 		if (code == 500)
-			log_error("api_error", "method=%s path=%s status=%d"
+			log_error("api_error", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 		else
-			log_info("api_refused", "method=%s path=%s status=%d"
+			log_info("api_refused", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 	} else if (log_get_level() >= LOGL_DEBUG && log_rl_allow(&rl_debug))
-		log_debug("api_request", "method=%s path=%s status=%d peer=%s",
+		log_debug("api_request", "method=%s path=%s http_status=%d peer=%s",
 		    method_name(c->method), log_q(c->path), code,
 		    peer_of(c->req, peer, sizeof(peer)));
 }
@@ -791,9 +791,10 @@ h_command(struct call *c)
 		out = json_pack("{s:s, s:s, s:i}", "error", rp.message,
 		    "reason", rp.reason, "status", code);
 		log_info("api_command_refused", "group=%s cmd=%s stack=%s"
-		    " force=%d status=%d reason=%s detail=%s", log_q(rq.group),
-		    ops_verb_name(rq.verb), log_q(rq.stack), rq.force, code,
-		    log_q(rp.reason), log_q(rp.message));
+		    " force=%d http_status=%d reason=%s detail=%s peer=%s",
+		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
+		    rq.force, code, log_q(rp.reason), log_q(rp.message),
+		    log_q(peer_of(c->req, peer, sizeof(peer))));
 	} else {
 		out = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "group",
 		    rq.group, "command", ops_verb_name(rq.verb), "message",
@@ -806,9 +807,10 @@ h_command(struct call *c)
 			json_object_set_new(out, "nswitch",
 			    json_integer(rp.nswitch));
 		}
-		log_info("api_command", "group=%s cmd=%s stack=%s force=%d",
-		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
-		    rq.force);
+		log_info("api_command", "group=%s cmd=%s stack=%s force=%d"
+		    " peer=%s", log_q(rq.group), ops_verb_name(rq.verb),
+		    log_q(rq.stack), rq.force,
+		    log_q(peer_of(c->req, peer, sizeof(peer))));
 		/*
 		 * The flags are in the store, where the daemon polls them;
 		 * poll now rather than at the next tick, so the command is

@@ -215,10 +215,11 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	ds->last_status = r->http_status;
 	ds->last_latency_us = r->latency_us;
 	latency_observe(ds, r->latency_us);
-	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
-	    " reconnected=%d retried=%d immediate=%d detail=%s",
-	    log_q(cs->name), r->ok, probe_reason_name(r->reason),
-	    r->http_status, (long long)r->latency_us, r->reconnected,
+	log_debug("probe", "stack=%s ok=%d reason=%s http_status=%d"
+	    " latency_ms=%.3f reconnected=%d retried=%d immediate=%d"
+	    " detail=%s", log_q(cs->name), r->ok,
+	    probe_reason_name(r->reason), r->http_status,
+	    (double)r->latency_us / 1000.0, r->reconnected,
 	    r->retried, r->immediate, log_q(r->detail));
 	if (d->store != NULL)
 		probelog_note(d, ds->idx, r);
@@ -230,14 +231,25 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	case HEALTH_SAME:
 		return;
 	case HEALTH_CHANGED:
-		log_info("health_change", "stack=%s from=%s to=%s reason=%s"
-		    " status=%d detail=%s", log_q(cs->name),
-		    health_state_name(from), health_state_name(h->state),
-		    r->ok ? "ok" : probe_reason_name(r->reason),
-		    r->http_status, log_q(r->detail));
+		/* A stack going down is a warning; status= is reserved
+		 * for FAILOVER_STATUS, the HTTP answer is http_status=. */
+		if (h->state == HEALTH_DOWN)
+			log_warn("health_change", "stack=%s from=%s to=%s"
+			    " reason=%s http_status=%d detail=%s",
+			    log_q(cs->name), health_state_name(from),
+			    health_state_name(h->state),
+			    probe_reason_name(r->reason), r->http_status,
+			    log_q(r->detail));
+		else
+			log_info("health_change", "stack=%s from=%s to=%s"
+			    " reason=%s http_status=%d detail=%s",
+			    log_q(cs->name), health_state_name(from),
+			    health_state_name(h->state),
+			    r->ok ? "ok" : probe_reason_name(r->reason),
+			    r->http_status, log_q(r->detail));
 		break;
 	case HEALTH_SUSPECT:
-		log_info("health_suspect", "stack=%s reason=%s status=%d"
+		log_info("health_suspect", "stack=%s reason=%s http_status=%d"
 		    " immediate=%s detail=%s", log_q(cs->name),
 		    probe_reason_name(r->reason), r->http_status,
 		    r->immediate ? "yes" : "no", log_q(r->detail));

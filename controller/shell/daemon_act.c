@@ -59,10 +59,23 @@ struct hctx {
 	enum hctx_kind	 kind;
 	char		 group[STORE_NAME_MAX + 1];
 	char		 phase[32];
+	char		 stack[STORE_NAME_MAX + 1];	/* the hook acts on */
+	char		 id[ENG_ID_MAX];	/* the switch's, "" outside one */
 	enum eng_phase	 eng_phase;
 	int		 attempt;
 	int64_t		 timeout_ms;
 };
+
+/* " id=ID" of the switch a hook belongs to, "" outside one. */
+static const char *
+hctx_id(const struct hctx *c, char *buf, size_t len)
+{
+	if (c->id[0] == '\0')
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " id=%s", log_q(c->id));
+	return buf;
+}
 
 static struct defer *defers;	/* pending deferred events, for teardown */
 
@@ -296,18 +309,20 @@ hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
     size_t len, unsigned flags, void *arg)
 {
 	struct hctx *c = arg;
-	char buf[4200];
+	char buf[4200], id[ENG_ID_MAX + 8];
 
 	if (len >= sizeof(buf))
 		len = sizeof(buf) - 1;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if (flags & HOOK_LINE_TRUNCATED)
-		log_warn("hook_output_truncated", "group=%s phase=%s stream=%s",
-		    log_q(c->group), c->phase, hook_stream_name(stream));
+		log_warn("hook_output_truncated", "group=%s phase=%s stack=%s%s"
+		    " stream=%s", log_q(c->group), c->phase, log_q(c->stack),
+		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream));
 	else
-		log_info("hook_output", "group=%s phase=%s stream=%s line=%s%s",
-		    log_q(c->group), c->phase, hook_stream_name(stream),
+		log_info("hook_output", "group=%s phase=%s stack=%s%s stream=%s"
+		    " line=%s%s", log_q(c->group), c->phase, log_q(c->stack),
+		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream),
 		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
 }
 
@@ -318,11 +333,14 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	struct daemon *d = c->d;
 	struct dgroup *g = daemon_group_find(d, c->group);
 	struct eng_event ev;
+	char id[ENG_ID_MAX + 8];
 
-	log_info("hook_exited", "group=%s phase=%s outcome=%s status=%d"
-	    " signal=%d duration_ms=%lld pid=%ld%s%s", log_q(c->group),
-	    c->phase, hook_outcome_name(r->outcome), r->status, r->signal,
-	    (long long)r->duration_ms, (long)r->pid,
+	/* exit=, as in phase_finished: status= is FAILOVER_STATUS's. */
+	log_info("hook_exited", "group=%s phase=%s stack=%s%s outcome=%s"
+	    " exit=%d signal=%d duration_ms=%lld pid=%ld%s%s",
+	    log_q(c->group), c->phase, log_q(c->stack),
+	    hctx_id(c, id, sizeof(id)), hook_outcome_name(r->outcome),
+	    r->status, r->signal, (long long)r->duration_ms, (long)r->pid,
 	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
 	if (g != NULL && g->hook == h)
 		g->hook = NULL;
@@ -392,6 +410,9 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.group = cg->name;
 	env.phase = c->phase;
 	env.stack = sname(d, stack);
+	snprintf(c->stack, sizeof(c->stack), "%s", env.stack);
+	if (kind == HCTX_SEQUENCE && env.id != NULL)
+		snprintf(c->id, sizeof(c->id), "%s", env.id);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
 	env.state_dir = d->state_real;
@@ -402,9 +423,11 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	if (d->dry_run) {
 		char *line = hook_render(hk->argv, envp);
 
-		log_info("would_run_hook", "group=%s phase=%s stack=%s"
-		    " command=%s", log_q(cg->name), c->phase,
-		    log_q(env.stack), log_q(line));
+		/* The daemon's event, marked: nothing is run. */
+		log_info("hook_start", "group=%s phase=%s stack=%s%s%s"
+		    " dry_run=yes command=%s", log_q(cg->name), c->phase,
+		    log_q(env.stack), kind == HCTX_SEQUENCE ? " id=" : "",
+		    kind == HCTX_SEQUENCE ? log_q(env.id) : "", log_q(line));
 		free(line);
 		free(envp);
 		if (kind == HCTX_SEQUENCE) {

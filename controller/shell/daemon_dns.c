@@ -378,10 +378,10 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 			g->owner_doubt = false;
 		}
 		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
-		    " why=%s server=%s elapsed_us=%lld batch=%zu",
+		    " why=%s server=%s elapsed_ms=%.3f batch=%zu",
 		    log_q(c->group), log_q(c->name), log_q(want),
 		    c->want.ttl, eng_dns_why_name(c->a.u.dns.why),
-		    log_q(o->server), (long long)o->elapsed_us, o->batch);
+		    log_q(o->server), (double)o->elapsed_us / 1000.0, o->batch);
 	} else {
 		log_warn("dns_update_failed", "group=%s name=%s result=%s"
 		    " server=%s detail=%s tries=%d", log_q(c->group),
@@ -570,7 +570,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 
 	if (d->dry_run) {
 		struct dnsup_update u;
-		char text[4096], server[80];
+		char text[4096], server[80], want[1024];
 		struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
 
 		update_fill(c, &u);
@@ -578,9 +578,12 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		    sizeof(server));
 		dnsup_update_render(text, sizeof(text), server, d->cfg->dns.zone,
 		    &u, 1);
-		log_info("would_send_update", "group=%s why=%s nsupdate=%s",
-		    log_q(c->group), eng_dns_why_name(a->u.dns.why),
-		    log_q(text));
+		dnsup_rrset_format(&c->want, want, sizeof(want));
+		/* The daemon's event, marked: nothing was sent. */
+		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
+		    " why=%s dry_run=yes nsupdate=%s", log_q(c->group),
+		    log_q(c->name), log_q(want), c->want.ttl,
+		    eng_dns_why_name(a->u.dns.why), log_q(text));
 		ev.u.dns.ticket = a->u.dns.ticket;
 		ev.u.dns.ok = true;
 		ev.u.dns.retryable = true;

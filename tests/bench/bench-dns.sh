@@ -135,7 +135,7 @@ publish_run() {
 	local name=$1 dry=${2:-} log=$tmp/$1.log done_re p1= w1 i s
 	sed "s|@STATE@|$tmp/state-$name|" "$tmp/publish.conf.in" >"$tmp/$name.conf"
 	done_re='event=dns_updated .*why=publish'
-	[ -n "$dry" ] && done_re='event=would_send_update .*why=publish'
+	[ -n "$dry" ] && done_re='event=dns_updated .*why=publish dry_run=yes'
 	"$FAILOVERD" $dry -c "$tmp/$name.conf" >"$log" 2>&1 &
 	FO_PID=$!
 	fo_wait 60 grep -q 'event=ready' "$log" ||

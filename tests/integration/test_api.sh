@@ -216,7 +216,7 @@ req POST /v1/groups/www/pause -H "Authorization: Bearer ${TOKEN%?}"; expect 401 
 req POST /v1/groups/www/pause -H "Authorization: Basic $TOKEN"; expect 401 "basic scheme"
 req POST /v1/groups/www/switch -H "Authorization: Bearer nope" \
     -d '{"to":"app2","force":true}'; expect 401 "switch, wrong token"
-fo_log_has 'event=api_refused method=POST path=/v1/groups/www/pause status=401' ||
+fo_log_has 'event=api_refused method=POST path=/v1/groups/www/pause http_status=401' ||
 	fail "refusal not logged"
 sleep 0.5				# more than a flags poll
 req GET /v1/groups/www; expect 200 "after 401"
