@@ -235,12 +235,27 @@ time_text(int64_t ms, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * A member as text: a string, or an integer written out (the events'
+ * data has counts and durations as numbers).  The text of an integer
+ * lives in one of a few rotating buffers: enough for one printf.
+ */
 static const char *
 jstr(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	static char ring[8][24];
+	static unsigned next;
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+	char *b;
 
-	return s != NULL ? s : "";
+	if (s != NULL)
+		return s;
+	if (!json_is_integer(v))
+		return "";
+	b = ring[next++ % 8];
+	snprintf(b, sizeof(ring[0]), "%lld", (long long)json_integer_value(v));
+	return b;
 }
 
 /* ---- status ---- */

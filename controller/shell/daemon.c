@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "config/config.h"
 #include "controller/face/api.h"
@@ -516,6 +517,42 @@ fail:
 	return -1;
 }
 
+static bool
+history_seen_cb(const struct store_event *ev, void *arg)
+{
+	json_t *j;
+
+	(void)arg;
+	if (strcmp(ev->event, "group_deleted") != 0)
+		return true;
+	j = json_loadb(ev->payload, ev->payload_len, 0, NULL);
+	log_info("group_deleted", "group=%s address=%s tombstone=%s seq=%llu"
+	    " by=failoverctl", log_q(ev->group),
+	    log_q(json_string_value(json_object_get(j, "address"))),
+	    log_q(json_string_value(json_object_get(j, "tombstone"))),
+	    (unsigned long long)ev->seq);
+	json_decref(j);
+	return true;
+}
+
+/*
+ * What another process recorded in the history that this log must show:
+ * a group deleted by failoverctl (group delete writes the store, not to
+ * the daemon).  Read from where the last poll stopped; the history before
+ * the first poll is not replayed.
+ */
+static void
+history_note(struct daemon *d, struct store_txn *txn)
+{
+	uint64_t last = store_history_last(txn);
+
+	if (d->hist_primed && last > d->hist_seen)
+		store_history_foreach(txn, d->hist_seen + 1, 0, NULL,
+		    history_seen_cb, d);
+	d->hist_seen = last;
+	d->hist_primed = true;
+}
+
 /*
  * The flags are the operator's wishes; the engine's state is what is in
  * force.  Pause and pin are levels (apply the difference); rearm and switch
@@ -544,6 +581,7 @@ flags_apply(struct daemon *d)
 	}
 	for (size_t i = 0; i < d->cfg->ngroup; i++)
 		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
+	history_note(d, &txn);
 	store_txn_abort(&txn);
 
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
@@ -1102,12 +1140,18 @@ daemon_main(const struct daemon_opts *opts)
 	if (d->start_paused && pause_all(d) != 0)
 		goto out;
 	if (d->store != NULL) {
+		struct store_txn htxn;
+
 		if (store_generation(d->store, &d->flags_gen, err,
 		    sizeof(err)) != 0) {
 			log_error("store_failed", "op=generation detail=%s",
 			    log_q(err));
 			goto out;
 		}
+		/* The history before the start is not replayed. */
+		if (store_txn_begin(d->store, false, &htxn) == 0)
+			history_note(d, &htxn);
+		store_txn_abort(&htxn);
 	}
 
 	d->ev_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);

@@ -162,6 +162,8 @@ struct daemon {
 	struct event		*ev_resume;	/* groups whose record was read */
 	struct plog		*plog;		/* pending probe-log runs */
 	uint64_t		 flags_gen;
+	uint64_t		 hist_seen;	/* history read up to (flags poll) */
+	bool			 hist_primed;
 	bool			 flags_deferred; /* a request waits for health */
 
 	/* Metrics. */
