@@ -740,6 +740,35 @@ arm_ms(struct event *ev, int64_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/*
+ * STATUS= for systemctl status: how many groups serve, switch, wait for
+ * rearm, failed, and how many a gate holds; sent when it changes.
+ */
+static void
+status_notify(struct daemon *d)
+{
+	unsigned n[ENG_WAIT_REARM + 1] = { 0 }, held = 0;
+	char buf[sizeof(d->sd_status)];
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+
+		if ((unsigned)st->status <= ENG_WAIT_REARM)
+			n[st->status]++;
+		if (st->held != ENG_GATE_NONE)
+			held++;
+	}
+	snprintf(buf, sizeof(buf), "%zu group%s: %u serving, %u switching,"
+	    " %u waiting for rearm, %u failed, %u held%s", d->cfg->ngroup,
+	    d->cfg->ngroup == 1 ? "" : "s", n[ENG_SERVING], n[ENG_SWITCHING],
+	    n[ENG_WAIT_REARM], n[ENG_FAILED], held,
+	    d->dry_run ? " (dry run)" : "");
+	if (strcmp(buf, d->sd_status) == 0)
+		return;
+	snprintf(d->sd_status, sizeof(d->sd_status), "%s", buf);
+	sdnotify_status("%s", buf);
+}
+
 static void
 flags_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -756,6 +785,7 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 		d->flags_deferred = false;
 		flags_apply(d);
 	}
+	status_notify(d);
 	arm_ms(d->ev_flags, flags_period_ms(d->cfg));
 }
 
@@ -1222,6 +1252,7 @@ daemon_main(const struct daemon_opts *opts)
 	if (start_fault("ready"))
 		goto out;
 	sdnotify_ready();
+	status_notify(d);
 	log_info("ready", "stacks=%zu groups=%zu", d->cfg->nstack,
 	    d->cfg->ngroup);
 

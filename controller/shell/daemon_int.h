@@ -163,6 +163,7 @@ struct daemon {
 	struct plog		*plog;		/* pending probe-log runs */
 	uint64_t		 flags_gen;
 	uint64_t		 hist_seen;	/* history read up to (flags poll) */
+	char			 sd_status[160];	/* the last STATUS= sent */
 	bool			 hist_primed;
 	bool			 flags_deferred; /* a request waits for health */
 
