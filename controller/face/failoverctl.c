@@ -734,8 +734,32 @@ struct follow {
 	char		 id[ENG_ID_MAX];	/* our switch, once started */
 	int		 done;		/* 0 running, 1 completed, -1 failed */
 	char		 phase[32];	/* last phase started */
+	char		 stack[64];	/* its stack */
+	int64_t		 phase_mono;	/* when we saw it start, 0: none */
+	bool		 ticking;	/* a progress line is on the screen */
 	char		 why[512];
 };
+
+/* On a terminal: the running phase and its elapsed time, in place. */
+static void
+follow_tick(struct follow *f)
+{
+	if (f->phase_mono == 0 || f->done != 0)
+		return;
+	printf("\r  %-16s %-8s running %5.1f s", f->phase, f->stack,
+	    (double)(mono_ms() - f->phase_mono) / 1000.0);
+	fflush(stdout);
+	f->ticking = true;
+}
+
+static void
+follow_untick(struct follow *f)
+{
+	if (!f->ticking)
+		return;
+	printf("\r\033[K");
+	f->ticking = false;
+}
 
 static void
 follow_event(struct follow *f, const json_t *ev, const char *address)
@@ -765,8 +789,12 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 	}
 	if (strcmp(id, f->id) != 0)
 		return;
+	follow_untick(f);
+	f->phase_mono = 0;
 	if (strcmp(name, "phase_started") == 0) {
 		snprintf(f->phase, sizeof(f->phase), "%s", jstr(d, "phase"));
+		snprintf(f->stack, sizeof(f->stack), "%s", jstr(d, "stack"));
+		f->phase_mono = mono_ms();
 		if (strcmp(jstr(d, "attempt"), "1") != 0)
 			printf("  %-16s %-8s attempt %s\n", jstr(d, "phase"),
 			    jstr(d, "stack"), jstr(d, "attempt"));
@@ -819,6 +847,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 {
 	struct follow f = { .seq = r->history_seq };
 	int64_t start = mono_ms(), warned = 0;
+	bool tty = isatty(STDOUT_FILENO);
 	char address[600] = "", err[512];
 
 	if (ops_group_address(c->st, c->cfg, group, address,
@@ -841,6 +870,8 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 				break;
 		}
 		json_decref(o);
+		if (tty)
+			follow_tick(&f);
 		fflush(stdout);
 		if (f.done != 0)
 			break;
@@ -850,6 +881,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 			warned = 1;
 		}
 		if (mono_ms() - start > timeout_ms) {
+			follow_untick(&f);
 			if (f.id[0] == '\0')
 				fail_line("switch: timed out after %lld s: the"
 				    " request is still pending in the store and"
@@ -865,11 +897,46 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 		}
 		sleep_ms(FOLLOW_POLL_MS);
 	}
+	follow_untick(&f);
 	if (f.done < 0) {
 		fail_line("switch: %s", f.why);
 		return EX_FAIL;
 	}
 	return EX_OK;
+}
+
+/*
+ * Below the plan: the target's health as the daemon last wrote it, so
+ * that nobody confirms a switch to a stack that is down without seeing
+ * it.  (The precheck is failoverd's gate of an automatic failover; a
+ * manual switch does not run it.)
+ */
+static void
+plan_target_print(struct ctl *c, const char *group, const char *to)
+{
+	json_t *o = NULL;
+	const json_t *s;
+	const char *target;
+	char err[512], age[32] = "";
+
+	if (ops_status(c->st, c->cfg, group, &o, err, sizeof(err)) != 0)
+		return;
+	target = to != NULL ? to : jstr(o, "standby");
+	if ((s = stack_find(o, target)) != NULL) {
+		const json_t *since = json_object_get(s, "since_ms");
+
+		if (json_is_integer(since))
+			age_text(now_ms() - json_integer_value(since), age,
+			    sizeof(age));
+		printf("  target %s is %s%s%s%s%s%s\n", target,
+		    jstr(s, "health"), age[0] ? " since " : "", age,
+		    strcmp(jstr(s, "health"), "up") != 0 &&
+		    jstr(s, "reason")[0] ? " (" : "", strcmp(jstr(s, "health"),
+		    "up") != 0 ? jstr(s, "reason") : "",
+		    strcmp(jstr(s, "health"), "up") != 0 &&
+		    jstr(s, "reason")[0] ? ")" : "");
+	}
+	json_decref(o);
 }
 
 static bool
@@ -962,6 +1029,7 @@ v_switch(struct ctl *c)
 		printf("%s", plan);
 		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
 			printf("\n");
+		plan_target_print(c, group, to);
 		if (!ask_yes()) {
 			fail_line("switch: not confirmed; nothing changed");
 			return EX_FAIL;

@@ -118,7 +118,8 @@ if command -v script >/dev/null; then
 	OUT=$(printf 'n\n' | timeout 10 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www" /dev/null 2>&1)
 	[ $? = 1 ] || fail "tty switch answered n: $OUT"
 	for l in "switch www from app1 to app2" "3. promote on app2: $FO/hooks/rec promote app2" \
-	    "5. dns: $W CNAME app1.example.net. -> 127.0.0.2 ::2 ttl 60s" "Proceed? \[y/N\]" "not confirmed"; do
+	    "5. dns: $W CNAME app1.example.net. -> 127.0.0.2 ::2 ttl 60s" "target app2 is up since" \
+	    "Proceed? \[y/N\]" "not confirmed"; do
 		grep -q "$l" <<<"$OUT" || fail "tty plan lacks '$l': $OUT"
 	done
 	expect 0 status www --json

@@ -63,7 +63,18 @@ grep -Eq '^www +.*serving' <<<"$(ctl status --wide)" || fail "--wide: $(ctl stat
 [ "$(ctl status --json | jq -r .daemon.running)" = true ] || fail "json daemon.running"
 
 # ---- wait_rearm with its active stack down: an alarm naming the gate ----
-out=$(ctl switch www --yes) || fail "switch: $out"
+# On a terminal, a running phase ticks with its elapsed time.
+if command -v script >/dev/null; then
+	echo 0.6 >"$FO/hooks/slow.promote"
+	out=$(timeout 20 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www --yes" /dev/null 2>&1) ||
+		fail "switch on a tty: $out"
+	rm -f "$FO/hooks/slow.promote"
+	grep -Eq 'promote +app2 +running +0\.[0-9] s' <<<"$out" || fail "no progress line: $out"
+	grep -Eq '^  promote +app2 +ok +[0-9]+ ms' <<<"$(tr '\r' '\n' <<<"$out" | sed 's/\x1b\[K//g')" ||
+		fail "no phase line: $out"
+else
+	out=$(ctl switch www --yes) || fail "switch: $out"
+fi
 fo_wait 10 state_is wait_rearm || fail "not wait_rearm: $(ctl status www)"
 fo_maint app2 off
 fo_webhead_stop app2
