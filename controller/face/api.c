@@ -147,7 +147,7 @@ struct route {
 static void	 request_cb(struct evhttp_request *, void *);
 static void	 request_handle(struct api *, struct evhttp_request *);
 static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
-		    h_stack, h_events, h_command;
+		    h_stack, h_events, h_command, h_failover_status;
 /* The dashboard's routes (issue 16), at the end of the file. */
 static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
 static void	 live_fields(struct api *, json_t *);
@@ -165,6 +165,7 @@ static const struct route routes[] = {
 	{ { "v1", "groups", "*", "rearm" }, M_POST, h_command },
 	{ { "v1", "stacks" }, M_GET, h_stacks },
 	{ { "v1", "stacks", "*" }, M_GET, h_stack },
+	{ { "v1", "stacks", "*", "failover-status" }, M_GET, h_failover_status },
 	{ { "v1", "events" }, M_GET, h_events },
 	/* The dashboard (api_dash.c) */
 	{ { NULL }, M_GET, h_page },
@@ -570,6 +571,37 @@ h_stack(struct call *c)
 	rc = ops_stack_json(c->a->h.store, (*c->a->h.cfg), c->seg[2], &v, err,
 	    sizeof(err));
 	reply_ops(c, rc, v, "stack", err);
+}
+
+/*
+ * online, offline or none as text/plain: what a cron job on an
+ * application server asks with one curl (FAILOVER_STATUS, combined over
+ * the stack's groups as failoverctl failover-status prints it).
+ */
+static void
+h_failover_status(struct call *c)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	enum eng_online on;
+	const char *s;
+	char err[256] = "";
+	int rc;
+
+	if (!have_store(c))
+		return;
+	rc = ops_failover_status(c->a->h.store, (*c->a->h.cfg), c->seg[2], &on,
+	    err, sizeof(err));
+	if (rc != 0) {
+		reply_ops(c, rc, NULL, "stack", err);
+		return;
+	}
+	s = eng_online_name(on);
+	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evbuffer_add_printf(evhttp_request_get_output_buffer(c->req), "%s\n",
+	    s);
+	log_reply(c, 200, NULL);
+	evhttp_send_reply(c->req, 200, "OK", NULL);
 }
 
 static void

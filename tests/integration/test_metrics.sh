@@ -7,7 +7,9 @@
 # maintenance_on included), phase_duration_seconds as a histogram by
 # result, the probe latency histogram by stack; promtool check metrics
 # clean; docs/alerts.yml passes promtool check rules and the rule tests
-# in alerts_test.yml.
+# in alerts_test.yml.  Also GET /v1/stacks/NAME/failover-status, the one
+# curl a cron job on an application server needs (text/plain, no
+# privilege: asked as nobody).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
@@ -91,6 +93,21 @@ gt0 'failoverd_probe_duration_seconds_count{stack="app1"}'
   "$(m 'failoverd_probe_duration_seconds_bucket{stack="app2",le="+Inf"}')" ] || fail "app2 histogram count"
 grep -q '^# TYPE failoverd_phase_duration_seconds histogram$' "$FO/metrics.txt" || fail "phase_duration_seconds not a histogram"
 
+# ---- failover-status as text, for anyone ----
+fs() {	# stack: the body; the content type in $FO/fs.hdr
+	curl -sS --max-time 5 -D "$FO/fs.hdr" "http://127.0.0.1:$PORT/v1/stacks/$1/failover-status"
+}
+[ "$(fs app1)" = online ] || fail "failover-status app1: $(fs app1)"
+grep -qi '^Content-Type: text/plain' "$FO/fs.hdr" || fail "failover-status content type: $(cat "$FO/fs.hdr")"
+[ "$(fs app2)" = offline ] || fail "failover-status app2: $(fs app2)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/v1/stacks/app9/failover-status")
+[ "$code" = 404 ] || fail "failover-status of an unknown stack: HTTP $code"
+if command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
+	out=$(runuser -u nobody -- curl -sS --max-time 5 "http://127.0.0.1:$PORT/v1/stacks/app1/failover-status") ||
+		fail "as nobody: $out"
+	[ "$out" = online ] || fail "as nobody: $out"
+fi
+
 # ---- a switch whose maintenance_on fails but continues ----
 touch "$FO/hooks/fail.maintenance_on"
 out=$(ctl switch www --yes) || fail "switch: $out"
@@ -106,6 +123,8 @@ is 'failoverd_phase_duration_seconds_count{phase="promote",result="ok"}' 1
 is 'failoverd_phase_duration_seconds_bucket{phase="promote",result="ok",le="+Inf"}' 1
 gt0 'failoverd_group_last_switch_timestamp_seconds{group="www"}'
 is 'failoverd_switches_total{group="www",reason="manual",result="ok"}' 1
+# app2 takes www's traffic now; app1 still api's (combined: online).
+[ "$(fs app2)" = online ] && [ "$(fs app1)" = online ] || fail "failover-status after the switch: $(fs app1) $(fs app2)"
 
 # ---- the last success stops while the probes go on failing ----
 fo_webhead_stop app1
