@@ -1221,8 +1221,8 @@ api_new(const struct api_host *host, char *err, size_t errlen)
 		goto fail;
 	token_refresh(a);
 	log_info("api_listening", "address=%s max_connections=%d "
-	    "deadline_s=%d nofile=%ld reserve=%ld", log_q(a->where), max,
-	    deadline_s(), host->nofile, reserve);
+	    "deadline_ms=%d nofile=%ld reserve=%ld", log_q(a->where), max,
+	    deadline_s() * 1000, host->nofile, reserve);
 	return a;
 fail:
 	api_free(a);
