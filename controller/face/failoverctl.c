@@ -1049,7 +1049,12 @@ v_switch(struct ctl *c)
 		}
 		timeout = switch_timeout_ms(c->cfg, &g);
 	}
-	printf("%s; following it (up to %lld s)\n", r.message,
+	/*
+	 * One id for the operator: the switch's, printed once failoverd
+	 * starts it (the request's number is in the history and in
+	 * --no-wait's answer, for --cancel).
+	 */
+	printf("%s: switch requested; following it (up to %lld s)\n", group,
 	    (long long)(timeout / 1000));
 	fflush(stdout);
 	return follow_switch(c, group, &r, timeout);

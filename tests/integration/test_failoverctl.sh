@@ -177,6 +177,7 @@ done
 pd=$(sed -nE 's/^  promote +app2 +ok +([0-9]+) ms.*/\1/p' <<<"$OUT")
 [ "${pd:-0}" -ge 300 ] || fail "promote duration $pd"
 grep -q "completed in" <<<"$OUT" || fail "not completed: $OUT"
+grep -q "request [0-9]" <<<"$OUT" && fail "two ids (a request's and the switch's): $OUT"
 fo_dig_is "$W" A 127.0.0.2 || fail "followed switch did not flip"
 
 # ---- a switch already running; then a failed one ----
