@@ -8,7 +8,9 @@
 #                     bench-controller / bench-sim / bench-config /
 #                     bench-daemon for one
 #   make fuzz         libFuzzer targets for a bounded time
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc/failoverd
+#                     SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system
+#   make uninstall    the same variables; leaves SYSCONFDIR and the state
 #
 # Each leaf directory becomes one archive; failoverd, failoverctl, the unit
 # tests and the integration tools all link the same archives, so tests run
@@ -17,6 +19,10 @@
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+SYSCONFDIR ?= /etc/failoverd
+# Where systemd looks for units of installed packages; /etc/systemd/system
+# for a unit of the local administrator's.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SAN        ?= 0
 
 PKGS       := libevent libcurl ldns lmdb inih jansson libcrypto
@@ -76,7 +82,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_SRC))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all test check unit deps install clean bench bench-probes bench-dns \
+.PHONY: all test check unit deps install uninstall clean bench bench-probes bench-dns \
         bench-controller bench-sim bench-config bench-daemon fuzz demo
 
 all: $(BINS)
@@ -181,6 +187,28 @@ install: all
 	install -m 0644 config/failoverd.conf.example config/failoverd.service \
 	    README.md $(DESTDIR)$(PREFIX)/share/doc/failoverd/
 	install -m 0755 config/hooks/* $(DESTDIR)$(PREFIX)/share/doc/failoverd/hooks/
+	# The configuration directory (0700: it holds the TSIG key and the
+	# API token), with the example and the hooks it names; an existing
+	# hook or configuration is never overwritten.
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(SYSCONFDIR)/hooks
+	sed -e 's|/etc/failoverd/|$(SYSCONFDIR)/|g' config/failoverd.conf.example \
+	    >$(DESTDIR)$(SYSCONFDIR)/failoverd.conf.example
+	chmod 0600 $(DESTDIR)$(SYSCONFDIR)/failoverd.conf.example
+	for h in config/hooks/*; do t=$(DESTDIR)$(SYSCONFDIR)/hooks/$${h##*/}; \
+	    [ -e "$$t" ] || install -m 0755 "$$h" "$$t"; done
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' \
+	    -e 's|/etc/failoverd/|$(SYSCONFDIR)/|g' config/failoverd.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/failoverd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/failoverd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/failoverd $(DESTDIR)$(PREFIX)/sbin/failoverctl
+	for m in docs/*.5; do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$${m##*/}; done
+	for m in docs/*.8; do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$${m##*/}; done
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/failoverd
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/failoverd.service
+	@echo "kept $(DESTDIR)$(SYSCONFDIR) (configuration, keys, hooks) and the state_dir"
 
 clean:
 	rm -rf build

@@ -913,6 +913,9 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 		kv(a, "retryable", "%s", ev->u.dns.retryable ? "yes" : "no");
 		kv(a, "failures", "%d", g->dns_failures);
 		kv(a, "retry_in_ms", "%lld", (long long)delay);
+		/* What happens next, said once where it is decided. */
+		kv(a, "next", "%s", ev->u.dns.retryable ? "retry" :
+		    "retry anyway; no switch starts until the server accepts");
 		if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS)
 			kv(a, "id", "%s", g->sw.id);
 		if (!ev->u.dns.no_verdict)

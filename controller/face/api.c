@@ -148,7 +148,7 @@ struct route {
 static void	 request_cb(struct evhttp_request *, void *);
 static void	 request_handle(struct api *, struct evhttp_request *);
 static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
-		    h_stack, h_events, h_command;
+		    h_stack, h_events, h_command, h_failover_status;
 /* The dashboard's routes (issue 16), at the end of the file. */
 static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
 /* Groups made at run time (ops_group.h), at the end of the file. */
@@ -168,6 +168,7 @@ static const struct route routes[] = {
 	{ { "v1", "groups", "*", "rearm" }, M_POST, h_command },
 	{ { "v1", "stacks" }, M_GET, h_stacks },
 	{ { "v1", "stacks", "*" }, M_GET, h_stack },
+	{ { "v1", "stacks", "*", "failover-status" }, M_GET, h_failover_status },
 	{ { "v1", "events" }, M_GET, h_events },
 	/* The dashboard (api_dash.c) */
 	{ { NULL }, M_GET, h_page },
@@ -253,17 +254,17 @@ log_reply(struct call *c, int code, const char *why)
 		if (!log_rl_allow(code == 500 ? &rl_error : &rl_refused))
 			return;
 		if (code == 500)
-			log_error("api_error", "method=%s path=%s status=%d"
+			log_error("api_error", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 		else
-			log_info("api_refused", "method=%s path=%s status=%d"
+			log_info("api_refused", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
 			    log_q(c->path), code, peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 	} else if (log_get_level() >= LOGL_DEBUG && log_rl_allow(&rl_debug))
-		log_debug("api_request", "method=%s path=%s status=%d peer=%s",
+		log_debug("api_request", "method=%s path=%s http_status=%d peer=%s",
 		    method_name(c->method), log_q(c->path), code,
 		    peer_of(c->req, peer, sizeof(peer)));
 }
@@ -581,6 +582,37 @@ h_stack(struct call *c)
 	reply_ops(c, rc, v, "stack", err);
 }
 
+/*
+ * online, offline or none as text/plain: what a cron job on an
+ * application server asks with one curl (FAILOVER_STATUS, combined over
+ * the stack's groups as failoverctl failover-status prints it).
+ */
+static void
+h_failover_status(struct call *c)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	enum eng_online on;
+	const char *s;
+	char err[256] = "";
+	int rc;
+
+	if (!have_store(c))
+		return;
+	rc = ops_failover_status(c->a->h.store, (*c->a->h.cfg), c->seg[2], &on,
+	    err, sizeof(err));
+	if (rc != 0) {
+		reply_ops(c, rc, NULL, "stack", err);
+		return;
+	}
+	s = eng_online_name(on);
+	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evbuffer_add_printf(evhttp_request_get_output_buffer(c->req), "%s\n",
+	    s);
+	log_reply(c, 200, NULL);
+	evhttp_send_reply(c->req, 200, "OK", NULL);
+}
+
 static void
 h_stacks(struct call *c)
 {
@@ -800,9 +832,10 @@ h_command(struct call *c)
 		out = json_pack("{s:s, s:s, s:i}", "error", rp.message,
 		    "reason", rp.reason, "status", code);
 		log_info("api_command_refused", "group=%s cmd=%s stack=%s"
-		    " force=%d status=%d reason=%s detail=%s", log_q(rq.group),
-		    ops_verb_name(rq.verb), log_q(rq.stack), rq.force, code,
-		    log_q(rp.reason), log_q(rp.message));
+		    " force=%d http_status=%d reason=%s detail=%s peer=%s",
+		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
+		    rq.force, code, log_q(rp.reason), log_q(rp.message),
+		    log_q(peer_of(c->req, peer, sizeof(peer))));
 	} else {
 		out = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "group",
 		    rq.group, "command", ops_verb_name(rq.verb), "message",
@@ -815,9 +848,10 @@ h_command(struct call *c)
 			json_object_set_new(out, "nswitch",
 			    json_integer(rp.nswitch));
 		}
-		log_info("api_command", "group=%s cmd=%s stack=%s force=%d",
-		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
-		    rq.force);
+		log_info("api_command", "group=%s cmd=%s stack=%s force=%d"
+		    " peer=%s", log_q(rq.group), ops_verb_name(rq.verb),
+		    log_q(rq.stack), rq.force,
+		    log_q(peer_of(c->req, peer, sizeof(peer))));
 		/*
 		 * The flags are in the store, where the daemon polls them;
 		 * poll now rather than at the next tick, so the command is
@@ -1201,8 +1235,8 @@ api_new(const struct api_host *host, char *err, size_t errlen)
 		goto fail;
 	token_refresh(a);
 	log_info("api_listening", "address=%s max_connections=%d "
-	    "deadline_s=%d nofile=%ld reserve=%ld", log_q(a->where), max,
-	    deadline_s(), host->nofile, reserve);
+	    "deadline_ms=%d nofile=%ld reserve=%ld", log_q(a->where), max,
+	    deadline_s() * 1000, host->nofile, reserve);
 	return a;
 fail:
 	api_free(a);

@@ -413,7 +413,7 @@ out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	    "Not Implemented" : "Error", n, body);
 	c->rewriting = false;
 	if (log_rl_allow(&rl))
-		log_info("api_refused", "status=%d peer=%s detail=%s", code,
+		log_info("api_refused", "http_status=%d peer=%s detail=%s", code,
 		    conn_peer(c, peer, sizeof(peer)), log_q(why));
 }
 

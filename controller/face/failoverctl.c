@@ -21,6 +21,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -69,11 +71,13 @@ static int	 v_group(struct ctl *);
 
 static const struct verb verbs[] = {
 	{ "status", v_status, false, true,
-	  "status [GROUP] [--json]",
+	  "status [GROUP] [--json] [--wide]",
 	  "Show each group: address, active stack, each stack's health and\n"
-	  "since when, state (serving, switching/PHASE, failed, wait_rearm),\n"
-	  "override flags and the last switch.  --json prints the same as\n"
-	  "GET /v1/groups." },
+	  "since when, state (serving, switching/PHASE, failed, wait_rearm,\n"
+	  "not_published), override flags and the last switch, in 80 columns;\n"
+	  "trouble first, on lines that start with '!'.  A banner says when\n"
+	  "no failoverd runs on the state.  --wide: one line per group, as\n"
+	  "before.  --json prints the same as GET /v1/groups." },
 	{ "switch", v_switch, true, true,
 	  "switch GROUP [--to STACK] [--yes] [--force] [--no-wait]"
 	  " [--timeout DURATION] | switch GROUP --cancel",
@@ -242,12 +246,27 @@ time_text(int64_t ms, char *buf, size_t len)
 		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * A member as text: a string, or an integer written out (the events'
+ * data has counts and durations as numbers).  The text of an integer
+ * lives in one of a few rotating buffers: enough for one printf.
+ */
 static const char *
 jstr(const json_t *o, const char *key)
 {
-	const char *s = json_string_value(json_object_get(o, key));
+	static char ring[8][24];
+	static unsigned next;
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+	char *b;
 
-	return s != NULL ? s : "";
+	if (s != NULL)
+		return s;
+	if (!json_is_integer(v))
+		return "";
+	b = ring[next++ % 8];
+	snprintf(b, sizeof(ring[0]), "%lld", (long long)json_integer_value(v));
+	return b;
 }
 
 /* ---- status ---- */
@@ -342,24 +361,236 @@ status_print(const json_t *groups)
 	}
 }
 
+/*
+ * Is a daemon running on this state?  failoverd holds state_dir/lock with
+ * flock for its whole life (shell/lockfile.c).  Testing the lock by taking
+ * it, even shared and for a moment, could make a daemon starting at that
+ * moment fail, so the kernel's table of locks (/proc/locks) is read
+ * instead: a FLOCK entry on the lock file's inode is the daemon.
+ * DAEMON_UNKNOWN when that cannot be told (no /proc): no banner then.
+ */
+enum daemon_seen {
+	DAEMON_UNKNOWN = 0,
+	DAEMON_RUNNING,
+	DAEMON_STOPPED,
+};
+
+static enum daemon_seen
+daemon_probe(const char *state_dir, long *pid, int64_t *written_ms)
+{
+	char path[PATH_MAX], line[256];
+	struct stat lk, db;
+	enum daemon_seen seen = DAEMON_STOPPED;
+	FILE *f;
+
+	*pid = 0;
+	*written_ms = 0;
+	snprintf(path, sizeof(path), "%s/data.mdb", state_dir);
+	if (stat(path, &db) == 0)
+		*written_ms = (int64_t)db.st_mtim.tv_sec * 1000 +
+		    db.st_mtim.tv_nsec / 1000000;
+	snprintf(path, sizeof(path), "%s/lock", state_dir);
+	if (stat(path, &lk) != 0)
+		return errno == ENOENT ? DAEMON_STOPPED : DAEMON_UNKNOWN;
+	if ((f = fopen("/proc/locks", "r")) == NULL)
+		return DAEMON_UNKNOWN;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char kind[16], mode[16], rw[16];
+		unsigned int maj, min;
+		unsigned long long ino;
+		long p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; a
+		 * waiter's line has "->" after the number: skipped. */
+		if (sscanf(line, "%*d: %15s %15s %15s %ld %x:%x:%llu", kind,
+		    mode, rw, &p, &maj, &min, &ino) != 7 ||
+		    strcmp(kind, "FLOCK") != 0)
+			continue;
+		if (ino == (unsigned long long)lk.st_ino &&
+		    maj == major(lk.st_dev) && min == minor(lk.st_dev)) {
+			seen = DAEMON_RUNNING;
+			*pid = p;
+			break;
+		}
+	}
+	fclose(f);
+	return seen;
+}
+
+/*
+ * What the operator can do about the gate that holds a group: the verb of
+ * failoverctl and the rest of the sentence (NULL: no advice).
+ */
+static bool
+gate_hint(const char *gate, const char **verb, const char **rest)
+{
+	static const struct { const char *gate, *verb, *rest; } tab[] = {
+		{ "wait_rearm", "rearm", "once the old stack is a standby"
+		    " again" },
+		{ "failed", "resume", "(or rearm, or switch)" },
+		{ "paused", "resume", "to arm automatic failover" },
+		{ "pinned", "unpin", "to let it fail over" },
+		{ "auto_failover_off", "switch", "by hand (auto_failover = no)" },
+		{ "dns_unusable", "switch", "--force, once the DNS is fixed" },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(tab[i].gate, gate) == 0) {
+			*verb = tab[i].verb;
+			*rest = tab[i].rest;
+			return true;
+		}
+	return false;
+}
+
+/* The stack object of one group by name, or NULL. */
+static const json_t *
+stack_find(const json_t *g, const char *name)
+{
+	size_t j;
+	json_t *s;
+
+	json_array_foreach(json_object_get(g, "stacks"), j, s)
+		if (strcmp(jstr(s, "name"), name) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * The 80-column table: one line per group (name, address, active stack,
+ * state), then what is wrong ("  ! ..."), one line per stack, the flags
+ * and the last switch, each on its own line.
+ */
+static void
+status_print_narrow(const json_t *groups)
+{
+	size_t i;
+	json_t *g;
+	int64_t now = now_ms();
+
+	printf("%-12s %-30s %-8s %s\n", "GROUP", "ADDRESS", "ACTIVE",
+	    "STATE");
+	json_array_foreach(groups, i, g) {
+		const json_t *fl = json_object_get(g, "flags");
+		const json_t *ls = json_object_get(g, "last_switch");
+		const json_t *dns = json_object_get(json_object_get(g, "state"),
+		    "dns");
+		const char *derr = jstr(dns, "error"), *held = jstr(g, "held");
+		const char *active = json_is_string(json_object_get(g,
+		    "active")) ? jstr(g, "active") : NULL;
+		const json_t *as = active != NULL ? stack_find(g, active) :
+		    NULL;
+		char flags[128] = "", state[64], gate[64];
+		size_t j;
+		json_t *s;
+
+		if (json_is_null(json_object_get(g, "state")))
+			snprintf(state, sizeof(state), "not started");
+		else if (derr[0] != '\0')
+			snprintf(state, sizeof(state), "not_published");
+		else
+			snprintf(state, sizeof(state), "%s",
+			    jstr(g, "state_text"));
+		printf("%-12s %-30s %-8s %s\n", jstr(g, "name"),
+		    json_is_string(json_object_get(g, "address")) ?
+		    jstr(g, "address") : "(not allocated)",
+		    active != NULL ? active : "-", state);
+		if (derr[0] != '\0')
+			printf("  ! not published: the DNS server refuses it"
+			    " (%s); %s\n", derr,
+			    json_is_true(json_object_get(dns, "error_final")) ?
+			    "switches are held" : "retrying");
+		if (strcmp(held, "none") == 0)
+			held = "";
+		if (strcmp(held, "dns_unusable") == 0)
+			snprintf(gate, sizeof(gate), "dns_unusable %s",
+			    json_is_string(json_object_get(g, "dns_unusable")) ?
+			    jstr(g, "dns_unusable") : "unchecked");
+		else
+			snprintf(gate, sizeof(gate), "%s", held);
+		if (as != NULL && strcmp(jstr(as, "health"), "down") == 0 &&
+		    strcmp(jstr(g, "status"), "switching") != 0) {
+			const char *verb, *rest;
+
+			printf("  ! ALARM: active stack %s is down%s%s\n",
+			    active, gate[0] ? "; no failover, held by gate " :
+			    "", gate);
+			if (gate_hint(held, &verb, &rest))
+				printf("    failoverctl %s %s %s\n", verb,
+				    jstr(g, "name"), rest);
+		} else if (gate[0] != '\0' &&
+		    strcmp(held, jstr(g, "state_text")) != 0)
+			printf("  held: %s\n", gate);
+		json_array_foreach(json_object_get(g, "stacks"), j, s) {
+			const json_t *since = json_object_get(s, "since_ms");
+			char age[32] = "", reason[80] = "";
+
+			if (json_is_integer(since))
+				age_text(now - json_integer_value(since), age,
+				    sizeof(age));
+			if (strcmp(jstr(s, "health"), "up") != 0 &&
+			    jstr(s, "reason")[0] != '\0' &&
+			    strcmp(jstr(s, "reason"), "ok") != 0)
+				snprintf(reason, sizeof(reason), " (%s)",
+				    jstr(s, "reason"));
+			printf("  %-10s %-8s %-8s %-7s %s%s%s\n",
+			    jstr(s, "name"), jstr(s, "role"), jstr(s, "health"),
+			    jstr(s, "failover_status"), age[0] ? "since " : "",
+			    age[0] ? age : "", reason);
+		}
+		if (json_is_true(json_object_get(fl, "paused")))
+			strcat(flags, " paused");
+		if (json_is_string(json_object_get(fl, "pinned")))
+			snprintf(flags + strlen(flags), sizeof(flags) -
+			    strlen(flags), " pinned=%s", jstr(fl, "pinned"));
+		if (json_is_true(json_object_get(fl, "rearm_requested")))
+			strcat(flags, " rearm-pending");
+		if (json_is_true(json_object_get(fl, "switch_requested")))
+			strcat(flags, " switch-pending");
+		if (flags[0] != '\0')
+			printf("  flags:%s\n", flags);
+		if (json_is_object(ls)) {
+			char when[40], dur[32] = "";
+			int64_t st = json_integer_value(json_object_get(ls,
+			    "started_ms"));
+			int64_t en = json_integer_value(json_object_get(ls,
+			    "ended_ms"));
+
+			time_text(st, when, sizeof(when));
+			if (en > 0)
+				snprintf(dur, sizeof(dur), " in %lld ms",
+				    (long long)(en - st));
+			printf("  last switch: %s %s->%s %s %s%s\n", when,
+			    jstr(ls, "from"), jstr(ls, "to"),
+			    jstr(ls, "reason"), jstr(ls, "result"), dur);
+		}
+	}
+}
+
 static int
 v_status(struct ctl *c)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "wide", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool js = false;
+	bool js = false, wide = false;
 	const char *group = NULL;
 	json_t *o = NULL;
 	char err[512];
 	int ch, rc;
+	enum daemon_seen seen;
+	long pid;
+	int64_t written;
 
 	optind = 0;
-	while ((ch = getopt_long(c->argc, c->argv, "jh", lo, NULL)) != -1) {
+	while ((ch = getopt_long(c->argc, c->argv, "jwh", lo, NULL)) != -1) {
 		if (ch == 'j')
 			js = true;
+		else if (ch == 'w')
+			wide = true;
 		else if (ch == 'h')
 			return verb_help(c);
 		else
@@ -374,6 +605,27 @@ v_status(struct ctl *c)
 		fail_line("%s", err);
 		return EX_FAIL;
 	}
+	seen = daemon_probe(c->cfg->controller.state_dir, &pid, &written);
+	if (js && group == NULL && seen != DAEMON_UNKNOWN)
+		json_object_set_new(o, "daemon", json_pack("{s:b,s:o,s:o}",
+		    "running", seen == DAEMON_RUNNING,
+		    "pid", seen == DAEMON_RUNNING ? json_integer(pid) :
+		    json_null(),
+		    "state_written_ms", written > 0 ? json_integer(written) :
+		    json_null()));
+	if (!js && seen == DAEMON_STOPPED) {
+		char when[40] = "never", ago[32] = "";
+
+		if (written > 0) {
+			time_text(written, when, sizeof(when));
+			age_text(now_ms() - written, ago, sizeof(ago));
+		}
+		printf("! failoverd is NOT RUNNING: nothing is probed, nothing"
+		    " fails over.\n! State last written %s%s%s%s; health as of"
+		    " then.\n! (state_dir %s)\n\n", when,
+		    ago[0] ? " (" : "", ago, ago[0] ? " ago)" : "",
+		    c->cfg->controller.state_dir);
+	}
 	if (js) {
 		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -384,10 +636,15 @@ v_status(struct ctl *c)
 		json_t *arr = json_array();
 
 		json_array_append(arr, o);
-		status_print(arr);
+		if (wide)
+			status_print(arr);
+		else
+			status_print_narrow(arr);
 		json_decref(arr);
-	} else
+	} else if (wide)
 		status_print(json_object_get(o, "groups"));
+	else
+		status_print_narrow(json_object_get(o, "groups"));
 	json_decref(o);
 	return EX_OK;
 }
@@ -488,8 +745,32 @@ struct follow {
 	char		 id[ENG_ID_MAX];	/* our switch, once started */
 	int		 done;		/* 0 running, 1 completed, -1 failed */
 	char		 phase[32];	/* last phase started */
+	char		 stack[64];	/* its stack */
+	int64_t		 phase_mono;	/* when we saw it start, 0: none */
+	bool		 ticking;	/* a progress line is on the screen */
 	char		 why[512];
 };
+
+/* On a terminal: the running phase and its elapsed time, in place. */
+static void
+follow_tick(struct follow *f)
+{
+	if (f->phase_mono == 0 || f->done != 0)
+		return;
+	printf("\r  %-16s %-8s running %5.1f s", f->phase, f->stack,
+	    (double)(mono_ms() - f->phase_mono) / 1000.0);
+	fflush(stdout);
+	f->ticking = true;
+}
+
+static void
+follow_untick(struct follow *f)
+{
+	if (!f->ticking)
+		return;
+	printf("\r\033[K");
+	f->ticking = false;
+}
 
 static void
 follow_event(struct follow *f, const json_t *ev, const char *address)
@@ -519,8 +800,12 @@ follow_event(struct follow *f, const json_t *ev, const char *address)
 	}
 	if (strcmp(id, f->id) != 0)
 		return;
+	follow_untick(f);
+	f->phase_mono = 0;
 	if (strcmp(name, "phase_started") == 0) {
 		snprintf(f->phase, sizeof(f->phase), "%s", jstr(d, "phase"));
+		snprintf(f->stack, sizeof(f->stack), "%s", jstr(d, "stack"));
+		f->phase_mono = mono_ms();
 		if (strcmp(jstr(d, "attempt"), "1") != 0)
 			printf("  %-16s %-8s attempt %s\n", jstr(d, "phase"),
 			    jstr(d, "stack"), jstr(d, "attempt"));
@@ -573,6 +858,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 {
 	struct follow f = { .seq = r->history_seq };
 	int64_t start = mono_ms(), warned = 0;
+	bool tty = isatty(STDOUT_FILENO);
 	char address[600] = "", err[512];
 
 	if (ops_group_address(c->st, c->cfg, group, address,
@@ -595,6 +881,8 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 				break;
 		}
 		json_decref(o);
+		if (tty)
+			follow_tick(&f);
 		fflush(stdout);
 		if (f.done != 0)
 			break;
@@ -604,6 +892,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 			warned = 1;
 		}
 		if (mono_ms() - start > timeout_ms) {
+			follow_untick(&f);
 			if (f.id[0] == '\0')
 				fail_line("switch: timed out after %lld s: the"
 				    " request is still pending in the store and"
@@ -619,11 +908,46 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 		}
 		sleep_ms(FOLLOW_POLL_MS);
 	}
+	follow_untick(&f);
 	if (f.done < 0) {
 		fail_line("switch: %s", f.why);
 		return EX_FAIL;
 	}
 	return EX_OK;
+}
+
+/*
+ * Below the plan: the target's health as the daemon last wrote it, so
+ * that nobody confirms a switch to a stack that is down without seeing
+ * it.  (The precheck is failoverd's gate of an automatic failover; a
+ * manual switch does not run it.)
+ */
+static void
+plan_target_print(struct ctl *c, const char *group, const char *to)
+{
+	json_t *o = NULL;
+	const json_t *s;
+	const char *target;
+	char err[512], age[32] = "";
+
+	if (ops_status(c->st, c->cfg, group, &o, err, sizeof(err)) != 0)
+		return;
+	target = to != NULL ? to : jstr(o, "standby");
+	if ((s = stack_find(o, target)) != NULL) {
+		const json_t *since = json_object_get(s, "since_ms");
+
+		if (json_is_integer(since))
+			age_text(now_ms() - json_integer_value(since), age,
+			    sizeof(age));
+		printf("  target %s is %s%s%s%s%s%s\n", target,
+		    jstr(s, "health"), age[0] ? " since " : "", age,
+		    strcmp(jstr(s, "health"), "up") != 0 &&
+		    jstr(s, "reason")[0] ? " (" : "", strcmp(jstr(s, "health"),
+		    "up") != 0 ? jstr(s, "reason") : "",
+		    strcmp(jstr(s, "health"), "up") != 0 &&
+		    jstr(s, "reason")[0] ? ")" : "");
+	}
+	json_decref(o);
 }
 
 static bool
@@ -716,6 +1040,7 @@ v_switch(struct ctl *c)
 		printf("%s", plan);
 		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
 			printf("\n");
+		plan_target_print(c, group, to);
 		if (!ask_yes()) {
 			fail_line("switch: not confirmed; nothing changed");
 			return EX_FAIL;
@@ -735,7 +1060,12 @@ v_switch(struct ctl *c)
 		}
 		timeout = switch_timeout_ms(c->cfg, &g);
 	}
-	printf("%s; following it (up to %lld s)\n", r.message,
+	/*
+	 * One id for the operator: the switch's, printed once failoverd
+	 * starts it (the request's number is in the history and in
+	 * --no-wait's answer, for --cancel).
+	 */
+	printf("%s: switch requested; following it (up to %lld s)\n", group,
 	    (long long)(timeout / 1000));
 	fflush(stdout);
 	return follow_switch(c, group, &r, timeout);

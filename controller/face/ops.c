@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -280,13 +281,14 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 	struct eng_cmd cmd = { .kind = verb_cmd(req->verb), .stack = ENG_NONE,
 	    .force = req->force };
 	char err[256];
-	bool stored;
+	bool stored, state_paused;
 	int r;
 
 	if (state_read(txn, cfg, gi, g, &stored, err, sizeof(err)) != 0) {
 		reply_set(reply, OPS_FAILED, "state", "%s: %s", gname, err);
 		return 1;
 	}
+	state_paused = g->paused;	/* as the daemon's engine has it */
 	store_flags_get(txn, gname, f);
 	if (txn->err != 0) {
 		reply_set(reply, OPS_FAILED, "store", "%s: %s: %s", gname,
@@ -350,9 +352,11 @@ judge(struct store_txn *txn, const struct config *cfg, int gi,
 		/*
 		 * The daemon feeds a level only when it changes: a failed
 		 * group that was not paused is cleared by a rearm request,
-		 * which the engine treats alike (failed_state_cleared).
+		 * which the engine treats alike (failed_state_cleared).  A
+		 * paused one is cleared by the RESUME itself: a rearm request
+		 * as well would be refused (nothing_to_rearm) once it is.
 		 */
-		if (g->status == ENG_FAILED) {
+		if (g->status == ENG_FAILED && !state_paused) {
 			f->rearm_requested = true;
 			f->rearm_requested_ms = now_ms;
 			set_actor(f->rearm_actor, req->actor);
@@ -1187,6 +1191,52 @@ ts_format(int64_t ms, char *buf, size_t len)
 	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/*
+ * The engine's records keep every value as text; in JSON a count, a code
+ * or a duration is a number ("attempt":1, not "1"), always, whatever the
+ * event: the keys below and every *_ms and *_us, when the text is an
+ * integer.  Names (stacks, ids) stay strings even when they look like
+ * numbers, and so do from/to, which are stacks in most events.
+ */
+static bool
+data_key_numeric(const char *k)
+{
+	static const char *const keys[] = { "attempt", "exit", "failures",
+	    "ttl", "refusals", "signal", "pid", "count", "nswitch",
+	    "request_id", "batch" };
+	size_t n = strlen(k);
+
+	if (n > 3 && (strcmp(k + n - 3, "_ms") == 0 ||
+	    strcmp(k + n - 3, "_us") == 0))
+		return true;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+data_types(json_t *data)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(data, k, v) {
+		const char *s = json_string_value(v);
+		char *end;
+		long long n;
+
+		if (s == NULL || !data_key_numeric(k) || s[0] == '\0' ||
+		    (s[0] == '0' && s[1] != '\0') || strlen(s) > 18)
+			continue;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (*end != '\0' || errno != 0 || s[0] == '+' || s[0] == ' ')
+			continue;
+		json_object_set_new(data, k, json_integer((json_int_t)n));
+	}
+}
+
 static bool
 ev_cb(const struct store_event *ev, void *arg)
 {
@@ -1201,6 +1251,8 @@ ev_cb(const struct store_event *ev, void *arg)
 	    0, NULL) : NULL;
 	if (data == NULL && ev->payload_len > 0)
 		data = json_stringn(ev->payload, ev->payload_len);
+	if (json_is_object(data))
+		data_types(data);
 	o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:s}",
 	    "seq", (json_int_t)ev->seq,
 	    "ts_ms", (json_int_t)ev->ts_ms,

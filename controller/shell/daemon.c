@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "config/config.h"
 #include "controller/face/api.h"
@@ -115,7 +116,7 @@ deliver_health(struct daemon *d, int stack, enum health_change change)
 }
 
 static void
-latency_observe(struct daemon *d, int64_t us)
+latency_observe(struct dstack *ds, int64_t us)
 {
 	/* Buckets: 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000 ms. */
 	static const int64_t le_us[] = { 1000, 2500, 5000, 10000, 25000, 50000,
@@ -125,9 +126,9 @@ latency_observe(struct daemon *d, int64_t us)
 	for (i = 0; i < sizeof(le_us) / sizeof(le_us[0]); i++)
 		if (us <= le_us[i])
 			break;
-	d->hist_buckets[i]++;
-	d->hist_sum += (double)us / 1e6;
-	d->hist_count++;
+	ds->hist_buckets[i]++;
+	ds->hist_sum += (double)us / 1e6;
+	ds->hist_count++;
 }
 
 static void
@@ -211,13 +212,16 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		ds->nreason[r->reason]++;
 	ds->nreconnect += r->reconnected;
 	ds->last_probe_ms = r->wall_ms;
+	if (r->ok)
+		ds->last_ok_ms = r->wall_ms;
 	ds->last_status = r->http_status;
 	ds->last_latency_us = r->latency_us;
-	latency_observe(d, r->latency_us);
-	log_debug("probe", "stack=%s ok=%d reason=%s status=%d latency_us=%lld"
-	    " reconnected=%d retried=%d immediate=%d detail=%s",
-	    log_q(cs->name), r->ok, probe_reason_name(r->reason),
-	    r->http_status, (long long)r->latency_us, r->reconnected,
+	latency_observe(ds, r->latency_us);
+	log_debug("probe", "stack=%s ok=%d reason=%s http_status=%d"
+	    " latency_ms=%.3f reconnected=%d retried=%d immediate=%d"
+	    " detail=%s", log_q(cs->name), r->ok,
+	    probe_reason_name(r->reason), r->http_status,
+	    (double)r->latency_us / 1000.0, r->reconnected,
 	    r->retried, r->immediate, log_q(r->detail));
 	if (d->store != NULL)
 		probelog_note(d, ds->idx, r);
@@ -229,14 +233,25 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	case HEALTH_SAME:
 		return;
 	case HEALTH_CHANGED:
-		log_info("health_change", "stack=%s from=%s to=%s reason=%s"
-		    " status=%d detail=%s", log_q(cs->name),
-		    health_state_name(from), health_state_name(h->state),
-		    r->ok ? "ok" : probe_reason_name(r->reason),
-		    r->http_status, log_q(r->detail));
+		/* A stack going down is a warning; status= is reserved
+		 * for FAILOVER_STATUS, the HTTP answer is http_status=. */
+		if (h->state == HEALTH_DOWN)
+			log_warn("health_change", "stack=%s from=%s to=%s"
+			    " reason=%s http_status=%d detail=%s",
+			    log_q(cs->name), health_state_name(from),
+			    health_state_name(h->state),
+			    probe_reason_name(r->reason), r->http_status,
+			    log_q(r->detail));
+		else
+			log_info("health_change", "stack=%s from=%s to=%s"
+			    " reason=%s http_status=%d detail=%s",
+			    log_q(cs->name), health_state_name(from),
+			    health_state_name(h->state),
+			    r->ok ? "ok" : probe_reason_name(r->reason),
+			    r->http_status, log_q(r->detail));
 		break;
 	case HEALTH_SUSPECT:
-		log_info("health_suspect", "stack=%s reason=%s status=%d"
+		log_info("health_suspect", "stack=%s reason=%s http_status=%d"
 		    " immediate=%s detail=%s", log_q(cs->name),
 		    probe_reason_name(r->reason), r->http_status,
 		    r->immediate ? "yes" : "no", log_q(r->detail));
@@ -503,6 +518,42 @@ fail:
 	return -1;
 }
 
+static bool
+history_seen_cb(const struct store_event *ev, void *arg)
+{
+	json_t *j;
+
+	(void)arg;
+	if (strcmp(ev->event, "group_deleted") != 0)
+		return true;
+	j = json_loadb(ev->payload, ev->payload_len, 0, NULL);
+	log_info("group_deleted", "group=%s address=%s tombstone=%s seq=%llu"
+	    " by=failoverctl", log_q(ev->group),
+	    log_q(json_string_value(json_object_get(j, "address"))),
+	    log_q(json_string_value(json_object_get(j, "tombstone"))),
+	    (unsigned long long)ev->seq);
+	json_decref(j);
+	return true;
+}
+
+/*
+ * What another process recorded in the history that this log must show:
+ * a group deleted by failoverctl (group delete writes the store, not to
+ * the daemon).  Read from where the last poll stopped; the history before
+ * the first poll is not replayed.
+ */
+static void
+history_note(struct daemon *d, struct store_txn *txn)
+{
+	uint64_t last = store_history_last(txn);
+
+	if (d->hist_primed && last > d->hist_seen)
+		store_history_foreach(txn, d->hist_seen + 1, 0, NULL,
+		    history_seen_cb, d);
+	d->hist_seen = last;
+	d->hist_primed = true;
+}
+
 /*
  * The flags are the operator's wishes; the engine's state is what is in
  * force.  Pause and pin are levels (apply the difference); rearm and switch
@@ -531,6 +582,7 @@ flags_apply(struct daemon *d)
 	}
 	for (size_t i = 0; i < d->cfg->ngroup; i++)
 		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
+	history_note(d, &txn);
 	store_txn_abort(&txn);
 
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
@@ -689,6 +741,35 @@ arm_ms(struct event *ev, int64_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/*
+ * STATUS= for systemctl status: how many groups serve, switch, wait for
+ * rearm, failed, and how many a gate holds; sent when it changes.
+ */
+static void
+status_notify(struct daemon *d)
+{
+	unsigned n[ENG_WAIT_REARM + 1] = { 0 }, held = 0;
+	char buf[sizeof(d->sd_status)];
+
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+
+		if ((unsigned)st->status <= ENG_WAIT_REARM)
+			n[st->status]++;
+		if (st->held != ENG_GATE_NONE)
+			held++;
+	}
+	snprintf(buf, sizeof(buf), "%zu group%s: %u serving, %u switching,"
+	    " %u waiting for rearm, %u failed, %u held%s", d->cfg->ngroup,
+	    d->cfg->ngroup == 1 ? "" : "s", n[ENG_SERVING], n[ENG_SWITCHING],
+	    n[ENG_WAIT_REARM], n[ENG_FAILED], held,
+	    d->dry_run ? " (dry run)" : "");
+	if (strcmp(buf, d->sd_status) == 0)
+		return;
+	snprintf(d->sd_status, sizeof(d->sd_status), "%s", buf);
+	sdnotify_status("%s", buf);
+}
+
 static void
 flags_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -707,6 +788,7 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 		d->flags_deferred = false;
 		flags_apply(d);
 	}
+	status_notify(d);
 	arm_ms(d->ev_flags, flags_period_ms(d->cfg));
 }
 
@@ -1254,12 +1336,18 @@ daemon_main(const struct daemon_opts *opts)
 	if (d->start_paused && pause_all(d) != 0)
 		goto out;
 	if (d->store != NULL) {
+		struct store_txn htxn;
+
 		if (store_generation(d->store, &d->flags_gen, err,
 		    sizeof(err)) != 0) {
 			log_error("store_failed", "op=generation detail=%s",
 			    log_q(err));
 			goto out;
 		}
+		/* The history before the start is not replayed. */
+		if (store_txn_begin(d->store, false, &htxn) == 0)
+			history_note(d, &htxn);
+		store_txn_abort(&htxn);
 	}
 
 	d->ev_hup = evsignal_new(d->base, SIGHUP, signal_cb, d);
@@ -1330,6 +1418,7 @@ daemon_main(const struct daemon_opts *opts)
 	if (start_fault("ready"))
 		goto out;
 	sdnotify_ready();
+	status_notify(d);
 	log_info("ready", "stacks=%zu groups=%zu", d->cfg->nstack,
 	    d->cfg->ngroup);
 

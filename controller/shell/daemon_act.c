@@ -59,10 +59,23 @@ struct hctx {
 	enum hctx_kind	 kind;
 	char		 group[STORE_NAME_MAX + 1];
 	char		 phase[32];
+	char		 stack[STORE_NAME_MAX + 1];	/* the hook acts on */
+	char		 id[ENG_ID_MAX];	/* the switch's, "" outside one */
 	enum eng_phase	 eng_phase;
 	int		 attempt;
 	int64_t		 timeout_ms;
 };
+
+/* " id=ID" of the switch a hook belongs to, "" outside one. */
+static const char *
+hctx_id(const struct hctx *c, char *buf, size_t len)
+{
+	if (c->id[0] == '\0')
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " id=%s", log_q(c->id));
+	return buf;
+}
 
 static struct defer *defers;	/* pending deferred events, for teardown */
 
@@ -264,14 +277,27 @@ record_count(struct dgroup *g, const struct eng_action *a)
 	} else if (strcmp(a->u.rec.name, "switch_failed") == 0) {
 		g->switches_failed++;
 		g->switches_by[why][1]++;
-	} else if (strcmp(a->u.rec.name, "phase_finished") == 0) {
+	} else if (strcmp(a->u.rec.name, "phase_finished") == 0 ||
+	    strcmp(a->u.rec.name, "phase_failed") == 0) {
 		const char *ph = eng_record_get(a, "phase");
 		const char *ms = eng_record_get(a, "duration_ms");
+		const char *res = eng_record_get(a, "result");
 		int p = ph != NULL ? eng_phase_parse(ph) : -1;
+		int r = res == NULL || strcmp(res, "ok") == 0 ? 0 :
+		    strcmp(res, "timeout") == 0 ? 2 : 1;
+		double sec;
+		int i;
 
-		if (p >= 0 && p < ENG_NPHASE && ms != NULL) {
-			d->phase_ms_sum[p] += strtoull(ms, NULL, 10);
-			d->phase_count[p]++;
+		if (p >= 0 && p < ENG_NPHASE) {
+			g->phase_results[p][r]++;
+			if (ms != NULL) {
+				sec = (double)strtoull(ms, NULL, 10) / 1000.0;
+				for (i = 0; i < DPHASE_NBUCKET; i++)
+					if (sec <= dphase_le(i))
+						break;
+				d->phase_buckets[p][r][i]++;
+				d->phase_sum[p][r] += sec;
+			}
 		}
 	}
 }
@@ -283,18 +309,20 @@ hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
     size_t len, unsigned flags, void *arg)
 {
 	struct hctx *c = arg;
-	char buf[4200];
+	char buf[4200], id[ENG_ID_MAX + 8];
 
 	if (len >= sizeof(buf))
 		len = sizeof(buf) - 1;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if (flags & HOOK_LINE_TRUNCATED)
-		log_warn("hook_output_truncated", "group=%s phase=%s stream=%s",
-		    log_q(c->group), c->phase, hook_stream_name(stream));
+		log_warn("hook_output_truncated", "group=%s phase=%s stack=%s%s"
+		    " stream=%s", log_q(c->group), c->phase, log_q(c->stack),
+		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream));
 	else
-		log_info("hook_output", "group=%s phase=%s stream=%s line=%s%s",
-		    log_q(c->group), c->phase, hook_stream_name(stream),
+		log_info("hook_output", "group=%s phase=%s stack=%s%s stream=%s"
+		    " line=%s%s", log_q(c->group), c->phase, log_q(c->stack),
+		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream),
 		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
 }
 
@@ -305,11 +333,14 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	struct daemon *d = c->d;
 	struct dgroup *g = daemon_group_find(d, c->group);
 	struct eng_event ev;
+	char id[ENG_ID_MAX + 8];
 
-	log_info("hook_exited", "group=%s phase=%s outcome=%s status=%d"
-	    " signal=%d duration_ms=%lld pid=%ld%s%s", log_q(c->group),
-	    c->phase, hook_outcome_name(r->outcome), r->status, r->signal,
-	    (long long)r->duration_ms, (long)r->pid,
+	/* exit=, as in phase_finished: status= is FAILOVER_STATUS's. */
+	log_info("hook_exited", "group=%s phase=%s stack=%s%s outcome=%s"
+	    " exit=%d signal=%d duration_ms=%lld pid=%ld%s%s",
+	    log_q(c->group), c->phase, log_q(c->stack),
+	    hctx_id(c, id, sizeof(id)), hook_outcome_name(r->outcome),
+	    r->status, r->signal, (long long)r->duration_ms, (long)r->pid,
 	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
 	if (g != NULL && g->hook == h)
 		g->hook = NULL;
@@ -379,6 +410,9 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.group = cg->name;
 	env.phase = c->phase;
 	env.stack = sname(d, stack);
+	snprintf(c->stack, sizeof(c->stack), "%s", env.stack);
+	if (kind == HCTX_SEQUENCE && env.id != NULL)
+		snprintf(c->id, sizeof(c->id), "%s", env.id);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
 	env.state_dir = d->state_real;
@@ -389,9 +423,11 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	if (d->dry_run) {
 		char *line = hook_render(hk->argv, envp);
 
-		log_info("would_run_hook", "group=%s phase=%s stack=%s"
-		    " command=%s", log_q(cg->name), c->phase,
-		    log_q(env.stack), log_q(line));
+		/* The daemon's event, marked: nothing is run. */
+		log_info("hook_start", "group=%s phase=%s stack=%s%s%s"
+		    " dry_run=yes command=%s", log_q(cg->name), c->phase,
+		    log_q(env.stack), kind == HCTX_SEQUENCE ? " id=" : "",
+		    kind == HCTX_SEQUENCE ? log_q(env.id) : "", log_q(line));
 		free(line);
 		free(envp);
 		if (kind == HCTX_SEQUENCE) {

@@ -62,17 +62,27 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 		    sizeof(l1)), (unsigned long long)d->stacks[s].nreconnect);
 
 	family(b, "probe_duration_seconds", "histogram",
-	    "Duration of the health probes of every stack.");
-	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
-		cum += d->hist_buckets[i];
+	    "Duration of the health probes, by stack.");
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		const struct dstack *ds = &d->stacks[s];
+
+		lv(cfg->stacks[s].name, l1, sizeof(l1));
+		cum = 0;
+		for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
+			cum += ds->hist_buckets[i];
+			evbuffer_add_printf(b, "failoverd_probe_duration_seconds"
+			    "_bucket{stack=\"%s\",le=\"%g\"} %llu\n", l1,
+			    le[i], (unsigned long long)cum);
+		}
 		evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
-		    "{le=\"%g\"} %llu\n", le[i], (unsigned long long)cum);
+		    "{stack=\"%s\",le=\"+Inf\"} %llu\n", l1,
+		    (unsigned long long)ds->hist_count);
+		evbuffer_add_printf(b, "failoverd_probe_duration_seconds_sum"
+		    "{stack=\"%s\"} %.6f\n"
+		    "failoverd_probe_duration_seconds_count{stack=\"%s\"}"
+		    " %llu\n", l1, ds->hist_sum, l1,
+		    (unsigned long long)ds->hist_count);
 	}
-	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_bucket"
-	    "{le=\"+Inf\"} %llu\n", (unsigned long long)d->hist_count);
-	evbuffer_add_printf(b, "failoverd_probe_duration_seconds_sum %.6f\n"
-	    "failoverd_probe_duration_seconds_count %llu\n", d->hist_sum,
-	    (unsigned long long)d->hist_count);
 
 	family(b, "probe_lateness_seconds", "histogram",
 	    "How late checks started against their schedule (of every stack;"
@@ -113,6 +123,14 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 		    "seconds{stack=\"%s\"} %.3f\n",
 		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
 		    (double)d->stacks[s].last_probe_ms / 1000.0);
+	family(b, "stack_last_success_timestamp_seconds", "gauge",
+	    "When each stack's last successful probe finished (0: none"
+	    " since the daemon started).");
+	for (size_t s = 0; s < cfg->nstack; s++)
+		evbuffer_add_printf(b, "failoverd_stack_last_success_timestamp_"
+		    "seconds{stack=\"%s\"} %.3f\n",
+		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
+		    (double)d->stacks[s].last_ok_ms / 1000.0);
 	family(b, "stack_health_since_timestamp_seconds", "gauge",
 	    "When each stack entered its current health state.");
 	for (size_t s = 0; s < cfg->nstack; s++)
@@ -120,6 +138,87 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 		    "seconds{stack=\"%s\"} %.3f\n",
 		    lv(cfg->stacks[s].name, l1, sizeof(l1)),
 		    (double)d->health[s].since_ms / 1000.0);
+}
+
+static const char *const phase_result[DPHASE_NRESULT] = {
+	"ok", "failed", "timeout",
+};
+
+/* The record of each group: in sync, failing and why, refusals. */
+static void
+metrics_groups_dns(struct evbuffer *b, struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	char l1[600], l2[600];
+
+	family(b, "group_record_in_sync", "gauge",
+	    "1 while the server holds the record each group wants (the"
+	    " last UPDATE accepted, nothing pending), 0 otherwise.");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+
+		evbuffer_add_printf(b, "failoverd_group_record_in_sync"
+		    "{group=\"%s\"} %d\n", lv(cfg->groups[i].name, l1,
+		    sizeof(l1)), st->status == ENG_RESERVED ||
+		    (st->dns_error[0] == '\0' && st->dns_ticket == 0 &&
+		    st->pub_stack >= 0 && st->pub_stack == st->want_stack &&
+		    st->pub_ttl == st->want_ttl && !d->groups[i].moved));
+	}
+	family(b, "group_publication_failing", "gauge",
+	    "1 while the server refuses each group's record, with the"
+	    " reason (not_owner, BADKEY, REFUSED, timeout, ...); 0 with"
+	    " reason=\"\" while it accepts it.");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		const struct eng_group *st = &d->groups[i].st;
+
+		evbuffer_add_printf(b, "failoverd_group_publication_failing"
+		    "{group=\"%s\",reason=\"%s\"} %d\n",
+		    lv(cfg->groups[i].name, l1, sizeof(l1)),
+		    lv(st->dns_error, l2, sizeof(l2)),
+		    st->dns_error[0] != '\0');
+	}
+	family(b, "dns_not_owner_total", "counter",
+	    "Read-backs of each group's name that found it is not ours"
+	    " (no or another controller's ownership TXT): counted whether"
+	    " or not an UPDATE was sent.");
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		evbuffer_add_printf(b, "failoverd_dns_not_owner_total"
+		    "{group=\"%s\"} %llu\n", lv(cfg->groups[i].name, l1,
+		    sizeof(l1)), (unsigned long long)d->groups[i].not_owner);
+	family(b, "group_last_switch_timestamp_seconds", "gauge",
+	    "When each group's last switch started (0: never).");
+	for (size_t i = 0; i < cfg->ngroup; i++)
+		evbuffer_add_printf(b, "failoverd_group_last_switch_timestamp_"
+		    "seconds{group=\"%s\"} %.3f\n", lv(cfg->groups[i].name,
+		    l1, sizeof(l1)),
+		    (double)d->groups[i].st.last_switch_ms / 1000.0);
+}
+
+/* Phases ended, by group, phase and result: a failed-but-continued
+ * maintenance_on shows here. */
+static void
+metrics_groups_phases(struct evbuffer *b, struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	char l1[600];
+
+	family(b, "phase_results_total", "counter",
+	    "Switch phases (hooks and the dns flip) ended since the daemon"
+	    " started, by group, phase and result (ok, failed, timeout).");
+	for (size_t i = 0; i < cfg->ngroup; i++) {
+		lv(cfg->groups[i].name, l1, sizeof(l1));
+		for (int p = 0; p < ENG_NPHASE; p++) {
+			if (p == ENG_PH_DONE)
+				continue;
+			for (int r = 0; r < DPHASE_NRESULT; r++)
+				evbuffer_add_printf(b, "failoverd_phase_results"
+				    "_total{group=\"%s\",phase=\"%s\","
+				    "result=\"%s\"} %llu\n", l1,
+				    eng_phase_name((enum eng_phase)p),
+				    phase_result[r], (unsigned long long)
+				    d->groups[i].phase_results[p][r]);
+		}
+	}
 }
 
 static void
@@ -202,22 +301,45 @@ metrics_groups(struct evbuffer *b, struct daemon *d)
 		    "{group=\"%s\"} %llu\n",
 		    lv(cfg->groups[i].name, l1, sizeof(l1)),
 		    (unsigned long long)d->groups[i].drift_repairs);
+
+	metrics_groups_dns(b, d);
+	metrics_groups_phases(b, d);
 }
 
 static void
 metrics_misc(struct evbuffer *b, struct daemon *d)
 {
-	family(b, "phase_duration_seconds", "summary",
-	    "Duration of the phases of the switches that finished them.");
-	for (int p = ENG_PH_MAINT_ON; p <= ENG_PH_DNS; p++) {
+	family(b, "phase_duration_seconds", "histogram",
+	    "Duration of the switch phases that ended, by phase and result"
+	    " (ok, failed, timeout).");
+	for (int p = 0; p < ENG_NPHASE; p++) {
 		const char *n = eng_phase_name((enum eng_phase)p);
 
-		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_sum"
-		    "{phase=\"%s\"} %.3f\n", n,
-		    (double)d->phase_ms_sum[p] / 1000.0);
-		evbuffer_add_printf(b, "failoverd_phase_duration_seconds_count"
-		    "{phase=\"%s\"} %llu\n", n,
-		    (unsigned long long)d->phase_count[p]);
+		if (p == ENG_PH_DONE)
+			continue;
+		for (int r = 0; r < DPHASE_NRESULT; r++) {
+			const uint64_t *bk = d->phase_buckets[p][r];
+			uint64_t cum = 0;
+
+			for (int i = 0; i < DPHASE_NBUCKET; i++) {
+				cum += bk[i];
+				evbuffer_add_printf(b, "failoverd_phase_duration"
+				    "_seconds_bucket{phase=\"%s\",result=\"%s\","
+				    "le=\"%g\"} %llu\n", n, phase_result[r],
+				    dphase_le(i), (unsigned long long)cum);
+			}
+			cum += bk[DPHASE_NBUCKET];
+			evbuffer_add_printf(b, "failoverd_phase_duration_seconds"
+			    "_bucket{phase=\"%s\",result=\"%s\",le=\"+Inf\"}"
+			    " %llu\n", n, phase_result[r],
+			    (unsigned long long)cum);
+			evbuffer_add_printf(b, "failoverd_phase_duration_seconds"
+			    "_sum{phase=\"%s\",result=\"%s\"} %.3f\n"
+			    "failoverd_phase_duration_seconds_count{phase=\"%s\","
+			    "result=\"%s\"} %llu\n", n, phase_result[r],
+			    d->phase_sum[p][r], n, phase_result[r],
+			    (unsigned long long)cum);
+		}
 	}
 
 	family(b, "dns_updates_total", "counter",

@@ -378,10 +378,10 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 			g->owner_doubt = false;
 		}
 		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
-		    " why=%s server=%s elapsed_us=%lld batch=%zu",
+		    " why=%s server=%s elapsed_ms=%.3f batch=%zu",
 		    log_q(c->group), log_q(c->name), log_q(want),
 		    c->want.ttl, eng_dns_why_name(c->a.u.dns.why),
-		    log_q(o->server), (long long)o->elapsed_us, o->batch);
+		    log_q(o->server), (double)o->elapsed_us / 1000.0, o->batch);
 	} else {
 		log_warn("dns_update_failed", "group=%s name=%s result=%s"
 		    " server=%s detail=%s tries=%d", log_q(c->group),
@@ -480,11 +480,13 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 			log_error("dns_cname_conflict", "group=%s name=%s "
 			    "detail=%s", log_q(c->group), log_q(c->name),
 			    log_q(detail));
-		else
+		else {
+			g->not_owner++;
 			log_error("dns_not_owner", "group=%s name=%s detail=%s"
 			    " hint=%s", log_q(c->group), log_q(c->name),
 			    log_q(detail), log_q("set adopt = yes in the group "
 			    "to take it over"));
+		}
 		ddns_verdict(d, c->group, r, detail);
 		feed_dns_done(d, c->group, c->gidx, c->a.u.dns.ticket, false, false,
 		    dnsup_result_name(r));
@@ -568,7 +570,7 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 
 	if (d->dry_run) {
 		struct dnsup_update u;
-		char text[4096], server[80];
+		char text[4096], server[80], want[1024];
 		struct eng_event ev = { .kind = ENG_EV_DNS_DONE };
 
 		update_fill(c, &u);
@@ -576,9 +578,12 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		    sizeof(server));
 		dnsup_update_render(text, sizeof(text), server, d->cfg->dns.zone,
 		    &u, 1);
-		log_info("would_send_update", "group=%s why=%s nsupdate=%s",
-		    log_q(c->group), eng_dns_why_name(a->u.dns.why),
-		    log_q(text));
+		dnsup_rrset_format(&c->want, want, sizeof(want));
+		/* The daemon's event, marked: nothing was sent. */
+		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
+		    " why=%s dry_run=yes nsupdate=%s", log_q(c->group),
+		    log_q(c->name), log_q(want), c->want.ttl,
+		    eng_dns_why_name(a->u.dns.why), log_q(text));
 		ev.u.dns.ticket = a->u.dns.ticket;
 		ev.u.dns.ok = true;
 		ev.u.dns.retryable = true;

@@ -40,6 +40,21 @@ enum prober_kind {
 	PROBER_WITNESS,
 };
 
+/*
+ * Phase results, as the metrics label them: ok, failed, timeout (the
+ * records' result=), and the phase-duration histogram's buckets, seconds.
+ */
+#define DPHASE_NRESULT	3
+#define DPHASE_NBUCKET	10
+static inline double
+dphase_le(int i)
+{
+	static const double le[DPHASE_NBUCKET] = { 0.1, 0.5, 1, 2.5, 5, 10,
+	    30, 60, 120, 300 };
+
+	return le[i];
+}
+
 /* A stack: its probe; its health is d->health[idx].  A new field: say
  * in dstack_carry (daemon_world.c) whether a reload carries it. */
 struct dstack {
@@ -57,8 +72,12 @@ struct dstack {
 	unsigned		 local_run;	/* local faults in a row */
 	uint64_t		 nreconnect;	/* results with reconnected */
 	int64_t			 last_probe_ms;	/* wall */
+	int64_t			 last_ok_ms;	/* wall, last successful probe */
 	int			 last_status;
 	int64_t			 last_latency_us;
+	uint64_t		 hist_buckets[16];	/* probe latency histogram */
+	double			 hist_sum;
+	uint64_t		 hist_count;
 };
 
 /* A group: the engine's state and what is in flight for it.  A new
@@ -97,6 +116,8 @@ struct dgroup {
 	uint64_t		 switches_ok, switches_failed;
 	uint64_t		 switches_by[2][2];	/* [enum eng_reason]
 							   [0 ok, 1 failed] */
+	uint64_t		 phase_results[ENG_NPHASE][DPHASE_NRESULT];
+	uint64_t		 not_owner;	/* read-backs judged not ours */
 };
 
 struct witness {
@@ -143,22 +164,24 @@ struct daemon {
 	char			*rt_text;	/* the groups made at run time
 						   in force (ops_group.h) */
 	uint64_t		 flags_gen;
+	uint64_t		 hist_seen;	/* history read up to (flags poll) */
+	char			 sd_status[160];	/* the last STATUS= sent */
+	bool			 hist_primed;
 	bool			 flags_deferred; /* a request waits for health */
 
 	/* Metrics. */
 	uint64_t		 dns_results[32];	/* by enum dnsup_result */
 	uint64_t		 persist_failures;
-	uint64_t		 hist_buckets[16];	/* probe latency histogram */
-	double			 hist_sum;
-	uint64_t		 hist_count;
 	uint64_t		 late_buckets[16];	/* probe lateness: started
 							   - planned */
 	double			 late_sum;
 	uint64_t		 late_count;
 	uint64_t		 local_faults;	/* probe results not counted */
 	long			 nofile;	/* the descriptor limit */
-	uint64_t		 phase_ms_sum[ENG_NPHASE];
-	uint64_t		 phase_count[ENG_NPHASE];
+	/* Phase durations: [phase][result] histograms (daemon_act.c). */
+	uint64_t		 phase_buckets[ENG_NPHASE][DPHASE_NRESULT]
+				    [DPHASE_NBUCKET + 1];
+	double			 phase_sum[ENG_NPHASE][DPHASE_NRESULT];
 	int64_t			 started_ms;
 };
 

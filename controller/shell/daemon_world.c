@@ -450,10 +450,10 @@ daemon_record_read(struct dgroup *g, const struct dnsup_rrset *found,
  * ask for the same.
  */
 #if defined(__x86_64__) && defined(__LP64__)
-_Static_assert(sizeof(struct dstack) == 240,
+_Static_assert(sizeof(struct dstack) == 392,
     "struct dstack changed: update dstack_carry, then this size");
 /* The engine's state (st) is decoded whole, whatever it holds. */
-_Static_assert(sizeof(struct dgroup) - sizeof(struct eng_group) == 400,
+_Static_assert(sizeof(struct dgroup) - sizeof(struct eng_group) == 576,
     "struct dgroup changed: update dgroup_carry, then this size");
 #endif
 
@@ -492,8 +492,12 @@ dstack_carry(struct daemon *d, struct dstack *ds, struct dstack *os,
 	ds->local_run = os->local_run;
 	ds->nreconnect = os->nreconnect;
 	ds->last_probe_ms = os->last_probe_ms;
+	ds->last_ok_ms = os->last_ok_ms;
 	ds->last_status = os->last_status;
 	ds->last_latency_us = os->last_latency_us;
+	memcpy(ds->hist_buckets, os->hist_buckets, sizeof(ds->hist_buckets));
+	ds->hist_sum = os->hist_sum;
+	ds->hist_count = os->hist_count;
 	/* Its health (d->health): carried, with the new rise and fall. */
 	d->health[ds->idx] = *oh;
 	d->health[ds->idx].rise = ncs->rise;
@@ -546,6 +550,8 @@ dgroup_carry(struct dgroup *g, struct dgroup *og, const struct cfg_group *ocg)
 	g->switches_ok = og->switches_ok;
 	g->switches_failed = og->switches_failed;
 	memcpy(g->switches_by, og->switches_by, sizeof(g->switches_by));
+	memcpy(g->phase_results, og->phase_results, sizeof(g->phase_results));
+	g->not_owner = og->not_owner;
 }
 
 /*

@@ -73,6 +73,7 @@ struct sim_group {
 	int		 switches, completed, failed;
 	char		 flips[256];	/* outage_to_flip_ms list */
 	char		 detects[256];	/* detect_ms list */
+	int		 pre_stack;	/* the precheck's, while it runs */
 };
 
 struct sim {
@@ -432,7 +433,8 @@ result(struct sim *s, int i, bool ok, int reason)
 	if (ch == HEALTH_SAME)
 		return;
 	if (ch == HEALTH_CHANGED) {
-		line_begin(s, "health");
+		/* The daemon's names for the same events (health.c). */
+		line_begin(s, "health_change");
 		line_kv(s, "stack", sname(s, i));
 		line_kv(s, "from", health_state_name(from));
 		line_kv(s, "to", health_state_name(st->h.state));
@@ -442,7 +444,8 @@ result(struct sim *s, int i, bool ok, int reason)
 		if (st->h.state == HEALTH_DOWN)
 			st->down_ms = s->now;
 	} else {
-		line_begin(s, ch == HEALTH_SUSPECT ? "suspect" : "cleared");
+		line_begin(s, ch == HEALTH_SUSPECT ? "health_suspect" :
+		    "health_cleared");
 		line_kv(s, "stack", sname(s, i));
 		if (!ok)
 			line_kv(s, "reason", probe_reason_name(reason));
@@ -565,12 +568,15 @@ exec_one(struct sim *s, int gi, const struct eng_action *a)
 		    SCN_H_RESTORE : (int)a->u.hook.phase, a->u.hook.timeout_ms,
 		    ev, &dur);
 		argv_str(a->u.hook.hook, buf, sizeof(buf));
-		line_begin(s, qk == Q_HOOK ? "hook_run" : "precheck_run");
+		line_begin(s, "hook_start");
 		line_kv(s, "group", grp->name);
 		if (qk == Q_HOOK) {
 			line_kv(s, "phase", eng_phase_name(a->u.hook.phase));
 			line_kv(s, "id", a->u.hook.id);
 			line_kvf(s, "attempt", "%d", a->u.hook.attempt);
+		} else {
+			line_kv(s, "phase", "precheck");
+			sg->pre_stack = a->u.hook.stack;
 		}
 		line_kv(s, "stack", sname(s, a->u.hook.stack));
 		line_kv(s, "argv", buf);
@@ -602,11 +608,12 @@ exec_one(struct sim *s, int gi, const struct eng_action *a)
 				dur = 1;
 		}
 		webhead_str(s->cfg, a->u.dns.stack, buf, sizeof(buf));
-		line_begin(s, "dns_update");
+		line_begin(s, ev->u.dns.ok ? "dns_updated" :
+		    "dns_update_failed");
 		line_kv(s, "group", grp->name);
 		line_kv(s, "name", grp->address != NULL ? grp->address :
 		    "(auto)");
-		line_kv(s, "target", buf);
+		line_kv(s, "records", buf);
 		line_kvf(s, "ttl", "%u", a->u.dns.ttl);
 		line_kv(s, "why", eng_dns_why_name(a->u.dns.why));
 		line_kv(s, "sim", s->dns_refuse != NULL ? s->dns_refuse :
@@ -720,10 +727,12 @@ answer(struct sim *s, const struct qitem *it)
 		step(s, (int)it->idx, &ev);
 		return;
 	case Q_PRE:
-		line_begin(s, "precheck_done");
+		line_begin(s, "hook_exited");
 		line_kv(s, "group", s->cfg->groups[it->idx].name);
-		line_kv(s, "result", sg->pend[Q_PRE].u.precheck.ok ? "ok" :
-		    "failed");
+		line_kv(s, "phase", "precheck");
+		line_kv(s, "stack", sname(s, sg->pre_stack));
+		line_kv(s, "outcome", sg->pend[Q_PRE].u.precheck.exit_code < 0 ?
+		    "timeout" : "exited");
 		line_kvf(s, "exit", "%d", sg->pend[Q_PRE].u.precheck.exit_code);
 		line_end(s);
 		break;

@@ -124,7 +124,7 @@ backup = b$i
 CONF
 	done
 } >"$tmp/publish.conf.in"
-probes() { curl -s --max-time 30 "http://127.0.0.1:$api_port/metrics" | sed -n 's/^failoverd_probe_duration_seconds_count //p'; }
+probes() { curl -s --max-time 30 "http://127.0.0.1:$api_port/metrics" | sed -n 's/^failoverd_probe_duration_seconds_count{[^}]*} //p' | awk '{ n += $1 } END { print n + 0 }'; }
 ms_of() { sed -n 's/^ts=\([^ ]*\) .*/\1/p' | xargs -I{} date -d {} +%s%3N; }
 
 # publish_run NAME [--dry-run]: sets SCHED (checks finished from ready to
@@ -135,7 +135,7 @@ publish_run() {
 	local name=$1 dry=${2:-} log=$tmp/$1.log done_re p1= w1 i s
 	sed "s|@STATE@|$tmp/state-$name|" "$tmp/publish.conf.in" >"$tmp/$name.conf"
 	done_re='event=dns_updated .*why=publish'
-	[ -n "$dry" ] && done_re='event=would_send_update .*why=publish'
+	[ -n "$dry" ] && done_re='event=dns_updated .*why=publish dry_run=yes'
 	"$FAILOVERD" $dry -c "$tmp/$name.conf" >"$log" 2>&1 &
 	FO_PID=$!
 	fo_wait 60 grep -q 'event=ready' "$log" ||

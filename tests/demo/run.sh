@@ -222,7 +222,7 @@ fd_tell() {		# line
 	ev=$(fd_kv event "$l")
 	case $ev in
 	health_change)
-		msg="$(fd_kv stack "$l") is $(fd_kv to "$l") (was $(fd_kv from "$l"); $(fd_kv reason "$l"), status $(fd_kv status "$l"))" ;;
+		msg="$(fd_kv stack "$l") is $(fd_kv to "$l") (was $(fd_kv from "$l"); $(fd_kv reason "$l"), HTTP status $(fd_kv http_status "$l"))" ;;
 	health_suspect)
 		msg="$(fd_kv stack "$l") is suspect: $(fd_kv reason "$l")" ;;
 	health_cleared)
@@ -230,7 +230,7 @@ fd_tell() {		# line
 	ttl_lowered|ttl_restored)
 		msg="TTL of the address $(fd_kv from "$l") -> $(fd_kv to "$l") s (${ev#ttl_}, $(fd_kv stack "$l") suspect)" ;;
 	dns_updated)
-		msg="UPDATE accepted: $(fd_kv name "$l") $(fd_kv records "$l") ttl $(fd_kv ttl "$l") ($(fd_kv why "$l"), $(fd_kv elapsed_us "$l") us)" ;;
+		msg="UPDATE accepted: $(fd_kv name "$l") $(fd_kv records "$l") ttl $(fd_kv ttl "$l") ($(fd_kv why "$l"), $(fd_kv elapsed_ms "$l") ms)" ;;
 	record_published)
 		msg="the address points at $(fd_kv stack "$l")" ;;
 	gate_held)
@@ -249,7 +249,7 @@ fd_tell() {		# line
 		msg="    | $(fd_kv line "$l")" ;;
 	hook_exited)
 		[ "$(fd_kv phase "$l")" = precheck ] || return 0
-		msg="precheck on the standby: $(fd_kv outcome "$l") $(fd_kv status "$l"), $(fd_kv duration_ms "$l") ms" ;;
+		msg="precheck on the standby: $(fd_kv outcome "$l") $(fd_kv exit "$l"), $(fd_kv duration_ms "$l") ms" ;;
 	switch_finished)
 		msg="switch $(fd_kv id "$l") finished: $(fd_kv from "$l") -> $(fd_kv to "$l") in $(fd_kv duration_ms "$l") ms" ;;
 	switch_failed)

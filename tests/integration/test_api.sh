@@ -216,7 +216,7 @@ req POST /v1/groups/www/pause -H "Authorization: Bearer ${TOKEN%?}"; expect 401 
 req POST /v1/groups/www/pause -H "Authorization: Basic $TOKEN"; expect 401 "basic scheme"
 req POST /v1/groups/www/switch -H "Authorization: Bearer nope" \
     -d '{"to":"app2","force":true}'; expect 401 "switch, wrong token"
-fo_log_has 'event=api_refused method=POST path=/v1/groups/www/pause status=401' ||
+fo_log_has 'event=api_refused method=POST path=/v1/groups/www/pause http_status=401' ||
 	fail "refusal not logged"
 sleep 0.5				# more than a flags poll
 req GET /v1/groups/www; expect 200 "after 401"
@@ -323,8 +323,8 @@ grep -v '^#' "$FO/metrics.txt" | grep -v '^failoverd_' && fail "a metric without
 [ "$(m 'failoverd_stack_health{stack="app2",state="down"}')" = 1 ] || fail "app2 down"
 [ "$(m 'failoverd_stack_health{stack="app1",state="up"}')" = 1 ] || fail "app1 up"
 [ "$(m 'failoverd_switches_in_flight')" = 0 ] || fail "in flight"
-[ "$(m 'failoverd_phase_duration_seconds_count{phase="promote"}')" = 2 ] || fail "promote count"
-[ "$(m 'failoverd_phase_duration_seconds_count{phase="dns"}')" = 2 ] || fail "dns phase count"
+[ "$(m 'failoverd_phase_duration_seconds_count{phase="promote",result="ok"}')" = 2 ] || fail "promote count"
+[ "$(m 'failoverd_phase_duration_seconds_count{phase="dns",result="ok"}')" = 2 ] || fail "dns phase count"
 [ "$(m 'failoverd_dns_updates_total{result="NOERROR"}')" -ge 3 ] || fail "NOERROR updates"
 # fall = 3 failures took app2 down: connection refused once it stopped (a
 # 503 may come first, from the maintenance it was put in when it stopped
@@ -332,8 +332,8 @@ grep -v '^#' "$FO/metrics.txt" | grep -v '^failoverd_' && fail "a metric without
 [ "$(m 'failoverd_probes_total{stack="app2",result="connect"}')" -ge 1 ] || fail "app2 connect failures"
 [ $(( $(m 'failoverd_probes_total{stack="app2",result="connect"}') + $(m 'failoverd_probes_total{stack="app2",result="status"}') )) -ge 3 ] || fail "app2 failures"
 [ "$(m 'failoverd_probes_total{stack="app1",result="ok"}')" -ge 5 ] || fail "app1 ok probes"
-cnt=$(m 'failoverd_probe_duration_seconds_count')
-inf=$(m 'failoverd_probe_duration_seconds_bucket{le="+Inf"}')
+cnt=$(m 'failoverd_probe_duration_seconds_count{stack="app1"}')
+inf=$(m 'failoverd_probe_duration_seconds_bucket{stack="app1",le="+Inf"}')
 [ "$cnt" -gt 10 ] && [ "$cnt" = "$inf" ] || fail "histogram count $cnt +Inf $inf"
 [ "$(m 'failoverd_build_info{version="0.1.0"}')" = 1 ] || fail "build_info"
 echo "metrics: $(grep -vc '^#' "$FO/metrics.txt") series," \

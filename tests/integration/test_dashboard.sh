@@ -76,8 +76,8 @@ fo_dig_is "$W" AAAA ::2 || fail "named does not answer the backup's AAAA: $(fo_d
 order=$(awk '{ print $1 "/" $2 }' "$FO/hooks.log" | tr '\n' ' ')
 [ "$order" = "maintenance_on/app1 replication_off/app2 promote/app2 maintenance_off/app2 " ] ||
     fail "hooks ran as: $order"
-fo_log_has 'event=api_command group=www cmd=switch stack=app2' || fail "no switch command in the log"
-fo_log_has 'event=api_refused .*status=401' || fail "the wrong token was not refused"
+fo_log_has 'event=api_command group=www cmd=switch stack=app2 .*peer=127\.0\.0\.1' || fail "no switch command (with its peer) in the log"
+fo_log_has 'event=api_refused .*http_status=401' || fail "the wrong token was not refused"
 grep -qF -- "$TOKEN" "$FO/failoverd.log" && fail "the token is in the log"
 # The groups made in the page are in the state, as failoverctl sees them.
 $FAILOVERCTL -c "$FO/failoverd.conf" group list >"$FO/list" || fail "group list"

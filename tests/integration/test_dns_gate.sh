@@ -67,7 +67,8 @@ sleep 1.5			# several probe rounds and DNS retries
 no_hooks
 fo_dig_is "$W" CNAME elsewhere.example.net. || fail "the foreign record changed: $(fo_dig "$W" CNAME)"
 out=$(ctl status 2>&1)
-echo "$out" | grep -q 'held: dns_unusable not_owner' || fail "status: $out"
+echo "$out" | grep -q 'held by gate dns_unusable not_owner' || fail "status: $out"
+echo "$out" | grep -Eq '^www .* not_published$' || fail "status not published: $out"
 out=$(ctl status www --json 2>&1)
 echo "$out" | grep -q '"dns_unusable": *"not_owner"' || fail "status --json: $out"
 out=$(ctl switch www --yes --no-wait 2>&1) && fail "a manual switch was accepted: $out"
@@ -111,7 +112,7 @@ fo_wait 10 fo_log_has 'event=gate_held group=www .*reason=dns_unusable .*dns=BAD
 	fail "the gate did not hold on BADKEY"
 sleep 1
 no_hooks
-ctl status | grep -q 'held: dns_unusable BADKEY' || fail "status (2): $(ctl status 2>&1)"
+ctl status | grep -q 'held by gate dns_unusable BADKEY' || fail "status (2): $(ctl status 2>&1)"
 fo_stop || fail "stop (2)"
 
 sed -i "s|^key_file = .*|key_file = $NAMED_KEYFILE_NOGRANT|" "$CONF"

@@ -72,7 +72,9 @@ fo_wait 5 health_is app1 up || fail "app1 never up"
 
 # ---- status ----
 expect 0 status
-grep -Eq '^www +www\.failover\.test\. +app1 +serving +- +-' <<<"$OUT" || fail "status table: $OUT"
+grep -Eq '^www +www\.failover\.test\. +app1 +serving$' <<<"$OUT" || fail "status table: $OUT"
+expect 0 status --wide
+grep -Eq '^www +www\.failover\.test\. +app1 +serving +- +-' <<<"$OUT" || fail "status --wide: $OUT"
 grep -Eq '^  app2 +backup +up +offline +since' <<<"$OUT" || fail "status stack line: $OUT"
 expect 0 status --json
 [ "$(jq -r '.groups[] | select(.name=="www") | .active' <<<"$OUT")" = app1 ] || fail "json active: $OUT"
@@ -116,7 +118,8 @@ if command -v script >/dev/null; then
 	OUT=$(printf 'n\n' | timeout 10 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www" /dev/null 2>&1)
 	[ $? = 1 ] || fail "tty switch answered n: $OUT"
 	for l in "switch www from app1 to app2" "3. promote on app2: $FO/hooks/rec promote app2" \
-	    "5. dns: $W CNAME app1.example.net. -> 127.0.0.2 ::2 ttl 60s" "Proceed? \[y/N\]" "not confirmed"; do
+	    "5. dns: $W CNAME app1.example.net. -> 127.0.0.2 ::2 ttl 60s" "target app2 is up since" \
+	    "Proceed? \[y/N\]" "not confirmed"; do
 		grep -q "$l" <<<"$OUT" || fail "tty plan lacks '$l': $OUT"
 	done
 	expect 0 status www --json
@@ -174,6 +177,7 @@ done
 pd=$(sed -nE 's/^  promote +app2 +ok +([0-9]+) ms.*/\1/p' <<<"$OUT")
 [ "${pd:-0}" -ge 300 ] || fail "promote duration $pd"
 grep -q "completed in" <<<"$OUT" || fail "not completed: $OUT"
+grep -q "request [0-9]" <<<"$OUT" && fail "two ids (a request's and the switch's): $OUT"
 fo_dig_is "$W" A 127.0.0.2 || fail "followed switch did not flip"
 
 # ---- a switch already running; then a failed one ----

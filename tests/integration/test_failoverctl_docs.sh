@@ -48,6 +48,12 @@ for v in $vars; do
 	grep -q "Ev $v\b\|Ev .*$v" "$D/failoverd.8" || fail "failoverd.8 lacks $v"
 done
 
+# The systemd unit points at all three pages.
+for p in 'failoverd(8)' 'failoverd.conf(5)' 'failoverctl(8)'; do
+	grep -q "^Documentation=.*man:$p" "$TOP/config/failoverd.service" ||
+		fail "failoverd.service: Documentation= lacks $p"
+done
+
 # Exit codes and signals are stated.
 grep -q '^\.Sh EXIT STATUS' "$D/failoverctl.8" || fail "failoverctl.8: EXIT STATUS"
 grep -q '^\.Sh EXIT STATUS' "$D/failoverd.8" || fail "failoverd.8: EXIT STATUS"

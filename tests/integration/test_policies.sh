@@ -55,7 +55,7 @@ fo_webhead_stop app1
 fo_wait 10 fo_log_has 'event=switch_failed' || fail "no switch_failed"
 fo_dig_is "$W" CNAME app1.example.net. || fail "record changed after a failed promote"
 grep -q '^maintenance_off' "$FO/hooks.log" && fail "sequence went on after promote failed"
-fo_log_has 'event=hook_output .*phase=promote stream=stderr line="failing on purpose"' || fail "hook stderr not logged"
+fo_log_has 'event=hook_output .*phase=promote stack=app2 id=www-[0-9]+ stream=stderr line="failing on purpose"' || fail "hook stderr not logged"
 sleep 1.5
 [ "$(grep -c '^promote' "$FO/hooks.log")" = 1 ] || fail "automatic retry after failed"
 fo_log_has 'event=gate_held .*reason=failed' || true
@@ -64,7 +64,7 @@ echo "== hook hangs"
 reset_world
 touch "$FO/hooks/hang.replication_off"
 fo_webhead_stop app1
-fo_wait 10 fo_log_has 'event=hook_exited .*phase=replication_off outcome=timeout' || fail "hang not timed out"
+fo_wait 10 fo_log_has 'event=hook_exited .*phase=replication_off .*outcome=timeout' || fail "hang not timed out"
 fo_wait 5 fo_log_has 'event=switch_failed' || fail "timeout did not fail the switch"
 # The hook's own sleep child is gone too: nothing of it is left.
 sleep 0.3

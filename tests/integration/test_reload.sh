@@ -64,10 +64,10 @@ fo_reset_state
 before=$(fo_dig "$W" A | sort | tr '\n' ' ')
 fo_start --dry-run
 fo_wait 5 fo_log_has 'event=ready' || fail "dry-run start"
-fo_wait 5 fo_log_has 'event=would_send_update' || fail "no would_send_update"
+fo_wait 5 fo_log_has 'event=dns_updated .*dry_run=yes' || fail "no dns_updated dry_run=yes"
 fo_log_has 'nsupdate=.*update add www' || fail "UPDATE not shown in nsupdate syntax"
 fo_webhead_stop app1
-fo_wait 10 fo_log_has 'event=would_run_hook .*phase=promote .*FAILOVER_ID=' || fail "would_run_hook with env missing"
+fo_wait 10 fo_log_has 'event=hook_start .*phase=promote .*dry_run=yes .*FAILOVER_ID=' || fail "hook_start dry_run=yes with env missing"
 fo_wait 5 fo_log_has 'event=switch_finished' || fail "dry-run switch did not finish"
 [ -s "$FO/hooks.log" ] && fail "a hook ran in dry-run"
 [ "$(fo_dig "$W" A | sort | tr '\n' ' ')" = "$before" ] || fail "dry-run changed DNS"

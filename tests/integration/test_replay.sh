@@ -37,10 +37,10 @@ has() { grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$1: no line ma
 hasnt() { ! grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$1: a line matches: $2"; }; }
 has "$R/same" '^ +0\.000 replay from=20[0-9-]+T[0-9:.]+Z to=20[0-9-]+T[0-9:.]+Z stacks=2 runs=[0-9]+ outcomes=[0-9]+$'
 has "$R/same" '^ +0\.000 replay_stack stack=app1 runs=[0-9]+ outcomes=[0-9]+ first_ms=[0-9]+ last_ms=[0-9]+$'
-has "$R/same" ' health stack=app1 from=up to=down reason=connect$'
+has "$R/same" ' health_change stack=app1 from=up to=down reason=connect$'
 has "$R/same" ' switch_started group=www .*from=app1 to=app2'
 has "$R/same" ' switch_finished group=www'
-has "$R/same" ' health stack=app1 from=down to=up$'
+has "$R/same" ' health_change stack=app1 from=down to=up$'
 has "$R/same" ' summary group=www status=[a-z_]+ active=app2 switches=1 completed=1 failed=0 time_failed_ms=0 outage_to_flip_ms=[0-9]+ detect_ms=[0-9]+$'
 has "$R/same" ' summary replay_from=20[0-9-]+T[0-9:.]+Z replay_to=20[0-9-]+T[0-9:.]+Z replay_start_epoch_ms=[0-9]+$'
 # The detection time follows the thresholds: fall=3 at fastinter 100ms.
@@ -51,7 +51,7 @@ echo "same config: $(grep -c . "$R/same") lines, detect_ms=$det," \
 # The replay puts app1's fall at the time the daemon saw it: the outcomes
 # keep their times through the runs (fastinter burst, then downinter).
 epoch=$(sed -n 's/.* replay_start_epoch_ms=\([0-9]*\)$/\1/p' "$R/same")
-rel=$(sed -n 's/^ *\([0-9]*\)\.\([0-9]*\) health stack=app1 from=up to=down .*/\1\2/p' "$R/same")
+rel=$(sed -n 's/^ *\([0-9]*\)\.\([0-9]*\) health_change stack=app1 from=up to=down .*/\1\2/p' "$R/same")
 ts=$(grep -m1 'event=health_change stack=app1 from=up to=down' "$FO/failoverd.log" |
     sed 's/^ts=\([^ ]*\) .*/\1/')
 real=$(date -d "$ts" +%s%3N)
@@ -77,11 +77,11 @@ grep -q '^fall = 1000$' "$FO/patient.conf" || fail "patient config"
 "$FAILOVERD" simulate -c "$FO/patient.conf" --replay >"$R/patient" 2>&1 ||
 	fail "patient replay: exit $?"
 hasnt "$R/patient" 'switch_started'
-hasnt "$R/patient" 'health stack=app1 from=up to=down'
-has "$R/patient" ' suspect stack=app1 reason=connect$'
+hasnt "$R/patient" 'health_change stack=app1 from=up to=down'
+has "$R/patient" ' health_suspect stack=app1 reason=connect$'
 has "$R/patient" ' summary group=www status=serving active=app1 switches=0 completed=0 failed=0 '
 # app2 stayed standby: its 503s are a standby's successes again.
-hasnt "$R/patient" 'health stack=app2 from=up to=down'
+hasnt "$R/patient" 'health_change stack=app2 from=up to=down'
 
 # 3. Windows.  Since the last outcome: one outcome per stack at most.
 to=$(sed -n 's/.* replay from=[^ ]* to=\([^ ]*\) .*/\1/p' "$R/same")
@@ -112,8 +112,8 @@ sed -e 's/^\[stack app2\]$/[stack app3]/' -e 's/^backup = app2$/backup = app3/' 
 	fail "other replay: exit $? $(cat "$R/other")"
 has "$R/other" 'replay_stack stack=app3 runs=0 outcomes=0 data="none \(no probe log in the window: stays unknown\)"$'
 hasnt "$R/other" 'stack=app2'
-hasnt "$R/other" 'health stack=app3'
-has "$R/other" 'health stack=app1 from=up to=down'
+hasnt "$R/other" 'health_change stack=app3'
+has "$R/other" 'health_change stack=app1 from=up to=down'
 hasnt "$R/other" 'switch_started'
 
 # 5. --state-dir, and a store that is not there.

@@ -82,7 +82,7 @@ expect_line $d/dns-refused.expected 'gate_held group=www reason=dns_unusable .*d
 expect_line $d/dns-refused.expected 'cmd_refused group=www cmd=switch reason=dns_unusable dns=BADKEY'
 expect_line $d/dns-refused.expected 'dns_usable group=www was=BADKEY'
 expect_line $d/dns-refused.expected 'switch_finished group=www'
-sed -n '/dns_usable group=www/q;p' $d/dns-refused.expected | grep -q hook_run &&
+sed -n '/dns_usable group=www/q;p' $d/dns-refused.expected | grep -q hook_start &&
     bad "dns-refused: a hook ran while the DNS was refused"
 
 # 4. Scenario errors: FILE:LINE: what, exit 1, nothing on stdout.

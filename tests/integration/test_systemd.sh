@@ -16,6 +16,9 @@ fo_world
 unset NOTIFY_SOCKET WATCHDOG_USEC
 fo_wait 5 grep -q '^msg=READY=1' "$FO/notify.out" || fail "no READY=1"
 fo_wait 5 grep -q '^msg=WATCHDOG=1' "$FO/notify.out" || fail "no WATCHDOG=1"
+# STATUS= for systemctl status: what the groups do, sent when it changes.
+fo_wait 5 grep -q '^msg=STATUS=1 group: 1 serving, 0 switching, 0 waiting for rearm, 0 failed, 0 held$' "$FO/notify.out" ||
+	fail "no STATUS=: $(grep STATUS "$FO/notify.out")"
 kill -HUP "$FO_PID"
 fo_wait 5 grep -q '^msg=RELOADING=1|MONOTONIC_USEC=' "$FO/notify.out" || fail "no RELOADING=1"
 [ "$(grep -c '^msg=READY=1' "$FO/notify.out")" -ge 2 ] || fo_wait 5 bash -c "[ \$(grep -c '^msg=READY=1' '$FO/notify.out') -ge 2 ]" || fail "no READY=1 after reload"

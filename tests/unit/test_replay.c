@@ -423,7 +423,7 @@ test_replay_thresholds(void **state)
 	assert_non_null(rp = replay_new(2, INT64_MIN, INT64_MAX));
 	fill(rp);
 	out = run_replay(fx, rp, 40000, &st);
-	assert_has(out, "    10.600 health stack=a from=up to=down"
+	assert_has(out, "    10.600 health_change stack=a from=up to=down"
 	    " reason=connect\n");
 	assert_has(out, "    10.600 switch_started group=g id=g-10600 from=a"
 	    " to=b reason=auto");
@@ -443,7 +443,7 @@ test_replay_thresholds(void **state)
 	/* fall = 12: eleven refusals in a row, never twelve: no switch. */
 	write_conf(fx, 12, 500);
 	out = run_replay(fx, rp, 40000, &st);
-	assert_has(out, "    10.200 suspect stack=a reason=connect\n");
+	assert_has(out, "    10.200 health_suspect stack=a reason=connect\n");
 	assert_null(strstr(out, "switch_started"));
 	assert_null(strstr(out, "to=down"));
 	assert_int_equal(st.switches, 0);
@@ -452,7 +452,7 @@ test_replay_thresholds(void **state)
 	/* fall = 11: the eleventh failure, at 26.6 s, takes it down. */
 	write_conf(fx, 11, 500);
 	out = run_replay(fx, rp, 40000, &st);
-	assert_has(out, "    26.600 health stack=a from=up to=down");
+	assert_has(out, "    26.600 health_change stack=a from=up to=down");
 	assert_int_equal(st.switches, 1);
 	free(out);
 	replay_free(rp);
@@ -484,8 +484,8 @@ test_replay_no_data(void **state)
 	r = mkrun(T0 + 5200, T0 + 8000, 10, 0, PROBE_R_TIMEOUT, 0);
 	assert_int_equal(replay_add(rp, 0, &r), 0);
 	out = run_replay(fx, rp, 20000, NULL);
-	assert_has(out, "health stack=a from=up to=down reason=timeout");
-	assert_null(strstr(out, "health stack=b"));
+	assert_has(out, "health_change stack=a from=up to=down reason=timeout");
+	assert_null(strstr(out, "health_change stack=b"));
 	assert_null(strstr(out, "switch_started"));
 	free(out);
 	replay_free(rp);
