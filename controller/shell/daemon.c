@@ -66,6 +66,7 @@ static const struct ddns_host dns_host = {
 	.defer = daemon_defer_event,
 	.record_read = daemon_record_read,
 	.maybe_exit = daemon_maybe_exit,
+	.fenced = dcluster_fenced,
 };
 
 void
@@ -893,6 +894,8 @@ stop(struct daemon *d, const char *why)
 	}
 	d->stopping = true;
 	sdnotify_stopping();
+	/* A leader hands over at once instead of letting its lease run out. */
+	dcluster_resign(d);
 	log_info("stopping", "signal=%s hooks_running=%zu", why,
 	    hook_runner_count(d->hooks));
 	/* No new probe results: nothing new to decide while we wind down. */
@@ -1132,6 +1135,15 @@ daemon_main(const struct daemon_opts *opts)
 	}
 	if (start_fault("api"))
 		goto out;
+	/*
+	 * With [cluster], every group waits until this member leads
+	 * (daemon_cluster.c); world_resume below then does nothing.  A dry
+	 * run previews alone: it acts on nothing anyway.
+	 */
+	if (!d->dry_run && dcluster_open(d, err, sizeof(err)) != 0) {
+		log_error("start_failed", "what=cluster error=%s", log_q(err));
+		goto out;
+	}
 
 	log_info("start", "version=%s config=%s stacks=%zu groups=%zu"
 	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
@@ -1185,6 +1197,7 @@ out:
 	d->stopping = true;
 	api_free(d->api);
 	d->api = NULL;
+	dcluster_close(d);
 	probelog_stop(d);
 	if (d->cfg != NULL) {
 		nwitness = d->cfg->controller.nwitness;

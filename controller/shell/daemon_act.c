@@ -205,7 +205,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- records and the journal ---- */
 
 static char *
-record_payload(const struct eng_action *a)
+record_payload(const struct eng_action *a, uint64_t epoch)
 {
 	json_t *o = json_object();
 	char *s;
@@ -217,6 +217,10 @@ record_payload(const struct eng_action *a)
 	for (int i = 0; i < a->u.rec.nkv; i++)
 		json_object_set_new(o, a->u.rec.kv[i].key,
 		    json_string(a->u.rec.kv[i].val));
+	/* In a cluster, the leadership that recorded it. */
+	if (epoch > 0)
+		json_object_set_new(o, "epoch", json_integer(
+		    (json_int_t)epoch));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -238,6 +242,9 @@ record_log(struct dgroup *g, const struct eng_action *a)
 			break;
 		off += (size_t)n;
 	}
+	if (daemon_epoch(g->d) > 0 && off < sizeof(line))
+		snprintf(line + off, sizeof(line) - off, " epoch=%llu",
+		    (unsigned long long)daemon_epoch(g->d));
 	switch (a->u.rec.level) {
 	case ENG_LVL_ERROR:
 		log_error(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
@@ -382,6 +389,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.address = g->address;
 	env.dry_run = d->dry_run;
 	env.state_dir = d->state_real;
+	env.epoch = daemon_epoch(d);
 	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
 	if (envp == NULL)
 		fatal("out_of_memory", "where=hook_env_build");
@@ -465,6 +473,28 @@ static struct pending	*pq_head, **pq_tail = &pq_head;
 static struct event	*ev_flush, *ev_flush_late;
 static struct daemon	*flush_daemon;
 
+/*
+ * In a cluster, a step committed while this member led may reach here
+ * after it stopped leading (its validity ran out in between): its hook or
+ * UPDATE is not carried out.  The group is waiting by then (or is about
+ * to, at the election's LOST): its engine hears nothing more, and the
+ * state committed says the phase started, so a later leadership resumes
+ * it as a restart does.  Alone, always false.
+ */
+static bool
+withheld(struct dgroup *g, const char *what)
+{
+	struct daemon *d = g->d;
+
+	if (daemon_may_act(d))
+		return false;
+	log_warn("action_withheld", "group=%s action=%s epoch=%llu detail=%s",
+	    log_q(dgroup_name(g)), what, (unsigned long long)d->cl_epoch,
+	    log_q("this cluster member does not lead (any more)"));
+	g->waiting = true;
+	return true;
+}
+
 static void
 run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 {
@@ -483,15 +513,15 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 		case ENG_ACT_PERSIST:
 			break;
 		case ENG_ACT_RUN_HOOK:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "hook"))
 				run_hook(g, a, HCTX_SEQUENCE, NULL);
 			break;
 		case ENG_ACT_RUN_PRECHECK:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "precheck"))
 				run_hook(g, a, HCTX_PRECHECK, NULL);
 			break;
 		case ENG_ACT_DNS_UPDATE:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "update"))
 				ddns_update(g, a);
 			break;
 		case ENG_ACT_SET_TIMER:
@@ -502,7 +532,8 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
-			    a->u.status.hook->argc > 0 && !d->stopping)
+			    a->u.status.hook->argc > 0 && !d->stopping &&
+			    !withheld(g, "status_hook"))
 				run_hook(g, a, HCTX_STATUS,
 				    eng_online_name(a->u.status.status));
 			break;
@@ -538,7 +569,7 @@ persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
 
 		if (a->kind != ENG_ACT_RECORD)
 			continue;
-		payload = record_payload(a);
+		payload = record_payload(a, daemon_epoch(d));
 		store_history_append(txn, now, name, a->u.rec.name,
 		    payload != NULL ? payload : "{}", NULL);
 		free(payload);

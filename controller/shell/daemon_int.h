@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "controller/base/clock.h"
@@ -33,6 +34,7 @@ struct hook;
 struct hook_runner;
 struct daemon;
 struct api;
+struct dcluster;
 
 /* What a probe's udata points at: a stack or a witness. */
 enum prober_kind {
@@ -158,7 +160,47 @@ struct daemon {
 	uint64_t		 phase_ms_sum[ENG_NPHASE];
 	uint64_t		 phase_count[ENG_NPHASE];
 	int64_t			 started_ms;
+
+	/*
+	 * The cluster (daemon_cluster.c); NULL without [cluster].  Who may
+	 * act is a plain read here (daemon_may_act), written only there.
+	 */
+	struct dcluster		*cluster;
+	bool			 cl_acting;	/* elected, digest agreed */
+	uint64_t		 cl_epoch;	/* of the last leadership */
+	int64_t			 cl_valid_until_us; /* CLOCK_BOOTTIME */
 };
+
+/* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
+ * (cluster/cl.h, cl_election.h). */
+static inline int64_t
+daemon_boot_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Whether this process may start a hook or send an UPDATE now: always
+ * alone; in a cluster only while it leads and its validity bound has not
+ * passed (daemon_cluster.c).  Checked right before each act.
+ */
+static inline bool
+daemon_may_act(const struct daemon *d)
+{
+	if (d->cluster == NULL)
+		return true;
+	return d->cl_acting && daemon_boot_us() < d->cl_valid_until_us;
+}
+
+/* The epoch in our ownership TXT and hooks' FAILOVER_EPOCH; 0 alone. */
+static inline uint64_t
+daemon_epoch(const struct daemon *d)
+{
+	return d->cluster != NULL ? d->cl_epoch : 0;
+}
 
 /* The group's name in the configuration in force. */
 static inline const char *
@@ -269,6 +311,10 @@ struct ddns_host {
 		    bool refused);
 	/* Something in flight ended (daemon_maybe_exit). */
 	void	(*maybe_exit)(struct daemon *);
+	/* A newer epoch of this controller holds a group's name: another
+	 * cluster member leads (dcluster_fenced). */
+	void	(*fenced)(struct daemon *, const char *group,
+		    const char *detail);
 };
 /* Open (or at a reload replace) the DNS engine, answering through host. */
 int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
@@ -296,6 +342,9 @@ struct world_old {
 enum probe_mode;
 enum probe_mode daemon_stack_mode(const struct health *);
 int	 world_build(struct daemon *, const struct world_old *old);
+/* A cluster member became the leader: every group's state loaded again
+ * from the store and its record read back (claimed), as at a start. */
+void	 world_take_over(struct daemon *);
 void	 world_resume(struct daemon *);
 void	 world_read(struct daemon *, struct dgroup *);
 void	 world_reread(struct daemon *);
@@ -304,6 +353,17 @@ void	 stacks_free(struct dstack *, size_t n);
 void	 groups_free(struct dgroup *, size_t n);
 int	 witnesses_start(struct daemon *);
 void	 witnesses_free(struct daemon *, size_t n);
+
+/* daemon_cluster.c: the member, the election, the digest. */
+int	 dcluster_open(struct daemon *, char *err, size_t errlen);
+void	 dcluster_resign(struct daemon *);
+void	 dcluster_close(struct daemon *);
+void	 dcluster_fenced(struct daemon *, const char *group,
+	    const char *detail);
+struct json_t;
+struct json_t *dcluster_json(struct daemon *);
+void	 dcluster_metrics(struct daemon *, int *leader, int64_t *epoch,
+	    size_t *members);
 
 /* daemon_api.c: what the shell lends the API (face/api.h). */
 struct api_host;
