@@ -745,6 +745,8 @@ world_take_over(struct daemon *d)
 		g->moved = false;
 		g->resume_pending = false;
 		g->hold_logged = 0;
+		/* A ticket of the engine state replaced: not waited for. */
+		g->dns_busy = false;
 		/* As at a start: no timer; the engine sets what it needs
 		 * when it resumes. */
 		for (int k = 0; k < ENG_NTIMER; k++) {
