@@ -150,6 +150,8 @@ static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
 		    h_stack, h_events, h_command;
 /* The dashboard's routes (issue 16), at the end of the file. */
 static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
+/* The cluster (issue 14), at the end of the file. */
+static api_handler h_cluster;
 static void	 live_fields(struct api *, json_t *);
 
 static const struct route routes[] = {
@@ -172,6 +174,8 @@ static const struct route routes[] = {
 	{ { "v1", "groups", "*", "dns" }, M_GET, h_dns },
 	{ { "v1", "events", "stream" }, M_GET, h_stream },
 	{ { "v1", "history", "verify" }, M_GET, h_verify },
+	/* The cluster */
+	{ { "v1", "cluster" }, M_GET, h_cluster },
 };
 
 /* ---- replies ---- */
@@ -1444,4 +1448,25 @@ h_verify(struct call *c)
 	    "count", (json_int_t)a->verify_count,
 	    "checked_seq", (json_int_t)a->verify_seq,
 	    "detail", a->verify_detail));
+}
+
+/* ---- the cluster (issue 14) ---- */
+
+/* GET /v1/cluster: members, roles, the leader and its epoch. */
+static void
+h_cluster(struct call *c)
+{
+	json_t *o;
+
+	if (c->a->h.cluster == NULL) {
+		log_reply(c, 404, "no cluster");
+		evhttp_send_error(c->req, 404, NULL);
+		return;
+	}
+	if ((o = c->a->h.cluster(c->a->h.arg)) == NULL) {
+		log_reply(c, 500, "out of memory");
+		evhttp_send_error(c->req, 500, NULL);
+		return;
+	}
+	reply_json(c, 200, o);
 }

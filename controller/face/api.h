@@ -43,6 +43,10 @@ struct api_host {
 	/* Stack s's last check; false when it has none to say. */
 	bool		(*stack_live)(void *arg, int s,
 			    struct api_stack_live *);
+	/* GET /v1/cluster: this member's view of the cluster, a new JSON
+	 * object the caller frees ({"enabled":false} alone); NULL: out of
+	 * memory.  NULL pointer: 404. */
+	struct json_t	*(*cluster)(void *arg);
 };
 
 /*

@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
+#include "controller/face/ctl_cluster.h"
 #include "controller/face/ops.h"
 #include "controller/store/store.h"
 #include "dnsupdate/dnsup.h"
@@ -65,6 +66,7 @@ static int	 v_history(struct ctl *);
 static int	 v_failover_status(struct ctl *);
 static int	 v_verify(struct ctl *);
 static int	 v_group(struct ctl *);
+static int	 v_cluster(struct ctl *);
 
 static const struct verb verbs[] = {
 	{ "status", v_status, false, true,
@@ -114,6 +116,10 @@ static const struct verb verbs[] = {
 	  "backup from the configuration first): remove its record with a\n"
 	  "signed UPDATE, delete its state, and tombstone its address for\n"
 	  "ever." },
+	{ "cluster", v_cluster, false, false, "cluster [--json]",
+	  "With [cluster]: the leader, its epoch and each live member with\n"
+	  "its role and whether its configuration is the leader's, read from\n"
+	  "etcd.  --json prints the same as JSON." },
 };
 #define NVERB	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -378,6 +384,8 @@ v_status(struct ctl *c)
 	} else
 		status_print(json_object_get(o, "groups"));
 	json_decref(o);
+	if (!js)
+		ctl_cluster_status_line(c->cfg);
 	return EX_OK;
 }
 
@@ -1268,4 +1276,50 @@ main(int argc, char **argv)
 	store_close(c.st);
 	config_free(c.cfg);
 	return rc;
+}
+
+/* ---- cluster (ctl_cluster.c) ---- */
+
+static int
+v_cluster(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[512];
+	json_t *o;
+	bool js = false;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "jh", lo, NULL)) != -1) {
+		if (ch == 'j')
+			js = true;
+		else if (ch == 'h')
+			return verb_help(c);
+		else
+			return verb_usage(c, NULL);
+	}
+	if (optind < c->argc)
+		return verb_usage(c, "too many arguments");
+	if (!c->cfg->cluster.enabled) {
+		fail_line("%s", "no [cluster] section in the configuration");
+		return EX_FAIL;
+	}
+	if ((o = ctl_cluster_read(c->cfg, err, sizeof(err))) == NULL) {
+		fail_line("%s", err);
+		return EX_FAIL;
+	}
+	if (js) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else
+		ctl_cluster_print(o);
+	json_decref(o);
+	return EX_OK;
 }

@@ -13,6 +13,7 @@
 #                             elected last and has not lost since ("")
 #   cl_epoch I                the epoch of member I's last election
 #   cl_txt_epoch              the epoch in www's ownership TXT
+#   CL_API=1 cl_conf I        member I listens on 127.0.0.1:$CL_PORT_I
 #
 # The hooks record the epoch too (FAILOVER_EPOCH), as epoch=N at the end
 # of each line of hooks.log.
@@ -41,8 +42,21 @@ cl_fail() {
 	exit 1
 }
 
-cl_conf() {	# I [GROUP_EXTRA]
+_cl_port() {	# a free port below 32768 (the ephemeral range starts there)
+	local p try
+	for ((try = 0; try < 200; try++)); do
+		p=$((10000 + RANDOM % 22000))
+		[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+cl_conf() {	# I [GROUP_EXTRA]; CL_API=1: listen on CL_PORT_I
 	local i=$1 urls u
+	if [ -n "${CL_API:-}" ]; then
+		eval "CL_PORT_$i=$(_cl_port)"
+		eval "FO_LISTEN=127.0.0.1:\$CL_PORT_$i"
+	fi
 	urls=
 	for u in ${ETCD_ENDPOINTS//,/ }; do urls="${urls}etcd = $u"$'\n'; done
 	FO_GROUP_EXTRA="${2:-}" FO_TAIL="
