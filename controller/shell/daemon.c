@@ -853,6 +853,7 @@ reload(struct daemon *d)
 	log_info("reloaded", "file=%s stacks=%zu groups=%zu",
 	    log_q(d->config_path), ncfg->nstack, ncfg->ngroup);
 	api_reload(d->api);
+	dcluster_reload(d);
 	sdnotify_ready();
 	return;
 nomem:

@@ -1033,7 +1033,10 @@ daemon_maybe_exit(struct daemon *d)
 		return;
 	if (d->dns != NULL)
 		dnsup_engine_stats(d->dns, &ds);
-	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
+	/* A cluster member's resignation is answered first (bounded by
+	 * the etcd client's timeouts), so that another leads at once. */
+	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0 &&
+	    !d->cl_resigning)
 		event_base_loopexit(d->base, NULL);
 }
 

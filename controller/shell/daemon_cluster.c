@@ -123,6 +123,10 @@ struct dcluster {
 	int64_t			 acting_since_ms;
 	bool			 test_ignore_validity;
 	int64_t			 joined_ms;	/* monotonic */
+	/* [cluster] as started with (a reload does not change it). */
+	char			 member[CL_NAME_MAX];
+	char			 advertise[CL_URL_MAX];
+	char			 prefix[CFG_CLUSTER_PREFIX_MAX + 1];
 	bool			 wait_logged;
 };
 
@@ -140,7 +144,7 @@ dcl_reachable(struct dcluster *cl)
 	cl->available = true;
 	if (cl->unavailable_logged) {
 		log_info("cluster_available", "member=%s endpoint=%s",
-		    log_q(cl->d->cfg->cluster.member),
+		    log_q(cl->member),
 		    log_q(cl_client_endpoint(cl->c)));
 		cl->unavailable_logged = false;
 	}
@@ -156,7 +160,7 @@ dcl_unreachable(struct dcluster *cl, int error, const char *detail)
 		return;
 	cl->unavailable_logged = true;
 	log_warn("cluster_unavailable", "member=%s error=%s detail=%s"
-	    " consequence=%s", log_q(cl->d->cfg->cluster.member),
+	    " consequence=%s", log_q(cl->member),
 	    cl_error_name(error), log_q(detail != NULL ? detail : ""),
 	    log_q("no phase and no switch starts; the published records"
 	    " stay; probes go on"));
@@ -200,7 +204,7 @@ dcl_step_down(struct dcluster *cl, const char *why)
 	cl->lost++;
 	dcl_hold_all(d);
 	log_warn("leader_lost", "member=%s epoch=%llu reason=%s"
-	    " hooks_running=%zu detail=%s", log_q(d->cfg->cluster.member),
+	    " hooks_running=%zu detail=%s", log_q(cl->member),
 	    (unsigned long long)d->cl_epoch, why, hook_runner_count(d->hooks),
 	    log_q("no hook and no UPDATE starts any more; running hooks"
 	    " end by themselves or at their hook_timeout"));
@@ -220,7 +224,7 @@ dcl_act(struct dcluster *cl)
 	cl->acting_since_ms = clock_wall_ms();
 	cl->elections++;
 	log_info("leader_elected", "member=%s epoch=%llu lease_ttl_s=%lld"
-	    " groups=%zu", log_q(d->cfg->cluster.member),
+	    " groups=%zu", log_q(cl->member),
 	    (unsigned long long)d->cl_epoch, (long long)cl->ttl_s,
 	    d->cfg->ngroup);
 	world_take_over(d);
@@ -246,7 +250,7 @@ digest_written_cb(const struct cl_reply *r, void *arg)
 	if (r->error == 0) {
 		/* The digest changed since we read it: read again, judge. */
 		log_info("cluster_digest_changed", "member=%s detail=%s",
-		    log_q(cl->d->cfg->cluster.member),
+		    log_q(cl->member),
 		    log_q("read again before leading"));
 		cl->read_once = false;
 		(void)cl_election_resign(cl->el, NULL, NULL);
@@ -294,27 +298,65 @@ dcl_claim(struct dcluster *cl)
 		    cl_error_name(rc));
 }
 
+/* A leader's digest changed by a reload: published, fenced on the
+ * leader key only (it is the leader's to define). */
+static void
+digest_published_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	dcl_reply_seen(cl, r);
+	if (r->error != 0)
+		log_warn("cluster_request_failed", "op=digest error=%s"
+		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
+}
+
+static void
+dcl_publish_digest(struct dcluster *cl)
+{
+	struct cl_op put = { 0 };
+	struct cl_txn t = { 0 };
+
+	put.kind = CL_OP_PUT;
+	put.key = cl->k_digest;
+	put.value = cl->digest_rec;
+	put.value_len = strlen(cl->digest_rec);
+	t.success = &put;
+	t.nsuccess = 1;
+	if (cl_election_txn(cl->el, &t, digest_published_cb, cl, NULL) != 0)
+		log_warn("cluster_request_failed", "op=digest");
+}
+
 /* ---- eligibility ---- */
 
 /*
- * The digest last published is ours; or a strict majority of the live
- * members carry ours, as seen once we have been a member for a lease_ttl
- * (members started together see each other first, so that one started
- * a moment earlier with another configuration does not lead them).
+ * The digest last published is ours.  Or none is published yet and a
+ * strict majority of the live members carry ours, as seen once we have
+ * been a member for a lease_ttl (members started together see each other
+ * first, so that one started a moment earlier with another configuration
+ * does not lead them).  Or the published one is no live member's any more
+ * (every member was given the new configuration, the leader last) and at
+ * least two live members, a strict majority, carry ours: a member alone
+ * with a configuration of its own never leads.
  */
 static bool
 dcl_eligible(const struct dcluster *cl)
 {
-	size_t same = 0;
+	size_t same = 0, old = 0;
 
 	if (cl->digest_mod != 0 && strcmp(cl->leader_digest, cl->digest) == 0)
 		return true;
 	if (clock_mono_ms() - cl->joined_ms < cl->ttl_s * 1000)
 		return false;
-	for (size_t i = 0; i < cl->nmembers; i++)
+	for (size_t i = 0; i < cl->nmembers; i++) {
 		if (strcmp(cl->members[i].digest, cl->digest) == 0)
 			same++;
-	return cl->nmembers > 0 && 2 * same > cl->nmembers;
+		if (strcmp(cl->members[i].digest, cl->leader_digest) == 0)
+			old++;
+	}
+	if (2 * same <= cl->nmembers)
+		return false;
+	return cl->digest_mod == 0 || (old == 0 && same >= 2);
 }
 
 static void
@@ -331,7 +373,7 @@ dcl_judge(struct dcluster *cl)
 		if (!cl->mismatch_logged)
 			log_error("config_mismatch", "member=%s digest=%s"
 			    " leader_digest=%s written_by=%s detail=%s",
-			    log_q(d->cfg->cluster.member), cl->digest,
+			    log_q(cl->member), cl->digest,
 			    cl->digest_mod != 0 ? cl->leader_digest : "none",
 			    log_q(cl->digest_mod != 0 ? cl->leader_digest_by :
 			    "none"), log_q(cl->digest_mod != 0 ?
@@ -349,7 +391,7 @@ dcl_judge(struct dcluster *cl)
 	}
 	if (cl->mismatch_logged)
 		log_info("config_match", "member=%s digest=%s",
-		    log_q(d->cfg->cluster.member), cl->digest);
+		    log_q(cl->member), cl->digest);
 	cl->mismatch_logged = 0;
 	if (st == CL_EL_IDLE && !d->stopping) {
 		int rc = cl_election_campaign(cl->el);
@@ -365,7 +407,6 @@ static void
 read_cb(const struct cl_reply *r, void *arg)
 {
 	struct dcluster *cl = arg;
-	const struct cfg_cluster *cc = &cl->d->cfg->cluster;
 	char detail[256];
 
 	cl->read_busy = false;
@@ -385,7 +426,7 @@ read_cb(const struct cl_reply *r, void *arg)
 		struct cl_member_rec m;
 		struct dcl_member *dm = &cl->members[cl->nmembers];
 
-		if (cl_key_parse(cc->prefix, kv->key, kv->key_len, &k, detail,
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &k, detail,
 		    sizeof(detail)) != 0 || k.kind != CL_KEY_MEMBER ||
 		    cl_member_parse(kv->value, kv->value_len, k.a, &m, detail,
 		    sizeof(detail)) != 0)
@@ -533,7 +574,7 @@ election_cb(struct cl_election *el, const struct cl_election_event *ev,
 	case CL_EL_ELECTED:
 		dcl_reachable(cl);
 		snprintf(cl->leader, sizeof(cl->leader), "%s",
-		    d->cfg->cluster.member);
+		    cl->member);
 		cl->leader_epoch = ev->epoch;
 		cl->leader_since_ms = clock_wall_ms();
 		/* Eligible when we campaigned; the digest write checks the
@@ -552,7 +593,7 @@ election_cb(struct cl_election *el, const struct cl_election_event *ev,
 		break;
 	case CL_EL_LOST:
 		if (cl->test_ignore_validity && d->cl_acting &&
-		    ev->reason == CL_LOST_EXPIRED) {
+		    ev->reason != CL_LOST_FENCED) {
 			log_warn("test_switch", "name=%s detail=%s",
 			    "FAILOVERD_TEST_STALE_LEADER",
 			    log_q("leadership lost but still acting"));
@@ -576,7 +617,7 @@ election_cb(struct cl_election *el, const struct cl_election_event *ev,
 			cl->leader_epoch = ev->epoch;
 			cl->leader_since_ms = clock_wall_ms();
 			log_info("cluster_leader", "member=%s leader=%s"
-			    " epoch=%lld", log_q(d->cfg->cluster.member),
+			    " epoch=%lld", log_q(cl->member),
 			    log_q(leader[0] ? leader : "none"),
 			    (long long)ev->epoch);
 		}
@@ -616,6 +657,11 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 	cl->ttl_s = cc->lease_ttl_ms / 1000;
 	cl->available = true;
 	cl->joined_ms = clock_mono_ms();
+	snprintf(cl->member, sizeof(cl->member), "%s", cc->member);
+	snprintf(cl->prefix, sizeof(cl->prefix), "%s", cc->prefix);
+	if (cc->advertise != NULL)
+		snprintf(cl->advertise, sizeof(cl->advertise), "%s",
+		    cc->advertise);
 	cl->test_ignore_validity = getenv("FAILOVERD_TEST_STALE_LEADER") != NULL;
 	if (config_digest(d->cfg, cl->digest) != 0 ||
 	    cl_key_build(cc->prefix, CL_KEY_LEADER, NULL, NULL, cl->k_leader,
@@ -677,6 +723,15 @@ fail:
 	return -1;
 }
 
+static void
+resigned_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->d->cl_resigning = false;
+	daemon_maybe_exit(cl->d);
+}
+
 /* At a stop: let another member take over at once. */
 void
 dcluster_resign(struct daemon *d)
@@ -686,8 +741,9 @@ dcluster_resign(struct daemon *d)
 	if (cl == NULL)
 		return;
 	dcl_step_down(cl, "stopping");
-	if (cl->el != NULL)
-		(void)cl_election_resign(cl->el, NULL, NULL);
+	if (cl->el != NULL &&
+	    cl_election_resign(cl->el, resigned_cb, cl) == 0)
+		d->cl_resigning = true;
 	/* Best effort: else the member record goes with the lease. */
 	if (cl->mlease != 0 &&
 	    cl_revoke(cl->c, cl->mlease, NULL, NULL, NULL) != 0)
@@ -695,6 +751,56 @@ dcluster_resign(struct daemon *d)
 	cl->mlease = 0;
 	if (cl->ev_tick != NULL)
 		evtimer_del(cl->ev_tick);
+}
+
+/*
+ * A reload changed the configuration: [cluster] itself is kept as it was
+ * started with (a restart applies it), but the digest follows [dns],
+ * [stack] and [group].  The member record is written again; a leader
+ * publishes its new digest (it defines the cluster's configuration: the
+ * followers that differ now say config_mismatch), a follower is judged
+ * against the leader's at the next read.
+ */
+void
+dcluster_reload(struct daemon *d)
+{
+	struct dcluster *cl = d->cluster;
+	struct cl_member_rec mr = { 0 };
+	struct cl_digest_rec dr = { 0 };
+	char digest[CFG_DIGEST_HEX];
+	char *m = NULL, *g = NULL;
+
+	if (cl == NULL)
+		return;
+	if (!d->cfg->cluster.enabled)
+		log_warn("reload_partial", "key=cluster detail=%s",
+		    log_q("[cluster] removed: still a member until a restart"));
+	if (config_digest(d->cfg, digest) != 0 ||
+	    strcmp(digest, cl->digest) == 0)
+		return;
+	snprintf(mr.member, sizeof(mr.member), "%s", cl->member);
+	snprintf(mr.digest, sizeof(mr.digest), "%s", digest);
+	snprintf(mr.advertise, sizeof(mr.advertise), "%s", cl->advertise);
+	snprintf(mr.version, sizeof(mr.version), "%s", FAILOVERD_VERSION);
+	mr.started_ms = d->started_ms;
+	snprintf(dr.digest, sizeof(dr.digest), "%s", digest);
+	snprintf(dr.member, sizeof(dr.member), "%s", cl->member);
+	if (cl_member_build(&mr, &m) != 0 || cl_digest_build(&dr, &g) != 0) {
+		free(m);
+		free(g);
+		return;
+	}
+	log_info("cluster_digest", "member=%s digest=%s previous=%s",
+	    log_q(cl->member), digest, cl->digest);
+	snprintf(cl->digest, sizeof(cl->digest), "%s", digest);
+	free(cl->member_rec);
+	free(cl->digest_rec);
+	cl->member_rec = m;
+	cl->digest_rec = g;
+	if (cl->mlease != 0 && !cl->mlease_busy)
+		member_put(cl);
+	if (d->cl_acting)
+		dcl_publish_digest(cl);
 }
 
 void
@@ -729,7 +835,7 @@ dcluster_fenced(struct daemon *d, const char *group, const char *detail)
 		return;
 	cl->fenced++;
 	log_error("fenced", "member=%s group=%s epoch=%llu detail=%s",
-	    log_q(d->cfg->cluster.member), log_q(group),
+	    log_q(cl->member), log_q(group),
 	    (unsigned long long)d->cl_epoch, log_q(detail));
 	cl->test_ignore_validity = false;
 	dcl_step_down(cl, "fenced");
@@ -761,7 +867,7 @@ dcluster_json(struct daemon *d)
 
 	if (cl == NULL)
 		return json_pack("{s:b}", "enabled", 0);
-	self = d->cfg->cluster.member;
+	self = cl->member;
 	o = json_object();
 	ms = json_array();
 	if (o == NULL || ms == NULL) {

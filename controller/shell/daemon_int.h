@@ -169,6 +169,7 @@ struct daemon {
 	bool			 cl_acting;	/* elected, digest agreed */
 	uint64_t		 cl_epoch;	/* of the last leadership */
 	int64_t			 cl_valid_until_us; /* CLOCK_BOOTTIME */
+	bool			 cl_resigning;	/* revoke in flight, stopping */
 };
 
 /* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
@@ -357,6 +358,8 @@ void	 witnesses_free(struct daemon *, size_t n);
 /* daemon_cluster.c: the member, the election, the digest. */
 int	 dcluster_open(struct daemon *, char *err, size_t errlen);
 void	 dcluster_resign(struct daemon *);
+/* After a reload: the digest again, published; judged again. */
+void	 dcluster_reload(struct daemon *);
 void	 dcluster_close(struct daemon *);
 void	 dcluster_fenced(struct daemon *, const char *group,
 	    const char *detail);

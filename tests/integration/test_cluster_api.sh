@@ -60,6 +60,32 @@ echo "$out" | grep -Eq "^  m$F +follower +config=same" || cl_fail "failoverctl c
     cl_fail "failoverctl cluster --json"
 "$FAILOVERCTL" -c "$FO/m$F.conf" status | grep -q "^cluster: leader m$L, epoch $E, 2 members" ||
     cl_fail "failoverctl status: $("$FAILOVERCTL" -c "$FO/m$F.conf" status)"
+# A stopped leader resigns: the other leads at once, not a lease_ttl later.
+t0=$(date +%s%N)
+cl_kill "$L" TERM
+fo_wait 3 _cl_leads "$F" || cl_fail "m$F did not take over from the stopped m$L"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "takeover after SIGTERM: $ms ms"
+[ "$ms" -lt 1500 ] || cl_fail "takeover after a resignation took $ms ms"
+wait "${CL_PID[$L]}" || cl_fail "m$L exit status $?"
+unset "CL_PID[$L]"
+grep -q "event=leader_lost member=m$L epoch=$E reason=stopping" "$FO/m$L.log" || cl_fail "m$L: no leader_lost reason=stopping"
+
+# A reload that changes a follower's [group] makes it a mismatch: it does
+# not lead when the leader goes.
+cl_start "$L"
+fo_wait 10 grep -q "event=cluster_leader member=m$L leader=m$F" "$FO/m$L.log" || cl_fail "m$L does not follow"
+sed -i 's/^ttl = 60s$/ttl = 90s/' "$FO/m$L.conf"
+cl_kill "$L" HUP
+fo_wait 5 grep -q "event=config_mismatch member=m$L" "$FO/m$L.log" || cl_fail "m$L: no config_mismatch after the reload"
+cl_kill "$F" TERM
+wait "${CL_PID[$F]}" || cl_fail "m$F exit status $?"
+unset "CL_PID[$F]"
+sleep $((CL_TTL + 2))
+grep -q 'event=leader_elected' "$FO/m$L.log" && cl_fail "the mismatched m$L led"
+echo "$(get "$(eval echo \$CL_PORT_$L)" /v1/cluster)" | jq -e '.eligible == false and .role == "follower"' >/dev/null ||
+    cl_fail "m$L's view: $(get "$(eval echo \$CL_PORT_$L)" /v1/cluster)"
+
 # Alone: no cluster line, no cluster metric.
 fo_conf
 "$FAILOVERCTL" -c "$FO/failoverd.conf" status | grep -q '^cluster:' && cl_fail "a cluster line alone"
