@@ -762,6 +762,17 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
  * a stack whose probe settings did not change keeps its probe and its
  * health undisturbed.
  */
+static void	 reload(struct daemon *);
+
+static void
+reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->stopping)
+		reload(d);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -777,6 +788,17 @@ reload(struct daemon *d)
 	sdnotify_reloading();
 	probelog_sync(d);
 	daemon_flush(d);
+	/* A batch on its way to etcd names groups of this configuration:
+	 * reload once it is answered. */
+	if (d->cluster != NULL && daemon_flush_busy()) {
+		struct timeval tv = { 0, 20000 };
+
+		if (d->ev_reload == NULL)
+			d->ev_reload = evtimer_new(d->base, reload_cb, d);
+		if (d->ev_reload != NULL)
+			evtimer_add(d->ev_reload, &tv);
+		return;
+	}
 	if (config_load(d->config_path, &ncfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_error("reload_refused", "error=%s",
@@ -862,9 +884,19 @@ nomem:
 
 /* ---- shutdown ---- */
 
+/*
+ * A stopping cluster leader resigns once its hooks have ended and their
+ * ends are written (to etcd, then LMDB): the next leader then resumes
+ * after the phase that finished, not before it.
+ */
 static void
 maybe_exit(struct daemon *d)
 {
+	if (d->cl_resign_due && hook_runner_count(d->hooks) == 0 &&
+	    !daemon_flush_busy()) {
+		d->cl_resign_due = false;
+		dcluster_resign(d);
+	}
 	daemon_maybe_exit(d);
 }
 
@@ -895,8 +927,9 @@ stop(struct daemon *d, const char *why)
 	}
 	d->stopping = true;
 	sdnotify_stopping();
-	/* A leader hands over at once instead of letting its lease run out. */
-	dcluster_resign(d);
+	/* A leader hands over instead of letting its lease run out. */
+	if (d->cluster != NULL)
+		d->cl_resign_due = true;
 	log_info("stopping", "signal=%s hooks_running=%zu", why,
 	    hook_runner_count(d->hooks));
 	/* No new probe results: nothing new to decide while we wind down. */
@@ -1244,6 +1277,7 @@ out:
 	if (d->ev_watchdog) event_free(d->ev_watchdog);
 	if (d->ev_trim) event_free(d->ev_trim);
 	if (d->ev_resume) event_free(d->ev_resume);
+	if (d->ev_reload) event_free(d->ev_reload);
 	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
 	if (d->base != NULL)
 		event_base_free(d->base);

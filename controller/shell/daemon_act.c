@@ -584,20 +584,152 @@ unqueue_all(struct daemon *d, struct pending *list)
 		d->groups[p->gidx].queued--;
 }
 
+static void	 flush_commit(struct daemon *, struct pending *);
+static void	 flush_written(struct daemon *, int err);
+
+/*
+ * In a cluster the states a batch persists are first written to etcd, in
+ * transactions fenced on this member's leader key (d->cl_write,
+ * daemon_cluster.c), and only once etcd took them committed to LMDB and
+ * carried out: a new leader reads them from etcd and resumes from there.
+ * One batch at a time: while one is being written the queue grows behind
+ * it, and the steps of the batch keep their groups queued (their later
+ * steps wait behind them, side effects in order).  A batch etcd did not
+ * take is dropped, not committed nor carried out: the member stops
+ * leading (daemon_cluster.c), its groups wait, and whoever leads next
+ * resumes from what etcd holds.
+ */
+static struct pending	*flush_batch;	/* being written to etcd */
+static bool		 flush_inflight;
+
+static bool
+flush_persists(const struct pending *list)
+{
+	for (const struct pending *p = list; p != NULL; p = p->next)
+		if (p->persist)
+			return true;
+	return false;
+}
+
+/* The batch's last state of each group it persists, encoded. */
+static int
+flush_to_etcd(struct daemon *d, struct pending *list)
+{
+	size_t n = 0, k = 0;
+	const char **names = NULL;
+	char **blobs = NULL;
+	size_t *lens = NULL;
+	int rc = -1;
+
+	for (struct pending *p = list; p != NULL; p = p->next)
+		n++;
+	names = calloc(n, sizeof(*names));
+	blobs = calloc(n, sizeof(*blobs));
+	lens = calloc(n, sizeof(*lens));
+	if (names == NULL || blobs == NULL || lens == NULL)
+		goto out;
+	for (struct pending *p = list; p != NULL; p = p->next) {
+		bool last = true;
+
+		if (!p->persist)
+			continue;
+		for (struct pending *q = p->next; q != NULL; q = q->next)
+			if (q->gidx == p->gidx && q->persist)
+				last = false;
+		if (!last)
+			continue;
+		if (eng_group_encode(&p->after, d->cfg, &blobs[k], &lens[k]) != 0)
+			goto out;
+		names[k++] = d->cfg->groups[p->gidx].name;
+	}
+	rc = d->cl_write(d, names, (char *const *)blobs, lens, k,
+	    flush_written);
+out:
+	for (size_t i = 0; blobs != NULL && i < k; i++)
+		free(blobs[i]);
+	free(names);
+	free(blobs);
+	free(lens);
+	return rc;
+}
+
+static void
+flush_drop(struct daemon *d, struct pending *list)
+{
+	struct pending *next;
+
+	unqueue_all(d, list);
+	for (struct pending *p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
+static void
+flush_written(struct daemon *d, int err)
+{
+	struct pending *list = flush_batch;
+
+	flush_batch = NULL;
+	flush_inflight = false;
+	if (err != 0) {
+		/* Not taken by etcd: not ours to commit any more. */
+		flush_drop(d, list);
+		health_dirty_clear(d);
+		return;
+	}
+	unqueue_all(d, list);
+	flush_commit(d, list);
+	if (pq_head != NULL)
+		daemon_flush_schedule(d);
+}
+
+bool
+daemon_flush_busy(void)
+{
+	return flush_inflight || pq_head != NULL;
+}
+
 void
 daemon_flush(struct daemon *d)
 {
-	struct pending *list = pq_head, *p, *next;
-	struct store_txn txn;
-	int rc = 0;
+	struct pending *list = pq_head;
 
+	if (flush_inflight)
+		return;		/* flush_written takes the queue next */
 	pq_head = NULL;
 	pq_tail = &pq_head;
 	if (ev_flush_late != NULL)
 		evtimer_del(ev_flush_late);
 	if (ev_flush != NULL)
 		event_del(ev_flush);
+	if (d->cl_write != NULL && flush_persists(list)) {
+		if (!daemon_may_act(d)) {
+			flush_drop(d, list);
+			return;
+		}
+		flush_batch = list;
+		flush_inflight = true;
+		if (flush_to_etcd(d, list) != 0) {
+			flush_batch = NULL;
+			flush_inflight = false;
+			log_error("cluster_write_failed", "detail=%s",
+			    log_q("the batch could not be sent to etcd"));
+			flush_drop(d, list);
+		}
+		return;
+	}
 	unqueue_all(d, list);
+	flush_commit(d, list);
+}
+
+static void
+flush_commit(struct daemon *d, struct pending *list)
+{
+	struct pending *p, *next;
+	struct store_txn txn;
+	int rc = 0;
+
 	if (list == NULL && !health_dirty_any(d))
 		return;
 	if (d->store != NULL) {
@@ -655,6 +787,13 @@ void
 daemon_flush_discard(struct daemon *d)
 {
 	struct pending *list = pq_head, *next;
+
+	/* A batch etcd has not answered is dropped with the rest. */
+	if (flush_batch != NULL) {
+		flush_drop(d, flush_batch);
+		flush_batch = NULL;
+		flush_inflight = false;
+	}
 
 	pq_head = NULL;
 	pq_tail = &pq_head;
@@ -1036,7 +1175,7 @@ daemon_maybe_exit(struct daemon *d)
 	/* A cluster member's resignation is answered first (bounded by
 	 * the etcd client's timeouts), so that another leads at once. */
 	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0 &&
-	    !d->cl_resigning)
+	    !d->cl_resigning && !d->cl_resign_due)
 		event_base_loopexit(d->base, NULL);
 }
 

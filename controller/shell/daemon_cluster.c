@@ -93,6 +93,8 @@ struct dcluster {
 	char			 k_digest[CL_KEY_MAX];
 	char			 k_member[CL_KEY_MAX];
 	char			 k_members[CL_KEY_MAX];
+	char			 k_groups[CL_KEY_MAX];
+	bool			 states_busy;	/* reading groups/ */
 	char			 digest[CFG_DIGEST_HEX];
 	char			*member_rec;	/* our member record */
 	char			*digest_rec;	/* our digest record */
@@ -102,6 +104,7 @@ struct dcluster {
 	bool			 mlease_busy;	/* grant/keepalive/put */
 	bool			 read_busy;
 	bool			 claim_busy;	/* digest write in flight */
+	bool			 digest_ok;	/* written in this leadership */
 	bool			 read_once;	/* eligibility known */
 	bool			 eligible;
 	int			 mismatch_logged;	/* 0 no, 1 yes */
@@ -211,7 +214,7 @@ dcl_step_down(struct dcluster *cl, const char *why)
 }
 
 static void
-dcl_act(struct dcluster *cl)
+dcl_act(struct dcluster *cl, const struct world_states *ws)
 {
 	struct daemon *d = cl->d;
 
@@ -227,7 +230,207 @@ dcl_act(struct dcluster *cl)
 	    " groups=%zu", log_q(cl->member),
 	    (unsigned long long)d->cl_epoch, (long long)cl->ttl_s,
 	    d->cfg->ngroup);
-	world_take_over(d);
+	world_take_over(d, ws);
+}
+
+/*
+ * Before acting, the groups' states as the leaders before us left them in
+ * etcd (PREFIX/groups/NAME): the new leader resumes from them as a
+ * restarted daemon resumes from its store.  No reply, no leading: tried
+ * again at the next tick.
+ */
+static void
+states_read_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+	struct world_states ws = { 0 };
+	const char **names = NULL, **blobs = NULL;
+	size_t *lens = NULL, n = 0;
+	char (*gname)[CL_NAME_MAX] = NULL;
+	char detail[256];
+
+	cl->states_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0) {
+		log_warn("cluster_request_failed", "op=states error=%s detail=%s",
+		    cl_error_name(r->error), log_q(r->detail));
+		return;
+	}
+	if (!cl_election_is_leader(cl->el))
+		return;
+	if (r->r.op.nkvs > 0) {
+		names = calloc(r->r.op.nkvs, sizeof(*names));
+		blobs = calloc(r->r.op.nkvs, sizeof(*blobs));
+		lens = calloc(r->r.op.nkvs, sizeof(*lens));
+		gname = calloc(r->r.op.nkvs, sizeof(*gname));
+		if (names == NULL || blobs == NULL || lens == NULL ||
+		    gname == NULL)
+			goto out;
+	}
+	for (size_t i = 0; i < r->r.op.nkvs; i++) {
+		const struct cl_kv *kv = &r->r.op.kvs[i];
+		struct cl_key k;
+
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &k, detail,
+		    sizeof(detail)) != 0 || k.kind != CL_KEY_GROUP)
+			continue;
+		snprintf(gname[n], sizeof(gname[n]), "%s", k.a);
+		names[n] = gname[n];
+		blobs[n] = kv->value;
+		lens[n] = kv->value_len;
+		n++;
+	}
+	ws.n = n;
+	ws.names = names;
+	ws.blobs = blobs;
+	ws.lens = lens;
+	dcl_act(cl, &ws);
+out:
+	free(names);
+	free(blobs);
+	free(lens);
+	free(gname);
+}
+
+static void
+dcl_load_states(struct dcluster *cl)
+{
+	struct cl_op op = { 0 };
+
+	if (cl->states_busy)
+		return;
+	op.kind = CL_OP_RANGE;
+	op.key = cl->k_groups;
+	op.prefix = true;
+	if (cl_range(cl->c, &op, states_read_cb, cl, NULL) == 0)
+		cl->states_busy = true;
+}
+
+/* ---- the group commit's etcd step (d->cl_write) ---- */
+
+#define DCL_TXN_PUTS	64	/* etcd refuses more than 128 ops a txn */
+
+struct dcl_wr {
+	struct dcluster	*cl;
+	size_t		 n, next;
+	char		**keys;
+	char		**vals;
+	size_t		*lens;
+	void		(*done)(struct daemon *, int);
+};
+
+static void
+wr_free(struct dcl_wr *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->keys[i]);
+		free(w->vals[i]);
+	}
+	free(w->keys);
+	free(w->vals);
+	free(w->lens);
+	free(w);
+}
+
+static int	 wr_send(struct dcl_wr *);
+
+/* etcd did not take a batch: this member stops leading. */
+static void
+wr_fail(struct dcl_wr *w, int err, const char *detail)
+{
+	struct dcluster *cl = w->cl;
+	struct daemon *d = cl->d;
+
+	log_error("cluster_write_failed", "member=%s epoch=%llu error=%s"
+	    " detail=%s consequence=%s", log_q(cl->member),
+	    (unsigned long long)d->cl_epoch, cl_error_name(err),
+	    log_q(detail != NULL ? detail : ""), log_q("the group states"
+	    " could not be written: this member stops leading"));
+	w->done(d, err);
+	wr_free(w);
+	dcl_step_down(cl, "write_failed");
+	if (cl_election_state(cl->el) == CL_EL_LEADER) {
+		(void)cl_election_resign(cl->el, NULL, NULL);
+		if (cl->eligible && !d->stopping &&
+		    cl_election_campaign(cl->el) != 0)
+			log_warn("cluster_request_failed", "op=campaign");
+	}
+}
+
+static void
+wr_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcl_wr *w = arg;
+
+	dcl_reply_seen(w->cl, r);
+	if (r->error != 0 || !r->r.succeeded) {
+		wr_fail(w, r->error != 0 ? r->error : CL_E_FENCED, r->detail);
+		return;
+	}
+	w->next += DCL_TXN_PUTS;
+	if (w->next < w->n) {
+		if (wr_send(w) != 0)
+			wr_fail(w, CL_E_NOTLEADER, "not the leader");
+		return;
+	}
+	w->done(w->cl->d, 0);
+	wr_free(w);
+}
+
+static int
+wr_send(struct dcl_wr *w)
+{
+	struct cl_op ops[DCL_TXN_PUTS];
+	struct cl_txn t = { 0 };
+	size_t k = 0;
+
+	memset(ops, 0, sizeof(ops));
+	for (size_t i = w->next; i < w->n && k < DCL_TXN_PUTS; i++, k++) {
+		ops[k].kind = CL_OP_PUT;
+		ops[k].key = w->keys[i];
+		ops[k].value = w->vals[i];
+		ops[k].value_len = w->lens[i];
+	}
+	t.success = ops;
+	t.nsuccess = k;
+	return cl_election_txn(w->cl->el, &t, wr_cb, w, NULL);
+}
+
+static int
+dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
+    const size_t *lens, size_t n, void (*done)(struct daemon *, int))
+{
+	struct dcluster *cl = d->cluster;
+	struct dcl_wr *w;
+	char key[CL_KEY_MAX];
+
+	if (cl == NULL || n == 0 || (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cl = cl;
+	w->done = done;
+	w->n = n;
+	w->keys = calloc(n, sizeof(*w->keys));
+	w->vals = calloc(n, sizeof(*w->vals));
+	w->lens = calloc(n, sizeof(*w->lens));
+	if (w->keys == NULL || w->vals == NULL || w->lens == NULL) {
+		w->n = 0;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cl_key_build(cl->prefix, CL_KEY_GROUP, names[i], NULL, key,
+		    sizeof(key)) < 0 || (w->keys[i] = strdup(key)) == NULL ||
+		    (w->vals[i] = malloc(lens[i] + 1)) == NULL)
+			goto fail;
+		memcpy(w->vals[i], blobs[i], lens[i]);
+		w->vals[i][lens[i]] = '\0';
+		w->lens[i] = lens[i];
+	}
+	if (wr_send(w) != 0)
+		goto fail;
+	return 0;
+fail:
+	wr_free(w);
+	return -1;
 }
 
 /* ---- the digest, written once elected ---- */
@@ -244,7 +447,8 @@ digest_written_cb(const struct cl_reply *r, void *arg)
 	if (r->error == 0 && r->r.succeeded) {
 		snprintf(cl->leader_digest, sizeof(cl->leader_digest), "%s",
 		    cl->digest);
-		dcl_act(cl);
+		cl->digest_ok = true;
+		dcl_load_states(cl);
 		return;
 	}
 	if (r->error == 0) {
@@ -273,6 +477,10 @@ dcl_claim(struct dcluster *cl)
 
 	if (cl->claim_busy || cl->d->cl_acting)
 		return;
+	if (cl->digest_ok) {		/* the states read had failed */
+		dcl_load_states(cl);
+		return;
+	}
 	cmp.key = cl->k_digest;
 	if (cl->digest_mod == 0) {
 		cmp.target = CL_CMP_CREATE;
@@ -573,6 +781,7 @@ election_cb(struct cl_election *el, const struct cl_election_event *ev,
 	switch (ev->kind) {
 	case CL_EL_ELECTED:
 		dcl_reachable(cl);
+		cl->digest_ok = false;
 		snprintf(cl->leader, sizeof(cl->leader), "%s",
 		    cl->member);
 		cl->leader_epoch = ev->epoch;
@@ -671,7 +880,9 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 	    cl_key_build(cc->prefix, CL_KEY_MEMBER, cc->member, NULL,
 	    cl->k_member, sizeof(cl->k_member)) < 0 ||
 	    cl_key_dir(cc->prefix, CL_KEY_MEMBER, NULL, cl->k_members,
-	    sizeof(cl->k_members)) < 0) {
+	    sizeof(cl->k_members)) < 0 ||
+	    cl_key_dir(cc->prefix, CL_KEY_GROUP, NULL, cl->k_groups,
+	    sizeof(cl->k_groups)) < 0) {
 		snprintf(err, errlen, "cannot build the cluster's keys");
 		goto fail;
 	}
@@ -711,6 +922,10 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		goto fail;
 	}
 	d->cluster = cl;
+	/* The test switch leaves the DNS server as the only fence: the
+	 * states are not written to etcd (whose fenced write would stop
+	 * such a member first). */
+	d->cl_write = cl->test_ignore_validity ? NULL : dcl_write;
 	dcl_hold_all(d);
 	log_info("cluster_join", "member=%s etcd=%zu prefix=%s lease_ttl_s=%lld"
 	    " digest=%s", log_q(cc->member), cc->netcd, log_q(cc->prefix),
@@ -812,6 +1027,7 @@ dcluster_close(struct daemon *d)
 		return;
 	d->cluster = NULL;
 	d->cl_acting = false;
+	d->cl_write = NULL;
 	if (cl->ev_tick != NULL)
 		event_free(cl->ev_tick);
 	cl_election_free(cl->el);

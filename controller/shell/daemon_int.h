@@ -141,6 +141,7 @@ struct daemon {
 	struct event		*ev_exitcheck;	/* while stopping */
 	struct event		*ev_probelog;
 	struct event		*ev_resume;	/* groups whose record was read */
+	struct event		*ev_reload;	/* a reload waiting for etcd */
 	struct plog		*plog;		/* pending probe-log runs */
 	uint64_t		 flags_gen;
 	bool			 flags_deferred; /* a request waits for health */
@@ -170,6 +171,18 @@ struct daemon {
 	uint64_t		 cl_epoch;	/* of the last leadership */
 	int64_t			 cl_valid_until_us; /* CLOCK_BOOTTIME */
 	bool			 cl_resigning;	/* revoke in flight, stopping */
+	bool			 cl_resign_due;	/* stopping: resign once idle */
+	/*
+	 * In a cluster, the group commit's first step (daemon_act.c):
+	 * write n groups' encoded states to etcd, fenced on our leader key;
+	 * done(d, 0) once etcd took all of them, done(d, err) otherwise
+	 * (the member then stops leading).  0, or -1 (no callback).
+	 */
+	int			(*cl_write)(struct daemon *,
+				    const char *const *names,
+				    char *const *blobs, const size_t *lens,
+				    size_t n, void (*done)(struct daemon *,
+				    int err));
 };
 
 /* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
@@ -268,6 +281,8 @@ void	 daemon_flush(struct daemon *);
  * failed leaves the state as it found it.
  */
 void	 daemon_flush_discard(struct daemon *);
+/* A batch is being written to etcd, or steps are queued. */
+bool	 daemon_flush_busy(void);
 /* Stack health snapshots written with the flush (daemon_act.c). */
 bool	 health_dirty_any(const struct daemon *);
 void	 health_dirty_write(struct daemon *, struct store_txn *);
@@ -343,9 +358,18 @@ struct world_old {
 enum probe_mode;
 enum probe_mode daemon_stack_mode(const struct health *);
 int	 world_build(struct daemon *, const struct world_old *old);
-/* A cluster member became the leader: every group's state loaded again
- * from the store and its record read back (claimed), as at a start. */
-void	 world_take_over(struct daemon *);
+/*
+ * A cluster member became the leader: every group's state loaded again
+ * (from the states etcd holds, else from the store) and its record read
+ * back (claimed), as at a start.  states may be NULL.
+ */
+struct world_states {
+	size_t			 n;
+	const char *const	*names;
+	const char *const	*blobs;
+	const size_t		*lens;
+};
+void	 world_take_over(struct daemon *, const struct world_states *);
 void	 world_resume(struct daemon *);
 void	 world_read(struct daemon *, struct dgroup *);
 void	 world_reread(struct daemon *);

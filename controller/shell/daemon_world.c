@@ -719,11 +719,41 @@ world_resume(struct daemon *d)
  * stacks, their probes and their health stay as they are: they are what
  * the follower kept warm.
  */
+/* A group's state from what etcd holds: 1 loaded, 0 none there, -1 bad. */
+static int
+group_load_etcd(struct daemon *d, struct dgroup *g,
+    const struct world_states *ws)
+{
+	const char *name = dgroup_name(g);
+	char err[256];
+	int rc;
+
+	for (size_t i = 0; ws != NULL && i < ws->n; i++) {
+		if (strcmp(ws->names[i], name) != 0)
+			continue;
+		rc = eng_group_decode(ws->blobs[i], ws->lens[i], d->cfg, &g->st,
+		    err, sizeof(err));
+		if (rc < 0) {
+			log_error("state_unreadable", "group=%s source=etcd"
+			    " error=%s", log_q(name), log_q(err));
+			return -1;
+		}
+		if (rc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s source=etcd detail=%s",
+			    log_q(name), log_q(err));
+		g->st.group = g->idx;
+		g->had_state = true;
+		return 1;
+	}
+	return 0;
+}
+
 void
-world_take_over(struct daemon *d)
+world_take_over(struct daemon *d, const struct world_states *ws)
 {
 	struct store_txn txn;
 	struct store_txn *tp = NULL;
+	size_t from_etcd = 0;
 
 	if (d->store != NULL) {
 		if (store_txn_begin(d->store, false, &txn) == 0)
@@ -737,7 +767,10 @@ world_take_over(struct daemon *d)
 		struct dgroup *g = &d->groups[i];
 
 		g->had_state = false;
-		if (group_load(d, g, tp) != 0)
+		/* etcd's is the leaders' state; the store has only ours. */
+		if (group_load_etcd(d, g, ws) == 1)
+			from_etcd++;
+		else if (group_load(d, g, tp) != 0)
 			eng_group_init(&g->st, d->cfg, (int)i, false);
 		g->st.group = (int)i;
 		g->owner_ok = false;
@@ -756,6 +789,8 @@ world_take_over(struct daemon *d)
 	}
 	if (tp != NULL)
 		store_txn_abort(tp);
+	log_info("take_over", "groups=%zu from_etcd=%zu", d->cfg->ngroup,
+	    from_etcd);
 	for (size_t i = 0; i < d->cfg->ngroup; i++)
 		world_read(d, &d->groups[i]);
 }
