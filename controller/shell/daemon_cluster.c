@@ -130,7 +130,6 @@ struct dcluster {
 	char			 member[CL_NAME_MAX];
 	char			 advertise[CL_URL_MAX];
 	char			 prefix[CFG_CLUSTER_PREFIX_MAX + 1];
-	bool			 wait_logged;
 };
 
 static void	 tick_cb(evutil_socket_t, short, void *);
