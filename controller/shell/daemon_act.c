@@ -585,7 +585,7 @@ unqueue_all(struct daemon *d, struct pending *list)
 }
 
 static void	 flush_commit(struct daemon *, struct pending *);
-static void	 flush_written(struct daemon *, int err);
+static void	 flush_written(struct daemon *, int err, uint64_t gen);
 
 /*
  * In a cluster the states a batch persists are first written to etcd, in
@@ -601,6 +601,9 @@ static void	 flush_written(struct daemon *, int err);
  */
 static struct pending	*flush_batch;	/* being written to etcd */
 static bool		 flush_inflight;
+static uint64_t		 flush_gen;	/* of the batch in flight; a
+					   discard moves it on, so that a
+					   late answer finds nothing */
 
 static bool
 flush_persists(const struct pending *list)
@@ -643,7 +646,7 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 		names[k++] = d->cfg->groups[p->gidx].name;
 	}
 	rc = d->cl_write(d, names, (char *const *)blobs, lens, k,
-	    flush_written);
+	    flush_written, ++flush_gen);
 out:
 	for (size_t i = 0; blobs != NULL && i < k; i++)
 		free(blobs[i]);
@@ -666,10 +669,12 @@ flush_drop(struct daemon *d, struct pending *list)
 }
 
 static void
-flush_written(struct daemon *d, int err)
+flush_written(struct daemon *d, int err, uint64_t gen)
 {
 	struct pending *list = flush_batch;
 
+	if (gen != flush_gen || !flush_inflight)
+		return;		/* discarded meanwhile */
 	flush_batch = NULL;
 	flush_inflight = false;
 	if (err != 0) {
@@ -794,6 +799,7 @@ daemon_flush_discard(struct daemon *d)
 		flush_batch = NULL;
 		flush_inflight = false;
 	}
+	flush_gen++;
 
 	pq_head = NULL;
 	pq_tail = &pq_head;

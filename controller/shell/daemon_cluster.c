@@ -225,6 +225,9 @@ dcl_act(struct dcluster *cl, const struct world_states *ws)
 	    cl_election_valid_until(cl->el);
 	cl->acting_since_ms = clock_wall_ms();
 	cl->elections++;
+	/* Steps of an earlier leadership still queued are not ours to
+	 * carry out: the states are loaded again below. */
+	daemon_flush_discard(d);
 	log_info("leader_elected", "member=%s epoch=%llu lease_ttl_s=%lld"
 	    " groups=%zu", log_q(cl->member),
 	    (unsigned long long)d->cl_epoch, (long long)cl->ttl_s,
@@ -315,7 +318,9 @@ struct dcl_wr {
 	char		**keys;
 	char		**vals;
 	size_t		*lens;
-	void		(*done)(struct daemon *, int);
+	void		(*done)(struct daemon *, int, uint64_t);
+	uint64_t	 gen;		/* the batch's, handed back */
+	uint64_t	 epoch;		/* the leadership that wrote it */
 };
 
 static void
@@ -339,14 +344,18 @@ wr_fail(struct dcl_wr *w, int err, const char *detail)
 {
 	struct dcluster *cl = w->cl;
 	struct daemon *d = cl->d;
+	bool ours = d->cl_acting && w->epoch == d->cl_epoch;
 
 	log_error("cluster_write_failed", "member=%s epoch=%llu error=%s"
 	    " detail=%s consequence=%s", log_q(cl->member),
-	    (unsigned long long)d->cl_epoch, cl_error_name(err),
+	    (unsigned long long)w->epoch, cl_error_name(err),
 	    log_q(detail != NULL ? detail : ""), log_q("the group states"
 	    " could not be written: this member stops leading"));
-	w->done(d, err);
+	w->done(d, err, w->gen);
 	wr_free(w);
+	/* A batch of an earlier leadership says nothing of this one. */
+	if (!ours)
+		return;
 	dcl_step_down(cl, "write_failed");
 	if (cl_election_state(cl->el) == CL_EL_LEADER) {
 		(void)cl_election_resign(cl->el, NULL, NULL);
@@ -372,7 +381,7 @@ wr_cb(const struct cl_reply *r, void *arg)
 			wr_fail(w, CL_E_NOTLEADER, "not the leader");
 		return;
 	}
-	w->done(w->cl->d, 0);
+	w->done(w->cl->d, 0, w->gen);
 	wr_free(w);
 }
 
@@ -397,7 +406,8 @@ wr_send(struct dcl_wr *w)
 
 static int
 dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
-    const size_t *lens, size_t n, void (*done)(struct daemon *, int))
+    const size_t *lens, size_t n, void (*done)(struct daemon *, int,
+    uint64_t), uint64_t gen)
 {
 	struct dcluster *cl = d->cluster;
 	struct dcl_wr *w;
@@ -407,6 +417,8 @@ dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
 		return -1;
 	w->cl = cl;
 	w->done = done;
+	w->gen = gen;
+	w->epoch = d->cl_epoch;
 	w->n = n;
 	w->keys = calloc(n, sizeof(*w->keys));
 	w->vals = calloc(n, sizeof(*w->vals));

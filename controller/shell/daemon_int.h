@@ -175,14 +175,15 @@ struct daemon {
 	/*
 	 * In a cluster, the group commit's first step (daemon_act.c):
 	 * write n groups' encoded states to etcd, fenced on our leader key;
-	 * done(d, 0) once etcd took all of them, done(d, err) otherwise
-	 * (the member then stops leading).  0, or -1 (no callback).
+	 * done(d, 0, gen) once etcd took all of them, done(d, err, gen) otherwise
+	 * (the member then stops leading), gen handed back.  0, or -1 (no
+	 * callback).
 	 */
 	int			(*cl_write)(struct daemon *,
 				    const char *const *names,
 				    char *const *blobs, const size_t *lens,
 				    size_t n, void (*done)(struct daemon *,
-				    int err));
+				    int err, uint64_t gen), uint64_t gen);
 };
 
 /* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
