@@ -95,6 +95,8 @@ struct dcluster {
 	char			 k_members[CL_KEY_MAX];
 	char			 k_groups[CL_KEY_MAX];
 	bool			 states_busy;	/* reading groups/ */
+	struct cl_watch		*mirror;	/* groups/, the warm copy */
+	bool			 mirror_busy;	/* its first read */
 	char			 digest[CFG_DIGEST_HEX];
 	char			*member_rec;	/* our member record */
 	char			*digest_rec;	/* our digest record */
@@ -306,6 +308,111 @@ dcl_load_states(struct dcluster *cl)
 	op.prefix = true;
 	if (cl_range(cl->c, &op, states_read_cb, cl, NULL) == 0)
 		cl->states_busy = true;
+}
+
+/*
+ * The warm copy.  A follower mirrors the group states the leader writes
+ * to etcd into its own store, so that its status, API and dashboard say
+ * what the cluster does (within a watch's delay), not what it last did
+ * itself: one read of PREFIX/groups/, then a watch from the revision
+ * after (cluster/cl.h resumes it across endpoints; a compacted one is
+ * read again).  The leader writes its store itself; a member whose
+ * configuration differs copies nothing (the states are the leader's
+ * configuration's).  Only the states: journal entries and flags stay
+ * local.
+ */
+static void	 mirror_start(struct dcluster *);
+
+static void
+mirror_put(struct dcluster *cl, const struct cl_kv *kvs, size_t n,
+    bool events, const struct cl_event *evs)
+{
+	struct daemon *d = cl->d;
+	struct store_txn txn;
+	char detail[256];
+	size_t k = 0;
+
+	if (d->store == NULL || d->cl_acting || !cl->eligible || n == 0)
+		return;
+	if (store_txn_begin(d->store, true, &txn) != 0) {
+		log_warn("store_failed", "op=mirror error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_kv *kv = events ? &evs[i].kv : &kvs[i];
+		struct cl_key key;
+
+		if (events && evs[i].type != CL_EV_PUT)
+			continue;
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &key, detail,
+		    sizeof(detail)) != 0 || key.kind != CL_KEY_GROUP ||
+		    config_group_find(d->cfg, key.a) == NULL)
+			continue;
+		store_group_put(&txn, key.a, kv->value, kv->value_len);
+		k++;
+	}
+	if (k == 0) {
+		store_txn_abort(&txn);
+		return;
+	}
+	if (store_txn_commit(&txn) != 0)
+		log_warn("store_failed", "op=mirror error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+	else
+		log_debug("cluster_mirror", "groups=%zu", k);
+}
+
+static void
+mirror_watch_cb(struct cl_watch *w, const struct cl_watch_result *r,
+    void *arg)
+{
+	struct dcluster *cl = arg;
+
+	if (r->error == CL_E_COMPACTED) {
+		cl_watch_stop(w);
+		cl->mirror = NULL;
+		mirror_start(cl);
+		return;
+	}
+	if (r->error != 0)
+		return;		/* the client is making it again */
+	mirror_put(cl, NULL, r->nevents, true, r->events);
+}
+
+static void
+mirror_read_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+	struct cl_watch_spec ws = { 0 };
+	int rc;
+
+	cl->mirror_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0)
+		return;		/* again at the next tick */
+	mirror_put(cl, r->r.op.kvs, r->r.op.nkvs, false, NULL);
+	ws.key = cl->k_groups;
+	ws.prefix = true;
+	ws.start_revision = r->r.header.revision + 1;
+	if ((rc = cl_watch_start(cl->c, &ws, mirror_watch_cb, cl,
+	    &cl->mirror)) != 0)
+		log_warn("cluster_request_failed", "op=watch error=%s",
+		    cl_error_name(rc));
+}
+
+static void
+mirror_start(struct dcluster *cl)
+{
+	struct cl_op op = { 0 };
+
+	if (cl->mirror != NULL || cl->mirror_busy || cl->d->store == NULL)
+		return;
+	op.kind = CL_OP_RANGE;
+	op.key = cl->k_groups;
+	op.prefix = true;
+	if (cl_range(cl->c, &op, mirror_read_cb, cl, NULL) == 0)
+		cl->mirror_busy = true;
 }
 
 /* ---- the group commit's etcd step (d->cl_write) ---- */
@@ -677,6 +784,7 @@ read_cb(const struct cl_reply *r, void *arg)
 	cl->read_ms = clock_wall_ms();
 	cl->read_once = true;
 	dcl_judge(cl);
+	mirror_start(cl);
 }
 
 static void
@@ -1041,6 +1149,7 @@ dcluster_close(struct daemon *d)
 	d->cl_write = NULL;
 	if (cl->ev_tick != NULL)
 		event_free(cl->ev_tick);
+	cl_watch_stop(cl->mirror);
 	cl_election_free(cl->el);
 	cl_client_free(cl->c);
 	free(cl->member_rec);

@@ -4,7 +4,8 @@
 # validity runs out and it steps down; every member says
 # cluster_unavailable (once) and keeps probing.  app1 dies meanwhile: no
 # switch starts, no hook runs, the record stays on app1.  The two etcd
-# members come back: a member leads and the failover happens, once.
+# members come back: a member leads and the failover happens, once; the
+# follower's status shows it (its warm copy of the states in etcd).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
@@ -73,4 +74,8 @@ L2=$(cl_leader)
 for i in 1 2; do
 	grep -q 'event=cluster_available' "$FO/m$i.log" || cl_fail "m$i: no cluster_available"
 done
+# The follower's warm copy: its own status says what the leader did.
+O=$((3 - L2))
+fo_wait 5 sh -c "'$FAILOVERCTL' -c '$FO/m$O.conf' status www --json | jq -e '.active == \"app2\" and .status == \"wait_rearm\"'" ||
+    cl_fail "follower m$O's status: $("$FAILOVERCTL" -c "$FO/m$O.conf" status www --json | head -20)"
 echo ok
