@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -59,10 +60,19 @@ read_cb(const struct cl_reply *r, void *arg)
 		const struct cl_kv *kv = &r->r.ops[2].kvs[0];
 		struct cl_digest_rec dr;
 
+		const char *ln = json_string_value(json_object_get(o,
+		    "leader"));
+
 		if (cl_digest_parse(kv->value, kv->value_len, &dr, detail,
-		    sizeof(detail)) == 0)
+		    sizeof(detail)) == 0) {
 			json_object_set_new(o, "leader_digest",
 			    json_string(dr.digest));
+			/* Written when that leader began: since when it leads. */
+			if (ln != NULL && strcmp(ln, dr.member) == 0 &&
+			    dr.since_ms > 0)
+				json_object_set_new(o, "leader_since_ms",
+				    json_integer(dr.since_ms));
+		}
 	}
 	for (size_t i = 0; i < r->r.ops[1].nkvs; i++) {
 		const struct cl_kv *kv = &r->r.ops[1].kvs[i];
@@ -159,6 +169,22 @@ out:
 	return rd.out;
 }
 
+/* " since 2026-12-06T23:00:31Z", or "" when not known. */
+static void
+since_text(const json_t *o, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, "leader_since_ms");
+	time_t t;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (!json_is_integer(v))
+		return;
+	t = (time_t)(json_integer_value(v) / 1000);
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(buf, len, " since %Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 void
 ctl_cluster_print(const json_t *o)
 {
@@ -167,9 +193,11 @@ ctl_cluster_print(const json_t *o)
 	const char *ld = json_string_value(json_object_get(o, "leader_digest"));
 	size_t i;
 	json_t *m;
+	char since[48];
 
-	printf("leader: %s  epoch: %lld  members: %zu\n",
-	    leader != NULL ? leader : "none",
+	since_text(o, since, sizeof(since));
+	printf("leader: %s%s  epoch: %lld  members: %zu\n",
+	    leader != NULL ? leader : "none", since,
 	    (long long)json_integer_value(json_object_get(o, "epoch")),
 	    json_array_size(ms));
 	json_array_foreach(ms, i, m) {
@@ -190,7 +218,7 @@ ctl_cluster_print(const json_t *o)
 void
 ctl_cluster_status_line(const struct config *cfg)
 {
-	char err[512];
+	char err[512], since[48];
 	json_t *o;
 
 	if (!cfg->cluster.enabled)
@@ -199,9 +227,10 @@ ctl_cluster_status_line(const struct config *cfg)
 		printf("cluster: unknown (%s)\n", err);
 		return;
 	}
-	printf("cluster: leader %s, epoch %lld, %zu members\n",
+	since_text(o, since, sizeof(since));
+	printf("cluster: leader %s%s, epoch %lld, %zu members\n",
 	    json_string_value(json_object_get(o, "leader")) != NULL ?
-	    json_string_value(json_object_get(o, "leader")) : "none",
+	    json_string_value(json_object_get(o, "leader")) : "none", since,
 	    (long long)json_integer_value(json_object_get(o, "epoch")),
 	    json_array_size(json_object_get(o, "members")));
 	json_decref(o);

@@ -599,6 +599,19 @@ dcl_claim(struct dcluster *cl)
 		dcl_load_states(cl);
 		return;
 	}
+	/* The record says since when we lead (failoverctl status). */
+	{
+		struct cl_digest_rec dr = { 0 };
+		char *rec = NULL;
+
+		snprintf(dr.digest, sizeof(dr.digest), "%s", cl->digest);
+		snprintf(dr.member, sizeof(dr.member), "%s", cl->member);
+		dr.since_ms = clock_wall_ms();
+		if (cl_digest_build(&dr, &rec) == 0) {
+			free(cl->digest_rec);
+			cl->digest_rec = rec;
+		}
+	}
 	cmp.key = cl->k_digest;
 	if (cl->digest_mod == 0) {
 		cmp.target = CL_CMP_CREATE;

@@ -53,12 +53,12 @@ echo "$mf" | grep -qx "failoverd_cluster_epoch $E" || cl_fail "epoch metric"
 echo "$mf" | grep -qx 'failoverd_cluster_members 2' || cl_fail "members metric"
 
 out=$("$FAILOVERCTL" -c "$FO/m$F.conf" cluster) || cl_fail "failoverctl cluster: $out"
-echo "$out" | grep -q "^leader: m$L  epoch: $E  members: 2" || cl_fail "failoverctl cluster: $out"
+echo "$out" | grep -Eq "^leader: m$L since 20[0-9-]+T[0-9:]+Z  epoch: $E  members: 2" || cl_fail "failoverctl cluster: $out"
 echo "$out" | grep -Eq "^  m$L +leader +config=same" || cl_fail "failoverctl cluster rows: $out"
 echo "$out" | grep -Eq "^  m$F +follower +config=same" || cl_fail "failoverctl cluster rows: $out"
 "$FAILOVERCTL" -c "$FO/m$F.conf" cluster --json | jq -e ".leader == \"m$L\" and .epoch == $E" >/dev/null ||
     cl_fail "failoverctl cluster --json"
-"$FAILOVERCTL" -c "$FO/m$F.conf" status | grep -q "^cluster: leader m$L, epoch $E, 2 members" ||
+"$FAILOVERCTL" -c "$FO/m$F.conf" status | grep -Eq "^cluster: leader m$L since 20[0-9-]+T[0-9:]+Z, epoch $E, 2 members" ||
     cl_fail "failoverctl status: $("$FAILOVERCTL" -c "$FO/m$F.conf" status)"
 # A stopped leader resigns: the other leads at once, not a lease_ttl later.
 t0=$(date +%s%N)
