@@ -504,10 +504,19 @@ int
 cl_digest_build(const struct cl_digest_rec *d, char **out)
 {
 	*out = NULL;
-	if (d == NULL || !is_digest(d->digest) || !config_name_valid(d->member))
+	json_t *o;
+
+	if (d == NULL || !is_digest(d->digest) ||
+	    !config_name_valid(d->member) || d->since_ms < 0)
 		return CL_E_INVALID;
-	return dump(json_pack("{s:i,s:s,s:s}", "v", CL_RECORD_V, "digest",
-	    d->digest, "member", d->member), out);
+	o = json_pack("{s:i,s:s,s:s}", "v", CL_RECORD_V, "digest", d->digest,
+	    "member", d->member);
+	if (o != NULL && d->since_ms > 0 && json_object_set_new(o, "since_ms",
+	    json_integer(d->since_ms)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return dump(o, out);
 }
 
 int
@@ -523,7 +532,9 @@ cl_digest_parse(const char *value, size_t len, struct cl_digest_rec *d,
 	rc = CL_E_PROTOCOL;
 	if (get_str(o, "digest", true, d->digest, sizeof(d->digest), detail,
 	    dlen) == -1 || get_str(o, "member", true, d->member,
-	    sizeof(d->member), detail, dlen) == -1)
+	    sizeof(d->member), detail, dlen) == -1 ||
+	    (json_object_get(o, "since_ms") != NULL &&
+	    get_time(o, "since_ms", &d->since_ms, detail, dlen) == -1))
 		goto out;
 	if (!is_digest(d->digest)) {
 		why(detail, dlen, "digest: expected 64 lowercase hex digits");

@@ -46,7 +46,10 @@
  *            to see it so, on its wall clock (for display and the record:
  *            the quorum counts views, not times); reason the last failing
  *            probe's short name, left out when none.
- *   digest   {"v":1,"digest":"<64 hex>","member":"ctl-a"}
+ *   digest   {"v":1,"digest":"<64 hex>","member":"ctl-a",
+ *             "since_ms":1767225600000}
+ *            since_ms (optional, the writer's wall clock when it began
+ *            to lead, for display only) is left out when 0.
  *
  * Parsers return 0, or CL_E_PROTOCOL with "FIELD: what is wrong" in
  * detail for a value that is not such a record (bad JSON, a missing or
@@ -160,6 +163,9 @@ int	 cl_verdict_parse(const char *value, size_t len, struct cl_verdict *out,
 struct cl_digest_rec {
 	char		 digest[CFG_DIGEST_HEX];
 	char		 member[CL_NAME_MAX];		/* who wrote it */
+	int64_t		 since_ms;	/* when it began to lead, on its wall
+					   clock, for display; 0: not said
+					   (left out) */
 };
 
 int	 cl_digest_build(const struct cl_digest_rec *, char **out)

@@ -153,6 +153,8 @@ static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
 static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
 /* Groups made at run time (ops_group.h), at the end of the file. */
 static api_handler h_group_add, h_group_set, h_group_del;
+/* The cluster (issue 14), at the end of the file. */
+static api_handler h_cluster;
 static void	 live_fields(struct api *, json_t *);
 
 static const struct route routes[] = {
@@ -180,6 +182,8 @@ static const struct route routes[] = {
 	{ { "v1", "groups" }, M_POST, h_group_add },
 	{ { "v1", "groups", "*" }, EVHTTP_REQ_PATCH, h_group_set },
 	{ { "v1", "groups", "*" }, EVHTTP_REQ_DELETE, h_group_del },
+	/* The cluster */
+	{ { "v1", "cluster" }, M_GET, h_cluster },
 };
 
 /* ---- replies ---- */
@@ -1713,4 +1717,25 @@ h_group_del(struct call *c)
 	    log_q(c->seg[2]), log_q(addr));
 	log_reply(c, 204, NULL);
 	evhttp_send_reply(c->req, 204, "No Content", NULL);
+}
+
+/* ---- the cluster (issue 14) ---- */
+
+/* GET /v1/cluster: members, roles, the leader and its epoch. */
+static void
+h_cluster(struct call *c)
+{
+	json_t *o;
+
+	if (c->a->h.cluster == NULL) {
+		log_reply(c, 404, "no cluster");
+		evhttp_send_error(c->req, 404, NULL);
+		return;
+	}
+	if ((o = c->a->h.cluster(c->a->h.arg)) == NULL) {
+		log_reply(c, 500, "out of memory");
+		evhttp_send_error(c->req, 500, NULL);
+		return;
+	}
+	reply_json(c, 200, o);
 }

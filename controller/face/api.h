@@ -48,6 +48,10 @@ struct api_host {
 	 * now (*cfg is replaced before this returns).
 	 */
 	void		(*groups_changed)(void *arg);
+	/* GET /v1/cluster: this member's view of the cluster, a new JSON
+	 * object the caller frees ({"enabled":false} alone); NULL: out of
+	 * memory.  NULL pointer: 404. */
+	struct json_t	*(*cluster)(void *arg);
 };
 
 /*

@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
+#include "controller/face/ctl_cluster.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
 #include "controller/store/store.h"
@@ -68,6 +69,7 @@ static int	 v_history(struct ctl *);
 static int	 v_failover_status(struct ctl *);
 static int	 v_verify(struct ctl *);
 static int	 v_group(struct ctl *);
+static int	 v_cluster(struct ctl *);
 
 static const struct verb verbs[] = {
 	{ "status", v_status, false, true,
@@ -129,6 +131,10 @@ static const struct verb verbs[] = {
 	  "stack (set --no-primary --no-backup, or for a group of the file\n"
 	  "remove it there first): remove its record with a signed UPDATE,\n"
 	  "delete its state, and tombstone its address for ever." },
+	{ "cluster", v_cluster, false, false, "cluster [--json]",
+	  "With [cluster]: the leader, its epoch and each live member with\n"
+	  "its role and whether its configuration is the leader's, read from\n"
+	  "etcd.  --json prints the same as JSON." },
 };
 #define NVERB	(sizeof(verbs) / sizeof(verbs[0]))
 
@@ -646,6 +652,8 @@ v_status(struct ctl *c)
 	else
 		status_print_narrow(json_object_get(o, "groups"));
 	json_decref(o);
+	if (!js)
+		ctl_cluster_status_line(c->cfg);
 	return EX_OK;
 }
 
@@ -1802,4 +1810,50 @@ main(int argc, char **argv)
 	store_close(c.st);
 	config_free(c.cfg);
 	return rc;
+}
+
+/* ---- cluster (ctl_cluster.c) ---- */
+
+static int
+v_cluster(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[512];
+	json_t *o;
+	bool js = false;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "jh", lo, NULL)) != -1) {
+		if (ch == 'j')
+			js = true;
+		else if (ch == 'h')
+			return verb_help(c);
+		else
+			return verb_usage(c, NULL);
+	}
+	if (optind < c->argc)
+		return verb_usage(c, "too many arguments");
+	if (!c->cfg->cluster.enabled) {
+		fail_line("%s", "no [cluster] section in the configuration");
+		return EX_FAIL;
+	}
+	if ((o = ctl_cluster_read(c->cfg, err, sizeof(err))) == NULL) {
+		fail_line("%s", err);
+		return EX_FAIL;
+	}
+	if (js) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else
+		ctl_cluster_print(o);
+	json_decref(o);
+	return EX_OK;
 }

@@ -68,6 +68,7 @@ static const struct ddns_host dns_host = {
 	.defer = daemon_defer_event,
 	.record_read = daemon_record_read,
 	.maybe_exit = daemon_maybe_exit,
+	.fenced = dcluster_fenced,
 };
 
 void
@@ -953,6 +954,17 @@ daemon_groups_sync(struct daemon *d)
 	    nrt);
 }
 
+static void	 reload(struct daemon *);
+
+static void
+reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->stopping)
+		reload(d);
+}
+
 static void
 reload(struct daemon *d)
 {
@@ -963,6 +975,17 @@ reload(struct daemon *d)
 	sdnotify_reloading();
 	probelog_sync(d);
 	daemon_flush(d);
+	/* A batch on its way to etcd names groups of this configuration:
+	 * reload once it is answered. */
+	if (d->cluster != NULL && daemon_flush_busy()) {
+		struct timeval tv = { 0, 20000 };
+
+		if (d->ev_reload == NULL)
+			d->ev_reload = evtimer_new(d->base, reload_cb, d);
+		if (d->ev_reload != NULL)
+			evtimer_add(d->ev_reload, &tv);
+		return;
+	}
 	if (config_load(d->config_path, &fcfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_error("reload_refused", "error=%s",
@@ -999,6 +1022,7 @@ reload(struct daemon *d)
 		log_info("reloaded", "file=%s stacks=%zu groups=%zu",
 		    log_q(d->config_path), d->cfg->nstack, d->cfg->ngroup);
 		api_reload(d->api);
+		dcluster_reload(d);
 	}
 	free(text);
 	sdnotify_ready();
@@ -1090,9 +1114,19 @@ nomem:
 
 /* ---- shutdown ---- */
 
+/*
+ * A stopping cluster leader resigns once its hooks have ended and their
+ * ends are written (to etcd, then LMDB): the next leader then resumes
+ * after the phase that finished, not before it.
+ */
 static void
 maybe_exit(struct daemon *d)
 {
+	if (d->cl_resign_due && hook_runner_count(d->hooks) == 0 &&
+	    !daemon_flush_busy()) {
+		d->cl_resign_due = false;
+		dcluster_resign(d);
+	}
 	daemon_maybe_exit(d);
 }
 
@@ -1123,6 +1157,9 @@ stop(struct daemon *d, const char *why)
 	}
 	d->stopping = true;
 	sdnotify_stopping();
+	/* A leader hands over instead of letting its lease run out. */
+	if (d->cluster != NULL)
+		d->cl_resign_due = true;
 	log_info("stopping", "signal=%s hooks_running=%zu", why,
 	    hook_runner_count(d->hooks));
 	/* No new probe results: nothing new to decide while we wind down. */
@@ -1386,6 +1423,15 @@ daemon_main(const struct daemon_opts *opts)
 	}
 	if (start_fault("api"))
 		goto out;
+	/*
+	 * With [cluster], every group waits until this member leads
+	 * (daemon_cluster.c); world_resume below then does nothing.  A dry
+	 * run previews alone: it acts on nothing anyway.
+	 */
+	if (!d->dry_run && dcluster_open(d, err, sizeof(err)) != 0) {
+		log_error("start_failed", "what=cluster error=%s", log_q(err));
+		goto out;
+	}
 
 	log_info("start", "version=%s config=%s stacks=%zu groups=%zu"
 	    " dry_run=%d paused=%d", FAILOVERD_VERSION, log_q(d->config_path),
@@ -1440,6 +1486,7 @@ out:
 	d->stopping = true;
 	api_free(d->api);
 	d->api = NULL;
+	dcluster_close(d);
 	probelog_stop(d);
 	if (d->cfg != NULL) {
 		nwitness = d->cfg->controller.nwitness;
@@ -1485,6 +1532,7 @@ out:
 	if (d->ev_watchdog) event_free(d->ev_watchdog);
 	if (d->ev_trim) event_free(d->ev_trim);
 	if (d->ev_resume) event_free(d->ev_resume);
+	if (d->ev_reload) event_free(d->ev_reload);
 	if (d->ev_exitcheck) event_free(d->ev_exitcheck);
 	if (d->base != NULL)
 		event_base_free(d->base);

@@ -218,7 +218,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- records and the journal ---- */
 
 static char *
-record_payload(const struct eng_action *a)
+record_payload(const struct eng_action *a, uint64_t epoch)
 {
 	json_t *o = json_object();
 	char *s;
@@ -230,6 +230,10 @@ record_payload(const struct eng_action *a)
 	for (int i = 0; i < a->u.rec.nkv; i++)
 		json_object_set_new(o, a->u.rec.kv[i].key,
 		    json_string(a->u.rec.kv[i].val));
+	/* In a cluster, the leadership that recorded it. */
+	if (epoch > 0)
+		json_object_set_new(o, "epoch", json_integer(
+		    (json_int_t)epoch));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -251,6 +255,9 @@ record_log(struct dgroup *g, const struct eng_action *a)
 			break;
 		off += (size_t)n;
 	}
+	if (daemon_epoch(g->d) > 0 && off < sizeof(line))
+		snprintf(line + off, sizeof(line) - off, " epoch=%llu",
+		    (unsigned long long)daemon_epoch(g->d));
 	switch (a->u.rec.level) {
 	case ENG_LVL_ERROR:
 		log_error(a->u.rec.name, "%s%s%s", gk, gv, *gk ? line : line + 1);
@@ -416,6 +423,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.address = g->address;
 	env.dry_run = d->dry_run;
 	env.state_dir = d->state_real;
+	env.epoch = daemon_epoch(d);
 	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
 	if (envp == NULL)
 		fatal("out_of_memory", "where=hook_env_build");
@@ -501,6 +509,28 @@ static struct pending	*pq_head, **pq_tail = &pq_head;
 static struct event	*ev_flush, *ev_flush_late;
 static struct daemon	*flush_daemon;
 
+/*
+ * In a cluster, a step committed while this member led may reach here
+ * after it stopped leading (its validity ran out in between): its hook or
+ * UPDATE is not carried out.  The group is waiting by then (or is about
+ * to, at the election's LOST): its engine hears nothing more, and the
+ * state committed says the phase started, so a later leadership resumes
+ * it as a restart does.  Alone, always false.
+ */
+static bool
+withheld(struct dgroup *g, const char *what)
+{
+	struct daemon *d = g->d;
+
+	if (daemon_may_act(d))
+		return false;
+	log_warn("action_withheld", "group=%s action=%s epoch=%llu detail=%s",
+	    log_q(dgroup_name(g)), what, (unsigned long long)d->cl_epoch,
+	    log_q("this cluster member does not lead (any more)"));
+	g->waiting = true;
+	return true;
+}
+
 static void
 run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 {
@@ -519,15 +549,15 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 		case ENG_ACT_PERSIST:
 			break;
 		case ENG_ACT_RUN_HOOK:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "hook"))
 				run_hook(g, a, HCTX_SEQUENCE, NULL);
 			break;
 		case ENG_ACT_RUN_PRECHECK:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "precheck"))
 				run_hook(g, a, HCTX_PRECHECK, NULL);
 			break;
 		case ENG_ACT_DNS_UPDATE:
-			if (!d->stopping)
+			if (!d->stopping && !withheld(g, "update"))
 				ddns_update(g, a);
 			break;
 		case ENG_ACT_SET_TIMER:
@@ -538,7 +568,8 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
-			    a->u.status.hook->argc > 0 && !d->stopping)
+			    a->u.status.hook->argc > 0 && !d->stopping &&
+			    !withheld(g, "status_hook"))
 				run_hook(g, a, HCTX_STATUS,
 				    eng_online_name(a->u.status.status));
 			break;
@@ -574,7 +605,7 @@ persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
 
 		if (a->kind != ENG_ACT_RECORD)
 			continue;
-		payload = record_payload(a);
+		payload = record_payload(a, daemon_epoch(d));
 		store_history_append(txn, now, name, a->u.rec.name,
 		    payload != NULL ? payload : "{}", NULL);
 		free(payload);
@@ -589,20 +620,157 @@ unqueue_all(struct daemon *d, struct pending *list)
 		d->groups[p->gidx].queued--;
 }
 
+static void	 flush_commit(struct daemon *, struct pending *);
+static void	 flush_written(struct daemon *, int err, uint64_t gen);
+
+/*
+ * In a cluster the states a batch persists are first written to etcd, in
+ * transactions fenced on this member's leader key (d->cl_write,
+ * daemon_cluster.c), and only once etcd took them committed to LMDB and
+ * carried out: a new leader reads them from etcd and resumes from there.
+ * One batch at a time: while one is being written the queue grows behind
+ * it, and the steps of the batch keep their groups queued (their later
+ * steps wait behind them, side effects in order).  A batch etcd did not
+ * take is dropped, not committed nor carried out: the member stops
+ * leading (daemon_cluster.c), its groups wait, and whoever leads next
+ * resumes from what etcd holds.
+ */
+static struct pending	*flush_batch;	/* being written to etcd */
+static bool		 flush_inflight;
+static uint64_t		 flush_gen;	/* of the batch in flight; a
+					   discard moves it on, so that a
+					   late answer finds nothing */
+
+static bool
+flush_persists(const struct pending *list)
+{
+	for (const struct pending *p = list; p != NULL; p = p->next)
+		if (p->persist)
+			return true;
+	return false;
+}
+
+/* The batch's last state of each group it persists, encoded. */
+static int
+flush_to_etcd(struct daemon *d, struct pending *list)
+{
+	size_t n = 0, k = 0;
+	const char **names = NULL;
+	char **blobs = NULL;
+	size_t *lens = NULL;
+	int rc = -1;
+
+	for (struct pending *p = list; p != NULL; p = p->next)
+		n++;
+	names = calloc(n, sizeof(*names));
+	blobs = calloc(n, sizeof(*blobs));
+	lens = calloc(n, sizeof(*lens));
+	if (names == NULL || blobs == NULL || lens == NULL)
+		goto out;
+	for (struct pending *p = list; p != NULL; p = p->next) {
+		bool last = true;
+
+		if (!p->persist)
+			continue;
+		for (struct pending *q = p->next; q != NULL; q = q->next)
+			if (q->gidx == p->gidx && q->persist)
+				last = false;
+		if (!last)
+			continue;
+		if (eng_group_encode(&p->after, d->cfg, &blobs[k], &lens[k]) != 0)
+			goto out;
+		names[k++] = d->cfg->groups[p->gidx].name;
+	}
+	rc = d->cl_write(d, names, (char *const *)blobs, lens, k,
+	    flush_written, ++flush_gen);
+out:
+	for (size_t i = 0; blobs != NULL && i < k; i++)
+		free(blobs[i]);
+	free(names);
+	free(blobs);
+	free(lens);
+	return rc;
+}
+
+static void
+flush_drop(struct daemon *d, struct pending *list)
+{
+	struct pending *next;
+
+	unqueue_all(d, list);
+	for (struct pending *p = list; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
+static void
+flush_written(struct daemon *d, int err, uint64_t gen)
+{
+	struct pending *list = flush_batch;
+
+	if (gen != flush_gen || !flush_inflight)
+		return;		/* discarded meanwhile */
+	flush_batch = NULL;
+	flush_inflight = false;
+	if (err != 0) {
+		/* Not taken by etcd: not ours to commit any more. */
+		flush_drop(d, list);
+		health_dirty_clear(d);
+		return;
+	}
+	unqueue_all(d, list);
+	flush_commit(d, list);
+	if (pq_head != NULL)
+		daemon_flush_schedule(d);
+}
+
+bool
+daemon_flush_busy(void)
+{
+	return flush_inflight || pq_head != NULL;
+}
+
 void
 daemon_flush(struct daemon *d)
 {
-	struct pending *list = pq_head, *p, *next;
-	struct store_txn txn;
-	int rc = 0;
+	struct pending *list = pq_head;
 
+	if (flush_inflight)
+		return;		/* flush_written takes the queue next */
 	pq_head = NULL;
 	pq_tail = &pq_head;
 	if (ev_flush_late != NULL)
 		evtimer_del(ev_flush_late);
 	if (ev_flush != NULL)
 		event_del(ev_flush);
+	if (d->cl_write != NULL && flush_persists(list)) {
+		if (!daemon_may_act(d)) {
+			flush_drop(d, list);
+			return;
+		}
+		flush_batch = list;
+		flush_inflight = true;
+		if (flush_to_etcd(d, list) != 0) {
+			flush_batch = NULL;
+			flush_inflight = false;
+			log_error("cluster_write_failed", "detail=%s",
+			    log_q("the batch could not be sent to etcd"));
+			flush_drop(d, list);
+		}
+		return;
+	}
 	unqueue_all(d, list);
+	flush_commit(d, list);
+}
+
+static void
+flush_commit(struct daemon *d, struct pending *list)
+{
+	struct pending *p, *next;
+	struct store_txn txn;
+	int rc = 0;
+
 	if (list == NULL && !health_dirty_any(d))
 		return;
 	if (d->store != NULL) {
@@ -660,6 +828,14 @@ void
 daemon_flush_discard(struct daemon *d)
 {
 	struct pending *list = pq_head, *next;
+
+	/* A batch etcd has not answered is dropped with the rest. */
+	if (flush_batch != NULL) {
+		flush_drop(d, flush_batch);
+		flush_batch = NULL;
+		flush_inflight = false;
+	}
+	flush_gen++;
 
 	pq_head = NULL;
 	pq_tail = &pq_head;
@@ -1038,7 +1214,10 @@ daemon_maybe_exit(struct daemon *d)
 		return;
 	if (d->dns != NULL)
 		dnsup_engine_stats(d->dns, &ds);
-	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0)
+	/* A cluster member's resignation is answered first (bounded by
+	 * the etcd client's timeouts), so that another leads at once. */
+	if (hook_runner_count(d->hooks) == 0 && ds.inflight == 0 &&
+	    !d->cl_resigning && !d->cl_resign_due)
 		event_base_loopexit(d->base, NULL);
 }
 

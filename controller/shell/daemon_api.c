@@ -377,12 +377,36 @@ metrics_misc(struct evbuffer *b, struct daemon *d)
 	    FAILOVERD_VERSION);
 }
 
+/* Only with [cluster]: alone, /metrics is as it always was. */
+static void
+metrics_cluster(struct evbuffer *b, struct daemon *d)
+{
+	int leader;
+	int64_t epoch;
+	size_t members;
+
+	if (d->cluster == NULL)
+		return;
+	dcluster_metrics(d, &leader, &epoch, &members);
+	family(b, "cluster_leader", "gauge",
+	    "1 while this member leads the cluster and may act, else 0.");
+	evbuffer_add_printf(b, "failoverd_cluster_leader %d\n", leader);
+	family(b, "cluster_epoch", "gauge",
+	    "The epoch of the leader this member knows of (0: none).");
+	evbuffer_add_printf(b, "failoverd_cluster_epoch %lld\n",
+	    (long long)epoch);
+	family(b, "cluster_members", "gauge",
+	    "Live members of the cluster, as last read from etcd.");
+	evbuffer_add_printf(b, "failoverd_cluster_members %zu\n", members);
+}
+
 static void
 host_metrics(void *arg, struct evbuffer *b)
 {
 	metrics_probes(b, arg);
 	metrics_groups(b, arg);
 	metrics_misc(b, arg);
+	metrics_cluster(b, arg);
 }
 
 static uint64_t
@@ -423,6 +447,12 @@ host_stack_live(void *arg, int s, struct api_stack_live *live)
 	return true;
 }
 
+static struct json_t *
+host_cluster(void *arg)
+{
+	return dcluster_json(arg);
+}
+
 void
 daemon_api_host(struct daemon *d, struct api_host *h)
 {
@@ -438,4 +468,5 @@ daemon_api_host(struct daemon *d, struct api_host *h)
 	h->flags_changed = host_flags_changed;
 	h->stack_live = host_stack_live;
 	h->groups_changed = host_groups_changed;
+	h->cluster = host_cluster;
 }

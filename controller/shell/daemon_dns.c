@@ -280,8 +280,9 @@ owner_of(struct dctx *c, struct dnsup_owner *o)
 {
 	const struct daemon *d = c->d;
 
-	/* XXX the cluster passes its epoch here. */
-	if (dnsup_owner_init(o, d->cfg->controller.name, c->group, 0) == -1 ||
+	/* In a cluster, the epoch of this member's leadership (0 alone). */
+	if (dnsup_owner_init(o, d->cfg->controller.name, c->group,
+	    daemon_epoch(d)) == -1 ||
 	    dnsup_owner_format(o, c->owner, sizeof(c->owner)) == -1)
 		return -1;
 	return 0;
@@ -310,12 +311,45 @@ stale(const struct dgroup *g, const struct dctx *c)
 	return g != NULL && g->dns_ticket != c->a.u.dns.ticket;
 }
 
+/*
+ * Whether f shows that a newer epoch of this controller holds the name:
+ * another cluster member leads and has claimed it (mine has an epoch).
+ */
+static bool
+newer_epoch(const struct dnsup_found *f, const struct dnsup_owner *mine)
+{
+	struct dnsup_owner t;
+	char tv[300];
+
+	if (mine->epoch == 0 || f->txt.n != 1)
+		return false;
+	dnsup_txt_value(&f->txt.t[0], tv, sizeof(tv));
+	return dnsup_owner_parse(tv, &t) == 0 &&
+	    strcmp(t.controller, mine->controller) == 0 &&
+	    strcmp(t.group, mine->group) == 0 && t.epoch > mine->epoch;
+}
+
 static void
 submit(struct dctx *c)
 {
 	struct daemon *d = c->d;
 	struct dnsup_update u;
+	struct dgroup *g;
 
+	/* The last moment before the UPDATE leaves (daemon_int.h): a
+	 * cluster member that no longer leads sends nothing. */
+	if (!daemon_may_act(d)) {
+		log_warn("action_withheld", "group=%s action=update epoch=%llu"
+		    " detail=%s", log_q(c->group),
+		    (unsigned long long)d->cl_epoch,
+		    log_q("this cluster member does not lead (any more)"));
+		if ((g = group_of(d, c->group, c->gidx)) != NULL) {
+			g->waiting = true;
+			g->dns_busy = false;
+		}
+		free(c);
+		return;
+	}
 	update_fill(c, &u);
 	if (dnsup_submit(d->dns, &u, update_done_cb, c) != 0) {
 		log_error("dns_submit_failed", "group=%s name=%s",
@@ -363,7 +397,7 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 	 * not confirm: read the name back and judge it now, same ticket.
 	 */
 	if (dnsup_result_is_prereq(o->result) && !c->read_back && g != NULL &&
-	    !g->owner_ok) {
+	    (!g->owner_ok || daemon_epoch(d) > 0)) {
 		log_info("dns_readback", "group=%s name=%s why=%s detail=%s",
 		    log_q(c->group), log_q(c->name), rname,
 		    log_q("the name does not hold what the state says"));
@@ -473,6 +507,16 @@ readback_cb(const struct dnsup_outcome *o, const struct dnsup_found *found,
 		r = dnsup_owner_check(c->name, found, &mine,
 		    d->cfg->groups[g->idx].adopt, &c->want, &c->plan, detail,
 		    sizeof(detail));
+	if (r != DNSUP_R_NOERROR && newer_epoch(found, &mine)) {
+		/* Refused by the server's prerequisite: fenced. */
+		g->owner_ok = false;
+		g->owner_doubt = true;
+		g->dns_busy = false;
+		ddns_verdict(d, c->group, r, detail);
+		d->dns_host->fenced(d, c->group, detail);
+		free(c);
+		return;
+	}
 	if (r != DNSUP_R_NOERROR) {
 		g->owner_ok = false;
 		g->owner_doubt = true;
@@ -699,7 +743,15 @@ struct rctx {
 	struct daemon	*d;
 	char		 group[256];
 	int		 gidx;
+	/* The claim (a cluster's new leader): */
+	struct dnsup_rrset	 found;
+	char		 owner[256];
+	struct dnsup_owner_plan	 plan;
+	uint64_t	 epoch;
 };
+
+static void	 record_read_cb(const struct dnsup_outcome *,
+		    const struct dnsup_found *, void *);
 
 static void
 record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
@@ -736,6 +788,125 @@ record_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 	free(r);
 }
 
+/*
+ * The claim.  A cluster member that became the leader reads each group's
+ * name with its ownership TXT before anything else for the group; where
+ * the TXT is this controller's with a lower epoch (the previous leader's),
+ * it replaces the TXT with its own epoch and leaves the records as they
+ * are, requiring exactly the TXT and the records found.  From then on
+ * every UPDATE of a deposed leader, which requires its own epoch's TXT,
+ * is refused by the server (NXRRSET), whatever that leader believes.
+ * Only then is the record handed to the world (daemon_record_read).  A
+ * name that cannot be read or claimed keeps the group waiting; it is
+ * tried again at every verify_interval (world_reread).
+ */
+static void
+claim_fail(struct rctx *r, struct dgroup *g, const char *why,
+    const char *detail)
+{
+	log_warn("claim_failed", "group=%s name=%s epoch=%llu reason=%s"
+	    " detail=%s", log_q(r->group), log_q(g->address),
+	    (unsigned long long)r->epoch, why, log_q(detail));
+	g->record_busy = false;
+	free(r);
+}
+
+static void
+claim_done_cb(const struct dnsup_outcome *o, void *arg)
+{
+	struct rctx *r = arg;
+	struct daemon *d = r->d;
+	struct dgroup *g;
+
+	if (d->groups == NULL || (g = group_of(d, r->group, r->gidx)) == NULL) {
+		free(r);
+		return;
+	}
+	ddns_verdict(d, r->group, o->result, o->detail);
+	if (o->result != DNSUP_R_NOERROR) {
+		claim_fail(r, g, dnsup_result_name(o->result), o->detail);
+		return;
+	}
+	log_info("owner_claimed", "group=%s name=%s epoch=%llu txt=%s"
+	    " server=%s", log_q(r->group), log_q(g->address),
+	    (unsigned long long)r->epoch, log_q(r->owner), log_q(o->server));
+	g->record_busy = false;
+	g->owner_ok = true;
+	if (daemon_may_act(d))
+		d->dns_host->record_read(g, &r->found, false);
+	free(r);
+}
+
+static void
+claim_read_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
+    void *arg)
+{
+	struct rctx *r = arg;
+	struct daemon *d = r->d;
+	struct dgroup *g;
+	struct dnsup_owner mine;
+	struct dnsup_update u;
+	char detail[1024];
+	enum dnsup_result res;
+
+	if (d->groups == NULL || (g = group_of(d, r->group, r->gidx)) == NULL) {
+		free(r);
+		return;
+	}
+	if (o->result == DNSUP_R_CANCELLED) {
+		g->record_busy = false;
+		free(r);
+		if (!d->stopping && daemon_may_act(d))
+			ddns_read_record(g);
+		return;
+	}
+	if (o->result != DNSUP_R_NOERROR || f == NULL) {
+		claim_fail(r, g, dnsup_result_name(o->result), o->detail);
+		return;
+	}
+	/* Stepped down meanwhile: the next leadership reads again. */
+	if (!daemon_may_act(d) || r->epoch != daemon_epoch(d)) {
+		g->record_busy = false;
+		free(r);
+		return;
+	}
+	if (dnsup_owner_init(&mine, d->cfg->controller.name, r->group,
+	    r->epoch) == -1 || dnsup_owner_format(&mine, r->owner,
+	    sizeof(r->owner)) == -1) {
+		claim_fail(r, g, "internal", "ownership value too long");
+		return;
+	}
+	if (newer_epoch(f, &mine)) {
+		dnsup_txtset_format(&f->txt, detail, sizeof(detail));
+		g->record_busy = false;
+		free(r);
+		d->dns_host->fenced(d, dgroup_name(g), detail);
+		return;
+	}
+	r->found = f->rrset;
+	res = dnsup_owner_check(g->address, f, &mine,
+	    d->cfg->groups[g->idx].adopt, &f->rrset, &r->plan, detail,
+	    sizeof(detail));
+	if (res != DNSUP_R_NOERROR || r->plan.verdict != DNSUP_OWN_SUPERSEDE) {
+		/* Free, ours already, or another's: the world decides, and
+		 * the first UPDATE states what it must (see the top). */
+		if (res == DNSUP_R_NOERROR && r->plan.verdict == DNSUP_OWN_OURS)
+			g->owner_ok = true;
+		g->record_busy = false;
+		d->dns_host->record_read(g, &r->found, false);
+		free(r);
+		return;
+	}
+	memset(&u, 0, sizeof(u));
+	u.name = g->address;
+	u.want = f->rrset;
+	u.want.more = false;
+	u.owner_txt = r->owner;
+	dnsup_owner_apply(&r->plan, &u);
+	if (dnsup_submit(d->dns, &u, claim_done_cb, r) != 0)
+		claim_fail(r, g, "internal", "cannot submit");
+}
+
 int
 ddns_read_record(struct dgroup *g)
 {
@@ -752,6 +923,21 @@ ddns_read_record(struct dgroup *g)
 	r->gidx = g->idx;
 	snprintf(r->group, sizeof(r->group), "%s", dgroup_name(g));
 	g->record_busy = true;
+	if (d->cluster != NULL) {
+		if (!daemon_may_act(d)) {
+			g->record_busy = false;
+			free(r);
+			return 0;	/* a follower: the group waits */
+		}
+		r->epoch = daemon_epoch(d);
+		if (dnsup_readback(d->dns, NULL, g->address, DNSUP_RB_OWNER |
+		    DNSUP_RB_URGENT, claim_read_cb, r) != 0) {
+			g->record_busy = false;
+			free(r);
+			return -1;
+		}
+		return 0;
+	}
 	if (dnsup_readback(d->dns, NULL, g->address, DNSUP_RB_URGENT,
 	    record_read_cb, r) != 0) {
 		g->record_busy = false;

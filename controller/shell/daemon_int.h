@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "controller/base/clock.h"
@@ -33,6 +34,7 @@ struct hook;
 struct hook_runner;
 struct daemon;
 struct api;
+struct dcluster;
 
 /* What a probe's udata points at: a stack or a witness. */
 enum prober_kind {
@@ -160,6 +162,7 @@ struct daemon {
 	struct event		*ev_exitcheck;	/* while stopping */
 	struct event		*ev_probelog;
 	struct event		*ev_resume;	/* groups whose record was read */
+	struct event		*ev_reload;	/* a reload waiting for etcd */
 	struct plog		*plog;		/* pending probe-log runs */
 	char			*rt_text;	/* the groups made at run time
 						   in force (ops_group.h) */
@@ -183,7 +186,61 @@ struct daemon {
 				    [DPHASE_NBUCKET + 1];
 	double			 phase_sum[ENG_NPHASE][DPHASE_NRESULT];
 	int64_t			 started_ms;
+
+	/*
+	 * The cluster (daemon_cluster.c); NULL without [cluster].  Who may
+	 * act is a plain read here (daemon_may_act), written only there.
+	 */
+	struct dcluster		*cluster;
+	bool			 cl_acting;	/* elected, digest agreed */
+	uint64_t		 cl_epoch;	/* of the last leadership */
+	int64_t			 cl_valid_until_us; /* CLOCK_BOOTTIME */
+	bool			 cl_resigning;	/* revoke in flight, stopping */
+	bool			 cl_resign_due;	/* stopping: resign once idle */
+	/*
+	 * In a cluster, the group commit's first step (daemon_act.c):
+	 * write n groups' encoded states to etcd, fenced on our leader key;
+	 * done(d, 0, gen) once etcd took all of them, done(d, err, gen) otherwise
+	 * (the member then stops leading), gen handed back.  0, or -1 (no
+	 * callback).
+	 */
+	int			(*cl_write)(struct daemon *,
+				    const char *const *names,
+				    char *const *blobs, const size_t *lens,
+				    size_t n, void (*done)(struct daemon *,
+				    int err, uint64_t gen), uint64_t gen);
 };
+
+/* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
+ * (cluster/cl.h, cl_election.h). */
+static inline int64_t
+daemon_boot_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Whether this process may start a hook or send an UPDATE now: always
+ * alone; in a cluster only while it leads and its validity bound has not
+ * passed (daemon_cluster.c).  Checked right before each act.
+ */
+static inline bool
+daemon_may_act(const struct daemon *d)
+{
+	if (d->cluster == NULL)
+		return true;
+	return d->cl_acting && daemon_boot_us() < d->cl_valid_until_us;
+}
+
+/* The epoch in our ownership TXT and hooks' FAILOVER_EPOCH; 0 alone. */
+static inline uint64_t
+daemon_epoch(const struct daemon *d)
+{
+	return d->cluster != NULL ? d->cl_epoch : 0;
+}
 
 /* The group's name in the configuration in force. */
 static inline const char *
@@ -250,6 +307,8 @@ void	 daemon_flush(struct daemon *);
  * failed leaves the state as it found it.
  */
 void	 daemon_flush_discard(struct daemon *);
+/* A batch is being written to etcd, or steps are queued. */
+bool	 daemon_flush_busy(void);
 /* Stack health snapshots written with the flush (daemon_act.c). */
 bool	 health_dirty_any(const struct daemon *);
 void	 health_dirty_write(struct daemon *, struct store_txn *);
@@ -294,6 +353,10 @@ struct ddns_host {
 		    bool refused);
 	/* Something in flight ended (daemon_maybe_exit). */
 	void	(*maybe_exit)(struct daemon *);
+	/* A newer epoch of this controller holds a group's name: another
+	 * cluster member leads (dcluster_fenced). */
+	void	(*fenced)(struct daemon *, const char *group,
+		    const char *detail);
 };
 /* Open (or at a reload replace) the DNS engine, answering through host. */
 int	 ddns_engine_open(struct daemon *, const struct ddns_host *host,
@@ -321,6 +384,18 @@ struct world_old {
 enum probe_mode;
 enum probe_mode daemon_stack_mode(const struct health *);
 int	 world_build(struct daemon *, const struct world_old *old);
+/*
+ * A cluster member became the leader: every group's state loaded again
+ * (from the states etcd holds, else from the store) and its record read
+ * back (claimed), as at a start.  states may be NULL.
+ */
+struct world_states {
+	size_t			 n;
+	const char *const	*names;
+	const char *const	*blobs;
+	const size_t		*lens;
+};
+void	 world_take_over(struct daemon *, const struct world_states *);
 void	 world_resume(struct daemon *);
 void	 world_read(struct daemon *, struct dgroup *);
 void	 world_reread(struct daemon *);
@@ -332,6 +407,18 @@ void	 witnesses_free(struct daemon *, size_t n);
 
 /* daemon.c: take the groups made at run time in from the store. */
 void	 daemon_groups_sync(struct daemon *);
+/* daemon_cluster.c: the member, the election, the digest. */
+int	 dcluster_open(struct daemon *, char *err, size_t errlen);
+void	 dcluster_resign(struct daemon *);
+/* After a reload: the digest again, published; judged again. */
+void	 dcluster_reload(struct daemon *);
+void	 dcluster_close(struct daemon *);
+void	 dcluster_fenced(struct daemon *, const char *group,
+	    const char *detail);
+struct json_t;
+struct json_t *dcluster_json(struct daemon *);
+void	 dcluster_metrics(struct daemon *, int *leader, int64_t *epoch,
+	    size_t *members);
 
 /* daemon_api.c: what the shell lends the API (face/api.h). */
 struct api_host;

@@ -377,6 +377,9 @@ world_read(struct daemon *d, struct dgroup *g)
 void
 world_reread(struct daemon *d)
 {
+	/* A cluster follower reads nothing for its engines: they wait. */
+	if (!daemon_may_act(d))
+		return;
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
 		struct dgroup *g = &d->groups[i];
 
@@ -696,6 +699,10 @@ stacks_start(struct daemon *d)
 void
 world_resume(struct daemon *d)
 {
+	/* In a cluster every group waits until this member leads
+	 * (daemon_cluster.c, world_take_over). */
+	if (d->cluster != NULL && !daemon_may_act(d))
+		return;
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {
 		struct eng_event ev = { .kind = ENG_EV_EVALUATE };
 		struct dgroup *g = &d->groups[i];
@@ -707,3 +714,89 @@ world_resume(struct daemon *d)
 	}
 }
 
+
+/*
+ * A cluster member became the leader (daemon_cluster.c): the world is
+ * built again as a restarted daemon builds it.  Each group's state is
+ * loaded from the store (what this member last committed, or fresh), then
+ * its record is read back (daemon_dns.c replaces the ownership TXT with
+ * our epoch first) and reconciled with it by the same rule as at start,
+ * so that a record a previous leader moved is adopted, not reverted.  The
+ * stacks, their probes and their health stay as they are: they are what
+ * the follower kept warm.
+ */
+/* A group's state from what etcd holds: 1 loaded, 0 none there, -1 bad. */
+static int
+group_load_etcd(struct daemon *d, struct dgroup *g,
+    const struct world_states *ws)
+{
+	const char *name = dgroup_name(g);
+	char err[256];
+	int rc;
+
+	for (size_t i = 0; ws != NULL && i < ws->n; i++) {
+		if (strcmp(ws->names[i], name) != 0)
+			continue;
+		rc = eng_group_decode(ws->blobs[i], ws->lens[i], d->cfg, &g->st,
+		    err, sizeof(err));
+		if (rc < 0) {
+			log_error("state_unreadable", "group=%s source=etcd"
+			    " error=%s", log_q(name), log_q(err));
+			return -1;
+		}
+		if (rc == ENG_DECODE_RESET)
+			log_warn("state_reset", "group=%s source=etcd detail=%s",
+			    log_q(name), log_q(err));
+		g->st.group = g->idx;
+		g->had_state = true;
+		return 1;
+	}
+	return 0;
+}
+
+void
+world_take_over(struct daemon *d, const struct world_states *ws)
+{
+	struct store_txn txn;
+	struct store_txn *tp = NULL;
+	size_t from_etcd = 0;
+
+	if (d->store != NULL) {
+		if (store_txn_begin(d->store, false, &txn) == 0)
+			tp = &txn;
+		else
+			log_error("store_failed", "op=take_over error=%s"
+			    " detail=%s", store_errname(txn.err),
+			    log_q(txn.detail));
+	}
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		g->had_state = false;
+		/* etcd's is the leaders' state; the store has only ours. */
+		if (group_load_etcd(d, g, ws) == 1)
+			from_etcd++;
+		else if (group_load(d, g, tp) != 0)
+			eng_group_init(&g->st, d->cfg, (int)i, false);
+		g->st.group = (int)i;
+		g->owner_ok = false;
+		g->owner_doubt = false;
+		g->moved = false;
+		g->resume_pending = false;
+		g->hold_logged = 0;
+		/* A ticket of the engine state replaced: not waited for. */
+		g->dns_busy = false;
+		/* As at a start: no timer; the engine sets what it needs
+		 * when it resumes. */
+		for (int k = 0; k < ENG_NTIMER; k++) {
+			evtimer_del(g->timer[k]);
+			g->timer_at[k] = 0;
+		}
+	}
+	if (tp != NULL)
+		store_txn_abort(tp);
+	log_info("take_over", "groups=%zu from_etcd=%zu", d->cfg->ngroup,
+	    from_etcd);
+	for (size_t i = 0; i < d->cfg->ngroup; i++)
+		world_read(d, &d->groups[i]);
+}

@@ -1213,12 +1213,13 @@ hook_strerror(int err)
 char **
 hook_env_build(const struct hook_env *env, const char *path)
 {
-	char attempt[16], **out, *s;
+	char attempt[16], epoch[24], **out, *s;
 	size_t n = 0, i, size;
 
 	if (env == NULL || env->group == NULL || env->phase == NULL)
 		return NULL;
 	snprintf(attempt, sizeof(attempt), "%u", env->attempt);
+	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)env->epoch);
 	/* In DESIGN.md's order; a NULL value is left out. */
 	const struct {
 		const char	*name;
@@ -1237,6 +1238,7 @@ hook_env_build(const struct hook_env *env, const char *path)
 		{ "FAILOVER_DRY_RUN",	env->dry_run ? "1" : "0" },
 		{ "FAILOVER_STATUS",	env->status },
 		{ "FAILOVER_STATE_DIR",	env->state_dir },
+		{ "FAILOVER_EPOCH",	env->epoch > 0 ? epoch : NULL },
 	};
 
 	size = sizeof(char *);

@@ -211,6 +211,8 @@ struct hook_env {
 	const char	*status;	/* FAILOVER_STATUS: online, offline,
 					   none */
 	const char	*state_dir;	/* FAILOVER_STATE_DIR */
+	uint64_t	 epoch;		/* FAILOVER_EPOCH (a cluster's
+					   leadership), 0: unset */
 };
 
 /*

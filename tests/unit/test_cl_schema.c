@@ -437,7 +437,7 @@ test_verdict(void **state)
 static void
 test_digest(void **state)
 {
-	struct cl_digest_rec d = { HEX, "ctl-a" }, back;
+	struct cl_digest_rec d = { HEX, "ctl-a", 0 }, back;
 	char detail[256], *json = NULL;
 	const char *bad = "{\"v\":1,\"digest\":\"" HEX "\"}";
 
@@ -446,11 +446,25 @@ test_digest(void **state)
 	    "\"ctl-a\"}");
 	assert_int_equal(cl_digest_parse(json, strlen(json), &back, detail,
 	    sizeof(detail)), 0);
-	assert_memory_equal(&d, &back, sizeof(d));
+	assert_string_equal(back.digest, d.digest);
+	assert_string_equal(back.member, d.member);
+	assert_int_equal(back.since_ms, d.since_ms);
 	free(json);
 	assert_int_equal(cl_digest_parse(bad, strlen(bad), &back, detail,
 	    sizeof(detail)), CL_E_PROTOCOL);
 	assert_string_equal(detail, "member: missing");
+	/* since_ms: optional, left out at 0. */
+	d.since_ms = 1767225600000;
+	assert_int_equal(cl_digest_build(&d, &json), 0);
+	assert_string_equal(json, "{\"v\":1,\"digest\":\"" HEX "\",\"member\":"
+	    "\"ctl-a\",\"since_ms\":1767225600000}");
+	assert_int_equal(cl_digest_parse(json, strlen(json), &back, detail,
+	    sizeof(detail)), 0);
+	assert_string_equal(back.digest, d.digest);
+	assert_string_equal(back.member, d.member);
+	assert_int_equal(back.since_ms, d.since_ms);
+	free(json);
+	d.since_ms = 0;
 	d.digest[3] = 'X';
 	assert_int_equal(cl_digest_build(&d, &json), CL_E_INVALID);
 }

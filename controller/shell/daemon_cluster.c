@@ -1,0 +1,1276 @@
+/*
+ * daemon_cluster.c - the daemon as a member of a cluster ([cluster]):
+ * its member record, the leader election (cluster/cl_election.h), the
+ * configuration digest that a member must share with the leader to lead,
+ * and what becoming and ceasing to be the leader mean for the groups.
+ * Without [cluster] nothing here runs (d->cluster is NULL).
+ *
+ * Who acts.  Only the acting leader runs hooks and sends UPDATEs:
+ * daemon_may_act() (daemon_int.h) is checked by the action runner before
+ * every hook and by the DNS glue before every UPDATE.  It is true while
+ * d->cl_acting (set here once elected, digest agreed) and the clock
+ * (CLOCK_BOOTTIME) is before d->cl_valid_until_us, the election's
+ * validity bound:
+ *
+ *   valid_until = S + lease_ttl - margin,  margin = 1 % of lease_ttl + 100 ms
+ *
+ * with S the moment the last renewal etcd acknowledged was sent
+ * (cl_election.h states the argument and the clock assumptions: one
+ * clock on this host, CLOCK_BOOTTIME, and a rate error between it and
+ * etcd leader's clock far below 1 %).  So this member stops starting
+ * anything before etcd can expire its lease and let another member
+ * create the leader key.  What the margin cannot cover (a process frozen
+ * between the check and the act) the DNS server covers: every UPDATE
+ * requires the ownership TXT with our epoch, which the next leader
+ * replaces first (daemon_dns.c, the claim).
+ *
+ * Followers hold, they do not drop.  A member that does not act keeps
+ * every group `waiting` (as at start before the records are read): its
+ * probes run and its health is kept and served, but its engines are fed
+ * nothing, so no action is ever produced to be thrown away.  What a
+ * follower has seen is not lost either: on becoming the leader each
+ * group's state is loaded again from the store and its record read back
+ * (world_take_over, as a restarted daemon does), then the engine is
+ * resumed and evaluates against the health the member has kept warm.
+ * A leader that steps down does the same in reverse: its groups wait; a
+ * hook already running goes on until it exits or its hook_timeout kills
+ * it, and its end is not fed to the engine, so no next phase starts; a
+ * step committed but not yet carried out is withheld by
+ * daemon_may_act().  The state in the store then says the phase was
+ * started and not finished: a later leadership of this member resumes it
+ * as a restart would (same id, attempt + 1).
+ *
+ * Membership and the digest.  Each member keeps PREFIX/members/MEMBER (a
+ * member record with its configuration digest) on a lease of its own,
+ * renewed every lease_ttl/3, and reads the members and PREFIX/digest (the
+ * digest of the leader that wrote it last) at the same pace.  A member
+ * campaigns only while it is eligible: no digest published yet, or the
+ * same digest as ours, or a strict majority of the live members carrying
+ * ours (a configuration rolled out to most members may take over when the
+ * leader key is free).  Otherwise it does not campaign and says
+ * config_mismatch, once per change.  An elected leader writes its digest
+ * in a transaction fenced on its leader key and conditioned on the digest
+ * key being as last read, and acts only once that succeeded.
+ *
+ * etcd unavailable.  When a request to etcd fails for want of an
+ * endpoint or quorum, cluster_unavailable is logged once (and
+ * cluster_available when an answer comes again).  The leader's renewals
+ * fail with it, so its validity runs out and it stops acting; the
+ * followers cannot be elected: nothing moves, probes go on.
+ */
+#include "controller/shell/daemon_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "cluster/cl.h"
+#include "cluster/cl_election.h"
+#include "cluster/cl_schema.h"
+#include "controller/base/log.h"
+#include "controller/shell/hook.h"
+
+#define DCL_MEMBERS_MAX		64
+#define DCL_REQ_TIMEOUT_MS	1000
+
+struct dcl_member {
+	char		 name[CL_NAME_MAX];
+	char		 digest[CFG_DIGEST_HEX];
+	char		 advertise[CL_URL_MAX];
+	int64_t		 started_ms;
+};
+
+struct dcluster {
+	struct daemon		*d;
+	struct cl_client	*c;
+	struct cl_election	*el;
+	struct event		*ev_tick;
+	char			 k_leader[CL_KEY_MAX];
+	char			 k_digest[CL_KEY_MAX];
+	char			 k_member[CL_KEY_MAX];
+	char			 k_members[CL_KEY_MAX];
+	char			 k_groups[CL_KEY_MAX];
+	bool			 states_busy;	/* reading groups/ */
+	struct cl_watch		*mirror;	/* groups/, the warm copy */
+	bool			 mirror_busy;	/* its first read */
+	char			 digest[CFG_DIGEST_HEX];
+	char			*member_rec;	/* our member record */
+	char			*digest_rec;	/* our digest record */
+	int64_t			 ttl_s;
+
+	int64_t			 mlease;	/* our member lease, 0 none */
+	bool			 mlease_busy;	/* grant/keepalive/put */
+	bool			 read_busy;
+	bool			 claim_busy;	/* digest write in flight */
+	bool			 digest_ok;	/* written in this leadership */
+	bool			 read_once;	/* eligibility known */
+	bool			 eligible;
+	int			 mismatch_logged;	/* 0 no, 1 yes */
+	bool			 available;
+	bool			 unavailable_logged;
+	int64_t			 digest_mod;	/* PREFIX/digest's mod
+						   revision; 0 absent */
+	char			 leader_digest[CFG_DIGEST_HEX];
+	char			 leader_digest_by[CL_NAME_MAX];
+
+	struct dcl_member	 members[DCL_MEMBERS_MAX];
+	size_t			 nmembers;
+	int64_t			 read_ms;	/* wall time of the last read */
+
+	char			 leader[CL_NAME_MAX];	/* "" none known */
+	int64_t			 leader_epoch;
+	int64_t			 leader_since_ms;	/* wall, as seen here */
+	uint64_t		 elections, fenced, lost;
+	int64_t			 acting_since_ms;
+	bool			 test_ignore_validity;
+	int64_t			 joined_ms;	/* monotonic */
+	/* [cluster] as started with (a reload does not change it). */
+	char			 member[CL_NAME_MAX];
+	char			 advertise[CL_URL_MAX];
+	char			 prefix[CFG_CLUSTER_PREFIX_MAX + 1];
+};
+
+static void	 tick_cb(evutil_socket_t, short, void *);
+static void	 election_cb(struct cl_election *,
+		    const struct cl_election_event *, void *);
+
+/* ---- availability ---- */
+
+static void
+dcl_reachable(struct dcluster *cl)
+{
+	if (cl->available)
+		return;
+	cl->available = true;
+	if (cl->unavailable_logged) {
+		log_info("cluster_available", "member=%s endpoint=%s",
+		    log_q(cl->member),
+		    log_q(cl_client_endpoint(cl->c)));
+		cl->unavailable_logged = false;
+	}
+}
+
+static void
+dcl_unreachable(struct dcluster *cl, int error, const char *detail)
+{
+	if (!cl->available && cl->unavailable_logged)
+		return;
+	cl->available = false;
+	if (cl->unavailable_logged)
+		return;
+	cl->unavailable_logged = true;
+	log_warn("cluster_unavailable", "member=%s error=%s detail=%s"
+	    " consequence=%s", log_q(cl->member),
+	    cl_error_name(error), log_q(detail != NULL ? detail : ""),
+	    log_q("no phase and no switch starts; the published records"
+	    " stay; probes go on"));
+}
+
+static void
+dcl_reply_seen(struct dcluster *cl, const struct cl_reply *r)
+{
+	if (r->error == 0 || r->error == CL_E_NOTFOUND ||
+	    r->error == CL_E_FENCED)
+		dcl_reachable(cl);
+	else if (r->error == CL_E_UNAVAILABLE)
+		dcl_unreachable(cl, r->error, r->detail);
+}
+
+/* ---- acting, and ceasing to act ---- */
+
+/* Every group waits: the engines are fed nothing (see the top). */
+static void
+dcl_hold_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+		struct dgroup *g = &d->groups[i];
+
+		g->waiting = true;
+		g->resume_pending = false;
+		g->owner_ok = false;
+		g->owner_doubt = false;
+	}
+}
+
+static void
+dcl_step_down(struct dcluster *cl, const char *why)
+{
+	struct daemon *d = cl->d;
+
+	if (!d->cl_acting)
+		return;
+	d->cl_acting = false;
+	d->cl_valid_until_us = 0;
+	cl->lost++;
+	dcl_hold_all(d);
+	log_warn("leader_lost", "member=%s epoch=%llu reason=%s"
+	    " hooks_running=%zu detail=%s", log_q(cl->member),
+	    (unsigned long long)d->cl_epoch, why, hook_runner_count(d->hooks),
+	    log_q("no hook and no UPDATE starts any more; running hooks"
+	    " end by themselves or at their hook_timeout"));
+}
+
+static void
+dcl_act(struct dcluster *cl, const struct world_states *ws)
+{
+	struct daemon *d = cl->d;
+
+	if (d->cl_acting || d->stopping)
+		return;
+	d->cl_acting = true;
+	d->cl_epoch = (uint64_t)cl_election_epoch(cl->el);
+	d->cl_valid_until_us = cl->test_ignore_validity ? INT64_MAX :
+	    cl_election_valid_until(cl->el);
+	cl->acting_since_ms = clock_wall_ms();
+	cl->elections++;
+	/* Steps of an earlier leadership still queued are not ours to
+	 * carry out: the states are loaded again below. */
+	daemon_flush_discard(d);
+	log_info("leader_elected", "member=%s epoch=%llu lease_ttl_s=%lld"
+	    " groups=%zu", log_q(cl->member),
+	    (unsigned long long)d->cl_epoch, (long long)cl->ttl_s,
+	    d->cfg->ngroup);
+	world_take_over(d, ws);
+}
+
+/*
+ * Before acting, the groups' states as the leaders before us left them in
+ * etcd (PREFIX/groups/NAME): the new leader resumes from them as a
+ * restarted daemon resumes from its store.  No reply, no leading: tried
+ * again at the next tick.
+ */
+static void
+states_read_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+	struct world_states ws = { 0 };
+	const char **names = NULL, **blobs = NULL;
+	size_t *lens = NULL, n = 0;
+	char (*gname)[CL_NAME_MAX] = NULL;
+	char detail[256];
+
+	cl->states_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0) {
+		log_warn("cluster_request_failed", "op=states error=%s detail=%s",
+		    cl_error_name(r->error), log_q(r->detail));
+		return;
+	}
+	if (!cl_election_is_leader(cl->el))
+		return;
+	if (r->r.op.nkvs > 0) {
+		names = calloc(r->r.op.nkvs, sizeof(*names));
+		blobs = calloc(r->r.op.nkvs, sizeof(*blobs));
+		lens = calloc(r->r.op.nkvs, sizeof(*lens));
+		gname = calloc(r->r.op.nkvs, sizeof(*gname));
+		if (names == NULL || blobs == NULL || lens == NULL ||
+		    gname == NULL)
+			goto out;
+	}
+	for (size_t i = 0; i < r->r.op.nkvs; i++) {
+		const struct cl_kv *kv = &r->r.op.kvs[i];
+		struct cl_key k;
+
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &k, detail,
+		    sizeof(detail)) != 0 || k.kind != CL_KEY_GROUP)
+			continue;
+		snprintf(gname[n], sizeof(gname[n]), "%s", k.a);
+		names[n] = gname[n];
+		blobs[n] = kv->value;
+		lens[n] = kv->value_len;
+		n++;
+	}
+	ws.n = n;
+	ws.names = names;
+	ws.blobs = blobs;
+	ws.lens = lens;
+	dcl_act(cl, &ws);
+out:
+	free(names);
+	free(blobs);
+	free(lens);
+	free(gname);
+}
+
+static void
+dcl_load_states(struct dcluster *cl)
+{
+	struct cl_op op = { 0 };
+
+	if (cl->states_busy)
+		return;
+	op.kind = CL_OP_RANGE;
+	op.key = cl->k_groups;
+	op.prefix = true;
+	if (cl_range(cl->c, &op, states_read_cb, cl, NULL) == 0)
+		cl->states_busy = true;
+}
+
+/*
+ * The warm copy.  A follower mirrors the group states the leader writes
+ * to etcd into its own store, so that its status, API and dashboard say
+ * what the cluster does (within a watch's delay), not what it last did
+ * itself: one read of PREFIX/groups/, then a watch from the revision
+ * after (cluster/cl.h resumes it across endpoints; a compacted one is
+ * read again).  The leader writes its store itself; a member whose
+ * configuration differs copies nothing (the states are the leader's
+ * configuration's).  Only the states: journal entries and flags stay
+ * local.
+ */
+static void	 mirror_start(struct dcluster *);
+
+static void
+mirror_put(struct dcluster *cl, const struct cl_kv *kvs, size_t n,
+    bool events, const struct cl_event *evs)
+{
+	struct daemon *d = cl->d;
+	struct store_txn txn;
+	char detail[256];
+	size_t k = 0;
+
+	if (d->store == NULL || d->cl_acting || !cl->eligible || n == 0)
+		return;
+	if (store_txn_begin(d->store, true, &txn) != 0) {
+		log_warn("store_failed", "op=mirror error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_kv *kv = events ? &evs[i].kv : &kvs[i];
+		struct cl_key key;
+
+		if (events && evs[i].type != CL_EV_PUT)
+			continue;
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &key, detail,
+		    sizeof(detail)) != 0 || key.kind != CL_KEY_GROUP ||
+		    config_group_find(d->cfg, key.a) == NULL)
+			continue;
+		store_group_put(&txn, key.a, kv->value, kv->value_len);
+		k++;
+	}
+	if (k == 0) {
+		store_txn_abort(&txn);
+		return;
+	}
+	if (store_txn_commit(&txn) != 0)
+		log_warn("store_failed", "op=mirror error=%s detail=%s",
+		    store_errname(txn.err), log_q(txn.detail));
+	else
+		log_debug("cluster_mirror", "groups=%zu", k);
+}
+
+static void
+mirror_watch_cb(struct cl_watch *w, const struct cl_watch_result *r,
+    void *arg)
+{
+	struct dcluster *cl = arg;
+
+	if (r->error == CL_E_COMPACTED) {
+		cl_watch_stop(w);
+		cl->mirror = NULL;
+		mirror_start(cl);
+		return;
+	}
+	if (r->error != 0)
+		return;		/* the client is making it again */
+	mirror_put(cl, NULL, r->nevents, true, r->events);
+}
+
+static void
+mirror_read_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+	struct cl_watch_spec ws = { 0 };
+	int rc;
+
+	cl->mirror_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0)
+		return;		/* again at the next tick */
+	mirror_put(cl, r->r.op.kvs, r->r.op.nkvs, false, NULL);
+	ws.key = cl->k_groups;
+	ws.prefix = true;
+	ws.start_revision = r->r.header.revision + 1;
+	if ((rc = cl_watch_start(cl->c, &ws, mirror_watch_cb, cl,
+	    &cl->mirror)) != 0)
+		log_warn("cluster_request_failed", "op=watch error=%s",
+		    cl_error_name(rc));
+}
+
+static void
+mirror_start(struct dcluster *cl)
+{
+	struct cl_op op = { 0 };
+
+	if (cl->mirror != NULL || cl->mirror_busy || cl->d->store == NULL)
+		return;
+	op.kind = CL_OP_RANGE;
+	op.key = cl->k_groups;
+	op.prefix = true;
+	if (cl_range(cl->c, &op, mirror_read_cb, cl, NULL) == 0)
+		cl->mirror_busy = true;
+}
+
+/* ---- the group commit's etcd step (d->cl_write) ---- */
+
+#define DCL_TXN_PUTS	64	/* etcd refuses more than 128 ops a txn */
+
+struct dcl_wr {
+	struct dcluster	*cl;
+	size_t		 n, next;
+	char		**keys;
+	char		**vals;
+	size_t		*lens;
+	void		(*done)(struct daemon *, int, uint64_t);
+	uint64_t	 gen;		/* the batch's, handed back */
+	uint64_t	 epoch;		/* the leadership that wrote it */
+};
+
+static void
+wr_free(struct dcl_wr *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->keys[i]);
+		free(w->vals[i]);
+	}
+	free(w->keys);
+	free(w->vals);
+	free(w->lens);
+	free(w);
+}
+
+static int	 wr_send(struct dcl_wr *);
+
+/* etcd did not take a batch: this member stops leading. */
+static void
+wr_fail(struct dcl_wr *w, int err, const char *detail)
+{
+	struct dcluster *cl = w->cl;
+	struct daemon *d = cl->d;
+	bool ours = d->cl_acting && w->epoch == d->cl_epoch;
+
+	log_error("cluster_write_failed", "member=%s epoch=%llu error=%s"
+	    " detail=%s consequence=%s", log_q(cl->member),
+	    (unsigned long long)w->epoch, cl_error_name(err),
+	    log_q(detail != NULL ? detail : ""), log_q("the group states"
+	    " could not be written: this member stops leading"));
+	w->done(d, err, w->gen);
+	wr_free(w);
+	/* A batch of an earlier leadership says nothing of this one. */
+	if (!ours)
+		return;
+	dcl_step_down(cl, "write_failed");
+	if (cl_election_state(cl->el) == CL_EL_LEADER) {
+		(void)cl_election_resign(cl->el, NULL, NULL);
+		if (cl->eligible && !d->stopping &&
+		    cl_election_campaign(cl->el) != 0)
+			log_warn("cluster_request_failed", "op=campaign");
+	}
+}
+
+static void
+wr_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcl_wr *w = arg;
+
+	dcl_reply_seen(w->cl, r);
+	if (r->error != 0 || !r->r.succeeded) {
+		wr_fail(w, r->error != 0 ? r->error : CL_E_FENCED, r->detail);
+		return;
+	}
+	w->next += DCL_TXN_PUTS;
+	if (w->next < w->n) {
+		if (wr_send(w) != 0)
+			wr_fail(w, CL_E_NOTLEADER, "not the leader");
+		return;
+	}
+	w->done(w->cl->d, 0, w->gen);
+	wr_free(w);
+}
+
+static int
+wr_send(struct dcl_wr *w)
+{
+	struct cl_op ops[DCL_TXN_PUTS];
+	struct cl_txn t = { 0 };
+	size_t k = 0;
+
+	memset(ops, 0, sizeof(ops));
+	for (size_t i = w->next; i < w->n && k < DCL_TXN_PUTS; i++, k++) {
+		ops[k].kind = CL_OP_PUT;
+		ops[k].key = w->keys[i];
+		ops[k].value = w->vals[i];
+		ops[k].value_len = w->lens[i];
+	}
+	t.success = ops;
+	t.nsuccess = k;
+	return cl_election_txn(w->cl->el, &t, wr_cb, w, NULL);
+}
+
+static int
+dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
+    const size_t *lens, size_t n, void (*done)(struct daemon *, int,
+    uint64_t), uint64_t gen)
+{
+	struct dcluster *cl = d->cluster;
+	struct dcl_wr *w;
+	char key[CL_KEY_MAX];
+
+	if (cl == NULL || n == 0 || (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cl = cl;
+	w->done = done;
+	w->gen = gen;
+	w->epoch = d->cl_epoch;
+	w->n = n;
+	w->keys = calloc(n, sizeof(*w->keys));
+	w->vals = calloc(n, sizeof(*w->vals));
+	w->lens = calloc(n, sizeof(*w->lens));
+	if (w->keys == NULL || w->vals == NULL || w->lens == NULL) {
+		w->n = 0;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cl_key_build(cl->prefix, CL_KEY_GROUP, names[i], NULL, key,
+		    sizeof(key)) < 0 || (w->keys[i] = strdup(key)) == NULL ||
+		    (w->vals[i] = malloc(lens[i] + 1)) == NULL)
+			goto fail;
+		memcpy(w->vals[i], blobs[i], lens[i]);
+		w->vals[i][lens[i]] = '\0';
+		w->lens[i] = lens[i];
+	}
+	if (wr_send(w) != 0)
+		goto fail;
+	return 0;
+fail:
+	wr_free(w);
+	return -1;
+}
+
+/* ---- the digest, written once elected ---- */
+
+static void
+digest_written_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->claim_busy = false;
+	dcl_reply_seen(cl, r);
+	if (cl_election_state(cl->el) != CL_EL_LEADER)
+		return;
+	if (r->error == 0 && r->r.succeeded) {
+		snprintf(cl->leader_digest, sizeof(cl->leader_digest), "%s",
+		    cl->digest);
+		cl->digest_ok = true;
+		dcl_load_states(cl);
+		return;
+	}
+	if (r->error == 0) {
+		/* The digest changed since we read it: read again, judge. */
+		log_info("cluster_digest_changed", "member=%s detail=%s",
+		    log_q(cl->member),
+		    log_q("read again before leading"));
+		cl->read_once = false;
+		(void)cl_election_resign(cl->el, NULL, NULL);
+		event_active(cl->ev_tick, EV_TIMEOUT, 1);
+		return;
+	}
+	/* Fenced: the election loses too (its callback).  Otherwise try
+	 * again at the next tick while we still lead. */
+	log_warn("cluster_request_failed", "op=digest error=%s detail=%s",
+	    cl_error_name(r->error), log_q(r->detail));
+}
+
+static void
+dcl_claim(struct dcluster *cl)
+{
+	struct cl_cmp cmp = { 0 };
+	struct cl_op put = { 0 };
+	struct cl_txn t = { 0 };
+	int rc;
+
+	if (cl->claim_busy || cl->d->cl_acting)
+		return;
+	if (cl->digest_ok) {		/* the states read had failed */
+		dcl_load_states(cl);
+		return;
+	}
+	/* The record says since when we lead (failoverctl status). */
+	{
+		struct cl_digest_rec dr = { 0 };
+		char *rec = NULL;
+
+		snprintf(dr.digest, sizeof(dr.digest), "%s", cl->digest);
+		snprintf(dr.member, sizeof(dr.member), "%s", cl->member);
+		dr.since_ms = clock_wall_ms();
+		if (cl_digest_build(&dr, &rec) == 0) {
+			free(cl->digest_rec);
+			cl->digest_rec = rec;
+		}
+	}
+	cmp.key = cl->k_digest;
+	if (cl->digest_mod == 0) {
+		cmp.target = CL_CMP_CREATE;
+		cmp.number = 0;
+	} else {
+		cmp.target = CL_CMP_MOD;
+		cmp.number = cl->digest_mod;
+	}
+	cmp.result = CL_CMP_EQUAL;
+	put.kind = CL_OP_PUT;
+	put.key = cl->k_digest;
+	put.value = cl->digest_rec;
+	put.value_len = strlen(cl->digest_rec);
+	t.cmp = &cmp;
+	t.ncmp = 1;
+	t.success = &put;
+	t.nsuccess = 1;
+	rc = cl_election_txn(cl->el, &t, digest_written_cb, cl, NULL);
+	if (rc == 0)
+		cl->claim_busy = true;
+	else
+		log_warn("cluster_request_failed", "op=digest error=%s",
+		    cl_error_name(rc));
+}
+
+/* A leader's digest changed by a reload: published, fenced on the
+ * leader key only (it is the leader's to define). */
+static void
+digest_published_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	dcl_reply_seen(cl, r);
+	if (r->error != 0)
+		log_warn("cluster_request_failed", "op=digest error=%s"
+		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
+}
+
+static void
+dcl_publish_digest(struct dcluster *cl)
+{
+	struct cl_op put = { 0 };
+	struct cl_txn t = { 0 };
+
+	put.kind = CL_OP_PUT;
+	put.key = cl->k_digest;
+	put.value = cl->digest_rec;
+	put.value_len = strlen(cl->digest_rec);
+	t.success = &put;
+	t.nsuccess = 1;
+	if (cl_election_txn(cl->el, &t, digest_published_cb, cl, NULL) != 0)
+		log_warn("cluster_request_failed", "op=digest");
+}
+
+/* ---- eligibility ---- */
+
+/*
+ * The digest last published is ours.  Or none is published yet and a
+ * strict majority of the live members carry ours, as seen once we have
+ * been a member for a lease_ttl (members started together see each other
+ * first, so that one started a moment earlier with another configuration
+ * does not lead them).  Or the published one is no live member's any more
+ * (every member was given the new configuration, the leader last) and at
+ * least two live members, a strict majority, carry ours: a member alone
+ * with a configuration of its own never leads.
+ */
+static bool
+dcl_eligible(const struct dcluster *cl)
+{
+	size_t same = 0, old = 0;
+
+	if (cl->digest_mod != 0 && strcmp(cl->leader_digest, cl->digest) == 0)
+		return true;
+	if (clock_mono_ms() - cl->joined_ms < cl->ttl_s * 1000)
+		return false;
+	for (size_t i = 0; i < cl->nmembers; i++) {
+		if (strcmp(cl->members[i].digest, cl->digest) == 0)
+			same++;
+		if (strcmp(cl->members[i].digest, cl->leader_digest) == 0)
+			old++;
+	}
+	if (2 * same <= cl->nmembers)
+		return false;
+	return cl->digest_mod == 0 || (old == 0 && same >= 2);
+}
+
+static void
+dcl_judge(struct dcluster *cl)
+{
+	struct daemon *d = cl->d;
+	enum cl_election_state st = cl_election_state(cl->el);
+
+	cl->eligible = dcl_eligible(cl);
+	if (!cl->eligible && cl->digest_mod == 0 &&
+	    clock_mono_ms() - cl->joined_ms < cl->ttl_s * 1000)
+		return;		/* no digest yet: first see who else joins */
+	if (!cl->eligible) {
+		if (!cl->mismatch_logged)
+			log_error("config_mismatch", "member=%s digest=%s"
+			    " leader_digest=%s written_by=%s detail=%s",
+			    log_q(cl->member), cl->digest,
+			    cl->digest_mod != 0 ? cl->leader_digest : "none",
+			    log_q(cl->digest_mod != 0 ? cl->leader_digest_by :
+			    "none"), log_q(cl->digest_mod != 0 ?
+			    "this member's [dns], [stack] and [group] sections"
+			    " differ from the leader's: it does not lead (it"
+			    " keeps probing)" : "no leader yet, and most live"
+			    " members have another [dns], [stack] and [group]:"
+			    " this member does not lead (it keeps probing)"));
+		cl->mismatch_logged = 1;
+		if (st != CL_EL_IDLE) {
+			dcl_step_down(cl, "config_mismatch");
+			(void)cl_election_resign(cl->el, NULL, NULL);
+		}
+		return;
+	}
+	if (cl->mismatch_logged)
+		log_info("config_match", "member=%s digest=%s",
+		    log_q(cl->member), cl->digest);
+	cl->mismatch_logged = 0;
+	if (st == CL_EL_IDLE && !d->stopping) {
+		int rc = cl_election_campaign(cl->el);
+
+		if (rc != 0)
+			log_warn("cluster_request_failed", "op=campaign"
+			    " error=%s", cl_error_name(rc));
+	} else if (st == CL_EL_LEADER && !d->cl_acting)
+		dcl_claim(cl);
+}
+
+static void
+read_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+	char detail[256];
+
+	cl->read_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0 || r->r.nops != 2) {
+		if (r->error != CL_E_UNAVAILABLE)
+			log_warn("cluster_request_failed", "op=read error=%s"
+			    " detail=%s", cl_error_name(r->error),
+			    log_q(r->detail));
+		return;
+	}
+	cl->nmembers = 0;
+	for (size_t i = 0; i < r->r.ops[0].nkvs &&
+	    cl->nmembers < DCL_MEMBERS_MAX; i++) {
+		const struct cl_kv *kv = &r->r.ops[0].kvs[i];
+		struct cl_key k;
+		struct cl_member_rec m;
+		struct dcl_member *dm = &cl->members[cl->nmembers];
+
+		if (cl_key_parse(cl->prefix, kv->key, kv->key_len, &k, detail,
+		    sizeof(detail)) != 0 || k.kind != CL_KEY_MEMBER ||
+		    cl_member_parse(kv->value, kv->value_len, k.a, &m, detail,
+		    sizeof(detail)) != 0)
+			continue;
+		snprintf(dm->name, sizeof(dm->name), "%s", m.member);
+		snprintf(dm->digest, sizeof(dm->digest), "%s", m.digest);
+		snprintf(dm->advertise, sizeof(dm->advertise), "%s",
+		    m.advertise);
+		dm->started_ms = m.started_ms;
+		cl->nmembers++;
+	}
+	cl->digest_mod = 0;
+	cl->leader_digest[0] = cl->leader_digest_by[0] = '\0';
+	if (r->r.ops[1].nkvs == 1) {
+		const struct cl_kv *kv = &r->r.ops[1].kvs[0];
+		struct cl_digest_rec dr;
+
+		cl->digest_mod = kv->mod_revision;
+		if (cl_digest_parse(kv->value, kv->value_len, &dr, detail,
+		    sizeof(detail)) == 0) {
+			snprintf(cl->leader_digest, sizeof(cl->leader_digest),
+			    "%s", dr.digest);
+			snprintf(cl->leader_digest_by,
+			    sizeof(cl->leader_digest_by), "%s", dr.member);
+		} else
+			snprintf(cl->leader_digest, sizeof(cl->leader_digest),
+			    "unreadable");
+	}
+	cl->read_ms = clock_wall_ms();
+	cl->read_once = true;
+	dcl_judge(cl);
+	mirror_start(cl);
+}
+
+static void
+dcl_read(struct dcluster *cl)
+{
+	struct cl_op ops[2] = { { 0 }, { 0 } };
+	struct cl_txn t = { 0 };
+
+	if (cl->read_busy)
+		return;
+	ops[0].kind = CL_OP_RANGE;
+	ops[0].key = cl->k_members;
+	ops[0].prefix = true;
+	ops[1].kind = CL_OP_RANGE;
+	ops[1].key = cl->k_digest;
+	t.success = ops;
+	t.nsuccess = 2;
+	if (cl_txn(cl->c, &t, read_cb, cl, NULL) == 0)
+		cl->read_busy = true;
+}
+
+/* ---- our member record, on our member lease ---- */
+
+static void
+member_put_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->mlease_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0 && r->error != CL_E_UNAVAILABLE)
+		log_warn("cluster_request_failed", "op=member_put error=%s"
+		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
+	dcl_read(cl);
+}
+
+static void
+member_put(struct dcluster *cl)
+{
+	struct cl_op put = { 0 };
+
+	put.kind = CL_OP_PUT;
+	put.key = cl->k_member;
+	put.value = cl->member_rec;
+	put.value_len = strlen(cl->member_rec);
+	put.lease = cl->mlease;
+	if (cl_put(cl->c, &put, member_put_cb, cl, NULL) == 0)
+		cl->mlease_busy = true;
+}
+
+static void
+grant_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->mlease_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error != 0)
+		return;
+	cl->mlease = r->r.lease_id;
+	member_put(cl);
+}
+
+static void
+keepalive_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->mlease_busy = false;
+	dcl_reply_seen(cl, r);
+	if (r->error == CL_E_NOTFOUND) {
+		/* Expired (etcd was away too long): a new one, a new put. */
+		cl->mlease = 0;
+		if (cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) == 0)
+			cl->mlease_busy = true;
+		return;
+	}
+	dcl_read(cl);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dcluster *cl = arg;
+	struct daemon *d = cl->d;
+	int64_t ms = cl->ttl_s * 1000 / 3;
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+
+	if (!cl->mlease_busy && !d->stopping) {
+		int rc = cl->mlease == 0 ?
+		    cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) :
+		    cl_keepalive(cl->c, cl->mlease, keepalive_cb, cl, NULL);
+
+		if (rc == 0)
+			cl->mlease_busy = true;
+	}
+	if (!d->stopping)
+		evtimer_add(cl->ev_tick, &tv);
+}
+
+/* ---- the election ---- */
+
+static void
+election_cb(struct cl_election *el, const struct cl_election_event *ev,
+    void *arg)
+{
+	struct dcluster *cl = arg;
+	struct daemon *d = cl->d;
+	const char *leader;
+	size_t len;
+
+	switch (ev->kind) {
+	case CL_EL_ELECTED:
+		dcl_reachable(cl);
+		cl->digest_ok = false;
+		snprintf(cl->leader, sizeof(cl->leader), "%s",
+		    cl->member);
+		cl->leader_epoch = ev->epoch;
+		cl->leader_since_ms = clock_wall_ms();
+		/* Eligible when we campaigned; the digest write checks the
+		 * digest key has not changed since. */
+		if (!cl->eligible) {
+			(void)cl_election_resign(el, NULL, NULL);
+			dcl_judge(cl);
+			break;
+		}
+		dcl_claim(cl);
+		break;
+	case CL_EL_RENEWED:
+		dcl_reachable(cl);
+		if (d->cl_acting && !cl->test_ignore_validity)
+			d->cl_valid_until_us = ev->valid_until_us;
+		break;
+	case CL_EL_LOST:
+		if (cl->test_ignore_validity && d->cl_acting &&
+		    ev->reason != CL_LOST_FENCED) {
+			log_warn("test_switch", "name=%s detail=%s",
+			    "FAILOVERD_TEST_STALE_LEADER",
+			    log_q("leadership lost but still acting"));
+			break;
+		}
+		dcl_step_down(cl, cl_lost_reason_name(ev->reason));
+		if (ev->reason == CL_LOST_FENCED)
+			cl->fenced++;
+		cl->leader[0] = '\0';
+		/* Follow again (and maybe lead) while eligible. */
+		if (!d->stopping && cl->eligible &&
+		    cl_election_campaign(el) != 0)
+			log_warn("cluster_request_failed", "op=campaign");
+		break;
+	case CL_EL_OBSERVED:
+		dcl_reachable(cl);
+		leader = cl_election_leader(el, &len, NULL);
+		if (strcmp(cl->leader, leader) != 0 ||
+		    cl->leader_epoch != ev->epoch) {
+			snprintf(cl->leader, sizeof(cl->leader), "%s", leader);
+			cl->leader_epoch = ev->epoch;
+			cl->leader_since_ms = clock_wall_ms();
+			log_info("cluster_leader", "member=%s leader=%s"
+			    " epoch=%lld", log_q(cl->member),
+			    log_q(leader[0] ? leader : "none"),
+			    (long long)ev->epoch);
+		}
+		break;
+	case CL_EL_ERROR:
+		if (ev->error == CL_E_UNAVAILABLE)
+			dcl_unreachable(cl, ev->error, ev->detail);
+		else
+			log_debug("cluster_request_failed", "op=election"
+			    " error=%s detail=%s", cl_error_name(ev->error),
+			    log_q(ev->detail));
+		break;
+	}
+}
+
+/* ---- open, close ---- */
+
+int
+dcluster_open(struct daemon *d, char *err, size_t errlen)
+{
+	const struct cfg_cluster *cc = &d->cfg->cluster;
+	struct cl_opts o;
+	struct cl_election_opts eo = { 0 };
+	struct cl_member_rec mr = { 0 };
+	struct cl_digest_rec dr = { 0 };
+	struct dcluster *cl;
+	char detail[256];
+	int e = 0;
+
+	if (!cc->enabled)
+		return 0;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cl->d = d;
+	cl->ttl_s = cc->lease_ttl_ms / 1000;
+	cl->available = true;
+	cl->joined_ms = clock_mono_ms();
+	snprintf(cl->member, sizeof(cl->member), "%s", cc->member);
+	snprintf(cl->prefix, sizeof(cl->prefix), "%s", cc->prefix);
+	if (cc->advertise != NULL)
+		snprintf(cl->advertise, sizeof(cl->advertise), "%s",
+		    cc->advertise);
+	cl->test_ignore_validity = getenv("FAILOVERD_TEST_STALE_LEADER") != NULL;
+	if (config_digest(d->cfg, cl->digest) != 0 ||
+	    cl_key_build(cc->prefix, CL_KEY_LEADER, NULL, NULL, cl->k_leader,
+	    sizeof(cl->k_leader)) < 0 ||
+	    cl_key_build(cc->prefix, CL_KEY_DIGEST, NULL, NULL, cl->k_digest,
+	    sizeof(cl->k_digest)) < 0 ||
+	    cl_key_build(cc->prefix, CL_KEY_MEMBER, cc->member, NULL,
+	    cl->k_member, sizeof(cl->k_member)) < 0 ||
+	    cl_key_dir(cc->prefix, CL_KEY_MEMBER, NULL, cl->k_members,
+	    sizeof(cl->k_members)) < 0 ||
+	    cl_key_dir(cc->prefix, CL_KEY_GROUP, NULL, cl->k_groups,
+	    sizeof(cl->k_groups)) < 0) {
+		snprintf(err, errlen, "cannot build the cluster's keys");
+		goto fail;
+	}
+	snprintf(mr.member, sizeof(mr.member), "%s", cc->member);
+	snprintf(mr.digest, sizeof(mr.digest), "%s", cl->digest);
+	if (cc->advertise != NULL)
+		snprintf(mr.advertise, sizeof(mr.advertise), "%s",
+		    cc->advertise);
+	snprintf(mr.version, sizeof(mr.version), "%s", FAILOVERD_VERSION);
+	mr.started_ms = d->started_ms;
+	snprintf(dr.digest, sizeof(dr.digest), "%s", cl->digest);
+	snprintf(dr.member, sizeof(dr.member), "%s", cc->member);
+	if (cl_member_build(&mr, &cl->member_rec) != 0 ||
+	    cl_digest_build(&dr, &cl->digest_rec) != 0) {
+		snprintf(err, errlen, "cannot build the member record");
+		goto fail;
+	}
+	cl_opts_init(&o);
+	o.endpoints = (const char *const *)cc->etcd;
+	o.nendpoints = cc->netcd;
+	o.timeout_ms = DCL_REQ_TIMEOUT_MS;
+	o.watch_idle_ms = cc->lease_ttl_ms;
+	cl->c = cl_client_new(d->base, &o, &e, detail, sizeof(detail));
+	if (cl->c == NULL) {
+		snprintf(err, errlen, "etcd client: %s: %s", cl_error_name(e),
+		    detail);
+		goto fail;
+	}
+	eo.key = cl->k_leader;
+	eo.value = cc->member;
+	eo.value_len = strlen(cc->member);
+	eo.ttl_s = cl->ttl_s;
+	cl->el = cl_election_new(cl->c, &eo, election_cb, cl, &e);
+	cl->ev_tick = evtimer_new(d->base, tick_cb, cl);
+	if (cl->el == NULL || cl->ev_tick == NULL) {
+		snprintf(err, errlen, "election: %s", cl_error_name(e));
+		goto fail;
+	}
+	d->cluster = cl;
+	/* The test switch leaves the DNS server as the only fence: the
+	 * states are not written to etcd (whose fenced write would stop
+	 * such a member first). */
+	d->cl_write = cl->test_ignore_validity ? NULL : dcl_write;
+	dcl_hold_all(d);
+	log_info("cluster_join", "member=%s etcd=%zu prefix=%s lease_ttl_s=%lld"
+	    " digest=%s", log_q(cc->member), cc->netcd, log_q(cc->prefix),
+	    (long long)cl->ttl_s, cl->digest);
+	event_active(cl->ev_tick, EV_TIMEOUT, 1);
+	return 0;
+fail:
+	d->cluster = cl;
+	dcluster_close(d);
+	return -1;
+}
+
+static void
+resigned_cb(const struct cl_reply *r, void *arg)
+{
+	struct dcluster *cl = arg;
+
+	cl->d->cl_resigning = false;
+	daemon_maybe_exit(cl->d);
+}
+
+/* At a stop: let another member take over at once. */
+void
+dcluster_resign(struct daemon *d)
+{
+	struct dcluster *cl = d->cluster;
+
+	if (cl == NULL)
+		return;
+	dcl_step_down(cl, "stopping");
+	if (cl->el != NULL &&
+	    cl_election_resign(cl->el, resigned_cb, cl) == 0)
+		d->cl_resigning = true;
+	/* Best effort: else the member record goes with the lease. */
+	if (cl->mlease != 0 &&
+	    cl_revoke(cl->c, cl->mlease, NULL, NULL, NULL) != 0)
+		log_debug("cluster_request_failed", "op=revoke");
+	cl->mlease = 0;
+	if (cl->ev_tick != NULL)
+		evtimer_del(cl->ev_tick);
+}
+
+/*
+ * A reload changed the configuration: [cluster] itself is kept as it was
+ * started with (a restart applies it), but the digest follows [dns],
+ * [stack] and [group].  The member record is written again; a leader
+ * publishes its new digest (it defines the cluster's configuration: the
+ * followers that differ now say config_mismatch), a follower is judged
+ * against the leader's at the next read.
+ */
+void
+dcluster_reload(struct daemon *d)
+{
+	struct dcluster *cl = d->cluster;
+	struct cl_member_rec mr = { 0 };
+	struct cl_digest_rec dr = { 0 };
+	char digest[CFG_DIGEST_HEX];
+	char *m = NULL, *g = NULL;
+
+	if (cl == NULL)
+		return;
+	if (!d->cfg->cluster.enabled)
+		log_warn("reload_partial", "key=cluster detail=%s",
+		    log_q("[cluster] removed: still a member until a restart"));
+	if (config_digest(d->cfg, digest) != 0 ||
+	    strcmp(digest, cl->digest) == 0)
+		return;
+	snprintf(mr.member, sizeof(mr.member), "%s", cl->member);
+	snprintf(mr.digest, sizeof(mr.digest), "%s", digest);
+	snprintf(mr.advertise, sizeof(mr.advertise), "%s", cl->advertise);
+	snprintf(mr.version, sizeof(mr.version), "%s", FAILOVERD_VERSION);
+	mr.started_ms = d->started_ms;
+	snprintf(dr.digest, sizeof(dr.digest), "%s", digest);
+	snprintf(dr.member, sizeof(dr.member), "%s", cl->member);
+	if (cl_member_build(&mr, &m) != 0 || cl_digest_build(&dr, &g) != 0) {
+		free(m);
+		free(g);
+		return;
+	}
+	log_info("cluster_digest", "member=%s digest=%s previous=%s",
+	    log_q(cl->member), digest, cl->digest);
+	snprintf(cl->digest, sizeof(cl->digest), "%s", digest);
+	free(cl->member_rec);
+	free(cl->digest_rec);
+	cl->member_rec = m;
+	cl->digest_rec = g;
+	if (cl->mlease != 0 && !cl->mlease_busy)
+		member_put(cl);
+	if (d->cl_acting)
+		dcl_publish_digest(cl);
+}
+
+void
+dcluster_close(struct daemon *d)
+{
+	struct dcluster *cl = d->cluster;
+
+	if (cl == NULL)
+		return;
+	d->cluster = NULL;
+	d->cl_acting = false;
+	d->cl_write = NULL;
+	if (cl->ev_tick != NULL)
+		event_free(cl->ev_tick);
+	cl_watch_stop(cl->mirror);
+	cl_election_free(cl->el);
+	cl_client_free(cl->c);
+	free(cl->member_rec);
+	free(cl->digest_rec);
+	free(cl);
+}
+
+/*
+ * The DNS server refused an UPDATE of ours because a newer epoch of this
+ * controller holds the group's name: another member leads.  Nothing more
+ * is sent; we follow.
+ */
+void
+dcluster_fenced(struct daemon *d, const char *group, const char *detail)
+{
+	struct dcluster *cl = d->cluster;
+
+	if (cl == NULL)
+		return;
+	cl->fenced++;
+	log_error("fenced", "member=%s group=%s epoch=%llu detail=%s",
+	    log_q(cl->member), log_q(group),
+	    (unsigned long long)d->cl_epoch, log_q(detail));
+	cl->test_ignore_validity = false;
+	dcl_step_down(cl, "fenced");
+	if (cl_election_state(cl->el) == CL_EL_LEADER) {
+		(void)cl_election_resign(cl->el, NULL, NULL);
+		if (cl->eligible && !d->stopping &&
+		    cl_election_campaign(cl->el) != 0)
+			log_warn("cluster_request_failed", "op=campaign");
+	}
+}
+
+/* ---- what the API and the metrics show ---- */
+
+static const char *
+dcl_role(const struct dcluster *cl, const char *member)
+{
+	if (cl->leader[0] != '\0' && strcmp(cl->leader, member) == 0)
+		return "leader";
+	return "follower";
+}
+
+json_t *
+dcluster_json(struct daemon *d)
+{
+	struct dcluster *cl = d->cluster;
+	const char *self;
+	json_t *o, *ms;
+	int64_t last;
+
+	if (cl == NULL)
+		return json_pack("{s:b}", "enabled", 0);
+	self = cl->member;
+	o = json_object();
+	ms = json_array();
+	if (o == NULL || ms == NULL) {
+		json_decref(o);
+		json_decref(ms);
+		return NULL;
+	}
+	last = cl_election_last_renewal(cl->el);
+	json_object_set_new(o, "enabled", json_true());
+	json_object_set_new(o, "member", json_string(self));
+	json_object_set_new(o, "role", json_string(d->cl_acting &&
+	    daemon_may_act(d) ? "leader" : "follower"));
+	json_object_set_new(o, "election", json_string(
+	    cl_election_state_name(cl_election_state(cl->el))));
+	json_object_set_new(o, "leader", cl->leader[0] ? json_string(
+	    cl->leader) : json_null());
+	json_object_set_new(o, "epoch", json_integer(cl->leader_epoch));
+	json_object_set_new(o, "leader_since_ms",
+	    json_integer(cl->leader_since_ms));
+	json_object_set_new(o, "available", json_boolean(cl->available));
+	json_object_set_new(o, "eligible", json_boolean(cl->eligible));
+	json_object_set_new(o, "digest", json_string(cl->digest));
+	json_object_set_new(o, "leader_digest", json_string(
+	    cl->leader_digest));
+	json_object_set_new(o, "last_renewal_ago_ms", last > 0 ?
+	    json_integer((cl_client_now(cl->c) - last) / 1000) : json_null());
+	json_object_set_new(o, "lease_ttl_s", json_integer(cl->ttl_s));
+	json_object_set_new(o, "members_read_ms", json_integer(cl->read_ms));
+	for (size_t i = 0; i < cl->nmembers; i++) {
+		const struct dcl_member *m = &cl->members[i];
+		json_t *mo = json_pack("{s:s, s:s, s:s, s:b, s:I}", "member",
+		    m->name, "role", dcl_role(cl, m->name), "digest", m->digest,
+		    "config_match", strcmp(m->digest, cl->leader_digest[0] ?
+		    cl->leader_digest : cl->digest) == 0, "started_ms",
+		    (json_int_t)m->started_ms);
+
+		if (mo == NULL)
+			continue;
+		if (m->advertise[0])
+			json_object_set_new(mo, "advertise",
+			    json_string(m->advertise));
+		json_array_append_new(ms, mo);
+	}
+	json_object_set_new(o, "members", ms);
+	return o;
+}
+
+void
+dcluster_metrics(struct daemon *d, int *leader, int64_t *epoch,
+    size_t *members)
+{
+	struct dcluster *cl = d->cluster;
+
+	*leader = cl != NULL && d->cl_acting && daemon_may_act(d);
+	*epoch = cl != NULL ? cl->leader_epoch : 0;
+	*members = cl != NULL ? cl->nmembers : 0;
+}

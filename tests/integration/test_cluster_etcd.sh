@@ -1,0 +1,81 @@
+#!/bin/bash
+# test_cluster_etcd.sh - two failoverd members on a three-member etcd lose
+# it: two etcd members are stopped, so no quorum is left.  The leader's
+# validity runs out and it steps down; every member says
+# cluster_unavailable (once) and keeps probing.  app1 dies meanwhile: no
+# switch starts, no hook runs, the record stays on app1.  The two etcd
+# members come back: a member leads and the failover happens, once; the
+# follower's status shows it (its warm copy of the states in etcd).
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
+. "$TOP/tests/lib/fo.sh"
+. "$TOP/tests/lib/etcd.sh"
+. "$TOP/tests/lib/cluster.sh"
+
+etcd_start "$FO/etcd" 3 || cl_fail "etcd did not start"
+fo_init
+fo_webhead app1
+fo_webhead app2
+fo_maint app2 on
+cl_hooks
+W=www.$NAMED_ZONE
+cl_conf 1
+cl_conf 2
+cl_start 1
+cl_start 2
+fo_wait 15 cl_leader || cl_fail "nobody leads"
+L=$(cl_leader)
+EL=$(cl_epoch "$L")
+fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "never published app1"
+for i in 1 2; do
+	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$i.log" ||
+	    cl_fail "m$i never saw app2 up"
+done
+
+# --- etcd without quorum -------------------------------------------------
+etcd_stop_member 2
+etcd_stop_member 3
+fo_wait $((CL_TTL + 2)) grep -q "event=leader_lost member=m$L epoch=$EL" "$FO/m$L.log" ||
+    cl_fail "m$L did not step down without etcd"
+for i in 1 2; do
+	fo_wait 5 grep -q 'event=cluster_unavailable' "$FO/m$i.log" || cl_fail "m$i: no cluster_unavailable"
+done
+fo_webhead_stop app1
+for i in 1 2; do
+	fo_wait 5 grep -q 'event=health_change stack=app1 from=up to=down' "$FO/m$i.log" ||
+	    cl_fail "m$i: app1 not seen down (probes must go on)"
+done
+sleep 2
+[ -s "$FO/hooks.log" ] && cl_fail "a hook ran without etcd: $(cat "$FO/hooks.log")"
+fo_dig_is "$W" CNAME app1.example.net. || cl_fail "record moved without etcd: $(fo_dig "$W")"
+for i in 1 2; do
+	[ "$(grep -c 'event=cluster_unavailable' "$FO/m$i.log")" = 1 ] ||
+	    cl_fail "m$i: cluster_unavailable said $(grep -c 'event=cluster_unavailable' "$FO/m$i.log") times"
+	grep -q 'event=switch_start' "$FO/m$i.log" && cl_fail "m$i started a switch without etcd"
+done
+
+# --- etcd back --------------------------------------------------------------
+etcd_start_member 2
+etcd_start_member 3
+etcd_wait_health 1 15 || cl_fail "etcd not healthy again"
+fo_wait 20 fo_dig_is "$W" A 127.0.0.2 || cl_fail "no failover once etcd is back"
+fo_wait 5 grep -q '^maintenance_off app2' "$FO/hooks.log" || cl_fail "switch not finished"
+sleep 1
+phases=$(grep -v '^status_change' "$FO/hooks.log" | awk '{print $1 ":" $2}' | tr '\n' ' ')
+[ "$phases" = "maintenance_on:app1 replication_off:app2 promote:app2 maintenance_off:app2 " ] ||
+    cl_fail "hook order (once): $phases"
+n=$(cat "$FO/m1.log" "$FO/m2.log" | grep -c 'event=switch_start')
+[ "$n" = 1 ] || cl_fail "$n switches started"
+L2=$(cl_leader)
+[ -n "$L2" ] || cl_fail "nobody leads after etcd is back"
+[ "$(cl_epoch "$L2")" -gt "$EL" ] || cl_fail "epoch did not grow"
+[ "$(cl_txt_epoch)" = "$(cl_epoch "$L2")" ] || cl_fail "TXT epoch $(cl_txt_epoch)"
+for i in 1 2; do
+	grep -q 'event=cluster_available' "$FO/m$i.log" || cl_fail "m$i: no cluster_available"
+done
+# The follower's warm copy: its own status says what the leader did.
+O=$((3 - L2))
+fo_wait 5 sh -c "'$FAILOVERCTL' -c '$FO/m$O.conf' status www --json | jq -e '.active == \"app2\" and .status == \"wait_rearm\"'" ||
+    cl_fail "follower m$O's status: $("$FAILOVERCTL" -c "$FO/m$O.conf" status www --json | head -20)"
+echo ok
