@@ -168,8 +168,14 @@ wait_more "$tmp/$new.out" '^event=lost' "$n_lost" $((TTL + 2)) &&
     grep '^event=lost' "$tmp/$new.out" | tail -1 | grep -q 'reason=expired' &&
     ok "no quorum: $new lost the leadership (expired)" || fail "$new still leads without quorum"
 lost_t=$(last_t "$tmp/$new.out" '^event=lost')
-[ -n "$lost_t" ] && [ $(( (lost_t - stop_t) / 1000 )) -le $((TTL * 1000 + 500)) ] &&
-    ok "within ttl of the outage ($(( (lost_t - stop_t) / 1000 )) ms)" || fail "lost too late"
+# etcd's raft leader answers lease keep-alives itself, without a quorum
+# round, until check-quorum makes it step down one election timeout
+# (500 ms here) after it last heard from a majority; a renewal it
+# acknowledged then moves our validity that much later (measured: 2.7 s
+# after the stop at ttl 2 s).  Nobody else can lead before the lease
+# ends, which etcd's next leader extends anyway.
+[ -n "$lost_t" ] && [ $(( (lost_t - stop_t) / 1000 )) -le $((TTL * 1000 + 1000)) ] &&
+    ok "within ttl of the outage ($(( (lost_t - stop_t) / 1000 )) ms)" || fail "lost too late: $(( (${lost_t:-0} - stop_t) / 1000 )) ms after the quorum went (ttl ${TTL} s)"
 n_el=$(grep -c '^event=elected' "$tmp/$new.out")
 sleep 2
 [ "$(grep -c '^event=elected' "$tmp/$new.out")" = "$n_el" ] && ok "nobody elected without quorum" ||
