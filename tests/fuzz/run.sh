@@ -11,7 +11,7 @@ mkdir -p "$out"
 PKGS="libevent libcurl ldns lmdb inih jansson libcrypto"
 CFL="-g -O1 -std=c11 -D_GNU_SOURCE -DFAILOVERD_VERSION=\"fuzz\" -I. $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lm"
-SRC=$(ls config/*.c dnsupdate/*.c probes/*.c controller/*.c controller/*/*.c 2>/dev/null | grep -v -e controller/failoverd.c -e 'controller/\(.*/\)\{0,1\}failoverctl.c')
+SRC=$(ls config/*.c dnsupdate/*.c probes/*.c cluster/*.c controller/*.c controller/*/*.c 2>/dev/null | grep -v -e controller/failoverd.c -e 'controller/\(.*/\)\{0,1\}failoverctl.c')
 # The dashboard's files, as the Makefile builds them into the controller.
 sh controller/face/dashboard/embed.sh controller/face/dashboard/index.html \
     controller/face/dashboard/dashboard.css controller/face/dashboard/dashboard.js \
