@@ -692,14 +692,17 @@ h_events(struct call *c)
  * verb takes.  Returns the object (caller decrefs; NULL for an empty
  * body), or sends 400 and sets *bad.
  */
+/*
+ * The request body as a JSON object: NULL with *bad false for an empty
+ * body; NULL with *bad set once a 400 (or 500) is sent.  Caller decrefs.
+ */
 static json_t *
-body_object(struct call *c, enum ops_verb verb, bool *bad)
+body_json(struct call *c, bool *bad)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
 	size_t len = evbuffer_get_length(in);
-	const char *key;
 	json_error_t je;
-	json_t *o, *val;
+	json_t *o;
 	char *buf;
 
 	*bad = false;
@@ -721,8 +724,21 @@ body_object(struct call *c, enum ops_verb verb, bool *bad)
 	}
 	if (!json_is_object(o)) {
 		reply_error(c, 400, "body: not a JSON object");
-		goto bad;
+		json_decref(o);
+		*bad = true;
+		return NULL;
 	}
+	return o;
+}
+
+static json_t *
+body_object(struct call *c, enum ops_verb verb, bool *bad)
+{
+	const char *key;
+	json_t *o, *val;
+
+	if ((o = body_json(c, bad)) == NULL)
+		return NULL;
 	json_object_foreach(o, key, val) {
 		bool known = false;
 
@@ -1512,33 +1528,13 @@ static bool
 group_body(struct call *c, bool add, struct ops_group_spec *sp, json_t **out,
     char *ttlbuf, size_t ttllen)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-	size_t len = evbuffer_get_length(in);
 	const char *key;
-	json_error_t je;
 	json_t *o, *v;
-	char *buf;
+	bool bad;
 
-	*out = NULL;
-	if (len == 0) {
-		reply_error(c, 400, "body: a JSON object is needed");
-		return false;
-	}
-	if ((buf = malloc(len)) == NULL) {
-		reply_error(c, 500, "out of memory");
-		return false;
-	}
-	evbuffer_copyout(in, buf, len);
-	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	free(buf);
-	if (o == NULL) {
-		reply_error(c, 400, "body: not JSON: %s (offset %d)", je.text,
-		    je.position);
-		return false;
-	}
-	*out = o;
-	if (!json_is_object(o)) {
-		reply_error(c, 400, "body: not a JSON object");
+	if ((*out = o = body_json(c, &bad)) == NULL) {
+		if (!bad)
+			reply_error(c, 400, "body: a JSON object is needed");
 		return false;
 	}
 	json_object_foreach(o, key, v) {

@@ -275,6 +275,32 @@ jstr(const json_t *o, const char *key)
 	return b;
 }
 
+/* A group's stacks, a line each: role, health, FAILOVER_STATUS, since. */
+static void
+print_stacks(const json_t *g, int64_t now)
+{
+	size_t j;
+	json_t *s;
+
+	json_array_foreach(json_object_get(g, "stacks"), j, s) {
+		const json_t *since = json_object_get(s, "since_ms");
+		char age[32] = "", reason[80] = "";
+
+		if (json_is_integer(since))
+			age_text(now - json_integer_value(since), age,
+			    sizeof(age));
+		if (strcmp(jstr(s, "health"), "up") != 0 &&
+		    jstr(s, "reason")[0] != '\0' &&
+		    strcmp(jstr(s, "reason"), "ok") != 0)
+			snprintf(reason, sizeof(reason), " (%s)",
+			    jstr(s, "reason"));
+		printf("  %-10s %-8s %-8s %-7s %s%s%s\n",
+		    jstr(s, "name"), jstr(s, "role"), jstr(s, "health"),
+		    jstr(s, "failover_status"), age[0] ? "since " : "",
+		    age[0] ? age : "", reason);
+	}
+}
+
 /* ---- status ---- */
 
 static void
@@ -290,8 +316,6 @@ status_print(const json_t *groups)
 		const json_t *fl = json_object_get(g, "flags");
 		const json_t *ls = json_object_get(g, "last_switch");
 		char flags[128] = "", last[256] = "-", state[64];
-		size_t j;
-		json_t *s;
 
 		if (json_is_true(json_object_get(fl, "paused")))
 			strcat(flags, "paused,");
@@ -347,23 +371,7 @@ status_print(const json_t *groups)
 		    jstr(g, "address") : "(not allocated)",
 		    json_is_string(json_object_get(g, "active")) ?
 		    jstr(g, "active") : "-", state, flags, last);
-		json_array_foreach(json_object_get(g, "stacks"), j, s) {
-			const json_t *since = json_object_get(s, "since_ms");
-			char age[32] = "", reason[80] = "";
-
-			if (json_is_integer(since))
-				age_text(now - json_integer_value(since), age,
-				    sizeof(age));
-			if (strcmp(jstr(s, "health"), "up") != 0 &&
-			    jstr(s, "reason")[0] != '\0' &&
-			    strcmp(jstr(s, "reason"), "ok") != 0)
-				snprintf(reason, sizeof(reason), " (%s)",
-				    jstr(s, "reason"));
-			printf("  %-10s %-8s %-8s %-7s %s%s%s\n",
-			    jstr(s, "name"), jstr(s, "role"), jstr(s, "health"),
-			    jstr(s, "failover_status"), age[0] ? "since " : "",
-			    age[0] ? age : "", reason);
-		}
+		print_stacks(g, now);
 	}
 }
 
@@ -487,8 +495,6 @@ status_print_narrow(const json_t *groups)
 		const json_t *as = active != NULL ? stack_find(g, active) :
 		    NULL;
 		char flags[128] = "", state[64], gate[64];
-		size_t j;
-		json_t *s;
 
 		if (json_is_null(json_object_get(g, "state")))
 			snprintf(state, sizeof(state), "not started");
@@ -527,23 +533,7 @@ status_print_narrow(const json_t *groups)
 		} else if (gate[0] != '\0' &&
 		    strcmp(held, jstr(g, "state_text")) != 0)
 			printf("  held: %s\n", gate);
-		json_array_foreach(json_object_get(g, "stacks"), j, s) {
-			const json_t *since = json_object_get(s, "since_ms");
-			char age[32] = "", reason[80] = "";
-
-			if (json_is_integer(since))
-				age_text(now - json_integer_value(since), age,
-				    sizeof(age));
-			if (strcmp(jstr(s, "health"), "up") != 0 &&
-			    jstr(s, "reason")[0] != '\0' &&
-			    strcmp(jstr(s, "reason"), "ok") != 0)
-				snprintf(reason, sizeof(reason), " (%s)",
-				    jstr(s, "reason"));
-			printf("  %-10s %-8s %-8s %-7s %s%s%s\n",
-			    jstr(s, "name"), jstr(s, "role"), jstr(s, "health"),
-			    jstr(s, "failover_status"), age[0] ? "since " : "",
-			    age[0] ? age : "", reason);
-		}
+		print_stacks(g, now);
 		if (json_is_true(json_object_get(fl, "paused")))
 			strcat(flags, " paused");
 		if (json_is_string(json_object_get(fl, "pinned")))
