@@ -23,35 +23,14 @@ promtool check rules "$TOP/docs/alerts.yml" >"$FO/rules.out" 2>&1 ||
 (cd "$TOP/tests/integration" && promtool test rules alerts_test.yml) >"$FO/rtest.out" 2>&1 ||
 	fail "promtool test rules: $(cat "$FO/rtest.out")"
 
-FO_TAIL_FN() {
-	cat <<EOF2
-
-[group api]
-address = api
-primary = app1
-backup = app2
-ttl = 60s
-EOF2
-}
-fo_init
-fo_webhead app1
-fo_webhead app2
-fo_maint app2 on
-fo_hooks
-W=www.$NAMED_ZONE
-nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate"
-server 127.0.0.1 $NAMED_PORT
-zone $NAMED_ZONE
-update add api.$NAMED_ZONE 300 CNAME elsewhere.example.net.
-send
-NSU
+fo_world_foreign
 PORT=
 for try in $(seq 1 20); do
 	p=$(( 20000 + RANDOM % 12000 ))
 	[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { PORT=$p; break; }
 done
 [ -n "$PORT" ] || fail "no free port"
-FO_LISTEN=127.0.0.1:$PORT FO_TAIL=$(FO_TAIL_FN) fo_conf
+FO_LISTEN=127.0.0.1:$PORT FO_TAIL=$(fo_tail_api) fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null ||
 	fail "config: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
 ctl() { "$FAILOVERCTL" -c "$FO/failoverd.conf" "$@" 2>&1 </dev/null; }

@@ -10,30 +10,8 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v jq >/dev/null || { echo "jq missing"; exit 77; }
 command -v nsupdate >/dev/null || { echo "nsupdate missing"; exit 77; }
 
-# A second group on the same stacks whose name is someone else's.
-FO_TAIL_FN() {
-	cat <<EOF2
-
-[group api]
-address = api
-primary = app1
-backup = app2
-ttl = 60s
-EOF2
-}
-fo_init
-fo_webhead app1
-fo_webhead app2
-fo_maint app2 on
-fo_hooks
-W=www.$NAMED_ZONE
-nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate"
-server 127.0.0.1 $NAMED_PORT
-zone $NAMED_ZONE
-update add api.$NAMED_ZONE 300 CNAME elsewhere.example.net.
-send
-NSU
-FO_TAIL=$(FO_TAIL_FN) fo_conf
+fo_world_foreign
+FO_TAIL=$(fo_tail_api) fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null ||
 	fail "config: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
 ctl() { "$FAILOVERCTL" -c "$FO/failoverd.conf" "$@" 2>&1 </dev/null; }

@@ -260,3 +260,32 @@ fo_world() {
 	fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || fail "never published app1"
 	fo_wait 5 fo_log_has 'event=health_change stack=app2 from=unknown to=up' || fail "app2 never up"
 }
+
+# The world of the status and metrics tests: app1 and app2 (app2 in
+# maintenance), the recording hooks, W the group www's name, and a second
+# group "api" on the same stacks whose name someone else already holds
+# (a CNAME made with nsupdate): FO_TAIL=$(fo_tail_api) fo_conf adds it.
+fo_tail_api() {
+	cat <<EOF2
+
+[group api]
+address = api
+primary = app1
+backup = app2
+ttl = 60s
+EOF2
+}
+fo_world_foreign() {
+	fo_init
+	fo_webhead app1
+	fo_webhead app2
+	fo_maint app2 on
+	fo_hooks
+	W=www.$NAMED_ZONE
+	nsupdate -k "$NAMED_KEYFILE" <<NSU || fail "nsupdate"
+server 127.0.0.1 $NAMED_PORT
+zone $NAMED_ZONE
+update add api.$NAMED_ZONE 300 CNAME elsewhere.example.net.
+send
+NSU
+}
