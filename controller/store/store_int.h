@@ -30,6 +30,9 @@ enum store_db {
 
 extern const char *const store_db_names[DB_COUNT];
 
+/* meta: the count of flags writes (store.c), zero when created (store_env.c). */
+#define KEY_GENERATION		"store.generation"
+
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
@@ -45,6 +48,8 @@ struct store {
 	struct store	*next;		/* the open stores of this process */
 };
 
+/* A store error code (STORE_E_*) for an LMDB or errno return code. */
+int	 store_map_err(int);
 /* printf into a caller's error buffer (NULL or 0 length: nothing). */
 void	 store_set_err(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
