@@ -4,9 +4,9 @@
  * Life of a hook:
  *
  *   hook_start: pipes for stdout and stderr, then posix_spawn into its own
- *     process group, on a spawner thread (see spawners_ready for why); the
- *     loop learns the pid from notify_cb, and then watches the pipes and
- *     arms the timeout.  A spawn failure is a result (HOOK_NOSTART),
+ *     process group, on a spawner thread (hook_spawn.c says why); the
+ *     loop learns the pid from the threads' notify pipe, and then watches
+ *     the pipes and arms the timeout.  A spawn failure is a result (HOOK_NOSTART),
  *     delivered from the loop like every other.
  *   running: read_cb splits the pipes into lines.  The timer, when it
  *     fires, condemns the hook: SIGTERM to the group, and the same timer
@@ -32,11 +32,12 @@
  * and later), and our own pipe ends are O_CLOEXEC as well, which matters
  * now that another thread may spawn while the loop opens descriptors.
  *
- * Threads: the spawner threads share only r->todo, r->done and r->notified
- * (under r->mu) and the spawn_req they hold; everything else, the hooks
- * and all libevent calls, stays on the loop's thread.
+ * Threads: the spawner threads (hook_spawn.c) share only r->todo, r->done
+ * and r->notified (under r->mu) and the spawn_req they hold; everything
+ * else, the hooks and all libevent calls, stays on the loop's thread.
  */
 #include "controller/shell/hook.h"
+#include "controller/shell/hook_int.h"
 
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -69,7 +70,6 @@
 #define HOOK_LINE_COST_MIN	64
 #define HOOK_READ_CHUNK		65536
 #define HOOK_SPAWN_THREADS_DEFAULT 2
-#define HOOK_SPAWN_THREADS_MAX	8
 
 static const char truncated_note[] = "output truncated";
 
@@ -114,65 +114,12 @@ struct hook {
 	struct hook_result	 res;
 };
 
-TAILQ_HEAD(hook_list, hook);
-
-/*
- * One posix_spawn call: prepared on the loop, run on a spawner thread (or
- * inline), finished on the loop.  The thread touches only this struct.
- */
-struct spawn_req {
-	STAILQ_ENTRY(spawn_req)	 entry;
-	struct hook		*h;
-	char			*prog;
-	char			**argv;		/* deep copies, one block each */
-	char			**env;
-	int			 out_w;		/* the child's pipe ends */
-	int			 err_w;
-	pid_t			 pid;
-	int			 err;		/* posix_spawn's errno */
-};
-
-STAILQ_HEAD(spawn_q, spawn_req);
-
-struct hook_runner {
-	struct event_base	*base;
-	struct event		*ev_sigchld;
-	char			*path_env;	/* "PATH=..." */
-	int64_t			 grace_ms;
-	int64_t			 drain_ms;
-	size_t			 line_max;
-	size_t			 output_max;
-	struct hook_list	 hooks;
-	size_t			 count;
-	hook_idle_cb		 idle_cb;
-	void			*idle_arg;
-
-	/* The spawner threads; all below mu is shared with them. */
-	int			 nthreads;	/* wanted; 0: spawn inline */
-	int			 nstarted;
-	pthread_t		 threads[HOOK_SPAWN_THREADS_MAX];
-	int			 notify[2];	/* thread -> loop: done queued */
-	struct event		*ev_notify;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	struct spawn_q		 todo;
-	struct spawn_q		 done;
-	bool			 stopping;
-	bool			 notified;	/* a byte is in notify[] */
-};
 
 static void	 sigchld_cb(evutil_socket_t, short, void *);
 static void	 read_cb(evutil_socket_t, short, void *);
 static void	 timer_cb(evutil_socket_t, short, void *);
 static void	 done_cb(evutil_socket_t, short, void *);
 static void	 spawn_start(struct hook *, char *const *, char *const *);
-static void	 spawn_exec(struct spawn_req *);
-static void	 spawn_done(struct spawn_req *);
-static void	 spawn_req_free(struct spawn_req *);
-static bool	 spawners_ready(struct hook_runner *);
-static void	 spawners_stop(struct hook_runner *);
-static void	*spawner_main(void *);
-static void	 notify_cb(evutil_socket_t, short, void *);
 static char	**strv_dup(char *const *);
 static void	 nostart(struct hook *, int, const char *);
 static int	 resolve(const struct hook_runner *, const char *, char **);
@@ -190,8 +137,6 @@ static void	 finish(struct hook *);
 static void	 hook_free(struct hook *);
 static struct hook *hook_find(struct hook_runner *, pid_t);
 static int64_t	 elapsed_ms(const struct timespec *);
-static size_t	 shell_quote(char *, const char *);
-static size_t	 put(char *, size_t, const char *);
 
 struct hook_runner *
 hook_runner_new(struct event_base *base, const struct hook_runner_opts *opts)
@@ -272,7 +217,7 @@ hook_runner_free(struct hook_runner *r)
 		return;
 	if (r->ev_sigchld != NULL)
 		event_free(r->ev_sigchld);
-	spawners_stop(r);
+	hook_spawners_stop(r);
 	while ((h = TAILQ_FIRST(&r->hooks)) != NULL) {
 		TAILQ_REMOVE(&r->hooks, h, entry);
 		if (h->pid > 0 && !h->reaped && still_ours(h)) {
@@ -452,14 +397,14 @@ spawn_start(struct hook *h, char *const *argv, char *const *env)
 	req->out_w = out[1];
 	req->err_w = err[1];
 	h->spawning = true;
-	if (spawners_ready(r)) {
+	if (hook_spawners_ready(r)) {
 		pthread_mutex_lock(&r->mu);
 		STAILQ_INSERT_TAIL(&r->todo, req, entry);
 		pthread_cond_signal(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 	} else {
-		spawn_exec(req);
-		spawn_done(req);
+		hook_spawn_exec(req);
+		hook_spawn_done(req);
 	}
 	return;
 fail:
@@ -471,63 +416,15 @@ fail:
 	}
 	if (req != NULL) {
 		req->out_w = req->err_w = -1;
-		spawn_req_free(req);
+		hook_spawn_req_free(req);
 	}
 	free(prog);
 	nostart(h, e, "pipe");
 }
 
-/*
- * posix_spawn: own process group, default signal dispositions, empty mask,
- * stdin /dev/null, stdout and stderr to the pipes, nothing else open.
- * Runs on a spawner thread: touches REQ only.  glibc's posix_spawn returns
- * once the child has called execve (CLONE_VFORK), and reports a failed
- * execve as its own error.
- */
-static void
-spawn_exec(struct spawn_req *req)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t all, none;
-	int e;
-
-	req->pid = 0;
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
-		req->err = e;
-		return;
-	}
-	if ((e = posix_spawnattr_init(&attr)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		req->err = e;
-		return;
-	}
-	sigfillset(&all);
-	sigemptyset(&none);
-	if ((e = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-	    "/dev/null", O_RDONLY, 0)) == 0 &&
-	    (e = posix_spawn_file_actions_adddup2(&fa, req->out_w,
-	    STDOUT_FILENO)) == 0 &&
-	    (e = posix_spawn_file_actions_adddup2(&fa, req->err_w,
-	    STDERR_FILENO)) == 0 &&
-	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0 &&
-	    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) == 0 &&
-	    (e = posix_spawnattr_setpgroup(&attr, 0)) == 0 &&
-	    (e = posix_spawnattr_setsigdefault(&attr, &all)) == 0 &&
-	    (e = posix_spawnattr_setsigmask(&attr, &none)) == 0)
-		e = posix_spawn(&req->pid, req->prog, &fa, &attr, req->argv,
-		    req->env);
-	if (e != 0)
-		req->pid = 0;
-	req->err = e;
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-}
-
 /* On the loop: the spawn of REQ is over; start watching the hook. */
-static void
-spawn_done(struct spawn_req *req)
+void
+hook_spawn_done(struct spawn_req *req)
 {
 	struct hook *h = req->h;
 	struct hook_runner *r = h->r;
@@ -536,11 +433,11 @@ spawn_done(struct spawn_req *req)
 	h->spawning = false;
 	if (req->err != 0) {
 		nostart(h, req->err, req->prog);
-		spawn_req_free(req);
+		hook_spawn_req_free(req);
 		return;
 	}
 	h->pid = h->res.pid = req->pid;
-	spawn_req_free(req);		/* closes the child's ends */
+	hook_spawn_req_free(req);		/* closes the child's ends */
 	for (i = 0; i < 2; i++) {
 		h->p[i].ev = event_new(r->base, h->p[i].fd, EV_READ | EV_PERSIST,
 		    read_cb, &h->p[i]);
@@ -555,164 +452,6 @@ spawn_done(struct spawn_req *req)
 	else
 		/* Its SIGCHLD may have come before we knew its pid. */
 		try_reap(h);
-}
-
-static void
-spawn_req_free(struct spawn_req *req)
-{
-	if (req == NULL)
-		return;
-	if (req->out_w != -1)
-		close(req->out_w);
-	if (req->err_w != -1)
-		close(req->err_w);
-	free(req->prog);
-	free(req->argv);
-	free(req->env);
-	free(req);
-}
-
-/*
- * Start the spawner threads on first use.  posix_spawn blocks until the
- * child has called execve, about a millisecond here per hook: a mass
- * failover of 1,000 groups would stall the loop for seconds, so the calls
- * run on threads (which also run two execs at once on two cores).  They
- * block every signal, so signals keep reaching the loop's thread.
- * Returns false (spawn inline) when threads are off or cannot start.
- */
-static bool
-spawners_ready(struct hook_runner *r)
-{
-	sigset_t all, old;
-	int i;
-
-	if (r->nstarted > 0)
-		return true;
-	if (r->nthreads == 0)
-		return false;
-	if (pipe2(r->notify, O_CLOEXEC | O_NONBLOCK) == -1) {
-		r->notify[0] = r->notify[1] = -1;
-		goto inline_only;
-	}
-	r->ev_notify = event_new(r->base, r->notify[0], EV_READ | EV_PERSIST,
-	    notify_cb, r);
-	if (r->ev_notify == NULL || event_add(r->ev_notify, NULL) == -1)
-		goto inline_only;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (i = 0; i < r->nthreads; i++) {
-		if (pthread_create(&r->threads[r->nstarted], NULL,
-		    spawner_main, r) != 0)
-			break;
-		r->nstarted++;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r->nstarted > 0)
-		return true;
-inline_only:
-	if (r->ev_notify != NULL)
-		event_free(r->ev_notify);
-	r->ev_notify = NULL;
-	for (i = 0; i < 2; i++) {
-		if (r->notify[i] != -1)
-			close(r->notify[i]);
-		r->notify[i] = -1;
-	}
-	r->nthreads = 0;
-	return false;
-}
-
-/*
- * Stop the threads (hook_runner_free).  Spawns not begun are dropped;
- * processes spawned but not yet seen by the loop are killed and reaped.
- */
-static void
-spawners_stop(struct hook_runner *r)
-{
-	struct spawn_q q = STAILQ_HEAD_INITIALIZER(q);
-	struct spawn_req *req;
-	int i;
-
-	if (r->nstarted == 0)
-		return;
-	pthread_mutex_lock(&r->mu);
-	STAILQ_CONCAT(&q, &r->todo);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	for (i = 0; i < r->nstarted; i++)
-		pthread_join(r->threads[i], NULL);
-	r->nstarted = 0;
-	STAILQ_CONCAT(&q, &r->done);
-	while ((req = STAILQ_FIRST(&q)) != NULL) {
-		STAILQ_REMOVE_HEAD(&q, entry);
-		if (req->pid > 0) {
-			kill(-req->pid, SIGKILL);
-			while (waitpid(req->pid, NULL, 0) == -1 &&
-			    errno == EINTR)
-				;
-		}
-		spawn_req_free(req);
-	}
-	event_free(r->ev_notify);
-	r->ev_notify = NULL;
-	for (i = 0; i < 2; i++) {
-		close(r->notify[i]);
-		r->notify[i] = -1;
-	}
-}
-
-/* A spawner thread: take a request, spawn, queue the result. */
-static void *
-spawner_main(void *arg)
-{
-	struct hook_runner *r = arg;
-	struct spawn_req *req;
-	char c = 'x';
-	ssize_t n;
-
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		while (!r->stopping && STAILQ_EMPTY(&r->todo))
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (r->stopping)
-			break;
-		req = STAILQ_FIRST(&r->todo);
-		STAILQ_REMOVE_HEAD(&r->todo, entry);
-		pthread_mutex_unlock(&r->mu);
-		spawn_exec(req);
-		pthread_mutex_lock(&r->mu);
-		STAILQ_INSERT_TAIL(&r->done, req, entry);
-		/* One byte at most in the pipe: the write never blocks. */
-		if (!r->notified) {
-			r->notified = true;
-			n = write(r->notify[1], &c, 1);
-			(void)n;	/* full: a byte is there already */
-		}
-	}
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
-}
-
-/* The spawner threads have finished some spawns (notify pipe, EV_READ). */
-static void
-notify_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct hook_runner *r = arg;
-	struct spawn_q q = STAILQ_HEAD_INITIALIZER(q);
-	struct spawn_req *req;
-	char buf[16];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&r->mu);
-	STAILQ_CONCAT(&q, &r->done);
-	r->notified = false;
-	pthread_mutex_unlock(&r->mu);
-	while ((req = STAILQ_FIRST(&q)) != NULL) {
-		STAILQ_REMOVE_HEAD(&q, entry);
-		spawn_done(req);
-	}
 }
 
 /* A deep copy of a NULL-terminated string vector, in one allocation. */
@@ -1208,145 +947,4 @@ hook_strerror(int err)
 		return "out of memory";
 	}
 	return "unknown error";
-}
-
-char **
-hook_env_build(const struct hook_env *env, const char *path)
-{
-	char attempt[16], epoch[24], **out, *s;
-	size_t n = 0, i, size;
-
-	if (env == NULL || env->group == NULL || env->phase == NULL)
-		return NULL;
-	snprintf(attempt, sizeof(attempt), "%u", env->attempt);
-	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)env->epoch);
-	/* In DESIGN.md's order; a NULL value is left out. */
-	const struct {
-		const char	*name;
-		const char	*value;
-	} v[] = {
-		{ "PATH",		path },
-		{ "FAILOVER_GROUP",	env->group },
-		{ "FAILOVER_PHASE",	env->phase },
-		{ "FAILOVER_STACK",	env->stack },
-		{ "FAILOVER_FROM",	env->from },
-		{ "FAILOVER_TO",	env->to },
-		{ "FAILOVER_ID",	env->id },
-		{ "FAILOVER_ATTEMPT",	env->attempt > 0 ? attempt : NULL },
-		{ "FAILOVER_REASON",	env->reason },
-		{ "FAILOVER_ADDRESS",	env->address },
-		{ "FAILOVER_DRY_RUN",	env->dry_run ? "1" : "0" },
-		{ "FAILOVER_STATUS",	env->status },
-		{ "FAILOVER_STATE_DIR",	env->state_dir },
-		{ "FAILOVER_EPOCH",	env->epoch > 0 ? epoch : NULL },
-	};
-
-	size = sizeof(char *);
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		if (v[i].value != NULL)
-			size += sizeof(char *) + strlen(v[i].name) +
-			    strlen(v[i].value) + 2;
-	if ((out = malloc(size)) == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		if (v[i].value != NULL)
-			n++;
-	s = (char *)(out + n + 1);
-	n = 0;
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		if (v[i].value == NULL)
-			continue;
-		out[n++] = s;
-		s = stpcpy(s, v[i].name);
-		*s++ = '=';
-		s = stpcpy(s, v[i].value) + 1;
-	}
-	out[n] = NULL;
-	return out;
-}
-
-/*
- * Write S quoted for a POSIX shell to DST (when not NULL); returns the
- * length, without a NUL.  Single quotes, with ' as '\''.
- */
-static size_t
-shell_quote(char *dst, const char *s)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_";
-	size_t n = 0;
-	const char *c;
-
-	if (*s != '\0' && strspn(s, safe) == strlen(s)) {
-		n = strlen(s);
-		if (dst != NULL)
-			memcpy(dst, s, n);
-		return n;
-	}
-	n = put(dst, n, "'");
-	for (c = s; *c != '\0'; c++) {
-		if (*c == '\'')
-			n = put(dst, n, "'\\''");
-		else {
-			if (dst != NULL)
-				dst[n] = *c;
-			n++;
-		}
-	}
-	return put(dst, n, "'");
-}
-
-/* Append S at DST + N (when DST is not NULL); returns the new length. */
-static size_t
-put(char *dst, size_t n, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (dst != NULL)
-		memcpy(dst + n, s, len);
-	return n + len;
-}
-
-char *
-hook_render(char *const argv[], char *const envp[])
-{
-	static const char prefix[] = "env -i";
-	size_t size = 1, i, n;
-	char *out, *s;
-	int pass;
-
-	if (argv == NULL)
-		return NULL;
-	out = NULL;
-	for (pass = 0; pass < 2; pass++) {
-		s = out;
-		n = 0;
-		if (envp != NULL) {
-			if (s != NULL)
-				memcpy(s, prefix, sizeof(prefix) - 1);
-			n += sizeof(prefix) - 1;
-			for (i = 0; envp[i] != NULL; i++) {
-				if (s != NULL)
-					s[n] = ' ';
-				n++;
-				n += shell_quote(s != NULL ? s + n : NULL,
-				    envp[i]);
-			}
-		}
-		for (i = 0; argv[i] != NULL; i++) {
-			if (n > 0) {
-				if (s != NULL)
-					s[n] = ' ';
-				n++;
-			}
-			n += shell_quote(s != NULL ? s + n : NULL, argv[i]);
-		}
-		if (pass == 0) {
-			size = n + 1;
-			if ((out = malloc(size)) == NULL)
-				return NULL;
-		} else
-			out[n] = '\0';
-	}
-	return out;
 }
