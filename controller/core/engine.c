@@ -1,5 +1,8 @@
 /*
  * engine.c - the decision engine: one pure state machine per group.
+ * The operators' commands are in engine_cmd.c, the switch plan in
+ * engine_plan.c, the names in engine_names.c (engine_int.h is what they
+ * share).
  *
  * Every entry point works on a context (struct ctx) that collects RECORD
  * actions straight into the caller's struct eng_out and side effects into a
@@ -13,35 +16,14 @@
  * comparison is exact.
  */
 #include "controller/core/engine.h"
+#include "controller/core/engine_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define FX_MAX	12
 
-struct ctx {
-	struct eng_group	*g;
-	const struct eng_world	*w;
-	const struct config	*cfg;
-	const struct cfg_group	*grp;
-	int64_t			 now;		/* wall: ids, stamps */
-	int64_t			 mono;		/* deadlines, durations */
-	struct eng_out		*out;
-	size_t			 nrec;
-	size_t			 nfx;
-	struct eng_action	 fx[FX_MAX];
-	struct eng_action	 sink;		/* overflow: never reached */
-};
-
-static struct eng_action *record(struct ctx *, const char *, enum eng_level);
-static void	 kv(struct eng_action *, const char *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static struct eng_action *effect(struct ctx *, enum eng_action_kind);
-static const char *sname(const struct config *, int);
-static const struct cfg_hook *phase_hook(const struct config *, int,
-		    enum eng_phase);
-static int	 phase_stack(const struct eng_switch *, enum eng_phase);
 static bool	 is_down(const struct ctx *, int);
 static bool	 is_up(const struct ctx *, int);
 static void	 evaluate(struct ctx *);
@@ -49,7 +31,6 @@ static bool	 ttl_settled(struct ctx *, int);
 static void	 want_record(struct ctx *);
 static void	 dns_send(struct ctx *, bool);
 static int	 gate(struct ctx *);
-static void	 start_switch(struct ctx *, int, enum eng_reason, bool);
 static void	 run_phase(struct ctx *);
 static void	 finish_switch(struct ctx *);
 static void	 fail_switch(struct ctx *, const char *);
@@ -58,86 +39,10 @@ static void	 on_resume(struct ctx *);
 static void	 on_hook_done(struct ctx *, const struct eng_event *);
 static void	 on_precheck_done(struct ctx *, const struct eng_event *);
 static void	 on_dns_done(struct ctx *, const struct eng_event *);
-static int	 on_cmd(struct ctx *, const struct eng_cmd *);
 static void	 announce(struct ctx *, int);
 static void	 dns_verdict(struct ctx *, bool, const char *, bool);
 
 #define GATE_PENDING	(-1)
-
-static const char *const status_names[] = {
-	"reserved", "serving", "switching", "failed", "wait_rearm",
-};
-static const char *const phase_names[] = {
-	"maintenance_on", "replication_off", "promote", "maintenance_off",
-	"dns", "done", "restore",
-};
-static const char *const gate_names[] = {
-	"none", "failed", "wait_rearm", "auto_failover_off", "paused",
-	"pinned", "witness_down", "witness_unknown", "isolated",
-	"no_standby", "standby_not_up", "standby_suspect", "hold_down",
-	"precheck_pending",
-	"precheck_failed", "dns_unusable",
-};
-static const char *const refusal_names[] = {
-	"ok", "no_stacks", "not_in_group", "no_standby", "already_active",
-	"switch_running", "target_not_up", "pinned", "nothing_to_rearm",
-	"expired", "stopping", "dns_unusable",
-};
-static const char *const refusal_strs[] = {
-	"accepted",
-	"the group has no stacks",
-	"the stack is not one of the group's stacks",
-	"the group has no standby stack to switch to",
-	"the target is already the active stack",
-	"a switch is already running for this group",
-	"the target stack is not up (use --force to switch anyway)",
-	"the group is pinned to another stack (unpin, or use --force)",
-	"the group is not waiting for rearm and has not failed",
-	"the request is older than request_ttl",
-	"failoverd is stopping",
-	"the group's DNS is unusable: the server refused the last UPDATE or"
-	    " ownership check, so the flip would not finish (use --force to"
-	    " switch anyway)",
-};
-static const char *const cmd_names[] = {
-	"pause", "resume", "pin", "unpin", "rearm", "switch",
-};
-static const char *const online_names[] = { "none", "online", "offline" };
-static const char *const reason_names[] = { "auto", "manual" };
-static const char *const why_names[] = { "publish", "flip", "ttl", "check" };
-static const char *const timer_names[] = { "dns", "gate" };
-static const char *const level_names[] = { "info", "warn", "error" };
-
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define NAME(tab, i)	((size_t)(i) < NELEM(tab) ? (tab)[(i)] : "unknown")
-
-const char *eng_status_name(enum eng_status s) { return NAME(status_names, s); }
-const char *eng_phase_name(enum eng_phase p) { return NAME(phase_names, p); }
-const char *eng_gate_name(enum eng_gate g) { return NAME(gate_names, g); }
-const char *eng_refusal_name(int r) { return NAME(refusal_names, r); }
-const char *eng_refusal_str(int r) { return NAME(refusal_strs, r); }
-const char *eng_cmd_name(enum eng_cmd_kind k) { return NAME(cmd_names, k); }
-const char *eng_online_name(enum eng_online o) { return NAME(online_names, o); }
-const char *eng_reason_name(enum eng_reason r) { return NAME(reason_names, r); }
-const char *eng_dns_why_name(enum eng_dns_why w) { return NAME(why_names, w); }
-const char *eng_timer_name(enum eng_timer t) { return NAME(timer_names, t); }
-const char *eng_level_name(enum eng_level l) { return NAME(level_names, l); }
-
-static int
-parse_name(const char *const *tab, size_t n, const char *s)
-{
-	if (s == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(tab[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
-int eng_status_parse(const char *s) { return parse_name(status_names, NELEM(status_names), s); }
-int eng_phase_parse(const char *s) { return parse_name(phase_names, NELEM(phase_names), s); }
-int eng_gate_parse(const char *s) { return parse_name(gate_names, NELEM(gate_names), s); }
-int eng_cmd_parse(const char *s) { return parse_name(cmd_names, NELEM(cmd_names), s); }
 
 int
 eng_group_init(struct eng_group *g, const struct config *cfg, int group,
@@ -164,16 +69,16 @@ eng_group_init(struct eng_group *g, const struct config *cfg, int group,
 	return 0;
 }
 
-static const char *
-sname(const struct config *cfg, int s)
+const char *
+ei_sname(const struct config *cfg, int s)
 {
 	if (s < 0 || (size_t)s >= cfg->nstack)
 		return "-";
 	return cfg->stacks[s].name;
 }
 
-static struct eng_action *
-record(struct ctx *c, const char *name, enum eng_level lvl)
+struct eng_action *
+ei_record(struct ctx *c, const char *name, enum eng_level lvl)
 {
 	struct eng_action *a;
 
@@ -186,12 +91,12 @@ record(struct ctx *c, const char *name, enum eng_level lvl)
 	a->u.rec.level = lvl;
 	a->u.rec.nkv = 0;
 	c->nrec++;
-	kv(a, "group", "%s", c->grp->name);
+	ei_kv(a, "group", "%s", c->grp->name);
 	return a;
 }
 
-static void
-kv(struct eng_action *a, const char *key, const char *fmt, ...)
+void
+ei_kv(struct eng_action *a, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	struct eng_kv *p;
@@ -248,8 +153,8 @@ set_timer(struct ctx *c, enum eng_timer t, int64_t at)
 	a->u.timer.at_ms = at;
 }
 
-static const struct cfg_hook *
-phase_hook(const struct config *cfg, int s, enum eng_phase p)
+const struct cfg_hook *
+ei_phase_hook(const struct config *cfg, int s, enum eng_phase p)
 {
 	const struct cfg_stack *st;
 	const struct cfg_hook *h = NULL;
@@ -277,8 +182,8 @@ phase_hook(const struct config *cfg, int s, enum eng_phase p)
 	return h->argc > 0 ? h : NULL;
 }
 
-static int
-phase_stack(const struct eng_switch *sw, enum eng_phase p)
+int
+ei_phase_stack(const struct eng_switch *sw, enum eng_phase p)
 {
 	return p == ENG_PH_MAINT_ON || p == ENG_PH_RESTORE ? sw->from : sw->to;
 }
@@ -295,8 +200,8 @@ is_up(const struct ctx *c, int s)
 	return s >= 0 && c->w->health[s].state == HEALTH_UP;
 }
 
-static bool
-in_group(const struct eng_group *g, int s)
+bool
+ei_in_group(const struct eng_group *g, int s)
 {
 	return s != ENG_NONE && (s == g->active || s == g->standby);
 }
@@ -352,12 +257,12 @@ want_record(struct ctx *c)
 		ttl = c->grp->suspect_ttl;	/* damped: see ttl_settled() */
 	if (g->want_stack == g->active && g->want_ttl != ttl) {
 		if (ttl < g->want_ttl) {
-			a = record(c, "ttl_lowered", ENG_LVL_INFO);
+			a = ei_record(c, "ttl_lowered", ENG_LVL_INFO);
 		} else
-			a = record(c, "ttl_restored", ENG_LVL_INFO);
-		kv(a, "stack", "%s", sname(c->cfg, g->active));
-		kv(a, "from", "%u", g->want_ttl);
-		kv(a, "to", "%u", ttl);
+			a = ei_record(c, "ttl_restored", ENG_LVL_INFO);
+		ei_kv(a, "stack", "%s", ei_sname(c->cfg, g->active));
+		ei_kv(a, "from", "%u", g->want_ttl);
+		ei_kv(a, "to", "%u", ttl);
 	}
 	g->want_stack = g->active;
 	g->want_ttl = ttl;
@@ -446,7 +351,7 @@ announce(struct ctx *c, int s)
 enum eng_online
 eng_stack_status(const struct eng_group *g, int s)
 {
-	if (s == ENG_NONE || !in_group(g, s))
+	if (s == ENG_NONE || !ei_in_group(g, s))
 		return ENG_STATUS_NONE;
 	if (g->online == ENG_NONE)
 		return s == g->active ? ENG_STATUS_ONLINE : ENG_STATUS_OFFLINE;
@@ -553,10 +458,10 @@ evaluate(struct ctx *c)
 	}
 	if (!is_down(c, g->active)) {
 		if (g->held != ENG_GATE_NONE) {
-			a = record(c, "hold_cleared", ENG_LVL_INFO);
-			kv(a, "reason", "%s", eng_gate_name(g->held));
-			kv(a, "active", "%s", sname(c->cfg, g->active));
-			kv(a, "health", "%s",
+			a = ei_record(c, "hold_cleared", ENG_LVL_INFO);
+			ei_kv(a, "reason", "%s", eng_gate_name(g->held));
+			ei_kv(a, "active", "%s", ei_sname(c->cfg, g->active));
+			ei_kv(a, "health", "%s",
 			    health_state_name(c->w->health[g->active].state));
 			g->held = ENG_GATE_NONE;
 		}
@@ -564,7 +469,7 @@ evaluate(struct ctx *c)
 	} else {
 		r = gate(c);
 		if (r == ENG_GATE_NONE) {
-			start_switch(c, g->standby, ENG_REASON_AUTO, false);
+			ei_start_switch(c, g->standby, ENG_REASON_AUTO, false);
 			return;
 		}
 		if (r == GATE_PENDING) {
@@ -574,19 +479,19 @@ evaluate(struct ctx *c)
 				r = ENG_GATE_PRECHECK_PENDING;
 		}
 		if (r != (int)g->held) {
-			a = record(c, "gate_held",
+			a = ei_record(c, "gate_held",
 			    r == ENG_GATE_ISOLATED || r == ENG_GATE_FAILED ||
 			    r == ENG_GATE_DNS_UNUSABLE ?
 			    ENG_LVL_WARN : ENG_LVL_INFO);
-			kv(a, "reason", "%s", eng_gate_name(r));
-			kv(a, "active", "%s", sname(c->cfg, g->active));
-			kv(a, "standby", "%s", sname(c->cfg, g->standby));
+			ei_kv(a, "reason", "%s", eng_gate_name(r));
+			ei_kv(a, "active", "%s", ei_sname(c->cfg, g->active));
+			ei_kv(a, "standby", "%s", ei_sname(c->cfg, g->standby));
 			if (r == ENG_GATE_PRECHECK_FAILED)
-				kv(a, "exit", "%d", g->precheck_exit);
+				ei_kv(a, "exit", "%d", g->precheck_exit);
 			if (r == ENG_GATE_DNS_UNUSABLE)
-				kv(a, "dns", "%s", eng_dns_gate(g));
+				ei_kv(a, "dns", "%s", eng_dns_gate(g));
 			if (r == ENG_GATE_HOLD_DOWN)
-				kv(a, "until_ms", "%lld", (long long)(c->now +
+				ei_kv(a, "until_ms", "%lld", (long long)(c->now +
 				    g->last_switch_mono + c->grp->hold_down_ms -
 				    c->mono));
 			g->held = r;
@@ -598,8 +503,8 @@ evaluate(struct ctx *c)
 	dns_send(c, g->dns_error[0] != '\0' || !g->dns_checked);
 }
 
-static void
-start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
+void
+ei_start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 {
 	struct eng_group *g = c->g;
 	struct eng_switch *sw = &g->sw;
@@ -624,13 +529,13 @@ start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 	g->held = ENG_GATE_NONE;
 	g->precheck_ok = false;
 	g->precheck_running = false;	/* a late answer is ignored */
-	a = record(c, "switch_started", reason == ENG_REASON_AUTO ?
+	a = ei_record(c, "switch_started", reason == ENG_REASON_AUTO ?
 	    ENG_LVL_WARN : ENG_LVL_INFO);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "from", "%s", sname(c->cfg, sw->from));
-	kv(a, "to", "%s", sname(c->cfg, sw->to));
-	kv(a, "reason", "%s", eng_reason_name(reason));
-	kv(a, "force", "%s", force ? "yes" : "no");
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "from", "%s", ei_sname(c->cfg, sw->from));
+	ei_kv(a, "to", "%s", ei_sname(c->cfg, sw->to));
+	ei_kv(a, "reason", "%s", eng_reason_name(reason));
+	ei_kv(a, "force", "%s", force ? "yes" : "no");
 	run_phase(c);
 }
 
@@ -649,15 +554,15 @@ run_phase(struct ctx *c)
 	int s;
 
 	while (sw->phase < ENG_PH_DNS || sw->phase == ENG_PH_RESTORE) {
-		s = phase_stack(sw, sw->phase);
-		hook = phase_hook(c->cfg, s, sw->phase);
+		s = ei_phase_stack(sw, sw->phase);
+		hook = ei_phase_hook(c->cfg, s, sw->phase);
 		if (hook != NULL)
 			break;
-		a = record(c, "phase_skipped", ENG_LVL_INFO);
-		kv(a, "id", "%s", sw->id);
-		kv(a, "phase", "%s", eng_phase_name(sw->phase));
-		kv(a, "stack", "%s", sname(c->cfg, s));
-		kv(a, "reason", "no_hook");
+		a = ei_record(c, "phase_skipped", ENG_LVL_INFO);
+		ei_kv(a, "id", "%s", sw->id);
+		ei_kv(a, "phase", "%s", eng_phase_name(sw->phase));
+		ei_kv(a, "stack", "%s", ei_sname(c->cfg, s));
+		ei_kv(a, "reason", "no_hook");
 		if (sw->phase == ENG_PH_RESTORE) {
 			/* The hook went with a reload since the abort. */
 			fail_switch(c, "no_hook");
@@ -673,11 +578,11 @@ run_phase(struct ctx *c)
 	sw->running = true;
 	sw->phase_started_ms = c->now;
 	sw->phase_started_mono = c->mono;
-	a = record(c, "phase_started", ENG_LVL_INFO);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "phase", "%s", eng_phase_name(sw->phase));
-	kv(a, "stack", "%s", sname(c->cfg, phase_stack(sw, sw->phase)));
-	kv(a, "attempt", "%d", sw->attempt);
+	a = ei_record(c, "phase_started", ENG_LVL_INFO);
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "phase", "%s", eng_phase_name(sw->phase));
+	ei_kv(a, "stack", "%s", ei_sname(c->cfg, ei_phase_stack(sw, sw->phase)));
+	ei_kv(a, "attempt", "%d", sw->attempt);
 	if (sw->phase == ENG_PH_DNS) {
 		g->want_stack = sw->to;
 		g->want_ttl = c->grp->ttl;
@@ -685,7 +590,7 @@ run_phase(struct ctx *c)
 		dns_send(c, true);
 		return;
 	}
-	s = phase_stack(sw, sw->phase);
+	s = ei_phase_stack(sw, sw->phase);
 	a = effect(c, ENG_ACT_RUN_HOOK);
 	a->u.hook.phase = sw->phase;
 	a->u.hook.stack = s;
@@ -695,7 +600,7 @@ run_phase(struct ctx *c)
 	a->u.hook.attempt = sw->attempt;
 	a->u.hook.reason = sw->reason;
 	a->u.hook.dry_run = c->w->dry_run;
-	a->u.hook.hook = phase_hook(c->cfg, s, sw->phase);
+	a->u.hook.hook = ei_phase_hook(c->cfg, s, sw->phase);
 	a->u.hook.timeout_ms = c->cfg->stacks[s].hook_timeout_ms;
 }
 
@@ -718,7 +623,7 @@ abort_switch(struct ctx *c)
 		fail_switch(c, "off");
 		return;
 	}
-	if (phase_hook(c->cfg, sw->from, ENG_PH_RESTORE) == NULL) {
+	if (ei_phase_hook(c->cfg, sw->from, ENG_PH_RESTORE) == NULL) {
 		fail_switch(c, "no_hook");
 		return;
 	}
@@ -735,13 +640,13 @@ fail_switch(struct ctx *c, const char *restore)
 	struct eng_switch *sw = &g->sw;
 	struct eng_action *a;
 
-	a = record(c, "switch_failed", ENG_LVL_ERROR);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "phase", "%s", eng_phase_name(sw->failed_phase));
-	kv(a, "from", "%s", sname(c->cfg, sw->from));
-	kv(a, "to", "%s", sname(c->cfg, sw->to));
-	kv(a, "traffic", "%s", sname(c->cfg, g->active));
-	kv(a, "restore", "%s", restore);
+	a = ei_record(c, "switch_failed", ENG_LVL_ERROR);
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "phase", "%s", eng_phase_name(sw->failed_phase));
+	ei_kv(a, "from", "%s", ei_sname(c->cfg, sw->from));
+	ei_kv(a, "to", "%s", ei_sname(c->cfg, sw->to));
+	ei_kv(a, "traffic", "%s", ei_sname(c->cfg, g->active));
+	ei_kv(a, "restore", "%s", restore);
 	sw->phase = sw->failed_phase;
 	sw->running = false;
 	sw->ended_ms = c->now;
@@ -756,20 +661,20 @@ finish_switch(struct ctx *c)
 	struct eng_switch *sw = &g->sw;
 	struct eng_action *a;
 
-	a = record(c, "phase_finished", ENG_LVL_INFO);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "phase", "dns");
-	kv(a, "stack", "%s", sname(c->cfg, sw->to));
-	kv(a, "attempt", "%d", sw->attempt);
-	kv(a, "result", "ok");
-	kv(a, "duration_ms", "%lld",
+	a = ei_record(c, "phase_finished", ENG_LVL_INFO);
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "phase", "dns");
+	ei_kv(a, "stack", "%s", ei_sname(c->cfg, sw->to));
+	ei_kv(a, "attempt", "%d", sw->attempt);
+	ei_kv(a, "result", "ok");
+	ei_kv(a, "duration_ms", "%lld",
 	    (long long)(c->mono - sw->phase_started_mono));
-	a = record(c, "switch_finished", ENG_LVL_INFO);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "from", "%s", sname(c->cfg, sw->from));
-	kv(a, "to", "%s", sname(c->cfg, sw->to));
-	kv(a, "reason", "%s", eng_reason_name(sw->reason));
-	kv(a, "duration_ms", "%lld", (long long)(c->mono - sw->started_mono));
+	a = ei_record(c, "switch_finished", ENG_LVL_INFO);
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "from", "%s", ei_sname(c->cfg, sw->from));
+	ei_kv(a, "to", "%s", ei_sname(c->cfg, sw->to));
+	ei_kv(a, "reason", "%s", eng_reason_name(sw->reason));
+	ei_kv(a, "duration_ms", "%lld", (long long)(c->mono - sw->started_mono));
 	sw->phase = ENG_PH_DONE;
 	sw->running = false;
 	sw->ended_ms = c->now;
@@ -814,11 +719,11 @@ on_resume(struct ctx *c)
 	}
 	if (g->status != ENG_SWITCHING)
 		return;
-	a = record(c, "switch_resumed", ENG_LVL_WARN);
-	kv(a, "id", "%s", g->sw.id);
-	kv(a, "phase", "%s", eng_phase_name(g->sw.phase));
-	kv(a, "interrupted", "%s", g->sw.running ? "yes" : "no");
-	kv(a, "attempt", "%d", g->sw.attempt);
+	a = ei_record(c, "switch_resumed", ENG_LVL_WARN);
+	ei_kv(a, "id", "%s", g->sw.id);
+	ei_kv(a, "phase", "%s", eng_phase_name(g->sw.phase));
+	ei_kv(a, "interrupted", "%s", g->sw.running ? "yes" : "no");
+	ei_kv(a, "attempt", "%d", g->sw.attempt);
 	g->sw.running = false;
 	run_phase(c);
 }
@@ -833,19 +738,19 @@ on_hook_done(struct ctx *c, const struct eng_event *ev)
 	bool restore = sw->phase == ENG_PH_RESTORE;
 	bool abort_ = !ok && sw->phase != ENG_PH_MAINT_ON && !restore;
 
-	a = record(c, ok ? "phase_finished" : "phase_failed",
+	a = ei_record(c, ok ? "phase_finished" : "phase_failed",
 	    ok ? ENG_LVL_INFO : abort_ || restore ? ENG_LVL_ERROR :
 	    ENG_LVL_WARN);
-	kv(a, "id", "%s", sw->id);
-	kv(a, "phase", "%s", eng_phase_name(sw->phase));
-	kv(a, "stack", "%s", sname(c->cfg, phase_stack(sw, sw->phase)));
-	kv(a, "attempt", "%d", sw->attempt);
-	kv(a, "result", "%s", ok ? "ok" :
+	ei_kv(a, "id", "%s", sw->id);
+	ei_kv(a, "phase", "%s", eng_phase_name(sw->phase));
+	ei_kv(a, "stack", "%s", ei_sname(c->cfg, ei_phase_stack(sw, sw->phase)));
+	ei_kv(a, "attempt", "%d", sw->attempt);
+	ei_kv(a, "result", "%s", ok ? "ok" :
 	    ev->u.hook.outcome == ENG_HOOK_TIMEOUT ? "timeout" : "failed");
-	kv(a, "exit", "%d", ev->u.hook.exit_code);
-	kv(a, "duration_ms", "%lld", (long long)ev->u.hook.duration_ms);
+	ei_kv(a, "exit", "%d", ev->u.hook.exit_code);
+	ei_kv(a, "duration_ms", "%lld", (long long)ev->u.hook.duration_ms);
 	if (!ok && !restore)
-		kv(a, "policy", "%s", abort_ ? "abort" : "continue");
+		ei_kv(a, "policy", "%s", abort_ ? "abort" : "continue");
 	sw->running = false;
 	if (restore) {
 		fail_switch(c, ok ? "ok" : "failed");
@@ -878,11 +783,11 @@ on_precheck_done(struct ctx *c, const struct eng_event *ev)
 	    is_down(c, g->active) && g->status == ENG_SERVING) {
 		struct eng_action *a;
 
-		a = record(c, "gate_held", ENG_LVL_INFO);
-		kv(a, "reason", "precheck_failed");
-		kv(a, "active", "%s", sname(c->cfg, g->active));
-		kv(a, "standby", "%s", sname(c->cfg, g->standby));
-		kv(a, "exit", "%d", g->precheck_exit);
+		a = ei_record(c, "gate_held", ENG_LVL_INFO);
+		ei_kv(a, "reason", "precheck_failed");
+		ei_kv(a, "active", "%s", ei_sname(c->cfg, g->active));
+		ei_kv(a, "standby", "%s", ei_sname(c->cfg, g->standby));
+		ei_kv(a, "exit", "%d", g->precheck_exit);
 		g->held = ENG_GATE_PRECHECK_FAILED;
 	}
 }
@@ -905,19 +810,19 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 		if (delay > ENG_DNS_BACKOFF_MAX_MS)
 			delay = ENG_DNS_BACKOFF_MAX_MS;
 		g->dns_retry_ms = c->mono + delay;
-		a = record(c, "dns_failed", ev->u.dns.retryable ?
+		a = ei_record(c, "dns_failed", ev->u.dns.retryable ?
 		    ENG_LVL_WARN : ENG_LVL_ERROR);
-		kv(a, "stack", "%s", sname(c->cfg, g->dns_sent_stack));
-		kv(a, "error", "%s", ev->u.dns.error != NULL ?
+		ei_kv(a, "stack", "%s", ei_sname(c->cfg, g->dns_sent_stack));
+		ei_kv(a, "error", "%s", ev->u.dns.error != NULL ?
 		    ev->u.dns.error : "unknown");
-		kv(a, "retryable", "%s", ev->u.dns.retryable ? "yes" : "no");
-		kv(a, "failures", "%d", g->dns_failures);
-		kv(a, "retry_in_ms", "%lld", (long long)delay);
+		ei_kv(a, "retryable", "%s", ev->u.dns.retryable ? "yes" : "no");
+		ei_kv(a, "failures", "%d", g->dns_failures);
+		ei_kv(a, "retry_in_ms", "%lld", (long long)delay);
 		/* What happens next, said once where it is decided. */
-		kv(a, "next", "%s", ev->u.dns.retryable ? "retry" :
+		ei_kv(a, "next", "%s", ev->u.dns.retryable ? "retry" :
 		    "retry anyway; no switch starts until the server accepts");
 		if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS)
-			kv(a, "id", "%s", g->sw.id);
+			ei_kv(a, "id", "%s", g->sw.id);
 		if (!ev->u.dns.no_verdict)
 			dns_verdict(c, false, ev->u.dns.error,
 			    !ev->u.dns.retryable);
@@ -932,9 +837,9 @@ on_dns_done(struct ctx *c, const struct eng_event *ev)
 	g->pub_stack = g->dns_sent_stack;
 	g->pub_ttl = g->dns_sent_ttl;
 	if (prev == ENG_NONE && g->status != ENG_SWITCHING) {
-		a = record(c, "record_published", ENG_LVL_INFO);
-		kv(a, "stack", "%s", sname(c->cfg, g->pub_stack));
-		kv(a, "ttl", "%u", g->pub_ttl);
+		a = ei_record(c, "record_published", ENG_LVL_INFO);
+		ei_kv(a, "stack", "%s", ei_sname(c->cfg, g->pub_stack));
+		ei_kv(a, "ttl", "%u", g->pub_ttl);
 	}
 	if (g->status == ENG_SWITCHING && g->sw.phase == ENG_PH_DNS &&
 	    g->pub_stack == g->sw.to)
@@ -990,197 +895,19 @@ dns_verdict(struct ctx *c, bool ok, const char *reason, bool final)
 	g->dns_checked = true;
 	now = eng_dns_unusable(g);
 	if (now != NULL && strcmp(before, now) != 0) {
-		a = record(c, "dns_unusable", ENG_LVL_ERROR);
-		kv(a, "reason", "%s", now);
-		kv(a, "final", "%s", g->dns_error_final ? "yes" : "no");
-		kv(a, "refusals", "%d", g->dns_error_run);
+		a = ei_record(c, "dns_unusable", ENG_LVL_ERROR);
+		ei_kv(a, "reason", "%s", now);
+		ei_kv(a, "final", "%s", g->dns_error_final ? "yes" : "no");
+		ei_kv(a, "refusals", "%d", g->dns_error_run);
 	} else if (now == NULL && before[0] != '\0') {
-		a = record(c, "dns_usable", ENG_LVL_INFO);
-		kv(a, "was", "%s", before);
+		a = ei_record(c, "dns_usable", ENG_LVL_INFO);
+		ei_kv(a, "was", "%s", before);
 	}
 	/* Held for another reason now (unchecked -> BADKEY): say so again. */
 	now = eng_dns_gate(g);
 	if (g->held == ENG_GATE_DNS_UNUSABLE && now != NULL &&
 	    strcmp(gate_before, now) != 0)
 		g->held = ENG_GATE_NONE;
-}
-
-static bool
-target_of(const struct eng_group *g, const struct eng_cmd *cmd, int *to)
-{
-	*to = cmd->stack == ENG_NONE ? g->standby : cmd->stack;
-	return *to != ENG_NONE;
-}
-
-int
-eng_cmd_check(const struct eng_group *g, const struct eng_world *w,
-    const struct eng_cmd *cmd)
-{
-	int to;
-
-	switch (cmd->kind) {
-	case ENG_CMD_PAUSE:
-	case ENG_CMD_RESUME:
-	case ENG_CMD_UNPIN:
-		return ENG_OK;
-	case ENG_CMD_PIN:
-		if (g->status == ENG_RESERVED)
-			return ENG_REFUSE_NO_STACKS;
-		if (!in_group(g, cmd->stack))
-			return ENG_REFUSE_NOT_IN_GROUP;
-		return ENG_OK;
-	case ENG_CMD_REARM:
-		if (g->status == ENG_RESERVED)
-			return ENG_REFUSE_NO_STACKS;
-		if (g->status == ENG_SWITCHING)
-			return ENG_REFUSE_SWITCH_RUNNING;
-		if (g->status != ENG_WAIT_REARM && g->status != ENG_FAILED)
-			return ENG_REFUSE_NOTHING_TO_REARM;
-		return ENG_OK;
-	case ENG_CMD_SWITCH:
-		if (g->status == ENG_RESERVED)
-			return ENG_REFUSE_NO_STACKS;
-		if (g->status == ENG_SWITCHING)
-			return ENG_REFUSE_SWITCH_RUNNING;
-		if (!target_of(g, cmd, &to))
-			return ENG_REFUSE_NO_STANDBY;
-		if (!in_group(g, to))
-			return ENG_REFUSE_NOT_IN_GROUP;
-		if (to == g->active)
-			return ENG_REFUSE_ALREADY_ACTIVE;
-		if (g->pinned != ENG_NONE && g->pinned != to && !cmd->force)
-			return ENG_REFUSE_PINNED;
-		if (!cmd->force && eng_dns_unusable(g) != NULL)
-			return ENG_REFUSE_DNS_UNUSABLE;
-		if (!cmd->force && (w->health == NULL ||
-		    w->health[to].state != HEALTH_UP))
-			return ENG_REFUSE_TARGET_NOT_UP;
-		return ENG_OK;
-	}
-	return ENG_E_INVAL;
-}
-
-/*
- * A request (switch, rearm) taken later than request_ttl after it was
- * made, or made "later" than request_ttl from now (the clock went back:
- * its age is unknown), is stale: nobody is waiting for it any more.
- */
-static bool
-request_expired(const struct ctx *c, const struct eng_cmd *cmd)
-{
-	int64_t ttl = c->cfg->controller.request_ttl_ms, age;
-
-	if (cmd->requested_ms <= 0 || ttl <= 0 ||
-	    (cmd->kind != ENG_CMD_SWITCH && cmd->kind != ENG_CMD_REARM))
-		return false;
-	age = c->now - cmd->requested_ms;
-	return age > ttl || age < -ttl;
-}
-
-static void
-actor_kv(struct eng_action *a, const struct eng_cmd *cmd)
-{
-	if (cmd->actor[0] != '\0')
-		kv(a, "actor", "%.*s", ENG_ACTOR_MAX - 1, cmd->actor);
-}
-
-/* The switch_started record of this step. */
-static struct eng_action *
-switch_record(struct ctx *c)
-{
-	for (size_t i = c->out->n; i-- > 0; )
-		if (c->out->a[i].kind == ENG_ACT_RECORD &&
-		    strcmp(c->out->a[i].u.rec.name, "switch_started") == 0)
-			return &c->out->a[i];
-	return NULL;
-}
-
-static int
-on_cmd(struct ctx *c, const struct eng_cmd *cmd)
-{
-	struct eng_group *g = c->g;
-	struct eng_action *a;
-	int r, to;
-
-	if (request_expired(c, cmd)) {
-		int64_t age = c->now - cmd->requested_ms;
-
-		a = record(c, "request_expired", ENG_LVL_WARN);
-		kv(a, "cmd", "%s", eng_cmd_name(cmd->kind));
-		if (cmd->stack != ENG_NONE)
-			kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
-		kv(a, "age_ms", "%lld", (long long)age);
-		kv(a, "request_ttl_ms", "%lld",
-		    (long long)c->cfg->controller.request_ttl_ms);
-		actor_kv(a, cmd);
-		return ENG_REFUSE_EXPIRED;
-	}
-	r = eng_cmd_check(g, c->w, cmd);
-	if (r == ENG_OK && cmd->kind == ENG_CMD_SWITCH && c->w->stopping)
-		r = ENG_REFUSE_STOPPING;
-	if (r != ENG_OK) {
-		a = record(c, "cmd_refused", ENG_LVL_WARN);
-		kv(a, "cmd", "%s", eng_cmd_name(cmd->kind));
-		kv(a, "reason", "%s", eng_refusal_name(r));
-		if (r == ENG_REFUSE_DNS_UNUSABLE)
-			kv(a, "dns", "%s", g->dns_error);
-		if (cmd->stack != ENG_NONE)
-			kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
-		actor_kv(a, cmd);
-		return r;
-	}
-	switch (cmd->kind) {
-	case ENG_CMD_PAUSE:
-		g->paused = true;
-		actor_kv(record(c, "paused", ENG_LVL_INFO), cmd);
-		break;
-	case ENG_CMD_RESUME:
-		g->paused = false;
-		if (g->status == ENG_FAILED) {
-			a = record(c, "failed_state_cleared", ENG_LVL_INFO);
-			kv(a, "by", "resume");
-			actor_kv(a, cmd);
-			g->status = ENG_SERVING;
-		}
-		actor_kv(record(c, "resumed", ENG_LVL_INFO), cmd);
-		break;
-	case ENG_CMD_PIN:
-		g->pinned = cmd->stack;
-		a = record(c, "pinned", ENG_LVL_INFO);
-		kv(a, "stack", "%s", sname(c->cfg, cmd->stack));
-		actor_kv(a, cmd);
-		break;
-	case ENG_CMD_UNPIN:
-		g->pinned = ENG_NONE;
-		actor_kv(record(c, "unpinned", ENG_LVL_INFO), cmd);
-		break;
-	case ENG_CMD_REARM:
-		if (g->status == ENG_FAILED) {
-			a = record(c, "failed_state_cleared", ENG_LVL_INFO);
-			kv(a, "by", "rearm");
-		} else {
-			a = record(c, "rearmed", ENG_LVL_INFO);
-			kv(a, "active", "%s", sname(c->cfg, g->active));
-			kv(a, "standby", "%s", sname(c->cfg, g->standby));
-		}
-		actor_kv(a, cmd);
-		g->status = ENG_SERVING;
-		break;
-	case ENG_CMD_SWITCH:
-		if (g->status == ENG_FAILED) {
-			a = record(c, "failed_state_cleared", ENG_LVL_INFO);
-			kv(a, "by", "switch");
-			actor_kv(a, cmd);
-			g->status = ENG_SERVING;
-		}
-		(void)target_of(g, cmd, &to);
-		start_switch(c, to, ENG_REASON_MANUAL, cmd->force);
-		/* switch_started is the step's record just made. */
-		if (c->out->n > 0)
-			actor_kv(switch_record(c), cmd);
-		break;
-	}
-	return ENG_OK;
 }
 
 static bool
@@ -1264,7 +991,7 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 	case ENG_EV_TIMER:
 		break;
 	case ENG_EV_CMD:
-		rc = on_cmd(&c, &ev->u.cmd);
+		rc = ei_on_cmd(&c, &ev->u.cmd);
 		break;
 	case ENG_EV_DNS_VERDICT:
 		dns_verdict(&c, ev->u.verdict.ok, ev->u.verdict.reason,
@@ -1283,121 +1010,3 @@ eng_step(struct eng_group *g, const struct eng_world *w,
 	return rc;
 }
 
-void
-eng_switch_plan(const struct eng_group *g, const struct eng_world *w,
-    const struct eng_cmd *cmd, struct eng_plan *p)
-{
-	struct eng_cmd sc = *cmd;
-	int to = ENG_NONE;
-
-	memset(p, 0, sizeof(*p));
-	sc.kind = ENG_CMD_SWITCH;
-	p->refusal = eng_cmd_check(g, w, &sc);
-	(void)target_of(g, &sc, &to);
-	p->from = g->active;
-	p->to = to;
-	p->force = sc.force;
-	p->ttl = w->cfg->groups[g->group].ttl;
-	for (int i = 0; i < ENG_NPHASE_HOOK; i++) {
-		struct eng_switch sw = { .from = p->from, .to = p->to };
-
-		p->step[i].phase = (enum eng_phase)i;
-		p->step[i].stack = phase_stack(&sw, (enum eng_phase)i);
-		p->step[i].hook = phase_hook(w->cfg, p->step[i].stack,
-		    (enum eng_phase)i);
-	}
-	p->restore.phase = ENG_PH_RESTORE;
-	p->restore.stack = p->from;
-	p->restore_on = w->cfg->groups[g->group].restore_on_abort;
-	p->restore.hook = phase_hook(w->cfg, p->from, ENG_PH_RESTORE);
-}
-
-static size_t
-append(char *buf, size_t len, size_t at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static size_t
-append(char *buf, size_t len, size_t at, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
-	    fmt, ap);
-	va_end(ap);
-	return at + (n > 0 ? (size_t)n : 0);
-}
-
-static size_t
-append_webhead(char *buf, size_t len, size_t at, const struct config *cfg,
-    int s)
-{
-	const struct cfg_webhead *wh;
-
-	if (s < 0 || (size_t)s >= cfg->nstack)
-		return append(buf, len, at, "(nothing)");
-	wh = &cfg->stacks[s].web_head;
-	if (wh->is_name)
-		return append(buf, len, at, "CNAME %s",
-		    wh->name != NULL ? wh->name : "-");
-	for (size_t i = 0; i < wh->naddr; i++)
-		at = append(buf, len, at, "%s%s", i ? " " : "", wh->addrs[i]);
-	return at;
-}
-
-size_t
-eng_plan_format(const struct eng_plan *p, const struct config *cfg,
-    int group, char *buf, size_t len)
-{
-	const struct cfg_group *grp = &cfg->groups[group];
-	size_t at = 0;
-
-	if (len > 0)
-		buf[0] = '\0';
-	at = append(buf, len, at, "switch %s from %s to %s%s\n", grp->name,
-	    sname(cfg, p->from), sname(cfg, p->to), p->force ? " (forced)" : "");
-	if (p->refusal != ENG_OK)
-		at = append(buf, len, at, "  refused: %s\n",
-		    eng_refusal_str(p->refusal));
-	for (int i = 0; i < ENG_NPHASE_HOOK; i++) {
-		const struct eng_plan_step *st = &p->step[i];
-
-		at = append(buf, len, at, "  %d. %s on %s: ", i + 1,
-		    eng_phase_name(st->phase), sname(cfg, st->stack));
-		if (st->hook == NULL) {
-			at = append(buf, len, at, "no hook, skipped\n");
-			continue;
-		}
-		for (int j = 0; j < st->hook->argc; j++)
-			at = append(buf, len, at, "%s%s", j ? " " : "",
-			    st->hook->argv[j]);
-		at = append(buf, len, at, "\n");
-	}
-	at = append(buf, len, at, "  5. dns: %s ", grp->address != NULL ?
-	    grp->address : "(auto address)");
-	at = append_webhead(buf, len, at, cfg, p->from);
-	at = append(buf, len, at, " -> ");
-	at = append_webhead(buf, len, at, cfg, p->to);
-	at = append(buf, len, at, " ttl %us\n", p->ttl);
-	/* What an abort after maintenance_on would do to the old stack. */
-	if (p->step[0].hook == NULL)
-		return at;
-	at = append(buf, len, at, "  restore (if replication_off, promote or"
-	    " maintenance_off fails): ");
-	if (!p->restore_on)
-		at = append(buf, len, at, "off, %s stays in maintenance"
-		    " (restore_on_abort = no)\n", sname(cfg, p->from));
-	else if (p->restore.hook == NULL)
-		at = append(buf, len, at, "no hook, %s stays in maintenance"
-		    "\n", sname(cfg, p->from));
-	else {
-		at = append(buf, len, at, "maintenance_off on %s: ",
-		    sname(cfg, p->from));
-		for (int j = 0; j < p->restore.hook->argc; j++)
-			at = append(buf, len, at, "%s%s", j ? " " : "",
-			    p->restore.hook->argv[j]);
-		at = append(buf, len, at, "\n");
-	}
-	return at;
-}
