@@ -42,8 +42,8 @@ done
 grep -q '^\.Cm simulate' "$D/failoverd.8" || fail "failoverd.8 lacks simulate"
 
 # The hook environment: every variable the runner can set.
-vars=$(grep -o '"FAILOVER_[A-Z_]*"' "$TOP/controller/shell/hook.c" | tr -d '"' | sort -u)
-[ -n "$vars" ] || fail "no FAILOVER_ variables found in hook.c"
+vars=$(grep -o '"FAILOVER_[A-Z_]*"' "$TOP/controller/shell/hook_env.c" | tr -d '"' | sort -u)
+[ -n "$vars" ] || fail "no FAILOVER_ variables found in hook_env.c"
 for v in $vars; do
 	grep -q "Ev $v\b\|Ev .*$v" "$D/failoverd.8" || fail "failoverd.8 lacks $v"
 done
