@@ -39,9 +39,12 @@
  * (HTTP/1.0) names nothing to rebind and is answered.
  *
  * Commands and the JSON of the GET endpoints come from ops.h, the one
- * implementation shared with failoverctl; /metrics and /healthz are here.
+ * implementation shared with failoverctl; their handlers are in api_v1.c,
+ * the dashboard's in api_page.c, run-time groups' in api_groups.c (what
+ * they share is api_int.h).  /metrics and /healthz are here.
  */
 #include "controller/face/api.h"
+#include "controller/face/api_int.h"
 
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -84,60 +87,6 @@
 #include "dnsupdate/dnsup_msg.h"
 #include "probes/probe.h"
 
-#define API_BODY_MAX		(16 * 1024)
-#define API_HEADERS_MAX		(8 * 1024)
-#define API_DEADLINE_S		5	/* a whole request, DESIGN.md */
-#define API_TOKEN_MAX		4096	/* longest token, bytes */
-#define API_SEGS_MAX		6
-#define API_NAME_MAX		256
-#define API_EVENTS_DEFAULT	100	/* GET /v1/events without limit */
-#define API_EVENTS_MAX		10000
-
-/* Methods a route may take (a subset of enum evhttp_cmd_type). */
-#define M_GET	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
-#define M_POST	EVHTTP_REQ_POST
-
-enum api_token_state {
-	TOKEN_NONE = 0,		/* no api_token_file configured */
-	TOKEN_OK,
-	TOKEN_BAD,		/* configured but unusable */
-};
-
-struct api {
-	struct api_host		 h;		/* what the shell lends */
-	struct evhttp		*http;
-	struct api_conns	*conns;		/* api_conn.c */
-	struct api_dash		*dash;		/* api_dash.c */
-	struct cfg_hostport	 bound;		/* what we listen on */
-	uint16_t		 port;		/* bound, even for port 0 */
-	struct sockaddr_storage	 bound_sa;
-	bool			 wildcard;	/* 0.0.0.0 or :: */
-	char			 where[96];	/* "127.0.0.1:8053" */
-
-	/* GET /v1/history/verify: the last check of the chain. */
-	uint64_t		 verify_seq;	/* newest seq it covered */
-	int64_t			 verify_mono;	/* when, 0: never */
-	uint64_t		 verify_bad, verify_count;
-	char			 verify_detail[256];
-
-	/* The token, as a digest; see the top of the file. */
-	const struct config	*token_cfg;	/* read for this one */
-	enum api_token_state	 token_state;
-	unsigned char		 token_sha[SHA256_DIGEST_LENGTH];
-};
-
-/* One request as the handlers see it. */
-struct call {
-	struct api		*a;
-	struct evhttp_request	*req;
-	enum evhttp_cmd_type	 method;
-	const char		*path;		/* raw, for the log */
-	int			 nseg;
-	char			*seg[API_SEGS_MAX];	/* decoded */
-	struct evkeyvalq	 query;
-};
-
-typedef void api_handler(struct call *);
 
 struct route {
 	const char	*pat[API_SEGS_MAX];	/* "*": any one segment */
@@ -147,41 +96,33 @@ struct route {
 
 static void	 request_cb(struct evhttp_request *, void *);
 static void	 request_handle(struct api *, struct evhttp_request *);
-static api_handler h_healthz, h_metrics, h_groups, h_group, h_stacks,
-		    h_stack, h_events, h_command, h_failover_status;
-/* The dashboard's routes (issue 16), at the end of the file. */
-static api_handler h_page, h_plan, h_dns, h_stream, h_verify;
-/* Groups made at run time (ops_group.h), at the end of the file. */
-static api_handler h_group_add, h_group_set, h_group_del;
-/* The cluster (issue 14), at the end of the file. */
-static api_handler h_cluster;
-static void	 live_fields(struct api *, json_t *);
+static api_handler h_healthz, h_metrics, h_cluster;
 
 static const struct route routes[] = {
 	{ { "healthz" }, M_GET, h_healthz },
 	{ { "metrics" }, M_GET, h_metrics },
-	{ { "v1", "groups" }, M_GET, h_groups },
-	{ { "v1", "groups", "*" }, M_GET, h_group },
-	{ { "v1", "groups", "*", "switch" }, M_POST, h_command },
-	{ { "v1", "groups", "*", "pause" }, M_POST, h_command },
-	{ { "v1", "groups", "*", "resume" }, M_POST, h_command },
-	{ { "v1", "groups", "*", "pin" }, M_POST, h_command },
-	{ { "v1", "groups", "*", "unpin" }, M_POST, h_command },
-	{ { "v1", "groups", "*", "rearm" }, M_POST, h_command },
-	{ { "v1", "stacks" }, M_GET, h_stacks },
-	{ { "v1", "stacks", "*" }, M_GET, h_stack },
-	{ { "v1", "stacks", "*", "failover-status" }, M_GET, h_failover_status },
-	{ { "v1", "events" }, M_GET, h_events },
+	{ { "v1", "groups" }, M_GET, api_h_groups },
+	{ { "v1", "groups", "*" }, M_GET, api_h_group },
+	{ { "v1", "groups", "*", "switch" }, M_POST, api_h_command },
+	{ { "v1", "groups", "*", "pause" }, M_POST, api_h_command },
+	{ { "v1", "groups", "*", "resume" }, M_POST, api_h_command },
+	{ { "v1", "groups", "*", "pin" }, M_POST, api_h_command },
+	{ { "v1", "groups", "*", "unpin" }, M_POST, api_h_command },
+	{ { "v1", "groups", "*", "rearm" }, M_POST, api_h_command },
+	{ { "v1", "stacks" }, M_GET, api_h_stacks },
+	{ { "v1", "stacks", "*" }, M_GET, api_h_stack },
+	{ { "v1", "stacks", "*", "failover-status" }, M_GET, api_h_failover_status },
+	{ { "v1", "events" }, M_GET, api_h_events },
 	/* The dashboard (api_dash.c) */
-	{ { NULL }, M_GET, h_page },
-	{ { "v1", "groups", "*", "plan" }, M_GET, h_plan },
-	{ { "v1", "groups", "*", "dns" }, M_GET, h_dns },
-	{ { "v1", "events", "stream" }, M_GET, h_stream },
-	{ { "v1", "history", "verify" }, M_GET, h_verify },
+	{ { NULL }, M_GET, api_h_page },
+	{ { "v1", "groups", "*", "plan" }, M_GET, api_h_plan },
+	{ { "v1", "groups", "*", "dns" }, M_GET, api_h_dns },
+	{ { "v1", "events", "stream" }, M_GET, api_h_stream },
+	{ { "v1", "history", "verify" }, M_GET, api_h_verify },
 	/* Groups made at run time */
-	{ { "v1", "groups" }, M_POST, h_group_add },
-	{ { "v1", "groups", "*" }, EVHTTP_REQ_PATCH, h_group_set },
-	{ { "v1", "groups", "*" }, EVHTTP_REQ_DELETE, h_group_del },
+	{ { "v1", "groups" }, M_POST, api_h_group_add },
+	{ { "v1", "groups", "*" }, EVHTTP_REQ_PATCH, api_h_group_set },
+	{ { "v1", "groups", "*" }, EVHTTP_REQ_DELETE, api_h_group_del },
 	/* The cluster */
 	{ { "v1", "cluster" }, M_GET, h_cluster },
 };
@@ -205,8 +146,8 @@ method_name(enum evhttp_cmd_type m)
 	return "?";
 }
 
-static const char *
-peer_of(struct evhttp_request *req, char *buf, size_t len)
+const char *
+api_peer_of(struct evhttp_request *req, char *buf, size_t len)
 {
 	struct evhttp_connection *c = evhttp_request_get_connection(req);
 	const char *host = NULL;
@@ -245,8 +186,8 @@ reason_phrase(int code)
  * Debug for every answer; info for a refusal (4xx but 404, and 503); error
  * for a failure of ours (500).
  */
-static void
-log_reply(struct call *c, int code, const char *why)
+void
+api_log_reply(struct call *c, int code, const char *why)
 {
 	/* Any client may cause these: limited (log.h). */
 	static struct log_rl rl_error = LOG_RL_INIT("api_error");
@@ -260,22 +201,22 @@ log_reply(struct call *c, int code, const char *why)
 		if (code == 500)
 			log_error("api_error", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
-			    log_q(c->path), code, peer_of(c->req, peer,
+			    log_q(c->path), code, api_peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 		else
 			log_info("api_refused", "method=%s path=%s http_status=%d"
 			    " peer=%s detail=%s", method_name(c->method),
-			    log_q(c->path), code, peer_of(c->req, peer,
+			    log_q(c->path), code, api_peer_of(c->req, peer,
 			    sizeof(peer)), log_q(why));
 	} else if (log_get_level() >= LOGL_DEBUG && log_rl_allow(&rl_debug))
 		log_debug("api_request", "method=%s path=%s http_status=%d peer=%s",
 		    method_name(c->method), log_q(c->path), code,
-		    peer_of(c->req, peer, sizeof(peer)));
+		    api_peer_of(c->req, peer, sizeof(peer)));
 }
 
 /* Send a JSON value (reference stolen) with code. */
-static void
-reply_json(struct call *c, int code, json_t *v)
+void
+api_reply_json(struct call *c, int code, json_t *v)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *b = evhttp_request_get_output_buffer(c->req);
@@ -285,7 +226,7 @@ reply_json(struct call *c, int code, json_t *v)
 		s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(v);
 	if (s == NULL) {
-		log_reply(c, 500, "out of memory");
+		api_log_reply(c, 500, "out of memory");
 		evhttp_send_error(c->req, 500, NULL);
 		return;
 	}
@@ -296,17 +237,14 @@ reply_json(struct call *c, int code, json_t *v)
 	free(s);
 	/* A refusal sent as JSON was logged by its handler. */
 	if (code < 400)
-		log_reply(c, code, NULL);
+		api_log_reply(c, code, NULL);
 	evhttp_send_reply(c->req, code, reason_phrase(code), NULL);
 }
 
 /* {"error": "...", "status": code} */
-static void
-reply_error(struct call *c, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-reply_error(struct call *c, int code, const char *fmt, ...)
+void
+api_reply_error(struct call *c, int code, const char *fmt, ...)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
 	struct evbuffer *b = evhttp_request_get_output_buffer(c->req);
@@ -318,7 +256,7 @@ reply_error(struct call *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_reply(c, code, msg);
+	api_log_reply(c, code, msg);
 	o = json_pack("{s:s, s:i}", "error", msg, "status", code);
 	if (o != NULL)
 		s = json_dumps(o, JSON_COMPACT);
@@ -403,12 +341,12 @@ authorized(struct call *c)
 
 	token_refresh(a);
 	if (a->token_state == TOKEN_NONE) {
-		reply_error(c, 403, "no api_token_file is configured: the"
+		api_reply_error(c, 403, "no api_token_file is configured: the"
 		    " API refuses every change");
 		return false;
 	}
 	if (a->token_state != TOKEN_OK) {
-		reply_error(c, 403, "the api_token_file is unusable (see the"
+		api_reply_error(c, 403, "the api_token_file is unusable (see the"
 		    " daemon's log): the API refuses every change");
 		return false;
 	}
@@ -416,7 +354,7 @@ authorized(struct call *c)
 	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
 		    "WWW-Authenticate", "Bearer realm=\"failoverd\"");
-		reply_error(c, 401, "missing bearer token");
+		api_reply_error(c, 401, "missing bearer token");
 		return false;
 	}
 	v += 7;
@@ -430,7 +368,7 @@ authorized(struct call *c)
 		evhttp_add_header(evhttp_request_get_output_headers(c->req),
 		    "WWW-Authenticate", "Bearer realm=\"failoverd\","
 		    " error=\"invalid_token\"");
-		reply_error(c, 401, "wrong bearer token");
+		api_reply_error(c, 401, "wrong bearer token");
 		return false;
 	}
 	return true;
@@ -446,7 +384,7 @@ h_healthz(struct call *c)
 	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evbuffer_add(evhttp_request_get_output_buffer(c->req), "ok\n", 3);
-	log_reply(c, 200, NULL);
+	api_log_reply(c, 200, NULL);
 	evhttp_send_reply(c->req, 200, "OK", NULL);
 }
 
@@ -502,387 +440,8 @@ h_metrics(struct call *c)
 	evhttp_add_header(h, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(h, "Cache-Control", "no-store");
-	log_reply(c, 200, NULL);
+	api_log_reply(c, 200, NULL);
 	evhttp_send_reply(c->req, 200, "OK", NULL);
-}
-
-/* ---- the JSON endpoints (ops.h) ---- */
-
-/* The store behind ops.h; false (503 sent) when there is none (dry-run). */
-static bool
-have_store(struct call *c)
-{
-	if (c->a->h.store != NULL)
-		return true;
-	reply_error(c, 503, "dry-run: the daemon keeps no state store; only"
-	    " /metrics and /healthz answer");
-	return false;
-}
-
-/* Answer an ops query: the JSON on success, else 404 or 500. */
-static void
-reply_ops(struct call *c, int rc, json_t *v, const char *what,
-    const char *err)
-{
-	if (rc == 0) {
-		reply_json(c, 200, v);
-		return;
-	}
-	json_decref(v);
-	if (rc == OPS_E_NOTFOUND)
-		reply_error(c, 404, "no such %s", what);
-	else
-		reply_error(c, 500, "%s: %s", ops_strerror(rc), err);
-}
-
-static void
-h_groups(struct call *c)
-{
-	json_t *v = NULL;
-	char err[256] = "";
-	int rc;
-
-	if (!have_store(c))
-		return;
-	rc = ops_status(c->a->h.store, (*c->a->h.cfg), NULL, &v, err,
-	    sizeof(err));
-	if (rc == 0) {
-		json_t *g;
-		size_t i;
-
-		json_array_foreach(json_object_get(v, "groups"), i, g)
-			live_fields(c->a, g);
-	}
-	reply_ops(c, rc, v, "group", err);
-}
-
-static void
-h_group(struct call *c)
-{
-	json_t *v = NULL;
-	char err[256] = "";
-	int rc;
-
-	if (!have_store(c))
-		return;
-	rc = ops_status(c->a->h.store, (*c->a->h.cfg), c->seg[2], &v, err,
-	    sizeof(err));
-	if (rc == 0)
-		live_fields(c->a, v);
-	reply_ops(c, rc, v, "group", err);
-}
-
-static void
-h_stack(struct call *c)
-{
-	json_t *v = NULL;
-	char err[256] = "";
-	int rc;
-
-	if (!have_store(c))
-		return;
-	rc = ops_stack_json(c->a->h.store, (*c->a->h.cfg), c->seg[2], &v, err,
-	    sizeof(err));
-	reply_ops(c, rc, v, "stack", err);
-}
-
-/*
- * online, offline or none as text/plain: what a cron job on an
- * application server asks with one curl (FAILOVER_STATUS, combined over
- * the stack's groups as failoverctl failover-status prints it).
- */
-static void
-h_failover_status(struct call *c)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-	enum eng_online on;
-	const char *s;
-	char err[256] = "";
-	int rc;
-
-	if (!have_store(c))
-		return;
-	rc = ops_failover_status(c->a->h.store, (*c->a->h.cfg), c->seg[2], &on,
-	    err, sizeof(err));
-	if (rc != 0) {
-		reply_ops(c, rc, NULL, "stack", err);
-		return;
-	}
-	s = eng_online_name(on);
-	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evbuffer_add_printf(evhttp_request_get_output_buffer(c->req), "%s\n",
-	    s);
-	log_reply(c, 200, NULL);
-	evhttp_send_reply(c->req, 200, "OK", NULL);
-}
-
-static void
-h_stacks(struct call *c)
-{
-	const struct config *cfg = (*c->a->h.cfg);
-	json_t *o = NULL, *arr = NULL, *v = NULL;
-	char err[256] = "";
-	int rc = 0;
-
-	if (!have_store(c))
-		return;
-	if ((o = json_object()) == NULL || (arr = json_array()) == NULL ||
-	    json_object_set(o, "stacks", arr) != 0)
-		rc = OPS_E_NOMEM;
-	for (size_t s = 0; rc == 0 && s < cfg->nstack; s++) {
-		rc = ops_stack_json(c->a->h.store, cfg, cfg->stacks[s].name,
-		    &v, err, sizeof(err));
-		if (rc == 0 && json_array_append_new(arr, v) != 0)
-			rc = OPS_E_NOMEM;
-		v = NULL;
-	}
-	json_decref(arr);
-	reply_ops(c, rc, o, "stack", err);
-}
-
-/* A decimal query parameter; false (400 sent) when malformed. */
-static bool
-query_u64(struct call *c, const char *key, uint64_t *out)
-{
-	const char *v = evhttp_find_header(&c->query, key);
-	char *end;
-	unsigned long long n;
-
-	if (v == NULL)
-		return true;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0) {
-		reply_error(c, 400, "%s: not a number", key);
-		return false;
-	}
-	*out = n;
-	return true;
-}
-
-static void
-h_events(struct call *c)
-{
-	const char *group = evhttp_find_header(&c->query, "group");
-	uint64_t from = 0, limit = API_EVENTS_DEFAULT;
-	json_t *v = NULL;
-	char err[256] = "";
-	int rc;
-
-	if (!have_store(c))
-		return;
-	if (!query_u64(c, "from", &from) || !query_u64(c, "limit", &limit))
-		return;
-	if (limit == 0 || limit > API_EVENTS_MAX) {
-		reply_error(c, 400, "limit: between 1 and %d", API_EVENTS_MAX);
-		return;
-	}
-	if (group != NULL && group[0] == '\0')
-		group = NULL;
-	rc = ops_events_json(c->a->h.store, from, (size_t)limit, group, &v,
-	    err, sizeof(err));
-	reply_ops(c, rc, v, "group", err);
-}
-
-/* ---- POST /v1/groups/NAME/VERB ---- */
-
-/*
- * The request body: empty, or a JSON object with only the members the
- * verb takes.  Returns the object (caller decrefs; NULL for an empty
- * body), or sends 400 and sets *bad.
- */
-/*
- * The request body as a JSON object: NULL with *bad false for an empty
- * body; NULL with *bad set once a 400 (or 500) is sent.  Caller decrefs.
- */
-static json_t *
-body_json(struct call *c, bool *bad)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-	size_t len = evbuffer_get_length(in);
-	json_error_t je;
-	json_t *o;
-	char *buf;
-
-	*bad = false;
-	if (len == 0)
-		return NULL;
-	if ((buf = malloc(len)) == NULL) {
-		reply_error(c, 500, "out of memory");
-		*bad = true;
-		return NULL;
-	}
-	evbuffer_copyout(in, buf, len);
-	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	free(buf);
-	if (o == NULL) {
-		reply_error(c, 400, "body: not JSON: %s (offset %d)", je.text,
-		    je.position);
-		*bad = true;
-		return NULL;
-	}
-	if (!json_is_object(o)) {
-		reply_error(c, 400, "body: not a JSON object");
-		json_decref(o);
-		*bad = true;
-		return NULL;
-	}
-	return o;
-}
-
-static json_t *
-body_object(struct call *c, enum ops_verb verb, bool *bad)
-{
-	const char *key;
-	json_t *o, *val;
-
-	if ((o = body_json(c, bad)) == NULL)
-		return NULL;
-	json_object_foreach(o, key, val) {
-		bool known = false;
-
-		if (verb == OPS_SWITCH)
-			known = strcmp(key, "to") == 0 ||
-			    strcmp(key, "force") == 0 ||
-			    strcmp(key, "cancel") == 0;
-		else if (verb == OPS_PIN)
-			known = strcmp(key, "stack") == 0;
-		if (!known) {
-			reply_error(c, 400, "body: unknown member \"%.64s\""
-			    " for %s", key, ops_verb_name(verb));
-			goto bad;
-		}
-	}
-	return o;
-bad:
-	json_decref(o);
-	*bad = true;
-	return NULL;
-}
-
-/* A string member, absent or null: NULL; false (400 sent) if not a string. */
-static bool
-member_str(struct call *c, json_t *o, const char *key, const char **out)
-{
-	json_t *v = o != NULL ? json_object_get(o, key) : NULL;
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return true;
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) >= API_NAME_MAX ||
-	    strlen(json_string_value(v)) != json_string_length(v)) {
-		reply_error(c, 400, "body: \"%s\" must be a stack name", key);
-		return false;
-	}
-	*out = json_string_value(v);
-	return true;
-}
-
-static const int outcome_status[] = {
-	[OPS_DONE] = 200,
-	[OPS_REFUSED] = 409,
-	[OPS_UNKNOWN] = 404,
-	[OPS_BAD_REQUEST] = 400,
-	[OPS_FAILED] = 500,
-};
-
-static void
-h_command(struct call *c)
-{
-	struct ops_request rq;
-	struct ops_reply rp;
-	json_t *body, *v, *out;
-	int verb = ops_verb_parse(c->seg[3]), code;
-	bool bad;
-	char actor[ENG_ACTOR_MAX], peer[80], *colon;
-
-	if (verb < 0) {		/* the route table and ops disagree */
-		reply_error(c, 500, "verb %s unknown to ops", c->seg[3]);
-		return;
-	}
-	if (!have_store(c))
-		return;
-	body = body_object(c, (enum ops_verb)verb, &bad);
-	if (bad)
-		return;
-	memset(&rq, 0, sizeof(rq));
-	rq.verb = (enum ops_verb)verb;
-	rq.group = c->seg[2];
-	if (verb == OPS_SWITCH) {
-		if (!member_str(c, body, "to", &rq.stack))
-			goto out;
-		v = body != NULL ? json_object_get(body, "force") : NULL;
-		if (v != NULL && !json_is_boolean(v)) {
-			reply_error(c, 400, "body: \"force\" must be true or"
-			    " false");
-			goto out;
-		}
-		rq.force = v != NULL && json_is_true(v);
-		/* {"cancel": true}: withdraw a request not taken yet. */
-		v = body != NULL ? json_object_get(body, "cancel") : NULL;
-		if (v != NULL && !json_is_boolean(v)) {
-			reply_error(c, 400, "body: \"cancel\" must be true or"
-			    " false");
-			goto out;
-		}
-		if (v != NULL && json_is_true(v))
-			rq.verb = OPS_CANCEL;
-	} else if (verb == OPS_PIN) {
-		if (!member_str(c, body, "stack", &rq.stack))
-			goto out;
-		if (rq.stack == NULL) {
-			reply_error(c, 400, "body: pin needs {\"stack\":"
-			    " \"NAME\"}");
-			goto out;
-		}
-	}
-	/* The actor: the peer's address (the port is noise). */
-	peer_of(c->req, peer, sizeof(peer));
-	if ((colon = strrchr(peer, ':')) != NULL)
-		*colon = '\0';
-	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
-	rq.actor = actor;
-	memset(&rp, 0, sizeof(rp));
-	ops_command(c->a->h.store, (*c->a->h.cfg), &rq, clock_wall_ms(), &rp);
-	code = (unsigned)rp.outcome < sizeof(outcome_status) /
-	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
-	if (code != 200) {
-		out = json_pack("{s:s, s:s, s:i}", "error", rp.message,
-		    "reason", rp.reason, "status", code);
-		log_info("api_command_refused", "group=%s cmd=%s stack=%s"
-		    " force=%d http_status=%d reason=%s detail=%s peer=%s",
-		    log_q(rq.group), ops_verb_name(rq.verb), log_q(rq.stack),
-		    rq.force, code, log_q(rp.reason), log_q(rp.message),
-		    log_q(peer_of(c->req, peer, sizeof(peer))));
-	} else {
-		out = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "group",
-		    rq.group, "command", ops_verb_name(rq.verb), "message",
-		    rp.message);
-		if (out != NULL && rq.verb == OPS_SWITCH) {
-			json_object_set_new(out, "request_id",
-			    json_integer((json_int_t)rp.request_id));
-			json_object_set_new(out, "history_seq",
-			    json_integer((json_int_t)rp.history_seq));
-			json_object_set_new(out, "nswitch",
-			    json_integer(rp.nswitch));
-		}
-		log_info("api_command", "group=%s cmd=%s stack=%s force=%d"
-		    " peer=%s", log_q(rq.group), ops_verb_name(rq.verb),
-		    log_q(rq.stack), rq.force,
-		    log_q(peer_of(c->req, peer, sizeof(peer))));
-		/*
-		 * The flags are in the store, where the daemon polls them;
-		 * poll now rather than at the next tick, so the command is
-		 * in force by the next loop turn.
-		 */
-		if (!*c->a->h.stopping)
-			c->a->h.flags_changed(c->a->h.arg);
-	}
-	reply_json(c, code, out);
-out:
-	json_decref(body);
 }
 
 /* ---- dispatch ---- */
@@ -1081,18 +640,18 @@ request_handle(struct api *a, struct evhttp_request *req)
 	if (c.path == NULL)
 		c.path = "";
 	if (!host_ok(&c, named, sizeof(named))) {
-		reply_error(&c, 421, "Host %s does not name this API (%s, "
+		api_reply_error(&c, 421, "Host %s does not name this API (%s, "
 		    "localhost, or an api_host): refused, as a DNS rebinding "
 		    "would be", named, a->where);
 		goto out;
 	}
 	if (!split_path(&c, c.path)) {
-		reply_error(&c, 404, "no such resource");
+		api_reply_error(&c, 404, "no such resource");
 		goto out;
 	}
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (q != NULL && evhttp_parse_query_str(q, &c.query) != 0) {
-		reply_error(&c, 400, "malformed query string");
+		api_reply_error(&c, 400, "malformed query string");
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -1110,10 +669,10 @@ request_handle(struct api *a, struct evhttp_request *req)
 	}
 	if (allowed != 0) {
 		allow_header(&c, allowed);
-		reply_error(&c, 405, "method %s not allowed here",
+		api_reply_error(&c, 405, "method %s not allowed here",
 		    method_name(c.method));
 	} else
-		reply_error(&c, 404, "no such resource");
+		api_reply_error(&c, 404, "no such resource");
 out:
 	evhttp_clear_headers(&c.query);
 	for (int i = 0; i < c.nseg; i++)
@@ -1299,421 +858,6 @@ api_free(struct api *a)
 	free(a);
 }
 
-/* ==== the dashboard (issue 16): GET /, plan, dns, stream, verify ==== */
-
-#define API_STREAMS_MAX		16	/* event streams at once, at most */
-#define API_VERIFY_EVERY_MS	2000	/* a chain check at most this often */
-
-/*
- * What only the daemon knows, added to a group object of ops_status(): of
- * each stack, its last check's latency, HTTP status and time.
- */
-static void
-live_fields(struct api *a, json_t *g)
-{
-	const struct config *cfg = (*a->h.cfg);
-	const char *gname = json_string_value(json_object_get(g, "name"));
-	json_t *st, *def;
-	size_t i;
-
-	/* How the group is defined: the file, or made at run time. */
-	if (gname != NULL && (def = ops_group_definition(cfg, gname)) != NULL)
-		json_object_set_new(g, "definition", def);
-	json_array_foreach(json_object_get(g, "stacks"), i, st) {
-		const char *name = json_string_value(json_object_get(st,
-		    "name"));
-		int s = name != NULL ? config_stack_index(cfg, name) : -1;
-		struct api_stack_live live;
-
-		if (s < 0 || !a->h.stack_live(a->h.arg, s, &live))
-			continue;
-		if (live.last_probe_ms == 0) {
-			json_object_set_new(st, "latency_ms", json_null());
-			json_object_set_new(st, "last_check_ms", json_null());
-			json_object_set_new(st, "http_status", json_null());
-			continue;
-		}
-		json_object_set_new(st, "latency_ms",
-		    json_real((double)live.last_latency_us / 1000.0));
-		json_object_set_new(st, "last_check_ms",
-		    json_integer(live.last_probe_ms));
-		json_object_set_new(st, "http_status", live.last_status > 0 ?
-		    json_integer(live.last_status) : json_null());
-	}
-}
-
-/* Headers every answer of the page carries. */
-static void
-page_headers(struct call *c)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-
-	evhttp_add_header(h, "Content-Security-Policy",
-	    api_dash_csp(c->a->dash));
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "ETag", api_dash_etag(c->a->dash));
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-}
-
-static void
-h_page(struct call *c)
-{
-	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(
-	    c->req), "If-None-Match");
-	size_t len;
-	const char *page = api_dash_page(c->a->dash, &len);
-
-	page_headers(c);
-	if (inm != NULL && strcmp(inm, api_dash_etag(c->a->dash)) == 0) {
-		log_reply(c, 304, NULL);
-		evhttp_send_reply(c->req, 304, "Not Modified", NULL);
-		return;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(c->req),
-	    "Content-Type", "text/html; charset=utf-8");
-	evbuffer_add(evhttp_request_get_output_buffer(c->req), page, len);
-	log_reply(c, 200, NULL);
-	evhttp_send_reply(c->req, 200, "OK", NULL);
-}
-
-/* GET /v1/groups/NAME/plan?to=STACK&force=1: what a switch would do. */
-static void
-h_plan(struct call *c)
-{
-	const char *to = evhttp_find_header(&c->query, "to");
-	const char *fv = evhttp_find_header(&c->query, "force");
-	struct ops_reply rp;
-	json_t *v = NULL;
-	bool force = false;
-	int code;
-
-	if (!have_store(c))
-		return;
-	if (fv != NULL) {
-		if (strcmp(fv, "1") == 0 || strcmp(fv, "true") == 0)
-			force = true;
-		else if (strcmp(fv, "0") != 0 && strcmp(fv, "false") != 0) {
-			reply_error(c, 400, "force: 1 or 0");
-			return;
-		}
-	}
-	if (to != NULL && to[0] == '\0')
-		to = NULL;
-	if (ops_switch_plan_json(c->a->h.store, (*c->a->h.cfg), c->seg[2], to,
-	    force, &v, &rp) == 0) {
-		reply_json(c, 200, v);
-		return;
-	}
-	code = (unsigned)rp.outcome < sizeof(outcome_status) /
-	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
-	log_reply(c, code, rp.message);
-	reply_json(c, code, json_pack("{s:s, s:s, s:i}", "error", rp.message,
-	    "reason", rp.reason, "status", code));
-}
-
-/* GET /v1/groups/NAME/dns: each authoritative server's last answer. */
-static void
-h_dns(struct call *c)
-{
-	const struct config *cfg = (*c->a->h.cfg);
-	json_t *v;
-
-	for (size_t i = 0; i < cfg->ngroup; i++) {
-		if (strcmp(cfg->groups[i].name, c->seg[2]) != 0)
-			continue;
-		if ((v = api_dash_dns(c->a->dash, (int)i)) == NULL)
-			reply_error(c, 500, "out of memory");
-		else
-			reply_json(c, 200, v);
-		return;
-	}
-	reply_error(c, 404, "no such group");
-}
-
-/* GET /v1/events/stream: server-sent events (api_dash.h). */
-static void
-h_stream(struct call *c)
-{
-	const char *lei = evhttp_find_header(evhttp_request_get_input_headers(
-	    c->req), "Last-Event-ID");
-	struct api_conns_stats st;
-	uint64_t from = 0;
-	int max;
-
-	if (!have_store(c) || !query_u64(c, "from", &from))
-		return;
-	/* EventSource sends the last id it saw when it reconnects. */
-	if (lei != NULL) {
-		char *end;
-		unsigned long long n = strtoull(lei, &end, 10);
-
-		if (*lei >= '0' && *lei <= '9' && *end == '\0')
-			from = n;
-	}
-	/* Streams may hold half the connections: commands need the rest. */
-	api_conns_stats(c->a->conns, &st);
-	max = st.max / 2;
-	if (max > API_STREAMS_MAX)
-		max = API_STREAMS_MAX;
-	if (max < 1)
-		max = 1;
-	switch (api_dash_stream(c->a->dash, c->req, from, max)) {
-	case API_DASH_STREAMING:
-		log_reply(c, 200, NULL);
-		return;
-	case API_DASH_FULL:
-		evhttp_add_header(evhttp_request_get_output_headers(c->req),
-		    "Retry-After", "5");
-		reply_error(c, 503, "too many event streams: at most %d at once"
-		    " (half of the API's %d connections, at most %d)", max,
-		    st.max, API_STREAMS_MAX);
-		return;
-	case API_DASH_FAILED:
-		break;
-	}
-	reply_error(c, 500, "could not start the event stream");
-}
-
-/*
- * GET /v1/history/verify: the hash chain checked (store_history_verify).
- * Anyone may ask, so a check runs again only when the history grew, and
- * then at most every API_VERIFY_EVERY_MS; "checked_seq" says how far the
- * answer goes.
- */
-static void
-h_verify(struct call *c)
-{
-	struct api *a = c->a;
-	struct store_txn txn;
-	uint64_t last = 0, bad = 0, count = 0;
-	int64_t now = clock_mono_ms();
-	char err[256] = "";
-
-	if (!have_store(c))
-		return;
-	if (store_txn_begin(a->h.store, false, &txn) == 0)
-		last = store_history_last(&txn);
-	store_txn_abort(&txn);
-	if (a->verify_mono == 0 || (last != a->verify_seq &&
-	    now - a->verify_mono >= API_VERIFY_EVERY_MS)) {
-		if (store_history_verify(a->h.store, &bad, &count, err,
-		    sizeof(err)) != 0) {
-			reply_error(c, 500, "history: %s", err);
-			return;
-		}
-		a->verify_seq = last;
-		a->verify_mono = now;
-		a->verify_bad = bad;
-		a->verify_count = count;
-		snprintf(a->verify_detail, sizeof(a->verify_detail), "%s", err);
-	}
-	reply_json(c, 200, json_pack("{s:b, s:o, s:I, s:I, s:s}",
-	    "ok", a->verify_bad == 0,
-	    "first_bad", a->verify_bad != 0 ?
-	    json_integer((json_int_t)a->verify_bad) : json_null(),
-	    "count", (json_int_t)a->verify_count,
-	    "checked_seq", (json_int_t)a->verify_seq,
-	    "detail", a->verify_detail));
-}
-
-/* ---- groups made at run time: POST, PATCH, DELETE (ops_group.h) ---- */
-
-/*
- * The body of POST /v1/groups (add) or PATCH /v1/groups/NAME into sp,
- * its strings borrowed from *out (caller decrefs).  false: 400 sent.
- */
-static bool
-group_body(struct call *c, bool add, struct ops_group_spec *sp, json_t **out,
-    char *ttlbuf, size_t ttllen)
-{
-	const char *key;
-	json_t *o, *v;
-	bool bad;
-
-	if ((*out = o = body_json(c, &bad)) == NULL) {
-		if (!bad)
-			reply_error(c, 400, "body: a JSON object is needed");
-		return false;
-	}
-	json_object_foreach(o, key, v) {
-		const char **slot = NULL;
-		bool *set = NULL;
-
-		if (add && strcmp(key, "name") == 0)
-			slot = &sp->name;
-		else if (strcmp(key, "address") == 0)
-			slot = &sp->address;
-		else if (strcmp(key, "primary") == 0) {
-			slot = &sp->primary;
-			set = &sp->set_primary;
-		} else if (strcmp(key, "backup") == 0) {
-			slot = &sp->backup;
-			set = &sp->set_backup;
-		} else if (strcmp(key, "ttl") == 0) {
-			sp->set_ttl = true;
-			if (json_is_integer(v) && json_integer_value(v) > 0 &&
-			    json_integer_value(v) <= 2147483647) {
-				snprintf(ttlbuf, ttllen, "%llds", (long long)
-				    json_integer_value(v));
-				sp->ttl = ttlbuf;
-				continue;
-			}
-			slot = &sp->ttl;
-		} else {
-			reply_error(c, 400, "body: unknown member \"%.64s\""
-			    " (%s)", key, add ? "name, address, primary,"
-			    " backup, ttl" : "primary, backup, ttl");
-			return false;
-		}
-		if (set != NULL)
-			*set = true;
-		if (json_is_null(v) && (set != NULL || slot == &sp->address))
-			continue;		/* none; an address: auto */
-		if (!json_is_string(v) || json_string_length(v) == 0 ||
-		    strlen(json_string_value(v)) != json_string_length(v)) {
-			reply_error(c, 400, "body: \"%s\" must be a%s string",
-			    key, set != NULL ? " stack name or null:" : "");
-			return false;
-		}
-		*slot = json_string_value(v);
-	}
-	if (add && sp->name == NULL) {
-		reply_error(c, 400, "body: \"name\" is required");
-		return false;
-	}
-	if (add && sp->address != NULL && strcmp(sp->address, "") == 0)
-		sp->address = NULL;
-	return true;
-}
-
-/* The actor of a request: "api:" and the peer's address. */
-static void
-call_actor(struct call *c, char *actor, size_t len)
-{
-	char peer[80], *colon;
-
-	peer_of(c->req, peer, sizeof(peer));
-	if ((colon = strrchr(peer, ':')) != NULL)
-		*colon = '\0';
-	snprintf(actor, len, "api:%.*s", (int)(len > 5 ? len - 5 : 0), peer);
-}
-
-/* A refusal of ops_group_*: its status, error and reason. */
-static void
-group_refused(struct call *c, const char *verb, const char *group,
-    const struct ops_reply *rp)
-{
-	int code = (unsigned)rp->outcome < sizeof(outcome_status) /
-	    sizeof(outcome_status[0]) ? outcome_status[rp->outcome] : 500;
-
-	log_info("api_group_refused", "group=%s cmd=%s status=%d reason=%s"
-	    " detail=%s", log_q(group), verb, code, log_q(rp->reason),
-	    log_q(rp->message));
-	reply_json(c, code, json_pack("{s:s, s:s, s:i}", "error", rp->message,
-	    "reason", rp->reason, "status", code));
-}
-
-/* Done: take it in, then answer with the group as it is now. */
-static void
-group_done(struct call *c, int code, const char *verb, const char *group,
-    const struct ops_reply *rp)
-{
-	json_t *v = NULL;
-	char err[256] = "";
-
-	log_info("api_group", "group=%s cmd=%s", log_q(group), verb);
-	if (!*c->a->h.stopping)
-		c->a->h.groups_changed(c->a->h.arg);
-	if (ops_status(c->a->h.store, (*c->a->h.cfg), group, &v, err,
-	    sizeof(err)) != 0 || v == NULL) {
-		/* In the store, not in force (see the daemon's log). */
-		v = json_object();
-		json_object_set_new(v, "name", json_string(group));
-	} else
-		live_fields(c->a, v);
-	json_object_set_new(v, "message", json_string(rp->message));
-	reply_json(c, code, v);
-}
-
-static void
-h_group_add(struct call *c)
-{
-	struct ops_group_spec sp;
-	struct ops_reply rp;
-	json_t *body = NULL;
-	char actor[ENG_ACTOR_MAX], ttl[32];
-
-	if (!have_store(c))
-		return;
-	memset(&sp, 0, sizeof(sp));
-	if (!group_body(c, true, &sp, &body, ttl, sizeof(ttl)))
-		goto out;
-	call_actor(c, actor, sizeof(actor));
-	sp.actor = actor;
-	if (ops_group_add(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
-	    &rp) != 0)
-		group_refused(c, "add", sp.name, &rp);
-	else
-		group_done(c, 201, "add", sp.name, &rp);
-out:
-	json_decref(body);
-}
-
-static void
-h_group_set(struct call *c)
-{
-	struct ops_group_spec sp;
-	struct ops_reply rp;
-	json_t *body = NULL;
-	char actor[ENG_ACTOR_MAX], ttl[32];
-
-	if (!have_store(c))
-		return;
-	memset(&sp, 0, sizeof(sp));
-	if (!group_body(c, false, &sp, &body, ttl, sizeof(ttl)))
-		goto out;
-	sp.name = c->seg[2];
-	call_actor(c, actor, sizeof(actor));
-	sp.actor = actor;
-	if (ops_group_set(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
-	    &rp) != 0)
-		group_refused(c, "set", sp.name, &rp);
-	else
-		group_done(c, 200, "set", sp.name, &rp);
-out:
-	json_decref(body);
-}
-
-static void
-h_group_del(struct call *c)
-{
-	struct ops_reply rp;
-	char actor[ENG_ACTOR_MAX], addr[600];
-
-	if (!have_store(c))
-		return;
-	call_actor(c, actor, sizeof(actor));
-	if (ops_group_remove(c->a->h.store, (*c->a->h.cfg), c->seg[2], false,
-	    actor, clock_wall_ms(), addr, sizeof(addr), &rp) != 0) {
-		group_refused(c, "delete", c->seg[2], &rp);
-		return;
-	}
-	/* The daemon lets go of the group, then its state goes. */
-	if (!*c->a->h.stopping)
-		c->a->h.groups_changed(c->a->h.arg);
-	if (addr[0] != '\0' && ops_group_delete(c->a->h.store, (*c->a->h.cfg),
-	    c->seg[2], addr, clock_wall_ms(), &rp) != 0) {
-		reply_error(c, 500, "%s: no longer defined, but %s",
-		    c->seg[2], rp.message);
-		return;
-	}
-	log_info("api_group", "group=%s cmd=delete address=%s",
-	    log_q(c->seg[2]), log_q(addr));
-	log_reply(c, 204, NULL);
-	evhttp_send_reply(c->req, 204, "No Content", NULL);
-}
 
 /* ---- the cluster (issue 14) ---- */
 
@@ -1724,14 +868,14 @@ h_cluster(struct call *c)
 	json_t *o;
 
 	if (c->a->h.cluster == NULL) {
-		log_reply(c, 404, "no cluster");
+		api_log_reply(c, 404, "no cluster");
 		evhttp_send_error(c->req, 404, NULL);
 		return;
 	}
 	if ((o = c->a->h.cluster(c->a->h.arg)) == NULL) {
-		log_reply(c, 500, "out of memory");
+		api_log_reply(c, 500, "out of memory");
 		evhttp_send_error(c->req, 500, NULL);
 		return;
 	}
-	reply_json(c, 200, o);
+	api_reply_json(c, 200, o);
 }
