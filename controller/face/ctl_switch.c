@@ -1,0 +1,379 @@
+/*
+ * ctl_switch.c - failoverctl switch: the plan (what each phase will run,
+ * the target's health), the question on the terminal, and then following
+ * the switch phase by phase from the history until it completes, fails
+ * or the wait ends.
+ */
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config/config.h"
+#include "controller/core/engine.h"
+#include "controller/core/engine_codec.h"
+#include "controller/face/ctl_cluster.h"
+#include "controller/face/ctl_int.h"
+#include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
+#include "controller/store/store.h"
+
+/* ---- switch ---- */
+
+/* The default wait: every hook phase at its timeout, plus a minute. */
+static int64_t
+switch_timeout_ms(const struct config *cfg, const struct eng_group *g)
+{
+	int64_t t = 60000;
+
+	for (size_t s = 0; s < cfg->nstack; s++)
+		if ((int)s == g->active || (int)s == g->standby)
+			t += 2 * cfg->stacks[s].hook_timeout_ms;
+	return t;
+}
+
+struct follow {
+	uint64_t	 seq;		/* events up to here were seen */
+	char		 id[ENG_ID_MAX];	/* our switch, once started */
+	int		 done;		/* 0 running, 1 completed, -1 failed */
+	char		 phase[32];	/* last phase started */
+	char		 stack[64];	/* its stack */
+	int64_t		 phase_mono;	/* when we saw it start, 0: none */
+	bool		 ticking;	/* a progress line is on the screen */
+	char		 why[512];
+};
+
+/* On a terminal: the running phase and its elapsed time, in place. */
+static void
+follow_tick(struct follow *f)
+{
+	if (f->phase_mono == 0 || f->done != 0)
+		return;
+	printf("\r  %-16s %-8s running %5.1f s", f->phase, f->stack,
+	    (double)(ctl_mono_ms() - f->phase_mono) / 1000.0);
+	fflush(stdout);
+	f->ticking = true;
+}
+
+static void
+follow_untick(struct follow *f)
+{
+	if (!f->ticking)
+		return;
+	printf("\r\033[K");
+	f->ticking = false;
+}
+
+static void
+follow_event(struct follow *f, const json_t *ev, const char *address)
+{
+	const char *name = ctl_jstr(ev, "event");
+	const json_t *d = json_object_get(ev, "data");
+	const char *id = ctl_jstr(d, "id");
+
+	if (f->id[0] == '\0') {
+		if (strcmp(name, "cmd_refused") == 0 &&
+		    strcmp(ctl_jstr(d, "cmd"), "switch") == 0) {
+			f->done = -1;
+			/* dns_unusable comes with the server's reason. */
+			snprintf(f->why, sizeof(f->why), "refused by failoverd:"
+			    " %s%s%s%s", ctl_jstr(d, "reason"),
+			    ctl_jstr(d, "dns")[0] ? " (reason=" : "", ctl_jstr(d, "dns"),
+			    ctl_jstr(d, "dns")[0] ? ")" : "");
+			return;
+		}
+		if (strcmp(name, "switch_started") != 0)
+			return;
+		snprintf(f->id, sizeof(f->id), "%s", id);
+		printf("switch %s started: %s -> %s (%s%s)\n", id,
+		    ctl_jstr(d, "from"), ctl_jstr(d, "to"), ctl_jstr(d, "reason"),
+		    strcmp(ctl_jstr(d, "force"), "yes") == 0 ? ", forced" : "");
+		return;
+	}
+	if (strcmp(id, f->id) != 0)
+		return;
+	follow_untick(f);
+	f->phase_mono = 0;
+	if (strcmp(name, "phase_started") == 0) {
+		snprintf(f->phase, sizeof(f->phase), "%s", ctl_jstr(d, "phase"));
+		snprintf(f->stack, sizeof(f->stack), "%s", ctl_jstr(d, "stack"));
+		f->phase_mono = ctl_mono_ms();
+		if (strcmp(ctl_jstr(d, "attempt"), "1") != 0)
+			printf("  %-16s %-8s attempt %s\n", ctl_jstr(d, "phase"),
+			    ctl_jstr(d, "stack"), ctl_jstr(d, "attempt"));
+	} else if (strcmp(name, "phase_finished") == 0 ||
+	    strcmp(name, "phase_failed") == 0)
+		printf("  %-16s %-8s %-8s %6s ms%s%s%s%s\n", ctl_jstr(d, "phase"),
+		    ctl_jstr(d, "stack"), ctl_jstr(d, "result"), ctl_jstr(d, "duration_ms"),
+		    strcmp(name, "phase_failed") == 0 ? "  exit " : "",
+		    strcmp(name, "phase_failed") == 0 ? ctl_jstr(d, "exit") : "",
+		    ctl_jstr(d, "policy")[0] ? ", policy " : "", ctl_jstr(d, "policy"));
+	else if (strcmp(name, "phase_skipped") == 0)
+		printf("  %-16s %-8s skipped (%s)\n", ctl_jstr(d, "phase"),
+		    ctl_jstr(d, "stack"), ctl_jstr(d, "reason"));
+	else if (strcmp(name, "switch_finished") == 0) {
+		printf("switch %s completed in %s ms: %s now points at %s\n",
+		    f->id, ctl_jstr(d, "duration_ms"), address, ctl_jstr(d, "to"));
+		f->done = 1;
+	} else if (strcmp(name, "switch_failed") == 0) {
+		const char *r = ctl_jstr(d, "restore"), *t = ctl_jstr(d, "traffic");
+		char what[160];
+
+		/* Never "traffic stays on X" while X is in maintenance. */
+		if (strcmp(r, "ok") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, which"
+			    " the restore phase took out of maintenance again", t);
+		else if (strcmp(r, "failed") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s IS STILL IN MAINTENANCE: its restore"
+			    " (maintenance_off) failed", t, t);
+		else if (strcmp(r, "off") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (restore_on_abort ="
+			    " no)", t, t);
+		else if (strcmp(r, "no_hook") == 0)
+			snprintf(what, sizeof(what), "traffic stays on %s, BUT"
+			    " %s WAS LEFT IN MAINTENANCE (it has no"
+			    " maintenance_off hook)", t, t);
+		else
+			snprintf(what, sizeof(what), "traffic stays on %s", t);
+		f->done = -1;
+		snprintf(f->why, sizeof(f->why), "switch %s failed in phase %s;"
+		    " %s; the group is failed until an operator acts (rearm,"
+		    " resume or switch)", f->id, ctl_jstr(d, "phase"), what);
+	}
+}
+
+static int
+follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
+    int64_t timeout_ms)
+{
+	struct follow f = { .seq = r->history_seq };
+	int64_t start = ctl_mono_ms(), warned = 0;
+	bool tty = isatty(STDOUT_FILENO);
+	char address[600] = "", err[512];
+
+	if (ops_group_address(c->st, c->cfg, group, address,
+	    sizeof(address)) != 0)
+		snprintf(address, sizeof(address), "%s", group);
+	while (f.done == 0) {
+		json_t *o = NULL, *ev;
+		size_t i;
+
+		if (ops_events_json(c->st, f.seq + 1, 0, group, &o, err,
+		    sizeof(err)) != 0) {
+			ctl_fail_line("switch: %s", err);
+			return EX_FAIL;
+		}
+		json_array_foreach(json_object_get(o, "events"), i, ev) {
+			f.seq = (uint64_t)json_integer_value(
+			    json_object_get(ev, "seq"));
+			follow_event(&f, ev, address);
+			if (f.done != 0)
+				break;
+		}
+		json_decref(o);
+		if (tty)
+			follow_tick(&f);
+		fflush(stdout);
+		if (f.done != 0)
+			break;
+		if (f.id[0] == '\0' && !warned && ctl_mono_ms() - start > 5000) {
+			fprintf(stderr, "failoverctl: switch: failoverd has not"
+			    " picked up the request yet (is it running?)\n");
+			warned = 1;
+		}
+		if (ctl_mono_ms() - start > timeout_ms) {
+			follow_untick(&f);
+			if (f.id[0] == '\0')
+				ctl_fail_line("switch: timed out after %lld s: the"
+				    " request is still pending in the store and"
+				    " runs when failoverd picks it up",
+				    (long long)(timeout_ms / 1000));
+			else
+				ctl_fail_line("switch: timed out after %lld s in"
+				    " phase %s; switch %s goes on in failoverd"
+				    " (failoverctl status %s)",
+				    (long long)(timeout_ms / 1000), f.phase,
+				    f.id, group);
+			return EX_FAIL;
+		}
+		ctl_sleep_ms(FOLLOW_POLL_MS);
+	}
+	follow_untick(&f);
+	if (f.done < 0) {
+		ctl_fail_line("switch: %s", f.why);
+		return EX_FAIL;
+	}
+	return EX_OK;
+}
+
+/*
+ * Below the plan: the target's health as the daemon last wrote it, so
+ * that nobody confirms a switch to a stack that is down without seeing
+ * it.  (The precheck is failoverd's gate of an automatic failover; a
+ * manual switch does not run it.)
+ */
+static void
+plan_target_print(struct ctl *c, const char *group, const char *to)
+{
+	json_t *o = NULL;
+	const json_t *s;
+	const char *target;
+	char err[512], age[32] = "";
+
+	if (ops_status(c->st, c->cfg, group, &o, err, sizeof(err)) != 0)
+		return;
+	target = to != NULL ? to : ctl_jstr(o, "standby");
+	if ((s = ctl_stack_find(o, target)) != NULL) {
+		const json_t *since = json_object_get(s, "since_ms");
+
+		if (json_is_integer(since))
+			ctl_age_text(ctl_now_ms() - json_integer_value(since), age,
+			    sizeof(age));
+		printf("  target %s is %s%s%s%s%s%s\n", target,
+		    ctl_jstr(s, "health"), age[0] ? " since " : "", age,
+		    strcmp(ctl_jstr(s, "health"), "up") != 0 &&
+		    ctl_jstr(s, "reason")[0] ? " (" : "", strcmp(ctl_jstr(s, "health"),
+		    "up") != 0 ? ctl_jstr(s, "reason") : "",
+		    strcmp(ctl_jstr(s, "health"), "up") != 0 &&
+		    ctl_jstr(s, "reason")[0] ? ")" : "");
+	}
+	json_decref(o);
+}
+
+static bool
+ask_yes(void)
+{
+	char line[64];
+
+	printf("Proceed? [y/N] ");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+int
+ctl_v_switch(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "cancel", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *to = NULL, *group;
+	bool yes = false, force = false, nowait = false, cancel = false;
+	int64_t timeout = -1;
+	struct ops_reply r;
+	struct eng_group g;
+	char plan[4096], err[512];
+	bool stored;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "t:yfnT:Ch", lo,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			cancel = true;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'y':
+			yes = true;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'n':
+			nowait = true;
+			break;
+		case 'T':
+			if (cfg_parse_duration(optarg, &timeout) != 0 ||
+			    timeout <= 0)
+				return ctl_verb_usage(c, "bad --timeout");
+			break;
+		case 'h':
+			return ctl_verb_help(c);
+		default:
+			return ctl_verb_usage(c, NULL);
+		}
+	}
+	if (c->argc - optind != 1)
+		return ctl_verb_usage(c, "give one GROUP");
+	group = c->argv[optind];
+	if (cancel) {
+		if (to != NULL || force || yes)
+			return ctl_verb_usage(c, "--cancel takes no --to, --force"
+			    " or --yes");
+		if (ctl_command(c, OPS_CANCEL, group, NULL, false, &r) != 0)
+			return EX_FAIL;
+		printf("%s\n", r.message);
+		return EX_OK;
+	}
+	if (ops_switch_plan(c->st, c->cfg, group, to, force, plan,
+	    sizeof(plan), &r) != 0) {
+		ctl_fail_line("switch: refused: %s", r.message);
+		return EX_FAIL;
+	}
+	if (!yes) {
+		if (!isatty(STDIN_FILENO)) {
+			ctl_fail_line("switch: refused: no terminal to ask on; add"
+			    " --yes to switch %s", group);
+			return EX_FAIL;
+		}
+		printf("%s", plan);
+		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
+			printf("\n");
+		plan_target_print(c, group, to);
+		if (!ask_yes()) {
+			ctl_fail_line("switch: not confirmed; nothing changed");
+			return EX_FAIL;
+		}
+	}
+	if (ctl_command(c, OPS_SWITCH, group, to, force, &r) != 0)
+		return EX_FAIL;
+	if (nowait) {
+		printf("%s\n", r.message);
+		return EX_OK;
+	}
+	if (timeout < 0) {
+		if (ops_group_state(c->st, c->cfg, group, &g, &stored, err,
+		    sizeof(err)) != 0) {
+			ctl_fail_line("switch: %s", err);
+			return EX_FAIL;
+		}
+		timeout = switch_timeout_ms(c->cfg, &g);
+	}
+	/*
+	 * One id for the operator: the switch's, printed once failoverd
+	 * starts it (the request's number is in the history and in
+	 * --no-wait's answer, for --cancel).
+	 */
+	printf("%s: switch requested; following it (up to %lld s)\n", group,
+	    (long long)(timeout / 1000));
+	fflush(stdout);
+	return follow_switch(c, group, &r, timeout);
+}
