@@ -1,6 +1,8 @@
 /*
  * daemon.c - failoverd's imperative shell: set-up, probes to health to the
- * engine, override flags, witnesses, reload and shutdown.
+ * engine, witnesses, the periodic timers and shutdown.  The override
+ * flags are in daemon_flags.c, reload in daemon_reload.c, the hooks a
+ * killed daemon left in daemon_orphans.c.
  *
  * Start-up order: configuration, store, the three I/O engines (probes,
  * DNS, hooks), the runtime objects, the state of every group (decoded from
@@ -60,7 +62,6 @@ static void	 verify_cb(evutil_socket_t, short, void *);
 static void	 watchdog_cb(evutil_socket_t, short, void *);
 static void	 trim_cb(evutil_socket_t, short, void *);
 static void	 hooks_idle_cb(struct hook_runner *, void *);
-static void	 resume_cb(evutil_socket_t, short, void *);
 
 /* Where the DNS glue's answers go (daemon_int.h). */
 static const struct ddns_host dns_host = {
@@ -342,387 +343,6 @@ fail:
 	return -1;
 }
 
-/* ---- hooks left behind by a killed daemon ---- */
-
-/*
- * Does process pid carry one of WANT (NAME=VALUE strings) in its
- * environment?  Hooks get exactly the contract variables, so a switch's
- * id, or the state_dir they were run for, finds them (and their children,
- * which inherit the environment) without any pid bookkeeping.
- */
-static bool
-proc_env_has(pid_t pid, char *const want[], size_t nwant)
-{
-	static char buf[32768];
-	char path[64];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-		for (size_t w = 0; w < nwant; w++)
-			if (strcmp(buf + i, want[w]) == 0)
-				return true;
-	return false;
-}
-
-/* Signal every process carrying one of WANT; returns how many were found. */
-static int
-orphans_signal(char *const want[], size_t nwant, int sig)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	int found = 0;
-
-	if (dir == NULL)
-		return 0;
-	while ((de = readdir(dir)) != NULL) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end != '\0' || pid <= 1 || pid == (long)getpid())
-			continue;
-		if (!proc_env_has((pid_t)pid, want, nwant))
-			continue;
-		found++;
-		kill((pid_t)pid, sig);
-	}
-	closedir(dir);
-	return found;
-}
-
-/*
- * A daemon killed with SIGKILL leaves its running hook behind (hooks have
- * their own process group).  Before anything runs again, end what is left
- * of it: SIGTERM, then SIGKILL after a grace, so that two hooks of this
- * state never run at the same time.  Called holding the state's lock, so
- * every hook run for this state_dir (FAILOVER_STATE_DIR) is an orphan -
- * also one whose switch the state no longer knows (the state_dir wiped
- * under it); an interrupted switch's id (FAILOVER_ID) finds one run before
- * hooks carried the state_dir.  This blocks the start for at most
- * ORPHAN_GRACE_MS, and only after a crash.
- */
-#define ORPHAN_GRACE_MS	5000
-
-static void
-orphans_kill(struct daemon *d)
-{
-	size_t nwant = 0, cap = d->cfg->ngroup + 1;
-	char **want = calloc(cap, sizeof(*want));
-	int n, waited = 0;
-
-	if (want == NULL)
-		fatal("out_of_memory", "where=orphans_kill");
-	if (d->state_real != NULL &&
-	    asprintf(&want[nwant], "FAILOVER_STATE_DIR=%s", d->state_real) >= 0)
-		nwant++;
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		const struct eng_group *st = &d->groups[i].st;
-
-		if (st->status == ENG_SWITCHING && st->sw.id[0] != '\0' &&
-		    asprintf(&want[nwant], "FAILOVER_ID=%s", st->sw.id) >= 0)
-			nwant++;
-	}
-	if (nwant > 0 && (n = orphans_signal(want, nwant, SIGTERM)) > 0) {
-		log_warn("orphan_hook", "processes=%d detail=%s", n,
-		    log_q("left running by a killed daemon; stopping them"
-		    " before any hook runs again"));
-		while (orphans_signal(want, nwant, 0) > 0 &&
-		    waited < ORPHAN_GRACE_MS) {
-			struct timespec ts = { 0, 5 * 1000000 };
-
-			nanosleep(&ts, NULL);
-			waited += 5;
-		}
-		if ((n = orphans_signal(want, nwant, SIGKILL)) > 0)
-			log_warn("orphan_hook_killed", "processes=%d", n);
-	}
-	for (size_t w = 0; w < nwant; w++)
-		free(want[w]);
-	free(want);
-}
-
-/* ---- override flags ---- */
-
-static int
-stack_by_name(const struct config *cfg, const char *name)
-{
-	return name[0] == '\0' ? ENG_NONE : config_stack_index(cfg, name);
-}
-
-static void
-feed_cmd(struct dgroup *g, enum eng_cmd_kind kind, int stack, bool force,
-    int64_t requested_ms, const char *actor)
-{
-	struct eng_event ev = { .kind = ENG_EV_CMD };
-
-	ev.u.cmd.kind = kind;
-	ev.u.cmd.stack = stack;
-	ev.u.cmd.force = force;
-	ev.u.cmd.requested_ms = requested_ms;
-	snprintf(ev.u.cmd.actor, sizeof(ev.u.cmd.actor), "%s", actor);
-	log_info("command", "group=%s cmd=%s stack=%s force=%d actor=%s",
-	    log_q(g->d->cfg->groups[g->idx].name), eng_cmd_name(kind),
-	    stack >= 0 ? log_q(g->d->cfg->stacks[stack].name) : "-", force,
-	    actor[0] != '\0' ? log_q(actor) : "unknown");
-	dgroup_feed(g, &ev);
-}
-
-/*
- * Take a group's requests out of the store: under the write lock, a
- * request still there (the switch: the same request id) is cleared and
- * reported taken.  A cancel (failoverctl switch --cancel) therefore either
- * came first, and the switch is not fed, or finds it gone.
- */
-static int
-requests_take(struct daemon *d, struct store_flags *fl, bool *take_rearm,
-    bool *take_switch)
-{
-	struct store_txn txn;
-
-	if (store_txn_begin(d->store, true, &txn) != 0)
-		goto fail;
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		struct store_flags cur;
-		bool changed = false;
-
-		if (!take_rearm[i] && !take_switch[i])
-			continue;
-		store_flags_get(&txn, d->cfg->groups[i].name, &cur);
-		if (take_rearm[i] && cur.rearm_requested) {
-			cur.rearm_requested = false;
-			fl[i].rearm_requested_ms = cur.rearm_requested_ms;
-			memcpy(fl[i].rearm_actor, cur.rearm_actor,
-			    sizeof(cur.rearm_actor));
-			changed = true;
-		} else
-			take_rearm[i] = false;
-		if (take_switch[i] && cur.switch_requested &&
-		    cur.switch_request_id == fl[i].switch_request_id) {
-			cur.switch_requested = false;
-			changed = true;
-		} else
-			take_switch[i] = false;
-		if (changed)
-			store_flags_put(&txn, d->cfg->groups[i].name, &cur);
-	}
-	if (store_txn_commit(&txn) == 0)
-		return 0;
-fail:
-	log_error("store_failed", "op=flags_take error=%s detail=%s",
-	    store_errname(txn.err), log_q(txn.detail));
-	return -1;
-}
-
-static bool
-history_seen_cb(const struct store_event *ev, void *arg)
-{
-	json_t *j;
-
-	(void)arg;
-	if (strcmp(ev->event, "group_deleted") != 0)
-		return true;
-	j = json_loadb(ev->payload, ev->payload_len, 0, NULL);
-	log_info("group_deleted", "group=%s address=%s tombstone=%s seq=%llu"
-	    " by=failoverctl", log_q(ev->group),
-	    log_q(json_string_value(json_object_get(j, "address"))),
-	    log_q(json_string_value(json_object_get(j, "tombstone"))),
-	    (unsigned long long)ev->seq);
-	json_decref(j);
-	return true;
-}
-
-/*
- * What another process recorded in the history that this log must show:
- * a group deleted by failoverctl (group delete writes the store, not to
- * the daemon).  Read from where the last poll stopped; the history before
- * the first poll is not replayed.
- */
-static void
-history_note(struct daemon *d, struct store_txn *txn)
-{
-	uint64_t last = store_history_last(txn);
-
-	if (d->hist_primed && last > d->hist_seen)
-		store_history_foreach(txn, d->hist_seen + 1, 0, NULL,
-		    history_seen_cb, d);
-	d->hist_seen = last;
-	d->hist_primed = true;
-}
-
-/*
- * The flags are the operator's wishes; the engine's state is what is in
- * force.  Pause and pin are levels (apply the difference); rearm and switch
- * are requests, taken out of the store (requests_take) before they are
- * fed.  A request carries the time it was made and its actor: the engine
- * expires one older than request_ttl.
- */
-static void
-flags_apply(struct daemon *d)
-{
-	struct store_txn txn;
-	bool any = false;
-
-	if (store_txn_begin(d->store, false, &txn) != 0) {
-		log_error("store_failed", "op=flags error=%s detail=%s",
-		    store_errname(txn.err), log_q(txn.detail));
-		return;
-	}
-	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
-	struct store_flags *fl = calloc(n, sizeof(*fl));
-	bool *take_rearm = calloc(n, sizeof(bool));
-	bool *take_switch = calloc(n, sizeof(bool));
-	if (fl == NULL || take_rearm == NULL || take_switch == NULL) {
-		store_txn_abort(&txn);
-		goto out;
-	}
-	for (size_t i = 0; i < d->cfg->ngroup; i++)
-		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
-	history_note(d, &txn);
-	store_txn_abort(&txn);
-
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		struct dgroup *g = &d->groups[i];
-		struct store_flags *f = &fl[i];
-		int pin = stack_by_name(d->cfg, f->pinned);
-
-		/*
-		 * Not resumed yet: its flags are read when it is.  Held
-		 * because its record moved: a rearm or switch request reads
-		 * the record again (adopted there, wait_rearm) and is taken
-		 * once the group resumed.
-		 */
-		if (g->waiting) {
-			if (g->moved && (f->rearm_requested ||
-			    f->switch_requested)) {
-				g->moved = false;
-				world_read(d, g);
-			}
-			continue;
-		}
-		if (f->paused != g->st.paused)
-			feed_cmd(g, f->paused ? ENG_CMD_PAUSE : ENG_CMD_RESUME,
-			    ENG_NONE, false, 0, f->actor);
-		if (pin != g->st.pinned && !(f->pinned[0] != '\0' && pin < 0))
-			feed_cmd(g, pin >= 0 ? ENG_CMD_PIN : ENG_CMD_UNPIN,
-			    pin, false, 0, f->actor);
-		take_rearm[i] = f->rearm_requested;
-		if (f->switch_requested) {
-			int to = stack_by_name(d->cfg, f->switch_to);
-			int tgt = f->switch_to[0] != '\0' ? to : g->st.standby;
-			int64_t age = clock_wall_ms() - f->switch_requested_ms;
-
-			/*
-			 * A switch requested while we were stopped comes
-			 * before the first probes: wait until the target's
-			 * health is known rather than refuse it as not up
-			 * (but not past request_ttl: then it expires).
-			 */
-			if (!f->switch_force && tgt >= 0 &&
-			    d->health[tgt].state == HEALTH_UNKNOWN &&
-			    age <= d->cfg->controller.request_ttl_ms) {
-				d->flags_deferred = true;
-				continue;
-			}
-			take_switch[i] = true;
-		}
-		any = any || take_rearm[i] || take_switch[i];
-	}
-	if (!any)
-		goto out;
-	if (requests_take(d, fl, take_rearm, take_switch) != 0) {
-		d->flags_deferred = true;	/* try again at the next poll */
-		goto out;
-	}
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		struct dgroup *g = &d->groups[i];
-		struct store_flags *f = &fl[i];
-
-		if (take_rearm[i])
-			feed_cmd(g, ENG_CMD_REARM, ENG_NONE, false,
-			    f->rearm_requested_ms, f->rearm_actor);
-		if (!take_switch[i])
-			continue;
-		int to = stack_by_name(d->cfg, f->switch_to);
-
-		if (f->switch_to[0] != '\0' && to < 0)
-			log_warn("command_refused", "group=%s cmd=switch"
-			    " reason=unknown_stack stack=%s actor=%s",
-			    log_q(d->cfg->groups[i].name), log_q(f->switch_to),
-			    log_q(f->switch_actor));
-		else
-			feed_cmd(g, ENG_CMD_SWITCH, to, f->switch_force,
-			    f->switch_requested_ms, f->switch_actor);
-	}
-out:
-	free(fl);
-	free(take_rearm);
-	free(take_switch);
-}
-
-/*
- * Resume the groups whose record was read: their pause and pin first (a
- * pause set while we were stopped holds from the first decision on),
- * then RESUME (an unfinished switch goes on), and only then the requests
- * (a switch requested while we were stopped is a new switch after the
- * resume, not fed to a state that has not resumed).
- */
-static void
-resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	struct store_txn txn;
-	size_t n = d->cfg->ngroup ? d->cfg->ngroup : 1;
-	struct store_flags *fl = calloc(n, sizeof(*fl));
-
-	if (fl == NULL)
-		fatal("out_of_memory", "where=resume");
-	if (d->store != NULL) {
-		if (store_txn_begin(d->store, false, &txn) != 0) {
-			log_error("store_failed", "op=resume error=%s detail=%s",
-			    store_errname(txn.err), log_q(txn.detail));
-			free(fl);
-			event_active(d->ev_resume, EV_TIMEOUT, 1);
-			return;
-		}
-		for (size_t i = 0; i < d->cfg->ngroup; i++)
-			if (d->groups[i].resume_pending)
-				store_flags_get(&txn, d->cfg->groups[i].name,
-				    &fl[i]);
-		store_txn_abort(&txn);
-	}
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
-		struct dgroup *g = &d->groups[i];
-		struct eng_event ev = { .kind = ENG_EV_RESUME };
-		struct store_flags *f = &fl[i];
-		int pin = stack_by_name(d->cfg, f->pinned);
-
-		if (!g->resume_pending)
-			continue;
-		g->resume_pending = false;
-		g->waiting = false;
-		if (d->store != NULL) {
-			if (f->paused != g->st.paused)
-				feed_cmd(g, f->paused ? ENG_CMD_PAUSE :
-				    ENG_CMD_RESUME, ENG_NONE, false, 0,
-				    f->actor);
-			if (pin != g->st.pinned &&
-			    !(f->pinned[0] != '\0' && pin < 0))
-				feed_cmd(g, pin >= 0 ? ENG_CMD_PIN :
-				    ENG_CMD_UNPIN, pin, false, 0, f->actor);
-		}
-		dgroup_feed(g, &ev);
-	}
-	free(fl);
-	daemon_update_roles(d);
-	d->flags_deferred = true;	/* the requests, at the next poll */
-}
-
 static int64_t
 flags_period_ms(const struct config *cfg)
 {
@@ -787,7 +407,7 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 			daemon_groups_sync(d);
 		d->flags_gen = gen;
 		d->flags_deferred = false;
-		flags_apply(d);
+		daemon_flags_apply(d);
 	}
 	status_notify(d);
 	arm_ms(d->ev_flags, flags_period_ms(d->cfg));
@@ -837,279 +457,6 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	if (mi.fordblks > TRIM_FREE_MIN)
 		malloc_trim(0);
 	arm_ms(d->ev_trim, TRIM_PERIOD_MS);
-}
-
-/* ---- reload ---- */
-
-/*
- * The groups made at run time (face/ops_group.h): their text in the store,
- * copied ("" when there is none); NULL when the store cannot be read
- * (logged).
- */
-static char *
-groups_text(struct daemon *d)
-{
-	struct store_txn txn;
-	const void *v;
-	size_t len = 0;
-	char *s;
-
-	if (store_txn_begin(d->store, false, &txn) != 0) {
-		log_error("store_failed", "op=groups error=%s detail=%s",
-		    store_errname(txn.err), log_q(txn.detail));
-		store_txn_abort(&txn);
-		return NULL;
-	}
-	if (!store_meta_get(&txn, OPS_GROUPS_META, &v, &len))
-		len = 0;
-	if ((s = malloc(len + 1)) == NULL)
-		fatal("out_of_memory", "where=groups");
-	if (len > 0)
-		memcpy(s, v, len);
-	s[len] = '\0';
-	store_txn_abort(&txn);
-	return s;
-}
-
-/*
- * base and the groups of text: the configuration to put in force, or NULL
- * when they do not fit together (each error logged as event).  partial
- * (at start): rather than NULL, base with the groups that fit, each
- * judged with those kept before it, so that one group whose stack left the
- * file does not take the others with it.
- */
-static struct config *
-groups_derive(struct daemon *d, const struct config *base, const char *text,
-    const char *event, bool partial)
-{
-	struct config_errors errs = { 0 };
-	struct config *ncfg = NULL;
-	char *keep, *cand;
-	const char *p, *next;
-
-	if (config_with_groups(base, text, &ncfg, &errs) == 0)
-		return ncfg;
-	for (size_t i = 0; i < errs.n; i++)
-		log_error(event, "error=%s", log_q(errs.msg[i]));
-	config_errors_free(&errs);
-	if (!partial)
-		return NULL;
-	/* The text is ops_group.c's: one "[group NAME]" section a group. */
-	if ((keep = strdup("")) == NULL)
-		fatal("out_of_memory", "where=groups");
-	for (p = text; *p != '\0'; p = next) {
-		next = strstr(p + 1, "\n[group ");
-		next = next != NULL ? next + 1 : p + strlen(p);
-		if (asprintf(&cand, "%s%.*s", keep, (int)(next - p), p) == -1)
-			fatal("out_of_memory", "where=groups");
-		if (config_with_groups(base, cand, &ncfg, &errs) == 0) {
-			config_free(ncfg);
-			free(keep);
-			keep = cand;
-		} else {
-			config_errors_free(&errs);
-			free(cand);
-		}
-	}
-	ncfg = NULL;
-	if (config_with_groups(base, keep, &ncfg, &errs) != 0)
-		config_errors_free(&errs);
-	free(keep);
-	return ncfg;
-}
-
-static int	 world_swap(struct daemon *, struct config *);
-
-/*
- * A group was added, changed or deleted at run time (by the API, or by
- * failoverctl: the generation moved): take the store's groups in, as a
- * reload takes a new file in.  Groups that do not fit the file are
- * refused and the world in force is kept.
- */
-void
-daemon_groups_sync(struct daemon *d)
-{
-	struct config *ncfg;
-	size_t nrt = 0;
-	char *text;
-
-	if (d->store == NULL || d->stopping ||
-	    (text = groups_text(d)) == NULL)
-		return;
-	if (d->rt_text != NULL && strcmp(text, d->rt_text) == 0) {
-		free(text);
-		return;
-	}
-	free(d->rt_text);
-	d->rt_text = text;
-	daemon_flush(d);
-	if ((ncfg = groups_derive(d, d->cfg, text, "groups_refused",
-	    false)) == NULL)
-		return;
-	if (world_swap(d, ncfg) != 0)
-		return;
-	for (size_t i = 0; i < d->cfg->ngroup; i++)
-		nrt += d->cfg->groups[i].runtime;
-	log_info("groups_applied", "groups=%zu runtime=%zu", d->cfg->ngroup,
-	    nrt);
-}
-
-static void	 reload(struct daemon *);
-
-static void
-reload_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-
-	if (!d->stopping)
-		reload(d);
-}
-
-static void
-reload(struct daemon *d)
-{
-	struct config *ncfg = NULL, *fcfg = NULL;
-	struct config_errors errs = { 0 };
-	char *text = NULL;
-
-	sdnotify_reloading();
-	probelog_sync(d);
-	daemon_flush(d);
-	/* A batch on its way to etcd names groups of this configuration:
-	 * reload once it is answered. */
-	if (d->cluster != NULL && daemon_flush_busy()) {
-		struct timeval tv = { 0, 20000 };
-
-		if (d->ev_reload == NULL)
-			d->ev_reload = evtimer_new(d->base, reload_cb, d);
-		if (d->ev_reload != NULL)
-			evtimer_add(d->ev_reload, &tv);
-		return;
-	}
-	if (config_load(d->config_path, &fcfg, &errs) != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			log_error("reload_refused", "error=%s",
-			    log_q(errs.msg[i]));
-		log_error("reload_failed", "file=%s errors=%zu"
-		    " detail=\"the running configuration is kept\"",
-		    log_q(d->config_path), errs.n);
-		config_errors_free(&errs);
-		sdnotify_ready();
-		return;
-	}
-	/* The groups made at run time, judged against the new file. */
-	if (d->store == NULL) {
-		ncfg = fcfg;
-		fcfg = NULL;
-	} else if ((text = groups_text(d)) != NULL)
-		ncfg = groups_derive(d, fcfg, text, "reload_refused", false);
-	config_free(fcfg);
-	if (ncfg == NULL) {
-		log_error("reload_failed", "file=%s detail=%s",
-		    log_q(d->config_path), log_q("the groups made at run time"
-		    " do not fit the new file; the running configuration is"
-		    " kept"));
-		free(text);
-		sdnotify_ready();
-		return;
-	}
-	if (world_swap(d, ncfg) == 0) {
-		if (text != NULL) {
-			free(d->rt_text);
-			d->rt_text = text;
-			text = NULL;
-		}
-		log_info("reloaded", "file=%s stacks=%zu groups=%zu",
-		    log_q(d->config_path), d->cfg->nstack, d->cfg->ngroup);
-		api_reload(d->api);
-		dcluster_reload(d);
-	}
-	free(text);
-	sdnotify_ready();
-}
-
-/*
- * Put a new, fully validated configuration in force (ncfg is taken; on a
- * refusal it is freed and 0 is not returned).  Group states are carried
- * across by name (encode with the old configuration, decode with the
- * new); a stack whose probe settings did not change keeps its probe and
- * its health undisturbed.
- */
-static int
-world_swap(struct daemon *d, struct config *ncfg)
-{
-	struct config *ocfg = d->cfg;
-	struct dstack *ostacks = d->stacks;
-	struct dgroup *ogroups = d->groups;
-	struct health *ohealth = d->health;
-	size_t onstack = ocfg->nstack, ongroup = ocfg->ngroup;
-	size_t onwitness = ocfg->controller.nwitness;
-	char err[256];
-
-	/*
-	 * A group in the middle of a switch cannot go: its hook's answer
-	 * would have nowhere to land and the journal entry would never end.
-	 */
-	for (size_t o = 0; o < ongroup; o++)
-		if (ogroups[o].st.status == ENG_SWITCHING &&
-		    config_group_find(ncfg, ocfg->groups[o].name) == NULL) {
-			log_error("reload_failed", "file=%s group=%s detail=%s",
-			    log_q(d->config_path), log_q(ocfg->groups[o].name),
-			    log_q("a group cannot be removed while it is"
-			    " switching; the running configuration is kept"));
-			config_free(ncfg);
-			return -1;
-		}
-	if (strcmp(ncfg->controller.state_dir, ocfg->controller.state_dir) != 0)
-		log_warn("reload_partial", "key=state_dir detail=%s",
-		    log_q("state_dir changes need a restart; ignored"));
-
-	/* Encode every group state against the old configuration. */
-	char **blobs = calloc(ongroup ? ongroup : 1, sizeof(char *));
-	size_t *lens = calloc(ongroup ? ongroup : 1, sizeof(size_t));
-	if (blobs == NULL || lens == NULL)
-		goto nomem;
-	for (size_t i = 0; i < ongroup; i++)
-		if (eng_group_encode(&ogroups[i].st, ocfg, &blobs[i],
-		    &lens[i]) != 0)
-			goto nomem;
-
-	struct world_old old = { ocfg, ostacks, ogroups, ohealth, blobs, lens };
-
-	d->cfg = ncfg;
-	d->stacks = NULL;
-	d->groups = NULL;
-	d->health = NULL;
-	if (world_build(d, &old) != 0)
-		goto nomem;
-	if (!d->stopping)
-		(void)stacks_start(d);	/* a failure is logged; the rest run */
-
-	/* The DNS engine keeps in-flight work; reopen it on a change. */
-	if (ddns_engine_open(d, &dns_host, err, sizeof(err)) != 0)
-		log_error("reload_partial", "key=dns error=%s", log_q(err));
-
-	/* Witnesses are cheap: start them again. */
-	witnesses_free(d, onwitness);
-	if (!d->stopping && witnesses_start(d) != 0)
-		log_error("reload_partial", "key=witness");
-
-	stacks_free(ostacks, onstack);
-	groups_free(ogroups, ongroup);
-	free(ohealth);
-	for (size_t i = 0; i < ongroup; i++)
-		free(blobs[i]);
-	free(blobs);
-	free(lens);
-	config_free(ocfg);
-
-	daemon_update_roles(d);
-	world_resume(d);
-	/* Pause and pin as the store has them now, for every group. */
-	d->flags_deferred = true;
-	return 0;
-nomem:
-	fatal("out_of_memory", "where=reload");
 }
 
 /* ---- shutdown ---- */
@@ -1190,8 +537,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		if (d->stopping)
 			return;
-		log_info("reload", "file=%s", log_q(d->config_path));
-		reload(d);
+		log_info("daemon_reload", "file=%s", log_q(d->config_path));
+		daemon_reload(d);
 		break;
 	case SIGTERM:
 		stop(d, "TERM");
@@ -1239,7 +586,7 @@ state_lock(struct daemon *d, struct lockfile **lf)
 	switch (lockfile_take(dir, lf, &holder, err, sizeof(err))) {
 	case LOCKFILE_OK:
 		/* Named to every hook (FAILOVER_STATE_DIR), so that the next
-		 * holder finds the hooks this one leaves (orphans_kill). */
+		 * holder finds the hooks this one leaves (daemon_orphans_kill). */
 		if ((d->state_real = realpath(dir, NULL)) == NULL &&
 		    (d->state_real = strdup(dir)) == NULL)
 			fatal("out_of_memory", "where=state_lock");
@@ -1345,9 +692,9 @@ daemon_main(const struct daemon_opts *opts)
 	if (d->store != NULL) {
 		struct config *ncfg;
 
-		if ((d->rt_text = groups_text(d)) == NULL)
+		if ((d->rt_text = daemon_groups_text(d)) == NULL)
 			goto out;
-		if ((ncfg = groups_derive(d, d->cfg, d->rt_text,
+		if ((ncfg = daemon_groups_derive(d, d->cfg, d->rt_text,
 		    "groups_refused", true)) != NULL) {
 			config_free(d->cfg);
 			d->cfg = ncfg;
@@ -1369,7 +716,7 @@ daemon_main(const struct daemon_opts *opts)
 	if (world_build(d, NULL) != 0 || start_fault("state"))
 		goto out;
 	if (!d->dry_run)
-		orphans_kill(d);
+		daemon_orphans_kill(d);
 	if (d->start_paused && pause_all(d) != 0)
 		goto out;
 	if (d->store != NULL) {
@@ -1383,7 +730,7 @@ daemon_main(const struct daemon_opts *opts)
 		}
 		/* The history before the start is not replayed. */
 		if (store_txn_begin(d->store, false, &htxn) == 0)
-			history_note(d, &htxn);
+			daemon_history_note(d, &htxn);
 		store_txn_abort(&htxn);
 	}
 
@@ -1394,7 +741,7 @@ daemon_main(const struct daemon_opts *opts)
 	d->ev_verify = evtimer_new(d->base, verify_cb, d);
 	d->ev_watchdog = evtimer_new(d->base, watchdog_cb, d);
 	d->ev_trim = evtimer_new(d->base, trim_cb, d);
-	d->ev_resume = event_new(d->base, -1, 0, resume_cb, d);
+	d->ev_resume = event_new(d->base, -1, 0, daemon_resume_cb, d);
 	if (d->ev_hup == NULL || d->ev_term == NULL || d->ev_int == NULL ||
 	    d->ev_flags == NULL || d->ev_verify == NULL ||
 	    d->ev_watchdog == NULL || d->ev_trim == NULL ||
@@ -1440,7 +787,7 @@ daemon_main(const struct daemon_opts *opts)
 	/*
 	 * The published record is the truth: each group waits for its
 	 * record to be read and its state reconciled with it (world.h),
-	 * then resumes (resume_cb: flags, RESUME, requests).  Probes start
+	 * then resumes (daemon_resume_cb: flags, RESUME, requests).  Probes start
 	 * at once; until then their results reach no group's engine.
 	 */
 	daemon_update_roles(d);

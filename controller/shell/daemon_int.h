@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <event2/util.h>
+
 #include "config/config.h"
 #include "controller/base/clock.h"
 #include "controller/base/guard.h"
@@ -430,5 +432,24 @@ int	 address_label_alloc(struct store *, const char *group, int64_t now_ms,
 	    char *label, size_t len, char *err, size_t errlen);
 int	 address_resolve(struct daemon *, struct dgroup *, char *err,
 	    size_t errlen);
+
+/* daemon_orphans.c: end the hooks a killed daemon left running. */
+void	 daemon_orphans_kill(struct daemon *);
+/* daemon_flags.c */
+/* Note the history events committed by TXN (the last seq seen). */
+void	 daemon_history_note(struct daemon *, struct store_txn *);
+/* Read the override flags and feed what changed to the engines. */
+void	 daemon_flags_apply(struct daemon *);
+/* After a start or reload: RESUME to every group (evtimer). */
+void	 daemon_resume_cb(evutil_socket_t, short, void *);
+/* daemon_reload.c */
+/* The run-time groups' text in the store (caller frees); NULL: logged. */
+char	*daemon_groups_text(struct daemon *);
+/* BASE with the run-time groups of TEXT; NULL when one does not fit
+ * (logged as EVENT; PARTIAL: keep the others). */
+struct config *daemon_groups_derive(struct daemon *, const struct config *base,
+	    const char *text, const char *event, bool partial);
+/* Reload the configuration file now. */
+void	 daemon_reload(struct daemon *);
 
 #endif
