@@ -1,6 +1,7 @@
 /*
  * daemon_act.c - carrying out the engine's actions: the journal commit,
- * hooks, timers, records, and the events fed back to the engine.
+ * timers, records, and the events fed back to the engine; the hooks
+ * themselves are run by daemon_hooks.c.
  *
  * The contract is engine.h's: RECORDs are buffered until the PERSIST of the
  * same step, which commits the group state, its journal entry and the
@@ -16,7 +17,8 @@
  *
  * Also here, since the actions change them: which stacks are probed as
  * standbys (the roles), the health snapshots written with the flush, and
- * the end of the loop once stopping and nothing is in flight.  The file
+ * the end of the loop once stopping and nothing is in flight.  The probe
+ * log is daemon_probelog.c's.  The file
  * calls down (hooks, daemon_dns.c, the store), never up into daemon.c.
  */
 #include "controller/shell/daemon_int.h"
@@ -47,44 +49,13 @@ struct defer {
 	char		 error[64];	/* copy of e.u.dns.error */
 };
 
-/* What a running hook answers to. */
-enum hctx_kind {
-	HCTX_SEQUENCE = 0,
-	HCTX_PRECHECK,
-	HCTX_STATUS,
-};
-
-struct hctx {
-	struct daemon	*d;
-	enum hctx_kind	 kind;
-	char		 group[STORE_NAME_MAX + 1];
-	char		 phase[32];
-	char		 stack[STORE_NAME_MAX + 1];	/* the hook acts on */
-	char		 id[ENG_ID_MAX];	/* the switch's, "" outside one */
-	enum eng_phase	 eng_phase;
-	int		 attempt;
-	int64_t		 timeout_ms;
-};
-
-/* " id=ID" of the switch a hook belongs to, "" outside one. */
-static const char *
-hctx_id(const struct hctx *c, char *buf, size_t len)
-{
-	if (c->id[0] == '\0')
-		buf[0] = '\0';
-	else
-		snprintf(buf, len, " id=%s", log_q(c->id));
-	return buf;
-}
-
 static struct defer *defers;	/* pending deferred events, for teardown */
 
 static void	 defer_cb(evutil_socket_t, short, void *);
 static void	 timer_cb(evutil_socket_t, short, void *);
-static void	 retention_urgent(struct daemon *);
 
-static const char *
-sname(const struct daemon *d, int stack)
+const char *
+daemon_sname(const struct daemon *d, int stack)
 {
 	return stack >= 0 && (size_t)stack < d->cfg->nstack ?
 	    d->cfg->stacks[stack].name : "-";
@@ -309,174 +280,6 @@ record_count(struct dgroup *g, const struct eng_action *a)
 	}
 }
 
-/* ---- hooks ---- */
-
-static void
-hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
-    size_t len, unsigned flags, void *arg)
-{
-	struct hctx *c = arg;
-	char buf[4200], id[ENG_ID_MAX + 8];
-
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
-	memcpy(buf, line, len);
-	buf[len] = '\0';
-	if (flags & HOOK_LINE_TRUNCATED)
-		log_warn("hook_output_truncated", "group=%s phase=%s stack=%s%s"
-		    " stream=%s", log_q(c->group), c->phase, log_q(c->stack),
-		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream));
-	else
-		log_info("hook_output", "group=%s phase=%s stack=%s%s stream=%s"
-		    " line=%s%s", log_q(c->group), c->phase, log_q(c->stack),
-		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream),
-		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
-}
-
-static void
-hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
-{
-	struct hctx *c = arg;
-	struct daemon *d = c->d;
-	struct dgroup *g = daemon_group_find(d, c->group);
-	struct eng_event ev;
-	char id[ENG_ID_MAX + 8];
-
-	/* exit=, as in phase_finished: status= is FAILOVER_STATUS's. */
-	log_info("hook_exited", "group=%s phase=%s stack=%s%s outcome=%s"
-	    " exit=%d signal=%d duration_ms=%lld pid=%ld%s%s",
-	    log_q(c->group), c->phase, log_q(c->stack),
-	    hctx_id(c, id, sizeof(id)), hook_outcome_name(r->outcome),
-	    r->status, r->signal, (long long)r->duration_ms, (long)r->pid,
-	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
-	if (g != NULL && g->hook == h)
-		g->hook = NULL;
-	memset(&ev, 0, sizeof(ev));
-	if (g != NULL && c->kind == HCTX_SEQUENCE) {
-		ev.kind = ENG_EV_HOOK_DONE;
-		ev.u.hook.phase = c->eng_phase;
-		ev.u.hook.attempt = c->attempt;
-		ev.u.hook.outcome = hook_result_ok(r) ? ENG_HOOK_OK :
-		    r->outcome == HOOK_TIMEOUT ? ENG_HOOK_TIMEOUT :
-		    ENG_HOOK_FAILED;
-		ev.u.hook.exit_code = r->status;
-		ev.u.hook.duration_ms = r->duration_ms;
-		/* Fed even while stopping: the phase's end is journaled. */
-		dgroup_feed(g, &ev);
-	} else if (g != NULL && c->kind == HCTX_PRECHECK) {
-		ev.kind = ENG_EV_PRECHECK_DONE;
-		ev.u.precheck.ok = hook_result_ok(r);
-		ev.u.precheck.exit_code = r->status;
-		dgroup_feed(g, &ev);
-	}
-	free(c);
-	daemon_maybe_exit(d);
-}
-
-static void
-run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
-    const char *status)
-{
-	struct daemon *d = g->d;
-	const struct cfg_group *cg = &d->cfg->groups[g->idx];
-	const struct cfg_hook *hk;
-	struct hook_env env = { 0 };
-	struct hook_spec spec = { 0 };
-	struct hctx *c;
-	char **envp;
-	int stack, rc;
-
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		fatal("out_of_memory", "where=run_hook");
-	c->d = d;
-	c->kind = kind;
-	snprintf(c->group, sizeof(c->group), "%s", cg->name);
-	if (kind == HCTX_STATUS) {
-		stack = a->u.status.stack;
-		hk = a->u.status.hook;
-		snprintf(c->phase, sizeof(c->phase), "status_change");
-		env.status = status;
-		c->timeout_ms = d->cfg->stacks[stack].hook_timeout_ms;
-	} else {
-		stack = a->u.hook.stack;
-		hk = a->u.hook.hook;
-		c->eng_phase = a->u.hook.phase;
-		c->attempt = a->u.hook.attempt;
-		c->timeout_ms = a->u.hook.timeout_ms;
-		snprintf(c->phase, sizeof(c->phase), "%s", kind ==
-		    HCTX_PRECHECK ? "precheck" : eng_phase_name(a->u.hook.phase));
-		env.from = sname(d, a->u.hook.from);
-		env.to = sname(d, a->u.hook.to);
-		if (kind == HCTX_SEQUENCE) {
-			env.id = a->u.hook.id;
-			env.attempt = (unsigned)a->u.hook.attempt;
-			env.reason = eng_reason_name(a->u.hook.reason);
-		}
-	}
-	env.group = cg->name;
-	env.phase = c->phase;
-	env.stack = sname(d, stack);
-	snprintf(c->stack, sizeof(c->stack), "%s", env.stack);
-	if (kind == HCTX_SEQUENCE && env.id != NULL)
-		snprintf(c->id, sizeof(c->id), "%s", env.id);
-	env.address = g->address;
-	env.dry_run = d->dry_run;
-	env.state_dir = d->state_real;
-	env.epoch = daemon_epoch(d);
-	envp = hook_env_build(&env, d->dry_run ? HOOK_PATH_DEFAULT : NULL);
-	if (envp == NULL)
-		fatal("out_of_memory", "where=hook_env_build");
-
-	if (d->dry_run) {
-		char *line = hook_render(hk->argv, envp);
-
-		/* The daemon's event, marked: nothing is run. */
-		log_info("hook_start", "group=%s phase=%s stack=%s%s%s"
-		    " dry_run=yes command=%s", log_q(cg->name), c->phase,
-		    log_q(env.stack), kind == HCTX_SEQUENCE ? " id=" : "",
-		    kind == HCTX_SEQUENCE ? log_q(env.id) : "", log_q(line));
-		free(line);
-		free(envp);
-		if (kind == HCTX_SEQUENCE) {
-			struct eng_event ev = { .kind = ENG_EV_HOOK_DONE };
-
-			ev.u.hook.phase = c->eng_phase;
-			ev.u.hook.attempt = c->attempt;
-			ev.u.hook.outcome = ENG_HOOK_OK;
-			defer_event(d, cg->name, &ev, 0);
-		} else if (kind == HCTX_PRECHECK) {
-			struct eng_event ev = { .kind = ENG_EV_PRECHECK_DONE };
-
-			ev.u.precheck.ok = true;
-			defer_event(d, cg->name, &ev, 0);
-		}
-		free(c);
-		return;
-	}
-
-	spec.argv = hk->argv;
-	spec.envp = envp;
-	spec.timeout_ms = c->timeout_ms;
-	spec.group = cg->name;
-	spec.phase = c->phase;
-	spec.line_cb = hk_line_cb;
-	spec.done_cb = hk_done_cb;
-	spec.arg = c;
-	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s%s",
-	    log_q(cg->name), c->phase, log_q(env.stack), log_q(hk->argv[0]),
-	    kind == HCTX_SEQUENCE ? " id=" : "",
-	    kind == HCTX_SEQUENCE ? log_q(env.id) : "");
-	rc = hook_start(d->hooks, &spec, kind == HCTX_STATUS ? NULL : &g->hook);
-	free(envp);
-	if (rc != 0) {
-		struct hook_result r = { .outcome = HOOK_NOSTART, .status = -1 };
-
-		snprintf(r.detail, sizeof(r.detail), "%s", hook_strerror(rc));
-		hk_done_cb(NULL, &r, c);
-	}
-}
-
 /* ---- the step, and group commit ---- */
 
 /*
@@ -550,11 +353,11 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			break;
 		case ENG_ACT_RUN_HOOK:
 			if (!d->stopping && !withheld(g, "hook"))
-				run_hook(g, a, HCTX_SEQUENCE, NULL);
+				daemon_run_hook(g, a, HCTX_SEQUENCE, NULL);
 			break;
 		case ENG_ACT_RUN_PRECHECK:
 			if (!d->stopping && !withheld(g, "precheck"))
-				run_hook(g, a, HCTX_PRECHECK, NULL);
+				daemon_run_hook(g, a, HCTX_PRECHECK, NULL);
 			break;
 		case ENG_ACT_DNS_UPDATE:
 			if (!d->stopping && !withheld(g, "update"))
@@ -565,12 +368,12 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			break;
 		case ENG_ACT_STATUS_CHANGE:
 			log_info("status_change", "group=%s stack=%s status=%s",
-			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
+			    log_q(dgroup_name(g)), log_q(daemon_sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
 			    a->u.status.hook->argc > 0 && !d->stopping &&
 			    !withheld(g, "status_hook"))
-				run_hook(g, a, HCTX_STATUS,
+				daemon_run_hook(g, a, HCTX_STATUS,
 				    eng_online_name(a->u.status.status));
 			break;
 		}
@@ -797,7 +600,7 @@ flush_commit(struct daemon *d, struct pending *list)
 		    log_q(txn.detail), PERSIST_RETRY_MS);
 		/* The logs give way to the journal. */
 		if (rc == STORE_E_MAP_FULL)
-			retention_urgent(d);
+			daemon_retention_urgent(d);
 		for (p = list; p != NULL; p = p->next) {
 			struct dgroup *g = &d->groups[p->gidx];
 			bool first = true;
@@ -962,241 +765,6 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 	/* A switch changes who is standby: probe with the right statuses. */
 	if (g->st.active != before.active)
 		dgroup_update_roles(g, &before);
-}
-
-/* ---- probe log ---- */
-
-/*
- * Raw outcomes go to the store in runs (store_probelog_*, for replay),
- * written in one transaction every few seconds: one write per probe would
- * cost a sync each.  Each stack's newest run is kept here and extended in
- * memory (store_probe_run_next, the store's own rule), so a flush writes
- * one record per stack that probed since the last one, plus the runs that
- * ended meanwhile, however many checks there were: at 10,000 stacks and
- * 1 s, 10,000 writes every 5 s instead of 50,000 read-modify-writes.
- * What a crash loses is the last few seconds of replay input, never
- * decision state.
- */
-struct plog_run {
-	struct store_probe_run	 r;		/* count 0: none yet */
-	bool			 dirty;		/* changed since written */
-};
-
-struct plog_done {
-	int			 stack;
-	struct store_probe_run	 r;
-};
-
-struct plog {
-	struct plog_run		*cur;		/* by stack index */
-	size_t			 ncur;
-	size_t			 ndirty;	/* of cur */
-	struct plog_done	*done;		/* ended, not written yet */
-	size_t			 ndone, capdone;
-};
-
-#define PLOG_FLUSH_MS		5000
-#define PLOG_KEEP_MS		(7LL * 24 * 3600 * 1000)	/* a week */
-#define PLOG_MAX_RUNS		100000
-#define PLOG_DONE_MAX		(1 << 16)	/* then flush early */
-
-/*
- * Retention: the history and the probe log are each kept within a quarter
- * of the LMDB map (and the history 90 days, the probe log a week), so the
- * other half is always there for what must never fail to commit: the
- * group states and the switch journal, and the free pages LMDB needs to
- * write anything while readers hold old snapshots.  Applied with every
- * probe-log flush, in its transaction; after a commit failed for a full
- * map, once more at half the shares.
- */
-#define HIST_KEEP_MS		(90LL * 24 * 3600 * 1000)
-#define LOG_SHARE		0.25
-
-static void
-retention_policy(const struct daemon *d, bool urgent,
-    struct store_retention *pol)
-{
-	memset(pol, 0, sizeof(*pol));
-	pol->history_keep_ms = HIST_KEEP_MS;
-	pol->history_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
-	pol->probelog_keep_ms = PLOG_KEEP_MS;
-	pol->probelog_share = urgent ? LOG_SHARE / 2 : LOG_SHARE;
-	pol->probelog_max_runs = PLOG_MAX_RUNS;
-	pol->nstack = d->cfg->nstack;
-}
-
-static void
-retention_log(const struct store_retained *r, bool urgent)
-{
-	if (r->history_removed == 0 && r->probelog_removed == 0)
-		return;
-	log_info("store_pruned", "history_removed=%zu probelog_removed=%zu"
-	    " history_bytes=%zu probelog_bytes=%zu map_bytes=%zu urgent=%d",
-	    r->history_removed, r->probelog_removed, r->usage.history_bytes,
-	    r->usage.probelog_bytes, r->usage.map_bytes, urgent);
-}
-
-/* A commit failed for a full map: make room now, in a transaction alone. */
-static void
-retention_urgent(struct daemon *d)
-{
-	struct store_retention pol;
-	struct store_retained r;
-	struct store_txn txn;
-
-	if (d->store == NULL)
-		return;
-	retention_policy(d, true, &pol);
-	if (store_txn_begin(d->store, true, &txn) == 0)
-		store_retain(&txn, &pol, clock_wall_ms(), &r);
-	if (store_txn_commit(&txn) != 0)
-		log_error("store_prune_failed", "error=%s detail=%s",
-		    store_errname(txn.err), log_q(txn.detail));
-	else
-		retention_log(&r, true);
-}
-
-static void
-plog_flush(struct daemon *d)
-{
-	struct plog *pl = d->plog;
-	struct store_txn txn;
-	struct store_retention pol;
-	struct store_retained ret;
-
-	if (pl == NULL || d->store == NULL ||
-	    (pl->ndone == 0 && pl->ndirty == 0))
-		return;
-	if (store_txn_begin(d->store, true, &txn) != 0) {
-		log_warn("probelog_failed", "error=%s", store_errname(txn.err));
-		goto forget;
-	}
-	for (size_t i = 0; i < pl->ndone; i++)
-		if ((size_t)pl->done[i].stack < d->cfg->nstack)
-			store_probelog_put(&txn,
-			    d->cfg->stacks[pl->done[i].stack].name,
-			    &pl->done[i].r);
-	for (size_t s = 0; s < pl->ncur && s < d->cfg->nstack; s++)
-		if (pl->cur[s].dirty)
-			store_probelog_put(&txn, d->cfg->stacks[s].name,
-			    &pl->cur[s].r);
-	retention_policy(d, false, &pol);
-	store_retain(&txn, &pol, clock_wall_ms(), &ret);
-	if (store_txn_commit(&txn) != 0) {
-		log_warn("probelog_failed", "error=%s detail=%s",
-		    store_errname(txn.err), log_q(txn.detail));
-		if (txn.err == STORE_E_MAP_FULL)
-			retention_urgent(d);
-	} else
-		retention_log(&ret, false);
-forget:
-	pl->ndone = 0;
-	pl->ndirty = 0;
-	for (size_t s = 0; s < pl->ncur; s++)
-		pl->cur[s].dirty = false;
-}
-
-static void
-plog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
-
-	plog_flush(d);
-	evtimer_add(d->ev_probelog, &tv);
-}
-
-void
-probelog_note(struct daemon *d, int stack, const struct probe_result *r)
-{
-	struct plog *pl = d->plog;
-	struct plog_run *c;
-	struct store_probe_run old;
-	bool was_dirty;
-
-	if (pl == NULL || stack < 0)
-		return;
-	if ((size_t)stack >= pl->ncur) {
-		size_t n = d->cfg->nstack > (size_t)stack ? d->cfg->nstack :
-		    (size_t)stack + 1;
-		struct plog_run *v = reallocarray(pl->cur, n, sizeof(*v));
-
-		if (v == NULL)
-			return;
-		memset(v + pl->ncur, 0, (n - pl->ncur) * sizeof(*v));
-		pl->cur = v;
-		pl->ncur = n;
-	}
-	/* Room for the run this outcome may end (flushing writes it now). */
-	if (pl->ndone == pl->capdone) {
-		size_t n = pl->capdone ? pl->capdone * 2 : 256;
-		struct plog_done *v;
-
-		if (n > PLOG_DONE_MAX ||
-		    (v = reallocarray(pl->done, n, sizeof(*v))) == NULL)
-			plog_flush(d);
-		else {
-			pl->done = v;
-			pl->capdone = n;
-		}
-	}
-	c = &pl->cur[stack];
-	old = c->r;
-	was_dirty = c->dirty;
-	if (!store_probe_run_next(&c->r, r->wall_ms, r->ok ? 1 : 0,
-	    (uint8_t)r->reason, (uint16_t)(r->http_status > 0 ?
-	    r->http_status : 0)) && old.count > 0 && was_dirty &&
-	    pl->ndone < pl->capdone) {
-		/* The run ended with outcomes not written yet: keep it. */
-		pl->done[pl->ndone].stack = stack;
-		pl->done[pl->ndone].r = old;
-		pl->ndone++;
-	}
-	if (!was_dirty)
-		pl->ndirty++;
-	c->dirty = true;
-}
-
-int
-probelog_start(struct daemon *d)
-{
-	struct timeval tv = { PLOG_FLUSH_MS / 1000, 0 };
-
-	d->plog = calloc(1, sizeof(*d->plog));
-	d->ev_probelog = evtimer_new(d->base, plog_cb, d);
-	if (d->plog == NULL || d->ev_probelog == NULL)
-		return -1;
-	evtimer_add(d->ev_probelog, &tv);
-	return 0;
-}
-
-void
-probelog_stop(struct daemon *d)
-{
-	if (d->plog != NULL) {
-		plog_flush(d);
-		free(d->plog->cur);
-		free(d->plog->done);
-		free(d->plog);
-		d->plog = NULL;
-	}
-	if (d->ev_probelog != NULL) {
-		event_free(d->ev_probelog);
-		d->ev_probelog = NULL;
-	}
-}
-
-/*
- * Before a reload renumbers the stacks: write everything, then forget the
- * runs in memory (a stack's next outcome starts a new run; replay reads
- * two runs as it would one).
- */
-void
-probelog_sync(struct daemon *d)
-{
-	plog_flush(d);
-	if (d->plog != NULL && d->plog->cur != NULL)
-		memset(d->plog->cur, 0, d->plog->ncur * sizeof(*d->plog->cur));
 }
 
 /* ---- the end of the loop ---- */

@@ -327,6 +327,8 @@ struct probe_result;
 void	 probelog_note(struct daemon *, int stack, const struct probe_result *);
 int	 probelog_start(struct daemon *);
 void	 probelog_stop(struct daemon *);
+/* The log is near its bound: prune now, not at the next period. */
+void	 daemon_retention_urgent(struct daemon *);
 
 /* daemon_dns.c */
 /* Read a group's record for the world (daemon_record_read answers);
@@ -433,6 +435,17 @@ int	 address_label_alloc(struct store *, const char *group, int64_t now_ms,
 int	 address_resolve(struct daemon *, struct dgroup *, char *err,
 	    size_t errlen);
 
+/* What a running hook answers to. */
+enum hctx_kind {
+	HCTX_SEQUENCE = 0,
+	HCTX_PRECHECK,
+	HCTX_STATUS,
+};
+/* daemon_hooks.c: run the hook of action A (a HOOK, PRECHECK or STATUS). */
+void	 daemon_run_hook(struct dgroup *, const struct eng_action *a,
+	    enum hctx_kind kind, const char *status);
+/* daemon_act.c: a stack's name, "-" for none. */
+const char *daemon_sname(const struct daemon *, int stack);
 /* daemon_orphans.c: end the hooks a killed daemon left running. */
 void	 daemon_orphans_kill(struct daemon *);
 /* daemon_flags.c */
