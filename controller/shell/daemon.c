@@ -730,7 +730,7 @@ daemon_main(const struct daemon_opts *opts)
 		}
 		/* The history before the start is not replayed. */
 		if (store_txn_begin(d->store, false, &htxn) == 0)
-			daemon_history_note(d, &htxn);
+			daemon_history_seen(d, &htxn);
 		store_txn_abort(&htxn);
 	}
 

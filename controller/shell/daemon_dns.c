@@ -98,7 +98,7 @@ ddns_describe(const struct daemon *d, int stack, uint32_t ttl, char *buf,
 
 /* An event in the history that is not the engine's: confirmations, drift. */
 static void
-history_note(struct daemon *d, const char *group, const char *event,
+history_append(struct daemon *d, const char *group, const char *event,
     json_t *payload)
 {
 	struct store_txn txn;
@@ -242,7 +242,7 @@ confirm_cb(const struct dnsup_confirm_result *r, void *arg)
 		o = json_pack("{s:s, s:I, s:s}", "name", c->name,
 		    "elapsed_ms", (json_int_t)r->elapsed_ms, "servers",
 		    r->servers);
-		history_note(c->d, c->group, "confirmed", o);
+		history_append(c->d, c->group, "confirmed", o);
 	} else if (r->result != DNSUP_R_CANCELLED) {
 		log_warn("confirm_lagging", "group=%s name=%s result=%s"
 		    " lagging=%s detail=%s", log_q(c->group), log_q(c->name),
@@ -250,7 +250,7 @@ confirm_cb(const struct dnsup_confirm_result *r, void *arg)
 		    log_q(r->detail));
 		o = json_pack("{s:s, s:s, s:s}", "name", c->name, "result",
 		    dnsup_result_name(r->result), "lagging", r->lagging);
-		history_note(c->d, c->group, "confirm_lagging", o);
+		history_append(c->d, c->group, "confirm_lagging", o);
 	}
 	free(c);
 }
@@ -458,7 +458,7 @@ hold_if_moved(struct dgroup *g, const struct dnsup_rrset *found, int stack)
 	    log_q(d->cfg->stacks[stack].name),
 	    log_q("moved outside failoverd: not repaired; the group holds"
 	    " until failoverctl rearm (accept it) or switch"));
-	history_note(d, dgroup_name(g), "record_moved", json_pack(
+	history_append(d, dgroup_name(g), "record_moved", json_pack(
 	    "{s:s, s:s, s:s}", "name", g->address, "record",
 	    d->cfg->stacks[rec.stack].name, "active",
 	    d->cfg->stacks[stack].name));
@@ -697,7 +697,7 @@ verify_done_cb(const struct dnsup_outcome *o, const struct dnsup_found *f,
 	g->drift_repairs++;
 	log_warn("drift", "group=%s name=%s diff=%s", log_q(v->group),
 	    log_q(g->address), log_q(diff));
-	history_note(d, v->group, "drift", json_pack("{s:s, s:s}", "name",
+	history_append(d, v->group, "drift", json_pack("{s:s, s:s}", "name",
 	    g->address, "diff", diff));
 	{
 		struct eng_event ev = { .kind = ENG_EV_DNS_DRIFT };

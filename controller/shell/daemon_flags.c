@@ -136,7 +136,7 @@ history_seen_cb(const struct store_event *ev, void *arg)
  * the first poll is not replayed.
  */
 void
-daemon_history_note(struct daemon *d, struct store_txn *txn)
+daemon_history_seen(struct daemon *d, struct store_txn *txn)
 {
 	uint64_t last = store_history_last(txn);
 
@@ -175,7 +175,7 @@ daemon_flags_apply(struct daemon *d)
 	}
 	for (size_t i = 0; i < d->cfg->ngroup; i++)
 		store_flags_get(&txn, d->cfg->groups[i].name, &fl[i]);
-	daemon_history_note(d, &txn);
+	daemon_history_seen(d, &txn);
 	store_txn_abort(&txn);
 
 	for (size_t i = 0; i < d->cfg->ngroup; i++) {

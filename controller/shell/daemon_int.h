@@ -449,8 +449,8 @@ const char *daemon_sname(const struct daemon *, int stack);
 /* daemon_orphans.c: end the hooks a killed daemon left running. */
 void	 daemon_orphans_kill(struct daemon *);
 /* daemon_flags.c */
-/* Note the history events committed by TXN (the last seq seen). */
-void	 daemon_history_note(struct daemon *, struct store_txn *);
+/* Log what another process added to the history since the last poll. */
+void	 daemon_history_seen(struct daemon *, struct store_txn *);
 /* Read the override flags and feed what changed to the engines. */
 void	 daemon_flags_apply(struct daemon *);
 /* After a start or reload: RESUME to every group (evtimer). */
