@@ -83,7 +83,7 @@ ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 .PHONY: all test check unit deps install uninstall clean bench bench-probes bench-dns \
-        bench-controller bench-sim bench-config bench-daemon fuzz demo
+        bench-controller bench-sim bench-config bench-daemon fuzz demo print-lib-src
 
 all: $(BINS)
 
@@ -172,6 +172,10 @@ bench-config: deps
 
 fuzz: deps
 	tests/fuzz/run.sh
+
+# The libraries' sources, for tests/fuzz/run.sh (which builds them with clang).
+print-lib-src:
+	@echo $(CTL_SRC) $(PROBE_SRC) $(DNS_SRC) $(CFG_SRC) $(CLUSTER_SRC)
 
 demo: deps
 	$(MAKE) --no-print-directory all
