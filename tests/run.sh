@@ -5,6 +5,12 @@
 # Ends with "N passed, N failed, N skipped" and exits non-zero on a failure.
 #
 #   tests/run.sh [PATTERN]     only tests whose name contains PATTERN
+#
+# TEST_JOBS integration scripts run at once (default 2): most of them wait
+# on leases, timers and hysteresis, not on a CPU.  A script whose header
+# has a line "# test: alone" runs with nothing beside it: it measures
+# time or load (valgrind, floods, detection bounds) and would measure its
+# neighbours too.  Every script picks its own free ports and directory.
 set -u
 cd "$(dirname "$0")/.."
 export TOP=$PWD
@@ -18,29 +24,35 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}
 pattern=${1:-}
 limit=${TEST_TIMEOUT:-300}
+jobs=${TEST_JOBS:-2}
 
 pass=0 fail=0 skip=0
-failed=()
+failed=() names=()
 logdir=$TOP/$BUILD/test-logs
 mkdir -p "$logdir/unit" "$logdir/integration"
 
+# Run one test; its report (one line, and the log's tail on a failure)
+# goes to stdout in one write and its verdict to $logdir/NAME.verdict.
 run_one() {		# name, command...
 	local name=$1; shift
-	local log=$logdir/$name.log t0 t1 rc
+	local log=$logdir/$name.log t0 t1 rc ms out
 	t0=$(date +%s%N)
 	timeout -k 10 "$limit" "$@" >"$log" 2>&1
 	rc=$?
 	t1=$(date +%s%N)
-	local ms=$(( (t1 - t0) / 1000000 ))
+	ms=$(( (t1 - t0) / 1000000 ))
 	if [ $rc = 0 ]; then
-		pass=$((pass + 1)); printf 'PASS  %-40s %6d ms\n' "$name" "$ms"
+		echo pass >"$logdir/$name.verdict"
+		out=$(printf 'PASS  %-40s %6d ms' "$name" "$ms")
 	elif [ $rc = 77 ]; then
-		skip=$((skip + 1)); printf 'SKIP  %-40s %s\n' "$name" "$(tail -1 "$log")"
+		echo skip >"$logdir/$name.verdict"
+		out=$(printf 'SKIP  %-40s %s' "$name" "$(tail -1 "$log")")
 	else
-		fail=$((fail + 1)); failed+=("$name")
-		printf 'FAIL  %-40s %6d ms (rc=%d)\n' "$name" "$ms" "$rc"
-		sed 's/^/      | /' "$log" | tail -40
+		echo fail >"$logdir/$name.verdict"
+		out=$(printf 'FAIL  %-40s %6d ms (rc=%d)\n%s' "$name" "$ms" "$rc" \
+		    "$(sed 's/^/      | /' "$log" | tail -40)")
 	fi
+	printf '%s\n' "$out"
 }
 
 for t in "$BUILD"/tests/unit/test_*; do
@@ -48,14 +60,37 @@ for t in "$BUILD"/tests/unit/test_*; do
 	case $t in *.d|*.o) continue;; esac
 	n=unit/$(basename "$t")
 	[ -n "$pattern" ] && [[ $n != *"$pattern"* ]] && continue
+	rm -f "$logdir/$n.verdict"
+	names+=("$n")
 	run_one "$n" "$t"
 done
 
+running=0
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	n=integration/$(basename "$t" .sh)
 	[ -n "$pattern" ] && [[ $n != *"$pattern"* ]] && continue
-	run_one "$n" bash "$t"
+	rm -f "$logdir/$n.verdict"
+	names+=("$n")
+	if grep -q '^# test: alone' "$t" || [ "$jobs" -le 1 ]; then
+		wait; running=0
+		run_one "$n" bash "$t"
+		continue
+	fi
+	while [ $running -ge "$jobs" ]; do
+		wait -n; running=$((running - 1))
+	done
+	run_one "$n" bash "$t" &
+	running=$((running + 1))
+done
+wait
+
+for n in "${names[@]}"; do
+	case $(cat "$logdir/$n.verdict" 2>/dev/null) in
+	pass) pass=$((pass + 1));;
+	skip) skip=$((skip + 1));;
+	*) fail=$((fail + 1)); failed+=("$n");;
+	esac
 done
 
 echo

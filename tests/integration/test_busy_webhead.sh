@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (thousands of connections, bounded in time)
 # A busy web head is not a dead one.  A real nginx at its connection limit
 # (worker_connections 64, and connhog holding more connections than that:
 # most of them requests that never end, which nginx cannot reclaim, and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (a seeded fault campaign with timed phases)
 # The randomized campaign (issue 10, "Proof"): real named with a TSIG key,
 # three real web heads, the recording hook (campaigncheck hook), real
 # LMDB, and failoverd under a seeded mix of faults:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (takeover within lease_ttl + 1 s)
 # test_cluster.sh - three failoverd members on a real three-member etcd,
 # one named with TSIG, real web heads and hooks (lease_ttl 2 s).
 #

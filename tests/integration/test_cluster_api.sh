@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (handover within 1.5 s)
 # test_cluster_api.sh - what a cluster says of itself: GET /v1/cluster on
 # each member (role, leader, epoch, members, last renewal), the metrics
 # failoverd_cluster_{leader,epoch,members}, `failoverctl cluster` and the

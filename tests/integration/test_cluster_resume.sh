@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (takeover within lease_ttl + 1 s)
 # test_cluster_resume.sh - the leader dies in the middle of a switch: the
 # group's state is in etcd (written, fenced on the leader key, before each
 # local commit and side effect), and the next leader resumes from it as a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (detection time bounds)
 # Detection on the event, not on the schedule (probes/probe.c, "Events"),
 # end to end with named, web heads and the recording hooks; interval 3 s,
 # fastinter 100 ms, fall 3.

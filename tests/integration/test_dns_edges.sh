@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (the flip's latency is bounded)
 # dnsupdate/ at the protocol edges a real authoritative setup shows: a
 # second writer refused by named itself (the ownership TXT is a
 # prerequisite of every UPDATE), an answer lost after the server applied

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (put latency is bounded)
 # test_etcd_client.sh - cluster/'s etcd client against a real three-member
 # etcd (tests/lib/etcd.sh), through tests/integration/etcdtool:
 #

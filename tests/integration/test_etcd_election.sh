@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (lease loss within ttl plus one election)
 # test_etcd_election.sh - cl_election against a real three-member etcd:
 # three candidates (etcdtool elect, lease ttl 2 s, each with its own
 # endpoint order), each writing a leader-only key every 100 ms while it

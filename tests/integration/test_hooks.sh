@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (timeout and flood durations are bounded)
 # The hook runner (controller/shell/hook.c) on a real event loop with real child
 # processes, through tests/integration/hooktool: exit statuses, output lines
 # and streams, the exact environment, argv without a shell, timeout ->

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (floods the daemon and bounds its answers)
 # An outsider on the same host, with no token, against a real failoverd
 # (real named, real web heads) run at `ulimit -n 1024`.  app1 (active)
 # has no keep-alive, so each of its checks needs a new socket; app2

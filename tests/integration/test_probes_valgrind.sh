@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (valgrind's slowdown)
 # test_probes_valgrind.sh - the probe fault cases once under valgrind
 # memcheck: no invalid access and zero definite or indirect leaks in the
 # probe engine (libcurl's and OpenSSL's global caches are "still

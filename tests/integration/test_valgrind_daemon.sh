@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: alone (valgrind's slowdown)
 # A short life of the real daemon under valgrind memcheck: start with a
 # key named refuses, SIGHUP with the right one, publish the record, a
 # failover with hooks (the primary's web head stopped; one hook hangs and
