@@ -25,6 +25,7 @@
 #include "controller/core/engine.h"
 #include "controller/core/health.h"
 #include "controller/sim/scenario.h"
+#include "controller/sim/sim_line.h"
 #include "probes/probe.h"
 
 enum qkind {
@@ -81,7 +82,6 @@ struct sim {
 	const struct scenario	*scn;
 	const struct sim_options *opt;
 	const struct sim_source	*src;
-	FILE			*out;
 	int64_t			 now;
 	uint64_t		 seq;
 	struct qitem		*heap;
@@ -94,9 +94,7 @@ struct sim {
 	bool			 dns_up;
 	const char		*dns_refuse;	/* refused with this, NULL */
 	struct sim_stats	 stats;
-	/* the line being built */
-	char			 line[4096];
-	size_t			 len;
+	struct sim_line		 ln;		/* the line being built */
 };
 
 static void	 scenario_probe(void *, int, int64_t, bool, struct sim_probe *);
@@ -171,110 +169,18 @@ qpop(struct sim *s, struct qitem *top)
 		s->heap[i] = last;
 }
 
-/* ---- output ---- */
-
-static void
-put(struct sim *s, const char *p, size_t n)
-{
-	if (s->len + n >= sizeof(s->line))
-		n = sizeof(s->line) - 1 - s->len;
-	memcpy(s->line + s->len, p, n);
-	s->len += n;
-}
+/* ---- output (sim_line.c builds the lines) ---- */
 
 static void
 line_begin(struct sim *s, const char *event)
 {
-	char t[48];
-	int n;
-
-	s->len = 0;
-	if (s->opt->json) {
-		n = snprintf(t, sizeof(t), "{\"t_ms\":%lld,\"event\":",
-		    (long long)s->now);
-		put(s, t, (size_t)n);
-		line_kv(s, NULL, event);
-	} else {
-		n = snprintf(t, sizeof(t), "%6lld.%03lld %s",
-		    (long long)(s->now / 1000), (long long)(s->now % 1000),
-		    event);
-		put(s, t, (size_t)n);
-	}
+	sim_line_begin(&s->ln, s->now, event);
 }
 
-/* An integer JSON can carry as a number: -?(0|[1-9][0-9]*), short. */
-static bool
-json_number(const char *v)
-{
-	const char *p = v + (*v == '-');
-	size_t n = strlen(p);
-
-	if (n == 0 || n > 15 || (p[0] == '0' && n > 1))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-	return true;
-}
-
-/*
- * key=value, quoted when needed; JSON: "key":"value" (integers as
- * numbers).  NULL key: the value alone, always a string.
- */
 static void
 line_kv(struct sim *s, const char *key, const char *val)
 {
-	bool quote = val[0] == '\0';
-
-	if (s->opt->json) {
-		if (key != NULL) {
-			put(s, ",\"", 2);
-			put(s, key, strlen(key));
-			put(s, "\":", 2);
-		}
-		if (key != NULL && json_number(val)) {
-			put(s, val, strlen(val));
-			return;
-		}
-		put(s, "\"", 1);
-		for (const char *p = val; *p != '\0'; p++) {
-			char esc[8];
-
-			if (*p == '"' || *p == '\\') {
-				esc[0] = '\\';
-				esc[1] = *p;
-				put(s, esc, 2);
-			} else if ((unsigned char)*p < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04x",
-				    (unsigned char)*p);
-				put(s, esc, 6);
-			} else
-				put(s, p, 1);
-		}
-		put(s, "\"", 1);
-		return;
-	}
-	for (const char *p = val; *p != '\0' && !quote; p++)
-		if (*p == ' ' || *p == '"' || *p == '=' ||
-		    (unsigned char)*p < 0x20)
-			quote = true;
-	put(s, " ", 1);
-	put(s, key, strlen(key));
-	put(s, "=", 1);
-	if (!quote) {
-		put(s, val, strlen(val));
-		return;
-	}
-	put(s, "\"", 1);
-	for (const char *p = val; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			put(s, "\\", 1);
-		if ((unsigned char)*p < 0x20)
-			put(s, "?", 1);
-		else
-			put(s, p, 1);
-	}
-	put(s, "\"", 1);
+	sim_line_kv(&s->ln, key, val);
 }
 
 static void
@@ -286,16 +192,13 @@ line_kvf(struct sim *s, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	line_kv(s, key, buf);
+	sim_line_kv(&s->ln, key, buf);
 }
 
 static void
 line_end(struct sim *s)
 {
-	if (s->opt->json)
-		put(s, "}", 1);
-	s->line[s->len++] = '\n';
-	fwrite(s->line, 1, s->len, s->out);
+	sim_line_end(&s->ln);
 	s->stats.lines++;
 }
 
@@ -914,7 +817,8 @@ sim_run(const struct config *cfg, const struct scenario *scn,
 	s->cfg = cfg;
 	s->scn = scn;
 	s->opt = opt;
-	s->out = opt->out != NULL ? opt->out : stdout;
+	s->ln.out = opt->out != NULL ? opt->out : stdout;
+	s->ln.json = opt->json;
 	scen.ctx = s;
 	s->src = opt->source != NULL ? opt->source : &scen;
 	s->dns_up = true;
