@@ -596,8 +596,17 @@ persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
 		return;
 	}
 	store_group_put(txn, name, blob, blen);
-	if (p->after.sw.id[0] != '\0')
+	free(blob);
+	blob = NULL;
+	/* The journal entry says which leadership wrote it (0: alone). */
+	if (p->after.sw.id[0] != '\0' && eng_journal_encode(&p->after, d->cfg,
+	    daemon_epoch(d), &blob, &blen) == 0)
 		store_journal_put(txn, p->after.sw.id, blob, blen);
+	else if (p->after.sw.id[0] != '\0' && txn->err == 0) {
+		txn->err = STORE_E_NOMEM;
+		snprintf(txn->detail, sizeof(txn->detail),
+		    "out of memory encoding the journal entry");
+	}
 	free(blob);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct eng_action *a = &p->a[i];
