@@ -788,6 +788,9 @@ static const int outcome_status[] = {
 	[OPS_FAILED] = 500,
 };
 
+static int	 cmd_remote(struct call *, const struct ops_request *,
+		    struct ops_reply *);
+
 static void
 h_command(struct call *c)
 {
@@ -845,6 +848,9 @@ h_command(struct call *c)
 	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
 	rq.actor = actor;
 	memset(&rp, 0, sizeof(rp));
+	/* In a cluster a member that does not lead gives it to the leader. */
+	if (c->a->h.command != NULL && cmd_remote(c, &rq, &rp) != 1)
+		goto out;
 	ops_command(c->a->h.store, (*c->a->h.cfg), &rq, clock_wall_ms(), &rp);
 	code = (unsigned)rp.outcome < sizeof(outcome_status) /
 	    sizeof(outcome_status[0]) ? outcome_status[rp.outcome] : 500;
@@ -1734,4 +1740,114 @@ h_cluster(struct call *c)
 		return;
 	}
 	reply_json(c, 200, o);
+}
+
+/* ---- commands given to the cluster's leader (issue 14) ---- */
+
+/*
+ * A follower's command waits for the leader's answer (bounded by
+ * daemon_cluster_cmd.c): the request outlives its handler, so its
+ * connection is taken out of the request deadline as an event stream's
+ * is, and closed() says when the client went away before the answer.
+ */
+struct remote_call {
+	struct api		*a;
+	struct evhttp_request	*req;
+	bool			 gone;
+	enum ops_verb		 verb;
+	char			 group[API_NAME_MAX];
+	char			 peer[80];
+};
+
+static void
+remote_closed(struct evhttp_request *req, void *arg)
+{
+	struct remote_call *rc = arg;
+
+	rc->gone = true;
+}
+
+static void
+remote_reply(struct remote_call *rc, const struct ops_reply *rp,
+    const char *leader)
+{
+	struct call c;
+	json_t *out;
+	int code;
+
+	memset(&c, 0, sizeof(c));
+	c.a = rc->a;
+	c.req = rc->req;
+	c.path = "(command given to the leader)";
+	code = (unsigned)rp->outcome < sizeof(outcome_status) /
+	    sizeof(outcome_status[0]) ? outcome_status[rp->outcome] : 500;
+	if (strcmp(rp->reason, "no_leader") == 0 ||
+	    strcmp(rp->reason, "cluster_unavailable") == 0)
+		code = 503;
+	if (code != 200)
+		out = json_pack("{s:s, s:s, s:i}", "error", rp->message,
+		    "reason", rp->reason, "status", code);
+	else {
+		out = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "group",
+		    rc->group, "command", ops_verb_name(rc->verb), "message",
+		    rp->message);
+		if (out != NULL && rc->verb == OPS_SWITCH) {
+			json_object_set_new(out, "request_id",
+			    json_integer((json_int_t)rp->request_id));
+			json_object_set_new(out, "nswitch",
+			    json_integer(rp->nswitch));
+		}
+	}
+	if (out != NULL && leader[0] != '\0')
+		json_object_set_new(out, "leader", json_string(leader));
+	log_info(code == 200 ? "api_command" : "api_command_refused",
+	    "group=%s cmd=%s http_status=%d reason=%s leader=%s peer=%s",
+	    log_q(rc->group), ops_verb_name(rc->verb), code, log_q(rp->reason),
+	    log_q(leader[0] ? leader : "none"), log_q(rc->peer));
+	reply_json(&c, code, out);
+}
+
+static void
+remote_done(const struct ops_reply *rp, const char *leader, uint64_t epoch,
+    void *ctx)
+{
+	struct remote_call *rc = ctx;
+
+	if (!rc->gone)
+		api_conns_stream_forget(rc->a->conns, rc->req);
+	/* Gone: evhttp let go of the request, and replying frees it. */
+	remote_reply(rc, rp, leader);
+	free(rc);
+}
+
+/* 1: apply it here; 0: answered or to be answered. */
+static int
+cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *rp)
+{
+	struct remote_call *rc = calloc(1, sizeof(*rc));
+	int r;
+
+	if (rc == NULL) {
+		reply_error(c, 500, "out of memory");
+		return 0;
+	}
+	rc->a = c->a;
+	rc->req = c->req;
+	rc->verb = rq->verb;
+	snprintf(rc->group, sizeof(rc->group), "%s", rq->group != NULL ?
+	    rq->group : "");
+	peer_of(c->req, rc->peer, sizeof(rc->peer));
+	if (!api_conns_stream(c->a->conns, c->req, 5, remote_closed, rc)) {
+		free(rc);
+		reply_error(c, 500, "connection not known");
+		return 0;
+	}
+	r = c->a->h.command(c->a->h.arg, rq, remote_done, rc, rp);
+	if (r == 0)
+		return 0;
+	api_conns_stream_forget(c->a->conns, c->req);
+	if (r < 0)
+		remote_reply(rc, rp, "");
+	free(rc);
+	return r < 0 ? 0 : 1;
 }

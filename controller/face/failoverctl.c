@@ -31,6 +31,8 @@
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
 #include "controller/face/ctl_cluster.h"
+#include "controller/face/ops_remote.h"
+#include "cluster/cl_schema.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
 #include "controller/store/store.h"
@@ -649,6 +651,22 @@ v_status(struct ctl *c)
 
 /* ---- pause, resume, unpin, rearm, pin ---- */
 
+/* Through etcd to the leader (ops_remote.h), its name in the message. */
+static void
+ctl_remote(struct ctl *c, const struct ops_request *req, struct ops_reply *r)
+{
+	char leader[CL_NAME_MAX], msg[OPS_MSG_MAX + CL_NAME_MAX + 32];
+
+	ops_remote_command(c->cfg, req, 2 * c->cfg->cluster.lease_ttl_ms +
+	    1000, r, leader, sizeof(leader));
+	if (leader[0] == '\0')
+		return;
+	snprintf(msg, sizeof(msg), "%s (applied by the leader %s)",
+	    r->message, leader);
+	snprintf(r->message, sizeof(r->message), "%.*s",
+	    (int)sizeof(r->message) - 1, msg);
+}
+
 static int
 command(struct ctl *c, enum ops_verb verb, const char *group,
     const char *stack, bool force, struct ops_reply *r)
@@ -659,7 +677,11 @@ command(struct ctl *c, enum ops_verb verb, const char *group,
 
 	ops_actor_self(actor, sizeof(actor));
 	req.actor = actor;
-	ops_command(c->st, c->cfg, &req, now_ms(), r);
+	/* In a cluster the leader applies it, whichever member this is. */
+	if (c->cfg->cluster.enabled)
+		ctl_remote(c, &req, r);
+	else
+		ops_command(c->st, c->cfg, &req, now_ms(), r);
 	if (r->code != 0) {
 		fail_line("%s: refused: %s", ops_verb_name(verb), r->message);
 		return EX_FAIL;
@@ -1046,7 +1068,8 @@ v_switch(struct ctl *c)
 	}
 	if (command(c, OPS_SWITCH, group, to, force, &r) != 0)
 		return EX_FAIL;
-	if (nowait) {
+	/* The leader's history is its own: follow it with status. */
+	if (nowait || c->cfg->cluster.enabled) {
 		printf("%s\n", r.message);
 		return EX_OK;
 	}

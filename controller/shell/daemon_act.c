@@ -20,6 +20,7 @@
  * calls down (hooks, daemon_dns.c, the store), never up into daemon.c.
  */
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_val.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,8 +670,13 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 	size_t *lens = NULL;
 	int rc = -1;
 
+	struct store_txn rt, *rtp = NULL;
+
 	for (struct pending *p = list; p != NULL; p = p->next)
 		n++;
+	/* The flags go with the state (daemon_cluster_val.c). */
+	if (d->store != NULL && store_txn_begin(d->store, false, &rt) == 0)
+		rtp = &rt;
 	names = calloc(n, sizeof(*names));
 	blobs = calloc(n, sizeof(*blobs));
 	lens = calloc(n, sizeof(*lens));
@@ -686,13 +692,20 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 				last = false;
 		if (!last)
 			continue;
-		if (eng_group_encode(&p->after, d->cfg, &blobs[k], &lens[k]) != 0)
+		if (dclv_encode(d->cfg, rtp, d->cfg->groups[p->gidx].name,
+		    &p->after, daemon_epoch(d), &blobs[k], &lens[k]) != 0)
 			goto out;
 		names[k++] = d->cfg->groups[p->gidx].name;
+	}
+	if (rtp != NULL) {
+		store_txn_abort(rtp);
+		rtp = NULL;
 	}
 	rc = d->cl_write(d, names, (char *const *)blobs, lens, k,
 	    flush_written, ++flush_gen);
 out:
+	if (rtp != NULL)
+		store_txn_abort(rtp);
 	for (size_t i = 0; blobs != NULL && i < k; i++)
 		free(blobs[i]);
 	free(names);
