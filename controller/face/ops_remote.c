@@ -164,6 +164,7 @@ struct ops_remote {
 	int64_t			 put_rev;
 	ops_remote_cb		*cb;
 	void			*arg;
+	struct ops_remote_cmd	 answer;	/* once answered */
 };
 
 static void
@@ -203,7 +204,10 @@ finish(struct ops_remote *o, const struct ops_reply *r, const char *leader,
 {
 	ops_remote_cb *cb = o->cb;
 	void *arg = o->arg;
+	struct ops_reply rp = *r;	/* r and leader may be o's */
+	char ld[sizeof(o->answer.leader)];
 
+	snprintf(ld, sizeof(ld), "%s", leader);
 	o->rq = NULL;		/* its callback is running, or it ended */
 	/* Best effort: else the lease ends by itself. */
 	if (o->own_lease && o->lease != 0) {
@@ -212,7 +216,7 @@ finish(struct ops_remote *o, const struct ops_reply *r, const char *leader,
 		(void)rc;
 	}
 	remote_free(o);
-	cb(r, leader, epoch, arg);
+	cb(&rp, ld, epoch, arg);
 }
 
 static void
@@ -230,25 +234,43 @@ finish_error(struct ops_remote *o, const struct cl_reply *r)
 	finish(o, &rp, "", 0);
 }
 
+/* The answer's key (or our own lease, with it) is gone: now the end. */
+static void
+cleaned_cb(const struct cl_reply *r, void *arg)
+{
+	struct ops_remote *o = arg;
+
+	o->rq = NULL;
+	o->lease = 0;		/* revoked, or not ours */
+	finish(o, &o->answer.reply, o->answer.leader, o->answer.epoch);
+}
+
 static bool
 take_answer(struct ops_remote *o, const struct cl_kv *kv)
 {
-	struct ops_remote_cmd cmd;
+	struct cl_op del = { 0 };
+	int rc;
 
-	if (ops_remote_cmd_parse(kv->value, kv->value_len, &cmd) != 0 ||
-	    !cmd.answered)
+	if (ops_remote_cmd_parse(kv->value, kv->value_len, &o->answer) != 0 ||
+	    !o->answer.answered)
 		return false;
-	/* Answered: the key has done its work (else its lease takes it). */
-	{
-		struct cl_op del = { 0 };
-		int rc;
-
+	cl_watch_stop(o->w);
+	o->w = NULL;
+	evtimer_del(o->ev_deadline);
+	/*
+	 * Answered: the key has done its work.  Removed before the end
+	 * (a failoverctl exits right after it): with our own lease, which
+	 * takes the key along, or by itself on a member's lease.
+	 */
+	if (o->own_lease && o->lease != 0)
+		rc = cl_revoke(o->c, o->lease, cleaned_cb, o, &o->rq);
+	else {
 		del.kind = CL_OP_DELETE;
 		del.key = o->key;
-		rc = cl_delete(o->c, &del, NULL, NULL, NULL);
-		(void)rc;
+		rc = cl_delete(o->c, &del, cleaned_cb, o, &o->rq);
 	}
-	finish(o, &cmd.reply, cmd.leader, cmd.epoch);
+	if (rc != 0)
+		finish(o, &o->answer.reply, o->answer.leader, o->answer.epoch);
 	return true;
 }
 
