@@ -1800,6 +1800,10 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	}
 	if (out != NULL && leader[0] != '\0')
 		json_object_set_new(out, "leader", json_string(leader));
+	/* The connection was taken out of the guard's request deadline
+	 * (api_conns_stream): it ends with this answer. */
+	evhttp_add_header(evhttp_request_get_output_headers(rc->req),
+	    "Connection", "close");
 	log_info(code == 200 ? "api_command" : "api_command_refused",
 	    "group=%s cmd=%s http_status=%d reason=%s leader=%s peer=%s",
 	    log_q(rc->group), ops_verb_name(rc->verb), code, log_q(rp->reason),
