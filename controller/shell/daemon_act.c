@@ -668,9 +668,8 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 	const char **names = NULL;
 	char **blobs = NULL;
 	size_t *lens = NULL;
-	int rc = -1;
-
 	struct store_txn rt, *rtp = NULL;
+	int rc = -1;
 
 	for (struct pending *p = list; p != NULL; p = p->next)
 		n++;
