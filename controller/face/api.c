@@ -790,6 +790,8 @@ static const int outcome_status[] = {
 
 static int	 cmd_remote(struct call *, const struct ops_request *,
 		    struct ops_reply *);
+static int	 group_remote(struct call *, int,
+		    const struct ops_group_spec *);
 
 static void
 h_command(struct call *c)
@@ -1658,6 +1660,8 @@ h_group_add(struct call *c)
 		goto out;
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
+	if (group_remote(c, 1, &sp) != 1)
+		goto out;
 	if (ops_group_add(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
 		group_refused(c, "add", sp.name, &rp);
@@ -1683,6 +1687,8 @@ h_group_set(struct call *c)
 	sp.name = c->seg[2];
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
+	if (group_remote(c, 2, &sp) != 1)
+		goto out;
 	if (ops_group_set(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
 		group_refused(c, "set", sp.name, &rp);
@@ -1701,6 +1707,13 @@ h_group_del(struct call *c)
 	if (!have_store(c))
 		return;
 	call_actor(c, actor, sizeof(actor));
+	{
+		struct ops_group_spec sp = { .name = c->seg[2],
+		    .actor = actor };
+
+		if (group_remote(c, 3, &sp) != 1)
+			return;
+	}
 	if (ops_group_remove(c->a->h.store, (*c->a->h.cfg), c->seg[2], false,
 	    actor, clock_wall_ms(), addr, sizeof(addr), &rp) != 0) {
 		group_refused(c, "delete", c->seg[2], &rp);
@@ -1755,6 +1768,8 @@ struct remote_call {
 	struct evhttp_request	*req;
 	bool			 gone;
 	enum ops_verb		 verb;
+	int			 gop;		/* a group change: 1 add, 2 set,
+						   3 delete; 0 a command */
 	char			 group[API_NAME_MAX];
 	char			 peer[80];
 };
@@ -1787,7 +1802,13 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	if (code != 200)
 		out = json_pack("{s:s, s:s, s:i}", "error", rp->message,
 		    "reason", rp->reason, "status", code);
-	else {
+	else if (rc->gop != 0) {
+		/* The group as the leader made it: this member's store has
+		 * it once etcd's copy arrives (failoverctl group list). */
+		code = rc->gop == 1 ? 201 : rc->gop == 2 ? 200 : 204;
+		out = code == 204 ? NULL : json_pack("{s:s, s:s}", "name",
+		    rc->group, "message", rp->message);
+	} else {
 		out = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "group",
 		    rc->group, "command", ops_verb_name(rc->verb), "message",
 		    rp->message);
@@ -1804,10 +1825,17 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	 * (api_conns_stream): it ends with this answer. */
 	evhttp_add_header(evhttp_request_get_output_headers(rc->req),
 	    "Connection", "close");
-	log_info(code == 200 ? "api_command" : "api_command_refused",
+	log_info(code < 300 ? "api_command" : "api_command_refused",
 	    "group=%s cmd=%s http_status=%d reason=%s leader=%s peer=%s",
-	    log_q(rc->group), ops_verb_name(rc->verb), code, log_q(rp->reason),
+	    log_q(rc->group), rc->gop == 1 ? "group_add" : rc->gop == 2 ?
+	    "group_set" : rc->gop == 3 ? "group_delete" :
+	    ops_verb_name(rc->verb), code, log_q(rp->reason),
 	    log_q(leader[0] ? leader : "none"), log_q(rc->peer));
+	if (code == 204) {
+		log_reply(&c, 204, NULL);
+		evhttp_send_reply(rc->req, 204, "No Content", NULL);
+		return;
+	}
 	reply_json(&c, code, out);
 }
 
@@ -1826,9 +1854,11 @@ remote_done(const struct ops_reply *rp, const char *leader, uint64_t epoch,
 
 /* 1: apply it here; 0: answered or to be answered. */
 static int
-cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *rp)
+remote_give(struct call *c, const struct ops_request *rq, int gop,
+    const struct ops_group_spec *sp, struct ops_reply *rp)
 {
 	struct remote_call *rc = calloc(1, sizeof(*rc));
+	const char *group = gop != 0 ? sp->name : rq->group;
 	int r;
 
 	if (rc == NULL) {
@@ -1837,16 +1867,18 @@ cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *rp)
 	}
 	rc->a = c->a;
 	rc->req = c->req;
-	rc->verb = rq->verb;
-	snprintf(rc->group, sizeof(rc->group), "%s", rq->group != NULL ?
-	    rq->group : "");
+	rc->verb = rq != NULL ? rq->verb : OPS_PAUSE;
+	rc->gop = gop;
+	snprintf(rc->group, sizeof(rc->group), "%s", group != NULL ? group :
+	    "");
 	peer_of(c->req, rc->peer, sizeof(rc->peer));
 	if (!api_conns_stream(c->a->conns, c->req, 5, remote_closed, rc)) {
 		free(rc);
 		reply_error(c, 500, "connection not known");
 		return 0;
 	}
-	r = c->a->h.command(c->a->h.arg, rq, remote_done, rc, rp);
+	r = gop != 0 ? c->a->h.group(c->a->h.arg, gop, sp, remote_done, rc,
+	    rp) : c->a->h.command(c->a->h.arg, rq, remote_done, rc, rp);
 	if (r == 0)
 		return 0;
 	api_conns_stream_forget(c->a->conns, c->req);
@@ -1854,4 +1886,22 @@ cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *rp)
 		remote_reply(rc, rp, "");
 	free(rc);
 	return r < 0 ? 0 : 1;
+}
+
+static int
+cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *rp)
+{
+	return remote_give(c, rq, 0, NULL, rp);
+}
+
+/* A group change on a member that does not lead: 1 to apply it here. */
+static int
+group_remote(struct call *c, int gop, const struct ops_group_spec *sp)
+{
+	struct ops_reply rp;
+
+	if (c->a->h.group == NULL)
+		return 1;
+	memset(&rp, 0, sizeof(rp));
+	return remote_give(c, NULL, gop, sp, &rp);
 }

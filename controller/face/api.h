@@ -16,6 +16,7 @@ struct event_base;
 struct store;
 struct ops_request;
 struct ops_reply;
+struct ops_group_spec;
 
 /* What the daemon alone knows of a stack: its last check. */
 struct api_stack_live {
@@ -61,6 +62,13 @@ struct api_host {
 	 * -1, it could not be given (*now says why).  NULL: always here.
 	 */
 	int		(*command)(void *arg, const struct ops_request *,
+			    void (*done)(const struct ops_reply *,
+			    const char *leader, uint64_t epoch, void *ctx),
+			    void *ctx, struct ops_reply *now);
+	/* The same for a group made at run time: op 1 add, 2 set, 3
+	 * delete (enum ops_remote_gop), spec as ops_group.h's. */
+	int		(*group)(void *arg, int op,
+			    const struct ops_group_spec *,
 			    void (*done)(const struct ops_reply *,
 			    const char *leader, uint64_t epoch, void *ctx),
 			    void *ctx, struct ops_reply *now);

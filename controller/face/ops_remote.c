@@ -57,6 +57,38 @@ ops_remote_cmd_build(const struct ops_request *req, const char *member,
 	return *out != NULL ? 0 : -1;
 }
 
+static const char *const gop_names[] = {
+	[OPS_RGROUP_ADD] = "add",
+	[OPS_RGROUP_SET] = "set",
+	[OPS_RGROUP_DELETE] = "delete",
+};
+
+int
+ops_remote_group_build(enum ops_remote_gop gop,
+    const struct ops_group_spec *sp, const char *member, int64_t ms,
+    char **out)
+{
+	json_t *j;
+
+	*out = NULL;
+	if (gop <= OPS_RGROUP_NONE || gop > OPS_RGROUP_DELETE ||
+	    sp->name == NULL)
+		return -1;
+	j = json_pack("{s:i, s:s, s:s, s:{s:s, s:o, s:o, s:o, s:o, s:b, s:b,"
+	    " s:b}, s:s, s:s, s:I}", "v", REMOTE_V, "verb", "group", "op",
+	    gop_names[gop], "spec", "name", sp->name, "address",
+	    str_or_null(sp->address), "primary", str_or_null(sp->primary),
+	    "backup", str_or_null(sp->backup), "ttl", str_or_null(sp->ttl),
+	    "set_primary", sp->set_primary, "set_backup", sp->set_backup,
+	    "set_ttl", sp->set_ttl, "actor", sp->actor != NULL ? sp->actor :
+	    "", "member", member, "ms", (json_int_t)ms);
+	if (j == NULL)
+		return -1;
+	*out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return *out != NULL ? 0 : -1;
+}
+
 static void
 copy_str(const json_t *o, const char *k, char *buf, size_t len)
 {
@@ -71,24 +103,64 @@ ops_remote_cmd_parse(const char *val, size_t len, struct ops_remote_cmd *out)
 	json_t *j, *res;
 	int verb, rc = -1;
 
+	const char *vs, *op;
+	json_t *sp;
+
 	memset(out, 0, sizeof(*out));
 	if ((j = json_loadb(val, len, 0, NULL)) == NULL)
 		return -1;
+	vs = json_string_value(json_object_get(j, "verb"));
 	if (json_integer_value(json_object_get(j, "v")) != REMOTE_V ||
-	    (verb = ops_verb_parse(json_string_value(json_object_get(j,
-	    "verb")) != NULL ? json_string_value(json_object_get(j, "verb")) :
-	    "")) < 0)
+	    vs == NULL)
+		goto out;
+	if (strcmp(vs, "group") == 0) {
+		op = json_string_value(json_object_get(j, "op"));
+		sp = json_object_get(j, "spec");
+		for (size_t i = 1; op != NULL && i < sizeof(gop_names) /
+		    sizeof(gop_names[0]); i++)
+			if (strcmp(op, gop_names[i]) == 0)
+				out->gop = (enum ops_remote_gop)i;
+		if (out->gop == OPS_RGROUP_NONE || !json_is_object(sp) ||
+		    !json_is_string(json_object_get(sp, "name")))
+			goto out;
+		copy_str(sp, "name", out->s_name, sizeof(out->s_name));
+		copy_str(sp, "address", out->s_address,
+		    sizeof(out->s_address));
+		copy_str(sp, "primary", out->s_primary,
+		    sizeof(out->s_primary));
+		copy_str(sp, "backup", out->s_backup, sizeof(out->s_backup));
+		copy_str(sp, "ttl", out->s_ttl, sizeof(out->s_ttl));
+		out->spec.name = out->s_name;
+#define OPT(f)	(json_is_string(json_object_get(sp, #f)) ? out->s_##f : NULL)
+		out->spec.address = OPT(address);
+		out->spec.primary = OPT(primary);
+		out->spec.backup = OPT(backup);
+		out->spec.ttl = OPT(ttl);
+#undef OPT
+		out->spec.set_primary = json_is_true(json_object_get(sp,
+		    "set_primary"));
+		out->spec.set_backup = json_is_true(json_object_get(sp,
+		    "set_backup"));
+		out->spec.set_ttl = json_is_true(json_object_get(sp,
+		    "set_ttl"));
+		/* req says which group, for the logs. */
+		out->req.group = out->s_name;
+		verb = OPS_PAUSE;	/* not used with gop */
+	} else if ((verb = ops_verb_parse(vs)) < 0)
 		goto out;
 	out->req.verb = (enum ops_verb)verb;
 	copy_str(j, "group", out->group, sizeof(out->group));
 	copy_str(j, "stack", out->stack, sizeof(out->stack));
 	copy_str(j, "actor", out->actor, sizeof(out->actor));
 	copy_str(j, "member", out->member, sizeof(out->member));
-	out->req.group = json_is_string(json_object_get(j, "group")) ?
-	    out->group : NULL;
-	out->req.stack = json_is_string(json_object_get(j, "stack")) ?
-	    out->stack : NULL;
+	if (out->gop == OPS_RGROUP_NONE) {
+		out->req.group = json_is_string(json_object_get(j, "group")) ?
+		    out->group : NULL;
+		out->req.stack = json_is_string(json_object_get(j, "stack")) ?
+		    out->stack : NULL;
+	}
 	out->req.actor = out->actor[0] ? out->actor : NULL;
+	out->spec.actor = out->req.actor;
 	out->req.force = json_is_true(json_object_get(j, "force"));
 	out->ms = json_integer_value(json_object_get(j, "ms"));
 	if (json_is_object(res = json_object_get(j, "result"))) {
@@ -418,20 +490,23 @@ grant_cb(const struct cl_reply *r, void *arg)
 	}
 }
 
-int
-ops_remote_give(struct cl_client *c, const char *prefix, const char *member,
-    int64_t lease, const struct ops_request *req, int64_t wait_ms,
-    ops_remote_cb *cb, void *arg, struct ops_remote **out)
+/* Give the record val (taken: freed here on failure too). */
+static int
+give_value(struct cl_client *c, const char *prefix, const char *member,
+    int64_t lease, char *val, int64_t now, int64_t wait_ms, ops_remote_cb *cb,
+    void *arg, struct ops_remote **out)
 {
 	static unsigned counter;
 	struct ops_remote *o;
 	char id[CL_NAME_MAX];
-	int64_t now = clock_wall_ms();
 
 	if (out != NULL)
 		*out = NULL;
-	if ((o = calloc(1, sizeof(*o))) == NULL)
+	if (val == NULL || (o = calloc(1, sizeof(*o))) == NULL) {
+		free(val);
 		return -1;
+	}
+	o->val = val;
 	o->c = c;
 	o->cb = cb;
 	o->arg = arg;
@@ -443,7 +518,6 @@ ops_remote_give(struct cl_client *c, const char *prefix, const char *member,
 	    ++counter);
 	if (cl_key_build(prefix, CL_KEY_COMMAND, member, id, o->key,
 	    sizeof(o->key)) < 0 ||
-	    ops_remote_cmd_build(req, member, now, &o->val) != 0 ||
 	    (o->ev_deadline = evtimer_new(cl_client_base(c), deadline_cb,
 	    o)) == NULL)
 		goto fail;
@@ -456,6 +530,35 @@ ops_remote_give(struct cl_client *c, const char *prefix, const char *member,
 fail:
 	remote_free(o);
 	return -1;
+}
+
+int
+ops_remote_give(struct cl_client *c, const char *prefix, const char *member,
+    int64_t lease, const struct ops_request *req, int64_t wait_ms,
+    ops_remote_cb *cb, void *arg, struct ops_remote **out)
+{
+	int64_t now = clock_wall_ms();
+	char *val = NULL;
+
+	if (ops_remote_cmd_build(req, member, now, &val) != 0)
+		val = NULL;
+	return give_value(c, prefix, member, lease, val, now, wait_ms, cb, arg,
+	    out);
+}
+
+int
+ops_remote_give_group(struct cl_client *c, const char *prefix,
+    const char *member, int64_t lease, enum ops_remote_gop gop,
+    const struct ops_group_spec *spec, int64_t wait_ms, ops_remote_cb *cb,
+    void *arg, struct ops_remote **out)
+{
+	int64_t now = clock_wall_ms();
+	char *val = NULL;
+
+	if (ops_remote_group_build(gop, spec, member, now, &val) != 0)
+		val = NULL;
+	return give_value(c, prefix, member, lease, val, now, wait_ms, cb, arg,
+	    out);
 }
 
 /* ---- failoverctl's form ---- */
@@ -478,8 +581,30 @@ waited_cb(const struct ops_reply *r, const char *leader, uint64_t epoch,
 	w->done = true;
 }
 
+static int	 wait_for(const struct config *, const struct ops_request *,
+		    enum ops_remote_gop, const struct ops_group_spec *, int64_t,
+		    struct ops_reply *, char *, size_t);
+
 int
 ops_remote_command(const struct config *cfg, const struct ops_request *req,
+    int64_t wait_ms, struct ops_reply *reply, char *leader, size_t leaderlen)
+{
+	return wait_for(cfg, req, OPS_RGROUP_NONE, NULL, wait_ms, reply,
+	    leader, leaderlen);
+}
+
+int
+ops_remote_group_command(const struct config *cfg, enum ops_remote_gop gop,
+    const struct ops_group_spec *spec, int64_t wait_ms,
+    struct ops_reply *reply, char *leader, size_t leaderlen)
+{
+	return wait_for(cfg, NULL, gop, spec, wait_ms, reply, leader,
+	    leaderlen);
+}
+
+static int
+wait_for(const struct config *cfg, const struct ops_request *req,
+    enum ops_remote_gop gop, const struct ops_group_spec *spec,
     int64_t wait_ms, struct ops_reply *reply, char *leader, size_t leaderlen)
 {
 	const struct cfg_cluster *cc = &cfg->cluster;
@@ -502,8 +627,10 @@ ops_remote_command(const struct config *cfg, const struct ops_request *req,
 	o.nendpoints = cc->netcd;
 	if ((c = cl_client_new(base, &o, &e, detail, sizeof(detail))) == NULL)
 		goto out;
-	if (ops_remote_give(c, cc->prefix, cc->member, 0, req, wait_ms,
-	    waited_cb, &w, NULL) != 0)
+	if (gop == OPS_RGROUP_NONE ? ops_remote_give(c, cc->prefix, cc->member,
+	    0, req, wait_ms, waited_cb, &w, NULL) != 0 :
+	    ops_remote_give_group(c, cc->prefix, cc->member, 0, gop, spec,
+	    wait_ms, waited_cb, &w, NULL) != 0)
 		goto out;
 	/* Bounded: the deadline, then one withdrawal of bounded length. */
 	while (!w.done && event_base_loop(base, EVLOOP_ONCE) == 0)

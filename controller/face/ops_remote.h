@@ -21,6 +21,12 @@
  *             "ms":1767225600000}
  *            group or stack null when not given (pause --all: group
  *            null); ms the giver's wall clock, for the record.
+ *   group    {"v":1,"verb":"group","op":"add","spec":{"name":"shop",
+ *             "address":"auto","primary":"app1","backup":null,"ttl":null,
+ *             "set_primary":false,"set_backup":false,"set_ttl":false},
+ *             "actor":..,"member":..,"ms":N}
+ *            a group made at run time (ops_group.h): op add, set or
+ *            delete, spec as ops_group_spec (null: not given).
  *   answer   the command, plus
  *             "result":{"code":0,"outcome":"done","reason":"",
  *               "message":"www paused","request_id":0,"history_seq":12,
@@ -34,12 +40,28 @@
 #include <stdint.h>
 
 #include "controller/face/ops.h"
+#include "controller/face/ops_group.h"
 
 struct cl_client;
 struct ops_remote;
 
+/* A change of the groups made at run time, or none (a command). */
+enum ops_remote_gop {
+	OPS_RGROUP_NONE = 0,
+	OPS_RGROUP_ADD,
+	OPS_RGROUP_SET,
+	OPS_RGROUP_DELETE,
+};
+
 /* A command as read back; strings are copies. */
 struct ops_remote_cmd {
+	enum ops_remote_gop	 gop;		/* NONE: req is the command */
+	struct ops_group_spec	 spec;		/* gop: points into s_* */
+	char			 s_name[64];
+	char			 s_address[256];
+	char			 s_primary[64];
+	char			 s_backup[64];
+	char			 s_ttl[32];
 	struct ops_request	 req;		/* points into the buffers */
 	char			 group[64];
 	char			 stack[64];
@@ -56,6 +78,10 @@ struct ops_remote_cmd {
  * 0 or -1 (no memory, or a verb out of range). */
 int	 ops_remote_cmd_build(const struct ops_request *, const char *member,
 	    int64_t ms, char **out);
+/* The record of a group change gop of spec given on member at ms. */
+int	 ops_remote_group_build(enum ops_remote_gop gop,
+	    const struct ops_group_spec *spec, const char *member, int64_t ms,
+	    char **out);
 /* Parse a command or answer record.  0, or -1 when it is not one. */
 int	 ops_remote_cmd_parse(const char *val, size_t len,
 	    struct ops_remote_cmd *out);
@@ -85,6 +111,11 @@ int	 ops_remote_give(struct cl_client *c, const char *prefix,
 	    const char *member, int64_t lease, const struct ops_request *req,
 	    int64_t wait_ms, ops_remote_cb *cb, void *arg,
 	    struct ops_remote **out);
+/* The same for a group change (a record of ops_remote_group_build). */
+int	 ops_remote_give_group(struct cl_client *c, const char *prefix,
+	    const char *member, int64_t lease, enum ops_remote_gop gop,
+	    const struct ops_group_spec *spec, int64_t wait_ms,
+	    ops_remote_cb *cb, void *arg, struct ops_remote **out);
 /* Abandon a command given: no callback; the command is left to its
  * lease.  NULL ok. */
 void	 ops_remote_cancel(struct ops_remote *);
@@ -97,5 +128,8 @@ void	 ops_remote_cancel(struct ops_remote *);
 int	 ops_remote_command(const struct config *, const struct ops_request *,
 	    int64_t wait_ms, struct ops_reply *reply, char *leader,
 	    size_t leaderlen);
+int	 ops_remote_group_command(const struct config *, enum ops_remote_gop,
+	    const struct ops_group_spec *, int64_t wait_ms,
+	    struct ops_reply *reply, char *leader, size_t leaderlen);
 
 #endif

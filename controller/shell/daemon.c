@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_rt.h"
 #include "controller/core/engine_codec.h"
 #include "controller/base/guard.h"
 #include "controller/shell/hook.h"
@@ -933,8 +934,15 @@ daemon_groups_sync(struct daemon *d)
 	size_t nrt = 0;
 	char *text;
 
-	if (d->store == NULL || d->stopping ||
-	    (text = groups_text(d)) == NULL)
+	if (d->store == NULL || d->stopping)
+		return;
+	/* A batch on its way to etcd names groups by index: take the
+	 * change in at the next poll once it is answered (as reload). */
+	if (d->cluster != NULL && daemon_flush_busy()) {
+		d->flags_gen = 0;
+		return;
+	}
+	if ((text = groups_text(d)) == NULL)
 		return;
 	if (d->rt_text != NULL && strcmp(text, d->rt_text) == 0) {
 		free(text);
@@ -952,6 +960,7 @@ daemon_groups_sync(struct daemon *d)
 		nrt += d->cfg->groups[i].runtime;
 	log_info("groups_applied", "groups=%zu runtime=%zu", d->cfg->ngroup,
 	    nrt);
+	dclrt_changed(d);
 }
 
 static void	 reload(struct daemon *);

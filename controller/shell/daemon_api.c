@@ -436,6 +436,15 @@ host_command(void *arg, const struct ops_request *req,
 	return dclcmd_give(arg, req, done, ctx, now);
 }
 
+static int
+host_group(void *arg, int op, const struct ops_group_spec *spec,
+    void (*done)(const struct ops_reply *, const char *, uint64_t, void *),
+    void *ctx, struct ops_reply *now)
+{
+	return dclcmd_give_group(arg, (enum ops_remote_gop)op, spec, done, ctx,
+	    now);
+}
+
 static void
 host_groups_changed(void *arg)
 {
@@ -480,4 +489,5 @@ daemon_api_host(struct daemon *d, struct api_host *h)
 	h->groups_changed = host_groups_changed;
 	h->cluster = host_cluster;
 	h->command = d->cfg->cluster.enabled ? host_command : NULL;
+	h->group = d->cfg->cluster.enabled ? host_group : NULL;
 }

@@ -60,6 +60,7 @@
  */
 #include "controller/shell/daemon_int.h"
 #include "controller/shell/daemon_cluster_cmd.h"
+#include "controller/shell/daemon_cluster_rt.h"
 #include "controller/shell/daemon_cluster_val.h"
 
 #include <stdio.h>
@@ -240,6 +241,7 @@ dcl_act(struct dcluster *cl, const struct world_states *ws)
 	    d->cfg->ngroup);
 	world_take_over(d, ws);
 	dclcmd_lead(d);
+	dclrt_lead(d);
 }
 
 /*
@@ -1098,6 +1100,7 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		    cl->member, &cl->mlease, cc->lease_ttl_ms };
 
 		dclcmd_open(d, &m);
+		dclrt_open(d, &m);
 	}
 	/* The test switch leaves the DNS server as the only fence: the
 	 * states are not written to etcd (whose fenced write would stop
@@ -1203,6 +1206,7 @@ dcluster_close(struct daemon *d)
 	if (cl == NULL)
 		return;
 	dclcmd_close(d);
+	dclrt_close(d);
 	d->cluster = NULL;
 	d->cl_acting = false;
 	d->cl_write = NULL;

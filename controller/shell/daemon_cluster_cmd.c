@@ -84,6 +84,39 @@ answered_cb(const struct cl_reply *r, void *arg)
 	free(key);
 }
 
+/*
+ * A group made at run time, added, changed or deleted as the leader's own
+ * API does it (face/api.c): in the store, then in force (and so in etcd,
+ * daemon_cluster_rt.c), then for a delete its state and address.
+ */
+static void
+apply_group(const struct ops_remote_cmd *cmd, struct ops_reply *rp)
+{
+	struct daemon *d = X.d;
+	int64_t now = clock_wall_ms();
+	char addr[600];
+	int rc;
+
+	switch (cmd->gop) {
+	case OPS_RGROUP_ADD:
+		rc = ops_group_add(d->store, d->cfg, &cmd->spec, now, rp);
+		break;
+	case OPS_RGROUP_SET:
+		rc = ops_group_set(d->store, d->cfg, &cmd->spec, now, rp);
+		break;
+	default:
+		rc = ops_group_remove(d->store, d->cfg, cmd->spec.name, false,
+		    cmd->spec.actor, now, addr, sizeof(addr), rp);
+		break;
+	}
+	if (rc != 0)
+		return;
+	daemon_groups_sync(d);
+	if (cmd->gop == OPS_RGROUP_DELETE && addr[0] != '\0')
+		(void)ops_group_delete(d->store, d->cfg, cmd->spec.name, addr,
+		    now, rp);
+}
+
 static void
 apply(const struct cl_kv *kv)
 {
@@ -106,12 +139,19 @@ apply(const struct cl_kv *kv)
 	snprintf(actor, sizeof(actor), "%.40s@%.20s", cmd.actor[0] ?
 	    cmd.actor : "unknown", k.a);
 	cmd.req.actor = actor;
+	cmd.spec.actor = actor;
 	memset(&rp, 0, sizeof(rp));
-	ops_command(d->store, d->cfg, &cmd.req, clock_wall_ms(), &rp);
+	if (cmd.gop != OPS_RGROUP_NONE)
+		apply_group(&cmd, &rp);
+	else
+		ops_command(d->store, d->cfg, &cmd.req, clock_wall_ms(), &rp);
 	log_info("cluster_command", "member=%s given_on=%s id=%s group=%s"
 	    " cmd=%s stack=%s force=%d actor=%s result=%s reason=%s",
 	    log_q(X.m.member), log_q(k.a), log_q(k.b), log_q(cmd.req.group),
-	    ops_verb_name(cmd.req.verb), log_q(cmd.req.stack), cmd.req.force,
+	    cmd.gop == OPS_RGROUP_ADD ? "group_add" : cmd.gop ==
+	    OPS_RGROUP_SET ? "group_set" : cmd.gop == OPS_RGROUP_DELETE ?
+	    "group_delete" : ops_verb_name(cmd.req.verb),
+	    log_q(cmd.req.stack), cmd.req.force,
 	    log_q(actor), rp.code == 0 ? "accepted" : "refused",
 	    log_q(rp.reason));
 	/* In force at once, as the API's own commands are. */
@@ -288,6 +328,44 @@ dclcmd_give(struct daemon *d, const struct ops_request *req,
 	log_info("cluster_command_given", "member=%s group=%s cmd=%s"
 	    " wait_ms=%lld", log_q(X.m.member), log_q(req->group),
 	    ops_verb_name(req->verb), (long long)wait_ms);
+	return 0;
+}
+
+int
+dclcmd_give_group(struct daemon *d, enum ops_remote_gop gop,
+    const struct ops_group_spec *spec, ops_remote_cb *cb, void *arg,
+    struct ops_reply *now)
+{
+	struct give *g;
+	int64_t wait_ms;
+
+	if (d->cluster == NULL || daemon_may_act(d))
+		return 1;
+	memset(now, 0, sizeof(*now));
+	now->code = 1;
+	now->outcome = OPS_FAILED;
+	snprintf(now->reason, sizeof(now->reason), "cluster_unavailable");
+	if (!X.have_m || (g = calloc(1, sizeof(*g))) == NULL) {
+		snprintf(now->message, sizeof(now->message), "this member is"
+		    " not connected to the cluster yet: nothing was done");
+		return -1;
+	}
+	g->cb = cb;
+	g->arg = arg;
+	wait_ms = 2 * X.m.lease_ttl_ms + 1000;
+	if (ops_remote_give_group(X.m.client, X.m.prefix, X.m.member,
+	    *X.m.lease, gop, spec, wait_ms, given_cb, g, &g->o) != 0) {
+		free(g);
+		snprintf(now->message, sizeof(now->message), "the change"
+		    " could not be written to etcd: nothing was done");
+		return -1;
+	}
+	g->next = gives;
+	gives = g;
+	log_info("cluster_command_given", "member=%s group=%s cmd=group_%s"
+	    " wait_ms=%lld", log_q(X.m.member), log_q(spec->name),
+	    gop == OPS_RGROUP_ADD ? "add" : gop == OPS_RGROUP_SET ? "set" :
+	    "delete", (long long)wait_ms);
 	return 0;
 }
 

@@ -47,4 +47,9 @@ void	 dclcmd_close(struct daemon *);
 int	 dclcmd_give(struct daemon *, const struct ops_request *,
 	    ops_remote_cb *cb, void *arg, struct ops_reply *now);
 
+/* The same for a change of the groups made at run time. */
+int	 dclcmd_give_group(struct daemon *, enum ops_remote_gop,
+	    const struct ops_group_spec *, ops_remote_cb *cb, void *arg,
+	    struct ops_reply *now);
+
 #endif

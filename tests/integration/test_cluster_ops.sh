@@ -8,6 +8,9 @@
 #     answer (a refusal with the leader's reason too);
 #   - the pause and the pin, given before the leader is SIGKILLed, still
 #     hold on the new leader: app1 then dies and nothing fails over;
+#   - groups made at run time through the follower (its API, failoverctl)
+#     are made by the leader and kept in etcd: every member has them
+#     under one address, and so does the next leader;
 #   - failoverctl on a host whose member is dead is applied by the leader;
 #   - no leader at all: a clear no_leader within the bound, the command
 #     withdrawn from etcd; etcd without quorum: cluster_unavailable, fast.
@@ -85,11 +88,32 @@ echo "$out" | grep -q 'refused' || cl_fail "rearm refusal: $out"
 fo_wait 5 st "$F" '.flags.paused == true and .flags.pinned == "app1" and .state.paused == true and .state.pinned == "app1"' ||
     cl_fail "the follower's mirror: $(ctl "$F" status www --json)"
 
+# 3b. Groups made at run time, through the follower: the leader makes
+# them, keeps them in etcd, and every member has them, under one address.
+r=$(post "$PF" /v1/groups '{"name":"shop","address":"auto","primary":"app1"}')
+[ "$(echo "$r" | tail -1)" = 201 ] || cl_fail "POST /v1/groups on the follower: $r"
+echo "$r" | sed '$d' | jq -e ".leader == \"m$L\"" >/dev/null || cl_fail "group add: $r"
+out=$(ctl "$F" group add api2 --address api2 --primary app1) || cl_fail "group add through m$F: $out"
+echo "$out" | grep -q "applied by the leader m$L" || cl_fail "group add: $out"
+shop_addr() {	# I: shop's address as member I's store has it
+	ctl "$1" group list | awk '$1 == "shop" { print $3 }'
+}
+fo_wait 5 sh -c "\"$FAILOVERCTL\" -c $FO/m$L.conf group list | grep -Eq '^shop +runtime +[0-9]{3}-[0-9]{3}-[0-9]{3}\\.'" ||
+    cl_fail "the leader has no address for shop: $(ctl "$L" group list)"
+SHOP=$(shop_addr "$L")
+echo "shop made through the follower, at $SHOP"
+fo_wait 5 fo_dig_is "$SHOP" CNAME app1.example.net. || cl_fail "shop not published at $SHOP"
+fo_wait 5 fo_dig_is "api2.$NAMED_ZONE" CNAME app1.example.net. || cl_fail "api2 not published"
+fo_wait 5 sh -c "[ \"\$(\"$FAILOVERCTL\" -c $FO/m$F.conf group list | awk '\$1 == \"shop\" { print \$3 }')\" = $SHOP ]" ||
+    cl_fail "the follower's shop: $(ctl "$F" group list) (leader: $SHOP)"
+ctl "$F" group list | grep -Eq '^api2 +runtime +api2\.' || cl_fail "the follower has no api2: $(ctl "$F" group list)"
+grep -q "event=groups_applied groups=3 runtime=2" "$FO/m$F.log" || cl_fail "m$F did not take the groups in"
+
 # 4. The leader dies; the pause and the pin hold on the new leader.
 EL=$(cl_epoch "$L")
 cl_reap "$L"
 fo_wait $((CL_TTL + 4)) _cl_leads "$F" || cl_fail "m$F did not take over"
-grep -q "event=cluster_flags_adopted member=m$F groups=1" "$FO/m$F.log" ||
+grep -q "event=cluster_flags_adopted member=m$F groups=[1-9]" "$FO/m$F.log" ||
     cl_fail "m$F did not take the flags from etcd"
 fo_wait 5 st "$F" '.state.paused == true and .state.pinned == "app1"' ||
     cl_fail "the new leader dropped the pause or the pin: $(ctl "$F" status www --json)"
@@ -100,6 +124,14 @@ sleep 1
 grep -q 'event=switch_started' "$FO/m$F.log" && cl_fail "the new leader failed over a paused, pinned group"
 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "the record moved: $(fo_dig "$W" CNAME)"
 st "$F" '.state.paused == true and .state.pinned == "app1"' || cl_fail "no longer paused/pinned"
+
+# ... and so do the groups made at run time, under the same address.
+[ "$(shop_addr "$F")" = "$SHOP" ] || cl_fail "shop's address moved: $(ctl "$F" group list)"
+fo_dig_is "$SHOP" CNAME app1.example.net. || cl_fail "shop's record: $(fo_dig "$SHOP" CNAME)"
+out=$(ctl "$L" group set shop --ttl 30s) || cl_fail "group set through m$L's host: $out"
+echo "$out" | grep -q "applied by the leader m$F" || cl_fail "group set: $out"
+fo_wait 5 sh -c "\"$FAILOVERCTL\" -c $FO/m$F.conf group list | grep -Eq '^shop .* 30s\$'" ||
+    cl_fail "shop's ttl: $(ctl "$F" group list)"
 
 # 5. failoverctl on the dead member's host: the new leader applies it.
 out=$(ctl "$L" unpin www) || cl_fail "unpin through m$L's host: $out"
