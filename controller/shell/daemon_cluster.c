@@ -936,6 +936,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (rc == 0)
 			cl->mlease_busy = true;
 	}
+	dclrt_tick(d);
 	if (!d->stopping)
 		evtimer_add(cl->ev_tick, &tv);
 }

@@ -121,11 +121,6 @@ out:
 	free(s);
 }
 
-struct adopt_arg {
-	struct store_txn	*txn;
-	int64_t			 now;
-};
-
 /* etcd's groups into our store and in force (a member that does not act). */
 static void
 adopt(const char *val, size_t len)
@@ -207,9 +202,7 @@ read_cb(const struct cl_reply *r, void *arg)
 	if (!R.open)
 		return;
 	if (r->error != 0) {
-		/* Again at the next leadership or reload; watched meanwhile? no:
-		 * XXX: a member that could not read it at its start follows
-		 * only from its next start or its next leadership. */
+		/* Read again at the member's next tick (dclrt_tick). */
 		log_warn("cluster_request_failed", "op=runtime_groups_read"
 		    " error=%s detail=%s", cl_error_name(r->error),
 		    log_q(r->detail));
@@ -268,6 +261,13 @@ dclrt_lead(struct daemon *d)
 		return;
 	}
 	publish();
+}
+
+void
+dclrt_tick(struct daemon *d)
+{
+	if (R.open && !R.known)
+		read_start();
 }
 
 void

@@ -12,6 +12,8 @@ struct dclcmd_member;
 void	 dclrt_open(struct daemon *, const struct dclcmd_member *);
 /* This member began to act: publish its groups if etcd has none. */
 void	 dclrt_lead(struct daemon *);
+/* Every lease_ttl/3: a first read that failed is made again. */
+void	 dclrt_tick(struct daemon *);
 /* The groups in force changed (daemon_groups_sync): the acting leader
  * publishes them. */
 void	 dclrt_changed(struct daemon *);
