@@ -163,9 +163,9 @@ adopt(const char *val, size_t len)
 	store_generation_bump(&txn);
 	if (store_txn_commit(&txn) != 0)
 		goto fail;
-	json_decref(j);
 	log_info("cluster_groups_adopted", "member=%s bytes=%zu",
 	    log_q(R.m.member), strlen(text));
+	json_decref(j);		/* text was its */
 	daemon_groups_sync(d);
 	return;
 fail:
