@@ -1825,7 +1825,9 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	 * (api_conns_stream): it ends with this answer. */
 	evhttp_add_header(evhttp_request_get_output_headers(rc->req),
 	    "Connection", "close");
-	log_info(code < 300 ? "api_command" : "api_command_refused",
+	log_info(rc->gop != 0 ? (code < 300 ? "api_group" :
+	    "api_group_refused") : code < 300 ? "api_command" :
+	    "api_command_refused",
 	    "group=%s cmd=%s http_status=%d reason=%s leader=%s peer=%s",
 	    log_q(rc->group), rc->gop == 1 ? "group_add" : rc->gop == 2 ?
 	    "group_set" : rc->gop == 3 ? "group_delete" :
