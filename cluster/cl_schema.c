@@ -27,6 +27,7 @@ static const struct {
 	{ CL_KEY_VERDICT,	"verdicts",	2 },
 	{ CL_KEY_GROUP,		"groups",	1 },
 	{ CL_KEY_COMMAND,	"commands",	2 },
+	{ CL_KEY_RUNTIME,	"runtime",	0 },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 

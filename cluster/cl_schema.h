@@ -23,6 +23,9 @@
  *                                      for the leader to apply; ID is
  *                                      unique on that member; the value is
  *                                      the controller's encoding
+ *   PREFIX runtime                     the groups made at run time, written
+ *                                      by the leader fenced on its epoch;
+ *                                      the controller's encoding
  *
  * MEMBER, STACK, GROUP and ID are names as config_name_valid() says: 1-63
  * of [A-Za-z0-9._-] starting with a letter or digit, so never empty, "."
@@ -82,6 +85,7 @@ enum cl_key_kind {
 	CL_KEY_VERDICT,		/* a = MEMBER, b = STACK */
 	CL_KEY_GROUP,		/* a = GROUP */
 	CL_KEY_COMMAND,		/* a = MEMBER, b = ID */
+	CL_KEY_RUNTIME,		/* the groups made at run time */
 };
 
 /* A key taken apart. */

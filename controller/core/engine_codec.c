@@ -379,3 +379,56 @@ out:
 	json_decref(root);
 	return rc;
 }
+
+int
+eng_journal_encode(const struct eng_group *g, const struct config *cfg,
+    uint64_t epoch, char **out, size_t *len)
+{
+	json_t *j;
+	char *s;
+
+	*out = NULL;
+	*len = 0;
+	if ((j = eng_group_to_json(g, cfg)) == NULL)
+		return ENG_E_CODEC;
+	if (epoch > 0 && json_object_set_new(j, "epoch",
+	    json_integer((json_int_t)epoch)) != 0) {
+		json_decref(j);
+		return ENG_E_CODEC;
+	}
+	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (s == NULL)
+		return ENG_E_CODEC;
+	*out = s;
+	*len = strlen(s);
+	return 0;
+}
+
+int
+eng_journal_decode(const char *buf, size_t len, const struct config *cfg,
+    struct eng_group *g, uint64_t *epoch, char *err, size_t errlen)
+{
+	struct eng_group tmp;
+	json_t *root, *e;
+	json_int_t v = 0;
+	int rc;
+
+	if ((rc = eng_group_decode(buf, len, cfg, &tmp, err, errlen)) < 0)
+		return rc;
+	/* Decoded once already: it is a JSON object. */
+	root = json_loadb(buf, len, 0, NULL);
+	e = json_object_get(root, "epoch");
+	if (e != NULL && (!json_is_integer(e) ||
+	    (v = json_integer_value(e)) < 0)) {
+		json_decref(root);
+		seterr(err, errlen, "journal entry: epoch: not a non-negative"
+		    " integer");
+		return ENG_E_CODEC;
+	}
+	json_decref(root);
+	*g = tmp;
+	if (epoch != NULL)
+		*epoch = (uint64_t)v;
+	return rc;
+}

@@ -31,6 +31,7 @@
 #define FAILOVERD_ENGINE_CODEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -71,5 +72,29 @@ int	 eng_group_encode(const struct eng_group *, const struct config *,
  */
 int	 eng_group_decode(const char *buf, size_t len, const struct config *,
 	    struct eng_group *g, char *err, size_t errlen);
+
+/*
+ * A switch journal entry (store_journal_put, keyed by the switch's id):
+ * the state as eng_group_encode() writes it, with one more field, the
+ * leadership epoch it was written under in a cluster (DESIGN.md: the
+ * epoch is recorded with every journal entry):
+ *
+ *   {"v":1,"group":"www",...,"epoch":42}
+ *
+ * "epoch" is left out when 0 (a controller alone), so an entry written
+ * alone is byte for byte what eng_group_encode() gives, and entries
+ * written before the field existed read back as epoch 0: the version
+ * stays 1 (a field added, not a layout changed; eng_group_decode()
+ * ignores it).  Encode returns as eng_group_encode().
+ */
+int	 eng_journal_encode(const struct eng_group *, const struct config *,
+	    uint64_t epoch, char **out, size_t *len);
+/*
+ * Decode a journal entry: as eng_group_decode(), and *epoch (when not
+ * NULL) the entry's epoch, 0 when it has none.  An "epoch" that is not a
+ * non-negative integer is ENG_E_CODEC.
+ */
+int	 eng_journal_decode(const char *buf, size_t len, const struct config *,
+	    struct eng_group *g, uint64_t *epoch, char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,9 @@ struct dnsup_engine;
 struct evbuffer;
 struct event_base;
 struct store;
+struct ops_request;
+struct ops_reply;
+struct ops_group_spec;
 
 /* What the daemon alone knows of a stack: its last check. */
 struct api_stack_live {
@@ -52,6 +55,23 @@ struct api_host {
 	 * object the caller frees ({"enabled":false} alone); NULL: out of
 	 * memory.  NULL pointer: 404. */
 	struct json_t	*(*cluster)(void *arg);
+	/*
+	 * A command (pause ... switch), in a cluster: 1, apply it here as
+	 * alone; 0, it was given to the leader and done(reply, leader,
+	 * ctx) comes later, once (reply and leader borrowed for the call);
+	 * -1, it could not be given (*now says why).  NULL: always here.
+	 */
+	int		(*command)(void *arg, const struct ops_request *,
+			    void (*done)(const struct ops_reply *,
+			    const char *leader, uint64_t epoch, void *ctx),
+			    void *ctx, struct ops_reply *now);
+	/* The same for a group made at run time: op 1 add, 2 set, 3
+	 * delete (enum ops_remote_gop), spec as ops_group.h's. */
+	int		(*group)(void *arg, int op,
+			    const struct ops_group_spec *,
+			    void (*done)(const struct ops_reply *,
+			    const char *leader, uint64_t epoch, void *ctx),
+			    void *ctx, struct ops_reply *now);
 };
 
 /*

@@ -168,6 +168,8 @@ api_h_group_add(struct call *c)
 		goto out;
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
+	if (api_group_remote(c, 1, &sp) != 1)
+		goto out;
 	if (ops_group_add(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
 		group_refused(c, "add", sp.name, &rp);
@@ -193,6 +195,8 @@ api_h_group_set(struct call *c)
 	sp.name = c->seg[2];
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
+	if (api_group_remote(c, 2, &sp) != 1)
+		goto out;
 	if (ops_group_set(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
 		group_refused(c, "set", sp.name, &rp);
@@ -211,6 +215,13 @@ api_h_group_del(struct call *c)
 	if (!api_have_store(c))
 		return;
 	call_actor(c, actor, sizeof(actor));
+	{
+		struct ops_group_spec sp = { .name = c->seg[2],
+		    .actor = actor };
+
+		if (api_group_remote(c, 3, &sp) != 1)
+			return;
+	}
 	if (ops_group_remove(c->a->h.store, (*c->a->h.cfg), c->seg[2], false,
 	    actor, clock_wall_ms(), addr, sizeof(addr), &rp) != 0) {
 		group_refused(c, "delete", c->seg[2], &rp);

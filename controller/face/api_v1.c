@@ -381,6 +381,9 @@ api_h_command(struct call *c)
 	snprintf(actor, sizeof(actor), "api:%.*s", ENG_ACTOR_MAX - 5, peer);
 	rq.actor = actor;
 	memset(&rp, 0, sizeof(rp));
+	/* In a cluster a member that does not lead gives it to the leader. */
+	if (c->a->h.command != NULL && api_cmd_remote(c, &rq, &rp) != 1)
+		goto out;
 	ops_command(c->a->h.store, (*c->a->h.cfg), &rq, clock_wall_ms(), &rp);
 	code = api_outcome_status(rp.outcome);
 	if (code != 200) {

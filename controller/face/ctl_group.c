@@ -31,6 +31,8 @@
 #include "controller/face/ctl_int.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
+#include "controller/face/ops_remote.h"
+#include "cluster/cl_schema.h"
 #include "controller/store/store.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
@@ -305,6 +307,29 @@ group_delete(struct ctl *c, const char *group)
 
 /* ---- groups made at run time (ops_group.h) ---- */
 
+/*
+ * In a cluster the leader makes the change (ops_remote.h) and keeps the
+ * groups in etcd, whence every member's daemon takes them into its store.
+ */
+static int
+group_remote(struct ctl *c, enum ops_remote_gop gop,
+    const struct ops_group_spec *sp)
+{
+	static const char *const name[] = { "", "add", "set", "delete" };
+	struct ops_reply r;
+	char leader[CL_NAME_MAX];
+
+	ops_remote_group_command(c->cfg, gop, sp, 2 *
+	    c->cfg->cluster.lease_ttl_ms + 1000, &r, leader, sizeof(leader));
+	if (r.code != 0) {
+		ctl_fail_line("group %s: %s: %s", name[gop], r.outcome ==
+		    OPS_BAD_REQUEST ? "invalid" : "refused", r.message);
+		return EX_FAIL;
+	}
+	printf("%s (applied by the leader %s)\n", r.message, leader);
+	return EX_OK;
+}
+
 /* A group made at run time: its definition, state, address; its record
    too when it is still published. */
 static int
@@ -314,6 +339,11 @@ group_delete_rt(struct ctl *c, const char *group)
 	char actor[ENG_ACTOR_MAX], addr[600];
 
 	ops_actor_self(actor, sizeof(actor));
+	if (c->cfg->cluster.enabled) {
+		struct ops_group_spec sp = { .name = group, .actor = actor };
+
+		return group_remote(c, OPS_RGROUP_DELETE, &sp);
+	}
 	if (ops_group_remove(c->st, c->cfg, group, false, actor, ctl_now_ms(),
 	    addr, sizeof(addr), &r) != 0) {
 		if (strcmp(r.reason, "published") != 0) {
@@ -409,6 +439,9 @@ group_change(struct ctl *c, int at)
 	sp.name = argv[optind];
 	ops_actor_self(actor, sizeof(actor));
 	sp.actor = actor;
+	if (c->cfg->cluster.enabled)
+		return group_remote(c, add ? OPS_RGROUP_ADD : OPS_RGROUP_SET,
+		    &sp);
 	if ((add ? ops_group_add(c->st, c->cfg, &sp, ctl_now_ms(), &r) :
 	    ops_group_set(c->st, c->cfg, &sp, ctl_now_ms(), &r)) != 0) {
 		ctl_fail_line("group %s: %s: %s", add ? "add" : "set",

@@ -355,7 +355,8 @@ ctl_v_switch(struct ctl *c)
 	}
 	if (ctl_command(c, OPS_SWITCH, group, to, force, &r) != 0)
 		return EX_FAIL;
-	if (nowait) {
+	/* The leader's history is its own: follow it with status. */
+	if (nowait || c->cfg->cluster.enabled) {
 		printf("%s\n", r.message);
 		return EX_OK;
 	}

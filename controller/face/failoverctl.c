@@ -31,6 +31,8 @@
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
 #include "controller/face/ctl_cluster.h"
+#include "controller/face/ops_remote.h"
+#include "cluster/cl_schema.h"
 #include "controller/face/ctl_int.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
@@ -287,6 +289,22 @@ ctl_print_stacks(const json_t *g, int64_t now)
 
 /* ---- pause, resume, unpin, rearm, pin ---- */
 
+/* Through etcd to the leader (ops_remote.h), its name in the message. */
+static void
+ctl_remote(struct ctl *c, const struct ops_request *req, struct ops_reply *r)
+{
+	char leader[CL_NAME_MAX], msg[OPS_MSG_MAX + CL_NAME_MAX + 32];
+
+	ops_remote_command(c->cfg, req, 2 * c->cfg->cluster.lease_ttl_ms +
+	    1000, r, leader, sizeof(leader));
+	if (leader[0] == '\0')
+		return;
+	snprintf(msg, sizeof(msg), "%s (applied by the leader %s)",
+	    r->message, leader);
+	snprintf(r->message, sizeof(r->message), "%.*s",
+	    (int)sizeof(r->message) - 1, msg);
+}
+
 int
 ctl_command(struct ctl *c, enum ops_verb verb, const char *group,
     const char *stack, bool force, struct ops_reply *r)
@@ -297,7 +315,11 @@ ctl_command(struct ctl *c, enum ops_verb verb, const char *group,
 
 	ops_actor_self(actor, sizeof(actor));
 	req.actor = actor;
-	ops_command(c->st, c->cfg, &req, ctl_now_ms(), r);
+	/* In a cluster the leader applies it, whichever member this is. */
+	if (c->cfg->cluster.enabled)
+		ctl_remote(c, &req, r);
+	else
+		ops_command(c->st, c->cfg, &req, ctl_now_ms(), r);
 	if (r->code != 0) {
 		ctl_fail_line("%s: refused: %s", ops_verb_name(verb), r->message);
 		return EX_FAIL;

@@ -390,28 +390,12 @@ out:
 	return r->code;
 }
 
-/*
- * XXX: in a cluster the groups belong in etcd, shared by the members
- * (DESIGN.md); this store is one member's.  Until they are kept there,
- * a member makes none of its own.
- */
-static bool
-cluster_ok(const struct config *cfg, struct ops_reply *r)
-{
-	if (!cfg->cluster.enabled)
-		return true;
-	reply_set(r, OPS_REFUSED, "cluster", "groups made at run time are"
-	    " not shared between cluster members yet: define the group in"
-	    " the configuration file of every member");
-	return false;
-}
-
 int
 ops_group_add(struct store *st, const struct config *cfg,
     const struct ops_group_spec *spec, int64_t now_ms, struct ops_reply *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!cluster_ok(cfg, r) || !spec_ok(spec, r))
+	if (!spec_ok(spec, r))
 		return 1;
 	return change(st, cfg, spec, true, now_ms, r);
 }
@@ -426,8 +410,6 @@ ops_group_set(struct store *st, const struct config *cfg,
 	char err[OPS_MSG_MAX];
 
 	memset(r, 0, sizeof(*r));
-	if (!cluster_ok(cfg, r))
-		return 1;
 	if (spec->address != NULL) {
 		reply_set(r, OPS_BAD_REQUEST, "address_fixed", "address: a"
 		    " group's address cannot change (its users point at it);"

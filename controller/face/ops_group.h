@@ -9,8 +9,10 @@
  * exactly as one written in the file, and behaves like one once taken in.
  * Only address, primary, backup and ttl may be given; stacks, and so every
  * hook command, come only from the configuration file.  A group of the
- * file is read-only here (OPS_REFUSED, 409).  With a [cluster], none
- * are made (409) until they are kept in etcd, shared by the members.
+ * file is read-only here (OPS_REFUSED, 409).  With a [cluster] these
+ * run on the acting leader only (the others give the change to it,
+ * face/ops_remote.h), which keeps the groups in etcd for every member
+ * (shell/daemon_cluster_rt.c).
  *
  * Every change is one durable write transaction: the new text, the
  * generation bumped (the daemon polls it, as it polls the flags) and a

@@ -22,6 +22,7 @@
  * calls down (hooks, daemon_dns.c, the store), never up into daemon.c.
  */
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_val.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,8 +400,17 @@ persist_one(struct daemon *d, struct store_txn *txn, const struct pending *p,
 		return;
 	}
 	store_group_put(txn, name, blob, blen);
-	if (p->after.sw.id[0] != '\0')
+	free(blob);
+	blob = NULL;
+	/* The journal entry says which leadership wrote it (0: alone). */
+	if (p->after.sw.id[0] != '\0' && eng_journal_encode(&p->after, d->cfg,
+	    daemon_epoch(d), &blob, &blen) == 0)
 		store_journal_put(txn, p->after.sw.id, blob, blen);
+	else if (p->after.sw.id[0] != '\0' && txn->err == 0) {
+		txn->err = STORE_E_NOMEM;
+		snprintf(txn->detail, sizeof(txn->detail),
+		    "out of memory encoding the journal entry");
+	}
 	free(blob);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct eng_action *a = &p->a[i];
@@ -461,10 +471,14 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 	const char **names = NULL;
 	char **blobs = NULL;
 	size_t *lens = NULL;
+	struct store_txn rt, *rtp = NULL;
 	int rc = -1;
 
 	for (struct pending *p = list; p != NULL; p = p->next)
 		n++;
+	/* The flags go with the state (daemon_cluster_val.c). */
+	if (d->store != NULL && store_txn_begin(d->store, false, &rt) == 0)
+		rtp = &rt;
 	names = calloc(n, sizeof(*names));
 	blobs = calloc(n, sizeof(*blobs));
 	lens = calloc(n, sizeof(*lens));
@@ -480,13 +494,20 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 				last = false;
 		if (!last)
 			continue;
-		if (eng_group_encode(&p->after, d->cfg, &blobs[k], &lens[k]) != 0)
+		if (dclv_encode(d->cfg, rtp, d->cfg->groups[p->gidx].name,
+		    &p->after, daemon_epoch(d), &blobs[k], &lens[k]) != 0)
 			goto out;
 		names[k++] = d->cfg->groups[p->gidx].name;
+	}
+	if (rtp != NULL) {
+		store_txn_abort(rtp);
+		rtp = NULL;
 	}
 	rc = d->cl_write(d, names, (char *const *)blobs, lens, k,
 	    flush_written, ++flush_gen);
 out:
+	if (rtp != NULL)
+		store_txn_abort(rtp);
 	for (size_t i = 0; blobs != NULL && i < k; i++)
 		free(blobs[i]);
 	free(names);

@@ -6,6 +6,7 @@
  * sees none of them.
  */
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_cmd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -426,6 +427,24 @@ host_flags_changed(void *arg)
 		event_active(d->ev_flags, EV_TIMEOUT, 1);
 }
 
+/* In a cluster a member that does not lead gives it to the leader. */
+static int
+host_command(void *arg, const struct ops_request *req,
+    void (*done)(const struct ops_reply *, const char *, uint64_t, void *),
+    void *ctx, struct ops_reply *now)
+{
+	return dclcmd_give(arg, req, done, ctx, now);
+}
+
+static int
+host_group(void *arg, int op, const struct ops_group_spec *spec,
+    void (*done)(const struct ops_reply *, const char *, uint64_t, void *),
+    void *ctx, struct ops_reply *now)
+{
+	return dclcmd_give_group(arg, (enum ops_remote_gop)op, spec, done, ctx,
+	    now);
+}
+
 static void
 host_groups_changed(void *arg)
 {
@@ -469,4 +488,6 @@ daemon_api_host(struct daemon *d, struct api_host *h)
 	h->stack_live = host_stack_live;
 	h->groups_changed = host_groups_changed;
 	h->cluster = host_cluster;
+	h->command = d->cfg->cluster.enabled ? host_command : NULL;
+	h->group = d->cfg->cluster.enabled ? host_group : NULL;
 }

@@ -59,6 +59,9 @@
  * followers cannot be elected: nothing moves, probes go on.
  */
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_cmd.h"
+#include "controller/shell/daemon_cluster_rt.h"
+#include "controller/shell/daemon_cluster_val.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +138,7 @@ struct dcluster {
 };
 
 static void	 tick_cb(evutil_socket_t, short, void *);
+static void	 dcl_adopt_flags(struct dcluster *, const struct world_states *);
 static void	 election_cb(struct cl_election *,
 		    const struct cl_election_event *, void *);
 
@@ -206,6 +210,7 @@ dcl_step_down(struct dcluster *cl, const char *why)
 	d->cl_acting = false;
 	d->cl_valid_until_us = 0;
 	cl->lost++;
+	dclcmd_follow(d);
 	dcl_hold_all(d);
 	log_warn("leader_lost", "member=%s epoch=%llu reason=%s"
 	    " hooks_running=%zu detail=%s", log_q(cl->member),
@@ -235,6 +240,8 @@ dcl_act(struct dcluster *cl, const struct world_states *ws)
 	    (unsigned long long)d->cl_epoch, (long long)cl->ttl_s,
 	    d->cfg->ngroup);
 	world_take_over(d, ws);
+	dclcmd_lead(d);
+	dclrt_lead(d);
 }
 
 /*
@@ -288,12 +295,44 @@ states_read_cb(const struct cl_reply *r, void *arg)
 	ws.names = names;
 	ws.blobs = blobs;
 	ws.lens = lens;
+	dcl_adopt_flags(cl, &ws);
 	dcl_act(cl, &ws);
 out:
 	free(names);
 	free(blobs);
 	free(lens);
 	free(gname);
+}
+
+/*
+ * The override flags and journal entries the leaders before us kept with
+ * the states (daemon_cluster_val.c) into our store before we resume: a
+ * pause or a pin given to the member that led then holds here too.
+ */
+static void
+dcl_adopt_flags(struct dcluster *cl, const struct world_states *ws)
+{
+	struct daemon *d = cl->d;
+	struct store_txn txn;
+	size_t k = 0;
+
+	if (d->store == NULL || ws->n == 0)
+		return;
+	if (store_txn_begin(d->store, true, &txn) != 0)
+		goto fail;
+	for (size_t i = 0; i < ws->n; i++)
+		if (config_group_find(d->cfg, ws->names[i]) != NULL &&
+		    dclv_adopt(&txn, d->cfg, ws->names[i], ws->blobs[i],
+		    ws->lens[i]))
+			k++;
+	if (store_txn_commit(&txn) == 0) {
+		log_info("cluster_flags_adopted", "member=%s groups=%zu",
+		    log_q(cl->member), k);
+		return;
+	}
+fail:
+	log_warn("store_failed", "op=adopt_flags error=%s detail=%s",
+	    store_errname(txn.err), log_q(txn.detail));
 }
 
 static void
@@ -318,8 +357,9 @@ dcl_load_states(struct dcluster *cl)
  * after (cluster/cl.h resumes it across endpoints; a compacted one is
  * read again).  The leader writes its store itself; a member whose
  * configuration differs copies nothing (the states are the leader's
- * configuration's).  Only the states: journal entries and flags stay
- * local.
+ * configuration's).  The flags and journal entry kept with each state
+ * (daemon_cluster_val.c) are copied too, so a follower shows the pause
+ * or pin in force.
  */
 static void	 mirror_start(struct dcluster *);
 
@@ -350,6 +390,7 @@ mirror_put(struct dcluster *cl, const struct cl_kv *kvs, size_t n,
 		    config_group_find(d->cfg, key.a) == NULL)
 			continue;
 		store_group_put(&txn, key.a, kv->value, kv->value_len);
+		(void)dclv_adopt(&txn, d->cfg, key.a, kv->value, kv->value_len);
 		k++;
 	}
 	if (k == 0) {
@@ -895,6 +936,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (rc == 0)
 			cl->mlease_busy = true;
 	}
+	dclrt_tick(d);
 	if (!d->stopping)
 		evtimer_add(cl->ev_tick, &tv);
 }
@@ -1054,6 +1096,13 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		goto fail;
 	}
 	d->cluster = cl;
+	{
+		struct dclcmd_member m = { cl->c, cl->el, cl->prefix,
+		    cl->member, &cl->mlease, cc->lease_ttl_ms };
+
+		dclcmd_open(d, &m);
+		dclrt_open(d, &m);
+	}
 	/* The test switch leaves the DNS server as the only fence: the
 	 * states are not written to etcd (whose fenced write would stop
 	 * such a member first). */
@@ -1157,6 +1206,8 @@ dcluster_close(struct daemon *d)
 
 	if (cl == NULL)
 		return;
+	dclcmd_close(d);
+	dclrt_close(d);
 	d->cluster = NULL;
 	d->cl_acting = false;
 	d->cl_write = NULL;

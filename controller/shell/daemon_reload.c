@@ -6,6 +6,7 @@
  */
 #include "controller/shell/daemon.h"
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_cluster_rt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -133,8 +134,15 @@ daemon_groups_sync(struct daemon *d)
 	size_t nrt = 0;
 	char *text;
 
-	if (d->store == NULL || d->stopping ||
-	    (text = daemon_groups_text(d)) == NULL)
+	if (d->store == NULL || d->stopping)
+		return;
+	/* A batch on its way to etcd names groups by index: take the
+	 * change in at the next poll once it is answered (as reload). */
+	if (d->cluster != NULL && daemon_flush_busy()) {
+		d->flags_gen = 0;
+		return;
+	}
+	if ((text = daemon_groups_text(d)) == NULL)
 		return;
 	if (d->rt_text != NULL && strcmp(text, d->rt_text) == 0) {
 		free(text);
@@ -152,6 +160,7 @@ daemon_groups_sync(struct daemon *d)
 		nrt += d->cfg->groups[i].runtime;
 	log_info("groups_applied", "groups=%zu runtime=%zu", d->cfg->ngroup,
 	    nrt);
+	dclrt_changed(d);
 }
 
 

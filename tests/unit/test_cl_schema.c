@@ -30,6 +30,7 @@ struct keyrow {
 static const struct keyrow keyrows[] = {
 	{ CL_KEY_LEADER, NULL, NULL, P "leader" },
 	{ CL_KEY_DIGEST, NULL, NULL, P "digest" },
+	{ CL_KEY_RUNTIME, NULL, NULL, P "runtime" },
 	{ CL_KEY_MEMBER, "ctl-a", NULL, P "members/ctl-a" },
 	{ CL_KEY_VERDICT, "ctl-a", "app1", P "verdicts/ctl-a/app1" },
 	{ CL_KEY_GROUP, "www", NULL, P "groups/www" },

@@ -26,6 +26,7 @@
 #include "controller/core/engine_codec.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
+#include "controller/face/ops_remote.h"
 #include "controller/store/store.h"
 
 #define T0	1700000000000LL
@@ -986,7 +987,7 @@ test_groups_runtime(void **state)
 	free(before);
 }
 
-/* In a cluster the groups would be one member's: none are made. */
+/* In a cluster the leader makes them as alone (kept in etcd by the shell). */
 static void
 test_groups_cluster(void **state)
 {
@@ -1013,13 +1014,12 @@ test_groups_cluster(void **state)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		fail();
 	}
-	assert_int_equal(ops_group_add(fx->st, cfg, &sp, T0, &r), 1);
-	assert_int_equal(r.outcome, OPS_REFUSED);
-	assert_string_equal(r.reason, "cluster");
+	/* The leader applies them as alone; the others never call these
+	 * (they give the change to the leader, ops_remote.h). */
+	assert_int_equal(ops_group_add(fx->st, cfg, &sp, T0, &r), 0);
 	sp.set_ttl = true;
 	sp.ttl = "30s";
-	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 1);
-	assert_string_equal(r.reason, "cluster");
+	assert_int_equal(ops_group_set(fx->st, cfg, &sp, T0, &r), 0);
 	config_free(cfg);
 }
 
@@ -1033,6 +1033,73 @@ test_names(void **state)
 	assert_int_equal(ops_verb_parse("frob"), -1);
 	assert_null(ops_verb_name((enum ops_verb)99));
 	assert_string_equal(ops_strerror(OPS_E_NOTFOUND), "not found");
+}
+
+/*
+ * A command given to a cluster member and the leader's answer, as they
+ * are written to etcd (ops_remote.h): each field read back; pause --all
+ * keeps its null group; a record of another version, or not a record, is
+ * refused.
+ */
+static void
+test_remote_records(void **state)
+{
+	struct ops_request req = { .verb = OPS_PIN, .group = "www",
+	    .stack = "app1", .force = true, .actor = "uid:root" };
+	struct ops_reply rp = { 0 };
+	struct ops_remote_cmd cmd;
+	char *v = NULL, *a = NULL;
+
+	(void)state;
+	assert_int_equal(ops_remote_cmd_build(&req, "ctl-b", 1234, &v), 0);
+	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), 0);
+	assert_int_equal(cmd.req.verb, OPS_PIN);
+	assert_string_equal(cmd.req.group, "www");
+	assert_string_equal(cmd.req.stack, "app1");
+	assert_string_equal(cmd.req.actor, "uid:root");
+	assert_true(cmd.req.force);
+	assert_string_equal(cmd.member, "ctl-b");
+	assert_int_equal(cmd.ms, 1234);
+	assert_false(cmd.answered);
+
+	rp.code = 1;
+	rp.outcome = OPS_REFUSED;
+	snprintf(rp.reason, sizeof(rp.reason), "target_not_up");
+	snprintf(rp.message, sizeof(rp.message), "www: app1 is not up");
+	rp.history_seq = 17;
+	assert_int_equal(ops_remote_answer_build(v, strlen(v), &rp, "ctl-a",
+	    42, &a), 0);
+	assert_int_equal(ops_remote_cmd_parse(a, strlen(a), &cmd), 0);
+	assert_true(cmd.answered);
+	assert_int_equal(cmd.reply.code, 1);
+	assert_int_equal(cmd.reply.outcome, OPS_REFUSED);
+	assert_string_equal(cmd.reply.reason, "target_not_up");
+	assert_string_equal(cmd.reply.message, "www: app1 is not up");
+	assert_int_equal(cmd.reply.history_seq, 17);
+	assert_string_equal(cmd.leader, "ctl-a");
+	assert_int_equal(cmd.epoch, 42);
+	/* The command is still the command. */
+	assert_int_equal(cmd.req.verb, OPS_PIN);
+	assert_string_equal(cmd.req.stack, "app1");
+	free(v);
+	free(a);
+
+	req.verb = OPS_PAUSE;
+	req.group = NULL;
+	req.stack = NULL;
+	assert_int_equal(ops_remote_cmd_build(&req, "ctl-c", 1, &v), 0);
+	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), 0);
+	assert_int_equal(cmd.req.verb, OPS_PAUSE);
+	assert_null(cmd.req.group);
+	assert_null(cmd.req.stack);
+	free(v);
+
+	v = "{\"v\":2,\"verb\":\"pause\"}";
+	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), -1);
+	v = "{\"v\":1,\"verb\":\"explode\"}";
+	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), -1);
+	v = "not json";
+	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), -1);
 }
 
 int
@@ -1070,6 +1137,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_groups_cluster, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_remote_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

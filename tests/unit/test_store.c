@@ -33,6 +33,8 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "controller/core/engine.h"
+#include "controller/core/engine_codec.h"
 #include "controller/store/store.h"
 
 #define T0	1700000000123LL
@@ -1621,6 +1623,79 @@ test_errnames(void **state)
 	assert_string_equal(store_errname(-99), "unknown");
 }
 
+/*
+ * The journal entry carries the epoch it was written under (a cluster's
+ * leadership), through the store and back; an entry of a controller alone
+ * is what eng_group_encode() writes, and one written before the field
+ * existed reads back as epoch 0.
+ */
+static void
+test_journal_epoch(void **state)
+{
+	struct fx *fx = *state;
+	static struct cfg_stack stacks[2];
+	static struct cfg_group grp;
+	struct config cfg;
+	struct eng_group g, back;
+	struct store_txn txn;
+	const void *b;
+	size_t n, blen, plen;
+	char *blob = NULL, *plain = NULL, err[256];
+	uint64_t epoch = 99;
+
+	open_ok(fx, 0);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(stacks, 0, sizeof(stacks));
+	memset(&grp, 0, sizeof(grp));
+	stacks[0].name = "app1";
+	stacks[1].name = "app2";
+	grp.name = "www";
+	grp.address = "www.failover.example.net.";
+	grp.primary = 0;
+	grp.backup = 1;
+	grp.ttl = 60;
+	cfg.nstack = 2;
+	cfg.stacks = stacks;
+	cfg.ngroup = 1;
+	cfg.groups = &grp;
+	eng_group_init(&g, &cfg, 0, false);
+	snprintf(g.sw.id, sizeof(g.sw.id), "www-1");
+	g.nswitch = 1;
+
+	assert_int_equal(eng_journal_encode(&g, &cfg, 42, &blob, &blen), 0);
+	assert_non_null(strstr(blob, "\"epoch\":42"));
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	store_journal_put(&txn, "www-1", blob, blen);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	assert_true(store_journal_get(&txn, "www-1", &b, &n));
+	assert_int_equal(eng_journal_decode(b, n, &cfg, &back, &epoch, err,
+	    sizeof(err)), 0);
+	store_txn_abort(&txn);
+	assert_int_equal(epoch, 42);
+	assert_string_equal(back.sw.id, "www-1");
+	assert_int_equal(back.nswitch, 1);
+
+	/* Alone (epoch 0): no field, the state's own encoding. */
+	free(blob);
+	assert_int_equal(eng_journal_encode(&g, &cfg, 0, &blob, &blen), 0);
+	assert_int_equal(eng_group_encode(&g, &cfg, &plain, &plen), 0);
+	assert_int_equal(blen, plen);
+	assert_memory_equal(blob, plain, blen);
+	/* An entry of before the field: readable, epoch 0. */
+	epoch = 99;
+	assert_int_equal(eng_journal_decode(plain, plen, &cfg, &back, &epoch,
+	    err, sizeof(err)), 0);
+	assert_int_equal(epoch, 0);
+	/* A broken epoch is refused, not read as 0. */
+	free(blob);
+	blob = strdup("{\"v\":1,\"group\":\"www\",\"epoch\":\"x\"}");
+	assert_int_equal(eng_journal_decode(blob, strlen(blob), &cfg, &back,
+	    &epoch, err, sizeof(err)) < 0, 1);
+	free(blob);
+	free(plain);
+}
+
 int
 main(void)
 {
@@ -1664,6 +1739,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crash_mid_txn, setup,
 		    teardown),
 		cmocka_unit_test(test_errnames),
+		cmocka_unit_test_setup_teardown(test_journal_epoch, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,385 @@
+/*
+ * daemon_cluster_cmd.c - operator commands in a cluster (DESIGN.md:
+ * "failoverctl and the API work on any member: commands are written to
+ * etcd and applied by the leader").
+ *
+ * A member that does not act never applies a command itself: its API
+ * gives it to the leader through etcd (face/ops_remote.h has the records
+ * and the protocol) and answers with the leader's answer, or, when no
+ * leader takes it within two lease_ttl and a second (time enough for a
+ * leader to be elected after one died), with no_leader - never a silent
+ * local act.  failoverctl gives its commands the same way, on any host.
+ *
+ * The acting leader applies each command with ops_command() on its own
+ * store, as its own API does, and answers in the command's key in one
+ * transaction fenced on its leader key and on the command's mod_revision
+ * as read: the answer is written once, and only by a leader that still
+ * leads.  A leader that cannot act (its validity bound passed) leaves
+ * the command unanswered for the next one.  Commands are read once when
+ * this member begins to act, then watched from the revision after.
+ *
+ * Exactly once.  The command is applied before its answer is written.  A
+ * leader that dies in between leaves the command unanswered, and the
+ * next leader applies it too; what the dead one applied lived only in
+ * its own store, which is no longer the cluster's (a member that leads
+ * again takes the flags kept in etcd, daemon_cluster_val.c).  Within one
+ * leadership, a command already applied (key and mod_revision) is not
+ * applied again.
+ */
+#include "controller/shell/daemon_cluster_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cluster/cl.h"
+#include "cluster/cl_election.h"
+#include "cluster/cl_schema.h"
+#include "controller/base/log.h"
+#include "controller/shell/daemon_int.h"
+
+#define DCC_SEEN	64
+
+static struct {
+	struct daemon		*d;
+	struct dclcmd_member	 m;
+	bool			 leading;
+	bool			 have_m;
+	struct cl_watch		*w;
+	struct cl_req		*rq;		/* the first read */
+	char			 dir[CL_KEY_MAX];
+	char			 seen[DCC_SEEN][CL_KEY_MAX];
+	int64_t			 seen_rev[DCC_SEEN];
+	size_t			 seen_next;
+} X;
+
+static void	 read_start(void);
+
+static bool
+seen(const struct cl_kv *kv)
+{
+	for (size_t i = 0; i < DCC_SEEN; i++)
+		if (X.seen_rev[i] == kv->mod_revision &&
+		    strcmp(X.seen[i], kv->key) == 0)
+			return true;
+	snprintf(X.seen[X.seen_next], sizeof(X.seen[0]), "%s", kv->key);
+	X.seen_rev[X.seen_next] = kv->mod_revision;
+	X.seen_next = (X.seen_next + 1) % DCC_SEEN;
+	return false;
+}
+
+static void
+answered_cb(const struct cl_reply *r, void *arg)
+{
+	char *key = arg;
+
+	if (r->error != 0 || !r->r.succeeded)
+		log_warn("cluster_command_unanswered", "key=%s error=%s"
+		    " detail=%s", log_q(key), r->error != 0 ?
+		    cl_error_name(r->error) : "compare_failed",
+		    log_q(r->error != 0 ? r->detail : "not the leader any more,"
+		    " or the command was withdrawn"));
+	free(key);
+}
+
+/*
+ * A group made at run time, added, changed or deleted as the leader's own
+ * API does it (face/api.c): in the store, then in force (and so in etcd,
+ * daemon_cluster_rt.c), then for a delete its state and address.
+ */
+static void
+apply_group(const struct ops_remote_cmd *cmd, struct ops_reply *rp)
+{
+	struct daemon *d = X.d;
+	int64_t now = clock_wall_ms();
+	char addr[600];
+	int rc;
+
+	switch (cmd->gop) {
+	case OPS_RGROUP_ADD:
+		rc = ops_group_add(d->store, d->cfg, &cmd->spec, now, rp);
+		break;
+	case OPS_RGROUP_SET:
+		rc = ops_group_set(d->store, d->cfg, &cmd->spec, now, rp);
+		break;
+	default:
+		rc = ops_group_remove(d->store, d->cfg, cmd->spec.name, false,
+		    cmd->spec.actor, now, addr, sizeof(addr), rp);
+		break;
+	}
+	if (rc != 0)
+		return;
+	daemon_groups_sync(d);
+	if (cmd->gop == OPS_RGROUP_DELETE && addr[0] != '\0')
+		(void)ops_group_delete(d->store, d->cfg, cmd->spec.name, addr,
+		    now, rp);
+}
+
+static void
+apply(const struct cl_kv *kv)
+{
+	struct daemon *d = X.d;
+	struct ops_remote_cmd cmd;
+	struct ops_reply rp;
+	struct cl_key k;
+	struct cl_cmp cmp = { 0 };
+	struct cl_op put = { 0 };
+	struct cl_txn t = { 0 };
+	char detail[128], actor[ENG_ACTOR_MAX], *ans = NULL, *key;
+
+	if (!X.leading || !daemon_may_act(d) ||
+	    cl_key_parse(X.m.prefix, kv->key, kv->key_len, &k, detail,
+	    sizeof(detail)) != 0 || k.kind != CL_KEY_COMMAND ||
+	    ops_remote_cmd_parse(kv->value, kv->value_len, &cmd) != 0 ||
+	    cmd.answered || seen(kv))
+		return;
+	/* Who asked, and on which member. */
+	snprintf(actor, sizeof(actor), "%.40s@%.20s", cmd.actor[0] ?
+	    cmd.actor : "unknown", k.a);
+	cmd.req.actor = actor;
+	cmd.spec.actor = actor;
+	memset(&rp, 0, sizeof(rp));
+	if (cmd.gop != OPS_RGROUP_NONE)
+		apply_group(&cmd, &rp);
+	else
+		ops_command(d->store, d->cfg, &cmd.req, clock_wall_ms(), &rp);
+	log_info("cluster_command", "member=%s given_on=%s id=%s group=%s"
+	    " cmd=%s stack=%s force=%d actor=%s result=%s reason=%s",
+	    log_q(X.m.member), log_q(k.a), log_q(k.b), log_q(cmd.req.group),
+	    cmd.gop == OPS_RGROUP_ADD ? "group_add" : cmd.gop ==
+	    OPS_RGROUP_SET ? "group_set" : cmd.gop == OPS_RGROUP_DELETE ?
+	    "group_delete" : ops_verb_name(cmd.req.verb),
+	    log_q(cmd.req.stack), cmd.req.force,
+	    log_q(actor), rp.code == 0 ? "accepted" : "refused",
+	    log_q(rp.reason));
+	/* In force at once, as the API's own commands are. */
+	if (rp.code == 0 && d->ev_flags != NULL)
+		event_active(d->ev_flags, EV_TIMEOUT, 1);
+	if (ops_remote_answer_build(kv->value, kv->value_len, &rp, X.m.member,
+	    daemon_epoch(d), &ans) != 0 || (key = strdup(kv->key)) == NULL) {
+		free(ans);
+		return;
+	}
+	cmp.key = kv->key;
+	cmp.target = CL_CMP_MOD;
+	cmp.result = CL_CMP_EQUAL;
+	cmp.number = kv->mod_revision;
+	put.kind = CL_OP_PUT;
+	put.key = kv->key;
+	put.value = ans;
+	put.value_len = strlen(ans);
+	put.lease = kv->lease;
+	t.cmp = &cmp;
+	t.ncmp = 1;
+	t.success = &put;
+	t.nsuccess = 1;
+	if (cl_election_txn(X.m.election, &t, answered_cb, key, NULL) != 0) {
+		log_warn("cluster_command_unanswered", "key=%s error=%s",
+		    log_q(kv->key), "not_sent");
+		free(key);
+	}
+	free(ans);
+}
+
+static void
+watch_cb(struct cl_watch *w, const struct cl_watch_result *r, void *arg)
+{
+	if (r->error == CL_E_COMPACTED) {
+		cl_watch_stop(w);
+		X.w = NULL;
+		read_start();
+		return;
+	}
+	for (size_t i = 0; i < r->nevents; i++)
+		if (r->events[i].type == CL_EV_PUT)
+			apply(&r->events[i].kv);
+}
+
+static void
+read_cb(const struct cl_reply *r, void *arg)
+{
+	struct cl_watch_spec ws = { 0 };
+
+	X.rq = NULL;
+	if (!X.leading)
+		return;
+	if (r->error != 0) {
+		log_warn("cluster_request_failed", "op=commands error=%s"
+		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
+		/* XXX: tried again only at the next leadership. */
+		return;
+	}
+	for (size_t i = 0; i < r->r.op.nkvs; i++)
+		apply(&r->r.op.kvs[i]);
+	ws.key = X.dir;
+	ws.prefix = true;
+	ws.start_revision = r->r.header.revision + 1;
+	if (cl_watch_start(X.m.client, &ws, watch_cb, NULL, &X.w) != 0) {
+		X.w = NULL;
+		log_warn("cluster_request_failed", "op=commands_watch");
+	}
+}
+
+static void
+read_start(void)
+{
+	struct cl_op op = { 0 };
+
+	op.kind = CL_OP_RANGE;
+	op.key = X.dir;
+	op.prefix = true;
+	if (cl_range(X.m.client, &op, read_cb, NULL, &X.rq) != 0) {
+		X.rq = NULL;
+		log_warn("cluster_request_failed", "op=commands");
+	}
+}
+
+void
+dclcmd_open(struct daemon *d, const struct dclcmd_member *m)
+{
+	X.d = d;
+	X.m = *m;
+	X.have_m = cl_key_dir(m->prefix, CL_KEY_COMMAND, NULL, X.dir,
+	    sizeof(X.dir)) >= 0;
+}
+
+void
+dclcmd_lead(struct daemon *d)
+{
+	if (X.leading || !X.have_m)
+		return;
+	X.leading = true;
+	memset(X.seen_rev, 0, sizeof(X.seen_rev));
+	read_start();
+}
+
+void
+dclcmd_follow(struct daemon *d)
+{
+	X.leading = false;
+	cl_cancel(X.rq);
+	X.rq = NULL;
+	cl_watch_stop(X.w);
+	X.w = NULL;
+}
+
+/* ---- given here, for the leader ---- */
+
+/* Commands given and not answered yet, abandoned at the close. */
+struct give {
+	struct give		*next;
+	struct ops_remote	*o;
+	ops_remote_cb		*cb;
+	void			*arg;
+};
+static struct give *gives;
+
+static void
+given_cb(const struct ops_reply *r, const char *leader, uint64_t epoch,
+    void *arg)
+{
+	struct give *g = arg, **pp;
+
+	for (pp = &gives; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	log_info("cluster_command_answered", "leader=%s epoch=%llu result=%s"
+	    " reason=%s", log_q(leader[0] ? leader : "none"),
+	    (unsigned long long)epoch, r->code == 0 ? "accepted" : "refused",
+	    log_q(r->reason));
+	g->cb(r, leader, epoch, g->arg);
+	free(g);
+}
+
+int
+dclcmd_give(struct daemon *d, const struct ops_request *req,
+    ops_remote_cb *cb, void *arg, struct ops_reply *now)
+{
+	struct give *g;
+	int64_t wait_ms;
+
+	if (d->cluster == NULL || daemon_may_act(d))
+		return 1;
+	memset(now, 0, sizeof(*now));
+	now->code = 1;
+	now->outcome = OPS_FAILED;
+	snprintf(now->reason, sizeof(now->reason), "cluster_unavailable");
+	if (!X.have_m || (g = calloc(1, sizeof(*g))) == NULL) {
+		snprintf(now->message, sizeof(now->message), "this member is"
+		    " not connected to the cluster yet: nothing was done");
+		return -1;
+	}
+	g->cb = cb;
+	g->arg = arg;
+	wait_ms = 2 * X.m.lease_ttl_ms + 1000;
+	if (ops_remote_give(X.m.client, X.m.prefix, X.m.member, *X.m.lease,
+	    req, wait_ms, given_cb, g, &g->o) != 0) {
+		free(g);
+		snprintf(now->message, sizeof(now->message), "the command"
+		    " could not be written to etcd: nothing was done");
+		return -1;
+	}
+	g->next = gives;
+	gives = g;
+	log_info("cluster_command_given", "member=%s group=%s cmd=%s"
+	    " wait_ms=%lld", log_q(X.m.member), log_q(req->group),
+	    ops_verb_name(req->verb), (long long)wait_ms);
+	return 0;
+}
+
+int
+dclcmd_give_group(struct daemon *d, enum ops_remote_gop gop,
+    const struct ops_group_spec *spec, ops_remote_cb *cb, void *arg,
+    struct ops_reply *now)
+{
+	struct give *g;
+	int64_t wait_ms;
+
+	if (d->cluster == NULL || daemon_may_act(d))
+		return 1;
+	memset(now, 0, sizeof(*now));
+	now->code = 1;
+	now->outcome = OPS_FAILED;
+	snprintf(now->reason, sizeof(now->reason), "cluster_unavailable");
+	if (!X.have_m || (g = calloc(1, sizeof(*g))) == NULL) {
+		snprintf(now->message, sizeof(now->message), "this member is"
+		    " not connected to the cluster yet: nothing was done");
+		return -1;
+	}
+	g->cb = cb;
+	g->arg = arg;
+	wait_ms = 2 * X.m.lease_ttl_ms + 1000;
+	if (ops_remote_give_group(X.m.client, X.m.prefix, X.m.member,
+	    *X.m.lease, gop, spec, wait_ms, given_cb, g, &g->o) != 0) {
+		free(g);
+		snprintf(now->message, sizeof(now->message), "the change"
+		    " could not be written to etcd: nothing was done");
+		return -1;
+	}
+	g->next = gives;
+	gives = g;
+	log_info("cluster_command_given", "member=%s group=%s cmd=group_%s"
+	    " wait_ms=%lld", log_q(X.m.member), log_q(spec->name),
+	    gop == OPS_RGROUP_ADD ? "add" : gop == OPS_RGROUP_SET ? "set" :
+	    "delete", (long long)wait_ms);
+	return 0;
+}
+
+void
+dclcmd_close(struct daemon *d)
+{
+	struct give *g, *next;
+
+	dclcmd_follow(d);
+	for (g = gives; g != NULL; g = next) {
+		next = g->next;
+		ops_remote_cancel(g->o);
+		free(g);
+	}
+	gives = NULL;
+	X.have_m = false;
+}
