@@ -49,6 +49,7 @@ static struct {
 	bool			 have_m;
 	struct cl_watch		*w;
 	struct cl_req		*rq;		/* the first read */
+	struct event		*ev_retry;	/* it failed: read again */
 	char			 dir[CL_KEY_MAX];
 	char			 seen[DCC_SEEN][CL_KEY_MAX];
 	int64_t			 seen_rev[DCC_SEEN];
@@ -56,6 +57,30 @@ static struct {
 } X;
 
 static void	 read_start(void);
+
+/* The first read failed while this member acts: try it again. */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (X.leading && X.rq == NULL && X.w == NULL)
+		read_start();
+}
+
+/*
+ * Until the commands are read and watched, the leader answers no one's
+ * and every follower's caller waits for no_leader: read again a second
+ * later, for as long as this member acts.
+ */
+static void
+retry_later(void)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (X.ev_retry == NULL)
+		X.ev_retry = evtimer_new(X.d->base, retry_cb, NULL);
+	if (X.ev_retry != NULL)
+		evtimer_add(X.ev_retry, &tv);
+}
 
 static bool
 seen(const struct cl_kv *kv)
@@ -208,7 +233,7 @@ read_cb(const struct cl_reply *r, void *arg)
 	if (r->error != 0) {
 		log_warn("cluster_request_failed", "op=commands error=%s"
 		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
-		/* XXX: tried again only at the next leadership. */
+		retry_later();
 		return;
 	}
 	for (size_t i = 0; i < r->r.op.nkvs; i++)
@@ -219,6 +244,7 @@ read_cb(const struct cl_reply *r, void *arg)
 	if (cl_watch_start(X.m.client, &ws, watch_cb, NULL, &X.w) != 0) {
 		X.w = NULL;
 		log_warn("cluster_request_failed", "op=commands_watch");
+		retry_later();
 	}
 }
 
@@ -233,6 +259,7 @@ read_start(void)
 	if (cl_range(X.m.client, &op, read_cb, NULL, &X.rq) != 0) {
 		X.rq = NULL;
 		log_warn("cluster_request_failed", "op=commands");
+		retry_later();
 	}
 }
 
@@ -259,6 +286,8 @@ void
 dclcmd_follow(struct daemon *d)
 {
 	X.leading = false;
+	if (X.ev_retry != NULL)
+		evtimer_del(X.ev_retry);
 	cl_cancel(X.rq);
 	X.rq = NULL;
 	cl_watch_stop(X.w);
@@ -381,5 +410,8 @@ dclcmd_close(struct daemon *d)
 		free(g);
 	}
 	gives = NULL;
+	if (X.ev_retry != NULL)
+		event_free(X.ev_retry);
+	X.ev_retry = NULL;
 	X.have_m = false;
 }
