@@ -33,6 +33,7 @@
 #include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_quorum.h"
 #include "controller/core/engine_codec.h"
 #include "controller/base/guard.h"
 #include "controller/shell/hook.h"
@@ -261,8 +262,11 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		log_info("health_cleared", "stack=%s", log_q(cs->name));
 		break;
 	}
-	if (change == HEALTH_CHANGED)
+	if (change == HEALTH_CHANGED) {
 		health_save(d, ds->idx);
+		/* In a cluster: our vote counted before the engine hears. */
+		dquorum_local(d, ds->idx);
+	}
 	deliver_health(d, ds->idx, change);
 }
 
@@ -1082,6 +1086,8 @@ world_swap(struct daemon *d, struct config *ncfg)
 	d->health = NULL;
 	if (world_build(d, &old) != 0)
 		goto nomem;
+	/* The quorum's tables follow the stacks before any group steps. */
+	dquorum_reload(d);
 	if (!d->stopping)
 		(void)stacks_start(d);	/* a failure is logged; the rest run */
 
