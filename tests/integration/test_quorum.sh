@@ -10,7 +10,8 @@
 #   3. that follower dies while it is the only one seeing app1 down: its
 #      verdict vanishes with its lease, the hold clears, nothing switches.
 #   4. two members (the followers, not the leader) see it down: the switch
-#      runs once, and its history names the two.
+#      runs once, and its history names the two.  failoverctl cluster,
+#      GET /v1/cluster and /metrics show each member's verdicts.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
@@ -19,7 +20,7 @@ command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
 . "$TOP/tests/lib/cluster.sh"
 
 # One etcd member is enough: the quorum here is failoverd's members'.
-cl_quorum_world 1
+CL_API=1 cl_quorum_world 1
 mark() {	# the leader's log from now on: since REGEX
 	MARK=$(wc -l <"$FO/m$L.log")
 }
@@ -66,6 +67,20 @@ grep -Eq "^  app1 +decision=up quorum=majority required=2 live=3 down=m$L " "$FO
 "$FAILOVERCTL" -c "$FO/m$F1.conf" cluster --json >"$FO/cluster.json" 2>&1 || cl_fail "failoverctl cluster --json"
 jq -e --arg m "m$L" '.members[] | select(.member == $m) | .verdicts.app1.view == "down"' \
     "$FO/cluster.json" >/dev/null || cl_fail "cluster --json: $(cat "$FO/cluster.json")"
+# GET /v1/cluster on a follower has every member's verdicts; /metrics counts them.
+eval "PF=\$CL_PORT_$F1"
+curl -sf --max-time 2 "http://127.0.0.1:$PF/v1/cluster" >"$FO/v1cluster.json" || cl_fail "GET /v1/cluster"
+jq -e --arg l "m$L" --arg f "m$F2" '.verdicts.quorum == "majority" and
+    .verdicts.stacks.app1.decision == "up" and .verdicts.stacks.app1.live == 3 and
+    .verdicts.stacks.app1.members[$l].view == "down" and
+    .verdicts.stacks.app1.members[$l].reason == "status" and
+    .verdicts.stacks.app1.members[$f].view == "up"' "$FO/v1cluster.json" >/dev/null ||
+    cl_fail "GET /v1/cluster: $(jq -c .verdicts "$FO/v1cluster.json")"
+curl -sf --max-time 2 "http://127.0.0.1:$PF/metrics" >"$FO/metrics.txt" || cl_fail "GET /metrics"
+grep -q '^failoverd_quorum_members{stack="app1",view="down"} 1$' "$FO/metrics.txt" &&
+    grep -q '^failoverd_quorum_members{stack="app1",view="up"} 2$' "$FO/metrics.txt" &&
+    grep -q '^failoverd_quorum_decision{stack="app1",decision="up"} 1$' "$FO/metrics.txt" ||
+    cl_fail "metrics: $(grep quorum "$FO/metrics.txt")"
 
 # --- 2. one follower alone sees it down -------------------------------
 cl_unsees "$L"
