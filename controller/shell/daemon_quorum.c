@@ -48,6 +48,7 @@
 #include "cluster/cl_schema.h"
 #include "controller/base/log.h"
 #include "controller/core/quorum.h"
+#include "controller/core/quorum_view.h"
 #include "controller/shell/daemon_int.h"
 #include "probes/probe.h"
 
@@ -113,38 +114,6 @@ own_view(const struct daemon *d, size_t s)
 
 /* ---- deciding ---- */
 
-/* names of the votes matching view, sorted, comma-joined into buf. */
-static void
-join_names(const struct quorum_vote *v, size_t n, enum quorum_view view,
-    char *buf, size_t len)
-{
-	const char *tmp[QUORUM_MAX_VOTES];
-	size_t k = 0, off = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i].live && v[i].view == view)
-			tmp[k++] = v[i].member;
-	/* Few names: an insertion sort keeps this file free of qsort's
-	 * casts. */
-	for (size_t i = 1; i < k; i++)
-		for (size_t j = i; j > 0 && strcmp(tmp[j - 1], tmp[j]) > 0;
-		    j--) {
-			const char *t = tmp[j];
-
-			tmp[j] = tmp[j - 1];
-			tmp[j - 1] = t;
-		}
-	snprintf(buf, len, "-");
-	for (size_t i = 0; i < k && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-		    tmp[i]);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
 /*
  * Decide stack s again into dq->view[s].  Returns whether the view the
  * engine reads changed (decision, counts or names).
@@ -160,7 +129,6 @@ decide(struct dquorum *dq, size_t s)
 	size_t n = 0;
 	char rbuf[512];
 
-	memset(&q, 0, sizeof(q));
 	v[n].member = dq->member;
 	v[n].view = own_view(d, s);
 	v[n].since_ms = d->health[s].since_ms;
@@ -189,18 +157,7 @@ decide(struct dquorum *dq, size_t s)
 		v[n].live = true;
 		n++;
 	}
-	if (quorum_decide(&d->cfg->cluster.quorum, v, n, &r) != 0)
-		memset(&r, 0, sizeof(r));	/* no decision: holds */
-	q.decision = r.decision;
-	q.required = r.required;
-	q.live = r.live;
-	q.up = r.up;
-	q.down = r.down;
-	q.unknown = r.unknown;
-	join_names(v, n, QUORUM_V_UP, q.seen_up, sizeof(q.seen_up));
-	join_names(v, n, QUORUM_V_DOWN, q.seen_down, sizeof(q.seen_down));
-	join_names(v, n, QUORUM_V_UNKNOWN, q.seen_unknown,
-	    sizeof(q.seen_unknown));
+	quorum_view_build(&d->cfg->cluster.quorum, v, n, &q, &r);
 	if (memcmp(&q, old, sizeof(q)) == 0)
 		return false;
 	/* Who sees what is a state of the cluster: logged on each change

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "controller/core/quorum.h"
+#include "controller/core/quorum_view.h"
 #include "probes/probe.h"
 
 struct simm {
@@ -127,43 +128,12 @@ view_of(const struct health *h)
 	    h->state == HEALTH_DOWN ? QUORUM_V_DOWN : QUORUM_V_UNKNOWN;
 }
 
-/* names of live votes with view, sorted (the members' order is the
-   scenario's, not sorted: sort here), into buf. */
-static void
-join(const struct quorum_vote *v, size_t n, enum quorum_view view, char *buf,
-    size_t len)
-{
-	const char *t[QUORUM_MAX_VOTES];
-	size_t k = 0, off = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i].live && v[i].view == view)
-			t[k++] = v[i].member;
-	for (size_t i = 1; i < k; i++)
-		for (size_t j = i; j > 0 && strcmp(t[j - 1], t[j]) > 0; j--) {
-			const char *x = t[j];
-
-			t[j] = t[j - 1];
-			t[j - 1] = x;
-		}
-	snprintf(buf, len, "-");
-	for (size_t i = 0; i < k && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s", i ? "," : "",
-		    t[i]);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
 /* Decide stack s again; a line and true when the view changed. */
 static bool
 decide(struct simm *m, size_t s, const struct health *leader,
     simm_line_fn *line, void *ctx)
 {
 	struct quorum_vote v[QUORUM_MAX_VOTES];
-	struct quorum_result r;
 	struct eng_quorum q, *old = &m->view[s];
 	size_t n = 0, ns = m->cfg->nstack;
 	char req[24], live[24], qb[16];
@@ -179,18 +149,7 @@ decide(struct simm *m, size_t s, const struct health *leader,
 		v[n].live = true;
 		n++;
 	}
-	if (quorum_decide(m->quorum, v, n, &r) != 0)
-		memset(&r, 0, sizeof(r));
-	memset(&q, 0, sizeof(q));
-	q.decision = r.decision;
-	q.required = r.required;
-	q.live = r.live;
-	q.up = r.up;
-	q.down = r.down;
-	q.unknown = r.unknown;
-	join(v, n, QUORUM_V_UP, q.seen_up, sizeof(q.seen_up));
-	join(v, n, QUORUM_V_DOWN, q.seen_down, sizeof(q.seen_down));
-	join(v, n, QUORUM_V_UNKNOWN, q.seen_unknown, sizeof(q.seen_unknown));
+	quorum_view_build(m->quorum, v, n, &q, NULL);
 	if (memcmp(&q, old, sizeof(q)) == 0)
 		return false;
 	if (line == NULL) {
