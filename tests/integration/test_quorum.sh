@@ -76,6 +76,14 @@ jq -e --arg l "m$L" --arg f "m$F2" '.verdicts.quorum == "majority" and
     .verdicts.stacks.app1.members[$l].reason == "status" and
     .verdicts.stacks.app1.members[$f].view == "up"' "$FO/v1cluster.json" >/dev/null ||
     cl_fail "GET /v1/cluster: $(jq -c .verdicts "$FO/v1cluster.json")"
+# The dashboard shows them under each stack's health (in a real browser,
+# when chromium, chromedriver and Selenium are installed).
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+	timeout -k 5 90 /usr/bin/python3 "$TOP/tests/integration/dash_quorum.py" \
+	    "http://127.0.0.1:$PF" app1 "^quorum up \(2 of 3 needed\): .*m$L down \(status\)" >"$FO/dash.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 77 ] || cl_fail "dashboard: $(tail -3 "$FO/dash.out")"
+fi
 curl -sf --max-time 2 "http://127.0.0.1:$PF/metrics" >"$FO/metrics.txt" || cl_fail "GET /metrics"
 grep -q '^failoverd_quorum_members{stack="app1",view="down"} 1$' "$FO/metrics.txt" &&
     grep -q '^failoverd_quorum_members{stack="app1",view="up"} 2$' "$FO/metrics.txt" &&
