@@ -182,6 +182,7 @@ struct probe_conf {
 	CURLU			*uh;		/* the URL, parsed once */
 	char			*url;		/* ... and as libcurl formats it */
 	char			*ca_file;	/* NULL: libcurl's default */
+	char			*interface;	/* "host!ADDR" or NULL */
 	long			 dns_cache_s;	/* CURLOPT_DNS_CACHE_TIMEOUT */
 	long			 timeout_ms;	/* spec.timeout_ms, clamped */
 	bool			 tls_verify;
@@ -1121,7 +1122,8 @@ xfer_apply(struct probe_engine *e, struct probe_xfer *x,
 	    curl_easy_setopt(h, CURLOPT_FORBID_REUSE,
 	    c->fresh_connect ? 1L : 0L) ||
 	    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
-	    c->fresh_connect ? 1L : 0L))
+	    c->fresh_connect ? 1L : 0L) ||
+	    curl_easy_setopt(h, CURLOPT_INTERFACE, c->interface))
 		return -1;
 	x->applied_gen = c->gen;
 	return 0;
@@ -1521,6 +1523,25 @@ conf_build(struct probe_conf *c, struct probe_engine *e,
 		conf_free(c);
 		return PROBE_E_NOMEM;
 	}
+	/*
+	 * "host!" makes libcurl bind to the address as given, never look
+	 * for an interface of that name first.  libcurl does not reuse a
+	 * kept-alive connection made from another local address, so a
+	 * change takes effect at the next check.
+	 */
+	if (s->source_address != NULL && s->source_address[0] != '\0') {
+		size_t n = strlen(s->source_address) + sizeof("host!");
+
+		if (strpbrk(s->source_address, " \t\r\n!") != NULL) {
+			conf_free(c);
+			return PROBE_E_SPEC;
+		}
+		if ((c->interface = malloc(n)) == NULL) {
+			conf_free(c);
+			return PROBE_E_NOMEM;
+		}
+		snprintf(c->interface, n, "host!%s", s->source_address);
+	}
 	/* Would libcurl take these options?  Try them on a pool handle. */
 	if ((x = xfer_get(e)) == NULL) {
 		conf_free(c);
@@ -1544,6 +1565,8 @@ conf_free(struct probe_conf *c)
 	c->url = NULL;
 	free(c->ca_file);
 	c->ca_file = NULL;
+	free(c->interface);
+	c->interface = NULL;
 	probe_match_deinit(&c->match);
 	c->want_body = false;
 }

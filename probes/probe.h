@@ -105,6 +105,11 @@ struct probe_spec {
 	const char	*ca_file;	/* NULL: the system's CAs */
 	bool		 fresh_connect;	/* a new connection every round (no
 					   keep-alive reuse); see probe.c */
+	const char	*source_address; /* NULL, or the numeric local address
+					   checks are sent from (a member's
+					   own vantage point on a multi-homed
+					   host); not one of this host's: the
+					   checks fail as PROBE_R_LOCAL */
 };
 
 /*

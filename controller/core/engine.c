@@ -188,16 +188,48 @@ ei_phase_stack(const struct eng_switch *sw, enum eng_phase p)
 	return p == ENG_PH_MAINT_ON || p == ENG_PH_RESTORE ? sw->from : sw->to;
 }
 
+/* Down and up for the gates: this member's health alone, the quorum's
+   decision in a cluster (eng_world.quorum). */
 static bool
 is_down(const struct ctx *c, int s)
 {
+	if (s >= 0 && c->w->quorum != NULL)
+		return c->w->quorum[s].decision == QUORUM_DOWN;
 	return s >= 0 && c->w->health[s].state == HEALTH_DOWN;
 }
 
 static bool
 is_up(const struct ctx *c, int s)
 {
+	if (s >= 0 && c->w->quorum != NULL)
+		return c->w->quorum[s].decision == QUORUM_UP;
 	return s >= 0 && c->w->health[s].state == HEALTH_UP;
+}
+
+/* In a cluster: some live member sees s down, too few for the quorum. */
+static bool
+quorum_short(const struct ctx *c, int s)
+{
+	return s >= 0 && c->w->quorum != NULL &&
+	    c->w->quorum[s].decision != QUORUM_DOWN &&
+	    c->w->quorum[s].down > 0;
+}
+
+/* Who sees what, on a record about stack s (a cluster's only). */
+static void
+quorum_kv(struct eng_action *a, const struct ctx *c, int s)
+{
+	const struct eng_quorum *q;
+
+	if (c->w->quorum == NULL || s < 0)
+		return;
+	q = &c->w->quorum[s];
+	ei_kv(a, "quorum", "%s", quorum_decision_name(q->decision));
+	ei_kv(a, "required", "%zu", q->required);
+	ei_kv(a, "live", "%zu", q->live);
+	ei_kv(a, "seen_down", "%s", q->seen_down);
+	ei_kv(a, "seen_up", "%s", q->seen_up);
+	ei_kv(a, "seen_unknown", "%s", q->seen_unknown);
 }
 
 bool
@@ -392,7 +424,7 @@ gate(struct ctx *c)
 		size_t i;
 
 		for (i = 0; i < cfg->nstack; i++)
-			if (c->w->health[i].state != HEALTH_DOWN)
+			if (!is_down(c, (int)i))
 				break;
 		if (i == cfg->nstack)
 			return ENG_GATE_ISOLATED;
@@ -400,7 +432,9 @@ gate(struct ctx *c)
 	if (g->standby == ENG_NONE)
 		return ENG_GATE_NO_STANDBY;
 	if (!is_up(c, g->standby))
-		return ENG_GATE_STANDBY_NOT_UP;
+		return c->w->quorum != NULL &&
+		    c->w->quorum[g->standby].decision == QUORUM_NONE ?
+		    ENG_GATE_NO_QUORUM : ENG_GATE_STANDBY_NOT_UP;
 	if (c->w->health[g->standby].fail_run > 0)
 		return ENG_GATE_STANDBY_SUSPECT;
 	/* Before hold_down and the precheck: nothing is worth asking when
@@ -456,18 +490,21 @@ evaluate(struct ctx *c)
 			dns_send(c, true);
 		return;
 	}
-	if (!is_down(c, g->active)) {
+	if (!is_down(c, g->active) && !quorum_short(c, g->active)) {
 		if (g->held != ENG_GATE_NONE) {
 			a = ei_record(c, "hold_cleared", ENG_LVL_INFO);
 			ei_kv(a, "reason", "%s", eng_gate_name(g->held));
 			ei_kv(a, "active", "%s", ei_sname(c->cfg, g->active));
-			ei_kv(a, "health", "%s",
+			ei_kv(a, "health", "%s", c->w->quorum != NULL ?
+			    quorum_decision_name(
+			    c->w->quorum[g->active].decision) :
 			    health_state_name(c->w->health[g->active].state));
 			g->held = ENG_GATE_NONE;
 		}
 		g->precheck_ok = false;
 	} else {
-		r = gate(c);
+		/* The cluster does not see it down: nothing else to ask. */
+		r = quorum_short(c, g->active) ? ENG_GATE_NO_QUORUM : gate(c);
 		if (r == ENG_GATE_NONE) {
 			ei_start_switch(c, g->standby, ENG_REASON_AUTO, false);
 			return;
@@ -494,6 +531,13 @@ evaluate(struct ctx *c)
 				ei_kv(a, "until_ms", "%lld", (long long)(c->now +
 				    g->last_switch_mono + c->grp->hold_down_ms -
 				    c->mono));
+			if (r == ENG_GATE_NO_QUORUM) {
+				int s = quorum_short(c, g->active) ?
+				    g->active : g->standby;
+
+				ei_kv(a, "stack", "%s", ei_sname(c->cfg, s));
+				quorum_kv(a, c, s);
+			}
 			g->held = r;
 		}
 	}
@@ -536,6 +580,9 @@ ei_start_switch(struct ctx *c, int to, enum eng_reason reason, bool force)
 	ei_kv(a, "to", "%s", ei_sname(c->cfg, sw->to));
 	ei_kv(a, "reason", "%s", eng_reason_name(reason));
 	ei_kv(a, "force", "%s", force ? "yes" : "no");
+	/* In a cluster the history names who saw the active stack down. */
+	if (c->w->quorum != NULL)
+		ei_kv(a, "seen_down", "%s", c->w->quorum[sw->from].seen_down);
 	run_phase(c);
 }
 

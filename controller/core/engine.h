@@ -176,7 +176,11 @@
  *   most once per the standby's interval, via a GATE timer, silently while
  *   the answer stays no), dns_unusable (eng_dns_unusable(): the flip
  *   would surely be refused, so the hooks must not run; recorded with the
- *   reason, e.g. gate_held reason=dns_unusable dns=BADKEY).  The switch
+ *   reason, e.g. gate_held reason=dns_unusable dns=BADKEY).  In a
+ *   cluster (world.quorum) "active down" is the quorum's decision, and
+ *   no_quorum holds first while some live member sees the active stack
+ *   down without the quorum (recorded with who sees what), and in place
+ *   of standby_not_up while the standby has no decision.  The switch
  *   starts in the step that sees the last gate pass (for a precheck: in
  *   its PRECHECK_DONE ok).
  *
@@ -229,6 +233,7 @@
 
 #include "config/config.h"
 #include "controller/core/health.h"
+#include "controller/core/quorum.h"
 
 #define ENG_NONE	(-1)
 #define ENG_ID_MAX	128	/* switch id "<group>-<ms>", truncated */
@@ -291,6 +296,9 @@ enum eng_gate {
 	ENG_GATE_PRECHECK_PENDING,	/* asked, no answer yet */
 	ENG_GATE_PRECHECK_FAILED,
 	ENG_GATE_DNS_UNUSABLE,		/* the flip would be refused */
+	ENG_GATE_NO_QUORUM,		/* in a cluster: some members see the
+					   stack down (or the standby up),
+					   too few for the quorum */
 };
 
 /* Refusals of an operator command (positive; 0 = accepted). */
@@ -380,10 +388,34 @@ struct eng_group {
 	int		 precheck_exit;
 };
 
+/*
+ * In a cluster, the members' views of one stack through the quorum rule
+ * (core/quorum.h), decided by the caller from the verdicts it holds: the
+ * engine only reads the decision.  Names are comma lists, sorted, "-"
+ * for none, truncated to fit.
+ */
+struct eng_quorum {
+	enum quorum_decision	 decision;
+	size_t			 required, live;
+	size_t			 up, down, unknown;	/* among the live */
+	char			 seen_up[ENG_VAL_MAX];
+	char			 seen_down[ENG_VAL_MAX];
+	char			 seen_unknown[ENG_VAL_MAX];
+};
+
 /* The world as the engine sees it: borrowed, read only. */
 struct eng_world {
 	const struct config	*cfg;
 	const struct health	*health;	/* cfg->nstack entries */
+	/*
+	 * NULL alone.  In a cluster (cfg->nstack entries): a stack is down
+	 * for the gates only when its decision is down and up only when it
+	 * is up; the active stack seen down by some live member but not by
+	 * the quorum holds with gate no_quorum, and so does a standby with
+	 * no decision.  The TTL, the suspect gate and manual switches go by
+	 * this member's own health.
+	 */
+	const struct eng_quorum	*quorum;
 	enum eng_witness	 witness;	/* ignored without witnesses */
 	bool			 dry_run;
 	bool			 stopping;	/* start nothing new (SIGTERM) */

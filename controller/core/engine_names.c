@@ -21,7 +21,7 @@ static const char *const gate_names[] = {
 	"pinned", "witness_down", "witness_unknown", "isolated",
 	"no_standby", "standby_not_up", "standby_suspect", "hold_down",
 	"precheck_pending",
-	"precheck_failed", "dns_unusable",
+	"precheck_failed", "dns_unusable", "no_quorum",
 };
 static const char *const refusal_names[] = {
 	"ok", "no_stacks", "not_in_group", "no_standby", "already_active",

@@ -1,7 +1,9 @@
 /*
  * ctl_cluster.c - failoverctl's view of a cluster: one read-only
- * transaction on etcd (the leader key, the members, the digest) on a
- * short-lived event loop of its own.
+ * transaction on etcd (the leader key, the members, the digest, the
+ * members' verdicts) on a short-lived event loop of its own.  The quorum's
+ * decision per stack is the leader's rule (core/quorum.c) applied to the
+ * verdicts read: the base is the members read, as the daemon's.
  */
 #include "controller/face/ctl_cluster.h"
 
@@ -16,6 +18,7 @@
 #include "cluster/cl.h"
 #include "cluster/cl_schema.h"
 #include "config/config.h"
+#include "controller/core/quorum.h"
 
 struct rd {
 	const struct config	*cfg;
@@ -24,6 +27,60 @@ struct rd {
 	size_t			 errlen;
 	bool			 done;
 };
+
+/*
+ * "quorum": {"rule":"majority","stacks":{"app1":"decision=up ..."}}, the
+ * quorum's decision for every configured stack, as quorum_format() says.
+ */
+static int
+quorum_add(const struct config *cfg, json_t *o, json_t *ms)
+{
+	struct quorum_vote v[QUORUM_MAX_VOTES];
+	struct quorum_result qr;
+	json_t *q, *st, *mo;
+	char buf[512], qbuf[16];
+	size_t n, j;
+
+	q = json_pack("{s:s}", "rule", cfg_quorum_name(&cfg->cluster.quorum,
+	    qbuf, sizeof(qbuf)));
+	st = json_object();
+	if (q == NULL || st == NULL) {
+		json_decref(q);
+		json_decref(st);
+		return -1;
+	}
+	for (size_t s = 0; s < cfg->nstack; s++) {
+		const char *name = cfg->stacks[s].name;
+
+		n = 0;
+		json_array_foreach(ms, j, mo) {
+			json_t *vo = json_object_get(json_object_get(mo,
+			    "verdicts"), name);
+			int view = vo != NULL ? quorum_view_parse(
+			    json_string_value(json_object_get(vo, "view"))) :
+			    QUORUM_V_UNKNOWN;
+
+			if (n == QUORUM_MAX_VOTES)
+				break;
+			v[n].member = json_string_value(json_object_get(mo,
+			    "member"));
+			v[n].view = view < 0 ? QUORUM_V_UNKNOWN :
+			    (enum quorum_view)view;
+			v[n].since_ms = vo != NULL ? json_integer_value(
+			    json_object_get(vo, "since_ms")) : 0;
+			v[n].live = true;
+			n++;
+		}
+		if (quorum_decide(&cfg->cluster.quorum, v, n, &qr) != 0 ||
+		    quorum_format(&cfg->cluster.quorum, v, n, &qr, buf,
+		    sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "decision=no_quorum");
+		json_object_set_new(st, name, json_string(buf));
+	}
+	json_object_set_new(q, "stacks", st);
+	json_object_set_new(o, "quorum", q);
+	return 0;
+}
 
 static void
 read_cb(const struct cl_reply *r, void *arg)
@@ -34,7 +91,7 @@ read_cb(const struct cl_reply *r, void *arg)
 	char detail[256];
 
 	rd->done = true;
-	if (r->error != 0 || r->r.nops != 3) {
+	if (r->error != 0 || r->r.nops != 4) {
 		snprintf(rd->err, rd->errlen, "etcd: %s%s%s",
 		    cl_error_name(r->error), r->detail[0] ? ": " : "",
 		    r->detail);
@@ -93,9 +150,43 @@ read_cb(const struct cl_reply *r, void *arg)
 		if (m.advertise[0])
 			json_object_set_new(mo, "advertise",
 			    json_string(m.advertise));
+		json_object_set_new(mo, "verdicts", json_object());
 		json_array_append_new(ms, mo);
 	}
+	/* Each verdict under its member (one that has no member record is
+	 * left out: it is not counted either). */
+	for (size_t i = 0; i < r->r.ops[3].nkvs; i++) {
+		const struct cl_kv *kv = &r->r.ops[3].kvs[i];
+		struct cl_key k;
+		struct cl_verdict v;
+		size_t j;
+		json_t *mo, *vo;
+
+		if (cl_key_parse(prefix, kv->key, kv->key_len, &k, detail,
+		    sizeof(detail)) != 0 || k.kind != CL_KEY_VERDICT ||
+		    cl_verdict_parse(kv->value, kv->value_len, &v, detail,
+		    sizeof(detail)) != 0)
+			continue;
+		json_array_foreach(ms, j, mo) {
+			if (strcmp(json_string_value(json_object_get(mo,
+			    "member")), k.a) != 0)
+				continue;
+			vo = json_pack("{s:s, s:I}", "view", cl_view_name(v.view),
+			    "since_ms", (json_int_t)v.since_ms);
+			if (vo == NULL)
+				goto nomem;
+			if (v.reason[0])
+				json_object_set_new(vo, "reason",
+				    json_string(v.reason));
+			json_object_set_new(json_object_get(mo, "verdicts"),
+			    k.b, vo);
+		}
+	}
 	json_object_set_new(o, "members", ms);
+	if (quorum_add(rd->cfg, o, ms) != 0) {
+		ms = NULL;
+		goto nomem;
+	}
 	rd->out = o;
 	return;
 nomem:
@@ -111,9 +202,10 @@ ctl_cluster_read(const struct config *cfg, char *err, size_t errlen)
 	struct event_base *base = NULL;
 	struct cl_client *c = NULL;
 	struct cl_opts o;
-	struct cl_op ops[3] = { { 0 }, { 0 }, { 0 } };
+	struct cl_op ops[4] = { { 0 }, { 0 }, { 0 }, { 0 } };
 	struct cl_txn t = { 0 };
-	char kl[CL_KEY_MAX], km[CL_KEY_MAX], kd[CL_KEY_MAX], detail[256];
+	char kl[CL_KEY_MAX], km[CL_KEY_MAX], kd[CL_KEY_MAX], kv[CL_KEY_MAX];
+	char detail[256];
 	struct rd rd = { cfg, NULL, err, errlen, false };
 	int e = 0;
 	bool curl = false;
@@ -124,7 +216,8 @@ ctl_cluster_read(const struct config *cfg, char *err, size_t errlen)
 	if (cl_key_build(cc->prefix, CL_KEY_LEADER, NULL, NULL, kl,
 	    sizeof(kl)) < 0 || cl_key_dir(cc->prefix, CL_KEY_MEMBER, NULL, km,
 	    sizeof(km)) < 0 || cl_key_build(cc->prefix, CL_KEY_DIGEST, NULL,
-	    NULL, kd, sizeof(kd)) < 0) {
+	    NULL, kd, sizeof(kd)) < 0 || cl_key_dir(cc->prefix, CL_KEY_VERDICT,
+	    NULL, kv, sizeof(kv)) < 0) {
 		snprintf(err, errlen, "bad prefix %s", cc->prefix);
 		return NULL;
 	}
@@ -151,8 +244,11 @@ ctl_cluster_read(const struct config *cfg, char *err, size_t errlen)
 	ops[1].prefix = true;
 	ops[2].kind = CL_OP_RANGE;
 	ops[2].key = kd;
+	ops[3].kind = CL_OP_RANGE;
+	ops[3].key = kv;
+	ops[3].prefix = true;
 	t.success = ops;
-	t.nsuccess = 3;
+	t.nsuccess = 4;
 	if ((e = cl_txn(c, &t, read_cb, &rd, NULL)) != 0) {
 		snprintf(err, errlen, "etcd: %s", cl_error_name(e));
 		goto out;
@@ -192,7 +288,9 @@ ctl_cluster_print(const json_t *o)
 	const char *leader = json_string_value(json_object_get(o, "leader"));
 	const char *ld = json_string_value(json_object_get(o, "leader_digest"));
 	size_t i;
-	json_t *m;
+	json_t *m, *q;
+	const json_t *qs;
+	const char *qn;
 	char since[48];
 
 	since_text(o, since, sizeof(since));
@@ -207,12 +305,35 @@ ctl_cluster_print(const json_t *o)
 		const char *adv = json_string_value(json_object_get(m,
 		    "advertise"));
 
+		const json_t *vs = json_object_get(m, "verdicts");
+		const char *stack;
+		json_t *v;
+
 		printf("  %-16s %-8s config=%s%s%s\n", name,
 		    leader != NULL && strcmp(leader, name) == 0 ? "leader" :
 		    "follower", ld == NULL ? "?" : strcmp(ld, dg) == 0 ?
 		    "same" : "mismatch", adv != NULL ? "  " : "",
 		    adv != NULL ? adv : "");
+		if (json_object_size(vs) == 0)
+			continue;
+		printf("    verdicts:");
+		json_object_foreach((json_t *)vs, stack, v) {
+			const char *why = json_string_value(json_object_get(v,
+			    "reason"));
+
+			printf(" %s=%s%s%s%s", stack, json_string_value(
+			    json_object_get(v, "view")), why != NULL ? "(" : "",
+			    why != NULL ? why : "", why != NULL ? ")" : "");
+		}
+		printf("\n");
 	}
+	qs = json_object_get(json_object_get(o, "quorum"), "stacks");
+	if (json_object_size(qs) == 0)
+		return;
+	printf("quorum: %s\n", json_string_value(json_object_get(
+	    json_object_get(o, "quorum"), "rule")));
+	json_object_foreach((json_t *)qs, qn, q)
+		printf("  %-16s %s\n", qn, json_string_value(q));
 }
 
 void

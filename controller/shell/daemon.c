@@ -35,6 +35,7 @@
 #include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_quorum.h"
 #include "controller/core/engine_codec.h"
 #include "controller/base/guard.h"
 #include "controller/shell/hook.h"
@@ -262,8 +263,11 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 		log_info("health_cleared", "stack=%s", log_q(cs->name));
 		break;
 	}
-	if (change == HEALTH_CHANGED)
+	if (change == HEALTH_CHANGED) {
 		health_save(d, ds->idx);
+		/* In a cluster: our vote counted before the engine hears. */
+		dquorum_local(d, ds->idx);
+	}
 	deliver_health(d, ds->idx, change);
 }
 

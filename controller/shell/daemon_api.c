@@ -399,6 +399,31 @@ metrics_cluster(struct evbuffer *b, struct daemon *d)
 	family(b, "cluster_members", "gauge",
 	    "Live members of the cluster, as last read from etcd.");
 	evbuffer_add_printf(b, "failoverd_cluster_members %zu\n", members);
+	if (d->qview == NULL)
+		return;
+	family(b, "quorum_members", "gauge",
+	    "Live members seeing the stack up, down or unknown (the quorum's"
+	    " votes).");
+	for (size_t i = 0; i < d->cfg->nstack; i++) {
+		const struct eng_quorum *q = &d->qview[i];
+		const char *n = d->cfg->stacks[i].name;
+
+		evbuffer_add_printf(b, "failoverd_quorum_members{stack=\"%s\","
+		    "view=\"up\"} %zu\n", n, q->up);
+		evbuffer_add_printf(b, "failoverd_quorum_members{stack=\"%s\","
+		    "view=\"down\"} %zu\n", n, q->down);
+		evbuffer_add_printf(b, "failoverd_quorum_members{stack=\"%s\","
+		    "view=\"unknown\"} %zu\n", n, q->unknown);
+	}
+	family(b, "quorum_decision", "gauge",
+	    "1 for the quorum's decision on the stack: up, down or no_quorum.");
+	for (size_t i = 0; i < d->cfg->nstack; i++)
+		for (int k = QUORUM_NONE; k <= QUORUM_DOWN; k++)
+			evbuffer_add_printf(b, "failoverd_quorum_decision{stack="
+			    "\"%s\",decision=\"%s\"} %d\n",
+			    d->cfg->stacks[i].name, quorum_decision_name(
+			    (enum quorum_decision)k),
+			    (int)d->qview[i].decision == k);
 }
 
 static void

@@ -75,6 +75,7 @@
 #include "cluster/cl_election.h"
 #include "cluster/cl_schema.h"
 #include "controller/base/log.h"
+#include "controller/shell/daemon_quorum.h"
 #include "controller/shell/hook.h"
 
 #define DCL_MEMBERS_MAX		64
@@ -837,6 +838,13 @@ read_cb(const struct cl_reply *r, void *arg)
 	}
 	cl->read_ms = clock_wall_ms();
 	cl->read_once = true;
+	{
+		const char *names[DCL_MEMBERS_MAX];
+
+		for (size_t i = 0; i < cl->nmembers; i++)
+			names[i] = cl->members[i].name;
+		dquorum_members(cl->d, names, cl->nmembers);
+	}
 	dcl_judge(cl);
 	mirror_start(cl);
 }
@@ -900,6 +908,7 @@ grant_cb(const struct cl_reply *r, void *arg)
 		return;
 	cl->mlease = r->r.lease_id;
 	member_put(cl);
+	dquorum_lease(cl->d, cl->mlease);
 }
 
 static void
@@ -912,6 +921,7 @@ keepalive_cb(const struct cl_reply *r, void *arg)
 	if (r->error == CL_E_NOTFOUND) {
 		/* Expired (etcd was away too long): a new one, a new put. */
 		cl->mlease = 0;
+		dquorum_lease(cl->d, 0);
 		if (cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) == 0)
 			cl->mlease_busy = true;
 		return;
@@ -1103,6 +1113,10 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		dclcmd_open(d, &m);
 		dclrt_open(d, &m);
 	}
+	if (dquorum_open(d, cl->c, cl->prefix, cl->member) != 0) {
+		snprintf(err, errlen, "quorum: out of memory");
+		goto fail;
+	}
 	/* The test switch leaves the DNS server as the only fence: the
 	 * states are not written to etcd (whose fenced write would stop
 	 * such a member first). */
@@ -1206,6 +1220,7 @@ dcluster_close(struct daemon *d)
 
 	if (cl == NULL)
 		return;
+	dquorum_close(d);
 	dclcmd_close(d);
 	dclrt_close(d);
 	d->cluster = NULL;
@@ -1312,6 +1327,12 @@ dcluster_json(struct daemon *d)
 		json_array_append_new(ms, mo);
 	}
 	json_object_set_new(o, "members", ms);
+	{
+		json_t *v = dquorum_json(d);
+
+		if (v != NULL)
+			json_object_set_new(o, "verdicts", v);
+	}
 	return o;
 }
 

@@ -37,6 +37,7 @@ struct hook_runner;
 struct daemon;
 struct api;
 struct dcluster;
+struct dquorum;
 
 /* What a probe's udata points at: a stack or a witness. */
 enum prober_kind {
@@ -194,6 +195,10 @@ struct daemon {
 	 * act is a plain read here (daemon_may_act), written only there.
 	 */
 	struct dcluster		*cluster;
+	/* The quorum of vantage points (daemon_quorum.c); NULL alone: then
+	 * the engine decides from this member's health only. */
+	struct dquorum		*quorum;
+	const struct eng_quorum	*qview;		/* cfg->nstack, or NULL */
 	bool			 cl_acting;	/* elected, digest agreed */
 	uint64_t		 cl_epoch;	/* of the last leadership */
 	int64_t			 cl_valid_until_us; /* CLOCK_BOOTTIME */
@@ -266,6 +271,7 @@ daemon_world(struct daemon *d, struct eng_world *w)
 {
 	w->cfg = d->cfg;
 	w->health = d->health;
+	w->quorum = d->qview;
 	w->witness = d->witness;
 	w->dry_run = d->dry_run;
 	w->stopping = d->stopping;

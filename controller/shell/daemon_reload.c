@@ -7,6 +7,7 @@
 #include "controller/shell/daemon.h"
 #include "controller/shell/daemon_int.h"
 #include "controller/shell/daemon_cluster_rt.h"
+#include "controller/shell/daemon_quorum.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -290,6 +291,8 @@ world_swap(struct daemon *d, struct config *ncfg)
 	d->health = NULL;
 	if (world_build(d, &old) != 0)
 		goto nomem;
+	/* The quorum's tables follow the stacks before any group steps. */
+	dquorum_reload(d);
 	if (!d->stopping)
 		(void)stacks_start(d);	/* a failure is logged; the rest run */
 

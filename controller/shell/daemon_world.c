@@ -40,10 +40,13 @@
 #include "probes/curlmem.h"
 #include "probes/probe.h"
 
+/* src: [controller] source_address, NULL for the system's choice. */
 static void
-stack_spec(const struct cfg_stack *s, struct probe_spec *spec)
+stack_spec(const struct cfg_stack *s, const char *src,
+    struct probe_spec *spec)
 {
 	memset(spec, 0, sizeof(*spec));
+	spec->source_address = src;
 	spec->url = s->health_url;
 	spec->host = s->health_host;
 	spec->timeout_ms = s->timeout_ms;
@@ -165,7 +168,8 @@ stack_probe_start(struct daemon *d, struct dstack *ds)
 	struct probe_spec spec;
 	int rc;
 
-	stack_spec(&d->cfg->stacks[ds->idx], &spec);
+	stack_spec(&d->cfg->stacks[ds->idx], d->cfg->controller.source_address,
+	    &spec);
 	rc = probe_add(d->probes, &spec, ds, &ds->probe);
 	if (rc != 0) {
 		log_error("probe_add_failed", "stack=%s error=%s",
@@ -201,6 +205,8 @@ witnesses_start(struct daemon *d)
 		w->d = d;
 		w->state = -1;
 		spec.url = cc->witness[i];
+		/* A witness proves this member's own path: the same one. */
+		spec.source_address = cc->source_address;
 		spec.interval_ms = interval;
 		spec.timeout_ms = interval > 200 ? interval - 100 : interval / 2;
 		spec.tls_verify = true;
@@ -466,8 +472,9 @@ _Static_assert(sizeof(struct dgroup) - sizeof(struct eng_group) == 576,
  */
 static void
 dstack_carry(struct daemon *d, struct dstack *ds, struct dstack *os,
-    const struct health *oh, const struct cfg_stack *ocs)
+    const struct health *oh, const struct cfg_stack *ocs, const char *osrc)
 {
+	const char *src = d->cfg->controller.source_address;
 	const struct cfg_stack *ncs = &d->cfg->stacks[ds->idx];
 
 	/* kind, d, idx: rebuilt (stacks_build), the new configuration's. */
@@ -475,10 +482,11 @@ dstack_carry(struct daemon *d, struct dstack *ds, struct dstack *os,
 	ds->probe = os->probe;
 	os->probe = NULL;
 	probe_set_udata(ds->probe, ds);
-	if (!stack_spec_equal(ocs, ncs)) {
+	if (!stack_spec_equal(ocs, ncs) || (src == NULL ? osrc != NULL :
+	    osrc == NULL || strcmp(src, osrc) != 0)) {
 		struct probe_spec spec;
 
-		stack_spec(ncs, &spec);
+		stack_spec(ncs, src, &spec);
 		if (probe_update(ds->probe, &spec) != 0)
 			log_error("probe_update_failed", "stack=%s",
 			    log_q(ncs->name));
@@ -591,7 +599,8 @@ world_build(struct daemon *d, const struct world_old *old)
 
 		if (o >= 0 && old->stacks[o].probe != NULL)
 			dstack_carry(d, &d->stacks[s], &old->stacks[o],
-			    &old->health[o], &ocfg->stacks[o]);
+			    &old->health[o], &ocfg->stacks[o],
+			    ocfg->controller.source_address);
 		else if (!d->stopping)
 			log_info("stack_added", "stack=%s",
 			    log_q(cfg->stacks[s].name));

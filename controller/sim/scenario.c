@@ -32,6 +32,7 @@ static void	 perr(struct parser *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	 parse_time(const char *, int64_t *);
 static int	 parse_line(struct parser *, char **, int);
+static int	 parse_members(struct parser *, char **, int);
 static int	 parse_ctl(struct parser *, struct scn_event *, char **, int);
 static struct scn_event *push(struct parser *);
 static char	*xstrdup(const char *);
@@ -152,6 +153,7 @@ push(struct parser *p)
 	e->line = p->line;
 	e->stack_idx = -1;
 	e->group_idx = -1;
+	e->member_idx = -1;
 	e->times = 1;
 	return e;
 }
@@ -227,6 +229,70 @@ parse_ctl(struct parser *p, struct scn_event *e, char **w, int n)
 	}
 }
 
+/* members NAME... | quorum majority|all|N: before the first `at`. */
+static int
+parse_members(struct parser *p, char **w, int n)
+{
+	struct scenario *scn = p->scn;
+
+	if (scn->n > 0) {
+		perr(p, p->line, "'%s' must come before the first 'at' line",
+		    w[0]);
+		return -1;
+	}
+	if (strcmp(w[0], "quorum") == 0) {
+		char *end;
+		long v;
+
+		if (scn->has_quorum || n != 2) {
+			perr(p, p->line, scn->has_quorum ? "quorum given twice" :
+			    "quorum: expected majority, all or a number");
+			return -1;
+		}
+		if (strcmp(w[1], "majority") == 0)
+			scn->quorum.kind = CFG_QUORUM_MAJORITY;
+		else if (strcmp(w[1], "all") == 0)
+			scn->quorum.kind = CFG_QUORUM_ALL;
+		else {
+			v = strtol(w[1], &end, 10);
+			if (*end != '\0' || v < 1 ||
+			    v > CFG_CLUSTER_MAX_QUORUM) {
+				perr(p, p->line, "quorum: expected majority, all"
+				    " or a number from 1 to %d, not '%s'",
+				    CFG_CLUSTER_MAX_QUORUM, w[1]);
+				return -1;
+			}
+			scn->quorum.kind = CFG_QUORUM_COUNT;
+			scn->quorum.n = (int)v;
+		}
+		scn->has_quorum = true;
+		return 0;
+	}
+	if (scn->nmembers > 0 || n < 2) {
+		perr(p, p->line, scn->nmembers > 0 ? "members given twice" :
+		    "members: expected at least one name");
+		return -1;
+	}
+	if ((scn->members = calloc((size_t)n - 1, sizeof(char *))) == NULL)
+		return -1;
+	for (int i = 1; i < n; i++) {
+		for (int j = 1; j < i; j++)
+			if (strcmp(w[i], w[j]) == 0) {
+				perr(p, p->line, "member '%s' named twice",
+				    w[i]);
+				return -1;
+			}
+		if (!config_name_valid(w[i])) {
+			perr(p, p->line, "'%s' is not a member name", w[i]);
+			return -1;
+		}
+		if ((scn->members[scn->nmembers] = xstrdup(w[i])) == NULL)
+			return -1;
+		scn->nmembers++;
+	}
+	return 0;
+}
+
 static int
 parse_line(struct parser *p, char **w, int n)
 {
@@ -234,6 +300,8 @@ parse_line(struct parser *p, char **w, int n)
 	int64_t at;
 	const char *what;
 
+	if (strcmp(w[0], "members") == 0 || strcmp(w[0], "quorum") == 0)
+		return parse_members(p, w, n);
 	if (strcmp(w[0], "at") != 0) {
 		perr(p, p->line, "expected 'at TIME ...', not '%s'", w[0]);
 		return -1;
@@ -285,6 +353,19 @@ parse_line(struct parser *p, char **w, int n)
 			    " BADKEY, BADSIG, NOTZONE or not_owner");
 			return -1;
 		}
+		return 0;
+	}
+	if (strcmp(what, "member") == 0) {
+		e->kind = SCN_MEMBER;
+		if (n != 2 || (strcmp(w[1], "stop") != 0 &&
+		    strcmp(w[1], "start") != 0)) {
+			perr(p, p->line, "member: expected NAME stop or NAME "
+			    "start");
+			return -1;
+		}
+		if ((e->member = xstrdup(w[0])) == NULL)
+			return -1;
+		e->up = strcmp(w[1], "start") == 0;
 		return 0;
 	}
 	if (strcmp(what, "dns") == 0 || strcmp(what, "witness") == 0) {
@@ -349,10 +430,19 @@ parse_line(struct parser *p, char **w, int n)
 		return 0;
 	}
 
-	/* STACK up|down|timeout|status N|flap DUR */
+	/* STACK up|down|timeout|status N|flap DUR [@MEMBER] */
 	e->kind = SCN_PROBE;
 	if ((e->stack = xstrdup(what)) == NULL)
 		return -1;
+	if (n >= 1 && w[n - 1][0] == '@') {
+		if (w[n - 1][1] == '\0') {
+			perr(p, p->line, "'@' without a member name");
+			return -1;
+		}
+		if ((e->member = xstrdup(w[n - 1] + 1)) == NULL)
+			return -1;
+		n--;
+	}
 	if (n < 1) {
 		perr(p, p->line, "%s: expected up, down, timeout, status N or "
 		    "flap DUR", what);
@@ -532,6 +622,25 @@ scn_resolve(struct scenario *scn, const struct config *cfg,
 
 		e->stack_idx = -1;
 		e->group_idx = -1;
+		e->member_idx = -1;
+		if (e->member != NULL) {
+			for (size_t m = 0; m < scn->nmembers; m++)
+				if (strcmp(scn->members[m], e->member) == 0)
+					e->member_idx = (int)m;
+			if (e->member_idx < 0) {
+				perr(&p, e->line, scn->nmembers == 0 ?
+				    "member '%s': the scenario has no "
+				    "'members' line" : "unknown member '%s'",
+				    e->member);
+				continue;
+			}
+			if (e->kind == SCN_MEMBER && e->member_idx == 0) {
+				perr(&p, e->line, "member '%s' leads the "
+				    "simulation: it cannot stop or start",
+				    e->member);
+				continue;
+			}
+		}
 		if (e->stack != NULL &&
 		    (e->stack_idx = find_stack(cfg, e->stack)) < 0) {
 			perr(&p, e->line, "unknown stack '%s'", e->stack);
@@ -565,7 +674,11 @@ scn_free(struct scenario *scn)
 		free(scn->ev[i].stack);
 		free(scn->ev[i].group);
 		free(scn->ev[i].text);
+		free(scn->ev[i].member);
 	}
+	for (size_t m = 0; m < scn->nmembers; m++)
+		free(scn->members[m]);
+	free(scn->members);
 	free(scn->ev);
 	free(scn->path);
 	free(scn);

@@ -7,7 +7,23 @@
  *   at TIME dns down|up|refuse REASON
  *   at TIME witness down|up
  *   at TIME ctl VERB ARGS...
+ *   at TIME member NAME stop|start
  *   at TIME end
+ *
+ * Members.  A scenario may model a cluster's members, each probing every
+ * stack from its own vantage point, with two lines before the first `at`:
+ *
+ *   members NAME...            the members, the first one leading
+ *   quorum majority|all|N      default: the configuration's [cluster]
+ *                              quorum (majority without [cluster])
+ *
+ * A probe line then applies to every member, or with `@NAME` at its end
+ * to that member's probes only (`at 30s app1 down @ctl-b`); a line
+ * without `@` replaces every member's outcome of the stack.  `member NAME
+ * stop` ends a member (its verdicts vanish, as with its lease), `start`
+ * brings it back with its health unknown.  The first member leads for
+ * the whole scenario and cannot stop.  The engine decides from the
+ * quorum of the live members' views, as the daemon's leader does.
  *
  * TIME and DUR are durations ("0", "250ms", "30s", "10m", "2h", "1h30m").
  * `#` starts a comment.  Lines must come in time order (equal times keep
@@ -57,6 +73,7 @@ enum scn_kind {
 	SCN_WITNESS,
 	SCN_CTL,
 	SCN_END,
+	SCN_MEMBER,		/* member NAME stop|start (up) */
 };
 
 enum scn_probe {
@@ -106,6 +123,9 @@ struct scn_event {
 	bool			 all;
 	bool			 force;
 	char			*text;		/* the ctl line as written */
+	/* PROBE @NAME, MEMBER */
+	char			*member;	/* NULL: every member */
+	int			 member_idx;	/* after scn_resolve, else -1 */
 };
 
 struct scenario {
@@ -113,6 +133,10 @@ struct scenario {
 	size_t			 n;
 	struct scn_event	*ev;		/* in time order; last is END */
 	int64_t			 end_ms;
+	char			**members;	/* nmembers; none alone */
+	size_t			 nmembers;
+	bool			 has_quorum;	/* a quorum line was given */
+	struct cfg_quorum	 quorum;
 };
 
 struct scn_errors {

@@ -26,6 +26,7 @@
 #include "controller/core/health.h"
 #include "controller/sim/scenario.h"
 #include "controller/sim/sim_line.h"
+#include "controller/sim/sim_members.h"
 #include "probes/probe.h"
 
 enum qkind {
@@ -94,6 +95,7 @@ struct sim {
 	bool			 dns_up;
 	const char		*dns_refuse;	/* refused with this, NULL */
 	struct sim_stats	 stats;
+	struct simm		*members;	/* the scenario's; NULL alone */
 	struct sim_line		 ln;		/* the line being built */
 };
 
@@ -238,17 +240,18 @@ webhead_str(const struct config *cfg, int s, char *buf, size_t len)
 
 /* ---- the scenario as a probe source ---- */
 
+/* The outcome of a probe of stack i at t under one member's (or the
+   stack's) outcome o. */
 static void
-scenario_probe(void *ctx, int i, int64_t t, bool active, struct sim_probe *r)
+outcome(struct sim *s, int i, const struct simm_outcome *o, int64_t t,
+    bool active, struct sim_probe *r)
 {
-	struct sim *s = ctx;
-	const struct sim_stack *st = &s->st[i];
 	const struct cfg_stack *cs = &s->cfg->stacks[i];
 
 	r->ok = true;
 	r->reason = PROBE_R_OK;
 	r->latency_ms = 0;
-	switch (st->mode) {
+	switch (o->mode) {
 	case SCN_P_UP:
 		break;
 	case SCN_P_DOWN:
@@ -263,16 +266,67 @@ scenario_probe(void *ctx, int i, int64_t t, bool active, struct sim_probe *r)
 	case SCN_P_STATUS:
 		r->ok = cfg_status_match(active || cs->standby_expect_status.n ==
 		    0 ? &cs->expect_status : &cs->standby_expect_status,
-		    st->status);
+		    o->status);
 		r->reason = r->ok ? PROBE_R_OK : PROBE_R_STATUS;
 		break;
 	case SCN_P_FLAP:
-		if (((t - st->flap_t0) / st->flap_ms) % 2 == 0) {
+		if (((t - o->flap_t0) / o->flap_ms) % 2 == 0) {
 			r->ok = false;
 			r->reason = PROBE_R_CONNECT;
 		}
 		break;
 	}
+}
+
+static void
+scenario_probe(void *ctx, int i, int64_t t, bool active, struct sim_probe *r)
+{
+	struct sim *s = ctx;
+	const struct sim_stack *st = &s->st[i];
+	const struct simm_outcome *own = s->members != NULL ?
+	    simm_outcome(s->members, i, 0) : NULL;
+	struct simm_outcome o = { st->mode, st->status, st->flap_ms,
+	    st->flap_t0 };
+
+	outcome(s, i, own != NULL ? own : &o, t, active, r);
+}
+
+/* ---- members (sim_members.h) ---- */
+
+static void
+member_probe(void *ctx, int i, int member, bool *ok, int *reason)
+{
+	struct sim *s = ctx;
+	const struct sim_stack *st = &s->st[i];
+	const struct simm_outcome *own = simm_outcome(s->members, i, member);
+	struct simm_outcome o = { st->mode, st->status, st->flap_ms,
+	    st->flap_t0 };
+	struct sim_probe r;
+
+	outcome(s, i, own != NULL ? own : &o, s->now, st->active, &r);
+	*ok = r.ok;
+	*reason = r.reason;
+}
+
+static void
+member_line(void *ctx, const char *event, const char *const *kv, size_t n)
+{
+	struct sim *s = ctx;
+
+	line_begin(s, event);
+	for (size_t i = 0; i < n; i++)
+		line_kv(s, kv[2 * i], kv[2 * i + 1]);
+	line_end(s);
+}
+
+/* The quorum's view changed without a health event: every group looks. */
+static void
+evaluate_all(struct sim *s)
+{
+	struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+
+	for (size_t g = 0; g < s->cfg->ngroup; g++)
+		step(s, (int)g, &ev);
 }
 
 /* ---- probes and health ---- */
@@ -333,6 +387,34 @@ result(struct sim *s, int i, bool ok, int reason)
 		else if (ok && from == HEALTH_UP)
 			st->outage_ms = -1;
 	}
+	if (s->members != NULL) {
+		bool qch;
+
+		/* The leader's own line first, as its log has it. */
+		if (ch == HEALTH_CHANGED) {
+			line_begin(s, "health_change");
+			line_kv(s, "stack", sname(s, i));
+			line_kv(s, "member", simm_name(s->members, 0));
+			line_kv(s, "from", health_state_name(from));
+			line_kv(s, "to", health_state_name(st->h.state));
+			if (!ok)
+				line_kv(s, "reason", probe_reason_name(reason));
+			line_end(s);
+			if (st->h.state == HEALTH_DOWN)
+				st->down_ms = s->now;
+		}
+		qch = simm_round(s->members, i, s->now, &st->h, member_probe,
+		    member_line, s);
+		if (ch == HEALTH_SAME || ch == HEALTH_CHANGED) {
+			if (ch == HEALTH_SAME && !qch)
+				return;
+			if (ch == HEALTH_SAME) {
+				evaluate_all(s);
+				return;
+			}
+			goto feed;
+		}
+	}
 	if (ch == HEALTH_SAME)
 		return;
 	if (ch == HEALTH_CHANGED) {
@@ -354,12 +436,16 @@ result(struct sim *s, int i, bool ok, int reason)
 			line_kv(s, "reason", probe_reason_name(reason));
 		line_end(s);
 	}
+feed:
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = ENG_EV_HEALTH;
 	ev.u.health.stack = i;
 	ev.u.health.change = ch;
 	for (size_t g = 0; g < s->cfg->ngroup; g++)
 		step(s, (int)g, &ev);
+	/* The isolation gate, in a cluster, looks at every stack's view. */
+	if (s->members != NULL && ch == HEALTH_CHANGED)
+		evaluate_all(s);
 }
 
 /*
@@ -668,7 +754,14 @@ apply(struct sim *s, const struct scn_event *e)
 			line_kvf(s, "status", "%d", e->status);
 		if (e->probe == SCN_P_FLAP)
 			line_kvf(s, "every_ms", "%lld", (long long)e->flap_ms);
+		if (e->member != NULL)
+			line_kv(s, "member", e->member);
 		line_end(s);
+		if (s->members != NULL)
+			simm_set(s->members, e->stack_idx, e->member_idx, e);
+		/* One member's path: the stack itself is not in an outage. */
+		if (e->member != NULL)
+			return;
 		st->mode = e->probe;
 		st->status = e->status;
 		st->flap_ms = e->flap_ms;
@@ -755,6 +848,14 @@ apply(struct sim *s, const struct scn_event *e)
 			}
 		}
 		return;
+	case SCN_MEMBER:
+		line_kv(s, "member", e->member);
+		line_kv(s, "action", e->up ? "start" : "stop");
+		line_end(s);
+		if (s->members != NULL && simm_live(s->members, e->member_idx,
+		    e->up, s->now, s->health, member_line, s))
+			evaluate_all(s);
+		return;
 	case SCN_END:
 		line_end(s);
 		return;
@@ -831,6 +932,11 @@ sim_run(const struct config *cfg, const struct scenario *scn,
 	s->world.health = s->health;
 	s->world.witness = ENG_WITNESS_OK;
 	s->world.dry_run = true;
+	if (scn->nmembers > 0) {
+		if ((s->members = simm_new(cfg, scn)) == NULL)
+			goto out;
+		s->world.quorum = simm_view(s->members);
+	}
 
 	for (size_t i = 0; i < cfg->nstack; i++) {
 		struct sim_stack *st = &s->st[i];
@@ -906,6 +1012,7 @@ out:
 	free(s->st);
 	free(s->health);
 	free(s->gr);
+	simm_free(s->members);
 	free(s);
 	return rc;
 }

@@ -7,13 +7,15 @@
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
  * DIR/maintenance exists (503 "maintenance\n") or DIR/fail exists (500);
  * while DIR/flap exists every other request gets 500 (a flapping head that
- * never fails twice in a row).
+ * never fails twice in a row).  DIR/fail.ADDR (e.g. DIR/fail.127.0.0.11)
+ * fails (500) only the requests from client address ADDR: one vantage
+ * point's path broken while the others see the head up.
  * With -C every answer says "Connection: close" and the connection is
  * closed after it: a web head without keep-alive, so that each check
  * needs a new socket.
  * With -K an idle kept-alive connection is closed after MS milliseconds
  * (a server's keep-alive timeout).  With -v each request prints a line
- * "request n=N" (flushed), so a test can count and time the checks.
+ * "request n=N from=ADDR" (flushed), so a test can count and time the checks.
  * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
  * that dies never leaves it behind for long.
  */
@@ -49,9 +51,17 @@ req_cb(struct evhttp_request *req, void *arg)
 {
 	static unsigned long n, seen;
 	struct evbuffer *b = evbuffer_new();
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *peer = NULL, fail_from[128];
+	ev_uint16_t pport = 0;
 
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &peer, &pport);
+	snprintf(fail_from, sizeof(fail_from), "fail.%s",
+	    peer != NULL ? peer : "-");
 	if (verbose) {
-		printf("request n=%lu\n", ++seen);
+		printf("request n=%lu from=%s\n", ++seen,
+		    peer != NULL ? peer : "-");
 		fflush(stdout);
 	}
 
@@ -64,7 +74,7 @@ req_cb(struct evhttp_request *req, void *arg)
 	} else if (exists("maintenance")) {
 		evbuffer_add_printf(b, "maintenance\n");
 		evhttp_send_reply(req, 503, "Service Unavailable", b);
-	} else if (exists("fail")) {
+	} else if (exists("fail") || exists(fail_from)) {
 		evbuffer_add_printf(b, "failing\n");
 		evhttp_send_reply(req, 500, "Internal Server Error", b);
 	} else {

@@ -14,6 +14,13 @@
 #   cl_epoch I                the epoch of member I's last election
 #   cl_txt_epoch              the epoch in www's ownership TXT
 #   CL_API=1 cl_conf I        member I listens on 127.0.0.1:$CL_PORT_I
+#   cl_quorum_world [N]       the quorum tests' world: etcd (N members,
+#                             default 1), named, app1 and app2, hooks, and
+#                             m1..m3 configured with source_address
+#                             127.0.0.11..13 (CL_EXTRA: more [cluster])
+#   cl_sees I / cl_unsees I   app1's web head fails / serves again the
+#                             requests from member I's source address
+#   cl_switches               switch_started lines in all members' logs
 #
 # The hooks record the epoch too (FAILOVER_EPOCH), as epoch=N at the end
 # of each line of hooks.log.
@@ -130,4 +137,30 @@ cl_world() {
 	fo_maint app2 on
 	cl_hooks
 	W=www.$NAMED_ZONE
+}
+
+cl_quorum_world() {	# [ETCD_MEMBERS]
+	local i
+	etcd_start "$FO/etcd" "${1:-1}" || cl_fail "etcd did not start"
+	fo_init
+	fo_webhead app1
+	fo_webhead app2
+	fo_maint app2 on
+	cl_hooks
+	W=www.$NAMED_ZONE
+	for i in 1 2 3; do
+		FO_CTL_EXTRA="source_address = 127.0.0.1$i" cl_conf "$i"
+	done
+}
+
+cl_sees() {	# I: member I's probes of app1 fail (from its source address)
+	touch "$FO/wh-app1/fail.127.0.0.1$1"
+}
+
+cl_unsees() {	# I
+	rm -f "$FO/wh-app1/fail.127.0.0.1$1"
+}
+
+cl_switches() {
+	cat "$FO"/m[123].log | grep -c 'event=switch_started'
 }

@@ -1626,6 +1626,98 @@ test_ttl_damping(void **state)
 	assert_int_equal(g.want_ttl, 60);
 }
 
+/*
+ * In a cluster the gates go by the quorum's decision (eng_world.quorum),
+ * not this member's health: one member seeing the active stack down is
+ * no_quorum (recorded once, with who sees what); the quorum seeing it
+ * down switches even while this member sees it up, and the switch's
+ * record names who saw it down; a standby without a decision holds too.
+ */
+static void
+quorum_set(struct eng_quorum *q, enum quorum_decision d, const char *down,
+    const char *up)
+{
+	memset(q, 0, sizeof(*q));
+	q->decision = d;
+	q->required = 2;
+	q->live = 3;
+	q->down = strcmp(down, "-") == 0 ? 0 : 1 + (strchr(down, ',') != NULL);
+	q->up = 3 - q->down;
+	snprintf(q->seen_down, sizeof(q->seen_down), "%s", down);
+	snprintf(q->seen_up, sizeof(q->seen_up), "%s", up);
+	snprintf(q->seen_unknown, sizeof(q->seen_unknown), "-");
+}
+
+static void
+quorum_step(struct eng_group *g, int64_t now, char *buf, size_t len,
+    struct eng_out *out)
+{
+	struct eng_event ev = { .kind = ENG_EV_EVALUATE };
+
+	assert_int_equal(eng_step(g, &world, &ev, NOW(now), out), 0);
+	render(out, buf, len);
+}
+
+static void
+test_quorum_gates(void **state)
+{
+	struct eng_quorum q[NSTACK];
+	struct eng_group g;
+	struct eng_out out;
+	char buf[1024];
+
+	(void)state;
+	fixture();
+	for (int i = 0; i < NSTACK; i++)
+		quorum_set(&q[i], QUORUM_UP, "-", "a,b,c");
+	world.quorum = q;
+	serving(&g);
+	/* This member (say "a") sees app1 down, b and c up. */
+	health[APP1].state = HEALTH_DOWN;
+	quorum_set(&q[APP1], QUORUM_UP, "a", "b,c");
+	quorum_step(&g, 1000, buf, sizeof(buf), &out);
+	assert_string_equal(buf, "gate_held(reason=no_quorum) ttl_lowered "
+	    "PERSIST DNS(app1,5,ttl)");
+	assert_string_equal(eng_record_get(&out.a[0], "seen_down"), "a");
+	assert_string_equal(eng_record_get(&out.a[0], "seen_up"), "b,c");
+	assert_string_equal(eng_record_get(&out.a[0], "stack"), "app1");
+	/* Once: the same view again records nothing. */
+	quorum_step(&g, 1100, buf, sizeof(buf), &out);
+	assert_string_equal(buf, "");
+	/* A switch by the quorum while this member sees app1 up. */
+	health[APP1].state = HEALTH_UP;
+	quorum_set(&q[APP1], QUORUM_DOWN, "b,c", "a");
+	quorum_step(&g, 1200, buf, sizeof(buf), &out);
+	assert_non_null(strstr(buf, "switch_started(reason=auto)"));
+	assert_string_equal(eng_record_get(&out.a[0], "seen_down"), "b,c");
+	assert_int_equal(g.status, ENG_SWITCHING);
+
+	/* The standby without a decision holds: no_quorum, not a switch. */
+	fixture();
+	for (int i = 0; i < NSTACK; i++)
+		quorum_set(&q[i], QUORUM_UP, "-", "a,b,c");
+	world.quorum = q;
+	serving(&g);
+	quorum_set(&q[APP1], QUORUM_DOWN, "a,b", "c");
+	quorum_set(&q[APP2], QUORUM_NONE, "a", "b");
+	quorum_step(&g, 1000, buf, sizeof(buf), &out);
+	assert_non_null(strstr(buf, "gate_held(reason=no_quorum)"));
+	assert_string_equal(eng_record_get(&out.a[0], "stack"), "app2");
+	quorum_set(&q[APP2], QUORUM_UP, "-", "a,b,c");
+	quorum_step(&g, 1100, buf, sizeof(buf), &out);
+	assert_non_null(strstr(buf, "switch_started(reason=auto)"));
+
+	/* Alone (no quorum) the same health switches on its own view, and
+	 * the record has no seen_down. */
+	fixture();
+	world.quorum = NULL;
+	serving(&g);
+	health[APP1].state = HEALTH_DOWN;
+	quorum_step(&g, 1000, buf, sizeof(buf), &out);
+	assert_non_null(strstr(buf, "switch_started(reason=auto)"));
+	assert_null(eng_record_get(&out.a[0], "seen_down"));
+}
+
 int
 main(void)
 {
@@ -1639,6 +1731,7 @@ main(void)
 		cmocka_unit_test(test_request_expiry),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ttl_damping),
+		cmocka_unit_test(test_quorum_gates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

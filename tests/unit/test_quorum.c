@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "controller/core/quorum.h"
+#include "controller/core/quorum_view.h"
 
 #define MAJ	{ CFG_QUORUM_MAJORITY, 0 }
 #define ALL	{ CFG_QUORUM_ALL, 0 }
@@ -284,6 +285,36 @@ test_bad_input(void **state)
 	assert_string_equal(quorum_decision_name(QUORUM_NONE), "no_quorum");
 }
 
+/* The engine's input (quorum_view.h): the decision, the counts and who
+   sees what, sorted; bad votes decide nothing. */
+static void
+test_view(void **state)
+{
+	struct cfg_quorum maj = MAJ;
+	struct quorum_vote v[8];
+	struct quorum_result r;
+	struct eng_quorum q;
+	char store[16][32];
+	size_t n;
+
+	(void)state;
+	n = parse_votes("c=down@3 a=up@1 b=down@2 d=up@4/dead", v, store);
+	quorum_view_build(&maj, v, n, &q, &r);
+	assert_int_equal(q.decision, QUORUM_DOWN);
+	assert_int_equal(r.decision, QUORUM_DOWN);
+	assert_int_equal(q.required, 2);
+	assert_int_equal(q.live, 3);
+	assert_int_equal(q.down, 2);
+	assert_int_equal(q.up, 1);
+	assert_string_equal(q.seen_down, "b,c");
+	assert_string_equal(q.seen_up, "a");
+	assert_string_equal(q.seen_unknown, "-");
+	n = parse_votes("a=up@1 a=down@2", v, store);
+	quorum_view_build(&maj, v, n, &q, NULL);
+	assert_int_equal(q.decision, QUORUM_NONE);
+	assert_int_equal(q.live, 0);
+}
+
 int
 main(void)
 {
@@ -292,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_view),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	struct CMUnitTest *tests;

@@ -287,6 +287,74 @@ test_resolve(void **state)
 	scn_free(scn);
 }
 
+/* Members (scenario.h "Members"): the header lines, @NAME, member
+   stop|start, and their errors. */
+static void
+test_members(void **state)
+{
+	static struct cfg_stack stacks[2] = {
+		{ .name = "app1" }, { .name = "app2" },
+	};
+	struct config cfg = { .nstack = 2, .stacks = stacks };
+	struct scenario *scn;
+	struct scn_errors errs = { 0 };
+
+	(void)state;
+	scn = parse_ok("members ctl-a ctl-b ctl-c\nquorum all\n"
+	    "at 0s app1 up\nat 30s app1 down @ctl-b\n"
+	    "at 40s member ctl-c stop\nat 50s member ctl-c start\n"
+	    "at 60s end\n");
+	assert_int_equal(scn->nmembers, 3);
+	assert_string_equal(scn->members[1], "ctl-b");
+	assert_true(scn->has_quorum);
+	assert_int_equal(scn->quorum.kind, CFG_QUORUM_ALL);
+	assert_null(scn->ev[0].member);
+	assert_string_equal(scn->ev[1].member, "ctl-b");
+	assert_int_equal(scn->ev[1].probe, SCN_P_DOWN);
+	assert_int_equal(scn->ev[2].kind, SCN_MEMBER);
+	assert_false(scn->ev[2].up);
+	assert_true(scn->ev[3].up);
+	assert_int_equal(scn_resolve(scn, &cfg, &errs), 0);
+	assert_int_equal(scn->ev[1].member_idx, 1);
+	assert_int_equal(scn->ev[2].member_idx, 2);
+	scn_free(scn);
+
+	scn = parse_ok("quorum 2\nat 0s app1 up\nat 1s end\n");
+	assert_int_equal(scn->quorum.kind, CFG_QUORUM_COUNT);
+	assert_int_equal(scn->quorum.n, 2);
+	assert_int_equal(scn->nmembers, 0);
+	scn_free(scn);
+
+	parse_err("members\nmembers a a\nquorum\nquorum none\nquorum 0\n"
+	    "at 1s app1 down @\nmembers b\nat 2s member b\nat 3s end\n",
+	    "t.scn:1: members: expected at least one name\n"
+	    "t.scn:2: member 'a' named twice\n"
+	    "t.scn:3: quorum: expected majority, all or a number\n"
+	    "t.scn:4: quorum: expected majority, all or a number from 1 to "
+	    "64, not 'none'\n"
+	    "t.scn:5: quorum: expected majority, all or a number from 1 to "
+	    "64, not '0'\n"
+	    "t.scn:6: '@' without a member name\n"
+	    "t.scn:7: 'members' must come before the first 'at' line\n"
+	    "t.scn:8: member: expected NAME stop or NAME start\n");
+
+	scn = parse_ok("at 0s app1 down @ctl-a\nat 1s end\n");
+	assert_int_equal(scn_resolve(scn, &cfg, &errs), -1);
+	assert_string_equal(errs.msg[0], "t.scn:1: member 'ctl-a': the "
+	    "scenario has no 'members' line");
+	scn_errors_free(&errs);
+	scn_free(scn);
+	scn = parse_ok("members a b\nat 0s app1 down @c\n"
+	    "at 1s member a stop\nat 2s end\n");
+	assert_int_equal(scn_resolve(scn, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.msg[0], "t.scn:2: unknown member 'c'");
+	assert_string_equal(errs.msg[1], "t.scn:3: member 'a' leads the "
+	    "simulation: it cannot stop or start");
+	scn_errors_free(&errs);
+	scn_free(scn);
+}
+
 static void
 test_load(void **state)
 {
@@ -324,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 		switching: null,	// the switch the dialog follows
 		stacks: [],		// configured stack names (GET /v1/stacks)
 		editing: null,		// the group the edit form is for
+		verdicts: null,		// in a cluster: GET /v1/cluster's verdicts
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -162,7 +163,16 @@
 
 	// ---- loading ----
 
+	// In a cluster, each member's verdict per stack and the quorum's
+	// decision (GET /v1/cluster); alone there are none.
+	async function loadCluster() {
+		const r = await getJSON("/v1/cluster");
+		state.verdicts = r.status === 200 && r.body && r.body.enabled &&
+			r.body.verdicts ? r.body.verdicts : null;
+	}
+
 	async function loadGroups() {
+		await loadCluster();
 		const r = await getJSON("/v1/groups");
 		if (r.status !== 200 || !r.body) {
 			notice("Could not read the groups: " + ((r.body && r.body.error) || "HTTP " + r.status));
@@ -438,12 +448,32 @@
 				el("span", { class: "word", text: active ? "ACTIVE — taking traffic" : "standby" }))),
 			el("td", { "data-label": "Stack" }, el("strong", { text: s.name })),
 			el("td", { "data-label": "Role", text: s.role || "" }),
-			el("td", { "data-label": "Health" }, el("span", { class: "health-" + (s.health || "unknown"), text: s.health || "unknown" })),
+			el("td", { "data-label": "Health" }, el("span", { class: "health-" + (s.health || "unknown"), text: s.health || "unknown" }),
+				memberViews(s.name)),
 			el("td", { "data-label": "Since", title: when(s.since_ms), text: ago(s.since_ms) }),
 			el("td", { "data-label": "Last check" }, s.reason || "—",
 				s.http_status ? el("span", { class: "small", text: " (HTTP " + s.http_status + ")" }) : null),
 			el("td", { "data-label": "Latency", text: latency }),
 			el("td", { "data-label": "FAILOVER_STATUS" }, el("code", { text: s.failover_status || "" })));
+	}
+
+	// "quorum up: ctl-a up, ctl-b down (status)" under a stack's health.
+	function memberViews(stack) {
+		const q = state.verdicts && state.verdicts.stacks && state.verdicts.stacks[stack];
+		if (!q)
+			return null;
+		const parts = Object.keys(q.members || {}).sort().map((m) => {
+			const v = q.members[m];
+			return el("span", { class: "member health-" + v.view,
+				title: m + " sees " + stack + " " + v.view + " since " + when(v.since_ms),
+				text: m + " " + v.view + (v.reason ? " (" + v.reason + ")" : "") });
+		});
+		const kids = [];
+		for (const p of parts)
+			kids.push(kids.length ? ", " : "", p);
+		return el("div", { class: "small quorum", "data-quorum": q.decision },
+			(q.decision === "no_quorum" ? "no quorum" : "quorum " + q.decision) +
+			" (" + q.required + " of " + q.live + " needed): ", ...kids);
 	}
 
 	function actionButtons(g) {
