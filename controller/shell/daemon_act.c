@@ -373,9 +373,10 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	daemon_maybe_exit(d);
 }
 
+/* sw_id: for a status_change hook, the switch it ends ("" or NULL: none). */
 static void
 run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
-    const char *status)
+    const char *status, const char *sw_id)
 {
 	struct daemon *d = g->d;
 	const struct cfg_group *cg = &d->cfg->groups[g->idx];
@@ -383,7 +384,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	struct hook_env env = { 0 };
 	struct hook_spec spec = { 0 };
 	struct hctx *c;
-	char **envp;
+	char **envp, idkv[ENG_ID_MAX + 8];
 	int stack, rc;
 
 	c = calloc(1, sizeof(*c));
@@ -397,6 +398,8 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 		hk = a->u.status.hook;
 		snprintf(c->phase, sizeof(c->phase), "status_change");
 		env.status = status;
+		if (sw_id != NULL && sw_id[0] != '\0')
+			env.id = sw_id;
 		c->timeout_ms = d->cfg->stacks[stack].hook_timeout_ms;
 	} else {
 		stack = a->u.hook.stack;
@@ -418,7 +421,7 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	env.phase = c->phase;
 	env.stack = sname(d, stack);
 	snprintf(c->stack, sizeof(c->stack), "%s", env.stack);
-	if (kind == HCTX_SEQUENCE && env.id != NULL)
+	if (env.id != NULL)
 		snprintf(c->id, sizeof(c->id), "%s", env.id);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
@@ -432,10 +435,10 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 		char *line = hook_render(hk->argv, envp);
 
 		/* The daemon's event, marked: nothing is run. */
-		log_info("hook_start", "group=%s phase=%s stack=%s%s%s"
+		log_info("hook_start", "group=%s phase=%s stack=%s%s"
 		    " dry_run=yes command=%s", log_q(cg->name), c->phase,
-		    log_q(env.stack), kind == HCTX_SEQUENCE ? " id=" : "",
-		    kind == HCTX_SEQUENCE ? log_q(env.id) : "", log_q(line));
+		    log_q(env.stack), hctx_id(c, idkv, sizeof(idkv)),
+		    log_q(line));
 		free(line);
 		free(envp);
 		if (kind == HCTX_SEQUENCE) {
@@ -463,10 +466,9 @@ run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
 	spec.line_cb = hk_line_cb;
 	spec.done_cb = hk_done_cb;
 	spec.arg = c;
-	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s%s",
+	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s",
 	    log_q(cg->name), c->phase, log_q(env.stack), log_q(hk->argv[0]),
-	    kind == HCTX_SEQUENCE ? " id=" : "",
-	    kind == HCTX_SEQUENCE ? log_q(env.id) : "");
+	    hctx_id(c, idkv, sizeof(idkv)));
 	rc = hook_start(d->hooks, &spec, kind == HCTX_STATUS ? NULL : &g->hook);
 	free(envp);
 	if (rc != 0) {
@@ -531,10 +533,30 @@ withheld(struct dgroup *g, const char *what)
 	return true;
 }
 
+/*
+ * The switch a step belongs to, or "": a status change at the end of a
+ * switch (the flip's answer) is a line of that switch, so it carries its
+ * id= as the phases do (and the notify hook gets FAILOVER_ID).
+ */
+static const char *
+step_switch_id(const struct eng_group *before, const struct eng_group *after)
+{
+	if (after->status == ENG_SWITCHING)
+		return after->sw.id;
+	if (before->status == ENG_SWITCHING)
+		return before->sw.id;
+	return "";
+}
+
 static void
-run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
+run_actions(struct dgroup *g, const struct eng_action *acts, size_t n,
+    const char *sw_id)
 {
 	struct daemon *d = g->d;
+	char idkv[ENG_ID_MAX + 8] = "";
+
+	if (sw_id[0] != '\0')
+		snprintf(idkv, sizeof(idkv), " id=%s", log_q(sw_id));
 
 	for (size_t i = 0; i < n; i++) {
 		const struct eng_action *a = &acts[i];
@@ -550,11 +572,11 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			break;
 		case ENG_ACT_RUN_HOOK:
 			if (!d->stopping && !withheld(g, "hook"))
-				run_hook(g, a, HCTX_SEQUENCE, NULL);
+				run_hook(g, a, HCTX_SEQUENCE, NULL, NULL);
 			break;
 		case ENG_ACT_RUN_PRECHECK:
 			if (!d->stopping && !withheld(g, "precheck"))
-				run_hook(g, a, HCTX_PRECHECK, NULL);
+				run_hook(g, a, HCTX_PRECHECK, NULL, NULL);
 			break;
 		case ENG_ACT_DNS_UPDATE:
 			if (!d->stopping && !withheld(g, "update"))
@@ -564,14 +586,15 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			dgroup_timer_set(g, a->u.timer.timer, a->u.timer.at_ms);
 			break;
 		case ENG_ACT_STATUS_CHANGE:
-			log_info("status_change", "group=%s stack=%s status=%s",
-			    log_q(dgroup_name(g)), log_q(sname(d, a->u.status.stack)),
+			log_info("status_change", "group=%s%s stack=%s status=%s",
+			    log_q(dgroup_name(g)), idkv,
+			    log_q(sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
 			    a->u.status.hook->argc > 0 && !d->stopping &&
 			    !withheld(g, "status_hook"))
 				run_hook(g, a, HCTX_STATUS,
-				    eng_online_name(a->u.status.status));
+				    eng_online_name(a->u.status.status), sw_id);
 			break;
 		}
 	}
@@ -816,7 +839,8 @@ flush_commit(struct daemon *d, struct pending *list)
 	} else {
 		health_dirty_clear(d);
 		for (p = list; p != NULL; p = p->next)
-			run_actions(&d->groups[p->gidx], p->a, p->n);
+			run_actions(&d->groups[p->gidx], p->a, p->n,
+			    step_switch_id(&p->before, &p->after));
 	}
 	for (p = list; p != NULL; p = next) {
 		next = p->next;
@@ -935,7 +959,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 		if (out.a[i].kind == ENG_ACT_PERSIST)
 			persist = true;
 	if (!persist && g->queued == 0) {
-		run_actions(g, out.a, out.n);
+		run_actions(g, out.a, out.n, step_switch_id(&before, &g->st));
 		if (g->st.active != before.active)
 			dgroup_update_roles(g, &before);
 		return;
