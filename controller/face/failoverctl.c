@@ -32,6 +32,7 @@
 #include "controller/core/engine_codec.h"
 #include "controller/face/ctl_api.h"
 #include "controller/face/ctl_cluster.h"
+#include "controller/face/ctl_precheck.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
 #include "controller/store/store.h"
@@ -65,6 +66,7 @@ struct verb {
 
 static int	 v_status(struct ctl *);
 static int	 v_switch(struct ctl *);
+static int	 v_precheck(struct ctl *);
 static int	 v_flag(struct ctl *);
 static int	 v_pin(struct ctl *);
 static int	 v_history(struct ctl *);
@@ -97,6 +99,13 @@ static const struct verb verbs[] = {
 	  "Stop automatic failover of GROUP (or every group) until resume." },
 	{ "resume", v_flag, true, true, "resume GROUP|--all",
 	  "Resume automatic failover; also clears a failed state." },
+	{ "precheck", v_precheck, true, true,
+	  "precheck GROUP [--to STACK] [--json]",
+	  "Ask failoverd to run the precheck hook of GROUP's switch target\n"
+	  "(STACK, or the standby) now, as the plan of switch does, and print\n"
+	  "its verdict, its last lines and the replication lag it reports\n"
+	  "(replication_lag_ms=N or replication_lag_bytes=N in its output).\n"
+	  "Nothing changes.  Exit 0 when it passed, 1 otherwise." },
 	{ "pin", v_pin, true, true, "pin GROUP STACK",
 	  "Keep GROUP on STACK: no automatic failover away from it." },
 	{ "unpin", v_flag, true, true, "unpin GROUP",
@@ -919,8 +928,8 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 /*
  * Below the plan: the target's health as the daemon last wrote it, so
  * that nobody confirms a switch to a stack that is down without seeing
- * it.  (The precheck is failoverd's gate of an automatic failover; a
- * manual switch does not run it.)
+ * it.  (The precheck follows, run now by the daemon: precheck_show.  A
+ * manual switch does not wait for it; an automatic failover does.)
  */
 static void
 plan_target_print(struct ctl *c, const char *group, const char *to)
@@ -948,6 +957,74 @@ plan_target_print(struct ctl *c, const char *group, const char *to)
 		    jstr(s, "reason")[0] ? ")" : "");
 	}
 	json_decref(o);
+}
+
+/*
+ * The target's precheck, run now by failoverd (ctl_precheck.c), below the
+ * plan.  Returns whether it passed; with JS the answer goes there instead
+ * (caller decrefs).
+ */
+static bool
+precheck_show(struct ctl *c, const char *group, const char *to, json_t **js)
+{
+	char stack[STORE_NAME_MAX + 1], why[512];
+	json_t *ans = NULL;
+	int64_t written;
+	long pid;
+	bool ok;
+
+	fflush(stdout);
+	ctl_precheck_ask(c->st, c->cfg, group, to,
+	    daemon_probe(c->cfg->controller.state_dir, &pid, &written) !=
+	    DAEMON_STOPPED, &ans, stack, sizeof(stack), why, sizeof(why));
+	ok = ctl_precheck_ok(ans);
+	if (js != NULL)
+		*js = ans != NULL ? json_incref(ans) : json_pack("{s:s, s:s,"
+		    " s:s}", "stack", stack, "verdict", "not_run", "reason",
+		    why);
+	else
+		ctl_precheck_print(stdout, stack, ans, why);
+	json_decref(ans);
+	return ok;
+}
+
+static int
+v_precheck(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *to = NULL;
+	json_t *js = NULL;
+	bool json = false, ok;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "t:jh", lo, NULL)) != -1) {
+		if (ch == 't')
+			to = optarg;
+		else if (ch == 'j')
+			json = true;
+		else if (ch == 'h')
+			return verb_help(c);
+		else
+			return verb_usage(c, NULL);
+	}
+	if (c->argc - optind != 1)
+		return verb_usage(c, "give one GROUP");
+	ok = precheck_show(c, c->argv[optind], to, json ? &js : NULL);
+	if (js != NULL) {
+		char *t = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (t != NULL)
+			printf("%s\n", t);
+		free(t);
+		json_decref(js);
+	}
+	return ok ? EX_OK : EX_FAIL;
 }
 
 static bool
@@ -1041,6 +1118,7 @@ v_switch(struct ctl *c)
 		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
 			printf("\n");
 		plan_target_print(c, group, to);
+		precheck_show(c, group, to, NULL);
 		if (!ask_yes()) {
 			fail_line("switch: not confirmed; nothing changed");
 			return EX_FAIL;

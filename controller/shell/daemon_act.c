@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "controller/core/engine_codec.h"
+#include "controller/shell/daemon_precheck.h"
 #include "controller/shell/hook.h"
 #include "controller/base/log.h"
 #include "controller/store/store.h"
@@ -571,12 +572,16 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n,
 		case ENG_ACT_PERSIST:
 			break;
 		case ENG_ACT_RUN_HOOK:
-			if (!d->stopping && !withheld(g, "hook"))
+			if (!d->stopping && !withheld(g, "hook")) {
+				dprecheck_yield(g);
 				run_hook(g, a, HCTX_SEQUENCE, NULL, NULL);
+			}
 			break;
 		case ENG_ACT_RUN_PRECHECK:
-			if (!d->stopping && !withheld(g, "precheck"))
+			if (!d->stopping && !withheld(g, "precheck")) {
+				dprecheck_yield(g);
 				run_hook(g, a, HCTX_PRECHECK, NULL, NULL);
+			}
 			break;
 		case ENG_ACT_DNS_UPDATE:
 			if (!d->stopping && !withheld(g, "update"))
