@@ -35,6 +35,7 @@
 #include "controller/face/ctl_precheck.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
+#include "controller/face/progress.h"
 #include "controller/store/store.h"
 #include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
@@ -760,14 +761,31 @@ struct follow {
 	char		 why[512];
 };
 
-/* On a terminal: the running phase and its elapsed time, in place. */
+/*
+ * On a terminal: the running phase, its elapsed time and the hook's last
+ * line of output (progress.h), in place, cut to 80 columns.
+ */
 static void
-follow_tick(struct follow *f)
+follow_tick(struct follow *f, const char *state_dir, const char *group)
 {
+	char line[PROGRESS_LINE_MAX], out[80];
+	int n;
+
 	if (f->phase_mono == 0 || f->done != 0)
 		return;
-	printf("\r  %-16s %-8s running %5.1f s", f->phase, f->stack,
-	    (double)(mono_ms() - f->phase_mono) / 1000.0);
+	n = snprintf(out, sizeof(out), "  %-16s %-8s running %5.1f s",
+	    f->phase, f->stack, (double)(mono_ms() - f->phase_mono) / 1000.0);
+	if (n > 0 && (size_t)n < sizeof(out) - 4 &&
+	    progress_read(state_dir, group, f->id, f->phase, line,
+	    sizeof(line)) && line[0] != '\0') {
+		size_t room = sizeof(out) - (size_t)n - 5;
+
+		/* Cut to the line's room: the rest is in the log. */
+		line[strlen(line) > room ? room : strlen(line)] = '\0';
+		memcpy(out + n, "  | ", 4);
+		memcpy(out + n + 4, line, strlen(line) + 1);
+	}
+	printf("\r%s\033[K", out);
 	fflush(stdout);
 	f->ticking = true;
 }
@@ -891,7 +909,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 		}
 		json_decref(o);
 		if (tty)
-			follow_tick(&f);
+			follow_tick(&f, c->cfg->controller.state_dir, group);
 		fflush(stdout);
 		if (f.done != 0)
 			break;

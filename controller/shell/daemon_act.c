@@ -30,6 +30,7 @@
 
 #include "controller/core/engine_codec.h"
 #include "controller/shell/daemon_precheck.h"
+#include "controller/shell/daemon_progress.h"
 #include "controller/shell/hook.h"
 #include "controller/base/log.h"
 #include "controller/store/store.h"
@@ -332,6 +333,9 @@ hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
 		    " line=%s%s", log_q(c->group), c->phase, log_q(c->stack),
 		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream),
 		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
+	/* failoverctl switch shows a running phase's last line. */
+	if (c->kind == HCTX_SEQUENCE && !(flags & HOOK_LINE_TRUNCATED))
+		dprogress_line(c->d, c->group, c->id, c->phase, c->stack, buf);
 }
 
 static void
@@ -352,6 +356,8 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
 	if (g != NULL && g->hook == h)
 		g->hook = NULL;
+	if (c->kind == HCTX_SEQUENCE)
+		dprogress_end(d, c->group, c->id);
 	memset(&ev, 0, sizeof(ev));
 	if (g != NULL && c->kind == HCTX_SEQUENCE) {
 		ev.kind = ENG_EV_HOOK_DONE;
