@@ -26,6 +26,7 @@
 #include "controller/core/engine_codec.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
+#include "controller/face/ops_precheck.h"
 #include "controller/store/store.h"
 
 #define T0	1700000000000LL
@@ -1035,6 +1036,36 @@ test_names(void **state)
 	assert_string_equal(ops_strerror(OPS_E_NOTFOUND), "not found");
 }
 
+/* How a precheck says its replication lag (ops_precheck.h). */
+static void
+test_precheck_lag(void **state)
+{
+	int64_t v = -1;
+
+	(void)state;
+	assert_true(ops_precheck_lag("replication_lag_ms=120", "replication_lag_ms", &v));
+	assert_int_equal(v, 120);
+	assert_true(ops_precheck_lag("lag ok replication_lag_ms=5 (max 10)",
+	    "replication_lag_ms", &v));
+	assert_int_equal(v, 5);
+	/* The last word wins. */
+	assert_true(ops_precheck_lag("replication_lag_ms=1 replication_lag_ms=2",
+	    "replication_lag_ms", &v));
+	assert_int_equal(v, 2);
+	v = -1;
+	/* Not a word of its own, not a whole number, another key. */
+	assert_false(ops_precheck_lag("xreplication_lag_ms=3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=3s", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=-3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_msx=3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_bytes=3", "replication_lag_ms", &v));
+	assert_int_equal(v, -1);
+	assert_true(ops_precheck_lag("replay lag replication_lag_bytes=16777216 (max 1)",
+	    "replication_lag_bytes", &v));
+	assert_int_equal(v, 16777216);
+}
+
 int
 main(void)
 {
@@ -1070,6 +1101,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_groups_cluster, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_precheck_lag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
