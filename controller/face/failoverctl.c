@@ -991,6 +991,9 @@ precheck_show(struct ctl *c, const char *group, const char *to, json_t **js)
 	long pid;
 	bool ok;
 
+	/* It may take up to the hook's timeout: say what we wait for. */
+	if (js == NULL && isatty(STDOUT_FILENO))
+		printf("  precheck: failoverd is running it...");
 	fflush(stdout);
 	ctl_precheck_ask(c->st, c->cfg, group, to,
 	    daemon_probe(c->cfg->controller.state_dir, &pid, &written) !=
@@ -1000,8 +1003,11 @@ precheck_show(struct ctl *c, const char *group, const char *to, json_t **js)
 		*js = ans != NULL ? json_incref(ans) : json_pack("{s:s, s:s,"
 		    " s:s}", "stack", stack, "verdict", "not_run", "reason",
 		    why);
-	else
+	else {
+		if (isatty(STDOUT_FILENO))
+			printf("\r\033[K");
 		ctl_precheck_print(stdout, stack, ans, why);
+	}
 	json_decref(ans);
 	return ok;
 }

@@ -95,9 +95,10 @@ rm -f "$FO/pre.slow"
 # ---- the plan shows it, before it asks ----
 if command -v script >/dev/null; then
 	out=$( (sleep 4; echo n) | timeout 20 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www" /dev/null 2>&1)
-	out=$(tr -d '\r' <<<"$out")
+	out=$(tr '\r' '\n' <<<"$out" | sed 's/\x1b\[K//g')
 	echo "$out"
 	grep -q 'then www waits for rearm: no automatic failover until failoverctl rearm www' <<<"$out" || fail "plan: no rearm line: $out"
+	grep -q '^  precheck: failoverd is running it\.\.\.$' <<<"$out" || fail "plan: no word while it waits: $out"
 	grep -q '^  precheck on app2: ok (exit 0' <<<"$out" || fail "plan: no precheck verdict: $out"
 	grep -q '^  replication lag on app2: 1234 ms' <<<"$out" || fail "plan: no lag: $out"
 	grep -q 'not confirmed; nothing changed' <<<"$out" || fail "plan: not refused: $out"
