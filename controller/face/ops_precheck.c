@@ -53,9 +53,18 @@ ops_precheck_target(struct store *st, const struct config *cfg,
 		return 1;
 	}
 	if (to != NULL) {
-		if (config_stack_index(cfg, to) < 0) {
+		const struct cfg_group *cg = config_group_find(cfg, group);
+		int s = config_stack_index(cfg, to);
+
+		if (s < 0) {
 			reply_set(reply, OPS_UNKNOWN, "unknown_stack",
 			    "unknown stack %s", to);
+			return 1;
+		}
+		/* A switch goes only to one of the group's own stacks. */
+		if (cg == NULL || (cg->primary != s && cg->backup != s)) {
+			reply_set(reply, OPS_REFUSED, "not_in_group",
+			    "stack %s is not in group %s", to, group);
 			return 1;
 		}
 		snprintf(stack, len, "%s", to);

@@ -63,6 +63,22 @@ run_unlink(struct pcrun *r)
 		}
 }
 
+/* A line as a JSON string: bytes that are not UTF-8 become '?'. */
+static json_t *
+line_json(const char *line)
+{
+	char buf[PC_LINE_MAX];
+	json_t *j;
+
+	if ((j = json_string(line)) != NULL)
+		return j;
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return json_string(buf);
+}
+
 /* Write the answer; a store that fails is logged (nobody else will). */
 static void
 answer(struct daemon *d, const char *group, const char *stack,
@@ -88,7 +104,7 @@ answer(struct daemon *d, const char *group, const char *stack,
 		    OPS_PRECHECK_LINES;
 
 		for (size_t i = r->nlines - n; i < r->nlines; i++)
-			json_array_append_new(lines, json_string(
+			json_array_append_new(lines, line_json(
 			    r->lines[i % OPS_PRECHECK_LINES]));
 	}
 	json_object_set_new(o, "lines", lines);

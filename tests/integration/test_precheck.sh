@@ -24,6 +24,7 @@ echo "run \$FAILOVER_STACK" >>"$FO/pre.log"
 [ -f "$FO/pre.slow" ] && sleep "\$(cat "$FO/pre.slow")"
 echo "checking the replica of \$FAILOVER_STACK"
 printf 'bell\a here\n'
+printf 'caf\351 latin-1\n'
 echo "replay lag ok replication_lag_ms=\$(cat "$FO/pre.lag" 2>/dev/null || echo 0)"
 exit \$(cat "$FO/pre.rc" 2>/dev/null || echo 0)
 HOOK
@@ -62,6 +63,9 @@ grep -q '^  precheck on app2: ok (exit 0, [0-9]* ms)$' <<<"$out" || fail "verdic
 grep -q '^    > checking the replica of app2$' <<<"$out" || fail "output lines: $out"
 grep -q '^    > bell? here$' <<<"$out" || fail "a control character reached the terminal: $out"
 grep -q '^  replication lag on app2: 1234 ms$' <<<"$out" || fail "lag: $out"
+grep -q '^    > caf? latin-1$' <<<"$out" || fail "a line that is not UTF-8 lost: $out"
+out=$(ctl precheck www --to nosuch) && fail "an unknown stack passed: $out"
+grep -q 'unknown stack nosuch' <<<"$out" || fail "unknown stack: $out"
 [ "$(npre)" = 1 ] || fail "the hook ran $(npre) times"
 for v in FAILOVER_GROUP=www FAILOVER_PHASE=precheck FAILOVER_STACK=app2 \
     FAILOVER_FROM=app1 FAILOVER_TO=app2 FAILOVER_DRY_RUN=0; do
