@@ -89,7 +89,8 @@ static const struct verb verbs[] = {
 	  "switch GROUP [--to STACK] [--yes] [--force] [--no-wait]"
 	  " [--timeout DURATION] | switch GROUP --cancel",
 	  "Move GROUP's traffic to its standby (or STACK).  Without --yes,\n"
-	  "show what will happen and ask on the terminal.  Then follow the\n"
+	  "show what will happen (with the target's health and its precheck,\n"
+	  "run now) and ask on the terminal.  Then follow the\n"
 	  "switch phase by phase until it completed (exit 0) or failed\n"
 	  "(exit 1).  --force switches to a target that is not up, or away\n"
 	  "from a pin.  --no-wait returns once the switch is requested.\n"
