@@ -589,7 +589,7 @@ v_status(struct ctl *c)
 	const char *group = NULL;
 	json_t *o = NULL;
 	char err[512];
-	int ch, rc;
+	int ch, rc = 0;
 	enum daemon_seen seen;
 	long pid;
 	int64_t written;
@@ -1840,7 +1840,7 @@ main(int argc, char **argv)
 	struct config_errors errs = { 0 };
 	const struct verb *v;
 	char err[512];
-	int ch, rc;
+	int ch, rc = 0;
 
 	c.config_path = getenv("FAILOVERD_CONFIG");
 	if (c.config_path == NULL || c.config_path[0] == '\0')

@@ -1247,6 +1247,8 @@ daemon_maybe_exit(struct daemon *d)
 
 	if (!d->stopping)
 		return;
+	/* An operator's precheck is nobody's step: it does not hold us. */
+	dprecheck_stop_all();
 	if (d->dns != NULL)
 		dnsup_engine_stats(d->dns, &ds);
 	/* A cluster member's resignation is answered first (bounded by

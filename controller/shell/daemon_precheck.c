@@ -36,7 +36,7 @@ struct pcrun {
 	char		 group[STORE_NAME_MAX + 1];
 	char		 stack[STORE_NAME_MAX + 1];
 	char		 id[OPS_PRECHECK_ID_LEN];
-	bool		 cancelled;	/* by dprecheck_yield */
+	const char	*cancelled;	/* why it was cancelled, or NULL */
 	char		 lines[OPS_PRECHECK_LINES][PC_LINE_MAX];
 	size_t		 nlines;	/* lines seen, the last kept */
 	int64_t		 lag_ms, lag_bytes;	/* -1: not reported */
@@ -61,6 +61,18 @@ run_unlink(struct pcrun *r)
 			*pp = r->next;
 			return;
 		}
+}
+
+/* Cancel r's hook (once); its done callback answers. */
+static void
+run_cancel(struct pcrun *r, const char *why)
+{
+	if (r->hook == NULL || r->cancelled != NULL)
+		return;
+	r->cancelled = why;
+	log_warn("precheck_cancelled", "group=%s stack=%s request=%s"
+	    " reason=%s", log_q(r->group), log_q(r->stack), r->id, why);
+	hook_cancel(r->hook);
 }
 
 /* A line as a JSON string: bytes that are not UTF-8 become '?'. */
@@ -164,7 +176,7 @@ pc_done_cb(struct hook *h, const struct hook_result *res, void *arg)
 	    (long long)res->duration_ms, (long)res->pid,
 	    res->detail[0] ? " detail=" : "",
 	    res->detail[0] ? log_q(res->detail) : "");
-	if (r->cancelled)
+	if (r->cancelled != NULL)
 		verdict = "cancelled";
 	else if (hook_result_ok(res))
 		verdict = "ok";
@@ -172,8 +184,8 @@ pc_done_cb(struct hook *h, const struct hook_result *res, void *arg)
 		verdict = "timeout";
 	else
 		verdict = "failed";
-	answer(r->d, r->group, r->stack, r->id, verdict, r->cancelled ?
-	    "switch_started" : "", res, r);
+	answer(r->d, r->group, r->stack, r->id, verdict, r->cancelled != NULL ?
+	    r->cancelled : "", res, r);
 	run_unlink(r);
 	free(r);
 	daemon_maybe_exit(d);
@@ -312,10 +324,17 @@ dprecheck_yield(struct dgroup *g)
 {
 	struct pcrun *r = run_find(dgroup_name(g));
 
-	if (r == NULL || r->hook == NULL || r->cancelled)
-		return;
-	r->cancelled = true;
-	log_warn("precheck_cancelled", "group=%s stack=%s request=%s"
-	    " reason=switch_started", log_q(r->group), log_q(r->stack), r->id);
-	hook_cancel(r->hook);
+	if (r != NULL)
+		run_cancel(r, "switch_started");
+}
+
+void
+dprecheck_stop_all(void)
+{
+	struct pcrun *next;
+
+	for (struct pcrun *r = running; r != NULL; r = next) {
+		next = r->next;
+		run_cancel(r, "stopping");
+	}
 }

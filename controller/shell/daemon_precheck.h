@@ -26,4 +26,10 @@ void	 dprecheck_poll(struct daemon *);
  */
 void	 dprecheck_yield(struct dgroup *g);
 
+/*
+ * Stopping: cancel every operator's precheck still running (answered as
+ * cancelled, reason stopping), so that none delays the daemon's exit.
+ */
+void	 dprecheck_stop_all(void);
+
 #endif

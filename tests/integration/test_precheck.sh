@@ -5,8 +5,9 @@
 # verdict, its last lines and the replication lag it reports
 # (replication_lag_ms=N); the hook gets the gate's environment, is bounded
 # by hook_timeout, changes nothing, never runs beside a switch of the
-# group (refused while one runs, cancelled when one starts), and with the
-# daemon stopped failoverctl says so at once.
+# group (refused while one runs, cancelled when one starts), never delays
+# the daemon's stop, and with the daemon stopped failoverctl says so at
+# once.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
@@ -135,6 +136,17 @@ out=$(ctl switch www --yes) || fail "switch back: $out"
 wait "$pc" && fail "a cancelled precheck passed: $(cat "$FO/pre.out")"
 grep -q '^  precheck on app1: cancelled (a switch of the group started)$' "$FO/pre.out" || fail "cancelled: $(cat "$FO/pre.out")"
 fo_log_has 'event=precheck_cancelled group=www stack=app1 request=[0-9a-f]{32} reason=switch_started' || fail "no precheck_cancelled"
-rm -f "$FO/pre.slow"
+
+# ---- stopping does not wait for it ----
+ctl precheck www --to app2 >"$FO/pre2.out" &
+pc=$!
+fo_wait 10 eval '[ "$(npre)" -gt '"$(npre)"' ]' || fail "the slow precheck never started"
+t0=$(date +%s%N)
 fo_stop || fail "stop"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$pc" && fail "a precheck cancelled by the stop passed: $(cat "$FO/pre2.out")"
+grep -q '^  precheck on app2: cancelled (failoverd is stopping)$' "$FO/pre2.out" || fail "cancelled by the stop: $(cat "$FO/pre2.out")"
+[ "$ms" -lt 1500 ] || fail "the stop waited for the precheck: $ms ms (hook_timeout 2 s)"
+echo "ok: stopped in $ms ms with a precheck running"
+rm -f "$FO/pre.slow"
 echo ok
