@@ -251,6 +251,13 @@ int	 config_load(const char *path, struct config **out,
  * key in a file others may read is not refused.
  */
 #define CONFIG_SIMULATION	0x1
+/*
+ * CONFIG_NO_SECRETS: the caller only reads the state (failoverctl
+ * failover-status, which an unprivileged user may run): the key file and
+ * the token file are not read, their paths are kept, and dns.key stays
+ * empty.  Never for a process that sends an UPDATE or checks a token.
+ */
+#define CONFIG_NO_SECRETS	0x2
 int	 config_load_flags(const char *path, unsigned flags,
 	    struct config **out, struct config_errors *errs)
 	    __attribute__((warn_unused_result));

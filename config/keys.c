@@ -294,6 +294,8 @@ p_token_file(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
 	size_t n;
 	int rc;
 
+	if (ld->flags & CONFIG_NO_SECRETS)
+		return set_string(ld, FIELD(char **), val);
 	rc = cfg_token_read(val, tok, sizeof(tok), &n, why, len);
 	explicit_bzero(tok, sizeof(tok));
 	if (rc == -1)
@@ -488,7 +490,9 @@ p_keyfile(struct cfg_loader *ld, const struct cfg_keydef *kd, void *base,
 	struct cfg_dns *d = base;
 	int rc;
 
-	if (val[0] == '/')
+	if (val[0] == '/' && (ld->flags & CONFIG_NO_SECRETS))
+		rc = 0;		/* the path is kept; the key is never used */
+	else if (val[0] == '/')
 		rc = cfg_tsig_key_read(val, &d->key, why, len);
 	else if (strchr(val, ':') != NULL) {
 		/* The secret is in this file: as secret as a key file. */

@@ -28,6 +28,7 @@ struct ctl {
 	const char	*config_path;
 	struct config	*cfg;
 	struct store	*st;
+	const char	*store_err;	/* failover-status: why st is NULL */
 	int		 argc;		/* the verb's own arguments, argv[0] */
 	char	       **argv;		/* is the verb */
 };
@@ -35,6 +36,7 @@ struct ctl {
 /* The verbs (failoverctl.c's table). */
 int	 ctl_v_status(struct ctl *);		/* ctl_status.c */
 int	 ctl_v_switch(struct ctl *);		/* ctl_switch.c */
+int	 ctl_v_precheck(struct ctl *);		/* ctl_switch.c */
 int	 ctl_v_verify(struct ctl *);		/* ctl_group.c */
 int	 ctl_v_group(struct ctl *);		/* ctl_group.c */
 
@@ -60,6 +62,15 @@ void	 ctl_print_stacks(const json_t *g, int64_t now);
 int	 ctl_command(struct ctl *, enum ops_verb verb, const char *group,
 	    const char *stack, bool force, struct ops_reply *r);
 
+/* ctl_status.c: whether a daemon holds STATE_DIR's lock (/proc/locks):
+ * its pid, and when the state was last written. */
+enum daemon_seen {
+	DAEMON_UNKNOWN = 0,
+	DAEMON_RUNNING,
+	DAEMON_STOPPED,
+};
+enum daemon_seen ctl_daemon_probe(const char *state_dir, long *pid,
+	    int64_t *written_ms);
 /* ctl_status.c: group G's stack NAME, or NULL. */
 const json_t *ctl_stack_find(const json_t *g, const char *name);
 

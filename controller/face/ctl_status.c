@@ -114,14 +114,9 @@ status_print(const json_t *groups)
  * instead: a FLOCK entry on the lock file's inode is the daemon.
  * DAEMON_UNKNOWN when that cannot be told (no /proc): no banner then.
  */
-enum daemon_seen {
-	DAEMON_UNKNOWN = 0,
-	DAEMON_RUNNING,
-	DAEMON_STOPPED,
-};
 
-static enum daemon_seen
-daemon_probe(const char *state_dir, long *pid, int64_t *written_ms)
+enum daemon_seen
+ctl_daemon_probe(const char *state_dir, long *pid, int64_t *written_ms)
 {
 	char path[PATH_MAX], line[256];
 	struct stat lk, db;
@@ -307,7 +302,7 @@ ctl_v_status(struct ctl *c)
 	const char *group = NULL;
 	json_t *o = NULL;
 	char err[512];
-	int ch, rc;
+	int ch, rc = 0;
 	enum daemon_seen seen;
 	long pid;
 	int64_t written;
@@ -332,7 +327,7 @@ ctl_v_status(struct ctl *c)
 		ctl_fail_line("%s", err);
 		return EX_FAIL;
 	}
-	seen = daemon_probe(c->cfg->controller.state_dir, &pid, &written);
+	seen = ctl_daemon_probe(c->cfg->controller.state_dir, &pid, &written);
 	if (js && group == NULL && seen != DAEMON_UNKNOWN)
 		json_object_set_new(o, "daemon", json_pack("{s:b,s:o,s:o}",
 		    "running", seen == DAEMON_RUNNING,

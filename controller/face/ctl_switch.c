@@ -29,6 +29,8 @@
 #include "controller/core/engine_codec.h"
 #include "controller/face/ctl_cluster.h"
 #include "controller/face/ctl_int.h"
+#include "controller/face/ctl_precheck.h"
+#include "controller/face/progress.h"
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
 #include "controller/store/store.h"
@@ -58,14 +60,31 @@ struct follow {
 	char		 why[512];
 };
 
-/* On a terminal: the running phase and its elapsed time, in place. */
+/*
+ * On a terminal: the running phase, its elapsed time and the hook's last
+ * line of output (progress.h), in place, cut to 80 columns.
+ */
 static void
-follow_tick(struct follow *f)
+follow_tick(struct follow *f, const char *state_dir, const char *group)
 {
+	char line[PROGRESS_LINE_MAX], out[80];
+	int n;
+
 	if (f->phase_mono == 0 || f->done != 0)
 		return;
-	printf("\r  %-16s %-8s running %5.1f s", f->phase, f->stack,
-	    (double)(ctl_mono_ms() - f->phase_mono) / 1000.0);
+	n = snprintf(out, sizeof(out), "  %-16s %-8s running %5.1f s",
+	    f->phase, f->stack, (double)(ctl_mono_ms() - f->phase_mono) / 1000.0);
+	if (n > 0 && (size_t)n < sizeof(out) - 4 &&
+	    progress_read(state_dir, group, f->id, f->phase, line,
+	    sizeof(line)) && line[0] != '\0') {
+		size_t room = sizeof(out) - (size_t)n - 5;
+
+		/* Cut to the line's room: the rest is in the log. */
+		line[strlen(line) > room ? room : strlen(line)] = '\0';
+		memcpy(out + n, "  | ", 4);
+		memcpy(out + n + 4, line, strlen(line) + 1);
+	}
+	printf("\r%s\033[K", out);
 	fflush(stdout);
 	f->ticking = true;
 }
@@ -189,7 +208,7 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 		}
 		json_decref(o);
 		if (tty)
-			follow_tick(&f);
+			follow_tick(&f, c->cfg->controller.state_dir, group);
 		fflush(stdout);
 		if (f.done != 0)
 			break;
@@ -226,8 +245,8 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 /*
  * Below the plan: the target's health as the daemon last wrote it, so
  * that nobody confirms a switch to a stack that is down without seeing
- * it.  (The precheck is failoverd's gate of an automatic failover; a
- * manual switch does not run it.)
+ * it.  (The precheck follows, run now by the daemon: precheck_show.  A
+ * manual switch does not wait for it; an automatic failover does.)
  */
 static void
 plan_target_print(struct ctl *c, const char *group, const char *to)
@@ -255,6 +274,80 @@ plan_target_print(struct ctl *c, const char *group, const char *to)
 		    ctl_jstr(s, "reason")[0] ? ")" : "");
 	}
 	json_decref(o);
+}
+
+/*
+ * The target's precheck, run now by failoverd (ctl_precheck.c), below the
+ * plan.  Returns whether it passed; with JS the answer goes there instead
+ * (caller decrefs).
+ */
+static bool
+precheck_show(struct ctl *c, const char *group, const char *to, json_t **js)
+{
+	char stack[STORE_NAME_MAX + 1], why[512];
+	json_t *ans = NULL;
+	int64_t written;
+	long pid;
+	bool ok;
+
+	/* It may take up to the hook's timeout: say what we wait for. */
+	if (js == NULL && isatty(STDOUT_FILENO))
+		printf("  precheck: failoverd is running it...");
+	fflush(stdout);
+	ctl_precheck_ask(c->st, c->cfg, group, to,
+	    ctl_daemon_probe(c->cfg->controller.state_dir, &pid, &written) !=
+	    DAEMON_STOPPED, &ans, stack, sizeof(stack), why, sizeof(why));
+	ok = ctl_precheck_ok(ans);
+	if (js != NULL)
+		*js = ans != NULL ? json_incref(ans) : json_pack("{s:s, s:s,"
+		    " s:s}", "stack", stack, "verdict", "not_run", "reason",
+		    why);
+	else {
+		if (isatty(STDOUT_FILENO))
+			printf("\r\033[K");
+		ctl_precheck_print(stdout, stack, ans, why);
+	}
+	json_decref(ans);
+	return ok;
+}
+
+int
+ctl_v_precheck(struct ctl *c)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *to = NULL;
+	json_t *js = NULL;
+	bool json = false, ok;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(c->argc, c->argv, "t:jh", lo, NULL)) != -1) {
+		if (ch == 't')
+			to = optarg;
+		else if (ch == 'j')
+			json = true;
+		else if (ch == 'h')
+			return ctl_verb_help(c);
+		else
+			return ctl_verb_usage(c, NULL);
+	}
+	if (c->argc - optind != 1)
+		return ctl_verb_usage(c, "give one GROUP");
+	ok = precheck_show(c, c->argv[optind], to, json ? &js : NULL);
+	if (js != NULL) {
+		char *t = json_dumps(js, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (t != NULL)
+			printf("%s\n", t);
+		free(t);
+		json_decref(js);
+	}
+	return ok ? EX_OK : EX_FAIL;
 }
 
 static bool
@@ -348,6 +441,7 @@ ctl_v_switch(struct ctl *c)
 		if (plan[0] != '\0' && plan[strlen(plan) - 1] != '\n')
 			printf("\n");
 		plan_target_print(c, group, to);
+		precheck_show(c, group, to, NULL);
 		if (!ask_yes()) {
 			ctl_fail_line("switch: not confirmed; nothing changed");
 			return EX_FAIL;

@@ -30,7 +30,9 @@
 #include "config/config.h"
 #include "controller/core/engine.h"
 #include "controller/core/engine_codec.h"
+#include "controller/face/ctl_api.h"
 #include "controller/face/ctl_cluster.h"
+#include "controller/face/ctl_precheck.h"
 #include "controller/face/ops_remote.h"
 #include "cluster/cl_schema.h"
 #include "controller/face/ctl_int.h"
@@ -70,7 +72,8 @@ static const struct verb verbs[] = {
 	  "switch GROUP [--to STACK] [--yes] [--force] [--no-wait]"
 	  " [--timeout DURATION] | switch GROUP --cancel",
 	  "Move GROUP's traffic to its standby (or STACK).  Without --yes,\n"
-	  "show what will happen and ask on the terminal.  Then follow the\n"
+	  "show what will happen (with the target's health and its precheck,\n"
+	  "run now) and ask on the terminal.  Then follow the\n"
 	  "switch phase by phase until it completed (exit 0) or failed\n"
 	  "(exit 1).  --force switches to a target that is not up, or away\n"
 	  "from a pin.  --no-wait returns once the switch is requested.\n"
@@ -81,6 +84,13 @@ static const struct verb verbs[] = {
 	  "Stop automatic failover of GROUP (or every group) until resume." },
 	{ "resume", v_flag, true, true, "resume GROUP|--all",
 	  "Resume automatic failover; also clears a failed state." },
+	{ "precheck", ctl_v_precheck, true, true,
+	  "precheck GROUP [--to STACK] [--json]",
+	  "Ask failoverd to run the precheck hook of GROUP's switch target\n"
+	  "(STACK, or the standby) now, as the plan of switch does, and print\n"
+	  "its verdict, its last lines and the replication lag it reports\n"
+	  "(replication_lag_ms=N or replication_lag_bytes=N in its output).\n"
+	  "Nothing changes.  Exit 0 when it passed, 1 otherwise." },
 	{ "pin", v_pin, true, true, "pin GROUP STACK",
 	  "Keep GROUP on STACK: no automatic failover away from it." },
 	{ "unpin", v_flag, true, true, "unpin GROUP",
@@ -535,6 +545,24 @@ v_failover_status(struct ctl *c)
 	}
 	if (c->argc - optind != 1)
 		return ctl_verb_usage(c, "give one STACK");
+	if (c->st == NULL) {
+		char word[16], why[512];
+
+		/* Not ours to read: the daemon reads it for us. */
+		switch (ctl_api_failover_status(c->cfg, c->argv[optind], word,
+		    sizeof(word), why, sizeof(why))) {
+		case 0:
+			printf("%s\n", word);
+			return EX_OK;
+		case 1:
+			ctl_fail_line("failover-status: %s", why);
+			return EX_FAIL;
+		default:
+			ctl_fail_line("failover-status: cannot read the state (%s)"
+			    " nor ask failoverd (%s)", c->store_err, why);
+			return EX_FAIL;
+		}
+	}
 	if (ops_failover_status(c->st, c->cfg, c->argv[optind], &on, err,
 	    sizeof(err)) != 0) {
 		ctl_fail_line("failover-status: %s", err);
@@ -571,7 +599,7 @@ main(int argc, char **argv)
 	struct config_errors errs = { 0 };
 	const struct verb *v;
 	char err[512];
-	int ch, rc;
+	int ch, rc = 0;
 
 	c.config_path = getenv("FAILOVERD_CONFIG");
 	if (c.config_path == NULL || c.config_path[0] == '\0')
@@ -616,7 +644,12 @@ main(int argc, char **argv)
 	if (wants_help(c.argc, c.argv))
 		return v->fn(&c);
 
-	if (config_load(c.config_path, &c.cfg, &errs) != 0) {
+	/*
+	 * failover-status needs the state, never a secret: any user may ask
+	 * (ctl_api.c), so the key and the token are not read.
+	 */
+	if (config_load_flags(c.config_path, v->fn == v_failover_status ?
+	    CONFIG_NO_SECRETS : 0, &c.cfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n == 0)
@@ -627,7 +660,10 @@ main(int argc, char **argv)
 	}
 	if (v->store && (rc = store_open(c.cfg->controller.state_dir,
 	    c.cfg->controller.map_size, v->write ? 0 : STORE_RDONLY, &c.st,
-	    err, sizeof(err))) != 0) {
+	    err, sizeof(err))) != 0 && v->fn == v_failover_status) {
+		c.st = NULL;
+		c.store_err = err;
+	} else if (v->store && rc != 0) {
 		if (rc == STORE_E_NOTFOUND)
 			ctl_fail_line("no state in %s yet (failoverd never ran"
 			    " there): %s", c.cfg->controller.state_dir, err);

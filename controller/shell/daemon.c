@@ -35,6 +35,7 @@
 #include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_precheck.h"
 #include "controller/shell/daemon_quorum.h"
 #include "controller/core/engine_codec.h"
 #include "controller/base/guard.h"
@@ -412,6 +413,7 @@ flags_cb(evutil_socket_t fd, short what, void *arg)
 		d->flags_gen = gen;
 		d->flags_deferred = false;
 		daemon_flags_apply(d);
+		dprecheck_poll(d);	/* an operator's precheck, now */
 	}
 	status_notify(d);
 	arm_ms(d->ev_flags, flags_period_ms(d->cfg));

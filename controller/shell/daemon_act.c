@@ -32,6 +32,8 @@
 #include <jansson.h>
 
 #include "controller/core/engine_codec.h"
+#include "controller/shell/daemon_precheck.h"
+#include "controller/shell/daemon_progress.h"
 #include "controller/shell/hook.h"
 #include "controller/base/log.h"
 #include "controller/store/store.h"
@@ -335,10 +337,30 @@ withheld(struct dgroup *g, const char *what)
 	return true;
 }
 
+/*
+ * The switch a step belongs to, or "": a status change at the end of a
+ * switch (the flip's answer) is a line of that switch, so it carries its
+ * id= as the phases do (and the notify hook gets FAILOVER_ID).
+ */
+static const char *
+step_switch_id(const struct eng_group *before, const struct eng_group *after)
+{
+	if (after->status == ENG_SWITCHING)
+		return after->sw.id;
+	if (before->status == ENG_SWITCHING)
+		return before->sw.id;
+	return "";
+}
+
 static void
-run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
+run_actions(struct dgroup *g, const struct eng_action *acts, size_t n,
+    const char *sw_id)
 {
 	struct daemon *d = g->d;
+	char idkv[ENG_ID_MAX + 8] = "";
+
+	if (sw_id[0] != '\0')
+		snprintf(idkv, sizeof(idkv), " id=%s", log_q(sw_id));
 
 	for (size_t i = 0; i < n; i++) {
 		const struct eng_action *a = &acts[i];
@@ -353,12 +375,16 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 		case ENG_ACT_PERSIST:
 			break;
 		case ENG_ACT_RUN_HOOK:
-			if (!d->stopping && !withheld(g, "hook"))
-				daemon_run_hook(g, a, HCTX_SEQUENCE, NULL);
+			if (!d->stopping && !withheld(g, "hook")) {
+				dprecheck_yield(g);
+				daemon_run_hook(g, a, HCTX_SEQUENCE, NULL, NULL);
+			}
 			break;
 		case ENG_ACT_RUN_PRECHECK:
-			if (!d->stopping && !withheld(g, "precheck"))
-				daemon_run_hook(g, a, HCTX_PRECHECK, NULL);
+			if (!d->stopping && !withheld(g, "precheck")) {
+				dprecheck_yield(g);
+				daemon_run_hook(g, a, HCTX_PRECHECK, NULL, NULL);
+			}
 			break;
 		case ENG_ACT_DNS_UPDATE:
 			if (!d->stopping && !withheld(g, "update"))
@@ -368,14 +394,15 @@ run_actions(struct dgroup *g, const struct eng_action *acts, size_t n)
 			dgroup_timer_set(g, a->u.timer.timer, a->u.timer.at_ms);
 			break;
 		case ENG_ACT_STATUS_CHANGE:
-			log_info("status_change", "group=%s stack=%s status=%s",
-			    log_q(dgroup_name(g)), log_q(daemon_sname(d, a->u.status.stack)),
+			log_info("status_change", "group=%s%s stack=%s status=%s",
+			    log_q(dgroup_name(g)), idkv,
+			    log_q(daemon_sname(d, a->u.status.stack)),
 			    eng_online_name(a->u.status.status));
 			if (a->u.status.hook != NULL &&
 			    a->u.status.hook->argc > 0 && !d->stopping &&
 			    !withheld(g, "status_hook"))
 				daemon_run_hook(g, a, HCTX_STATUS,
-				    eng_online_name(a->u.status.status));
+				    eng_online_name(a->u.status.status), sw_id);
 			break;
 		}
 	}
@@ -640,7 +667,8 @@ flush_commit(struct daemon *d, struct pending *list)
 	} else {
 		health_dirty_clear(d);
 		for (p = list; p != NULL; p = p->next)
-			run_actions(&d->groups[p->gidx], p->a, p->n);
+			run_actions(&d->groups[p->gidx], p->a, p->n,
+			    step_switch_id(&p->before, &p->after));
 	}
 	for (p = list; p != NULL; p = next) {
 		next = p->next;
@@ -759,7 +787,7 @@ dgroup_feed(struct dgroup *g, const struct eng_event *ev)
 		if (out.a[i].kind == ENG_ACT_PERSIST)
 			persist = true;
 	if (!persist && g->queued == 0) {
-		run_actions(g, out.a, out.n);
+		run_actions(g, out.a, out.n, step_switch_id(&before, &g->st));
 		if (g->st.active != before.active)
 			dgroup_update_roles(g, &before);
 		return;
@@ -801,6 +829,8 @@ daemon_maybe_exit(struct daemon *d)
 
 	if (!d->stopping)
 		return;
+	/* An operator's precheck is nobody's step: it does not hold us. */
+	dprecheck_stop_all();
 	if (d->dns != NULL)
 		dnsup_engine_stats(d->dns, &ds);
 	/* A cluster member's resignation is answered first (bounded by

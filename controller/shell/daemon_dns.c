@@ -63,6 +63,8 @@ struct dctx {
 	struct dnsup_owner_plan	 plan;		/* the prerequisites sent */
 	bool			 read_back;	/* the plan comes from a
 						   read-back of the name */
+	char			 idkv[ENG_ID_MAX + 8];	/* " id=ID": the flip
+						   of a switch, else "" */
 };
 
 static void	 update_done_cb(const struct dnsup_outcome *, void *);
@@ -236,16 +238,18 @@ confirm_cb(const struct dnsup_confirm_result *r, void *arg)
 	json_t *o;
 
 	if (r->result == DNSUP_R_NOERROR) {
-		log_info("confirmed", "group=%s name=%s servers=%s elapsed_ms=%lld",
-		    log_q(c->group), log_q(c->name), log_q(r->servers),
+		log_info("confirmed", "group=%s%s name=%s servers=%s"
+		    " elapsed_ms=%lld", log_q(c->group), c->idkv,
+		    log_q(c->name), log_q(r->servers),
 		    (long long)r->elapsed_ms);
 		o = json_pack("{s:s, s:I, s:s}", "name", c->name,
 		    "elapsed_ms", (json_int_t)r->elapsed_ms, "servers",
 		    r->servers);
 		history_append(c->d, c->group, "confirmed", o);
 	} else if (r->result != DNSUP_R_CANCELLED) {
-		log_warn("confirm_lagging", "group=%s name=%s result=%s"
-		    " lagging=%s detail=%s", log_q(c->group), log_q(c->name),
+		log_warn("confirm_lagging", "group=%s%s name=%s result=%s"
+		    " lagging=%s detail=%s", log_q(c->group), c->idkv,
+		    log_q(c->name),
 		    dnsup_result_name(r->result), log_q(r->lagging),
 		    log_q(r->detail));
 		o = json_pack("{s:s, s:s, s:s}", "name", c->name, "result",
@@ -411,14 +415,14 @@ update_done_cb(const struct dnsup_outcome *o, void *arg)
 			g->owner_ok = true;
 			g->owner_doubt = false;
 		}
-		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
+		log_info("dns_updated", "group=%s%s name=%s records=%s ttl=%u"
 		    " why=%s server=%s elapsed_ms=%.3f batch=%zu",
-		    log_q(c->group), log_q(c->name), log_q(want),
+		    log_q(c->group), c->idkv, log_q(c->name), log_q(want),
 		    c->want.ttl, eng_dns_why_name(c->a.u.dns.why),
 		    log_q(o->server), (double)o->elapsed_us / 1000.0, o->batch);
 	} else {
-		log_warn("dns_update_failed", "group=%s name=%s result=%s"
-		    " server=%s detail=%s tries=%d", log_q(c->group),
+		log_warn("dns_update_failed", "group=%s%s name=%s result=%s"
+		    " server=%s detail=%s tries=%d", log_q(c->group), c->idkv,
 		    log_q(c->name), rname, log_q(o->server), log_q(o->detail),
 		    o->tries);
 		/* The server refused what we believed: read back first. */
@@ -584,6 +588,9 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 	c->gidx = g->idx;
 	snprintf(c->group, sizeof(c->group), "%s", dgroup_name(g));
 	snprintf(c->name, sizeof(c->name), "%s", g->address);
+	/* The flip is a phase of the switch: its lines carry its id=. */
+	if (a->u.dns.why == ENG_DNS_FLIP && g->st.sw.id[0] != '\0')
+		snprintf(c->idkv, sizeof(c->idkv), " id=%s", log_q(g->st.sw.id));
 	if (rrset_of(d, a->u.dns.stack, a->u.dns.ttl, &c->want, err,
 	    sizeof(err)) != 0 || owner_of(c, &mine) == -1) {
 		log_error("dns_records_invalid", "group=%s stack=%s error=%s",
@@ -624,9 +631,9 @@ ddns_update(struct dgroup *g, const struct eng_action *a)
 		    &u, 1);
 		dnsup_rrset_format(&c->want, want, sizeof(want));
 		/* The daemon's event, marked: nothing was sent. */
-		log_info("dns_updated", "group=%s name=%s records=%s ttl=%u"
+		log_info("dns_updated", "group=%s%s name=%s records=%s ttl=%u"
 		    " why=%s dry_run=yes nsupdate=%s", log_q(c->group),
-		    log_q(c->name), log_q(want), c->want.ttl,
+		    c->idkv, log_q(c->name), log_q(want), c->want.ttl,
 		    eng_dns_why_name(a->u.dns.why), log_q(text));
 		ev.u.dns.ticket = a->u.dns.ticket;
 		ev.u.dns.ok = true;

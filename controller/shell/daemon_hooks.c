@@ -7,6 +7,7 @@
  * the group meanwhile).
  */
 #include "controller/shell/daemon_int.h"
+#include "controller/shell/daemon_progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,9 @@ hk_line_cb(struct hook *h, enum hook_stream stream, const char *line,
 		    " line=%s%s", log_q(c->group), c->phase, log_q(c->stack),
 		    hctx_id(c, id, sizeof(id)), hook_stream_name(stream),
 		    log_q(buf), (flags & HOOK_LINE_CUT) ? " cut=1" : "");
+	/* failoverctl switch shows a running phase's last line. */
+	if (c->kind == HCTX_SEQUENCE && !(flags & HOOK_LINE_TRUNCATED))
+		dprogress_line(c->d, c->group, c->id, c->phase, c->stack, buf);
 }
 
 static void
@@ -86,6 +90,8 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	    r->detail[0] ? " detail=" : "", r->detail[0] ? log_q(r->detail) : "");
 	if (g != NULL && g->hook == h)
 		g->hook = NULL;
+	if (c->kind == HCTX_SEQUENCE)
+		dprogress_end(d, c->group, c->id);
 	memset(&ev, 0, sizeof(ev));
 	if (g != NULL && c->kind == HCTX_SEQUENCE) {
 		ev.kind = ENG_EV_HOOK_DONE;
@@ -108,9 +114,10 @@ hk_done_cb(struct hook *h, const struct hook_result *r, void *arg)
 	daemon_maybe_exit(d);
 }
 
+/* sw_id: for a status_change hook, the switch it ends ("" or NULL: none). */
 void
 daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kind,
-    const char *status)
+    const char *status, const char *sw_id)
 {
 	struct daemon *d = g->d;
 	const struct cfg_group *cg = &d->cfg->groups[g->idx];
@@ -118,7 +125,7 @@ daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kin
 	struct hook_env env = { 0 };
 	struct hook_spec spec = { 0 };
 	struct hctx *c;
-	char **envp;
+	char **envp, idkv[ENG_ID_MAX + 8];
 	int stack, rc;
 
 	c = calloc(1, sizeof(*c));
@@ -132,6 +139,8 @@ daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kin
 		hk = a->u.status.hook;
 		snprintf(c->phase, sizeof(c->phase), "status_change");
 		env.status = status;
+		if (sw_id != NULL && sw_id[0] != '\0')
+			env.id = sw_id;
 		c->timeout_ms = d->cfg->stacks[stack].hook_timeout_ms;
 	} else {
 		stack = a->u.hook.stack;
@@ -153,7 +162,7 @@ daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kin
 	env.phase = c->phase;
 	env.stack = daemon_sname(d, stack);
 	snprintf(c->stack, sizeof(c->stack), "%s", env.stack);
-	if (kind == HCTX_SEQUENCE && env.id != NULL)
+	if (env.id != NULL)
 		snprintf(c->id, sizeof(c->id), "%s", env.id);
 	env.address = g->address;
 	env.dry_run = d->dry_run;
@@ -167,10 +176,10 @@ daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kin
 		char *line = hook_render(hk->argv, envp);
 
 		/* The daemon's event, marked: nothing is run. */
-		log_info("hook_start", "group=%s phase=%s stack=%s%s%s"
+		log_info("hook_start", "group=%s phase=%s stack=%s%s"
 		    " dry_run=yes command=%s", log_q(cg->name), c->phase,
-		    log_q(env.stack), kind == HCTX_SEQUENCE ? " id=" : "",
-		    kind == HCTX_SEQUENCE ? log_q(env.id) : "", log_q(line));
+		    log_q(env.stack), hctx_id(c, idkv, sizeof(idkv)),
+		    log_q(line));
 		free(line);
 		free(envp);
 		if (kind == HCTX_SEQUENCE) {
@@ -198,10 +207,9 @@ daemon_run_hook(struct dgroup *g, const struct eng_action *a, enum hctx_kind kin
 	spec.line_cb = hk_line_cb;
 	spec.done_cb = hk_done_cb;
 	spec.arg = c;
-	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s%s",
+	log_info("hook_start", "group=%s phase=%s stack=%s argv0=%s%s",
 	    log_q(cg->name), c->phase, log_q(env.stack), log_q(hk->argv[0]),
-	    kind == HCTX_SEQUENCE ? " id=" : "",
-	    kind == HCTX_SEQUENCE ? log_q(env.id) : "");
+	    hctx_id(c, idkv, sizeof(idkv)));
 	rc = hook_start(d->hooks, &spec, kind == HCTX_STATUS ? NULL : &g->hook);
 	free(envp);
 	if (rc != 0) {

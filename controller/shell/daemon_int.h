@@ -449,7 +449,7 @@ enum hctx_kind {
 };
 /* daemon_hooks.c: run the hook of action A (a HOOK, PRECHECK or STATUS). */
 void	 daemon_run_hook(struct dgroup *, const struct eng_action *a,
-	    enum hctx_kind kind, const char *status);
+	    enum hctx_kind kind, const char *status, const char *sw_id);
 /* daemon_act.c: a stack's name, "-" for none. */
 const char *daemon_sname(const struct daemon *, int stack);
 /* daemon_orphans.c: end the hooks a killed daemon left running. */

@@ -101,6 +101,8 @@ check "dry run left the flag" test -e "$W2/maintenance"
 for i in 1 2; do
 	hook precheck app2 "$HOOKS/database" lag-ok "$W2"
 	expect_rc 0 "lag-ok on the streaming standby (run $i)"
+	check "lag-ok says the lag as replication_lag_bytes=N (run $i)" \
+	    grep -Eq '(^| )replication_lag_bytes=[0-9]+( |$)' <<<"$out"
 done
 hook precheck app2 "$HOOKS/database" lag-ok "$W2" LAG_MAX_BYTES=-1
 expect_rc 1 "lag-ok with a bound below any lag: not ok"

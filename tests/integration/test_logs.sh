@@ -3,8 +3,10 @@
 # hook lines carry the switch's id= and the hook's stack=; resume of a
 # paused, failed group clears it without a spurious cmd_refused cmd=rearm;
 # the history's JSON has numbers as numbers ("attempt":1); failoverctl
-# group delete reaches the daemon's log; a stack going down logs at
-# warning.
+# group delete reaches the daemon's log; every line of a switch that
+# completes carries its id= (status_change, the flip's dns_updated,
+# confirmed, the notify hook's lines) and a status change outside a switch
+# carries none; a stack going down logs at warning.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/fo.sh"
@@ -24,7 +26,7 @@ fo_webhead app2
 fo_maint app2 on
 fo_hooks
 W=www.$NAMED_ZONE
-FO_TAIL=$(FO_TAIL_FN) fo_conf
+FO_GROUP_EXTRA="on_status_change = $FO/hooks/rec notify" FO_TAIL=$(FO_TAIL_FN) fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null ||
 	fail "config: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
 ctl() { "$FAILOVERCTL" -c "$FO/failoverd.conf" "$@" 2>&1 </dev/null; }
@@ -82,6 +84,28 @@ NSU
 out=$(ctl group delete old) || fail "group delete: $out"
 fo_wait 5 fo_log_has "event=group_deleted group=old address=$O tombstone=old seq=[0-9]+ by=failoverctl" ||
 	fail "group delete not in the daemon's log"
+
+# ---- a switch that completes: every line of it carries its id= ----
+# The first publication's status change is no switch's.
+fo_log_has 'event=status_change group=www stack=app1 status=online' ||
+	fail "no status_change without id= at the first publication: $(grep 'event=status_change' "$FO/failoverd.log")"
+out=$(ctl switch www --yes) || fail "switch: $out"
+id2=$(ctl status www --json | jq -r .last_switch.id)
+[ -n "$id2" ] && [ "$id2" != "$id" ] || fail "no new switch id: $id2"
+fo_log_has "event=dns_updated group=www id=$id2 name=$W .* why=flip " ||
+	fail "the flip without id=: $(grep 'event=dns_updated' "$FO/failoverd.log" | tail -2)"
+fo_log_has "event=status_change group=www id=$id2 stack=app1 status=offline" ||
+	fail "status_change offline without id=: $(grep 'event=status_change' "$FO/failoverd.log")"
+fo_log_has "event=status_change group=www id=$id2 stack=app2 status=online" ||
+	fail "status_change online without id=: $(grep 'event=status_change' "$FO/failoverd.log")"
+fo_wait 5 fo_log_has "event=confirmed group=www id=$id2 name=$W " ||
+	fail "confirmed without id=: $(grep 'event=confirmed' "$FO/failoverd.log")"
+fo_wait 5 fo_log_has "event=hook_exited group=www phase=status_change stack=app2 id=$id2 outcome=exited exit=0 " ||
+	fail "the notify hook's lines without id=: $(grep 'phase=status_change' "$FO/failoverd.log" | tail -3)"
+fo_log_has "event=hook_output group=www phase=status_change stack=app2 id=$id2 stream=stdout" ||
+	fail "the notify hook's output without id="
+grep -q "^status_change app2 .*id=$id2 .*status=online" "$FO/hooks.log" ||
+	fail "the notify hook without FAILOVER_ID: $(grep '^status_change' "$FO/hooks.log")"
 
 # ---- a stack going down is a warning ----
 fo_webhead_stop app1

@@ -41,13 +41,20 @@ grep -Eq '^www +.*serving' <<<"$(ctl status --wide)" || fail "--wide: $(ctl stat
 [ "$(ctl status --json | jq -r .daemon.running)" = true ] || fail "json daemon.running"
 
 # ---- wait_rearm with its active stack down: an alarm naming the gate ----
-# On a terminal, a running phase ticks with its elapsed time.
+# On a terminal, a running phase ticks with its elapsed time and the
+# hook's last line of output.
 if command -v script >/dev/null; then
-	echo 0.6 >"$FO/hooks/slow.promote"
+	echo 1.2 >"$FO/hooks/slow.promote"
+	echo "copying 42 of 100" >"$FO/hooks/say.promote"
 	out=$(timeout 20 script -qec "$FAILOVERCTL -c $FO/failoverd.conf switch www --yes" /dev/null 2>&1) ||
 		fail "switch on a tty: $out"
-	rm -f "$FO/hooks/slow.promote"
-	grep -Eq 'promote +app2 +running +0\.[0-9] s' <<<"$out" || fail "no progress line: $out"
+	rm -f "$FO/hooks/slow.promote" "$FO/hooks/say.promote"
+	grep -Eq 'promote +app2 +running +[01]\.[0-9] s' <<<"$out" || fail "no progress line: $out"
+	grep -Eq 'promote +app2 +running +[01]\.[0-9] s  \| copying 42 of 100' <<<"$out" ||
+		fail "the progress line lacks the hook's last line: $out"
+	tr '\r' '\n' <<<"$out" | sed 's/\x1b\[K//g' | awk '/ running / && length($0) > 80 { bad = 1 } END { exit bad }' ||
+		fail "a progress line wider than 80 columns: $out"
+	ls "$FO/state"/progress.* >/dev/null 2>&1 && fail "a progress file left after the switch: $(ls "$FO/state")"
 	grep -Eq '^  promote +app2 +ok +[0-9]+ ms' <<<"$(tr '\r' '\n' <<<"$out" | sed 's/\x1b\[K//g')" ||
 		fail "no phase line: $out"
 else

@@ -96,6 +96,7 @@ fo_hooks() {
 slow=\$(cat "$FO/hooks/slow.\$FAILOVER_PHASE" 2>/dev/null)
 hang=; [ -f "$FO/hooks/hang.\$FAILOVER_PHASE" ] && hang=1
 failing=; [ -f "$FO/hooks/fail.\$FAILOVER_PHASE" ] && failing=1
+say=\$(cat "$FO/hooks/say.\$FAILOVER_PHASE" 2>/dev/null)
 # Record the run: one line in hooks.log, the whole environment aside.
 echo "\$FAILOVER_PHASE \$FAILOVER_STACK from=\$FAILOVER_FROM to=\$FAILOVER_TO id=\$FAILOVER_ID attempt=\$FAILOVER_ATTEMPT reason=\$FAILOVER_REASON status=\$FAILOVER_STATUS args=\$*" >>"$FO/hooks.log"
 env | sort >"$FO/env.\$FAILOVER_PHASE"
@@ -106,6 +107,7 @@ maintenance_on) [ -d "$FO/wh-\$FAILOVER_STACK" ] && touch "$FO/wh-\$FAILOVER_STA
 maintenance_off|restore) rm -f "$FO/wh-\$FAILOVER_STACK/maintenance" ;;
 esac
 [ -n "\$hang" ] && { sleep 1000 & wait; }
+[ -n "\$say" ] && echo "\$say"
 [ -n "\$slow" ] && sleep "\$slow"
 echo "done \$FAILOVER_PHASE"
 exit 0

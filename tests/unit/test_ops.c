@@ -27,6 +27,7 @@
 #include "controller/face/ops.h"
 #include "controller/face/ops_group.h"
 #include "controller/face/ops_remote.h"
+#include "controller/face/ops_precheck.h"
 #include "controller/store/store.h"
 
 #define T0	1700000000000LL
@@ -1102,6 +1103,108 @@ test_remote_records(void **state)
 	assert_int_equal(ops_remote_cmd_parse(v, strlen(v), &cmd), -1);
 }
 
+/*
+ * A precheck asked through the store (ops_precheck.h): the target is the
+ * standby or one of the group's own stacks; the request carries a fresh
+ * id, moves the generation, and is answered only by an answer with its id.
+ */
+static void
+test_precheck_store(void **state)
+{
+	struct fx *fx = *state;
+	struct ops_precheck_req req, got, req2;
+	struct ops_reply r;
+	struct store_txn txn;
+	uint64_t g0, g1;
+	char stack[64], err[256], done[OPS_PRECHECK_ID_LEN];
+	json_t *ans = NULL, *a;
+
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "www", NULL,
+	    stack, sizeof(stack), &r), 0);
+	assert_string_equal(stack, "app2");
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "www", "app1",
+	    stack, sizeof(stack), &r), 0);
+	assert_string_equal(stack, "app1");
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "www", "app3",
+	    stack, sizeof(stack), &r), 1);
+	assert_string_equal(r.reason, "not_in_group");
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "www", "app9",
+	    stack, sizeof(stack), &r), 1);
+	assert_string_equal(r.reason, "unknown_stack");
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "solo", NULL,
+	    stack, sizeof(stack), &r), 1);
+	assert_string_equal(r.reason, "no_standby");
+	assert_int_equal(ops_precheck_target(fx->st, fx->cfg, "nosuch", NULL,
+	    stack, sizeof(stack), &r), 1);
+
+	assert_int_equal(store_generation(fx->st, &g0, err, sizeof(err)), 0);
+	assert_int_equal(ops_precheck_request(fx->st, "www", "app2",
+	    "uid:root", 1000, &req, &r), 0);
+	assert_int_equal(strlen(req.id), 32);
+	assert_int_equal(store_generation(fx->st, &g1, err, sizeof(err)), 0);
+	assert_true(g1 > g0);
+	assert_int_equal(ops_precheck_request(fx->st, "www", "app2",
+	    "uid:root", 1000, &req2, &r), 0);
+	assert_string_not_equal(req.id, req2.id);
+
+	assert_int_equal(store_txn_begin(fx->st, false, &txn), 0);
+	assert_true(ops_precheck_request_get(&txn, "www", &got));
+	assert_string_equal(got.id, req2.id);
+	assert_string_equal(got.stack, "app2");
+	assert_string_equal(got.actor, "uid:root");
+	assert_int_equal(got.ms, 1000);
+	assert_false(ops_precheck_request_get(&txn, "solo", &got));
+	ops_precheck_answered(&txn, "www", done, sizeof(done));
+	assert_string_equal(done, "");
+	store_txn_abort(&txn);
+
+	/* Not answered yet; then answered, but for another id. */
+	assert_int_equal(ops_precheck_answer_get(fx->st, "www", req2.id, &ans,
+	    err, sizeof(err)), 1);
+	a = json_pack("{s:s, s:s}", "id", req.id, "verdict", "ok");
+	assert_int_equal(store_txn_begin(fx->st, true, &txn), 0);
+	assert_int_equal(ops_precheck_answer_put(&txn, "www", a), 0);
+	assert_int_equal(store_txn_commit(&txn), 0);
+	json_decref(a);
+	assert_int_equal(ops_precheck_answer_get(fx->st, "www", req2.id, &ans,
+	    err, sizeof(err)), 1);
+	assert_int_equal(ops_precheck_answer_get(fx->st, "www", req.id, &ans,
+	    err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(ans,
+	    "verdict")), "ok");
+	json_decref(ans);
+}
+
+/* How a precheck says its replication lag (ops_precheck.h). */
+static void
+test_precheck_lag(void **state)
+{
+	int64_t v = -1;
+
+	(void)state;
+	assert_true(ops_precheck_lag("replication_lag_ms=120", "replication_lag_ms", &v));
+	assert_int_equal(v, 120);
+	assert_true(ops_precheck_lag("lag ok replication_lag_ms=5 (max 10)",
+	    "replication_lag_ms", &v));
+	assert_int_equal(v, 5);
+	/* The last word wins. */
+	assert_true(ops_precheck_lag("replication_lag_ms=1 replication_lag_ms=2",
+	    "replication_lag_ms", &v));
+	assert_int_equal(v, 2);
+	v = -1;
+	/* Not a word of its own, not a whole number, another key. */
+	assert_false(ops_precheck_lag("xreplication_lag_ms=3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=3s", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=-3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_ms=", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_msx=3", "replication_lag_ms", &v));
+	assert_false(ops_precheck_lag("replication_lag_bytes=3", "replication_lag_ms", &v));
+	assert_int_equal(v, -1);
+	assert_true(ops_precheck_lag("replay lag replication_lag_bytes=16777216 (max 1)",
+	    "replication_lag_bytes", &v));
+	assert_int_equal(v, 16777216);
+}
+
 int
 main(void)
 {
@@ -1138,6 +1241,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_remote_records),
+		cmocka_unit_test(test_precheck_lag),
+		cmocka_unit_test_setup_teardown(test_precheck_store, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
