@@ -268,8 +268,8 @@ parse_members(struct parser *p, char **w, int n)
 		scn->has_quorum = true;
 		return 0;
 	}
-	if (scn->nmembers > 0 || n < 2) {
-		perr(p, p->line, scn->nmembers > 0 ? "members given twice" :
+	if (scn->members != NULL || n < 2) {
+		perr(p, p->line, scn->members != NULL ? "members given twice" :
 		    "members: expected at least one name");
 		return -1;
 	}

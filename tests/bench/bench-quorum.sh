@@ -102,7 +102,7 @@ for ((t = 1; t <= TRIALS; t++)); do
 	trial=$((trial + 1))
 	for i in 1 2 3; do
 		FO_CTL_EXTRA="source_address = 127.0.0.1$i" cl_conf "$i"
-		sed -i "s|^prefix = /fo-test/$|prefix = /fo-bench-$trial/|" "$FO/m$i.conf"
+		sed -i "s|^prefix = /fo-test/$|prefix = /fo-bench-$$-$trial/|" "$FO/m$i.conf"
 		conf_addr "$FO/m$i.conf"
 		: >"$FO/m$i.log"
 		cl_start "$i"

@@ -12,6 +12,7 @@
 #   4. two members (the followers, not the leader) see it down: the switch
 #      runs once, and its history names the two.  failoverctl cluster,
 #      GET /v1/cluster and /metrics show each member's verdicts.
+#   5. a reload of the leader keeps every member's verdicts.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
@@ -130,4 +131,16 @@ grep -Eq "event=switch_started group=www .*seen_down=$want( |$)" "$FO/m$L.log" |
     cl_fail "failoverctl history: $(cat "$FO/history.json")"
 jq -e --arg w "$want" '[.events[] | select(.event == "switch_started" and .data.seen_down == $w)] | length == 1' \
     "$FO/history.json" >/dev/null || cl_fail "the history does not name $want: $(grep -o '"switch_started[^}]*' "$FO/history.json")"
+
+# --- 5. a reload of the leader keeps every member's verdicts -------------
+mark
+cl_kill "$L" HUP
+fo_wait 5 since 'event=reloaded' || cl_fail "m$L did not reload"
+sleep 1.5
+since 'event=quorum_change' && cl_fail "the reload changed the quorum's view: $(tail -n +$((MARK + 1)) "$FO/m$L.log" | grep quorum_change)"
+eval "PL=\$CL_PORT_$L"
+curl -sf --max-time 2 "http://127.0.0.1:$PL/v1/cluster" >"$FO/v1cluster.json" || cl_fail "GET /v1/cluster on m$L"
+jq -e '.verdicts.stacks.app1.live == 3 and (.verdicts.stacks.app1.members | length) == 3 and
+    .verdicts.stacks.app1.decision == "down"' "$FO/v1cluster.json" >/dev/null ||
+    cl_fail "after the reload: $(jq -c .verdicts "$FO/v1cluster.json")"
 echo ok

@@ -62,7 +62,7 @@ cl_unsees "$F1"
 fo_reset_state
 for i in 1 2 3; do
 	rm -rf "$FO/state$i"
-	sed -i -e 's|^quorum = 1$|quorum = all|' -e 's|^prefix = /fo-test/$|prefix = /fo-all/|' "$FO/m$i.conf"
+	sed -i -e 's|^quorum = 1$|quorum = all|' -e "s|^prefix = $CL_PREFIX\$|prefix = ${CL_PREFIX%/}-all/|" "$FO/m$i.conf"
 	grep -q '^quorum = all$' "$FO/m$i.conf" || cl_fail "m$i.conf: no quorum = all"
 done
 fo_maint_reset

@@ -17,7 +17,8 @@
 #   cl_quorum_world [N]       the quorum tests' world: etcd (N members,
 #                             default 1), named, app1 and app2, hooks, and
 #                             m1..m3 configured with source_address
-#                             127.0.0.11..13 (CL_EXTRA: more [cluster])
+#                             127.0.0.11..13 (CL_EXTRA: more [cluster]),
+#                             prefix $CL_PREFIX, this run's own
 #   cl_sees I / cl_unsees I   app1's web head fails / serves again the
 #                             requests from member I's source address
 #   cl_switches               switch_started lines in all members' logs
@@ -148,8 +149,14 @@ cl_quorum_world() {	# [ETCD_MEMBERS]
 	fo_maint app2 on
 	cl_hooks
 	W=www.$NAMED_ZONE
+	# A prefix of this run's own: a stray member of another run that
+	# finds this etcd on a port it knew (its own etcd gone) and carries
+	# the same names must not vote here.
+	CL_PREFIX=/fo-quorum-$$-$RANDOM/
 	for i in 1 2 3; do
 		FO_CTL_EXTRA="source_address = 127.0.0.1$i" cl_conf "$i"
+		sed -i "s|^prefix = /fo-test/\$|prefix = $CL_PREFIX|" "$FO/m$i.conf"
+		grep -q "^prefix = $CL_PREFIX\$" "$FO/m$i.conf" || cl_fail "m$i.conf: no prefix $CL_PREFIX"
 	done
 }
 

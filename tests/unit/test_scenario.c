@@ -338,6 +338,12 @@ test_members(void **state)
 	    "t.scn:7: 'members' must come before the first 'at' line\n"
 	    "t.scn:8: member: expected NAME stop or NAME start\n");
 
+	/* A members line with an error still counts as given (its names
+	 * are not kept twice: found by the fuzzer as a leak). */
+	parse_err("members -a\nmembers c\nat 1s end\n",
+	    "t.scn:1: '-a' is not a member name\n"
+	    "t.scn:2: members given twice\n");
+
 	scn = parse_ok("at 0s app1 down @ctl-a\nat 1s end\n");
 	assert_int_equal(scn_resolve(scn, &cfg, &errs), -1);
 	assert_string_equal(errs.msg[0], "t.scn:1: member 'ctl-a': the "

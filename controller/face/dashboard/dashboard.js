@@ -24,6 +24,7 @@
 		stacks: [],		// configured stack names (GET /v1/stacks)
 		editing: null,		// the group the edit form is for
 		verdicts: null,		// in a cluster: GET /v1/cluster's verdicts
+		alone: false,		// GET /v1/cluster said: no cluster
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -164,9 +165,14 @@
 	// ---- loading ----
 
 	// In a cluster, each member's verdict per stack and the quorum's
-	// decision (GET /v1/cluster); alone there are none.
+	// decision (GET /v1/cluster).  Alone there are none, and a daemon
+	// becomes a member only by a restart: asked once per page.
 	async function loadCluster() {
+		if (state.alone)
+			return;
 		const r = await getJSON("/v1/cluster");
+		if (r.status === 200 && r.body && r.body.enabled === false)
+			state.alone = true;
 		state.verdicts = r.status === 200 && r.body && r.body.enabled &&
 			r.body.verdicts ? r.body.verdicts : null;
 	}
