@@ -104,6 +104,13 @@ orphans_signal(char *const want[], size_t nwant, int sig)
  * under it); an interrupted switch's id (FAILOVER_ID) finds one run before
  * hooks carried the state_dir.  This blocks the start for at most
  * ORPHAN_GRACE_MS, and only after a crash.
+ *
+ * Not the id in a cluster: a switch's id is the cluster's, not this
+ * member's (a new leader resumes it with the same FAILOVER_ID), and the
+ * state a follower keeps is the leader's, mirrored from etcd.  Members
+ * that share a host would take the leader's running hook for their own
+ * orphan and end it.  There only the state_dir, which is each member's
+ * own, says whose hook it is.
  */
 #define ORPHAN_GRACE_MS	5000
 
@@ -119,7 +126,8 @@ daemon_orphans_kill(struct daemon *d)
 	if (d->state_real != NULL &&
 	    asprintf(&want[nwant], "FAILOVER_STATE_DIR=%s", d->state_real) >= 0)
 		nwant++;
-	for (size_t i = 0; i < d->cfg->ngroup; i++) {
+	for (size_t i = 0; !d->cfg->cluster.enabled && i < d->cfg->ngroup;
+	    i++) {
 		const struct eng_group *st = &d->groups[i].st;
 
 		if (st->status == ENG_SWITCHING && st->sw.id[0] != '\0' &&
