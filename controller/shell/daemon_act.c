@@ -568,6 +568,12 @@ flush_written(struct daemon *d, int err, uint64_t gen)
 		/* Not taken by etcd: not ours to commit any more. */
 		flush_drop(d, list);
 		health_dirty_clear(d);
+		/* Steps queued behind it are flushed (or dropped, by a member
+		 * that may no longer act) as after a success: left queued,
+		 * daemon_flush_busy() stayed true, and a stopping member
+		 * waited for them for ever before it resigned. */
+		if (pq_head != NULL)
+			daemon_flush_schedule(d);
 		return;
 	}
 	unqueue_all(d, list);
