@@ -21,9 +21,11 @@
  *       line ends with member=M epoch=E: FAILOVER_EPOCH, and the
  *       cluster member that ran it ("-" alone).  STATE_DIR "-" (a
  *       cluster, where every member's hook line must be the same, as
- *       the members' configuration digests are compared): the parent
+ *       the members' configuration digests are compared): the state_dir
+ *       is FAILOVER_STATE_DIR, and the member is named by the parent
  *       failoverd's configuration file (its -c argument, read from
- *       /proc) names the state_dir and the member.
+ *       /proc); the line then also has state_dir=DIR, for a hook whose
+ *       parent was killed before it could look (MAP's "member" lines).
  *
  *   campaigncheck poll -p PORT [-i MS] [-T SECONDS] -o FILE NAME...
  *       Asks 127.0.0.1#PORT over TCP for each NAME's A records every MS
@@ -37,7 +39,8 @@
  *
  *   campaigncheck check -m MAP -p POLL -k HOOKS -H HISTORY [-J JOURNAL]
  *       MAP lines: "stack NAME VALUE" (every name a stack ever had, with
- *       its web head as the poller writes it) and "group NAME FQDN".
+ *       its web head as the poller writes it), "group NAME FQDN" and, in
+ *       a cluster, "member NAME STATE_DIR".
  *       HISTORY: storetool's dump (its "event" lines); an event named
  *       state_lost between two dumps says the state_dir was removed.  Prints one line
  *       per violation, "violation=NAME group=G detail=...", then a
@@ -273,6 +276,9 @@ cmd_hook(int argc, char **argv)
 	wh = argv[3];
 	if (strcmp(dir, "-") == 0) {
 		parent_conf(pdir, sizeof(pdir), member, sizeof(member));
+		if (getenv("FAILOVER_STATE_DIR") != NULL)
+			snprintf(pdir, sizeof(pdir), "%s",
+			    getenv("FAILOVER_STATE_DIR"));
 		dir = pdir;
 	}
 	min_ms = max_ms = strtol(argv[4], &e, 10);
@@ -301,11 +307,12 @@ cmd_hook(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "start t=%" PRId64 " pid=%ld group=%s "
 	    "phase=%s id=%s attempt=%s stack=%s from=%s to=%s journaled=%s "
-	    "finished=%s member=%s epoch=%s\n", mono_us(), (long)getpid(),
+	    "finished=%s member=%s epoch=%s%s%s\n", mono_us(), (long)getpid(),
 	    jc.group, jc.phase, jc.id, jc.attempt, env_or("FAILOVER_STACK"),
 	    env_or("FAILOVER_FROM"), env_or("FAILOVER_TO"),
 	    jc.started ? "yes" : "no", jc.finished ? "yes" : "no", member,
-	    env_or("FAILOVER_EPOCH"));
+	    env_or("FAILOVER_EPOCH"), dir == pdir ? " state_dir=" : "",
+	    dir == pdir ? pdir : "");
 	append_line(log, line);
 
 	snprintf(flag, sizeof(flag), "%s/maintenance", wh);
@@ -532,6 +539,7 @@ cmd_poll(int argc, char **argv)
 
 struct mapent {
 	bool		 group;		/* a group: name -> fqdn */
+	bool		 member;	/* a member: name -> state_dir */
 	char		 name[NAME_MAX_CC];
 	char		 value[NAME_MAX_CC];
 };
@@ -634,6 +642,7 @@ read_map(const char *path)
 			continue;
 		GROW(maps, nmap);
 		maps[nmap].group = strcmp(kind, "group") == 0;
+		maps[nmap].member = strcmp(kind, "member") == 0;
 		snprintf(maps[nmap].name, NAME_MAX_CC, "%s", a);
 		snprintf(maps[nmap].value, NAME_MAX_CC, "%s", b);
 		nmap++;
@@ -646,8 +655,19 @@ static const char *
 stack_value(const char *stack)
 {
 	for (size_t i = 0; i < nmap; i++)
-		if (!maps[i].group && strcmp(maps[i].name, stack) == 0)
+		if (!maps[i].group && !maps[i].member &&
+		    strcmp(maps[i].name, stack) == 0)
 			return maps[i].value;
+	return NULL;
+}
+
+/* The member whose state_dir is DIR, or NULL. */
+static const char *
+member_of_dir(const char *sdir)
+{
+	for (size_t i = 0; i < nmap; i++)
+		if (maps[i].member && strcmp(maps[i].value, sdir) == 0)
+			return maps[i].name;
 	return NULL;
 }
 
@@ -655,7 +675,8 @@ static bool
 is_stack_value(const char *v)
 {
 	for (size_t i = 0; i < nmap; i++)
-		if (!maps[i].group && strcmp(maps[i].value, v) == 0)
+		if (!maps[i].group && !maps[i].member &&
+		    strcmp(maps[i].value, v) == 0)
 			return true;
 	return false;
 }
@@ -701,6 +722,11 @@ read_hooks(const char *path)
 			kv(line, "member", r->member, sizeof(r->member));
 			if (r->member[0] == '\0')
 				snprintf(r->member, sizeof(r->member), "-");
+			kv(line, "state_dir", v, sizeof(v));
+			if (strcmp(r->member, "-") == 0 && v[0] != '\0' &&
+			    member_of_dir(v) != NULL)
+				snprintf(r->member, sizeof(r->member), "%s",
+				    member_of_dir(v));
 			kv(line, "epoch", v, sizeof(v));
 			r->epoch = strtoull(v, NULL, 10);
 		} else if (strncmp(line, "end ", 4) == 0) {

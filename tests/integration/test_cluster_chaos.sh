@@ -43,7 +43,9 @@
 #                       below lease_ttl: a hook of a SIGKILLed leader runs
 #                       on, and no other host can stop it)
 #   CHAOS_OUTAGE_S=N    how long an outage waits for the flip (default 12)
-#   CHAOS_KEEP=1        keep the directory ($FO) for a look afterwards
+#   CHAOS_KEEP=1        keep the directory ($FO) for a look afterwards;
+#   CHAOS_KEEP=DIR      copy the records (logs, hook log, poll log,
+#                       journal, histories, the checker's output) to DIR
 #
 # Timing is real: a seed replays the same choices, not the same
 # interleaving to the microsecond.
@@ -91,6 +93,7 @@ for i in 1 2 3; do cl_conf "$i"; done
 	echo "stack app1 CNAME:app1.example.net."
 	echo "stack app2 A:127.0.0.2"
 	echo "group www $W"
+	for i in 1 2 3; do echo "member m$i $FO/state$i"; done
 } >"$FO/map"
 "$CK" poll -E -p "$NAMED_PORT" -i 5 -T $(( SECS + 120 )) -o "$FO/poll.log" "$W" >/dev/null 2>&1 &
 POLL=$!
@@ -273,7 +276,12 @@ nhk=$(grep -c '^start' "$FO/hooks.log")
 nviol=$(grep -c '^violation=' "$FO/check.out")
 epochs=$(grep -h 'event=leader_elected' "$FO"/m?.log "$FO"/m?.log.old 2>/dev/null | sed -n 's/.* epoch=\([0-9]*\).*/\1/p' | sort -un | wc -l)
 fsum=$(for k in $(printf '%s\n' "${!FCOUNT[@]}" | sort); do printf '%s=%s ' "$k" "${FCOUNT[$k]}"; done)
-cat "$FO/check.out" | grep -v '^violation=' | sed 's/^/  /'
+if [ -n "${CHAOS_KEEP:-}" ] && [ "$CHAOS_KEEP" != 1 ]; then
+	mkdir -p "$CHAOS_KEEP" && cp -r "$FO"/*.log "$FO"/*.log.old "$FO/poll.log" "$FO/journal" "$FO/history" \
+	    "$FO/check.out" "$FO/map" "$FO"/m?.conf "$CHAOS_KEEP/" 2>/dev/null
+	echo "records copied to $CHAOS_KEEP"
+fi
+grep -v '^violation=' "$FO/check.out" | sed 's/^/  /'
 echo "summary: seed=$SEED faults=$nfaults (${fsum% }) outages=$noutages flips=$nflips rearms=$nrearms switches=$nsw hooks=$nhk epochs=$epochs record_changes=$(grep -vc '_failoverd' "$FO/poll.log") violations=$nviol"
 if [ $rc != 0 ]; then
 	grep '^violation=' "$FO/check.out" | head -20 | sed 's/^/  /'
