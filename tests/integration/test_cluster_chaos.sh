@@ -37,7 +37,7 @@
 # any violation, printing the seed to replay it.
 #
 #   CHAOS_SEED=N        the seed (default: random, printed)
-#   CHAOS_SECONDS=N     time under faults (default 35; about 60 s in all)
+#   CHAOS_SECONDS=N     time under faults (default 30; about 45 s in all)
 #   CHAOS_FAULT_MS=N    mean time between two faults (default 700)
 #   CHAOS_HOOK_MS=A-B   each hook sleeps A..B ms (default 0-400; keep B
 #                       below lease_ttl: a hook of a SIGKILLed leader runs
@@ -59,7 +59,7 @@ command -v named-journalprint >/dev/null || { echo "no named-journalprint"; exit
 [ -n "${CHAOS_KEEP:-}" ] && FO_KEEP=1
 
 SEED=${CHAOS_SEED:-$(( ($$ * 7919 + $(date +%s)) % 1000000 ))}
-SECS=${CHAOS_SECONDS:-35}
+SECS=${CHAOS_SECONDS:-30}
 FAULT_MS=${CHAOS_FAULT_MS:-700}
 HOOK_MS=${CHAOS_HOOK_MS:-0-400}
 OUTAGE_S=${CHAOS_OUTAGE_S:-12}
