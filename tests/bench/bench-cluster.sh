@@ -17,16 +17,22 @@
 #     for the next trial the other way.  Goal (median) <= fall x interval
 #     + lease_ttl + 1 s.
 #  3. idle (BENCH_CLUSTER_GROUPS, default 1,000 groups, 2,000 stacks on
-#     probe_benchsrv, interval 1 s, lease_ttl 10 s, no hooks): once every
-#     record is published and every stack up, BENCH_CLUSTER_IDLE_S
-#     (default 20) seconds of nothing: etcd's writes (etcd_mvcc_put_total,
-#     etcd_server_proposals_committed_total from member 1's /metrics)
-#     per second and per probe, and each member's CPU; then the same
-#     groups on one failoverd alone, for its CPU in the same run.
+#     probe_benchsrv, interval BENCH_CLUSTER_INTERVAL_MS (default 2000),
+#     timeout 900 ms, lease_ttl 10 s, no hooks): once every record is
+#     published and every stack up, BENCH_CLUSTER_IDLE_S (default 20)
+#     seconds of nothing: etcd's writes (etcd_mvcc_put_total, the store
+#     revision, etcd_server_proposals_committed_total from member 1's
+#     /metrics) per second and per probe, the leader's state changes
+#     (health and TTL lines of its log) in the same window, and each
+#     member's CPU; then the same groups on one failoverd alone, for its
+#     CPU in the same run.
 #  4. mass: every primary's web head (one probe_benchsrv process)
 #     SIGKILLed at once; from the kill to the last of the flips accepted by
 #     named, in the cluster (the leader's log) and alone.  Goal: cluster
-#     within 2x of alone.
+#     within 2x of alone.  BENCH_CLUSTER_MASS_FOLLOWERS=stop (the default)
+#     SIGSTOPs the two followers for it: on this one machine their probes
+#     would take CPU from the leader, which separate hosts do not; "run"
+#     leaves them running.
 # BENCH_CLUSTER_PARTS (default "takeover flip idle") picks parts; mass
 # runs with idle, on its world.  Last line: cluster_mass_ratio_vs_single.
 set -u
@@ -60,6 +66,8 @@ FTRIALS=${BENCH_CLUSTER_FLIP_TRIALS:-$TRIALS}
 NG=${BENCH_CLUSTER_GROUPS:-1000}
 IDLE_S=${BENCH_CLUSTER_IDLE_S:-20}
 PARTS=${BENCH_CLUSTER_PARTS:-takeover flip idle}
+IVMS=${BENCH_CLUSTER_INTERVAL_MS:-2000}
+MASS_FOLLOWERS=${BENCH_CLUSTER_MASS_FOLLOWERS:-stop}
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
@@ -153,6 +161,11 @@ fi
 # ---- 2. primary stack and leader killed together ----
 if has_part flip; then
 CL_TTL=2
+# fo_webhead's web heads end after 300 s: fresh ones, on the same ports.
+for s in app1 app2; do
+	fo_webhead_stop "$s"
+	fo_webhead "$s" "$(eval echo "\$WH_PORT_$s")"
+done
 for i in 1 2 3; do cl_conf "$i"; rm -rf "$FO/state$i"; done
 for i in 1 2 3; do cl_start "$i"; done
 fo_wait 30 settled || cl_fail "flip: never settled"
@@ -230,11 +243,11 @@ confirm = 127.0.0.1:$NAMED_PORT
 timeout = 2s
 verify_interval = 1h
 CONF
-	paste -d' ' "$3" "$4" | awk -v pre="$2" '{
+	paste -d' ' "$3" "$4" | awk -v pre="$2" -v iv="$IVMS" '{
 		for (s = 1; s <= 2; s++) {
 			printf "\n[stack %s%d]\nweb_head = %s%d.example.net\n", s == 1 ? "p" : "b", NR, s == 1 ? "p" : "b", NR
 			printf "health_url = http://%s/health\n", $s
-			printf "interval = 1s\nfastinter = 200ms\ntimeout = 500ms\nrise = 2\nfall = 3\n"
+			printf "interval = %dms\nfastinter = 200ms\ntimeout = 900ms\nrise = 2\nfall = 3\n", iv
 		}
 		printf "\n[group g%d]\naddress = %s%d\nprimary = p%d\nbackup = b%d\nttl = 60s\nhold_down = 1s\n", NR, pre, NR, NR, NR
 	}'
@@ -316,16 +329,20 @@ declare -A C0
 for i in 1 2 3; do C0[$i]=$(cpu_ticks "${BPID[$i]}"); done
 q0=$(served)
 ti0=$(now_ms)
+n0=$(grep -cE 'event=(health_|ttl_)' "$FO/b$BL.log")
 sleep "$IDLE_S"
 ti1=$(now_ms)
+n1=$(grep -cE 'event=(health_|ttl_)' "$FO/b$BL.log")
 p1=$(etcd_metric etcd_mvcc_put_total); r1=$(etcd_metric etcd_server_proposals_committed_total)
 v1=$(etcd_metric etcd_debugging_mvcc_current_revision)
 declare -A C1
 for i in 1 2 3; do C1[$i]=$(cpu_ticks "${BPID[$i]}"); done
 q1=$(served)
 secs_ms=$((ti1 - ti0))
-echo "idle_groups=$NG idle_stacks=$((2 * NG)) idle_seconds=$((secs_ms / 1000))"
-awk -v p=$((p1 - p0)) -v r=$((r1 - r0)) -v q=$((q1 - q0)) -v ms=$secs_ms -v v=$((v1 - v0)) 'BEGIN {
+echo "idle_groups=$NG idle_stacks=$((2 * NG)) idle_interval_ms=$IVMS idle_seconds=$((secs_ms / 1000))"
+awk -v p=$((p1 - p0)) -v r=$((r1 - r0)) -v q=$((q1 - q0)) -v ms=$secs_ms -v v=$((v1 - v0)) -v n=$((n1 - n0)) 'BEGIN {
+	printf "idle_leader_state_changes_per_s=%.2f\n", n * 1000 / ms
+	printf "idle_etcd_puts_per_state_change=%.2f\n", n ? p / n : 0
 	printf "idle_probes_per_s=%.0f\n", q * 1000 / ms
 	printf "idle_etcd_puts_per_s=%.2f\n", p * 1000 / ms
 	printf "idle_etcd_revisions_per_s=%.2f\n", v * 1000 / ms
@@ -341,6 +358,10 @@ for i in 1 2 3; do
 	[ "$i" != "$BL" ] && fcpu=$c
 done
 # All at once, in the cluster.
+if [ "$MASS_FOLLOWERS" = stop ]; then
+	for i in 1 2 3; do [ "$i" = "$BL" ] || kill -STOP "${BPID[$i]}"; done
+fi
+echo "mass_cluster_followers=$MASS_FOLLOWERS"
 p0=$(etcd_metric etcd_mvcc_put_total); r0=$(etcd_metric etcd_server_proposals_committed_total)
 t0=$(now_ms)
 kill -9 "$SRV_cp"; wait "$SRV_cp" 2>/dev/null
@@ -349,7 +370,7 @@ echo "mass_cluster_last_flip_ms=$cms"
 sleep 1
 p1=$(etcd_metric etcd_mvcc_put_total); r1=$(etcd_metric etcd_server_proposals_committed_total)
 echo "mass_cluster_etcd_puts=$((p1 - p0)) mass_cluster_etcd_proposals=$((r1 - r0))"
-for i in 1 2 3; do bench_stop "${BPID[$i]}"; done
+for i in 1 2 3; do kill -CONT "${BPID[$i]}"; bench_stop "${BPID[$i]}"; done
 bench_stop "$SRV_cb"
 
 # Alone: the same groups, other addresses, other web heads.

@@ -219,7 +219,11 @@ outage_step() {
 		fo_webhead "$OUT" "$(eval echo "\$WH_PORT_$OUT")"
 		OUT=; REARM=1; REARM_T=$(( t + 300 ))
 	elif [ $(( t - OUT_T )) -ge $(( OUTAGE_S * 1000 )) ]; then
-		note "no flip within ${OUTAGE_S}s: $OUT back"
+		l=$(cl_leader)
+		st=
+		[ -n "$l" ] && [ -z "${M_FAULT[$l]:-}" ] &&
+		    st=$(timeout 5 "$FAILOVERCTL" -c "$FO/m$l.conf" status www --json 2>/dev/null | jq -c '[.status, .phase, .held]' 2>/dev/null)
+		note "no flip within ${OUTAGE_S}s: $OUT back (leader m$l says $st)"
 		fo_webhead "$OUT" "$(eval echo "\$WH_PORT_$OUT")"
 		OUT=; NEXT_OUT=$(( t + 500 + RANDOM % 2000 ))
 	fi
@@ -240,6 +244,9 @@ done
 # The end: every fault undone, a leader, no hook running, then stop.
 undo 1
 fo_wait 20 cl_leader || note "no leader 20 s after the faults ended"
+l=$(cl_leader)
+final=
+[ -n "$l" ] && final=$(timeout 5 "$FAILOVERCTL" -c "$FO/m$l.conf" status www --json 2>/dev/null | jq -c '[.status, .phase, .held]' 2>/dev/null)
 for ((k = 0; k < 300; k++)); do
 	[ "$(grep -c '^start' "$FO/hooks.log")" -le "$(grep -c '^end' "$FO/hooks.log")" ] && break
 	sleep 0.05
@@ -282,7 +289,9 @@ if [ -n "${CHAOS_KEEP:-}" ] && [ "$CHAOS_KEEP" != 1 ]; then
 	echo "records copied to $CHAOS_KEEP"
 fi
 grep -v '^violation=' "$FO/check.out" | sed 's/^/  /'
-echo "summary: seed=$SEED faults=$nfaults (${fsum% }) outages=$noutages flips=$nflips rearms=$nrearms switches=$nsw hooks=$nhk epochs=$epochs record_changes=$(grep -vc '_failoverd' "$FO/poll.log") violations=$nviol"
+nfailed=$(grep 'event=switch_failed' "$FO/history" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | sort -u | wc -l)
+echo "final: leader m$l says www is $final"
+echo "summary: seed=$SEED faults=$nfaults (${fsum% }) outages=$noutages flips=$nflips rearms=$nrearms switches=$nsw switches_failed=$nfailed hooks=$nhk epochs=$epochs record_changes=$(grep -vc '_failoverd' "$FO/poll.log") violations=$nviol"
 if [ $rc != 0 ]; then
 	grep '^violation=' "$FO/check.out" | head -20 | sed 's/^/  /'
 	echo "--- faults and outages"; tail -40 "$FO/events.log" | sed 's/^/  /'
