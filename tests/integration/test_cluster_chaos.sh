@@ -291,7 +291,7 @@ fi
 grep -v '^violation=' "$FO/check.out" | sed 's/^/  /'
 nfailed=$(grep 'event=switch_failed' "$FO/history" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p' | sort -u | wc -l)
 echo "final: leader m$l says www is $final"
-echo "summary: seed=$SEED faults=$nfaults (${fsum% }) outages=$noutages flips=$nflips rearms=$nrearms switches=$nsw switches_failed=$nfailed hooks=$nhk epochs=$epochs record_changes=$(grep -vc '_failoverd' "$FO/poll.log") violations=$nviol"
+echo "summary: seed=$SEED faults=$nfaults (${fsum% }) outages=$noutages flips=$nflips rearms=$nrearms switches=$nsw switches_failed=$nfailed hooks=$nhk hooks_terminated=$(grep -c '^end .*status=term' "$FO/hooks.log") epochs=$epochs record_changes=$(grep -vc '_failoverd' "$FO/poll.log") violations=$nviol"
 if [ $rc != 0 ]; then
 	grep '^violation=' "$FO/check.out" | head -20 | sed 's/^/  /'
 	echo "--- faults and outages"; tail -40 "$FO/events.log" | sed 's/^/  /'
