@@ -6,7 +6,10 @@
 #   make deps         install missing Debian packages (idempotent)
 #   make bench        every benchmark; make bench-probes / bench-dns /
 #                     bench-controller / bench-sim / bench-config /
-#                     bench-daemon for one
+#                     bench-daemon / bench-cluster for one
+#   make demo         the failover demo (nginx, PostgreSQL, named);
+#                     make demo CLUSTER=1 or make demo-cluster: the same
+#                     world under three failoverd members on etcd
 #   make fuzz         libFuzzer targets for a bounded time
 #   make install      PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc/failoverd
 #                     SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system
@@ -24,6 +27,7 @@ SYSCONFDIR ?= /etc/failoverd
 # for a unit of the local administrator's.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SAN        ?= 0
+CLUSTER    ?= 0
 
 PKGS       := libevent libcurl ldns lmdb inih jansson libcrypto
 PKG_CONFIG ?= pkg-config
@@ -83,7 +87,8 @@ ITOOLS     := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITOOL_
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 .PHONY: all test check unit deps install uninstall clean bench bench-probes bench-dns \
-        bench-controller bench-sim bench-config bench-daemon fuzz demo print-lib-src
+        bench-controller bench-sim bench-config bench-daemon bench-cluster \
+        fuzz demo demo-cluster print-lib-src
 
 all: $(BINS)
 
@@ -162,6 +167,10 @@ bench-daemon: deps
 	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
 	BUILD=$(B) tests/bench/run.sh daemon
 
+bench-cluster: deps
+	$(MAKE) --no-print-directory all $(ITOOLS) $(BENCH_BINS)
+	BUILD=$(B) tests/bench/run.sh cluster
+
 bench-sim: deps
 	$(MAKE) --no-print-directory all
 	BUILD=$(B) tests/bench/run.sh sim
@@ -179,7 +188,11 @@ print-lib-src:
 
 demo: deps
 	$(MAKE) --no-print-directory all
-	BUILD=$(B) tests/demo/run.sh
+	BUILD=$(B) CLUSTER=$(CLUSTER) tests/demo/run.sh
+
+demo-cluster: deps
+	$(MAKE) --no-print-directory all
+	BUILD=$(B) CLUSTER=1 tests/demo/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \

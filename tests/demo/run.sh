@@ -39,8 +39,19 @@
 #                     contract environment and the same flip by nsupdate -k,
 #                     by hand, for comparing failoverd with a script.
 #
+# CLUSTER=1 (make demo CLUSTER=1, make demo-cluster): the same world under
+# a three-member etcd (tests/lib/etcd.sh, on loopback) and three failoverd
+# members m1..m3 with the same configuration plus a [cluster] section
+# (lease_ttl DEMO_LEASE_TTL, default 2 s), each its own state_dir, API
+# port and log.  Step 2 then kills the leading member (SIGKILL, as a host
+# that dies) TOGETHER with the primary stack: the narration shows a
+# follower taking the lead (leader_elected, a higher epoch, the ownership
+# TXT claimed) and running the failover; the proof is the same.  Implies
+# DEMO_FAILOVERD=1.
+#
 # Env: BUILD (build), FAILOVERD ($BUILD/failoverd), DEMO_FAILOVERD (1),
-# WORLD_KEEP=1 keeps the directory, DEMO_ROWS (30) rows before and after.
+# WORLD_KEEP=1 keeps the directory, DEMO_ROWS (30) rows before and after,
+# CLUSTER (0), DEMO_LEASE_TTL (2).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$PWD
@@ -49,6 +60,9 @@ FAILOVERD=${FAILOVERD:-$TOP/$BUILD/failoverd}
 HOOKS=$TOP/config/hooks
 DEMO_FAILOVERD=${DEMO_FAILOVERD:-1}
 DEMO_ROWS=${DEMO_ROWS:-30}
+CLUSTER=${CLUSTER:-0}
+[ "$CLUSTER" = 1 ] && DEMO_FAILOVERD=1
+DEMO_LEASE_TTL=${DEMO_LEASE_TTL:-2}
 
 . "$TOP/tests/demo/world.sh"
 
@@ -57,6 +71,7 @@ fail() {
 	exit 1
 }
 
+[ "$CLUSTER" = 1 ] && { command -v etcd >/dev/null || { echo "demo: etcd not found (make deps)" >&2; exit 1; }; }
 for c in named nginx dig nsupdate curl setpriv runuser; do
 	command -v "$c" >/dev/null || { echo "demo: $c not found (make deps)" >&2; exit 1; }
 done
@@ -261,6 +276,20 @@ fd_tell() {		# line
 		esac ;;
 	confirmed)
 		msg="every server answers the new record ($(fd_kv servers "$l"), $(fd_kv elapsed_ms "$l") ms)" ;;
+	leader_elected)
+		msg="LEADER: $(fd_kv member "$l") leads, epoch $(fd_kv epoch "$l") (lease_ttl $(fd_kv lease_ttl_s "$l") s)" ;;
+	leader_lost)
+		msg="$(fd_kv member "$l") is no longer the leader of epoch $(fd_kv epoch "$l"): $(fd_kv reason "$l")" ;;
+	cluster_leader)
+		if [ "$(fd_kv leader "$l")" = none ]; then
+			msg="$(fd_kv member "$l") sees no leader: the last one's lease has expired in etcd"
+		else
+			msg="$(fd_kv member "$l") follows $(fd_kv leader "$l") (epoch $(fd_kv epoch "$l"))"
+		fi ;;
+	owner_claimed)
+		msg="ownership TXT of $(fd_kv name "$l") now says epoch $(fd_kv epoch "$l"): an UPDATE of any older leader is refused by named" ;;
+	config_match)
+		msg="$(fd_kv member "$l") has the leader's configuration digest" ;;
 	*)
 		case $(fd_kv level "$l") in
 		error|warn) msg="${l#ts=* }" ;;
@@ -268,12 +297,13 @@ fd_tell() {		# line
 		esac ;;
 	esac
 	t=$(fd_ts "$l")
-	WORLD_SAY_AT=$t world_say "  failoverd: $msg"
+	WORLD_SAY_AT=$t world_say "  failoverd${FD_LABEL:+ $FD_LABEL}: $msg"
 }
 
-narrate_failoverd() {
-	local l
-	tail --pid="$FD_PID" -n +1 -f "$FD_LOG" 2>/dev/null |
+narrate_failoverd() {	# [LOG PID LABEL]
+	local l log=${1:-$FD_LOG} pid=${2:-$FD_PID}
+	FD_LABEL=${3:-}
+	tail --pid="$pid" -n +1 -f "$log" 2>/dev/null |
 	    while IFS= read -r l; do
 		fd_tell "$l"
 	done
@@ -302,6 +332,128 @@ do_failover_failoverd() {
 	sleep 0.3		# let the narrator catch up
 }
 
+# ---- the failover by a cluster of failoverd members -------------------------
+#
+# CLUSTER=1.  Three etcd members and three failoverd members; the one that
+# leads is killed with the primary stack.  CL_LOG[i], CL_PID[i]: member i.
+
+declare -A CL_LOG CL_PID
+CL_LEADER= CL_NEW= T_ELECTED=0 EPOCH_OLD= EPOCH_NEW=
+
+cl_leads() {		# i: its last leadership line is an election
+	grep -E 'event=(leader_elected|leader_lost)' "${CL_LOG[$1]}" | tail -1 |
+	    grep -q 'event=leader_elected'
+}
+
+cl_leader_now() {	# the member that leads now, of those alive
+	local i
+	for i in "${!CL_PID[@]}"; do
+		kill -0 "${CL_PID[$i]}" 2>/dev/null && cl_leads "$i" && { echo "$i"; return 0; }
+	done
+	return 1
+}
+
+failover_prepare_cluster() {
+	local base=$WORLD_DIR/failoverd.conf i out urls u
+	[ -x "$FAILOVERD" ] || fail "no $FAILOVERD (make)"
+	# etcd's EXIT trap runs the world's after it: sourced here, after
+	# world_init installed that one.
+	. "$TOP/tests/lib/etcd.sh"
+	t0=$(world_ms)
+	etcd_start "$WORLD_DIR/etcd" 3 || fail "etcd did not start"
+	world_say "etcd: three members on $ETCD_ENDPOINTS, healthy in $(($(world_ms) - t0)) ms"
+	world_failoverd_conf "$base"
+	urls=
+	for u in ${ETCD_ENDPOINTS//,/ }; do urls="${urls}etcd            = $u"$'\n'; done
+	for i in 1 2 3; do
+		world_free_port
+		mkdir -p "$WORLD_DIR/failoverd/m$i" && chmod 0700 "$WORLD_DIR/failoverd/m$i"
+		{
+			sed -e "s|^state_dir .*|state_dir       = $WORLD_DIR/failoverd/m$i/state|" \
+			    -e "s|^listen .*|listen          = 127.0.0.1:$WORLD_PORT|" "$base"
+			printf '\n[cluster]\n%smember          = m%s\nprefix          = /failoverd-demo/\nlease_ttl       = %ss\n' \
+			    "$urls" "$i" "$DEMO_LEASE_TTL"
+		} >"$WORLD_DIR/m$i.conf"
+		out=$(timeout 10 "$FAILOVERD" -t -c "$WORLD_DIR/m$i.conf" 2>&1) ||
+		    fail "failoverd -t refuses $WORLD_DIR/m$i.conf: $out"
+	done
+	world_say "failoverd -t: $out (each of m1, m2, m3: the demo's configuration plus [cluster], lease_ttl ${DEMO_LEASE_TTL}s)"
+	for i in 1 2 3; do
+		CL_LOG[$i]=$WORLD_DIR/m$i.log
+		: >"${CL_LOG[$i]}"
+		"$FAILOVERD" -c "$WORLD_DIR/m$i.conf" >>"${CL_LOG[$i]}" 2>&1 </dev/null &
+		CL_PID[$i]=$!
+		WORLD_EXTRA_PIDS+=("${CL_PID[$i]}")
+		narrate_failoverd "${CL_LOG[$i]}" "${CL_PID[$i]}" "m$i" &
+		WORLD_EXTRA_PIDS+=("$!")
+	done
+	world_say "failoverd members started: m1 (pid ${CL_PID[1]}), m2 (pid ${CL_PID[2]}), m3 (pid ${CL_PID[3]})"
+	# One leads, and every member sees both stacks up (a follower keeps
+	# its health warm: it must know the standby is up when it takes over).
+	for ((i = 0; i < 300; i++)); do
+		CL_LEADER=$(cl_leader_now) && all_up && break
+		sleep 0.1
+	done
+	[ -n "$CL_LEADER" ] || fail "no member leads within 30 s"
+	all_up || fail "the members did not see both stacks up within 30 s"
+	EPOCH_OLD=$(grep 'event=leader_elected' "${CL_LOG[$CL_LEADER]}" | tail -1 | sed -n 's/.* epoch=\([0-9]*\).*/\1/p')
+	for ((i = 0; i < 100; i++)); do
+		dig +short -p "$NAMED_PORT" @127.0.0.1 "_failoverd.$WORLD_ADDRESS" TXT | grep -q "epoch=$EPOCH_OLD" && break
+		sleep 0.1
+	done
+	world_say "m$CL_LEADER leads (epoch $EPOCH_OLD); the ownership TXT as dig sees it: $(dig +short -p "$NAMED_PORT" @127.0.0.1 "_failoverd.$WORLD_ADDRESS" TXT)"
+}
+
+all_up() {
+	local i
+	for i in 1 2 3; do
+		grep -q 'event=health_change stack=app1 .*to=up' "${CL_LOG[$i]}" &&
+		    grep -q 'event=health_change stack=app2 .*to=up' "${CL_LOG[$i]}" || return 1
+	done
+}
+
+cl_kill_leader() {
+	kill -9 "${CL_PID[$CL_LEADER]}" 2>/dev/null
+	world_wait_gone "${CL_PID[$CL_LEADER]}" 5
+	world_say "the leader m$CL_LEADER is SIGKILLed (its host died with the primary stack)"
+}
+
+# The survivors: one takes the lead, then runs the switch (at most 40 s).
+do_failover_cluster() {
+	local i l p log
+	unset "CL_PID[$CL_LEADER]"
+	for ((i = 0; i < 400; i++)); do
+		[ -z "$CL_NEW" ] && CL_NEW=$(cl_leader_now)
+		[ -n "$CL_NEW" ] && grep -q 'event=switch_finished' "${CL_LOG[$CL_NEW]}" && break
+		[ -n "$CL_NEW" ] && grep -q 'event=switch_failed' "${CL_LOG[$CL_NEW]}" && fail "failoverd m$CL_NEW: switch failed"
+		sleep 0.1
+	done
+	[ -n "$CL_NEW" ] || fail "no member took over within 40 s"
+	log=${CL_LOG[$CL_NEW]}
+	l=$(grep 'event=leader_elected' "$log" | tail -1)
+	T_ELECTED=$(fd_ts "$l")
+	EPOCH_NEW=$(fd_kv epoch "$l")
+	[ "$EPOCH_NEW" -gt "$EPOCH_OLD" ] || fail "the new epoch $EPOCH_NEW is not above $EPOCH_OLD"
+	l=$(grep -m1 'event=switch_finished' "$log") || fail "m$CL_NEW: no switch within 40 s"
+	T_FLIP=$(fd_ts "$l")
+	l=$(grep -m1 'event=health_change stack=app1 .*to=down' "$log")
+	if [ -n "$l" ]; then T_DOWN=$(fd_ts "$l"); else T_DOWN=$T_STOP; fi
+	while IFS= read -r l; do
+		p=$(fd_kv phase "$l")
+		PHASE_MS[$p]=$(fd_kv duration_ms "$l")
+		case $l in *event=phase_failed*) PHASE_RC[$p]=1 ;; esac
+	done < <(grep -E 'event=(phase_finished|phase_failed)' "$log")
+	l=$(grep 'event=hook_exited .*phase=precheck' "$log" | tail -1)
+	[ -n "$l" ] && PHASE_MS[precheck]=$(fd_kv duration_ms "$l")
+	for i in "${!CL_LOG[@]}"; do
+		[ "$i" = "$CL_NEW" ] && continue
+		grep -q 'event=hook_start\|event=dns_updated' "${CL_LOG[$i]}" && [ "$i" != "$CL_LEADER" ] &&
+		    fail "m$i acted without leading"
+	done
+	world_say "the ownership TXT after, as dig sees it: $(dig +short -p "$NAMED_PORT" @127.0.0.1 "_failoverd.$WORLD_ADDRESS" TXT)"
+	sleep 0.3		# let the narrators catch up
+}
+
 # ---- the story ----------------------------------------------------------
 
 world_init
@@ -319,7 +471,9 @@ world_say "record before, as dig sees it:"
 while IFS= read -r l; do world_say "  $l"; done < <(world_dig)
 [ "$(world_active)" = app1 ] || fail "www does not point at app1"
 
-if [ "$DEMO_FAILOVERD" = 1 ]; then
+if [ "$CLUSTER" = 1 ]; then
+	failover_prepare_cluster
+elif [ "$DEMO_FAILOVERD" = 1 ]; then
 	failover_prepare_failoverd
 else
 	failover_prepare_stand_in
@@ -331,13 +485,20 @@ WORLD_WRITER_PID=$!
 wait_rows app1 "$DEMO_ROWS" 20 || fail "the writer does not commit on app1"
 world_say "the writer has committed $(rows_on app1) rows on app1"
 
-world_say "STOPPING THE PRIMARY STACK app1: nginx (SIGTERM), PostgreSQL (immediate shutdown, as a crash)"
+if [ "$CLUSTER" = 1 ]; then
+	world_say "STOPPING THE PRIMARY STACK app1 AND THE LEADER m$CL_LEADER: nginx (SIGTERM), PostgreSQL (immediate shutdown, as a crash), failoverd m$CL_LEADER (SIGKILL)"
+else
+	world_say "STOPPING THE PRIMARY STACK app1: nginx (SIGTERM), PostgreSQL (immediate shutdown, as a crash)"
+fi
 T_STOP=$(world_ms)
+[ "$CLUSTER" = 1 ] && cl_kill_leader
 world_nginx_stop app1
 world_pg_stop app1 immediate
 world_say "app1 stopped ($(($(world_ms) - T_STOP)) ms)"
 
-if [ "$DEMO_FAILOVERD" = 1 ]; then
+if [ "$CLUSTER" = 1 ]; then
+	do_failover_cluster
+elif [ "$DEMO_FAILOVERD" = 1 ]; then
 	do_failover_failoverd
 else
 	do_failover_stand_in
@@ -384,14 +545,30 @@ if [ -n "$FD_PID" ]; then
 	world_say "failoverd stopped by SIGTERM: exit status $FD_RC"
 	[ "$FD_RC" = 0 ] || world_say "WARNING: failoverd exited $FD_RC (log: $FD_LOG)"
 fi
+if [ "$CLUSTER" = 1 ]; then
+	for i in "${!CL_PID[@]}"; do kill -TERM "${CL_PID[$i]}" 2>/dev/null; done
+	for i in "${!CL_PID[@]}"; do
+		FD_RC=timeout
+		world_wait_gone "${CL_PID[$i]}" 10 && FD_RC=$WORLD_WAIT_RC
+		world_kill "${CL_PID[$i]}" KILL 5
+		world_say "failoverd m$i stopped by SIGTERM: exit status $FD_RC"
+		[ "$FD_RC" = 0 ] || world_say "WARNING: failoverd m$i exited $FD_RC (log: ${CL_LOG[$i]})"
+	done
+	etcd_stop_all
+	world_say "etcd stopped"
+fi
 td=$(world_ms)
 world_down
 T_DOWNW=$(($(world_ms) - td))
 mode="stand-in for failoverd"
 [ "$DEMO_FAILOVERD" = 1 ] && mode="failoverd"
+[ "$CLUSTER" = 1 ] && mode="a cluster of three failoverd members, lease_ttl ${DEMO_LEASE_TTL}s"
 echo
 echo "== summary ($mode) =="
 printf '  %-34s %6d ms\n' "world up (named, 2 nginx, 2 pg)" "$T_UP"
+if [ "$CLUSTER" = 1 ]; then
+	printf '  %-34s %6d ms (m%s, epoch %s -> %s)\n' "leader killed -> new leader" $((T_ELECTED - T_STOP)) "$CL_NEW" "$EPOCH_OLD" "$EPOCH_NEW"
+fi
 printf '  %-34s %6d ms\n' "stop of app1 -> seen down" $((T_DOWN - T_STOP))
 for p in precheck maintenance_on replication_off promote maintenance_off dns; do
 	[ -n "${PHASE_MS[$p]:-}" ] || continue

@@ -17,7 +17,15 @@
  *         end t=US pid=P status=ok|term
  *       SIGTERM (hook_timeout, a daemon's orphan clean-up) ends the sleep
  *       and is recorded as status=term.  t is CLOCK_MONOTONIC in
- *       microseconds, the clock every record here shares.
+ *       microseconds, the clock every record here shares.  The start
+ *       line ends with member=M epoch=E: FAILOVER_EPOCH, and the
+ *       cluster member that ran it ("-" alone).  STATE_DIR "-" (a
+ *       cluster, where every member's hook line must be the same, as
+ *       the members' configuration digests are compared): the state_dir
+ *       is FAILOVER_STATE_DIR, and the member is named by the parent
+ *       failoverd's configuration file (its -c argument, read from
+ *       /proc); the line then also has state_dir=DIR, for a hook whose
+ *       parent was killed before it could look (MAP's "member" lines).
  *
  *   campaigncheck poll -p PORT [-i MS] [-T SECONDS] -o FILE NAME...
  *       Asks 127.0.0.1#PORT over TCP for each NAME's A records every MS
@@ -25,11 +33,14 @@
  *         US NAME VALUE
  *       VALUE is "CNAME:target.", "A:addr,addr" (sorted) or "none"; a
  *       query that fails is not a change.  Stops on SIGTERM or after
- *       SECONDS (default 600).
+ *       SECONDS (default 600).  -E: each NAME's ownership TXT
+ *       (_failoverd.NAME) too, its VALUE "epoch=N" (N is 0 for a value
+ *       without an epoch) or "none".
  *
- *   campaigncheck check -m MAP -p POLL -k HOOKS -H HISTORY
+ *   campaigncheck check -m MAP -p POLL -k HOOKS -H HISTORY [-J JOURNAL]
  *       MAP lines: "stack NAME VALUE" (every name a stack ever had, with
- *       its web head as the poller writes it) and "group NAME FQDN".
+ *       its web head as the poller writes it), "group NAME FQDN" and, in
+ *       a cluster, "member NAME STATE_DIR".
  *       HISTORY: storetool's dump (its "event" lines); an event named
  *       state_lost between two dumps says the state_dir was removed.  Prints one line
  *       per violation, "violation=NAME group=G detail=...", then a
@@ -47,6 +58,19 @@
  *         paused_switch    the history has an automatic switch_started
  *                          of a group whose last pause command (paused,
  *                          resumed) before it was a pause
+ *       In a cluster (hook lines with member= and epoch=), also:
+ *         member_overlap   hooks of one switch id run by two members at
+ *                          once
+ *         stale_epoch_hook a hook started under epoch E after the poller
+ *                          had seen an ownership TXT with a higher epoch:
+ *                          a deposed leader acted after its successor
+ *       and with -J JOURNAL (named-journalprint's text of the zone's
+ *       journal: every UPDATE named accepted, in serial order):
+ *         epoch_order      an accepted UPDATE under a lower epoch than
+ *                          one accepted before it (the epoch of an
+ *                          UPDATE: its name's ownership TXT once applied;
+ *                          a claim under epoch N needs every later
+ *                          UPDATE, of any group, to be under N or above)
  *
  *   campaigncheck now       CLOCK_MONOTONIC in microseconds
  */
@@ -169,12 +193,71 @@ fnv1a(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ULL;
 }
 
+/* VALUE of "KEY = VALUE" lines of an INI file, the last one wins. */
+static void
+ini_value(const char *path, const char *key, char *out, size_t outlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[LINE_MAX_CC];
+	size_t kl = strlen(key);
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *e;
+
+		if (strncmp(p, key, kl) != 0)
+			continue;
+		p += kl;
+		p += strspn(p, " \t");
+		if (*p++ != '=')
+			continue;
+		p += strspn(p, " \t");
+		for (e = p + strlen(p); e > p && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = '\0';
+		snprintf(out, outlen, "%s", p);
+	}
+	fclose(f);
+}
+
+/*
+ * The parent failoverd's state_dir and cluster member, from the file its
+ * -c argument names (both left as they are when it cannot be read).
+ */
+static void
+parent_conf(char *dir, size_t dirlen, char *member, size_t mlen)
+{
+	char path[64], buf[8192], conf[4096] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+		if (strcmp(a, "-c") == 0 && a + strlen(a) + 1 < buf + n) {
+			snprintf(conf, sizeof(conf), "%s", a + strlen(a) + 1);
+			break;
+		}
+	if (conf[0] == '\0')
+		return;
+	ini_value(conf, "state_dir", dir, dirlen);
+	ini_value(conf, "member", member, mlen);
+}
+
 static int
 cmd_hook(int argc, char **argv)
 {
 	const char *log, *dir, *wh;
 	struct jcheck jc = { 0 };
 	char line[LINE_MAX_CC], flag[4096], err[512];
+	char pdir[4096] = "-", member[NAME_MAX_CC] = "-";
 	struct store *st = NULL;
 	struct store_txn txn;
 	struct sigaction sa;
@@ -191,6 +274,13 @@ cmd_hook(int argc, char **argv)
 	log = argv[1];
 	dir = argv[2];
 	wh = argv[3];
+	if (strcmp(dir, "-") == 0) {
+		parent_conf(pdir, sizeof(pdir), member, sizeof(member));
+		if (getenv("FAILOVER_STATE_DIR") != NULL)
+			snprintf(pdir, sizeof(pdir), "%s",
+			    getenv("FAILOVER_STATE_DIR"));
+		dir = pdir;
+	}
 	min_ms = max_ms = strtol(argv[4], &e, 10);
 	if (*e == '-')
 		max_ms = strtol(e + 1, NULL, 10);
@@ -217,10 +307,12 @@ cmd_hook(int argc, char **argv)
 	}
 	snprintf(line, sizeof(line), "start t=%" PRId64 " pid=%ld group=%s "
 	    "phase=%s id=%s attempt=%s stack=%s from=%s to=%s journaled=%s "
-	    "finished=%s\n", mono_us(), (long)getpid(), jc.group, jc.phase,
-	    jc.id, jc.attempt, env_or("FAILOVER_STACK"), env_or("FAILOVER_FROM"),
-	    env_or("FAILOVER_TO"), jc.started ? "yes" : "no",
-	    jc.finished ? "yes" : "no");
+	    "finished=%s member=%s epoch=%s%s%s\n", mono_us(), (long)getpid(),
+	    jc.group, jc.phase, jc.id, jc.attempt, env_or("FAILOVER_STACK"),
+	    env_or("FAILOVER_FROM"), env_or("FAILOVER_TO"),
+	    jc.started ? "yes" : "no", jc.finished ? "yes" : "no", member,
+	    env_or("FAILOVER_EPOCH"), dir == pdir ? " state_dir=" : "",
+	    dir == pdir ? pdir : "");
 	append_line(log, line);
 
 	snprintf(flag, sizeof(flag), "%s/maintenance", wh);
@@ -310,11 +402,62 @@ poll_one(ldns_resolver *res, const char *name, char *out, size_t outlen)
 	return true;
 }
 
+/*
+ * The ownership TXT of NAME (at _failoverd.NAME) as "epoch=N" or "none";
+ * false when the query failed.
+ */
+static bool
+poll_txt(ldns_resolver *res, const char *name, char *out, size_t outlen)
+{
+	char owner[NAME_MAX_CC + 16];
+	ldns_rdf *dn;
+	ldns_pkt *p = NULL;
+	ldns_rr_list *an;
+	bool any = false;
+	unsigned long long epoch = 0;
+
+	snprintf(owner, sizeof(owner), "_failoverd.%s", name);
+	if ((dn = ldns_dname_new_frm_str(owner)) == NULL)
+		return false;
+	if (ldns_resolver_send(&p, res, dn, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN,
+	    0) != LDNS_STATUS_OK || p == NULL) {
+		ldns_rdf_deep_free(dn);
+		ldns_pkt_free(p);
+		return false;
+	}
+	ldns_rdf_deep_free(dn);
+	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR &&
+	    ldns_pkt_get_rcode(p) != LDNS_RCODE_NXDOMAIN) {
+		ldns_pkt_free(p);
+		return false;
+	}
+	an = ldns_pkt_answer(p);
+	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		char *v, *e;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT ||
+		    (v = ldns_rdf2str(ldns_rr_rdf(rr, 0))) == NULL)
+			continue;
+		any = true;
+		if ((e = strstr(v, "epoch=")) != NULL)
+			epoch = strtoull(e + 6, NULL, 10);
+		free(v);
+	}
+	ldns_pkt_free(p);
+	if (any)
+		snprintf(out, outlen, "epoch=%llu", epoch);
+	else
+		snprintf(out, outlen, "none");
+	return true;
+}
+
 static int
 cmd_poll(int argc, char **argv)
 {
 	const char *out = NULL;
 	long port = 0, interval = 3, limit = 600;
+	bool txt = false;
 	ldns_resolver *res;
 	ldns_rdf *ns;
 	char (*last)[NAME_MAX_CC];
@@ -322,8 +465,9 @@ cmd_poll(int argc, char **argv)
 	int64_t end;
 	int c, nnames;
 
-	while ((c = getopt(argc, argv, "p:i:T:o:")) != -1) {
+	while ((c = getopt(argc, argv, "p:i:T:o:E")) != -1) {
 		switch (c) {
+		case 'E': txt = true; break;
 		case 'p': port = strtol(optarg, NULL, 10); break;
 		case 'i': interval = strtol(optarg, NULL, 10); break;
 		case 'T': limit = strtol(optarg, NULL, 10); break;
@@ -334,7 +478,7 @@ cmd_poll(int argc, char **argv)
 	nnames = argc - optind;
 	if (port <= 0 || out == NULL || nnames <= 0) {
 		fprintf(stderr, "usage: campaigncheck poll -p PORT [-i MS] "
-		    "[-T SECONDS] -o FILE NAME...\n");
+		    "[-T SECONDS] [-E] -o FILE NAME...\n");
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -350,7 +494,7 @@ cmd_poll(int argc, char **argv)
 	ldns_resolver_set_recursive(res, false);
 	ldns_resolver_set_retry(res, 1);
 	ldns_resolver_set_timeout(res, (struct timeval){ 0, 300000 });
-	if ((last = calloc((size_t)nnames, sizeof(*last))) == NULL)
+	if ((last = calloc((size_t)nnames * 2, sizeof(*last))) == NULL)
 		return 1;
 	printf("polling=1\n");
 	fflush(stdout);
@@ -372,6 +516,17 @@ cmd_poll(int argc, char **argv)
 			append_line(out, line);
 			snprintf(last[i], sizeof(last[i]), "%s", v);
 		}
+		for (int i = 0; txt && i < nnames; i++) {
+			char v[NAME_MAX_CC], line[LINE_MAX_CC];
+
+			if (!poll_txt(res, argv[optind + i], v, sizeof(v)) ||
+			    strcmp(v, last[nnames + i]) == 0)
+				continue;
+			snprintf(line, sizeof(line), "%" PRId64 " _failoverd.%s "
+			    "%s\n", mono_us(), argv[optind + i], v);
+			append_line(out, line);
+			snprintf(last[nnames + i], sizeof(last[0]), "%s", v);
+		}
 		struct timespec ts = { 0, interval * 1000000 };
 		nanosleep(&ts, NULL);
 	}
@@ -384,6 +539,7 @@ cmd_poll(int argc, char **argv)
 
 struct mapent {
 	bool		 group;		/* a group: name -> fqdn */
+	bool		 member;	/* a member: name -> state_dir */
 	char		 name[NAME_MAX_CC];
 	char		 value[NAME_MAX_CC];
 };
@@ -393,7 +549,8 @@ struct run {
 	long		 pid;
 	char		 group[NAME_MAX_CC], phase[64], id[NAME_MAX_CC];
 	char		 attempt[16], stack[NAME_MAX_CC], from[NAME_MAX_CC];
-	char		 to[NAME_MAX_CC];
+	char		 to[NAME_MAX_CC], member[NAME_MAX_CC];
+	unsigned long long epoch;	/* 0: none (alone) */
 	bool		 journaled, finished, ok;
 };
 
@@ -415,6 +572,17 @@ static struct move	*moves;
 static size_t		 nmove;
 static struct dnsstart	*dnss;
 static size_t		 ndns;
+
+/* The highest epoch the poller had seen in any ownership TXT, by time. */
+struct txtobs {
+	int64_t		 t;
+	unsigned long long epoch;
+	char		 name[NAME_MAX_CC];
+};
+
+static struct txtobs	*txts;
+static size_t		 ntxt;
+static size_t		 njtx, njupd;
 static int		 violations;
 
 static void	 violation(const char *, const char *, const char *, ...)
@@ -474,6 +642,7 @@ read_map(const char *path)
 			continue;
 		GROW(maps, nmap);
 		maps[nmap].group = strcmp(kind, "group") == 0;
+		maps[nmap].member = strcmp(kind, "member") == 0;
 		snprintf(maps[nmap].name, NAME_MAX_CC, "%s", a);
 		snprintf(maps[nmap].value, NAME_MAX_CC, "%s", b);
 		nmap++;
@@ -486,8 +655,19 @@ static const char *
 stack_value(const char *stack)
 {
 	for (size_t i = 0; i < nmap; i++)
-		if (!maps[i].group && strcmp(maps[i].name, stack) == 0)
+		if (!maps[i].group && !maps[i].member &&
+		    strcmp(maps[i].name, stack) == 0)
 			return maps[i].value;
+	return NULL;
+}
+
+/* The member whose state_dir is DIR, or NULL. */
+static const char *
+member_of_dir(const char *sdir)
+{
+	for (size_t i = 0; i < nmap; i++)
+		if (maps[i].member && strcmp(maps[i].value, sdir) == 0)
+			return maps[i].name;
 	return NULL;
 }
 
@@ -495,7 +675,8 @@ static bool
 is_stack_value(const char *v)
 {
 	for (size_t i = 0; i < nmap; i++)
-		if (!maps[i].group && strcmp(maps[i].value, v) == 0)
+		if (!maps[i].group && !maps[i].member &&
+		    strcmp(maps[i].value, v) == 0)
 			return true;
 	return false;
 }
@@ -538,6 +719,16 @@ read_hooks(const char *path)
 			r->journaled = strcmp(v, "yes") == 0;
 			kv(line, "finished", v, sizeof(v));
 			r->finished = strcmp(v, "yes") == 0;
+			kv(line, "member", r->member, sizeof(r->member));
+			if (r->member[0] == '\0')
+				snprintf(r->member, sizeof(r->member), "-");
+			kv(line, "state_dir", v, sizeof(v));
+			if (strcmp(r->member, "-") == 0 && v[0] != '\0' &&
+			    member_of_dir(v) != NULL)
+				snprintf(r->member, sizeof(r->member), "%s",
+				    member_of_dir(v));
+			kv(line, "epoch", v, sizeof(v));
+			r->epoch = strtoull(v, NULL, 10);
 		} else if (strncmp(line, "end ", 4) == 0) {
 			long pid;
 			int64_t t;
@@ -569,6 +760,14 @@ read_poll(const char *path)
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%lld %255s %255s", &t, name, value) != 3)
 			continue;
+		if (strncmp(value, "epoch=", 6) == 0) {
+			GROW(txts, ntxt);
+			txts[ntxt].t = t;
+			txts[ntxt].epoch = strtoull(value + 6, NULL, 10);
+			snprintf(txts[ntxt].name, NAME_MAX_CC, "%s", name);
+			ntxt++;
+			continue;
+		}
 		GROW(moves, nmove);
 		moves[nmove].t = t;
 		snprintf(moves[nmove].name, NAME_MAX_CC, "%s", name);
@@ -819,15 +1018,206 @@ check_switches(void)
 	free(sp);
 }
 
+/*
+ * Hooks of one switch id by two members at once: the new leader resumed
+ * the switch while the deposed one still ran a hook of it.
+ */
+static void
+check_members(void)
+{
+	for (size_t i = 0; i < nrun; i++) {
+		const struct run *a = &runs[i];
+
+		if (strcmp(a->id, "-") == 0 || strcmp(a->member, "-") == 0)
+			continue;
+		for (size_t j = i + 1; j < nrun; j++) {
+			const struct run *b = &runs[j];
+
+			if (strcmp(b->member, "-") == 0 ||
+			    strcmp(a->member, b->member) == 0 ||
+			    strcmp(a->group, b->group) != 0 ||
+			    strcmp(a->id, b->id) != 0 ||
+			    !(a->start < run_end(b) && b->start < run_end(a)))
+				continue;
+			violation("member_overlap", a->group, "id=%s %s of %s "
+			    "(epoch %llu, t=%" PRId64 "..%" PRId64 ") and %s "
+			    "of %s (epoch %llu, t=%" PRId64 "..%" PRId64 ") at "
+			    "once", a->id, a->phase, a->member, a->epoch,
+			    a->start, run_end(a), b->phase, b->member, b->epoch,
+			    b->start, run_end(b));
+		}
+	}
+}
+
+/*
+ * A hook started under epoch E once the poller had already seen an
+ * ownership TXT with a higher epoch (the poller writes a line when the
+ * answer arrived, so the TXT held it by then): two leaders acting.
+ */
+static void
+check_stale_hooks(void)
+{
+	for (size_t i = 0; i < nrun; i++) {
+		const struct run *r = &runs[i];
+
+		if (r->epoch == 0)
+			continue;
+		for (size_t k = 0; k < ntxt; k++) {
+			if (txts[k].t >= r->start || txts[k].epoch <= r->epoch)
+				continue;
+			violation("stale_epoch_hook", r->group, "t=%" PRId64
+			    " id=%s phase=%s attempt=%s member=%s epoch=%llu "
+			    "started after %s was seen at epoch=%llu (t=%"
+			    PRId64 ")", r->start, r->id, r->phase, r->attempt,
+			    r->member, r->epoch, txts[k].name, txts[k].epoch,
+			    txts[k].t);
+			break;
+		}
+	}
+}
+
+/* One name's ownership epoch in the journal replay so far. */
+struct jname {
+	char		 name[NAME_MAX_CC];
+	unsigned long long epoch;
+};
+
+/*
+ * named-journalprint's text: every transaction named accepted, in serial
+ * order, each opening with the deletion of the old SOA and the addition
+ * of the new ("del ZONE TTL IN SOA ..." / "add ..."), then its
+ * deletions and additions.  The epoch of a transaction is, per name it
+ * touched, the epoch of that name's ownership TXT once it is applied (an
+ * UPDATE's prerequisite requires the TXT of its sender's epoch, and a
+ * claim puts the new one in).  Every transaction's epoch must be at
+ * least every earlier one's: once a leader of epoch N has claimed any
+ * name, no UPDATE under a lower epoch may be accepted, for any group.
+ */
+static void
+check_journal(const char *path)
+{
+	FILE *f = open_or_die(path);
+	char line[LINE_MAX_CC], op[16], name[NAME_MAX_CC], type[32];
+	struct jname *jn = NULL;
+	size_t njn = 0;
+	char touched[64][NAME_MAX_CC];
+	size_t ntouched = 0;
+	unsigned long long serial = 0, prev_serial = 0, maxep = 0;
+	char maxname[NAME_MAX_CC] = "";
+	bool in_tx = false, soa_del = false;
+
+	for (;;) {
+		bool eof = fgets(line, sizeof(line), f) == NULL;
+		bool begin = false;
+		char *ep;
+
+		if (!eof) {
+			long ttl;
+
+			if (sscanf(line, "%15s %255s %ld IN %31s", op, name, &ttl,
+			    type) != 4)
+				continue;
+			begin = strcmp(type, "SOA") == 0 &&
+			    strcmp(op, "del") == 0;
+			/* A journal's first transaction may lack the del. */
+			if (strcmp(type, "SOA") == 0 && strcmp(op, "add") == 0 &&
+			    !soa_del)
+				begin = true;
+			soa_del = begin && strcmp(op, "del") == 0;
+		}
+		if ((eof || begin) && in_tx) {
+			/* The transaction before this line ends: judge it. */
+			for (size_t i = 0; i < ntouched; i++) {
+				unsigned long long e = 0;
+
+				for (size_t k = 0; k < njn; k++)
+					if (strcmp(jn[k].name, touched[i]) == 0)
+						e = jn[k].epoch;
+				njupd++;
+				if (e < maxep)
+					violation("epoch_order", touched[i],
+					    "serial %llu: an UPDATE of %s "
+					    "under epoch %llu accepted after "
+					    "serial %llu under epoch %llu (%s)",
+					    serial, touched[i], e, prev_serial,
+					    maxep, maxname);
+				else if (e > maxep || maxname[0] == '\0') {
+					maxep = e;
+					prev_serial = serial;
+					memcpy(maxname, touched[i],
+					    sizeof(maxname));
+				}
+			}
+			njtx++;
+			in_tx = false;
+			ntouched = 0;
+		}
+		if (eof)
+			break;
+		if (begin) {
+			in_tx = true;
+			continue;
+		}
+		if (!in_tx)
+			continue;
+		if (strcmp(type, "SOA") == 0) {
+			/* "add ZONE TTL IN SOA mname rname SERIAL ..." */
+			char m[NAME_MAX_CC], r[NAME_MAX_CC];
+
+			if (strcmp(op, "add") == 0 && sscanf(line,
+			    "%*s %*s %*d IN SOA %255s %255s %llu", m, r,
+			    &serial) != 3)
+				serial = 0;
+			continue;
+		}
+		if (strncmp(name, "_failoverd.", 11) == 0) {
+			const char *owner = name + 11;
+			size_t k;
+
+			if (strcmp(type, "TXT") == 0 && strcmp(op, "add") == 0) {
+				for (k = 0; k < njn; k++)
+					if (strcmp(jn[k].name, owner) == 0)
+						break;
+				if (k == njn) {
+					GROW(jn, njn);
+					snprintf(jn[njn].name, NAME_MAX_CC, "%s",
+					    owner);
+					njn++;
+				}
+				ep = strstr(line, "epoch=");
+				jn[k].epoch = ep != NULL ?
+				    strtoull(ep + 6, NULL, 10) : 0;
+			}
+			memmove(name, owner, strlen(owner) + 1);
+		}
+		if (group_of_name(name) == NULL)
+			continue;
+		{
+			size_t i;
+
+			for (i = 0; i < ntouched; i++)
+				if (strcmp(touched[i], name) == 0)
+					break;
+			if (i == ntouched && ntouched < 64)
+				snprintf(touched[ntouched++], NAME_MAX_CC, "%s",
+				    name);
+		}
+	}
+	fclose(f);
+	free(jn);
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
 	const char *map = NULL, *poll = NULL, *hooks = NULL, *hist = NULL;
+	const char *journal = NULL;
 	size_t open_runs = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "m:p:k:H:")) != -1) {
+	while ((c = getopt(argc, argv, "m:p:k:H:J:")) != -1) {
 		switch (c) {
+		case 'J': journal = optarg; break;
 		case 'm': map = optarg; break;
 		case 'p': poll = optarg; break;
 		case 'k': hooks = optarg; break;
@@ -837,7 +1227,7 @@ cmd_check(int argc, char **argv)
 	}
 	if (map == NULL || poll == NULL || hooks == NULL || hist == NULL) {
 		fprintf(stderr, "usage: campaigncheck check -m MAP -p POLL "
-		    "-k HOOKS -H HISTORY\n");
+		    "-k HOOKS -H HISTORY [-J JOURNAL]\n");
 		return 2;
 	}
 	read_map(map);
@@ -847,9 +1237,16 @@ cmd_check(int argc, char **argv)
 	check_moves();
 	check_runs();
 	check_switches();
+	check_members();
+	check_stale_hooks();
+	if (journal != NULL)
+		check_journal(journal);
 	for (size_t i = 0; i < nrun; i++)
 		if (runs[i].end < 0)
 			open_runs++;
+	if (journal != NULL)
+		printf("journal transactions=%zu group_updates=%zu "
+		    "txt_changes_seen=%zu\n", njtx, njupd, ntxt);
 	printf("checked hooks=%zu unended=%zu record_changes=%zu "
 	    "dns_phases=%zu violations=%d\n", nrun, open_runs, nmove, ndns,
 	    violations);
@@ -858,6 +1255,7 @@ cmd_check(int argc, char **argv)
 	free(moves);
 	free(dnss);
 	free(pauses);
+	free(txts);
 	return violations > 0 ? 1 : 0;
 }
 

@@ -52,7 +52,7 @@ EOF
 # expect NAME|ok: run the checker on $D/{hooks,poll,hist}
 expect() {
 	local want=$1 out rc
-	out=$("$CC" check -m "$D/map" -p "$D/poll" -k "$D/hooks" -H "$D/hist")
+	out=$("$CC" check -m "$D/map" -p "$D/poll" -k "$D/hooks" -H "$D/hist" ${JOURNAL:+-J "$JOURNAL"})
 	rc=$?
 	if [ "$want" = ok ]; then
 		[ $rc = 0 ] || fail "$2: expected no violation, got rc=$rc: $out"
@@ -150,6 +150,55 @@ expect ok "paused, resumed, then an automatic switch; a manual one while paused"
   hist_ok | sed 's/"to":"app2"}/"to":"app2","reason":"auto"}/'; } >"$D/hist"
 expect ok "paused, then the state_dir lost with its flags"
 hist_ok >"$D/hist"
+
+echo "== member_overlap (a cluster: member= and epoch= on each hook)"
+hooks_m1() { hooks_ok | sed 's/$/ member=m1 epoch=5/'; }
+{ hooks_m1
+  echo "start t=1450 pid=51 group=www phase=maintenance_off id=s1 attempt=1 stack=app2 from=app1 to=app2 journaled=yes finished=no member=m2 epoch=6"
+  echo "end t=1480 pid=51 status=ok"; } >"$D/hooks"
+expect member_overlap "m2 runs a hook of s1 while m1's promote runs"
+{ hooks_m1 | sed '/pid=14/d'
+  echo "start t=1600 pid=51 group=www phase=maintenance_off id=s1 attempt=1 stack=app2 from=app1 to=app2 journaled=yes finished=no member=m2 epoch=6"
+  echo "end t=1700 pid=51 status=ok"; } >"$D/hooks"
+expect ok "m2 resumes s1 after m1's last hook ended"
+
+echo "== stale_epoch_hook"
+hooks_m1 >"$D/hooks"
+{ poll_ok; echo "1300 _failoverd.www.failover.test. epoch=6"; } | sort -n >"$D/poll"
+expect stale_epoch_hook "epoch 5 hooks after the TXT showed epoch 6"
+{ poll_ok; echo "1300 _failoverd.www.failover.test. epoch=5"; } | sort -n >"$D/poll"
+expect ok "the TXT at the hooks' own epoch"
+{ poll_ok; echo "1750 _failoverd.www.failover.test. epoch=6"; } | sort -n >"$D/poll"
+expect ok "a higher epoch seen only after the last hook started"
+poll_ok >"$D/poll"
+
+echo "== epoch_order (named's journal, as named-journalprint prints it)"
+echo "group www2 www2.failover.test." >>"$D/map"
+soa() { printf '%s failover.test.\t\t60\tIN\tSOA\tns.failover.test. hostmaster.failover.test. %s 3600 600 86400 60\n' "$1" "$2"; }
+txt() { printf '%s _failoverd.%s.failover.test. 60 IN\tTXT\t"failoverd controller=test-ctl group=%s epoch=%s"\n' "$1" "$2" "$2" "$3"; }
+journal_ok() {
+	soa del 1; soa add 2
+	printf 'add www.failover.test.\t60\tIN\tCNAME\tapp1.example.net.\n'
+	txt add www 5
+	soa del 2; soa add 3
+	txt del www 5; txt add www 6
+	soa del 3; soa add 4
+	printf 'del www.failover.test.\t60\tIN\tCNAME\tapp1.example.net.\n'
+	printf 'add www.failover.test.\t60\tIN\tA\t127.0.0.2\n'
+}
+hooks_ok >"$D/hooks"
+JOURNAL=$D/journal
+journal_ok >"$JOURNAL"
+expect ok "publication at 5, claim by 6, a flip under 6"
+{ journal_ok; soa del 4; soa add 5; txt del www 6; txt add www 5; } >"$JOURNAL"
+expect epoch_order "the TXT claimed back by epoch 5"
+{ journal_ok; soa del 4; soa add 5
+  printf 'add www2.failover.test.\t60\tIN\tCNAME\tapp1.example.net.\n'; txt add www2 5; } >"$JOURNAL"
+expect epoch_order "another group published under 5 after www's claim by 6"
+{ journal_ok; soa del 4; soa add 5
+  printf 'add www2.failover.test.\t60\tIN\tCNAME\tapp1.example.net.\n'; txt add www2 7; } >"$JOURNAL"
+expect ok "another group under a higher epoch"
+JOURNAL=
 
 echo "== unreadable input"
 "$CC" check -m "$D/map" -p "$D/nope" -k "$D/hooks" -H "$D/hist" >/dev/null 2>&1
