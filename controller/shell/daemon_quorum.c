@@ -54,6 +54,7 @@
 
 #define DQ_MEMBERS_MAX	QUORUM_MAX_VOTES
 #define DQ_RETRY_MS	1000
+#define DQ_BATCH	64	/* puts a transaction: etcd takes 128 */
 
 struct dq_vote {
 	char		 member[CL_NAME_MAX];
@@ -66,13 +67,21 @@ struct dq_stack {
 	char		 name[CL_NAME_MAX];	/* carried by it on reload */
 	struct dq_vote	*votes;		/* other members', as etcd holds */
 	size_t		 n, cap;
-	/* Ours: what etcd was last sent, and the put in flight. */
+	/* Ours: what etcd holds, whether it must be sent, and whether the
+	   batch in flight carries it. */
 	bool		 pub_valid;
 	enum quorum_view pub_view;
 	int64_t		 pub_since;
-	struct cl_req	*put;
-	bool		 put_again;
+	bool		 dirty;
+	bool		 inflight;
 	struct dquorum	*dq;
+};
+
+/* One stack's verdict in the batch in flight: what etcd will hold. */
+struct dq_sent {
+	size_t		 s;
+	enum quorum_view view;
+	int64_t		 since;
 };
 
 struct dquorum {
@@ -92,6 +101,12 @@ struct dquorum {
 	struct event	*ev_retry;
 	bool		 retry_armed;
 	uint64_t	 puts, put_failures;
+	/* Our verdicts go in batches, one in flight (see publish). */
+	struct event	*ev_flush;
+	struct cl_req	*batch;
+	int64_t		 batch_lease;
+	struct dq_sent	 sent[DQ_BATCH];
+	size_t		 nsent;
 };
 
 static void	 publish(struct dquorum *, size_t);
@@ -356,27 +371,120 @@ retry_later(struct dquorum *dq)
 	evtimer_add(dq->ev_retry, &tv);
 }
 
+/*
+ * A verdict is sent when it changes, never per probe.  Changes are marked
+ * (dirty) and sent together: at most DQ_BATCH puts in one transaction, one
+ * transaction in flight; what changes meanwhile goes in the next.  One
+ * request per stack, as at first, made a member with 2,000 stacks send
+ * 2,000 requests at once on each new lease, and three such members left
+ * etcd answering nobody in time: nobody could lead.
+ */
 static void
-put_cb(const struct cl_reply *r, void *arg)
+flush_soon(struct dquorum *dq)
 {
-	struct dq_stack *st = arg;
-	struct dquorum *dq = st->dq;
-	size_t s = (size_t)(st - dq->st);
+	if (dq->batch == NULL && dq->ev_flush != NULL)
+		event_active(dq->ev_flush, EV_TIMEOUT, 1);
+}
 
-	st->put = NULL;
+static void
+batch_cb(const struct cl_reply *r, void *arg)
+{
+	struct dquorum *dq = arg;
+	bool ok = r->error == 0 && dq->batch_lease == dq->lease;
+
+	dq->batch = NULL;
+	for (size_t i = 0; i < dq->nsent; i++) {
+		struct dq_sent *se = &dq->sent[i];
+		struct dq_stack *st;
+
+		if (se->s >= dq->nst)
+			continue;
+		st = &dq->st[se->s];
+		st->inflight = false;
+		if (ok) {
+			st->pub_valid = true;
+			st->pub_view = se->view;
+			st->pub_since = se->since;
+		} else {
+			/* Sent under an old lease, or not taken: again. */
+			st->pub_valid = false;
+			st->dirty = true;
+		}
+	}
+	dq->nsent = 0;
 	if (r->error != 0) {
 		dq->put_failures++;
-		st->pub_valid = false;
-		log_debug("cluster_request_failed", "op=verdict stack=%s"
-		    " error=%s detail=%s", log_q(dq->d->cfg->stacks[s].name),
-		    cl_error_name(r->error), log_q(r->detail));
+		log_debug("cluster_request_failed", "op=verdicts error=%s"
+		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
 		retry_later(dq);
 		return;
 	}
-	if (st->put_again) {
-		st->put_again = false;
-		publish(dq, s);
+	flush_soon(dq);
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dquorum *dq = arg;
+	struct daemon *d = dq->d;
+	struct cl_op ops[DQ_BATCH];
+	char *vals[DQ_BATCH], keys[DQ_BATCH][CL_KEY_MAX];
+	struct cl_txn t = { 0 };
+	size_t k = 0;
+
+	if (dq->batch != NULL || dq->lease == 0)
+		return;		/* the answer, or the next lease, sends */
+	memset(ops, 0, sizeof(ops));
+	for (size_t s = 0; s < dq->nst && k < DQ_BATCH; s++) {
+		struct dq_stack *st = &dq->st[s];
+		const struct health *h = &d->health[s];
+		enum quorum_view view = own_view(d, s);
+		struct cl_verdict cv = { 0 };
+		const char *why;
+
+		if (!st->dirty)
+			continue;
+		st->dirty = false;
+		cv.view = view == QUORUM_V_UP ? CL_VIEW_UP :
+		    view == QUORUM_V_DOWN ? CL_VIEW_DOWN : CL_VIEW_UNKNOWN;
+		cv.since_ms = h->since_ms > 0 ? h->since_ms : 0;
+		why = h->last_reason != 0 && view == QUORUM_V_DOWN ?
+		    probe_reason_name((enum probe_reason)h->last_reason) : "";
+		snprintf(cv.reason, sizeof(cv.reason), "%s", why);
+		if (cl_key_build(dq->prefix, CL_KEY_VERDICT, dq->member,
+		    d->cfg->stacks[s].name, keys[k], sizeof(keys[k])) < 0 ||
+		    cl_verdict_build(&cv, &vals[k]) != 0)
+			continue;
+		ops[k].kind = CL_OP_PUT;
+		ops[k].key = keys[k];
+		ops[k].value = vals[k];
+		ops[k].value_len = strlen(vals[k]);
+		ops[k].lease = dq->lease;
+		dq->sent[k].s = s;
+		dq->sent[k].view = view;
+		dq->sent[k].since = h->since_ms;
+		st->inflight = true;
+		k++;
 	}
+	if (k == 0)
+		return;
+	t.success = ops;
+	t.nsuccess = k;
+	dq->nsent = k;
+	dq->batch_lease = dq->lease;
+	if (cl_txn(dq->c, &t, batch_cb, dq, &dq->batch) == 0) {
+		dq->puts += k;
+	} else {
+		dq->batch = NULL;
+		for (size_t i = 0; i < k; i++) {
+			dq->st[dq->sent[i].s].inflight = false;
+			dq->st[dq->sent[i].s].dirty = true;
+		}
+		dq->nsent = 0;
+		retry_later(dq);
+	}
+	for (size_t i = 0; i < k; i++)
+		free(vals[i]);
 }
 
 static void
@@ -385,46 +493,12 @@ publish(struct dquorum *dq, size_t s)
 	struct daemon *d = dq->d;
 	struct dq_stack *st = &dq->st[s];
 	const struct health *h = &d->health[s];
-	enum quorum_view view = own_view(d, s);
-	struct cl_verdict cv = { 0 };
-	struct cl_op put = { 0 };
-	char key[CL_KEY_MAX], *val = NULL;
-	const char *why;
 
-	if (dq->lease == 0)
-		return;		/* published again on the next lease */
-	if (st->pub_valid && st->pub_view == view &&
+	if (st->pub_valid && !st->inflight && st->pub_view == own_view(d, s) &&
 	    st->pub_since == h->since_ms)
 		return;
-	if (st->put != NULL) {
-		st->put_again = true;
-		return;
-	}
-	cv.view = view == QUORUM_V_UP ? CL_VIEW_UP : view == QUORUM_V_DOWN ?
-	    CL_VIEW_DOWN : CL_VIEW_UNKNOWN;
-	cv.since_ms = h->since_ms > 0 ? h->since_ms : 0;
-	why = h->last_reason != 0 && view == QUORUM_V_DOWN ?
-	    probe_reason_name((enum probe_reason)h->last_reason) : "";
-	snprintf(cv.reason, sizeof(cv.reason), "%s", why);
-	if (cl_key_build(dq->prefix, CL_KEY_VERDICT, dq->member,
-	    d->cfg->stacks[s].name, key, sizeof(key)) < 0 ||
-	    cl_verdict_build(&cv, &val) != 0)
-		return;
-	put.kind = CL_OP_PUT;
-	put.key = key;
-	put.value = val;
-	put.value_len = strlen(val);
-	put.lease = dq->lease;
-	if (cl_put(dq->c, &put, put_cb, st, &st->put) == 0) {
-		st->pub_valid = true;
-		st->pub_view = view;
-		st->pub_since = h->since_ms;
-		dq->puts++;
-	} else {
-		st->put = NULL;
-		retry_later(dq);
-	}
-	free(val);
+	st->dirty = true;
+	flush_soon(dq);
 }
 
 static void
@@ -443,10 +517,8 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 tables_free(struct dquorum *dq)
 {
-	for (size_t s = 0; s < dq->nst; s++) {
-		cl_cancel(dq->st[s].put);
+	for (size_t s = 0; s < dq->nst; s++)
 		free(dq->st[s].votes);
-	}
 	free(dq->st);
 	free(dq->view);
 	dq->st = NULL;
@@ -493,7 +565,10 @@ dquorum_open(struct daemon *d, struct cl_client *c, const char *prefix,
 	snprintf(dq->member, sizeof(dq->member), "%s", member);
 	if (cl_key_dir(prefix, CL_KEY_VERDICT, NULL, dq->k_verdicts,
 	    sizeof(dq->k_verdicts)) < 0 || tables_build(dq) != 0 ||
-	    (dq->ev_retry = evtimer_new(d->base, retry_cb, dq)) == NULL) {
+	    (dq->ev_retry = evtimer_new(d->base, retry_cb, dq)) == NULL ||
+	    (dq->ev_flush = event_new(d->base, -1, 0, flush_cb, dq)) == NULL) {
+		if (dq->ev_retry != NULL)
+			event_free(dq->ev_retry);
 		tables_free(dq);
 		free(dq);
 		return -1;
@@ -516,6 +591,9 @@ dquorum_close(struct daemon *d)
 	d->qview = NULL;
 	cl_watch_stop(dq->watch);
 	cl_cancel(dq->read);
+	cl_cancel(dq->batch);
+	if (dq->ev_flush != NULL)
+		event_free(dq->ev_flush);
 	if (dq->ev_retry != NULL)
 		event_free(dq->ev_retry);
 	tables_free(dq);
@@ -593,16 +671,19 @@ dquorum_reload(struct daemon *d)
 			ns->votes = os->votes;
 			ns->n = os->n;
 			ns->cap = os->cap;
-			ns->pub_valid = os->pub_valid && os->put == NULL;
+			ns->pub_valid = os->pub_valid && !os->inflight;
 			ns->pub_view = os->pub_view;
 			ns->pub_since = os->pub_since;
 			os->votes = NULL;
 			os->n = os->cap = 0;
-			/* The put in flight answers to its old slot: let it
-			 * go, and send again if it differs. */
+			/* The batch in flight answers to the old slots: it
+			 * is let go below, and its stacks sent again. */
 			dq->view[s] = old.view[o];
 			break;
 		}
+	cl_cancel(dq->batch);
+	dq->batch = NULL;
+	dq->nsent = 0;
 	tables_free(&old);
 	d->qview = dq->view;
 	decide_all(dq, false);
