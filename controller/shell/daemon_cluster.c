@@ -131,6 +131,7 @@ struct dcluster {
 	uint64_t		 elections, fenced, lost;
 	int64_t			 acting_since_ms;
 	bool			 test_ignore_validity;
+	int64_t			 test_write_delay_ms;
 	int64_t			 joined_ms;	/* monotonic */
 	/* [cluster] as started with (a reload does not change it). */
 	char			 member[CL_NAME_MAX];
@@ -553,6 +554,21 @@ wr_send(struct dcl_wr *w)
 	return cl_election_txn(w->cl->el, &t, wr_cb, w, NULL);
 }
 
+/*
+ * Test switch: FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS=N holds each batch
+ * N ms before it is sent, so that a test can kill a leader while its
+ * states are on their way to etcd (the window an operator's answer must
+ * not fall into, daemon_cluster_cmd.c).
+ */
+static void
+wr_delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dcl_wr *w = arg;
+
+	if (wr_send(w) != 0)
+		wr_fail(w, CL_E_NOTLEADER, "not the leader");
+}
+
 static int
 dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
     const size_t *lens, size_t n, void (*done)(struct daemon *, int,
@@ -584,6 +600,15 @@ dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
 		memcpy(w->vals[i], blobs[i], lens[i]);
 		w->vals[i][lens[i]] = '\0';
 		w->lens[i] = lens[i];
+	}
+	if (cl->test_write_delay_ms > 0) {
+		struct timeval tv = { cl->test_write_delay_ms / 1000,
+		    (cl->test_write_delay_ms % 1000) * 1000 };
+
+		if (event_base_once(d->base, -1, EV_TIMEOUT, wr_delayed_cb, w,
+		    &tv) != 0)
+			goto fail;
+		return 0;
 	}
 	if (wr_send(w) != 0)
 		goto fail;
@@ -1056,6 +1081,9 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		snprintf(cl->advertise, sizeof(cl->advertise), "%s",
 		    cc->advertise);
 	cl->test_ignore_validity = getenv("FAILOVERD_TEST_STALE_LEADER") != NULL;
+	if (getenv("FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS") != NULL)
+		cl->test_write_delay_ms = strtoll(getenv(
+		    "FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS"), NULL, 10);
 	if (config_digest(d->cfg, cl->digest) != 0 ||
 	    cl_key_build(cc->prefix, CL_KEY_LEADER, NULL, NULL, cl->k_leader,
 	    sizeof(cl->k_leader)) < 0 ||

@@ -1,0 +1,78 @@
+#!/bin/bash
+# test_cluster_ops2.sh - an operator's command answered "accepted" in a
+# cluster is in etcd, so the next leader has it (issue 14): a real
+# three-member etcd, named, web heads, two failoverd members whose group
+# states reach etcd late (FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS holds each
+# batch 1.5 s), so that a leader SIGKILLed right after its answer dies
+# before the state write that would otherwise have carried the flags.
+#   - pause, resume, pin, unpin, each given through failoverctl on the
+#     follower's host, the leader killed at the answer: the new leader has
+#     it (flags and engine state);
+#   - a switch request answered, the leader killed: the new leader runs it
+#     and the record moves;
+#   - failoverctl switch (without --no-wait) on a member's host follows
+#     the switch from the state the member mirrors, to its end; on a host
+#     without a daemon it says so and returns at once.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
+command -v jq >/dev/null || { echo "no jq"; exit 77; }
+. "$TOP/tests/lib/fo.sh"
+. "$TOP/tests/lib/etcd.sh"
+. "$TOP/tests/lib/cluster.sh"
+
+DELAY=FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS=1500
+cl_world
+cl_conf 1
+cl_conf 2
+cl_start 1 "$DELAY"
+cl_start 2 "$DELAY"
+fo_wait 15 cl_leader || cl_fail "nobody leads"
+fo_wait 8 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "never published app1"
+for i in 1 2; do
+	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$i.log" ||
+	    cl_fail "m$i: app2 never up"
+done
+ctl() {	# I ARGS...
+	local i=$1; shift
+	"$FAILOVERCTL" -c "$FO/m$i.conf" "$@"
+}
+st() {	# I JQ: the group www as member I's store has it
+	ctl "$1" status www --json | jq -e "$2" >/dev/null
+}
+
+# One command through the follower's host, the leader SIGKILLed as soon
+# as the answer is in, then the new leader must show JQ.
+killed_at_answer() {	# JQ VERB ARGS...
+	local want=$1 L F out; shift
+	L=$(cl_leader)
+	[ -n "$L" ] || cl_fail "$*: nobody leads"
+	F=$((3 - L))
+	out=$(ctl "$F" "$@") || cl_fail "$* through m$F: $out"
+	cl_reap "$L"
+	echo "$out" | grep -q "applied by the leader m$L" || cl_fail "$*: not the leader's answer: $out"
+	fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "$*: m$F did not take over"
+	fo_wait 6 st "$F" "$want" ||
+	    cl_fail "$*: accepted by m$L, lost with it: $(ctl "$F" status www --json | jq -c '{flags,paused:.state.paused,pinned:.state.pinned}')"
+	echo "$*: accepted by m$L, held by m$F after the kill"
+	cl_start "$L" "$DELAY"
+	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$L.log" ||
+	    cl_fail "m$L: app2 never up after its restart"
+}
+
+killed_at_answer '.flags.paused == true and .state.paused == true' pause www
+killed_at_answer '.flags.paused == false and .state.paused == false' resume www
+killed_at_answer '.flags.pinned == "app1" and .state.pinned == "app1"' pin www app1
+killed_at_answer '.flags.pinned == null and .state.pinned == null' unpin www
+
+# A switch request: answered, the leader killed; the next one runs it.
+L=$(cl_leader)
+F=$((3 - L))
+out=$(ctl "$F" switch www --to app2 --yes --no-wait) || cl_fail "switch through m$F: $out"
+cl_reap "$L"
+echo "$out" | grep -q "applied by the leader m$L" || cl_fail "switch: not the leader's answer: $out"
+fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "switch: m$F did not take over"
+fo_wait 20 fo_dig_is "$W" CNAME app2.example.net. ||
+    cl_fail "switch accepted by m$L, lost with it: $(fo_dig "$W" CNAME) $(ctl "$F" status www --json | jq -c .flags)"
+echo "switch: accepted by m$L, run by m$F after the kill"
+echo ok
