@@ -10,9 +10,9 @@
 #     it (flags and engine state);
 #   - a switch request answered, the leader killed: the new leader runs it
 #     and the record moves;
-#   - failoverctl switch (without --no-wait) on a member's host follows
-#     the switch from the state the member mirrors, to its end; on a host
-#     without a daemon it says so and returns at once.
+#   - failoverctl switch (without --no-wait) on a follower's host follows
+#     the switch phase by phase from the state the member mirrors, to its
+#     end; on a host without a daemon it says so and returns at once.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
@@ -75,4 +75,42 @@ fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "switch: m$F did not take over
 fo_wait 30 fo_dig_is "$W" A 127.0.0.2 ||
     cl_fail "switch accepted by m$L, lost with it: $(fo_dig "$W" CNAME) $(ctl "$F" status www --json | jq -c .flags)"
 echo "switch: accepted by m$L, run by m$F after the kill"
+cl_start "$L" "$DELAY"
+# app1 is in maintenance now (503): out of it, so that it can take over.
+fo_maint app1 off
+for i in "$L" "$F"; do
+	fo_wait 10 grep -Eq 'event=health_change stack=app1 from=(unknown|down) to=up' "$FO/m$i.log" ||
+	    cl_fail "m$i: app1 never up again"
+done
+fo_wait 10 st "$L" '.state.status != "switching" and .last_switch.result == "completed"' ||
+    cl_fail "m$L's mirror: $(ctl "$L" status www --json | jq -c .last_switch)"
+
+# failoverctl switch on a host without a daemon: says so, returns at once.
+sed -e "s|^state_dir = .*|state_dir = $FO/state3|" -e "s|^member = .*|member = m3|" \
+    "$FO/m1.conf" >"$FO/m3.conf"
+mkdir -p "$FO/state3"
+t0=$(date +%s%N)
+out=$(ctl 3 switch www --to app1 --yes 2>&1) || cl_fail "switch from a host without a daemon: $out"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "$out" | grep -q "applied by the leader m$F" || cl_fail "switch from m3's host: $out"
+echo "$out" | grep -q "no failoverd member runs on this host.*not following the switch" ||
+    cl_fail "no-daemon line: $out"
+echo "switch from a host without a daemon: returned in $ms ms"
+fo_wait 30 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "no switch back to app1: $(fo_dig "$W" CNAME)"
+fo_wait 10 st "$L" '.last_switch.to == "app1" and .last_switch.result == "completed"' ||
+    cl_fail "m$L's mirror: $(ctl "$L" status www --json | jq -c .last_switch)"
+
+# failoverctl switch on a follower's host follows it phase by phase, from
+# the state its daemon mirrors, to its end.
+out=$(ctl "$L" switch www --to app2 --yes --timeout 60s 2>&1) ||
+    cl_fail "switch followed on m$L's host: $out"
+echo "$out"
+echo "$out" | grep -q "applied by the leader m$F" || cl_fail "not the leader's answer: $out"
+echo "$out" | grep -Eq '^switch www-[0-9]+ started: app1 -> app2 \(manual\)' || cl_fail "no start line: $out"
+for ph in maintenance_on replication_off promote maintenance_off dns; do
+	echo "$out" | grep -Eq "^  $ph +[a-z0-9-]+ +ok +[0-9]+ ms" || cl_fail "no line for $ph: $out"
+done
+echo "$out" | grep -Eq "^switch www-[0-9]+ completed in [0-9]+ ms: www\.[^ ]* now points at app2" ||
+    cl_fail "no end line: $out"
+fo_dig_is "$W" A 127.0.0.2 || cl_fail "followed to its end, but the record: $(fo_dig "$W" A)"
 echo ok
