@@ -251,6 +251,8 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
  * so the mirror has it within a moment.  A request the leader took and
  * started no switch for (refused by its engine, expired, or withdrawn)
  * shows as no request pending and no new switch, for a few seconds.
+ * What a poll sees is the state then: a phase shorter than a poll
+ * (FOLLOW_POLL_MS) may not get a line of its own.
  */
 #define FOLLOW_NOT_STARTED_MS	3000
 
@@ -263,6 +265,23 @@ phase_stack(const json_t *ls, const char *phase)
 	    strcmp(phase, "restore") == 0)
 		return ctl_jstr(ls, "from");
 	return ctl_jstr(ls, "to");
+}
+
+/*
+ * The phase seen last, which started at phase_ms (wall) and gave way to
+ * the phase ls names now, or ended the switch: failed only when the
+ * switch failed in it, its duration up to what came next.
+ */
+static void
+phase_line(const json_t *ls, const char *phase, int64_t phase_ms)
+{
+	bool same = strcmp(ctl_jstr(ls, "phase"), phase) == 0;
+	int64_t end = json_integer_value(json_object_get(ls, same ?
+	    "ended_ms" : "phase_started_ms"));
+
+	printf("  %-16s %-8s %-8s %6lld ms\n", phase, phase_stack(ls, phase),
+	    same && strcmp(ctl_jstr(ls, "result"), "failed") == 0 ? "failed" :
+	    "ok", (long long)(end - phase_ms));
 }
 
 static int
@@ -317,14 +336,7 @@ follow_state(struct ctl *c, const char *group, const struct ops_reply *r,
 			/* A phase that gave way to another, or the end. */
 			if (phase[0] != '\0' && (strcmp(ph, phase) != 0 ||
 			    ended))
-				printf("  %-16s %-8s %-8s %6lld ms\n", phase,
-				    phase_stack(ls, phase), ended &&
-				    strcmp(ph, phase) == 0 && strcmp(ctl_jstr(ls,
-				    "result"), "failed") == 0 ? "failed" : "ok",
-				    (long long)((strcmp(ph, phase) != 0 ?
-				    json_integer_value(json_object_get(ls,
-				    "phase_started_ms")) : json_integer_value(
-				    json_object_get(ls, "ended_ms"))) - phase_ms));
+				phase_line(ls, phase, phase_ms);
 			if (!ended && (strcmp(ph, phase) != 0 ||
 			    json_integer_value(json_object_get(ls, "attempt")) !=
 			    attempt)) {
