@@ -3,20 +3,22 @@
  * "failoverctl and the API work on any member: commands are written to
  * etcd and applied by the leader").
  *
- * A member that does not act never applies a command itself: its API
- * gives it to the leader through etcd (face/ops_remote.h has the records
- * and the protocol) and answers with the leader's answer, or, when no
- * leader takes it within two lease_ttl and a second (time enough for a
- * leader to be elected after one died), with no_leader - never a silent
- * local act.  failoverctl gives its commands the same way, on any host.
+ * No member applies a command given to its API itself, not even the
+ * acting leader: its API gives it to the leader through etcd
+ * (face/ops_remote.h has the records and the protocol) and answers with
+ * the leader's answer, or, when no leader takes it within two lease_ttl
+ * and a second (time enough for a leader to be elected after one died),
+ * with no_leader - never a silent local act.  failoverctl gives its
+ * commands the same way, on any host.
  *
  * The acting leader applies each command with ops_command() on its own
- * store, as its own API does, and answers in the command's key in one
- * transaction fenced on its leader key and on the command's mod_revision
- * as read: the answer is written once, and only by a leader that still
- * leads.  A leader that cannot act (its validity bound passed) leaves
- * the command unanswered for the next one.  Commands are read once when
- * this member begins to act, then watched from the revision after.
+ * store, as a controller alone's API does, and answers in the command's
+ * key in one transaction fenced on its leader key and on the command's
+ * mod_revision as read: the answer is written once, and only by a
+ * leader that still leads.  A leader that cannot act (its validity
+ * bound passed) leaves the command unanswered for the next one.
+ * Commands are read once when this member begins to act, then watched
+ * from the revision after.
  *
  * Durable when answered.  The answer goes to etcd in the transaction
  * that writes what the command changed: each group's value with its new
@@ -35,11 +37,13 @@
  * leadership, a command already applied (key and mod_revision) is not
  * applied again.
  *
- * XXX: two paths are not covered.  A command given to the leader's own
- * HTTP API is applied and answered there (api_v1.c), its flags reaching
- * etcd with the group's next state write.  And PREFIX/runtime is also
- * published on its own (daemon_cluster_rt.c), unordered with the
- * answers: a value published late could overwrite a later one.
+ * A command given to the acting leader's own API takes the same way
+ * (dclcmd_give): applied locally, it would be answered before its flags
+ * are in etcd.  It costs a few etcd round trips.
+ *
+ * XXX: PREFIX/runtime is also published on its own (daemon_cluster_rt.c),
+ * unordered with the answers: a value published late could overwrite a
+ * later one's.
  */
 #include "controller/shell/daemon_cluster_cmd.h"
 
@@ -573,7 +577,8 @@ dclcmd_give(struct daemon *d, const struct ops_request *req,
 	struct give *g;
 	int64_t wait_ms;
 
-	if (d->cluster == NULL || daemon_may_act(d))
+	/* The acting leader too: its answer is durable only this way. */
+	if (d->cluster == NULL)
 		return 1;
 	memset(now, 0, sizeof(*now));
 	now->code = 1;
@@ -610,7 +615,8 @@ dclcmd_give_group(struct daemon *d, enum ops_remote_gop gop,
 	struct give *g;
 	int64_t wait_ms;
 
-	if (d->cluster == NULL || daemon_may_act(d))
+	/* The acting leader too: its answer is durable only this way. */
+	if (d->cluster == NULL)
 		return 1;
 	memset(now, 0, sizeof(*now));
 	now->code = 1;

@@ -7,7 +7,8 @@
 # before the state write that would otherwise have carried the flags.
 #   - pause, resume, pin, unpin, each given through failoverctl on the
 #     follower's host, the leader killed at the answer: the new leader has
-#     it (flags and engine state);
+#     it (flags and engine state); and a pause given to the leader's own
+#     HTTP API;
 #   - a switch request answered, the leader killed: the new leader runs it
 #     and the record moves;
 #   - failoverctl switch (without --no-wait) on a follower's host follows
@@ -23,8 +24,12 @@ command -v jq >/dev/null || { echo "no jq"; exit 77; }
 
 DELAY=FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS=1500
 cl_world
-cl_conf 1
-cl_conf 2
+TOKEN=cluster-ops2-$RANDOM$RANDOM$RANDOM
+printf '%s\n' "$TOKEN" >"$FO/token"
+chmod 0600 "$FO/token"
+export FO_CTL_EXTRA="api_token_file = $FO/token"
+CL_API=1 cl_conf 1
+CL_API=1 cl_conf 2
 cl_start 1 "$DELAY"
 cl_start 2 "$DELAY"
 fo_wait 15 cl_leader || cl_fail "nobody leads"
@@ -41,6 +46,17 @@ st() {	# I JQ: the group www as member I's store has it
 	ctl "$1" status www --json | jq -e "$2" >/dev/null
 }
 
+post() {	# PORT PATH [BODY]
+	curl -s --max-time 15 -H "Authorization: Bearer $TOKEN" \
+	    -H 'Content-Type: application/json' -d "${3:-{\}}" \
+	    -w '\n%{http_code}' "http://127.0.0.1:$1$2"
+}
+restarted() {	# I: member I again, its probes running
+	cl_start "$1" "$DELAY"
+	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$1.log" ||
+	    cl_fail "m$1: app2 never up after its restart"
+}
+
 # One command through the follower's host, the leader SIGKILLed as soon
 # as the answer is in, then the new leader must show JQ.
 killed_at_answer() {	# JQ VERB ARGS...
@@ -55,15 +71,27 @@ killed_at_answer() {	# JQ VERB ARGS...
 	fo_wait 6 st "$F" "$want" ||
 	    cl_fail "$*: accepted by m$L, lost with it: $(ctl "$F" status www --json | jq -c '{flags,paused:.state.paused,pinned:.state.pinned}')"
 	echo "$*: accepted by m$L, held by m$F after the kill"
-	cl_start "$L" "$DELAY"
-	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$L.log" ||
-	    cl_fail "m$L: app2 never up after its restart"
+	restarted "$L"
 }
 
 killed_at_answer '.flags.paused == true and .state.paused == true' pause www
 killed_at_answer '.flags.paused == false and .state.paused == false' resume www
 killed_at_answer '.flags.pinned == "app1" and .state.pinned == "app1"' pin www app1
 killed_at_answer '.flags.pinned == null and .state.pinned == null' unpin www
+
+# The leader's own API: its answer too comes once the pause is in etcd.
+L=$(cl_leader)
+F=$((3 - L))
+eval "PL=\$CL_PORT_$L"
+r=$(post "$PL" /v1/groups/www/pause)
+cl_reap "$L"
+[ "$(echo "$r" | tail -1)" = 200 ] || cl_fail "POST pause on the leader m$L: $r"
+fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "leader's API: m$F did not take over"
+fo_wait 6 st "$F" '.flags.paused == true and .state.paused == true' ||
+    cl_fail "pause accepted by the leader m$L's own API, lost with it: $(ctl "$F" status www --json | jq -c .flags)"
+echo "pause through the leader m$L's own API: held by m$F after the kill"
+restarted "$L"
+killed_at_answer '.flags.paused == false and .state.paused == false' resume www
 
 # A switch request: answered, the leader killed; the next one runs it.
 L=$(cl_leader)
