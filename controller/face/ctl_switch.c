@@ -243,6 +243,158 @@ follow_switch(struct ctl *c, const char *group, const struct ops_reply *r,
 }
 
 /*
+ * In a cluster the leader's history is its own, but every member that
+ * runs a daemon mirrors each group's state from etcd into its store (the
+ * followers' watch; the leader commits its own): the switch is followed
+ * from that state, polled, as a phase is seen to begin and end.  The
+ * answer came only once the request was in etcd (daemon_cluster_cmd.c),
+ * so the mirror has it within a moment.  A request the leader took and
+ * started no switch for (refused by its engine, expired, or withdrawn)
+ * shows as no request pending and no new switch, for a few seconds.
+ * What a poll sees is the state then: a phase shorter than a poll
+ * (FOLLOW_POLL_MS) may not get a line of its own.
+ */
+#define FOLLOW_NOT_STARTED_MS	3000
+
+static const char *
+phase_stack(const json_t *ls, const char *phase)
+{
+	if (strcmp(phase, "dns") == 0)
+		return "-";
+	if (strcmp(phase, "maintenance_on") == 0 ||
+	    strcmp(phase, "restore") == 0)
+		return ctl_jstr(ls, "from");
+	return ctl_jstr(ls, "to");
+}
+
+/*
+ * The phase seen last, which started at phase_ms (wall) and gave way to
+ * the phase ls names now, or ended the switch: failed only when the
+ * switch failed in it, its duration up to what came next.
+ */
+static void
+phase_line(const json_t *ls, const char *phase, int64_t phase_ms)
+{
+	bool same = strcmp(ctl_jstr(ls, "phase"), phase) == 0;
+	int64_t end = json_integer_value(json_object_get(ls, same ?
+	    "ended_ms" : "phase_started_ms"));
+
+	printf("  %-16s %-8s %-8s %6lld ms\n", phase, phase_stack(ls, phase),
+	    same && strcmp(ctl_jstr(ls, "result"), "failed") == 0 ? "failed" :
+	    "ok", (long long)(end - phase_ms));
+}
+
+static int
+follow_state(struct ctl *c, const char *group, const struct ops_reply *r,
+    int64_t timeout_ms)
+{
+	int64_t start = ctl_mono_ms(), idle_since = 0, phase_ms = 0;
+	char id[ENG_ID_MAX] = "", phase[32] = "", address[600], err[512];
+	long attempt = 0;
+
+	if (ops_group_address(c->st, c->cfg, group, address,
+	    sizeof(address)) != 0)
+		snprintf(address, sizeof(address), "%s", group);
+	for (;;) {
+		json_t *o = NULL, *ls;
+		const char *ph;
+		bool ended;
+
+		if (ops_status(c->st, c->cfg, group, &o, err,
+		    sizeof(err)) != 0) {
+			ctl_fail_line("switch: %s", err);
+			return EX_FAIL;
+		}
+		ls = json_object_get(o, "last_switch");
+		if (id[0] == '\0' && json_integer_value(json_object_get(o,
+		    "nswitch")) > r->nswitch && json_is_object(ls)) {
+			snprintf(id, sizeof(id), "%s", ctl_jstr(ls, "id"));
+			printf("switch %s started: %s -> %s (%s%s)\n", id,
+			    ctl_jstr(ls, "from"), ctl_jstr(ls, "to"),
+			    ctl_jstr(ls, "reason"), json_is_true(
+			    json_object_get(ls, "force")) ? ", forced" : "");
+		}
+		if (id[0] == '\0') {
+			/* Taken, and nothing started: say so, not wait. */
+			if (json_is_true(json_object_get(json_object_get(o,
+			    "flags"), "switch_requested")))
+				idle_since = 0;
+			else if (idle_since == 0)
+				idle_since = ctl_mono_ms();
+			json_decref(o);
+			if (idle_since != 0 && ctl_mono_ms() - idle_since >
+			    FOLLOW_NOT_STARTED_MS) {
+				ctl_fail_line("switch: the leader took the"
+				    " request and started no switch (refused by"
+				    " its engine, expired, or withdrawn): see"
+				    " failoverctl events on the leader's host");
+				return EX_FAIL;
+			}
+		} else if (strcmp(ctl_jstr(ls, "id"), id) == 0) {
+			ph = ctl_jstr(ls, "phase");
+			ended = strcmp(ctl_jstr(ls, "result"), "running") != 0;
+			/* A phase that gave way to another, or the end. */
+			if (phase[0] != '\0' && (strcmp(ph, phase) != 0 ||
+			    ended))
+				phase_line(ls, phase, phase_ms);
+			if (!ended && (strcmp(ph, phase) != 0 ||
+			    json_integer_value(json_object_get(ls, "attempt")) !=
+			    attempt)) {
+				attempt = (long)json_integer_value(
+				    json_object_get(ls, "attempt"));
+				if (strcmp(ph, phase) == 0 || attempt > 1)
+					printf("  %-16s %-8s attempt %ld\n", ph,
+					    phase_stack(ls, ph), attempt);
+				snprintf(phase, sizeof(phase), "%s", ph);
+				phase_ms = json_integer_value(json_object_get(ls,
+				    "phase_started_ms"));
+			}
+			if (ended) {
+				int rc = EX_OK;
+
+				if (strcmp(ctl_jstr(ls, "result"), "completed")
+				    == 0)
+					printf("switch %s completed in %lld ms:"
+					    " %s now points at %s\n", id,
+					    (long long)(json_integer_value(
+					    json_object_get(ls, "ended_ms")) -
+					    json_integer_value(json_object_get(ls,
+					    "started_ms"))), address,
+					    ctl_jstr(ls, "to"));
+				else {
+					ctl_fail_line("switch: switch %s failed in"
+					    " phase %s; the group is failed until"
+					    " an operator acts (rearm, resume or"
+					    " switch): failoverctl status %s", id,
+					    ph, group);
+					rc = EX_FAIL;
+				}
+				json_decref(o);
+				return rc;
+			}
+			json_decref(o);
+		} else
+			json_decref(o);
+		fflush(stdout);
+		if (ctl_mono_ms() - start > timeout_ms) {
+			if (id[0] == '\0')
+				ctl_fail_line("switch: timed out after %lld s: the"
+				    " request is still pending in the cluster"
+				    " and runs when the leader picks it up",
+				    (long long)(timeout_ms / 1000));
+			else
+				ctl_fail_line("switch: timed out after %lld s in"
+				    " phase %s; switch %s goes on in the"
+				    " cluster's leader (failoverctl status %s)",
+				    (long long)(timeout_ms / 1000), phase, id,
+				    group);
+			return EX_FAIL;
+		}
+		ctl_sleep_ms(FOLLOW_POLL_MS);
+	}
+}
+
+/*
  * Below the plan: the target's health as the daemon last wrote it, so
  * that nobody confirms a switch to a stack that is down without seeing
  * it.  (The precheck follows, run now by the daemon: precheck_show.  A
@@ -381,7 +533,9 @@ ctl_v_switch(struct ctl *c)
 	struct ops_reply r;
 	struct eng_group g;
 	char plan[4096], err[512];
-	bool stored;
+	bool stored, here;
+	long pid;
+	int64_t written;
 	int ch;
 
 	optind = 0;
@@ -426,7 +580,21 @@ ctl_v_switch(struct ctl *c)
 		printf("%s\n", r.message);
 		return EX_OK;
 	}
-	if (ops_switch_plan(c->st, c->cfg, group, to, force, plan,
+	/*
+	 * In a cluster, a host without a daemon has no copy of the group's
+	 * state to judge the plan against (its store is not mirrored): the
+	 * leader judges the switch, and only --yes gives it without a plan.
+	 */
+	here = !c->cfg->cluster.enabled || ctl_daemon_probe(
+	    c->cfg->controller.state_dir, &pid, &written) == DAEMON_RUNNING;
+	if (!here && !yes) {
+		ctl_fail_line("switch: refused: no failoverd member runs on this"
+		    " host, so there is no state here to show the plan from;"
+		    " add --yes to give the switch to the cluster's leader,"
+		    " which judges it");
+		return EX_FAIL;
+	}
+	if (here && ops_switch_plan(c->st, c->cfg, group, to, force, plan,
 	    sizeof(plan), &r) != 0) {
 		ctl_fail_line("switch: refused: %s", r.message);
 		return EX_FAIL;
@@ -449,9 +617,16 @@ ctl_v_switch(struct ctl *c)
 	}
 	if (ctl_command(c, OPS_SWITCH, group, to, force, &r) != 0)
 		return EX_FAIL;
-	/* The leader's history is its own: follow it with status. */
-	if (nowait || c->cfg->cluster.enabled) {
+	if (nowait) {
 		printf("%s\n", r.message);
+		return EX_OK;
+	}
+	if (!here) {
+		printf("%s\n", r.message);
+		printf("%s: no failoverd member runs on this host, so the"
+		    " cluster's state is not mirrored here: not following the"
+		    " switch (failoverctl status %s on a member's host)\n",
+		    group, group);
 		return EX_OK;
 	}
 	if (timeout < 0) {
@@ -467,8 +642,13 @@ ctl_v_switch(struct ctl *c)
 	 * starts it (the request's number is in the history and in
 	 * --no-wait's answer, for --cancel).
 	 */
+	/* In a cluster: which leader took it. */
+	if (c->cfg->cluster.enabled)
+		printf("%s\n", r.message);
 	printf("%s: switch requested; following it (up to %lld s)\n", group,
 	    (long long)(timeout / 1000));
 	fflush(stdout);
+	if (c->cfg->cluster.enabled)
+		return follow_state(c, group, &r, timeout);
 	return follow_switch(c, group, &r, timeout);
 }

@@ -574,18 +574,26 @@ flush_written(struct daemon *d, int err, uint64_t gen)
 		 * waited for them for ever before it resigned. */
 		if (pq_head != NULL)
 			daemon_flush_schedule(d);
-		return;
+	} else {
+		unqueue_all(d, list);
+		flush_commit(d, list);
+		if (pq_head != NULL)
+			daemon_flush_schedule(d);
 	}
-	unqueue_all(d, list);
-	flush_commit(d, list);
-	if (pq_head != NULL)
-		daemon_flush_schedule(d);
+	if (d->cl_flushed != NULL)
+		d->cl_flushed(d);
 }
 
 bool
 daemon_flush_busy(void)
 {
 	return flush_inflight || pq_head != NULL;
+}
+
+bool
+daemon_flush_sending(void)
+{
+	return flush_inflight;
 }
 
 void
@@ -595,6 +603,9 @@ daemon_flush(struct daemon *d)
 
 	if (flush_inflight)
 		return;		/* flush_written takes the queue next */
+	if (d->cl_cmd_hold)
+		return;		/* an operator's answer goes first, then
+				   it schedules us (daemon_cluster_cmd.c) */
 	pq_head = NULL;
 	pq_tail = &pq_head;
 	if (ev_flush_late != NULL)

@@ -651,6 +651,9 @@ dcluster_open(struct daemon *d, char *err, size_t errlen)
 		snprintf(cl->advertise, sizeof(cl->advertise), "%s",
 		    cc->advertise);
 	cl->test_ignore_validity = getenv("FAILOVERD_TEST_STALE_LEADER") != NULL;
+	if (getenv("FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS") != NULL)
+		cl->test_write_delay_ms = strtoll(getenv(
+		    "FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS"), NULL, 10);
 	if (config_digest(d->cfg, cl->digest) != 0 ||
 	    cl_key_build(cc->prefix, CL_KEY_LEADER, NULL, NULL, cl->k_leader,
 	    sizeof(cl->k_leader)) < 0 ||

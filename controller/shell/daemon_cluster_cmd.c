@@ -3,28 +3,47 @@
  * "failoverctl and the API work on any member: commands are written to
  * etcd and applied by the leader").
  *
- * A member that does not act never applies a command itself: its API
- * gives it to the leader through etcd (face/ops_remote.h has the records
- * and the protocol) and answers with the leader's answer, or, when no
- * leader takes it within two lease_ttl and a second (time enough for a
- * leader to be elected after one died), with no_leader - never a silent
- * local act.  failoverctl gives its commands the same way, on any host.
+ * No member applies a command given to its API itself, not even the
+ * acting leader: its API gives it to the leader through etcd
+ * (face/ops_remote.h has the records and the protocol) and answers with
+ * the leader's answer, or, when no leader takes it within two lease_ttl
+ * and a second (time enough for a leader to be elected after one died),
+ * with no_leader - never a silent local act.  failoverctl gives its
+ * commands the same way, on any host.
  *
  * The acting leader applies each command with ops_command() on its own
- * store, as its own API does, and answers in the command's key in one
- * transaction fenced on its leader key and on the command's mod_revision
- * as read: the answer is written once, and only by a leader that still
- * leads.  A leader that cannot act (its validity bound passed) leaves
- * the command unanswered for the next one.  Commands are read once when
- * this member begins to act, then watched from the revision after.
+ * store, as a controller alone's API does, and answers in the command's
+ * key in one transaction fenced on its leader key and on the command's
+ * mod_revision as read: the answer is written once, and only by a
+ * leader that still leads.  A leader that cannot act (its validity
+ * bound passed) leaves the command unanswered for the next one.
+ * Commands are read once when this member begins to act, then watched
+ * from the revision after.
+ *
+ * Durable when answered.  The answer goes to etcd in the transaction
+ * that writes what the command changed: each group's value with its new
+ * flags (daemon_cluster_val.c), or PREFIX/runtime for a group made at
+ * run time (answer_values has the case of each verb).  So "accepted"
+ * means the next leader has it.  Answers go one at a time, in order, and
+ * never while a batch of the group commit is on its way to etcd (that
+ * batch was encoded with the flags before the command); the group commit
+ * sends no batch while an answer waits (d->cl_cmd_hold).
  *
  * Exactly once.  The command is applied before its answer is written.  A
- * leader that dies in between leaves the command unanswered, and the
- * next leader applies it too; what the dead one applied lived only in
- * its own store, which is no longer the cluster's (a member that leads
- * again takes the flags kept in etcd, daemon_cluster_val.c).  Within one
+ * leader that dies in between leaves the command unanswered, and nothing
+ * of it in etcd; the next leader applies it; what the dead one applied
+ * lived only in its own store, which is no longer the cluster's (a
+ * member that leads again takes the flags kept in etcd).  Within one
  * leadership, a command already applied (key and mod_revision) is not
  * applied again.
+ *
+ * A command given to the acting leader's own API takes the same way
+ * (dclcmd_give): applied locally, it would be answered before its flags
+ * are in etcd.  It costs a few etcd round trips.
+ *
+ * XXX: PREFIX/runtime is also published on its own (daemon_cluster_rt.c),
+ * unordered with the answers: a value published late could overwrite a
+ * later one's.
  */
 #include "controller/shell/daemon_cluster_cmd.h"
 
@@ -38,9 +57,25 @@
 #include "cluster/cl_election.h"
 #include "cluster/cl_schema.h"
 #include "controller/base/log.h"
+#include "controller/shell/daemon_cluster_rt.h"
+#include "controller/shell/daemon_cluster_val.h"
 #include "controller/shell/daemon_int.h"
 
 #define DCC_SEEN	64
+#define DCC_TXN_PUTS	64	/* etcd refuses more than 128 ops a txn */
+
+/*
+ * An answer and the values of what its command changed, on their way to
+ * etcd: puts[0..n-2] the values (PREFIX/groups/NAME, or PREFIX/runtime),
+ * puts[n-1] the answer, written last and only if the command is as read.
+ */
+struct answer {
+	struct answer		*next;
+	size_t			 n, sent;
+	char			**keys, **vals;
+	int64_t			 cmd_rev;	/* the command's mod_revision */
+	int64_t			 lease;		/* the command's */
+};
 
 static struct {
 	struct daemon		*d;
@@ -54,6 +89,9 @@ static struct {
 	char			 seen[DCC_SEEN][CL_KEY_MAX];
 	int64_t			 seen_rev[DCC_SEEN];
 	size_t			 seen_next;
+	struct answer		*aq;		/* answers to send, in order */
+	struct answer		*aq_last;
+	struct cl_req		*a_req;		/* the head's txn in flight */
 } X;
 
 static void	 read_start(void);
@@ -96,17 +134,221 @@ seen(const struct cl_kv *kv)
 }
 
 static void
-answered_cb(const struct cl_reply *r, void *arg)
+answer_free(struct answer *a)
 {
-	char *key = arg;
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->keys[i]);
+		free(a->vals[i]);
+	}
+	free(a->keys);
+	free(a->vals);
+	free(a);
+}
 
-	if (r->error != 0 || !r->r.succeeded)
+static void	 answers_send(void);
+
+static void
+answer_pop(void)
+{
+	struct answer *a = X.aq;
+
+	if (a == NULL)
+		return;
+	X.aq = a->next;
+	if (X.aq == NULL)
+		X.aq_last = NULL;
+	answer_free(a);
+	if (X.aq == NULL && X.d->cl_cmd_hold) {
+		/* The batches held behind the answers go now. */
+		X.d->cl_cmd_hold = false;
+		daemon_flush_schedule(X.d);
+	}
+}
+
+static void
+answer_cb(const struct cl_reply *r, void *arg)
+{
+	struct answer *a = arg;
+
+	X.a_req = NULL;
+	if (a != X.aq)
+		return;		/* abandoned meanwhile */
+	if (r->error != 0 || !r->r.succeeded) {
+		/*
+		 * Unanswered, and (the last part failed with it) the
+		 * caller told nothing: the next leader applies it.  A
+		 * command withdrawn by its caller meanwhile (it waited no
+		 * longer) stays applied here, and its flags reach etcd
+		 * with the next state write of the group.
+		 */
 		log_warn("cluster_command_unanswered", "key=%s error=%s"
-		    " detail=%s", log_q(key), r->error != 0 ?
+		    " detail=%s", log_q(a->keys[a->n - 1]), r->error != 0 ?
 		    cl_error_name(r->error) : "compare_failed",
 		    log_q(r->error != 0 ? r->detail : "not the leader any more,"
 		    " or the command was withdrawn"));
-	free(key);
+		answer_pop();
+	} else if (a->sent >= a->n)
+		answer_pop();
+	answers_send();
+}
+
+/*
+ * Send the head of the queue (its next part), unless a batch of the group
+ * commit is on its way to etcd: that batch was encoded with the flags as
+ * they were before, and must land first (cl_flushed brings us back).
+ */
+static void
+answers_send(void)
+{
+	struct answer *a;
+	struct cl_op ops[DCC_TXN_PUTS];
+	struct cl_cmp cmp = { 0 };
+	struct cl_txn t = { 0 };
+	size_t k = 0;
+
+	while ((a = X.aq) != NULL && X.a_req == NULL &&
+	    !daemon_flush_sending()) {
+		memset(ops, 0, sizeof(ops));
+		for (; a->sent < a->n && k < DCC_TXN_PUTS; a->sent++, k++) {
+			ops[k].kind = CL_OP_PUT;
+			ops[k].key = a->keys[a->sent];
+			ops[k].value = a->vals[a->sent];
+			ops[k].value_len = strlen(a->vals[a->sent]);
+		}
+		memset(&t, 0, sizeof(t));
+		t.success = ops;
+		t.nsuccess = k;
+		if (a->sent == a->n) {
+			/* The part with the answer: once, to the command as
+			 * it was read, on its lease. */
+			ops[k - 1].lease = a->lease;
+			cmp.key = a->keys[a->n - 1];
+			cmp.target = CL_CMP_MOD;
+			cmp.result = CL_CMP_EQUAL;
+			cmp.number = a->cmd_rev;
+			t.cmp = &cmp;
+			t.ncmp = 1;
+		}
+		if (cl_election_txn(X.m.election, &t, answer_cb, a,
+		    &X.a_req) == 0)
+			return;
+		X.a_req = NULL;
+		log_warn("cluster_command_unanswered", "key=%s error=%s",
+		    log_q(a->keys[a->n - 1]), "not_sent");
+		answer_pop();
+		k = 0;
+	}
+}
+
+/* A batch of the group commit was answered: an answer held goes. */
+static void
+flushed_cb(struct daemon *d)
+{
+	answers_send();
+}
+
+static int
+answer_add(struct answer *a, const char *key, char *val)
+{
+	char **nk, **nv;
+
+	if (val == NULL)
+		return -1;
+	nk = realloc(a->keys, (a->n + 1) * sizeof(*nk));
+	if (nk != NULL)
+		a->keys = nk;
+	nv = realloc(a->vals, (a->n + 1) * sizeof(*nv));
+	if (nv != NULL)
+		a->vals = nv;
+	if (nk == NULL || nv == NULL || (nk[a->n] = strdup(key)) == NULL) {
+		free(val);
+		return -1;
+	}
+	nv[a->n++] = val;
+	return 0;
+}
+
+/* Group gi's value as etcd must have it now: its state, its flags. */
+static int
+answer_add_group(struct answer *a, struct store_txn *rt, size_t gi)
+{
+	struct daemon *d = X.d;
+	const char *name = d->cfg->groups[gi].name;
+	char key[CL_KEY_MAX], *v = NULL, *z;
+	size_t len;
+
+	if (cl_key_build(X.m.prefix, CL_KEY_GROUP, name, NULL, key,
+	    sizeof(key)) < 0 || dclv_encode(d->cfg, rt, name,
+	    &d->groups[gi].st, daemon_epoch(d), &v, &len) != 0)
+		return -1;
+	/* A value is a string here (the codec writes no NUL in it). */
+	if ((z = realloc(v, len + 1)) == NULL) {
+		free(v);
+		return -1;
+	}
+	z[len] = '\0';
+	return answer_add(a, key, z);
+}
+
+/*
+ * What the command changed, read back now (nothing has run since it was
+ * applied: the engines hear of it at the next loop turn), so that the
+ * answer goes to etcd with it.  Per verb, what "accepted" then means for
+ * the next leader, which takes the flags kept with each state
+ * (daemon_cluster_val.c) before it resumes:
+ *
+ *   pause, resume, pin, unpin: levels in the flags, in force as soon as
+ *     they are adopted (daemon_resume_cb feeds their difference); a
+ *     resume of a failed group carries its rearm request with it.
+ *   rearm, switch: requests in the flags, with their time and, for the
+ *     switch, its request id.  Taken by this leader later (requests_take
+ *     clears them and the engine's new state is persisted), the batch
+ *     that writes the taken state and the cleared request is sent after
+ *     this answer (cl_cmd_hold), so etcd holds either the request not
+ *     taken or its switch started, never neither; the next leader takes
+ *     a request it finds as a restarted daemon does (request_ttl and
+ *     all).
+ *   cancel: the cleared request, so the next leader runs nothing; a
+ *     request already taken is refused here (no_request) and changed
+ *     nothing.
+ *   --all pause/resume: every group's value, in parts of DCC_TXN_PUTS,
+ *     the answer in the last one.
+ *   group add, set, delete: PREFIX/runtime, the groups' text and their
+ *     addresses as the store has them now (daemon_cluster_rt.c).
+ *   refused: nothing changed; the answer alone.
+ *
+ * The group's state written is the engine's now (d->groups[i].st): never
+ * older than any batch already in etcd (those wait before us), and a
+ * state etcd has before its side effect is the normal order.
+ */
+static int
+answer_values(struct answer *a, const struct ops_remote_cmd *cmd,
+    const struct ops_reply *rp)
+{
+	struct daemon *d = X.d;
+	struct store_txn rt, *rtp = NULL;
+	const char *key;
+	char *v = NULL;
+	int rc = 0;
+
+	if (rp->code != 0)
+		return 0;
+	if (cmd->gop != OPS_RGROUP_NONE) {
+		if (dclrt_value(d, &key, &v) != 0)
+			return -1;
+		return answer_add(a, key, v);
+	}
+	if (d->store == NULL || store_txn_begin(d->store, false, &rt) != 0)
+		return -1;
+	rtp = &rt;
+	for (size_t i = 0; i < d->cfg->ngroup && rc == 0; i++)
+		if (cmd->req.group == NULL ||
+		    strcmp(cmd->req.group, d->cfg->groups[i].name) == 0)
+			rc = answer_add_group(a, rtp, i);
+	store_txn_abort(rtp);
+	return rc;
 }
 
 /*
@@ -149,10 +391,8 @@ apply(const struct cl_kv *kv)
 	struct ops_remote_cmd cmd;
 	struct ops_reply rp;
 	struct cl_key k;
-	struct cl_cmp cmp = { 0 };
-	struct cl_op put = { 0 };
-	struct cl_txn t = { 0 };
-	char detail[128], actor[ENG_ACTOR_MAX], *ans = NULL, *key;
+	struct answer *a = NULL;
+	char detail[128], actor[ENG_ACTOR_MAX], *ans = NULL;
 
 	if (!X.leading || !daemon_may_act(d) ||
 	    cl_key_parse(X.m.prefix, kv->key, kv->key_len, &k, detail,
@@ -182,30 +422,26 @@ apply(const struct cl_kv *kv)
 	/* In force at once, as the API's own commands are. */
 	if (rp.code == 0 && d->ev_flags != NULL)
 		event_active(d->ev_flags, EV_TIMEOUT, 1);
-	if (ops_remote_answer_build(kv->value, kv->value_len, &rp, X.m.member,
-	    daemon_epoch(d), &ans) != 0 || (key = strdup(kv->key)) == NULL) {
-		free(ans);
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    answer_values(a, &cmd, &rp) != 0 ||
+	    ops_remote_answer_build(kv->value, kv->value_len, &rp, X.m.member,
+	    daemon_epoch(d), &ans) != 0 || answer_add(a, kv->key, ans) != 0) {
+		/* Unanswered: the caller hears no_leader, or the next
+		 * leader applies it. */
+		log_warn("cluster_command_unanswered", "key=%s error=%s",
+		    log_q(kv->key), "nomem");
+		answer_free(a);
 		return;
 	}
-	cmp.key = kv->key;
-	cmp.target = CL_CMP_MOD;
-	cmp.result = CL_CMP_EQUAL;
-	cmp.number = kv->mod_revision;
-	put.kind = CL_OP_PUT;
-	put.key = kv->key;
-	put.value = ans;
-	put.value_len = strlen(ans);
-	put.lease = kv->lease;
-	t.cmp = &cmp;
-	t.ncmp = 1;
-	t.success = &put;
-	t.nsuccess = 1;
-	if (cl_election_txn(X.m.election, &t, answered_cb, key, NULL) != 0) {
-		log_warn("cluster_command_unanswered", "key=%s error=%s",
-		    log_q(kv->key), "not_sent");
-		free(key);
-	}
-	free(ans);
+	a->cmd_rev = kv->mod_revision;
+	a->lease = kv->lease;
+	if (X.aq_last != NULL)
+		X.aq_last->next = a;
+	else
+		X.aq = a;
+	X.aq_last = a;
+	d->cl_cmd_hold = true;
+	answers_send();
 }
 
 static void
@@ -270,6 +506,7 @@ dclcmd_open(struct daemon *d, const struct dclcmd_member *m)
 	X.m = *m;
 	X.have_m = cl_key_dir(m->prefix, CL_KEY_COMMAND, NULL, X.dir,
 	    sizeof(X.dir)) >= 0;
+	d->cl_flushed = flushed_cb;
 }
 
 void
@@ -286,6 +523,15 @@ void
 dclcmd_follow(struct daemon *d)
 {
 	X.leading = false;
+	/* Answers not sent: the next leader applies their commands. */
+	cl_election_cancel(X.m.election, X.a_req);
+	X.a_req = NULL;
+	while (X.aq != NULL)
+		answer_pop();
+	if (d->cl_cmd_hold) {
+		d->cl_cmd_hold = false;
+		daemon_flush_schedule(d);
+	}
 	if (X.ev_retry != NULL)
 		evtimer_del(X.ev_retry);
 	cl_cancel(X.rq);
@@ -331,7 +577,8 @@ dclcmd_give(struct daemon *d, const struct ops_request *req,
 	struct give *g;
 	int64_t wait_ms;
 
-	if (d->cluster == NULL || daemon_may_act(d))
+	/* The acting leader too: its answer is durable only this way. */
+	if (d->cluster == NULL)
 		return 1;
 	memset(now, 0, sizeof(*now));
 	now->code = 1;
@@ -368,7 +615,8 @@ dclcmd_give_group(struct daemon *d, enum ops_remote_gop gop,
 	struct give *g;
 	int64_t wait_ms;
 
-	if (d->cluster == NULL || daemon_may_act(d))
+	/* The acting leader too: its answer is durable only this way. */
+	if (d->cluster == NULL)
 		return 1;
 	memset(now, 0, sizeof(*now));
 	now->code = 1;
@@ -414,4 +662,5 @@ dclcmd_close(struct daemon *d)
 		event_free(X.ev_retry);
 	X.ev_retry = NULL;
 	X.have_m = false;
+	d->cl_flushed = NULL;
 }

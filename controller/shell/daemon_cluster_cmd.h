@@ -39,8 +39,8 @@ void	 dclcmd_close(struct daemon *);
 
 /*
  * A command given to this member (its HTTP API).  Returns 1 when it is
- * to be applied here as a controller alone does (no cluster, or this
- * member acts as the leader); 0 when it was given to the leader: cb
+ * to be applied here as a controller alone does (no cluster); 0 when it
+ * was given to the leader, whichever member leads, this one too: cb
  * comes later, once, with the leader's answer or why there is none;
  * -1 when it could not be given (*now filled: cluster_unavailable).
  */

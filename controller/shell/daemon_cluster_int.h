@@ -69,6 +69,7 @@ struct dcluster {
 	uint64_t		 elections, fenced, lost;
 	int64_t			 acting_since_ms;
 	bool			 test_ignore_validity;
+	int64_t			 test_write_delay_ms;
 	int64_t			 joined_ms;	/* monotonic */
 	/* [cluster] as started with (a reload does not change it). */
 	char			 member[CL_NAME_MAX];

@@ -78,34 +78,52 @@ published_cb(const struct cl_reply *r, void *arg)
 		    "not_leader", log_q(r->detail));
 }
 
-/* The acting leader's groups into etcd (when they differ from etcd's). */
-static void
-publish(void)
+int
+dclrt_value(struct daemon *d, const char **key, char **out)
 {
-	struct daemon *d = R.d;
 	struct store_txn txn;
 	struct addr_arg x = { d->cfg, json_object() };
-	struct cl_op put = { 0 };
-	struct cl_txn t = { 0 };
 	json_t *v = NULL;
-	char *s = NULL;
 	const char *text = d->rt_text != NULL ? d->rt_text : "";
 
-	if (!R.open || !R.known || !daemon_may_act(d) || d->store == NULL ||
-	    x.o == NULL || (R.text != NULL && strcmp(R.text, text) == 0) ||
-	    (R.text == NULL && text[0] == '\0'))
-		goto out;
+	*out = NULL;
+	*key = R.key;
+	if (!R.open || d->store == NULL || x.o == NULL) {
+		json_decref(x.o);
+		return -1;
+	}
 	if (store_txn_begin(d->store, false, &txn) == 0) {
 		store_addr_foreach(&txn, addr_cb, &x);
 		store_txn_abort(&txn);
 	}
 	v = json_pack("{s:i, s:s, s:O}", "v", RT_V, "text", text, "addresses",
 	    x.o);
-	if (v == NULL || (s = json_dumps(v, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER)) == NULL)
-		goto out;
+	if (v != NULL)
+		*out = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(x.o);
+	json_decref(v);
+	return *out != NULL ? 0 : -1;
+}
+
+/* The acting leader's groups into etcd (when they differ from etcd's). */
+static void
+publish(void)
+{
+	struct daemon *d = R.d;
+	struct cl_op put = { 0 };
+	struct cl_txn t = { 0 };
+	const char *key;
+	char *s = NULL;
+	const char *text = d->rt_text != NULL ? d->rt_text : "";
+
+	if (!R.open || !R.known || !daemon_may_act(d) || d->store == NULL ||
+	    (R.text != NULL && strcmp(R.text, text) == 0) ||
+	    (R.text == NULL && text[0] == '\0'))
+		return;
+	if (dclrt_value(d, &key, &s) != 0)
+		return;
 	put.kind = CL_OP_PUT;
-	put.key = R.key;
+	put.key = key;
 	put.value = s;
 	put.value_len = strlen(s);
 	t.success = &put;
@@ -115,9 +133,6 @@ publish(void)
 	else
 		log_info("cluster_groups_published", "member=%s bytes=%zu",
 		    log_q(R.m.member), strlen(text));
-out:
-	json_decref(x.o);
-	json_decref(v);
 	free(s);
 }
 

@@ -18,5 +18,12 @@ void	 dclrt_tick(struct daemon *);
  * publishes them. */
 void	 dclrt_changed(struct daemon *);
 void	 dclrt_close(struct daemon *);
+/*
+ * PREFIX/runtime as the acting leader's store has it now: *key (borrowed,
+ * valid until dclrt_close) and *out (caller frees), for a transaction of
+ * the caller's (an operator's change answered with it, daemon_cluster_cmd.c).
+ * 0, or -1 (not open, no store, no memory).
+ */
+int	 dclrt_value(struct daemon *, const char **key, char **out);
 
 #endif

@@ -340,6 +340,44 @@ wr_send(struct dcl_wr *w, size_t from)
 	return 0;
 }
 
+/*
+ * Send every transaction of W.  -1 when none could be sent (W is the
+ * caller's); else 0, and a failure after the first ends the batch once
+ * the others are answered.
+ */
+static int
+wr_send_all(struct dcl_wr *w)
+{
+	for (size_t from = 0; from < w->n; from += DCL_TXN_PUTS)
+		if (wr_send(w, from) != 0) {
+			if (w->inflight == 0)
+				return -1;
+			/* Those sent are answered: the batch fails then. */
+			w->failed = true;
+			wr_fail(w, CL_E_NOTLEADER, "not the leader");
+			return 0;
+		}
+	return 0;
+}
+
+/*
+ * Test switch: FAILOVERD_TEST_CLUSTER_WRITE_DELAY_MS=N holds each batch
+ * N ms before it is sent, so that a test can kill a leader while its
+ * states are on their way to etcd (the window an operator's answer must
+ * not fall into, daemon_cluster_cmd.c).
+ */
+static void
+wr_delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dcl_wr *w = arg;
+
+	if (wr_send_all(w) != 0) {
+		w->failed = true;
+		wr_fail(w, CL_E_NOTLEADER, "not the leader");
+		wr_free(w);
+	}
+}
+
 int
 dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
     const size_t *lens, size_t n, void (*done)(struct daemon *, int,
@@ -372,15 +410,17 @@ dcl_write(struct daemon *d, const char *const *names, char *const *blobs,
 		w->vals[i][lens[i]] = '\0';
 		w->lens[i] = lens[i];
 	}
-	for (size_t from = 0; from < n; from += DCL_TXN_PUTS)
-		if (wr_send(w, from) != 0) {
-			if (w->inflight == 0)
-				goto fail;
-			/* Those sent are answered: the batch fails then. */
-			w->failed = true;
-			wr_fail(w, CL_E_NOTLEADER, "not the leader");
-			return 0;
-		}
+	if (cl->test_write_delay_ms > 0) {
+		struct timeval tv = { cl->test_write_delay_ms / 1000,
+		    (cl->test_write_delay_ms % 1000) * 1000 };
+
+		if (event_base_once(d->base, -1, EV_TIMEOUT, wr_delayed_cb, w,
+		    &tv) != 0)
+			goto fail;
+		return 0;
+	}
+	if (wr_send_all(w) != 0)
+		goto fail;
 	return 0;
 fail:
 	wr_free(w);

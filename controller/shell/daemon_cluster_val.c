@@ -22,10 +22,12 @@
  *
  * The flags travel with the state, not on their own: a pause or a pin
  * changes the engine state (st.paused, st.pinned), so the batch that
- * persists it carries the flags that caused it.  XXX: a request taken in
- * the window between the flags' write and that batch (a leader killed
- * there) is lost with the leader; the operator is answered only after
- * the flags are in the leader's store, not in etcd.
+ * persists it carries the flags that caused it.  An operator's command
+ * given through etcd does not wait for that batch: the leader writes the
+ * value of each group it changed, with its new flags, in the fenced
+ * transaction that carries its answer (daemon_cluster_cmd.c), so a
+ * command answered "accepted" is in etcd for the next leader even when
+ * it changed no engine state (a rearm or switch request, a cancel).
  */
 #include "controller/shell/daemon_cluster_val.h"
 

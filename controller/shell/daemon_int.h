@@ -216,6 +216,16 @@ struct daemon {
 				    char *const *blobs, const size_t *lens,
 				    size_t n, void (*done)(struct daemon *,
 				    int err, uint64_t gen), uint64_t gen);
+	/*
+	 * Operators' answers on their way to etcd with what their commands
+	 * changed (daemon_cluster_cmd.c).  While cl_cmd_hold is set the
+	 * group commit sends no batch, so that no batch encoded before a
+	 * command (with the flags before it) lands in etcd after it; once a
+	 * batch it sent is answered it calls cl_flushed (NULL: none), so
+	 * that an answer held behind that batch goes.
+	 */
+	bool			 cl_cmd_hold;
+	void			(*cl_flushed)(struct daemon *);
 };
 
 /* CLOCK_BOOTTIME in microseconds: the cluster's validity clock
@@ -317,6 +327,8 @@ void	 daemon_flush(struct daemon *);
 void	 daemon_flush_discard(struct daemon *);
 /* A batch is being written to etcd, or steps are queued. */
 bool	 daemon_flush_busy(void);
+/* A batch is on its way to etcd (cl_write called, done not yet). */
+bool	 daemon_flush_sending(void);
 /* Stack health snapshots written with the flush (daemon_act.c). */
 bool	 health_dirty_any(const struct daemon *);
 void	 health_dirty_write(struct daemon *, struct store_txn *);
