@@ -34,6 +34,22 @@
 
 /* ---- status ---- */
 
+/* A group's last switch: "WHEN FROM->TO REASON RESULT[ in N ms]". */
+static void
+last_switch_text(const json_t *ls, char *buf, size_t len)
+{
+	char when[40], dur[32] = "";
+	int64_t st = json_integer_value(json_object_get(ls, "started_ms"));
+	int64_t en = json_integer_value(json_object_get(ls, "ended_ms"));
+
+	ctl_time_text(st, when, sizeof(when));
+	if (en > 0)
+		snprintf(dur, sizeof(dur), " in %lld ms", (long long)(en - st));
+	snprintf(buf, len, "%s %s->%s %s %s%s", when, ctl_jstr(ls, "from"),
+	    ctl_jstr(ls, "to"), ctl_jstr(ls, "reason"), ctl_jstr(ls, "result"),
+	    dur);
+}
+
 static void
 status_print(const json_t *groups)
 {
@@ -82,21 +98,8 @@ status_print(const json_t *groups)
 			snprintf(state + strlen(state), sizeof(state) -
 			    strlen(state), " (dns_unusable %s)",
 			    ctl_jstr(g, "dns_unusable"));
-		if (json_is_object(ls)) {
-			char when[40], dur[32] = "";
-			int64_t st = json_integer_value(json_object_get(ls,
-			    "started_ms"));
-			int64_t en = json_integer_value(json_object_get(ls,
-			    "ended_ms"));
-
-			ctl_time_text(st, when, sizeof(when));
-			if (en > 0)
-				snprintf(dur, sizeof(dur), " in %lld ms",
-				    (long long)(en - st));
-			snprintf(last, sizeof(last), "%s %s->%s %s %s%s", when,
-			    ctl_jstr(ls, "from"), ctl_jstr(ls, "to"),
-			    ctl_jstr(ls, "reason"), ctl_jstr(ls, "result"), dur);
-		}
+		if (json_is_object(ls))
+			last_switch_text(ls, last, sizeof(last));
 		printf("%-12s %-32s %-8s %-20s %-16s %s\n", ctl_jstr(g, "name"),
 		    json_is_string(json_object_get(g, "address")) ?
 		    ctl_jstr(g, "address") : "(not allocated)",
@@ -272,19 +275,10 @@ status_print_narrow(const json_t *groups)
 		if (flags[0] != '\0')
 			printf("  flags:%s\n", flags);
 		if (json_is_object(ls)) {
-			char when[40], dur[32] = "";
-			int64_t st = json_integer_value(json_object_get(ls,
-			    "started_ms"));
-			int64_t en = json_integer_value(json_object_get(ls,
-			    "ended_ms"));
+			char last[256];
 
-			ctl_time_text(st, when, sizeof(when));
-			if (en > 0)
-				snprintf(dur, sizeof(dur), " in %lld ms",
-				    (long long)(en - st));
-			printf("  last switch: %s %s->%s %s %s%s\n", when,
-			    ctl_jstr(ls, "from"), ctl_jstr(ls, "to"),
-			    ctl_jstr(ls, "reason"), ctl_jstr(ls, "result"), dur);
+			last_switch_text(ls, last, sizeof(last));
+			printf("  last switch: %s\n", last);
 		}
 	}
 }
