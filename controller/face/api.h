@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controller/face/ops_remote.h"	/* enum ops_remote_gop */
+
 struct api;
 struct config;
 struct dnsup_engine;
@@ -65,9 +67,8 @@ struct api_host {
 			    void (*done)(const struct ops_reply *,
 			    const char *leader, uint64_t epoch, void *ctx),
 			    void *ctx, struct ops_reply *now);
-	/* The same for a group made at run time: op 1 add, 2 set, 3
-	 * delete (enum ops_remote_gop), spec as ops_group.h's. */
-	int		(*group)(void *arg, int op,
+	/* The same for a group made at run time, spec as ops_group.h's. */
+	int		(*group)(void *arg, enum ops_remote_gop,
 			    const struct ops_group_spec *,
 			    void (*done)(const struct ops_reply *,
 			    const char *leader, uint64_t epoch, void *ctx),

@@ -168,7 +168,7 @@ api_h_group_add(struct call *c)
 		goto out;
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
-	if (api_group_remote(c, 1, &sp) != 1)
+	if (api_group_remote(c, OPS_RGROUP_ADD, &sp) != 1)
 		goto out;
 	if (ops_group_add(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
@@ -195,7 +195,7 @@ api_h_group_set(struct call *c)
 	sp.name = c->seg[2];
 	call_actor(c, actor, sizeof(actor));
 	sp.actor = actor;
-	if (api_group_remote(c, 2, &sp) != 1)
+	if (api_group_remote(c, OPS_RGROUP_SET, &sp) != 1)
 		goto out;
 	if (ops_group_set(c->a->h.store, (*c->a->h.cfg), &sp, clock_wall_ms(),
 	    &rp) != 0)
@@ -219,7 +219,7 @@ api_h_group_del(struct call *c)
 		struct ops_group_spec sp = { .name = c->seg[2],
 		    .actor = actor };
 
-		if (api_group_remote(c, 3, &sp) != 1)
+		if (api_group_remote(c, OPS_RGROUP_DELETE, &sp) != 1)
 			return;
 	}
 	if (ops_group_remove(c->a->h.store, (*c->a->h.cfg), c->seg[2], false,

@@ -105,11 +105,12 @@ api_handler api_h_group_add, api_h_group_set, api_h_group_del;
 
 /*
  * api_remote.c: on a member that does not lead, give the command RQ (or
- * the group change GOP: 1 add, 2 set, 3 delete) to the leader and answer
+ * the group change GOP) to the leader and answer
  * when it does.  1: not handed over, apply it here; 0: answered, or to be.
  */
 int	 api_cmd_remote(struct call *, const struct ops_request *,
 	    struct ops_reply *);
-int	 api_group_remote(struct call *, int gop, const struct ops_group_spec *);
+int	 api_group_remote(struct call *, enum ops_remote_gop,
+	    const struct ops_group_spec *);
 
 #endif

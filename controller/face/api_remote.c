@@ -31,8 +31,7 @@ struct remote_call {
 	struct evhttp_request	*req;
 	bool			 gone;
 	enum ops_verb		 verb;
-	int			 gop;		/* a group change: 1 add, 2 set,
-						   3 delete; 0 a command */
+	enum ops_remote_gop	 gop;		/* NONE: a command */
 	char			 group[API_NAME_MAX];
 	char			 peer[80];
 };
@@ -64,10 +63,11 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	if (code != 200)
 		out = json_pack("{s:s, s:s, s:i}", "error", rp->message,
 		    "reason", rp->reason, "status", code);
-	else if (rc->gop != 0) {
+	else if (rc->gop != OPS_RGROUP_NONE) {
 		/* The group as the leader made it: this member's store has
 		 * it once etcd's copy arrives (failoverctl group list). */
-		code = rc->gop == 1 ? 201 : rc->gop == 2 ? 200 : 204;
+		code = rc->gop == OPS_RGROUP_ADD ? 201 :
+		    rc->gop == OPS_RGROUP_SET ? 200 : 204;
 		out = code == 204 ? NULL : json_pack("{s:s, s:s}", "name",
 		    rc->group, "message", rp->message);
 	} else {
@@ -87,13 +87,13 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	 * (api_conns_stream): it ends with this answer. */
 	evhttp_add_header(evhttp_request_get_output_headers(rc->req),
 	    "Connection", "close");
-	log_info(rc->gop != 0 ? (code < 300 ? "api_group" :
+	log_info(rc->gop != OPS_RGROUP_NONE ? (code < 300 ? "api_group" :
 	    "api_group_refused") : code < 300 ? "api_command" :
 	    "api_command_refused",
 	    "group=%s cmd=%s http_status=%d reason=%s leader=%s peer=%s",
-	    log_q(rc->group), rc->gop == 1 ? "group_add" : rc->gop == 2 ?
-	    "group_set" : rc->gop == 3 ? "group_delete" :
-	    ops_verb_name(rc->verb), code, log_q(rp->reason),
+	    log_q(rc->group), rc->gop != OPS_RGROUP_NONE ?
+	    ops_remote_gop_cmd(rc->gop) : ops_verb_name(rc->verb), code,
+	    log_q(rp->reason),
 	    log_q(leader[0] ? leader : "none"), log_q(rc->peer));
 	if (code == 204) {
 		api_log_reply(&c, 204, NULL);
@@ -118,11 +118,12 @@ remote_done(const struct ops_reply *rp, const char *leader, uint64_t epoch,
 
 /* 1: apply it here; 0: answered or to be answered. */
 static int
-remote_give(struct call *c, const struct ops_request *rq, int gop,
+remote_give(struct call *c, const struct ops_request *rq,
+    enum ops_remote_gop gop,
     const struct ops_group_spec *sp, struct ops_reply *rp)
 {
 	struct remote_call *rc = calloc(1, sizeof(*rc));
-	const char *group = gop != 0 ? sp->name : rq->group;
+	const char *group = gop != OPS_RGROUP_NONE ? sp->name : rq->group;
 	int r;
 
 	if (rc == NULL) {
@@ -141,7 +142,7 @@ remote_give(struct call *c, const struct ops_request *rq, int gop,
 		api_reply_error(c, 500, "connection not known");
 		return 0;
 	}
-	r = gop != 0 ? c->a->h.group(c->a->h.arg, gop, sp, remote_done, rc,
+	r = gop != OPS_RGROUP_NONE ? c->a->h.group(c->a->h.arg, gop, sp, remote_done, rc,
 	    rp) : c->a->h.command(c->a->h.arg, rq, remote_done, rc, rp);
 	if (r == 0)
 		return 0;
@@ -160,7 +161,8 @@ api_cmd_remote(struct call *c, const struct ops_request *rq, struct ops_reply *r
 
 /* A group change on a member that does not lead: 1 to apply it here. */
 int
-api_group_remote(struct call *c, int gop, const struct ops_group_spec *sp)
+api_group_remote(struct call *c, enum ops_remote_gop gop,
+    const struct ops_group_spec *sp)
 {
 	struct ops_reply rp;
 

@@ -315,14 +315,14 @@ static int
 group_remote(struct ctl *c, enum ops_remote_gop gop,
     const struct ops_group_spec *sp)
 {
-	static const char *const name[] = { "", "add", "set", "delete" };
 	struct ops_reply r;
 	char leader[CL_NAME_MAX];
 
 	ops_remote_group_command(c->cfg, gop, sp, 2 *
 	    c->cfg->cluster.lease_ttl_ms + 1000, &r, leader, sizeof(leader));
 	if (r.code != 0) {
-		ctl_fail_line("group %s: %s: %s", name[gop], r.outcome ==
+		ctl_fail_line("group %s: %s: %s", ops_remote_gop_name(gop),
+		    r.outcome ==
 		    OPS_BAD_REQUEST ? "invalid" : "refused", r.message);
 		return EX_FAIL;
 	}

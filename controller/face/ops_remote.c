@@ -62,6 +62,26 @@ static const char *const gop_names[] = {
 	[OPS_RGROUP_SET] = "set",
 	[OPS_RGROUP_DELETE] = "delete",
 };
+/* As the logs' cmd= says it, beside the verbs' names. */
+static const char *const gop_cmds[] = {
+	[OPS_RGROUP_ADD] = "group_add",
+	[OPS_RGROUP_SET] = "group_set",
+	[OPS_RGROUP_DELETE] = "group_delete",
+};
+
+const char *
+ops_remote_gop_name(enum ops_remote_gop gop)
+{
+	return gop > OPS_RGROUP_NONE && gop <= OPS_RGROUP_DELETE ?
+	    gop_names[gop] : "";
+}
+
+const char *
+ops_remote_gop_cmd(enum ops_remote_gop gop)
+{
+	return gop > OPS_RGROUP_NONE && gop <= OPS_RGROUP_DELETE ?
+	    gop_cmds[gop] : "";
+}
 
 int
 ops_remote_group_build(enum ops_remote_gop gop,

@@ -53,6 +53,10 @@ enum ops_remote_gop {
 	OPS_RGROUP_DELETE,
 };
 
+/* "add" "set" "delete"; as cmd= in the logs: "group_add"...; "": none. */
+const char *ops_remote_gop_name(enum ops_remote_gop);
+const char *ops_remote_gop_cmd(enum ops_remote_gop);
+
 /* A command as read back; strings are copies. */
 struct ops_remote_cmd {
 	enum ops_remote_gop	 gop;		/* NONE: req is the command */

@@ -462,12 +462,12 @@ host_command(void *arg, const struct ops_request *req,
 }
 
 static int
-host_group(void *arg, int op, const struct ops_group_spec *spec,
+host_group(void *arg, enum ops_remote_gop gop,
+    const struct ops_group_spec *spec,
     void (*done)(const struct ops_reply *, const char *, uint64_t, void *),
     void *ctx, struct ops_reply *now)
 {
-	return dclcmd_give_group(arg, (enum ops_remote_gop)op, spec, done, ctx,
-	    now);
+	return dclcmd_give_group(arg, gop, spec, done, ctx, now);
 }
 
 static void

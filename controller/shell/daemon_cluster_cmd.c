@@ -413,9 +413,8 @@ apply(const struct cl_kv *kv)
 	log_info("cluster_command", "member=%s given_on=%s id=%s group=%s"
 	    " cmd=%s stack=%s force=%d actor=%s result=%s reason=%s",
 	    log_q(X.m.member), log_q(k.a), log_q(k.b), log_q(cmd.req.group),
-	    cmd.gop == OPS_RGROUP_ADD ? "group_add" : cmd.gop ==
-	    OPS_RGROUP_SET ? "group_set" : cmd.gop == OPS_RGROUP_DELETE ?
-	    "group_delete" : ops_verb_name(cmd.req.verb),
+	    cmd.gop != OPS_RGROUP_NONE ? ops_remote_gop_cmd(cmd.gop) :
+	    ops_verb_name(cmd.req.verb),
 	    log_q(cmd.req.stack), cmd.req.force,
 	    log_q(actor), rp.code == 0 ? "accepted" : "refused",
 	    log_q(rp.reason));
@@ -570,16 +569,16 @@ given_cb(const struct ops_reply *r, const char *leader, uint64_t epoch,
 	free(g);
 }
 
-int
-dclcmd_give(struct daemon *d, const struct ops_request *req,
-    ops_remote_cb *cb, void *arg, struct ops_reply *now)
+/*
+ * A command or a change about to be given: *now says why it could not be
+ * (cluster_unavailable) until it is.  NULL when this member is not in the
+ * cluster yet.
+ */
+static struct give *
+give_new(ops_remote_cb *cb, void *arg, struct ops_reply *now)
 {
 	struct give *g;
-	int64_t wait_ms;
 
-	/* The acting leader too: its answer is durable only this way. */
-	if (d->cluster == NULL)
-		return 1;
 	memset(now, 0, sizeof(*now));
 	now->code = 1;
 	now->outcome = OPS_FAILED;
@@ -587,23 +586,52 @@ dclcmd_give(struct daemon *d, const struct ops_request *req,
 	if (!X.have_m || (g = calloc(1, sizeof(*g))) == NULL) {
 		snprintf(now->message, sizeof(now->message), "this member is"
 		    " not connected to the cluster yet: nothing was done");
-		return -1;
+		return NULL;
 	}
 	g->cb = cb;
 	g->arg = arg;
-	wait_ms = 2 * X.m.lease_ttl_ms + 1000;
-	if (ops_remote_give(X.m.client, X.m.prefix, X.m.member, *X.m.lease,
-	    req, wait_ms, given_cb, g, &g->o) != 0) {
+	return g;
+}
+
+/* Given (0: linked, waits for the answer), or not written (-1). */
+static int
+give_sent(struct give *g, int rc, const char *what, struct ops_reply *now)
+{
+	if (rc != 0) {
 		free(g);
-		snprintf(now->message, sizeof(now->message), "the command"
-		    " could not be written to etcd: nothing was done");
+		snprintf(now->message, sizeof(now->message), "the %s could not"
+		    " be written to etcd: nothing was done", what);
 		return -1;
 	}
 	g->next = gives;
 	gives = g;
+	return 0;
+}
+
+/* How long a caller waits for the leader: time for one to be elected. */
+static int64_t
+give_wait_ms(void)
+{
+	return 2 * X.m.lease_ttl_ms + 1000;
+}
+
+int
+dclcmd_give(struct daemon *d, const struct ops_request *req,
+    ops_remote_cb *cb, void *arg, struct ops_reply *now)
+{
+	struct give *g;
+
+	/* The acting leader too: its answer is durable only this way. */
+	if (d->cluster == NULL)
+		return 1;
+	if ((g = give_new(cb, arg, now)) == NULL ||
+	    give_sent(g, ops_remote_give(X.m.client, X.m.prefix, X.m.member,
+	    *X.m.lease, req, give_wait_ms(), given_cb, g, &g->o), "command",
+	    now) != 0)
+		return -1;
 	log_info("cluster_command_given", "member=%s group=%s cmd=%s"
 	    " wait_ms=%lld", log_q(X.m.member), log_q(req->group),
-	    ops_verb_name(req->verb), (long long)wait_ms);
+	    ops_verb_name(req->verb), (long long)give_wait_ms());
 	return 0;
 }
 
@@ -613,36 +641,18 @@ dclcmd_give_group(struct daemon *d, enum ops_remote_gop gop,
     struct ops_reply *now)
 {
 	struct give *g;
-	int64_t wait_ms;
 
 	/* The acting leader too: its answer is durable only this way. */
 	if (d->cluster == NULL)
 		return 1;
-	memset(now, 0, sizeof(*now));
-	now->code = 1;
-	now->outcome = OPS_FAILED;
-	snprintf(now->reason, sizeof(now->reason), "cluster_unavailable");
-	if (!X.have_m || (g = calloc(1, sizeof(*g))) == NULL) {
-		snprintf(now->message, sizeof(now->message), "this member is"
-		    " not connected to the cluster yet: nothing was done");
+	if ((g = give_new(cb, arg, now)) == NULL ||
+	    give_sent(g, ops_remote_give_group(X.m.client, X.m.prefix,
+	    X.m.member, *X.m.lease, gop, spec, give_wait_ms(), given_cb, g,
+	    &g->o), "change", now) != 0)
 		return -1;
-	}
-	g->cb = cb;
-	g->arg = arg;
-	wait_ms = 2 * X.m.lease_ttl_ms + 1000;
-	if (ops_remote_give_group(X.m.client, X.m.prefix, X.m.member,
-	    *X.m.lease, gop, spec, wait_ms, given_cb, g, &g->o) != 0) {
-		free(g);
-		snprintf(now->message, sizeof(now->message), "the change"
-		    " could not be written to etcd: nothing was done");
-		return -1;
-	}
-	g->next = gives;
-	gives = g;
-	log_info("cluster_command_given", "member=%s group=%s cmd=group_%s"
+	log_info("cluster_command_given", "member=%s group=%s cmd=%s"
 	    " wait_ms=%lld", log_q(X.m.member), log_q(spec->name),
-	    gop == OPS_RGROUP_ADD ? "add" : gop == OPS_RGROUP_SET ? "set" :
-	    "delete", (long long)wait_ms);
+	    ops_remote_gop_cmd(gop), (long long)give_wait_ms());
 	return 0;
 }
 
