@@ -73,19 +73,11 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "config/config.h"
-#include "controller/base/clock.h"
 #include "controller/face/api_conn.h"
 #include "controller/face/api_dash.h"
 #include "controller/base/prom.h"
-#include "controller/core/engine.h"
 #include "controller/base/guard.h"
-#include "controller/core/health.h"
 #include "controller/base/log.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
-#include "dnsupdate/dnsup_msg.h"
-#include "probes/probe.h"
 
 
 struct route {

@@ -3,7 +3,6 @@
  * DELETE /v1/groups/NAME, through ops_group.h (shared with failoverctl
  * group).  The configuration file's groups are read-only here (409).
  */
-#include "controller/face/api.h"
 #include "controller/face/api_int.h"
 
 #include <sys/types.h>
@@ -11,29 +10,17 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "config/config.h"
 #include "controller/base/clock.h"
 #include "controller/base/log.h"
-#include "controller/core/engine.h"
-#include "controller/core/health.h"
-#include "controller/face/api_dash.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
 
 /* ---- groups made at run time: POST, PATCH, DELETE (ops_group.h) ---- */
 

@@ -9,7 +9,6 @@
  * connection is taken out of the request deadline as an event stream's
  * is, and closed() says when the client went away before the answer.
  */
-#include "controller/face/api.h"
 #include "controller/face/api_int.h"
 
 #include <stdbool.h>
@@ -23,8 +22,6 @@
 
 #include "controller/base/log.h"
 #include "controller/face/api_conn.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
 
 struct remote_call {
 	struct api		*a;

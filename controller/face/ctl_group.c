@@ -4,37 +4,22 @@
  * (add, set, list, delete; delete removes the record with a signed
  * UPDATE), on a private event loop for the DNS.
  */
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
-#include "config/config.h"
-#include "controller/core/engine.h"
-#include "controller/core/engine_codec.h"
-#include "controller/face/ctl_cluster.h"
 #include "controller/face/ctl_int.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
 #include "controller/face/ops_remote.h"
 #include "cluster/cl_schema.h"
-#include "controller/store/store.h"
-#include "dnsupdate/dnsup.h"
 #include "dnsupdate/dnsup_check.h"
 #include "dnsupdate/dnsup_owner.h"
 

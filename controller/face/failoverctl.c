@@ -27,21 +27,11 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "config/config.h"
-#include "controller/core/engine.h"
-#include "controller/core/engine_codec.h"
 #include "controller/face/ctl_api.h"
 #include "controller/face/ctl_cluster.h"
-#include "controller/face/ctl_precheck.h"
 #include "controller/face/ops_remote.h"
 #include "cluster/cl_schema.h"
 #include "controller/face/ctl_int.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
-#include "controller/store/store.h"
-#include "dnsupdate/dnsup.h"
-#include "dnsupdate/dnsup_check.h"
-#include "dnsupdate/dnsup_owner.h"
 
 
 struct verb {

@@ -35,7 +35,6 @@
 #include <jansson.h>
 
 #include "controller/core/engine_codec.h"
-#include "controller/core/health.h"
 
 #define HEALTH_KEY_MAX	(STORE_NAME_MAX + 16)
 

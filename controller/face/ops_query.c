@@ -10,7 +10,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include <jansson.h>
 
 #include "controller/core/engine_codec.h"
-#include "controller/core/health.h"
 
 static json_t	*group_json(struct store_txn *, const struct config *, int,
 		    const struct ops_health *, char *, size_t);

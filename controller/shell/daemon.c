@@ -32,23 +32,15 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/shell/daemon_int.h"
 #include "controller/shell/daemon_precheck.h"
 #include "controller/shell/daemon_quorum.h"
-#include "controller/core/engine_codec.h"
-#include "controller/base/guard.h"
 #include "controller/shell/hook.h"
 #include "controller/shell/lockfile.h"
 #include "controller/base/log.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
 #include "controller/shell/sdnotify.h"
-#include "controller/store/store.h"
-#include "controller/core/world.h"
 #include "dnsupdate/dnsup.h"
-#include "dnsupdate/dnsup_msg.h"
 #include "probes/curlmem.h"
 #include "probes/probe.h"
 

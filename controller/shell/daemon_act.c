@@ -33,10 +33,8 @@
 
 #include "controller/core/engine_codec.h"
 #include "controller/shell/daemon_precheck.h"
-#include "controller/shell/daemon_progress.h"
 #include "controller/shell/hook.h"
 #include "controller/base/log.h"
-#include "controller/store/store.h"
 #include "dnsupdate/dnsup.h"
 #include "probes/probe.h"
 

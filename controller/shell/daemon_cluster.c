@@ -63,7 +63,6 @@
 #include "controller/shell/daemon_int.h"
 #include "controller/shell/daemon_cluster_cmd.h"
 #include "controller/shell/daemon_cluster_rt.h"
-#include "controller/shell/daemon_cluster_val.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,9 +72,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "cluster/cl.h"
-#include "cluster/cl_election.h"
-#include "cluster/cl_schema.h"
 #include "controller/base/log.h"
 #include "controller/shell/daemon_cluster_int.h"
 #include "controller/shell/daemon_quorum.h"

@@ -8,20 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
-#include "cluster/cl.h"
-#include "cluster/cl_election.h"
-#include "cluster/cl_schema.h"
 #include "controller/base/log.h"
 #include "controller/shell/daemon_cluster_int.h"
 #include "controller/shell/daemon_cluster_val.h"
-#include "controller/shell/daemon_cluster_cmd.h"
-#include "controller/shell/daemon_cluster_rt.h"
-#include "controller/shell/daemon_quorum.h"
 
 /*
  * Before acting, the groups' states as the leaders before us left them in
@@ -271,7 +263,6 @@ wr_free(struct dcl_wr *w)
 	free(w->lens);
 	free(w);
 }
-
 
 /* etcd did not take a batch: this member stops leading. */
 static void

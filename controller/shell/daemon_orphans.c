@@ -5,12 +5,10 @@
  * ends them before it resumes the switch, so that no phase runs twice at
  * once.
  */
-#include "controller/shell/daemon.h"
 #include "controller/shell/daemon_int.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,27 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-#include <curl/curl.h>
-#include <jansson.h>
-
-#include "config/config.h"
-#include "controller/face/api.h"
-#include "controller/core/engine_codec.h"
-#include "controller/base/guard.h"
-#include "controller/shell/hook.h"
-#include "controller/shell/lockfile.h"
 #include "controller/base/log.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
-#include "controller/shell/sdnotify.h"
-#include "controller/store/store.h"
-#include "controller/core/world.h"
-#include "dnsupdate/dnsup.h"
-#include "dnsupdate/dnsup_msg.h"
-#include "probes/curlmem.h"
-#include "probes/probe.h"
-
 
 /* ---- hooks left behind by a killed daemon ---- */
 

@@ -19,13 +19,8 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
-#include "controller/core/engine_codec.h"
-#include "controller/shell/hook.h"
 #include "controller/base/log.h"
-#include "controller/store/store.h"
-#include "dnsupdate/dnsup.h"
 #include "probes/probe.h"
 
 struct plog_run {

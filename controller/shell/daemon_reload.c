@@ -4,42 +4,22 @@
  * and swapped in by the one rebuild that start-up uses, or refused whole
  * with the reason.
  */
-#include "controller/shell/daemon.h"
 #include "controller/shell/daemon_int.h"
 #include "controller/shell/daemon_cluster_rt.h"
 #include "controller/shell/daemon_quorum.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
-#include <curl/curl.h>
-#include <jansson.h>
 
-#include "config/config.h"
 #include "controller/face/api.h"
 #include "controller/core/engine_codec.h"
-#include "controller/base/guard.h"
-#include "controller/shell/hook.h"
-#include "controller/shell/lockfile.h"
 #include "controller/base/log.h"
-#include "controller/face/ops.h"
-#include "controller/face/ops_group.h"
 #include "controller/shell/sdnotify.h"
-#include "controller/store/store.h"
-#include "controller/core/world.h"
-#include "dnsupdate/dnsup.h"
-#include "dnsupdate/dnsup_msg.h"
-#include "probes/curlmem.h"
-#include "probes/probe.h"
-
 
 /* ---- daemon_reload ---- */
 
@@ -163,7 +143,6 @@ daemon_groups_sync(struct daemon *d)
 	    nrt);
 	dclrt_changed(d);
 }
-
 
 static void
 reload_cb(evutil_socket_t fd, short what, void *arg)

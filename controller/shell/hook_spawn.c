@@ -8,7 +8,6 @@
  * libevent call but the notify event's, stay on the loop's thread
  * (hook.c).
  */
-#include "controller/shell/hook.h"
 #include "controller/shell/hook_int.h"
 
 #include <sys/queue.h>

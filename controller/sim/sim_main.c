@@ -10,10 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "controller/sim/replay.h"
-#include "controller/sim/scenario.h"
-
 static void
 usage(FILE *f)
 {

@@ -21,10 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "controller/core/engine.h"
-#include "controller/core/health.h"
-#include "controller/sim/scenario.h"
 #include "controller/sim/sim_line.h"
 #include "controller/sim/sim_members.h"
 #include "probes/probe.h"
