@@ -348,31 +348,42 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The name's A answer as one token; false when the query failed. */
-static bool
-poll_one(ldns_resolver *res, const char *name, char *out, size_t outlen)
+/* NAME's TYPE records, NOERROR or NXDOMAIN; NULL when the query failed. */
+static ldns_pkt *
+query(ldns_resolver *res, const char *name, ldns_rr_type type)
 {
 	ldns_rdf *dn = ldns_dname_new_frm_str(name);
 	ldns_pkt *p = NULL;
-	ldns_rr_list *an;
-	char *items[32];
-	size_t n = 0;
-	bool cname = false;
 
 	if (dn == NULL)
-		return false;
-	if (ldns_resolver_send(&p, res, dn, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
-	    0) != LDNS_STATUS_OK || p == NULL) {
+		return NULL;
+	if (ldns_resolver_send(&p, res, dn, type, LDNS_RR_CLASS_IN, 0) !=
+	    LDNS_STATUS_OK || p == NULL) {
 		ldns_rdf_deep_free(dn);
 		ldns_pkt_free(p);
-		return false;
+		return NULL;
 	}
 	ldns_rdf_deep_free(dn);
 	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR &&
 	    ldns_pkt_get_rcode(p) != LDNS_RCODE_NXDOMAIN) {
 		ldns_pkt_free(p);
-		return false;
+		return NULL;
 	}
+	return p;
+}
+
+/* The name's A answer as one token; false when the query failed. */
+static bool
+poll_one(ldns_resolver *res, const char *name, char *out, size_t outlen)
+{
+	ldns_pkt *p = query(res, name, LDNS_RR_TYPE_A);
+	ldns_rr_list *an;
+	char *items[32];
+	size_t n = 0;
+	bool cname = false;
+
+	if (p == NULL)
+		return false;
 	an = ldns_pkt_answer(p);
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an) &&
 	    n < 32; i++) {
@@ -410,27 +421,14 @@ static bool
 poll_txt(ldns_resolver *res, const char *name, char *out, size_t outlen)
 {
 	char owner[NAME_MAX_CC + 16];
-	ldns_rdf *dn;
-	ldns_pkt *p = NULL;
+	ldns_pkt *p;
 	ldns_rr_list *an;
 	bool any = false;
 	unsigned long long epoch = 0;
 
 	snprintf(owner, sizeof(owner), "_failoverd.%s", name);
-	if ((dn = ldns_dname_new_frm_str(owner)) == NULL)
+	if ((p = query(res, owner, LDNS_RR_TYPE_TXT)) == NULL)
 		return false;
-	if (ldns_resolver_send(&p, res, dn, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN,
-	    0) != LDNS_STATUS_OK || p == NULL) {
-		ldns_rdf_deep_free(dn);
-		ldns_pkt_free(p);
-		return false;
-	}
-	ldns_rdf_deep_free(dn);
-	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR &&
-	    ldns_pkt_get_rcode(p) != LDNS_RCODE_NXDOMAIN) {
-		ldns_pkt_free(p);
-		return false;
-	}
 	an = ldns_pkt_answer(p);
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
