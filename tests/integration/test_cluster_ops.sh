@@ -30,17 +30,8 @@ chmod 0600 "$FO/token"
 export FO_CTL_EXTRA="api_token_file = $FO/token"
 CL_API=1 cl_conf 1
 CL_API=1 cl_conf 2
-cl_start 1
-cl_start 2
-fo_wait 15 cl_leader || cl_fail "nobody leads"
-L=$(cl_leader)
-F=$((3 - L))
+cl_pair_start
 eval "PL=\$CL_PORT_$L PF=\$CL_PORT_$F"
-fo_wait 5 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "never published app1"
-for i in 1 2; do
-	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$i.log" ||
-	    cl_fail "m$i: app2 never up"
-done
 ctl() {	# I ARGS...
 	local i=$1; shift
 	"$FAILOVERCTL" -c "$FO/m$i.conf" "$@"

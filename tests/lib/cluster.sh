@@ -140,6 +140,24 @@ cl_world() {
 	W=www.$NAMED_ZONE
 }
 
+# Members 1 and 2 (cl_conf'd) started with ENV..., one of them leading,
+# the record published on app1 and app2 seen up by both: L the leader,
+# F the other.  CL_PUBLISH_S bounds the wait for the record (5 s).
+cl_pair_start() {	# [ENV=V...]
+	local i
+	cl_start 1 "$@"
+	cl_start 2 "$@"
+	fo_wait 15 cl_leader || cl_fail "nobody leads"
+	L=$(cl_leader)
+	F=$((3 - L))
+	fo_wait "${CL_PUBLISH_S:-5}" fo_dig_is "$W" CNAME app1.example.net. ||
+	    cl_fail "never published app1"
+	for i in 1 2; do
+		fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$i.log" ||
+		    cl_fail "m$i never saw app2 up"
+	done
+}
+
 cl_quorum_world() {	# [ETCD_MEMBERS]
 	local i
 	etcd_start "$FO/etcd" "${1:-1}" || cl_fail "etcd did not start"
