@@ -32,32 +32,20 @@ CL_API=1 cl_conf 1
 CL_API=1 cl_conf 2
 cl_pair_start
 eval "PL=\$CL_PORT_$L PF=\$CL_PORT_$F"
-ctl() {	# I ARGS...
-	local i=$1; shift
-	"$FAILOVERCTL" -c "$FO/m$i.conf" "$@"
-}
-st() {	# I JQ: the group www as member I's store has it
-	ctl "$1" status www --json | jq -e "$2" >/dev/null
-}
-post() {	# PORT PATH [BODY]
-	curl -s --max-time 15 -H "Authorization: Bearer $TOKEN" \
-	    -H 'Content-Type: application/json' -d "${3:-{\}}" \
-	    -w '\n%{http_code}' "http://127.0.0.1:$1$2"
-}
 
 # 1. failoverctl on the follower's host: applied by the leader.
-out=$(ctl "$F" pause www) || cl_fail "pause through m$F: $out"
+out=$(cl_ctl "$F" pause www) || cl_fail "pause through m$F: $out"
 echo "$out" | grep -q "applied by the leader m$L" || cl_fail "pause: not the leader's answer: $out"
 grep -q "event=cluster_command member=m$L given_on=m$F .*cmd=pause .*result=accepted" "$FO/m$L.log" ||
     cl_fail "m$L did not apply the pause given on m$F"
-fo_wait 5 st "$L" '.flags.paused == true and .state.paused == true' ||
-    cl_fail "the leader is not paused: $(ctl "$L" status www --json)"
+fo_wait 5 cl_st "$L" '.flags.paused == true and .state.paused == true' ||
+    cl_fail "the leader is not paused: $(cl_ctl "$L" status www --json)"
 grep -q "event=cluster_command_given\|event=cluster_command " "$FO/m$F.log" &&
     cl_fail "m$F's daemon took part in a command given to failoverctl"
 
 # 2. The follower's HTTP API: given to the leader, its answer returned.
 t0=$(date +%s%N)
-r=$(post "$PF" /v1/groups/www/pin '{"stack":"app1"}')
+r=$(cl_post "$PF" /v1/groups/www/pin '{"stack":"app1"}')
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 code=$(echo "$r" | tail -1)
 body=$(echo "$r" | sed '$d')
@@ -68,36 +56,36 @@ grep -q "event=cluster_command_given member=m$F group=www cmd=pin" "$FO/m$F.log"
     cl_fail "m$F did not give the pin to the leader"
 grep -q "event=cluster_command member=m$L given_on=m$F .*cmd=pin stack=app1 .*result=accepted" "$FO/m$L.log" ||
     cl_fail "m$L did not apply the pin"
-fo_wait 5 st "$L" '.state.pinned == "app1"' || cl_fail "the leader is not pinned: $(ctl "$L" status www --json)"
+fo_wait 5 cl_st "$L" '.state.pinned == "app1"' || cl_fail "the leader is not pinned: $(cl_ctl "$L" status www --json)"
 # A refusal comes back with the leader's reason.
-r=$(post "$PF" /v1/groups/www/rearm)
+r=$(cl_post "$PF" /v1/groups/www/rearm)
 [ "$(echo "$r" | tail -1)" = 409 ] || cl_fail "rearm of a serving group through the follower: $r"
-out=$(ctl "$F" rearm www 2>&1) && cl_fail "failoverctl rearm through m$F succeeded: $out"
+out=$(cl_ctl "$F" rearm www 2>&1) && cl_fail "failoverctl rearm through m$F succeeded: $out"
 echo "$out" | grep -q 'refused' || cl_fail "rearm refusal: $out"
 
 # 3. In etcd with the state: the follower's mirror shows them too.
-fo_wait 5 st "$F" '.flags.paused == true and .flags.pinned == "app1" and .state.paused == true and .state.pinned == "app1"' ||
-    cl_fail "the follower's mirror: $(ctl "$F" status www --json)"
+fo_wait 5 cl_st "$F" '.flags.paused == true and .flags.pinned == "app1" and .state.paused == true and .state.pinned == "app1"' ||
+    cl_fail "the follower's mirror: $(cl_ctl "$F" status www --json)"
 
 # 3b. Groups made at run time, through the follower: the leader makes
 # them, keeps them in etcd, and every member has them, under one address.
-r=$(post "$PF" /v1/groups '{"name":"shop","address":"auto","primary":"app1"}')
+r=$(cl_post "$PF" /v1/groups '{"name":"shop","address":"auto","primary":"app1"}')
 [ "$(echo "$r" | tail -1)" = 201 ] || cl_fail "POST /v1/groups on the follower: $r"
 echo "$r" | sed '$d' | jq -e ".leader == \"m$L\"" >/dev/null || cl_fail "group add: $r"
-out=$(ctl "$F" group add api2 --address api2 --primary app1) || cl_fail "group add through m$F: $out"
+out=$(cl_ctl "$F" group add api2 --address api2 --primary app1) || cl_fail "group add through m$F: $out"
 echo "$out" | grep -q "applied by the leader m$L" || cl_fail "group add: $out"
 shop_addr() {	# I: shop's address as member I's store has it
-	ctl "$1" group list | awk '$1 == "shop" { print $3 }'
+	cl_ctl "$1" group list | awk '$1 == "shop" { print $3 }'
 }
 fo_wait 5 sh -c "\"$FAILOVERCTL\" -c $FO/m$L.conf group list | grep -Eq '^shop +runtime +[0-9]{3}-[0-9]{3}-[0-9]{3}\\.'" ||
-    cl_fail "the leader has no address for shop: $(ctl "$L" group list)"
+    cl_fail "the leader has no address for shop: $(cl_ctl "$L" group list)"
 SHOP=$(shop_addr "$L")
 echo "shop made through the follower, at $SHOP"
 fo_wait 5 fo_dig_is "$SHOP" CNAME app1.example.net. || cl_fail "shop not published at $SHOP"
 fo_wait 5 fo_dig_is "api2.$NAMED_ZONE" CNAME app1.example.net. || cl_fail "api2 not published"
 fo_wait 5 sh -c "[ \"\$(\"$FAILOVERCTL\" -c $FO/m$F.conf group list | awk '\$1 == \"shop\" { print \$3 }')\" = $SHOP ]" ||
-    cl_fail "the follower's shop: $(ctl "$F" group list) (leader: $SHOP)"
-ctl "$F" group list | grep -Eq '^api2 +runtime +api2\.' || cl_fail "the follower has no api2: $(ctl "$F" group list)"
+    cl_fail "the follower's shop: $(cl_ctl "$F" group list) (leader: $SHOP)"
+cl_ctl "$F" group list | grep -Eq '^api2 +runtime +api2\.' || cl_fail "the follower has no api2: $(cl_ctl "$F" group list)"
 grep -q "event=groups_applied groups=3 runtime=2" "$FO/m$F.log" || cl_fail "m$F did not take the groups in"
 
 # 4. The leader dies; the pause and the pin hold on the new leader.
@@ -106,33 +94,33 @@ cl_reap "$L"
 fo_wait $((CL_TTL + 4)) _cl_leads "$F" || cl_fail "m$F did not take over"
 grep -q "event=cluster_flags_adopted member=m$F groups=[1-9]" "$FO/m$F.log" ||
     cl_fail "m$F did not take the flags from etcd"
-fo_wait 5 st "$F" '.state.paused == true and .state.pinned == "app1"' ||
-    cl_fail "the new leader dropped the pause or the pin: $(ctl "$F" status www --json)"
+fo_wait 5 cl_st "$F" '.state.paused == true and .state.pinned == "app1"' ||
+    cl_fail "the new leader dropped the pause or the pin: $(cl_ctl "$F" status www --json)"
 fo_webhead_stop app1
 fo_wait 5 grep -q 'event=health_change stack=app1 from=up to=down' "$FO/m$F.log" ||
     cl_fail "m$F never saw app1 down"
 sleep 1
 grep -q 'event=switch_started' "$FO/m$F.log" && cl_fail "the new leader failed over a paused, pinned group"
 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "the record moved: $(fo_dig "$W" CNAME)"
-st "$F" '.state.paused == true and .state.pinned == "app1"' || cl_fail "no longer paused/pinned"
+cl_st "$F" '.state.paused == true and .state.pinned == "app1"' || cl_fail "no longer paused/pinned"
 
 # ... and so do the groups made at run time, under the same address.
-[ "$(shop_addr "$F")" = "$SHOP" ] || cl_fail "shop's address moved: $(ctl "$F" group list)"
+[ "$(shop_addr "$F")" = "$SHOP" ] || cl_fail "shop's address moved: $(cl_ctl "$F" group list)"
 fo_dig_is "$SHOP" CNAME app1.example.net. || cl_fail "shop's record: $(fo_dig "$SHOP" CNAME)"
-out=$(ctl "$L" group set shop --ttl 30s) || cl_fail "group set through m$L's host: $out"
+out=$(cl_ctl "$L" group set shop --ttl 30s) || cl_fail "group set through m$L's host: $out"
 echo "$out" | grep -q "applied by the leader m$F" || cl_fail "group set: $out"
 fo_wait 5 sh -c "\"$FAILOVERCTL\" -c $FO/m$F.conf group list | grep -Eq '^shop .* 30s\$'" ||
-    cl_fail "shop's ttl: $(ctl "$F" group list)"
+    cl_fail "shop's ttl: $(cl_ctl "$F" group list)"
 
 # 5. failoverctl on the dead member's host: the new leader applies it.
-out=$(ctl "$L" unpin www) || cl_fail "unpin through m$L's host: $out"
+out=$(cl_ctl "$L" unpin www) || cl_fail "unpin through m$L's host: $out"
 echo "$out" | grep -q "applied by the leader m$F" || cl_fail "unpin: $out"
-fo_wait 5 st "$F" '.state.pinned == null' || cl_fail "not unpinned: $(ctl "$F" status www --json)"
+fo_wait 5 cl_st "$F" '.state.pinned == null' || cl_fail "not unpinned: $(cl_ctl "$F" status www --json)"
 
 # 6. No leader at all: a clear error within the bound, nothing left behind.
 cl_reap "$F"
 t0=$(date +%s%N)
-out=$(ctl "$F" resume www 2>&1) && cl_fail "resume with no leader succeeded: $out"
+out=$(cl_ctl "$F" resume www 2>&1) && cl_fail "resume with no leader succeeded: $out"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "no leader: answered in $ms ms: $out"
 echo "$out" | grep -q 'no cluster leader' || cl_fail "no-leader message: $out"
@@ -144,7 +132,7 @@ left=$(ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" get --prefix /fo-test
 etcd_stop_member 2
 etcd_stop_member 3
 t0=$(date +%s%N)
-out=$(ctl "$F" resume www 2>&1) && cl_fail "resume without etcd quorum succeeded: $out"
+out=$(cl_ctl "$F" resume www 2>&1) && cl_fail "resume without etcd quorum succeeded: $out"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "etcd without quorum: answered in $ms ms: $out"
 echo "$out" | grep -Eq 'etcd|no cluster leader' || cl_fail "no-quorum message: $out"

@@ -31,19 +31,7 @@ export FO_CTL_EXTRA="api_token_file = $FO/token"
 CL_API=1 cl_conf 1
 CL_API=1 cl_conf 2
 CL_PUBLISH_S=8 cl_pair_start "$DELAY"
-ctl() {	# I ARGS...
-	local i=$1; shift
-	"$FAILOVERCTL" -c "$FO/m$i.conf" "$@"
-}
-st() {	# I JQ: the group www as member I's store has it
-	ctl "$1" status www --json | jq -e "$2" >/dev/null
-}
 
-post() {	# PORT PATH [BODY]
-	curl -s --max-time 15 -H "Authorization: Bearer $TOKEN" \
-	    -H 'Content-Type: application/json' -d "${3:-{\}}" \
-	    -w '\n%{http_code}' "http://127.0.0.1:$1$2"
-}
 restarted() {	# I: member I again, its probes running
 	cl_start "$1" "$DELAY"
 	fo_wait 10 grep -q 'event=health_change stack=app2 from=unknown to=up' "$FO/m$1.log" ||
@@ -57,12 +45,12 @@ killed_at_answer() {	# JQ VERB ARGS...
 	L=$(cl_leader)
 	[ -n "$L" ] || cl_fail "$*: nobody leads"
 	F=$((3 - L))
-	out=$(ctl "$F" "$@") || cl_fail "$* through m$F: $out"
+	out=$(cl_ctl "$F" "$@") || cl_fail "$* through m$F: $out"
 	cl_reap "$L"
 	echo "$out" | grep -q "applied by the leader m$L" || cl_fail "$*: not the leader's answer: $out"
 	fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "$*: m$F did not take over"
-	fo_wait 6 st "$F" "$want" ||
-	    cl_fail "$*: accepted by m$L, lost with it: $(ctl "$F" status www --json | jq -c '{flags,paused:.state.paused,pinned:.state.pinned}')"
+	fo_wait 6 cl_st "$F" "$want" ||
+	    cl_fail "$*: accepted by m$L, lost with it: $(cl_ctl "$F" status www --json | jq -c '{flags,paused:.state.paused,pinned:.state.pinned}')"
 	echo "$*: accepted by m$L, held by m$F after the kill"
 	restarted "$L"
 }
@@ -76,12 +64,12 @@ killed_at_answer '.flags.pinned == null and .state.pinned == null' unpin www
 L=$(cl_leader)
 F=$((3 - L))
 eval "PL=\$CL_PORT_$L"
-r=$(post "$PL" /v1/groups/www/pause)
+r=$(cl_post "$PL" /v1/groups/www/pause)
 cl_reap "$L"
 [ "$(echo "$r" | tail -1)" = 200 ] || cl_fail "POST pause on the leader m$L: $r"
 fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "leader's API: m$F did not take over"
-fo_wait 6 st "$F" '.flags.paused == true and .state.paused == true' ||
-    cl_fail "pause accepted by the leader m$L's own API, lost with it: $(ctl "$F" status www --json | jq -c .flags)"
+fo_wait 6 cl_st "$F" '.flags.paused == true and .state.paused == true' ||
+    cl_fail "pause accepted by the leader m$L's own API, lost with it: $(cl_ctl "$F" status www --json | jq -c .flags)"
 echo "pause through the leader m$L's own API: held by m$F after the kill"
 restarted "$L"
 killed_at_answer '.flags.paused == false and .state.paused == false' resume www
@@ -89,12 +77,12 @@ killed_at_answer '.flags.paused == false and .state.paused == false' resume www
 # A switch request: answered, the leader killed; the next one runs it.
 L=$(cl_leader)
 F=$((3 - L))
-out=$(ctl "$F" switch www --to app2 --yes --no-wait) || cl_fail "switch through m$F: $out"
+out=$(cl_ctl "$F" switch www --to app2 --yes --no-wait) || cl_fail "switch through m$F: $out"
 cl_reap "$L"
 echo "$out" | grep -q "applied by the leader m$L" || cl_fail "switch: not the leader's answer: $out"
 fo_wait $((CL_TTL + 6)) _cl_leads "$F" || cl_fail "switch: m$F did not take over"
 fo_wait 30 fo_dig_is "$W" A 127.0.0.2 ||
-    cl_fail "switch accepted by m$L, lost with it: $(fo_dig "$W" CNAME) $(ctl "$F" status www --json | jq -c .flags)"
+    cl_fail "switch accepted by m$L, lost with it: $(fo_dig "$W" CNAME) $(cl_ctl "$F" status www --json | jq -c .flags)"
 echo "switch: accepted by m$L, run by m$F after the kill"
 cl_start "$L" "$DELAY"
 # app1 is in maintenance now (503): out of it, so that it can take over.
@@ -103,27 +91,27 @@ for i in "$L" "$F"; do
 	fo_wait 10 grep -Eq 'event=health_change stack=app1 from=(unknown|down) to=up' "$FO/m$i.log" ||
 	    cl_fail "m$i: app1 never up again"
 done
-fo_wait 10 st "$L" '.state.status != "switching" and .last_switch.result == "completed"' ||
-    cl_fail "m$L's mirror: $(ctl "$L" status www --json | jq -c .last_switch)"
+fo_wait 10 cl_st "$L" '.state.status != "switching" and .last_switch.result == "completed"' ||
+    cl_fail "m$L's mirror: $(cl_ctl "$L" status www --json | jq -c .last_switch)"
 
 # failoverctl switch on a host without a daemon: says so, returns at once.
 sed -e "s|^state_dir = .*|state_dir = $FO/state3|" -e "s|^member = .*|member = m3|" \
     "$FO/m1.conf" >"$FO/m3.conf"
 mkdir -p "$FO/state3"
 t0=$(date +%s%N)
-out=$(ctl 3 switch www --to app1 --yes 2>&1) || cl_fail "switch from a host without a daemon: $out"
+out=$(cl_ctl 3 switch www --to app1 --yes 2>&1) || cl_fail "switch from a host without a daemon: $out"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "$out" | grep -q "applied by the leader m$F" || cl_fail "switch from m3's host: $out"
 echo "$out" | grep -q "no failoverd member runs on this host.*not following the switch" ||
     cl_fail "no-daemon line: $out"
 echo "switch from a host without a daemon: returned in $ms ms"
 fo_wait 30 fo_dig_is "$W" CNAME app1.example.net. || cl_fail "no switch back to app1: $(fo_dig "$W" CNAME)"
-fo_wait 10 st "$L" '.last_switch.to == "app1" and .last_switch.result == "completed"' ||
-    cl_fail "m$L's mirror: $(ctl "$L" status www --json | jq -c .last_switch)"
+fo_wait 10 cl_st "$L" '.last_switch.to == "app1" and .last_switch.result == "completed"' ||
+    cl_fail "m$L's mirror: $(cl_ctl "$L" status www --json | jq -c .last_switch)"
 
 # failoverctl switch on a follower's host follows it phase by phase, from
 # the state its daemon mirrors, to its end.
-out=$(ctl "$L" switch www --to app2 --yes --timeout 60s 2>&1) ||
+out=$(cl_ctl "$L" switch www --to app2 --yes --timeout 60s 2>&1) ||
     cl_fail "switch followed on m$L's host: $out"
 echo "$out"
 echo "$out" | grep -q "applied by the leader m$F" || cl_fail "not the leader's answer: $out"

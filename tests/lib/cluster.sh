@@ -158,6 +158,19 @@ cl_pair_start() {	# [ENV=V...]
 	done
 }
 
+cl_ctl() {	# I ARGS...: failoverctl on member I's host
+	local i=$1; shift
+	"$FAILOVERCTL" -c "$FO/m$i.conf" "$@"
+}
+cl_st() {	# I JQ: the group www as member I's store has it
+	cl_ctl "$1" status www --json | jq -e "$2" >/dev/null
+}
+cl_post() {	# PORT PATH [BODY]: a POST with the API's token
+	curl -s --max-time 15 -H "Authorization: Bearer $TOKEN" \
+	    -H 'Content-Type: application/json' -d "${3:-{\}}" \
+	    -w '\n%{http_code}' "http://127.0.0.1:$1$2"
+}
+
 cl_quorum_world() {	# [ETCD_MEMBERS]
 	local i
 	etcd_start "$FO/etcd" "${1:-1}" || cl_fail "etcd did not start"
