@@ -94,8 +94,82 @@ static int	 add_updates(ldns_rr_list *, const struct dnsup_update *);
 static int	 msg_finish(ldns_pkt *, uint16_t, const struct cfg_tsig_key *,
 		    const char *, int, bool, struct dnsup_msg **, char *,
 		    size_t);
+static ldns_status wire2pkt(ldns_pkt **, const uint8_t *, size_t);
 static void	 collect(const ldns_pkt *, const struct dnsup_msg *,
 		    struct dnsup_found *);
+
+/* Step over the name at *at (a label sequence, or one ending in a
+   pointer); -1 when it does not fit the message. */
+static int
+wire_skip_name(const uint8_t *w, size_t len, size_t *at)
+{
+	while (*at < len) {
+		uint8_t c = w[*at];
+
+		if (c == 0) {
+			*at += 1;
+			return 0;
+		}
+		if ((c & 0xc0) == 0xc0) {
+			if (*at + 2 > len)
+				return -1;
+			*at += 2;
+			return 0;
+		}
+		if ((c & 0xc0) != 0)
+			return -1;	/* reserved label types */
+		*at += 1 + (size_t)c;
+	}
+	return -1;
+}
+
+/*
+ * How many TSIG records the message carries, counted as far as its
+ * records fit it (ldns reads that far before it refuses the rest).
+ */
+static int
+wire_tsigs(const uint8_t *w, size_t len)
+{
+	size_t at = 12, nq, nrr;
+	int n = 0;
+
+	if (len < 12)
+		return 0;
+	nq = (size_t)(w[4] << 8 | w[5]);
+	nrr = (size_t)(w[6] << 8 | w[7]) + (size_t)(w[8] << 8 | w[9]) +
+	    (size_t)(w[10] << 8 | w[11]);
+	for (size_t i = 0; i < nq; i++) {
+		if (wire_skip_name(w, len, &at) != 0 || at + 4 > len)
+			return n;
+		at += 4;
+	}
+	for (size_t i = 0; i < nrr; i++) {
+		if (wire_skip_name(w, len, &at) != 0 || at + 10 > len)
+			return n;
+		if ((w[at] << 8 | w[at + 1]) == LDNS_RR_TYPE_TSIG)
+			n++;
+		at += 10 + (size_t)(w[at + 8] << 8 | w[at + 9]);
+		if (at > len)
+			return n;
+	}
+	return n;
+}
+
+/*
+ * ldns_wire2pkt, for a message with at most one TSIG record.  ldns keeps
+ * the last TSIG of the additional section as the packet's and loses the
+ * ones before it (ldns 1.8.3: 690 bytes a message with two, found by
+ * fuzz_dns_response), so anyone who can answer an UPDATE's id could make
+ * the daemon leak.  RFC 8945 allows one TSIG, the last record: more is a
+ * malformed message, refused before ldns reads it.
+ */
+static ldns_status
+wire2pkt(ldns_pkt **p, const uint8_t *wire, size_t len)
+{
+	if (wire_tsigs(wire, len) > 1)
+		return LDNS_STATUS_WIRE_RDATA_ERR;
+	return ldns_wire2pkt(p, wire, len);
+}
 
 const char *
 dnsup_result_name(enum dnsup_result r)
@@ -925,7 +999,7 @@ dnsup_msg_parse(const uint8_t *wire, size_t len, struct dnsup_msg **out)
 	char *s = NULL;
 
 	*out = NULL;
-	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+	if (wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
 		return -1;
 	if (ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1 ||
 	    (m = calloc(1, sizeof(*m))) == NULL ||
@@ -978,7 +1052,7 @@ dnsup_msg_resign(struct dnsup_msg *m, const struct cfg_tsig_key *key,
 
 	if (key == NULL || m->mac == NULL)
 		return 0;
-	if ((st = ldns_wire2pkt(&p, m->wire, m->len)) != LDNS_STATUS_OK) {
+	if ((st = wire2pkt(&p, m->wire, m->len)) != LDNS_STATUS_OK) {
 		fmt(err, errlen, "cannot read the message back: %s",
 		    ldns_get_errorstr_by_id(st));
 		return -1;
@@ -1249,7 +1323,7 @@ dnsup_msg_check(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 		fmt(v->detail, sizeof(v->detail), "not a response");
 		return;
 	}
-	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
+	if (wire2pkt(&p, wire, len) != LDNS_STATUS_OK) {
 		fmt(v->detail, sizeof(v->detail), "malformed message");
 		return;
 	}
@@ -1363,7 +1437,7 @@ dnsup_msg_answer(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	ldns_rr *t;
 
 	*len = 0;
-	if (ldns_wire2pkt(&p, req->wire, req->len) != LDNS_STATUS_OK)
+	if (wire2pkt(&p, req->wire, req->len) != LDNS_STATUS_OK)
 		return NULL;
 	if ((t = ldns_pkt_tsig(p)) != NULL) {
 		ldns_pkt_set_tsig(p, NULL);
