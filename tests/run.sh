@@ -49,7 +49,10 @@ run_one() {		# name, command...
 		out=$(printf 'SKIP  %-40s %s' "$name" "$(tail -1 "$log")")
 	else
 		echo fail >"$logdir/$name.verdict"
-		out=$(printf 'FAIL  %-40s %6d ms (rc=%d)\n%s' "$name" "$ms" "$rc" \
+		# The reason first (a test's "FAIL: ..." line comes before the
+		# daemon's log it prints, which alone would fill the tail).
+		out=$(printf 'FAIL  %-40s %6d ms (rc=%d)\n%s\n%s' "$name" "$ms" "$rc" \
+		    "$(grep -m 3 -E '^(FAIL|not ok|\[  FAILED)' "$log" | sed 's/^/      > /')" \
 		    "$(sed 's/^/      | /' "$log" | tail -40)")
 	fi
 	printf '%s\n' "$out"

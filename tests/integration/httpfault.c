@@ -32,6 +32,9 @@
  *   resetreuse  as dropreuse, but the second request gets a reset (RST)
  *   dropall   every connection is closed, unanswered, on its first
  *             request (a web head that accepts and drops everything)
+ *   resetnew  every other connection is reset (RST), unanswered, on its
+ *             first request; the others get 200 and "Connection: close"
+ *             (a busy nginx closing connections it has just accepted)
  *
  * On SIGUSR1 it prints "hugesent=N" (bytes of huge bodies written to the
  * kernel so far), "requests=N" and "accepts=N" (connections).
@@ -57,13 +60,13 @@
 enum mode {
 	M_OK200, M_S503, M_HANG, M_SLOW, M_CLOSEMID, M_GARBAGE, M_HUGE,
 	M_SPLIT, M_ECHO, M_REDIR, M_CLOSEAFTER, M_DROPREUSE, M_RESETREUSE,
-	M_DROPALL, M_COUNT
+	M_DROPALL, M_RESETNEW, M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
 	"ok200", "s503", "hang", "slow", "closemid", "garbage", "huge",
 	"split", "echo", "redir", "closeafter", "dropreuse", "resetreuse",
-	"dropall",
+	"dropall", "resetnew",
 };
 
 #define HUGE_BYTES	(8 * 1024 * 1024)
@@ -114,6 +117,16 @@ close_after_write(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_free(c);
+}
+
+/* The close that ends this connection will be a reset (RST), not a FIN. */
+static void
+reset_on_close(struct conn *c)
+{
+	struct linger	 lg = { 1, 0 };
+
+	setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg));
 }
 
 static void
@@ -237,15 +250,19 @@ serve(struct conn *c, const char *req)
 			respond(c, 200, "OK", "OK alive\n", close);
 			break;
 		}
-		if (c->mode == M_RESETREUSE) {
-			struct linger lg = { 1, 0 };
-
-			setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET,
-			    SO_LINGER, &lg, sizeof(lg));
-		}
+		if (c->mode == M_RESETREUSE)
+			reset_on_close(c);
 		c->closing = true;
 		break;
 	case M_DROPALL:
+		c->closing = true;
+		break;
+	case M_RESETNEW:
+		if (c->step == 1) {
+			respond(c, 200, "OK", "OK alive\n", true);
+			break;
+		}
+		reset_on_close(c);
 		c->closing = true;
 		break;
 	case M_COUNT:
@@ -365,6 +382,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	accepts++;
 	c->mode = (enum mode)(intptr_t)arg;
+	if (c->mode == M_RESETNEW) {
+		static unsigned	 nnew;
+
+		c->step = (int)(nnew++ % 2);	/* 0: reset, 1: answer */
+	}
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);

@@ -195,16 +195,28 @@ for m in dropreuse resetreuse; do
 		fail "keepalive-$m"; echo "$out" | grep -v 'ok=1 reason=ok .*retried=0' | sed 's/^/    /'
 	fi
 done
-# A fresh connection closed unanswered is a verdict, never resent: one
-# connection per round, every round a failure.
+# A busy server resetting every other connection it has just accepted
+# (each answer says "Connection: close", so every round connects afresh,
+# and its first connection is the one reset): every round succeeds, on
+# the resend.
+check fresh-reset-resent 'round=6 ok=1 reason=ok' 'reconnects=6 retries=6' \
+    -- -t 1000 -i 50 -n 6 "$(url resetnew)"
+if [ "$(grep -c 'ok=1 reason=ok' <<<"$LAST_OUT")" != 6 ]; then
+	fail "fresh-reset-resent: not every round succeeded"
+	echo "$LAST_OUT" | sed 's/^/    /'
+fi
+# A server that closes every connection unanswered is down: each round
+# is resent once on a fresh connection (a busy nginx also closes new
+# connections), and the resend fails too - two connections per round,
+# every round a failure, reason protocol.
 a0=$(hf_stat accepts)
-check fresh-dropped 'round=3 ok=0 reason=protocol .*retried=0' 'reconnects=0 retries=0' \
+check fresh-dropped 'round=3 ok=0 reason=protocol .*retried=1' 'reconnects=3 retries=3' \
     -- -t 1000 -i 50 -n 3 "$(url dropall)"
 a1=$(hf_stat accepts)
-if [ -n "$a0" ] && [ $((a1 - a0)) = 3 ]; then
-	passes=$((passes + 1)); echo "ok   fresh-dropped-not-resent"
+if [ -n "$a0" ] && [ $((a1 - a0)) = 6 ]; then
+	passes=$((passes + 1)); echo "ok   fresh-dropped-resent-once"
 else
-	fail "fresh-dropped-not-resent: accepts $a0 -> $a1"
+	fail "fresh-dropped-resent-once: accepts $a0 -> $a1 (want 6: two a round)"
 fi
 # A web head killed between rounds: its kept-alive connection dies with it
 # and the fresh connect is refused, so reuse cannot hide it ("connect").
