@@ -22,6 +22,7 @@ import re
 import sys
 import tempfile
 import time
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
@@ -259,6 +260,26 @@ try:
     driver.switch_to.alert.accept()
     wait("spare gone", lambda: one(spare) is None)
     shot("10-deleted")
+
+    # A group changed and deleted elsewhere at once: the change's event
+    # makes the page reload the group 100 ms later, the deletion's must
+    # cancel that (a reload of a deleted group is a 404, which the browser
+    # logs as an error: checked below).
+    def api(method, path, body=None):
+        req = urllib.request.Request(BASE + path, method=method,
+            data=json.dumps(body).encode() if body is not None else b"",
+            headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    if api("POST", "/v1/groups", {"name": "spare2", "address": "auto"}) != 201:
+        fail("could not add spare2")
+    spare2 = 'article.group[data-group="spare2"]'
+    wait("the group spare2", lambda: one(spare2) is not None)
+    time.sleep(0.5)
+    api("PATCH", "/v1/groups/spare2", {"ttl": "30s"})
+    api("DELETE", "/v1/groups/spare2")
+    wait("spare2 gone", lambda: one(spare2) is None)
+    time.sleep(1)
 
     # ---- 10. phone width
     driver.set_window_size(390, 844)

@@ -197,6 +197,8 @@
 	}
 
 	async function loadGroup(name) {
+		if (gone.has(name))
+			return;
 		const r = await getJSON("/v1/groups/" + encodeURIComponent(name));
 		if (r.status === 200 && r.body) {
 			const added = !state.groups.has(name);
@@ -213,6 +215,8 @@
 	}
 
 	async function loadDNS(name) {
+		if (gone.has(name))
+			return;
 		const r = await getJSON("/v1/groups/" + encodeURIComponent(name) + "/dns");
 		if (r.status === 200 && r.body) {
 			state.dns.set(name, r.body);
@@ -268,6 +272,26 @@
 			fn();
 		}, ms));
 	}
+	function cancel(key) {
+		const t = pending.get(key);
+		if (t !== undefined) {
+			clearTimeout(t);
+			pending.delete(key);
+		}
+	}
+
+	// A deleted group is asked for no more: a reload still pending from
+	// its last events would only fetch a 404 (and the browser logs every
+	// 404 as an error).  A group added again under the name comes back.
+	const gone = new Set();
+	function forget(name) {
+		gone.add(name);
+		cancel("g:" + name);
+		cancel("d:" + name);
+		state.groups.delete(name);
+		state.dns.delete(name);
+		render();
+	}
 
 	// ---- live events ----
 
@@ -284,10 +308,11 @@
 		if (h.length > 1000)
 			h.splice(0, h.length - 1000);
 		if (live && ev.event === "group_deleted") {
-			state.groups.delete(name);
-			render();
+			forget(name);
 			return;
 		}
+		if (ev.event === "group_added")
+			gone.delete(name);
 		if (live) {
 			followSwitch(ev);
 			renderHistory(name);
@@ -821,8 +846,7 @@
 		const r = await post("/v1/groups/" + encodeURIComponent(name), null, "DELETE");
 		if (r.status === 204) {
 			notice("");
-			state.groups.delete(name);
-			render();
+			forget(name);
 			return;
 		}
 		notice(name + ": delete refused: " + ((r.body && r.body.error) || "HTTP " + r.status));
@@ -840,6 +864,7 @@
 		const r = await post("/v1/groups", body);
 		if (r.status === 201) {
 			$("add").close();
+			gone.delete(body.name);
 			loadGroups();
 			return;
 		}
