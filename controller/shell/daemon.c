@@ -486,6 +486,15 @@ hooks_idle_cb(struct hook_runner *r, void *arg)
  * simpler and surer than having every completion path (hooks, updates,
  * read-backs, confirmations) remember to ask.
  */
+static void	 stop(struct daemon *, const char *);
+
+void
+daemon_stop_failed(struct daemon *d, const char *why)
+{
+	d->stop_failed = true;
+	stop(d, why);
+}
+
 static void
 exitcheck_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -817,7 +826,7 @@ daemon_main(const struct daemon_opts *opts)
 	daemon_flush(d);
 	log_rl_flush(true);
 	log_info("stopped", "detail=%s", log_q("state journaled"));
-	status = 0;
+	status = d->stop_failed ? 1 : 0;
 out:
 	/*
 	 * Teardown, the reverse of the start, ordered so that nothing calls

@@ -44,7 +44,15 @@
  *
  * Membership and the digest.  Each member keeps PREFIX/members/MEMBER (a
  * member record with its configuration digest) on a lease of its own,
- * renewed every lease_ttl/3, and reads the members and PREFIX/digest (the
+ * renewed every lease_ttl/3.  The name is claimed: the record is created
+ * only if absent and rewritten only while it is on our lease, because
+ * two members of one name would share their verdicts, their commands'
+ * answers and their hooks' records.  Found on another lease, it may be
+ * this member's previous life (killed, its lease not yet expired), so we
+ * wait: a name still held by another lease after DCL_NAME_WAIT_TTLS
+ * lease_ttls is another live member's, and we stop with member_duplicate
+ * (exit status 1).  Until the name is ours we neither campaign nor
+ * publish verdicts.  The member reads the members and PREFIX/digest (the
  * digest of the leader that wrote it last) at the same pace.  A member
  * campaigns only while it is eligible: no digest published yet, or the
  * same digest as ours, or a strict majority of the live members carrying
@@ -78,7 +86,14 @@
 #include "controller/shell/hook.h"
 
 
+/* A name held by another lease this long (in lease_ttls) is a duplicate:
+ * a dead member's lease ends after one lease_ttl (two allow for a previous
+ * life started with a longer one, or for etcd's own lease checks). */
+#define DCL_NAME_WAIT_TTLS	3
+
 static void	 tick_cb(evutil_socket_t, short, void *);
+static void	 member_put(struct dcluster *);
+static void	 keepalive_cb(const struct cl_reply *, void *);
 static void	 election_cb(struct cl_election *,
 		    const struct cl_election_event *, void *);
 
@@ -337,6 +352,10 @@ dcl_judge(struct dcluster *cl)
 	struct daemon *d = cl->d;
 	enum cl_election_state st = cl_election_state(cl->el);
 
+	if (!cl->name_held) {
+		cl->eligible = false;	/* see "Membership" above */
+		return;
+	}
 	cl->eligible = dcl_eligible(cl);
 	if (!cl->eligible && cl->digest_mod == 0 &&
 	    clock_mono_ms() - cl->joined_ms < cl->ttl_s * 1000)
@@ -461,31 +480,140 @@ dcl_read(struct dcluster *cl)
 
 /* ---- our member record, on our member lease ---- */
 
+/* Our name is on our lease now: we may publish verdicts and campaign. */
+static void
+name_held(struct dcluster *cl)
+{
+	if (cl->name_taken_ms != 0)
+		log_info("member_name_held", "member=%s lease=%lld",
+		    log_q(cl->member), (long long)cl->mlease);
+	cl->name_held = true;
+	cl->name_taken_ms = 0;
+	dquorum_lease(cl->d, cl->mlease);
+}
+
+/* The record on another lease: wait for it to end, or stop. */
+static void
+name_taken(struct dcluster *cl, const struct cl_kv *kv)
+{
+	struct cl_member_rec m = { 0 };
+	char detail[256];
+	int64_t now = clock_mono_ms();
+
+	if (cl->name_held)
+		dquorum_lease(cl->d, 0);
+	cl->name_held = false;
+	if (cl->name_taken_ms == 0) {
+		cl->name_taken_ms = now;
+		log_warn("member_name_taken", "member=%s lease=%lld"
+		    " wait_ms=%lld detail=%s", log_q(cl->member),
+		    (long long)kv->lease,
+		    (long long)(DCL_NAME_WAIT_TTLS * cl->ttl_s * 1000),
+		    log_q("another lease holds this member's name: a previous"
+		    " life of this member, or another member of the same"
+		    " name; this one waits and takes no part"));
+	}
+	if (now - cl->name_taken_ms < DCL_NAME_WAIT_TTLS * cl->ttl_s * 1000)
+		return;
+	if (cl_member_parse(kv->value, kv->value_len, cl->member, &m,
+	    detail, sizeof(detail)) != 0)
+		snprintf(m.advertise, sizeof(m.advertise), "unreadable");
+	log_error("member_duplicate", "member=%s holder_advertise=%s"
+	    " holder_started_ms=%lld detail=%s", log_q(cl->member),
+	    log_q(m.advertise), (long long)m.started_ms,
+	    log_q("another live member has this [cluster] member name:"
+	    " each member needs a name of its own; stopping"));
+	daemon_stop_failed(cl->d, "member_duplicate");
+}
+
+/*
+ * Not held: create it if absent.  Held: rewrite it only while it is on
+ * our lease.  Either way the failure branch reads it back, to know whose
+ * it is.  At most two sends a tick, so that a name that flips between
+ * absent and ours cannot spin.
+ */
 static void
 member_put_cb(const struct cl_reply *r, void *arg)
 {
 	struct dcluster *cl = arg;
+	const struct cl_op_result *o;
 
 	cl->mlease_busy = false;
 	dcl_reply_seen(cl, r);
-	if (r->error != 0 && r->error != CL_E_UNAVAILABLE)
-		log_warn("cluster_request_failed", "op=member_put error=%s"
-		    " detail=%s", cl_error_name(r->error), log_q(r->detail));
+	if (r->error == CL_E_NOTFOUND) {
+		/* Our lease ran out (while we waited for the name, or etcd
+		 * was away): the next tick asks for a new one. */
+		cl->mlease = 0;
+		if (cl->name_held)
+			dquorum_lease(cl->d, 0);
+		cl->name_held = false;
+		return;
+	}
+	if (r->error != 0) {
+		if (r->error != CL_E_UNAVAILABLE)
+			log_warn("cluster_request_failed", "op=member_put"
+			    " error=%s detail=%s", cl_error_name(r->error),
+			    log_q(r->detail));
+		dcl_read(cl);
+		return;
+	}
+	if (r->r.succeeded) {
+		if (!cl->name_held)
+			name_held(cl);
+	} else if (r->r.nops == 1 && (o = &r->r.ops[0])->nkvs == 1 &&
+	    o->kvs[0].lease != cl->mlease) {
+		name_taken(cl, &o->kvs[0]);
+		/* Our own lease lives on meanwhile (the tick only claims). */
+		if (!cl->d->stopping && cl_keepalive(cl->c, cl->mlease,
+		    keepalive_cb, cl, NULL) == 0) {
+			cl->mlease_busy = true;
+			return;
+		}
+	} else {
+		/* Absent (its lease just ended, or deleted by hand), or ours
+		 * after all: again, as a claim or as a rewrite. */
+		bool ours = r->r.nops == 1 && r->r.ops[0].nkvs == 1;
+
+		if (ours && !cl->name_held)
+			name_held(cl);
+		else if (!ours && cl->name_held) {
+			dquorum_lease(cl->d, 0);
+			cl->name_held = false;
+		}
+		if (cl->mlease != 0 && cl->name_puts < 2 && !cl->d->stopping)
+			member_put(cl);
+	}
 	dcl_read(cl);
 }
 
 static void
 member_put(struct dcluster *cl)
 {
-	struct cl_op put = { 0 };
+	struct cl_cmp cmp = { 0 };
+	struct cl_op put = { 0 }, get = { 0 };
+	struct cl_txn t = { 0 };
 
+	cmp.key = cl->k_member;
+	cmp.result = CL_CMP_EQUAL;
+	cmp.target = cl->name_held ? CL_CMP_LEASE : CL_CMP_CREATE;
+	cmp.number = cl->name_held ? cl->mlease : 0;
 	put.kind = CL_OP_PUT;
 	put.key = cl->k_member;
 	put.value = cl->member_rec;
 	put.value_len = strlen(cl->member_rec);
 	put.lease = cl->mlease;
-	if (cl_put(cl->c, &put, member_put_cb, cl, NULL) == 0)
+	get.kind = CL_OP_RANGE;
+	get.key = cl->k_member;
+	t.cmp = &cmp;
+	t.ncmp = 1;
+	t.success = &put;
+	t.nsuccess = 1;
+	t.failure = &get;
+	t.nfailure = 1;
+	if (cl_txn(cl->c, &t, member_put_cb, cl, NULL) == 0) {
 		cl->mlease_busy = true;
+		cl->name_puts++;
+	}
 }
 
 static void
@@ -498,8 +626,8 @@ grant_cb(const struct cl_reply *r, void *arg)
 	if (r->error != 0)
 		return;
 	cl->mlease = r->r.lease_id;
+	cl->name_held = false;
 	member_put(cl);
-	dquorum_lease(cl->d, cl->mlease);
 }
 
 static void
@@ -512,6 +640,7 @@ keepalive_cb(const struct cl_reply *r, void *arg)
 	if (r->error == CL_E_NOTFOUND) {
 		/* Expired (etcd was away too long): a new one, a new put. */
 		cl->mlease = 0;
+		cl->name_held = false;
 		dquorum_lease(cl->d, 0);
 		if (cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) == 0)
 			cl->mlease_busy = true;
@@ -529,12 +658,18 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { (time_t)(ms / 1000),
 	    (suseconds_t)(ms % 1000) * 1000 };
 
+	cl->name_puts = 0;
 	if (!cl->mlease_busy && !d->stopping) {
-		int rc = cl->mlease == 0 ?
-		    cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) :
-		    cl_keepalive(cl->c, cl->mlease, keepalive_cb, cl, NULL);
+		int rc = 0;
 
-		if (rc == 0)
+		/* Not ours yet: try again (our lease may lapse meanwhile; the
+		 * claim's put then fails and a new one is granted). */
+		if (cl->mlease != 0 && !cl->name_held)
+			member_put(cl);
+		else if ((rc = cl->mlease == 0 ?
+		    cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) :
+		    cl_keepalive(cl->c, cl->mlease, keepalive_cb, cl,
+		    NULL)) == 0)
 			cl->mlease_busy = true;
 	}
 	dclrt_tick(d);

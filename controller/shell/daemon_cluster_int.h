@@ -46,6 +46,10 @@ struct dcluster {
 
 	int64_t			 mlease;	/* our member lease, 0 none */
 	bool			 mlease_busy;	/* grant/keepalive/put */
+	bool			 name_held;	/* members/MEMBER on mlease */
+	int64_t			 name_taken_ms;	/* monotonic: first seen on
+						   another lease; 0 not */
+	int			 name_puts;	/* sent since the last tick */
 	bool			 read_busy;
 	bool			 claim_busy;	/* digest write in flight */
 	bool			 digest_ok;	/* written in this leadership */

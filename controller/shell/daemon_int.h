@@ -139,6 +139,7 @@ struct daemon {
 	bool			 dry_run;
 	bool			 start_paused;
 	bool			 stopping;
+	bool			 stop_failed;	/* the exit status is 1 */
 
 	struct store		*store;		/* NULL in dry-run */
 	char			*state_real;	/* state_dir resolved, once
@@ -311,6 +312,8 @@ void	 dgroup_timers_free(struct dgroup *);
 void	 dgroup_timer_set(struct dgroup *, int kind, int64_t at_ms);
 /* Stop the loop once stopping and nothing is in flight. */
 void	 daemon_maybe_exit(struct daemon *);
+/* Stop as SIGTERM does, but exit with status 1 (a fault found running). */
+void	 daemon_stop_failed(struct daemon *, const char *why);
 
 /* Event priorities: DAEMON_PRIO_* in guard.h. */
 
