@@ -12,6 +12,13 @@
  *   storetool [-m MAPSIZE] DIR fill GROUP PERCENT  append flapping events
  *                                                until the history takes
  *                                                PERCENT % of the map
+ *   storetool [-m MAPSIZE] DIR fillup GROUP      append events, 60,000-byte
+ *                                                payloads, then 2,000, then
+ *                                                1, each in its own write
+ *                                                until the map is full: the
+ *                                                whole map in one go, faster
+ *                                                than a daemon's retention
+ *                                                can give room back
  *   storetool [-r] DIR usage                     what the map holds
  *   storetool DIR hold NAME VALUE                begin a write, put, append
  *                                                an event, print "holding",
@@ -235,6 +242,33 @@ main(int argc, char **argv)
 		if (rc == 0)
 			printf("history_bytes=%zu map_bytes=%zu\n",
 			    u.history_bytes, u.map_bytes);
+	} else if (strcmp(cmd, "fillup") == 0 && argc == 3) {
+		static const size_t sizes[] = { 60000, 2000, 1 };
+		static char pl[60000 + 3];
+		size_t n = 0;
+
+		rc = 0;
+		for (size_t k = 0; k < 3 && rc == 0; k++) {
+			/* A JSON string of sizes[k] x's. */
+			pl[0] = '"';
+			memset(pl + 1, 'x', sizes[k]);
+			pl[sizes[k] + 1] = '"';
+			pl[sizes[k] + 2] = '\0';
+			for (;;) {
+				store_txn_begin(st, true, &txn);
+				store_history_append(&txn, now_ms(), argv[2],
+				    "filler", pl, NULL);
+				if ((rc = store_txn_commit(&txn)) != 0)
+					break;
+				n++;
+			}
+			if (rc == STORE_E_MAP_FULL)
+				rc = 0;		/* the next, smaller size */
+			else
+				rc = fail(rc, txn.detail);
+		}
+		if (rc == 0)
+			printf("events=%zu error=map_full\n", n);
 	} else if (strcmp(cmd, "usage") == 0) {
 		struct store_usage u;
 
