@@ -98,59 +98,49 @@ static ldns_status wire2pkt(ldns_pkt **, const uint8_t *, size_t);
 static void	 collect(const ldns_pkt *, const struct dnsup_msg *,
 		    struct dnsup_found *);
 
-/* Step over the name at *at (a label sequence, or one ending in a
-   pointer); -1 when it does not fit the message. */
-static int
-wire_skip_name(const uint8_t *w, size_t len, size_t *at)
-{
-	while (*at < len) {
-		uint8_t c = w[*at];
-
-		if (c == 0) {
-			*at += 1;
-			return 0;
-		}
-		if ((c & 0xc0) == 0xc0) {
-			if (*at + 2 > len)
-				return -1;
-			*at += 2;
-			return 0;
-		}
-		if ((c & 0xc0) != 0)
-			return -1;	/* reserved label types */
-		*at += 1 + (size_t)c;
-	}
-	return -1;
-}
-
 /*
- * How many TSIG records the message carries, counted as far as its
- * records fit it (ldns reads that far before it refuses the rest).
+ * How many TSIG records ldns_wire2pkt() would take from the message: its
+ * own walk, record by record with ldns_wire2rr(), so that every record
+ * ends where ldns ends it.  A hand-made walk by RDLENGTH did not: ldns
+ * parses rdata field by field and goes on from where its fields end,
+ * which fuzz_dns_response found can hide a second TSIG from a walk by
+ * RDLENGTH (and leak).  Every record the header announces is walked, as
+ * far as they parse: a TSIG that ldns might not reach still makes the
+ * message one of more than one TSIG, which RFC 8945 does not allow.
  */
 static int
 wire_tsigs(const uint8_t *w, size_t len)
 {
-	size_t at = 12, nq, nrr;
+	size_t pos = 12;
+	unsigned nq, nan, nns, nar;
 	int n = 0;
 
 	if (len < 12)
 		return 0;
-	nq = (size_t)(w[4] << 8 | w[5]);
-	nrr = (size_t)(w[6] << 8 | w[7]) + (size_t)(w[8] << 8 | w[9]) +
-	    (size_t)(w[10] << 8 | w[11]);
-	for (size_t i = 0; i < nq; i++) {
-		if (wire_skip_name(w, len, &at) != 0 || at + 4 > len)
-			return n;
-		at += 4;
-	}
-	for (size_t i = 0; i < nrr; i++) {
-		if (wire_skip_name(w, len, &at) != 0 || at + 10 > len)
-			return n;
-		if ((w[at] << 8 | w[at + 1]) == LDNS_RR_TYPE_TSIG)
-			n++;
-		at += 10 + (size_t)(w[at + 8] << 8 | w[at + 9]);
-		if (at > len)
-			return n;
+	nq = (unsigned)(w[4] << 8 | w[5]);
+	nan = (unsigned)(w[6] << 8 | w[7]);
+	nns = (unsigned)(w[8] << 8 | w[9]);
+	nar = (unsigned)(w[10] << 8 | w[11]);
+	for (unsigned sec = 0; sec < 4; sec++) {
+		static const ldns_pkt_section sections[4] = {
+			LDNS_SECTION_QUESTION, LDNS_SECTION_ANSWER,
+			LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL,
+		};
+		const unsigned count = sec == 0 ? nq : sec == 1 ? nan :
+		    sec == 2 ? nns : nar;
+
+		for (unsigned i = 0; i < count; i++) {
+			ldns_rr *rr = NULL;
+			bool tsig;
+
+			if (ldns_wire2rr(&rr, w, len, &pos, sections[sec]) !=
+			    LDNS_STATUS_OK)
+				return n;	/* ldns stops there too */
+			tsig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG;
+			ldns_rr_free(rr);
+			if (tsig && sec == 3)
+				n++;
+		}
 	}
 	return n;
 }
