@@ -866,3 +866,21 @@ cl_txn(struct cl_client *c, const struct cl_txn *t, cl_reply_cb *cb,
 		return rc;
 	return req_submit(c, CL_MSG_TXN, body, cb, arg, out);
 }
+
+int
+cl_txn_else_get(struct cl_client *c, const struct cl_cmp *cmp,
+    const struct cl_op *op, cl_reply_cb *cb, void *arg, struct cl_req **out)
+{
+	struct cl_op	 get = { 0 };
+	struct cl_txn	 t = { 0 };
+
+	get.kind = CL_OP_RANGE;
+	get.key = cmp->key;
+	t.cmp = cmp;
+	t.ncmp = 1;
+	t.success = op;
+	t.nsuccess = 1;
+	t.failure = &get;
+	t.nfailure = 1;
+	return cl_txn(c, &t, cb, arg, out);
+}

@@ -143,6 +143,15 @@ int	 cl_delete(struct cl_client *, const struct cl_op *, cl_reply_cb *,
  */
 int	 cl_txn(struct cl_client *, const struct cl_txn *, cl_reply_cb *,
 	    void *arg, struct cl_req **out) __attribute__((warn_unused_result));
+/*
+ * The conditional write: op if the one compare holds, else a range of
+ * cmp->key, so that the caller learns what is there instead (a created
+ * key's holder, a rewritten key's new owner): r.succeeded, and r.ops[0]
+ * the op's result or the range's.
+ */
+int	 cl_txn_else_get(struct cl_client *, const struct cl_cmp *,
+	    const struct cl_op *, cl_reply_cb *, void *arg, struct cl_req **out)
+	    __attribute__((warn_unused_result));
 
 /* Abandon a request: no callback.  Only before its callback; NULL ok. */
 void	 cl_cancel(struct cl_req *);

@@ -380,8 +380,7 @@ static void
 txn_start(struct cl_election *el)
 {
 	struct cl_cmp	 cmp;
-	struct cl_op	 put, get;
-	struct cl_txn	 t;
+	struct cl_op	 put;
 	int		 rc;
 
 	if (el->txn_req != NULL)
@@ -397,17 +396,8 @@ txn_start(struct cl_election *el)
 	put.value = el->value;
 	put.value_len = el->value_len;
 	put.lease = el->lease;
-	memset(&get, 0, sizeof(get));
-	get.kind = CL_OP_RANGE;
-	get.key = el->key;
-	memset(&t, 0, sizeof(t));
-	t.cmp = &cmp;
-	t.ncmp = 1;
-	t.success = &put;
-	t.nsuccess = 1;
-	t.failure = &get;
-	t.nfailure = 1;
-	if ((rc = cl_txn(el->c, &t, txn_cb, el, &el->txn_req)) != 0) {
+	if ((rc = cl_txn_else_get(el->c, &cmp, &put, txn_cb, el,
+	    &el->txn_req)) != 0) {
 		arm_us(el->retry_ev, cl_valid_retry_us(ttl_us(el)));
 		notify_error(el, rc, "campaign txn");
 	}

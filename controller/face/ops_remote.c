@@ -404,8 +404,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ops_remote *o = arg;
 	struct cl_cmp cmp = { 0 };
-	struct cl_op del = { 0 }, get = { 0 };
-	struct cl_txn t = { 0 };
+	struct cl_op del = { 0 };
 
 	cl_watch_stop(o->w);
 	o->w = NULL;
@@ -415,15 +414,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	cmp.number = o->put_rev;
 	del.kind = CL_OP_DELETE;
 	del.key = o->key;
-	get.kind = CL_OP_RANGE;
-	get.key = o->key;
-	t.cmp = &cmp;
-	t.ncmp = 1;
-	t.success = &del;
-	t.nsuccess = 1;
-	t.failure = &get;
-	t.nfailure = 1;
-	if (cl_txn(o->c, &t, withdraw_cb, o, &o->rq) != 0)
+	if (cl_txn_else_get(o->c, &cmp, &del, withdraw_cb, o, &o->rq) != 0)
 		no_leader(o);
 }
 

@@ -320,8 +320,7 @@ create_submit(struct cl_client *c, const char *key, const char *value,
     int64_t lease, struct wait *w)
 {
 	struct cl_cmp	 cmp;
-	struct cl_op	 put, get;
-	struct cl_txn	 t;
+	struct cl_op	 put;
 
 	memset(&cmp, 0, sizeof(cmp));
 	cmp.key = key;
@@ -333,17 +332,7 @@ create_submit(struct cl_client *c, const char *key, const char *value,
 	put.value = value;
 	put.value_len = strlen(value);
 	put.lease = lease;
-	memset(&get, 0, sizeof(get));
-	get.kind = CL_OP_RANGE;
-	get.key = key;
-	memset(&t, 0, sizeof(t));
-	t.cmp = &cmp;
-	t.ncmp = 1;
-	t.success = &put;
-	t.nsuccess = 1;
-	t.failure = &get;
-	t.nfailure = 1;
-	return cl_txn(c, &t, wait_cb, w, NULL);
+	return cl_txn_else_get(c, &cmp, &put, wait_cb, w, NULL);
 }
 
 static int
