@@ -486,15 +486,6 @@ hooks_idle_cb(struct hook_runner *r, void *arg)
  * simpler and surer than having every completion path (hooks, updates,
  * read-backs, confirmations) remember to ask.
  */
-static void	 stop(struct daemon *, const char *);
-
-void
-daemon_stop_failed(struct daemon *d, const char *why)
-{
-	d->stop_failed = true;
-	stop(d, why);
-}
-
 static void
 exitcheck_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -533,6 +524,13 @@ stop(struct daemon *d, const char *why)
 		evtimer_add(d->ev_exitcheck, &tv);
 	}
 	maybe_exit(d);
+}
+
+void
+daemon_stop_failed(struct daemon *d, const char *why)
+{
+	d->stop_failed = true;
+	stop(d, why);
 }
 
 static void

@@ -492,6 +492,15 @@ name_held(struct dcluster *cl)
 	dquorum_lease(cl->d, cl->mlease);
 }
 
+/* Not (or no longer) ours: no verdicts go out under it. */
+static void
+name_lost(struct dcluster *cl)
+{
+	if (cl->name_held)
+		dquorum_lease(cl->d, 0);
+	cl->name_held = false;
+}
+
 /* The record on another lease: wait for it to end, or stop. */
 static void
 name_taken(struct dcluster *cl, const struct cl_kv *kv)
@@ -500,9 +509,7 @@ name_taken(struct dcluster *cl, const struct cl_kv *kv)
 	char detail[256];
 	int64_t now = clock_mono_ms();
 
-	if (cl->name_held)
-		dquorum_lease(cl->d, 0);
-	cl->name_held = false;
+	name_lost(cl);
 	if (cl->name_taken_ms == 0) {
 		cl->name_taken_ms = now;
 		log_warn("member_name_taken", "member=%s lease=%lld"
@@ -544,9 +551,7 @@ member_put_cb(const struct cl_reply *r, void *arg)
 		/* Our lease ran out (while we waited for the name, or etcd
 		 * was away): the next tick asks for a new one. */
 		cl->mlease = 0;
-		if (cl->name_held)
-			dquorum_lease(cl->d, 0);
-		cl->name_held = false;
+		name_lost(cl);
 		return;
 	}
 	if (r->error != 0) {
@@ -576,10 +581,8 @@ member_put_cb(const struct cl_reply *r, void *arg)
 
 		if (ours && !cl->name_held)
 			name_held(cl);
-		else if (!ours && cl->name_held) {
-			dquorum_lease(cl->d, 0);
-			cl->name_held = false;
-		}
+		else if (!ours)
+			name_lost(cl);
 		if (cl->mlease != 0 && cl->name_puts < 2 && !cl->d->stopping)
 			member_put(cl);
 	}
@@ -590,8 +593,7 @@ static void
 member_put(struct dcluster *cl)
 {
 	struct cl_cmp cmp = { 0 };
-	struct cl_op put = { 0 }, get = { 0 };
-	struct cl_txn t = { 0 };
+	struct cl_op put = { 0 };
 
 	cmp.key = cl->k_member;
 	cmp.result = CL_CMP_EQUAL;
@@ -602,15 +604,7 @@ member_put(struct dcluster *cl)
 	put.value = cl->member_rec;
 	put.value_len = strlen(cl->member_rec);
 	put.lease = cl->mlease;
-	get.kind = CL_OP_RANGE;
-	get.key = cl->k_member;
-	t.cmp = &cmp;
-	t.ncmp = 1;
-	t.success = &put;
-	t.nsuccess = 1;
-	t.failure = &get;
-	t.nfailure = 1;
-	if (cl_txn(cl->c, &t, member_put_cb, cl, NULL) == 0) {
+	if (cl_txn_else_get(cl->c, &cmp, &put, member_put_cb, cl, NULL) == 0) {
 		cl->mlease_busy = true;
 		cl->name_puts++;
 	}
@@ -626,8 +620,7 @@ grant_cb(const struct cl_reply *r, void *arg)
 	if (r->error != 0)
 		return;
 	cl->mlease = r->r.lease_id;
-	cl->name_held = false;
-	member_put(cl);
+	member_put(cl);		/* a claim: the name went with the old lease */
 }
 
 static void
@@ -640,8 +633,7 @@ keepalive_cb(const struct cl_reply *r, void *arg)
 	if (r->error == CL_E_NOTFOUND) {
 		/* Expired (etcd was away too long): a new one, a new put. */
 		cl->mlease = 0;
-		cl->name_held = false;
-		dquorum_lease(cl->d, 0);
+		name_lost(cl);
 		if (cl_grant(cl->c, cl->ttl_s, grant_cb, cl, NULL) == 0)
 			cl->mlease_busy = true;
 		return;
