@@ -111,23 +111,19 @@ static void	 collect(const ldns_pkt *, const struct dnsup_msg *,
 static int
 wire_tsigs(const uint8_t *w, size_t len)
 {
+	static const ldns_pkt_section sections[4] = {
+		LDNS_SECTION_QUESTION, LDNS_SECTION_ANSWER,
+		LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL,
+	};
 	size_t pos = 12;
-	unsigned nq, nan, nns, nar;
 	int n = 0;
 
 	if (len < 12)
 		return 0;
-	nq = (unsigned)(w[4] << 8 | w[5]);
-	nan = (unsigned)(w[6] << 8 | w[7]);
-	nns = (unsigned)(w[8] << 8 | w[9]);
-	nar = (unsigned)(w[10] << 8 | w[11]);
 	for (unsigned sec = 0; sec < 4; sec++) {
-		static const ldns_pkt_section sections[4] = {
-			LDNS_SECTION_QUESTION, LDNS_SECTION_ANSWER,
-			LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL,
-		};
-		const unsigned count = sec == 0 ? nq : sec == 1 ? nan :
-		    sec == 2 ? nns : nar;
+		/* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT: from offset 4 on. */
+		unsigned count = (unsigned)(w[4 + 2 * sec] << 8 |
+		    w[5 + 2 * sec]);
 
 		for (unsigned i = 0; i < count; i++) {
 			ldns_rr *rr = NULL;
@@ -138,7 +134,7 @@ wire_tsigs(const uint8_t *w, size_t len)
 				return n;	/* ldns stops there too */
 			tsig = ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG;
 			ldns_rr_free(rr);
-			if (tsig && sec == 3)
+			if (tsig && sections[sec] == LDNS_SECTION_ADDITIONAL)
 				n++;
 		}
 	}
@@ -151,7 +147,10 @@ wire_tsigs(const uint8_t *w, size_t len)
  * ones before it (ldns 1.8.3: 690 bytes a message with two, found by
  * fuzz_dns_response), so anyone who can answer an UPDATE's id could make
  * the daemon leak.  RFC 8945 allows one TSIG, the last record: more is a
- * malformed message, refused before ldns reads it.
+ * malformed message, refused before ldns reads it.  For bytes that came
+ * from elsewhere only (a response, a request fakedns or a fuzzer hands
+ * in): a message we built, or one already read through here, is read
+ * with ldns_wire2pkt() itself, not walked twice.
  */
 static ldns_status
 wire2pkt(ldns_pkt **p, const uint8_t *wire, size_t len)
@@ -1042,7 +1041,7 @@ dnsup_msg_resign(struct dnsup_msg *m, const struct cfg_tsig_key *key,
 
 	if (key == NULL || m->mac == NULL)
 		return 0;
-	if ((st = wire2pkt(&p, m->wire, m->len)) != LDNS_STATUS_OK) {
+	if ((st = ldns_wire2pkt(&p, m->wire, m->len)) != LDNS_STATUS_OK) {
 		fmt(err, errlen, "cannot read the message back: %s",
 		    ldns_get_errorstr_by_id(st));
 		return -1;
@@ -1427,7 +1426,7 @@ dnsup_msg_answer(const struct dnsup_msg *req, const struct cfg_tsig_key *key,
 	ldns_rr *t;
 
 	*len = 0;
-	if (wire2pkt(&p, req->wire, req->len) != LDNS_STATUS_OK)
+	if (ldns_wire2pkt(&p, req->wire, req->len) != LDNS_STATUS_OK)
 		return NULL;
 	if ((t = ldns_pkt_tsig(p)) != NULL) {
 		ldns_pkt_set_tsig(p, NULL);
