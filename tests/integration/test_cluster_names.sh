@@ -21,13 +21,7 @@ command -v etcd >/dev/null || { echo "no etcd (make deps)"; exit 77; }
 . "$TOP/tests/lib/etcd.sh"
 . "$TOP/tests/lib/cluster.sh"
 
-etcd_start "$FO/etcd" 1 || cl_fail "etcd did not start"
-fo_init
-fo_webhead app1
-fo_webhead app2
-fo_maint app2 on
-cl_hooks
-W=www.$NAMED_ZONE
+cl_world 1
 cl_conf 1
 cl_conf 2
 sed -i 's/^member = m2$/member = m1/' "$FO/m2.conf"

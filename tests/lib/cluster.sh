@@ -127,11 +127,11 @@ cl_hooks() {	# fo_hooks, with the epoch on each line
 	grep -q 'epoch=\$FAILOVER_EPOCH' "$FO/hooks/rec" || cl_fail "cl_hooks: no epoch in the hook"
 }
 
-# The world every cluster test starts from: a three-member etcd, named,
-# app1 and app2's web heads (app2 in maintenance, as a backup is), the
-# recording hooks; W is the group's name.
-cl_world() {
-	etcd_start "$FO/etcd" 3 || cl_fail "etcd did not start"
+# The world every cluster test starts from: an etcd of N members (three
+# by default), named, app1 and app2's web heads (app2 in maintenance, as
+# a backup is), the recording hooks; W is the group's name.
+cl_world() {	# [N]
+	etcd_start "$FO/etcd" "${1:-3}" || cl_fail "etcd did not start"
 	fo_init
 	fo_webhead app1
 	fo_webhead app2
