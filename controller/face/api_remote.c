@@ -57,6 +57,8 @@ remote_reply(struct remote_call *rc, const struct ops_reply *rp,
 	if (strcmp(rp->reason, "no_leader") == 0 ||
 	    strcmp(rp->reason, "cluster_unavailable") == 0)
 		code = 503;
+	else if (strcmp(rp->reason, "no_answer") == 0)
+		code = 504;	/* taken; its outcome not known */
 	if (code != 200)
 		out = json_pack("{s:s, s:s, s:i}", "error", rp->message,
 		    "reason", rp->reason, "status", code);

@@ -183,6 +183,12 @@ ops_remote_cmd_parse(const char *val, size_t len, struct ops_remote_cmd *out)
 	out->spec.actor = out->req.actor;
 	out->req.force = json_is_true(json_object_get(j, "force"));
 	out->ms = json_integer_value(json_object_get(j, "ms"));
+	if (json_is_object(res = json_object_get(j, "taken"))) {
+		out->taken = true;
+		copy_str(res, "leader", out->taken_by, sizeof(out->taken_by));
+		out->taken_epoch = (uint64_t)json_integer_value(
+		    json_object_get(res, "epoch"));
+	}
 	if (json_is_object(res = json_object_get(j, "result"))) {
 		const char *oc = json_string_value(json_object_get(res,
 		    "outcome"));
@@ -213,6 +219,26 @@ ops_remote_cmd_parse(const char *val, size_t len, struct ops_remote_cmd *out)
 out:
 	json_decref(j);
 	return rc;
+}
+
+int
+ops_remote_taken_build(const char *val, size_t len, const char *leader,
+    uint64_t epoch, char **out)
+{
+	json_t *j, *t;
+
+	*out = NULL;
+	if ((j = json_loadb(val, len, 0, NULL)) == NULL)
+		return -1;
+	t = json_pack("{s:s, s:I}", "leader", leader, "epoch",
+	    (json_int_t)epoch);
+	if (t == NULL || json_object_set_new(j, "taken", t) != 0) {
+		json_decref(j);
+		return -1;
+	}
+	*out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return *out != NULL ? 0 : -1;
 }
 
 int
@@ -253,7 +279,10 @@ struct ops_remote {
 	bool			 own_lease;
 	int64_t			 ttl_s;
 	int64_t			 wait_ms;
-	int64_t			 put_rev;
+	int64_t			 put_rev;	/* the record as last seen */
+	int			 takes;		/* takes seen */
+	int64_t			 deadline_ms;	/* clock_mono_ms */
+	char			 taken_by[64];
 	ops_remote_cb		*cb;
 	void			*arg;
 	struct ops_remote_cmd	 answer;	/* once answered */
@@ -378,6 +407,68 @@ no_leader(struct ops_remote *o)
 	finish(o, &rp, "", 0);
 }
 
+/*
+ * Taken, and no answer within the last wait: the outcome is not known
+ * (the leader may still answer; with our own lease ended, its answer
+ * fails, but what it applied may hold).  Never "nothing was done".
+ */
+static void
+no_answer(struct ops_remote *o)
+{
+	struct ops_reply rp;
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s took the command but did not"
+	    " answer within %lld ms", o->taken_by[0] ? o->taken_by :
+	    "the leader", (long long)o->wait_ms);
+	reply_fail(&rp, "no_answer", "%s: it may have been done, or not;"
+	    " failoverctl status shows what holds", what);
+	finish(o, &rp, "", 0);
+}
+
+static void	 watch_from(struct ops_remote *, int64_t rev);
+
+/* What a record read or watched said. */
+enum seen {
+	SEEN_NOTHING,		/* neither taken nor answered */
+	SEEN_TAKEN,		/* taken: o waits wait_ms more */
+	SEEN_END,		/* answered, or taken too often: o ends */
+};
+
+/*
+ * The record as kv has it now: answered (the end), taken (wait wait_ms
+ * more for the answer, at most OPS_REMOTE_TAKES times), or neither.
+ */
+static enum seen
+record_seen(struct ops_remote *o, const struct cl_kv *kv)
+{
+	struct ops_remote_cmd c;
+	struct timeval tv;
+	int64_t left;
+
+	if (take_answer(o, kv))
+		return SEEN_END;
+	if (ops_remote_cmd_parse(kv->value, kv->value_len, &c) != 0 ||
+	    !c.taken)
+		return SEEN_NOTHING;
+	o->put_rev = kv->mod_revision;
+	snprintf(o->taken_by, sizeof(o->taken_by), "%s", c.taken_by);
+	if (o->takes++ >= OPS_REMOTE_TAKES) {
+		no_answer(o);
+		return SEEN_END;
+	}
+	/* Each take gives the leader wait_ms more. */
+	o->deadline_ms += o->wait_ms;
+	left = o->deadline_ms - clock_mono_ms();
+	tv.tv_sec = (time_t)(left > 0 ? left / 1000 : 0);
+	tv.tv_usec = (suseconds_t)(left > 0 ? left % 1000 : 0) * 1000;
+	evtimer_del(o->ev_deadline);
+	evtimer_add(o->ev_deadline, &tv);
+	if (o->w == NULL)
+		watch_from(o, kv->mod_revision + 1);
+	return SEEN_TAKEN;
+}
+
 static void
 withdraw_cb(const struct cl_reply *r, void *arg)
 {
@@ -392,9 +483,9 @@ withdraw_cb(const struct cl_reply *r, void *arg)
 		no_leader(o);
 		return;
 	}
-	/* Answered meanwhile: the failure branch read it. */
+	/* Taken or answered meanwhile: the failure branch read it. */
 	if (r->r.nops == 1 && r->r.ops[0].nkvs == 1 &&
-	    take_answer(o, &r->r.ops[0].kvs[0]))
+	    record_seen(o, &r->r.ops[0].kvs[0]) != SEEN_NOTHING)
 		return;
 	no_leader(o);
 }
@@ -408,6 +499,10 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	cl_watch_stop(o->w);
 	o->w = NULL;
+	if (o->takes > 0) {
+		no_answer(o);	/* taken: never withdrawn */
+		return;
+	}
 	cmp.key = o->key;
 	cmp.target = CL_CMP_MOD;
 	cmp.result = CL_CMP_EQUAL;
@@ -434,16 +529,27 @@ watch_cb(struct cl_watch *w, const struct cl_watch_result *r, void *arg)
 			no_leader(o);	/* its lease ended */
 			return;
 		}
-		if (take_answer(o, &r->events[i].kv))
+		/* A take and its answer may come in one message. */
+		if (record_seen(o, &r->events[i].kv) == SEEN_END)
 			return;
 	}
+}
+
+static void
+watch_from(struct ops_remote *o, int64_t rev)
+{
+	struct cl_watch_spec ws = { 0 };
+
+	ws.key = o->key;
+	ws.start_revision = rev;
+	if (cl_watch_start(o->c, &ws, watch_cb, o, &o->w) != 0)
+		o->w = NULL;	/* the deadline reads it */
 }
 
 static void
 put_cb(const struct cl_reply *r, void *arg)
 {
 	struct ops_remote *o = arg;
-	struct cl_watch_spec ws = { 0 };
 	struct timeval tv = { (time_t)(o->wait_ms / 1000),
 	    (suseconds_t)(o->wait_ms % 1000) * 1000 };
 
@@ -453,10 +559,8 @@ put_cb(const struct cl_reply *r, void *arg)
 		return;
 	}
 	o->put_rev = r->r.header.revision;
-	ws.key = o->key;
-	ws.start_revision = o->put_rev + 1;
-	if (cl_watch_start(o->c, &ws, watch_cb, o, &o->w) != 0)
-		o->w = NULL;	/* the deadline reads it */
+	o->deadline_ms = clock_mono_ms() + o->wait_ms;
+	watch_from(o, o->put_rev + 1);
 	evtimer_add(o->ev_deadline, &tv);
 }
 
@@ -524,7 +628,9 @@ give_value(struct cl_client *c, const char *prefix, const char *member,
 	o->wait_ms = wait_ms;
 	o->lease = lease;
 	o->own_lease = lease == 0;
-	o->ttl_s = wait_ms / 1000 + 5;
+	/* The key lives while we may wait: the first wait and a wait after
+	 * each take. */
+	o->ttl_s = (OPS_REMOTE_TAKES + 1) * wait_ms / 1000 + 5;
 	snprintf(id, sizeof(id), "%lld-%ld-%u", (long long)now, (long)getpid(),
 	    ++counter);
 	if (cl_key_build(prefix, CL_KEY_COMMAND, member, id, o->key,
@@ -643,7 +749,8 @@ wait_for(const struct config *cfg, const struct ops_request *req,
 	    ops_remote_give_group(c, cc->prefix, cc->member, 0, gop, spec,
 	    wait_ms, waited_cb, &w, NULL) != 0)
 		goto out;
-	/* Bounded: the deadline, then one withdrawal of bounded length. */
+	/* Bounded: the deadline (renewed at most OPS_REMOTE_TAKES times),
+	 * then one withdrawal of bounded length. */
 	while (!w.done && event_base_loop(base, EVLOOP_ONCE) == 0)
 		;
 out:

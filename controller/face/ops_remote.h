@@ -10,9 +10,16 @@
  * store, and answers in the same key: one transaction, fenced on its
  * leader key and on the command's mod_revision as it read it, puts the
  * command record again with "result" (so an answer is written once, by
- * a leader that still leads).  The giver watches its key and takes the
- * answer, or at its deadline withdraws the command (deleted only if still
- * unanswered: the same compare) and says no leader answered.
+ * a leader that still leads).  Before it applies a command the leader
+ * takes it, in a transaction fenced the same way: the record again with
+ * "taken".  The giver watches its key and takes the answer, or at its
+ * deadline withdraws the command (deleted only if untouched since it
+ * wrote it: the same compare) and says no leader took it - then the
+ * leader's take fails and nothing is done.  A command taken is never
+ * withdrawn: the giver waits for its answer, wait_ms longer for each
+ * take (a leader that died after taking it leaves it to the next one,
+ * which takes it again), at most OPS_REMOTE_TAKES times, and then says
+ * "no_answer": the outcome is not known.
  *
  * Records (JSON, compact, "v" 1; unknown fields ignored):
  *
@@ -27,6 +34,9 @@
  *             "actor":..,"member":..,"ms":N}
  *            a group made at run time (ops_group.h): op add, set or
  *            delete, spec as ops_group_spec (null: not given).
+ *   taken    the command, plus "taken":{"leader":"ctl-a","epoch":42}:
+ *            a leader took it and is doing it; the giver no longer
+ *            withdraws it, and waits for the answer.
  *   answer   the command, plus
  *             "result":{"code":0,"outcome":"done","reason":"",
  *               "message":"www paused","request_id":0,"history_seq":12,
@@ -72,6 +82,9 @@ struct ops_remote_cmd {
 	char			 actor[64];
 	char			 member[64];
 	int64_t			 ms;
+	bool			 taken;		/* a leader took it */
+	char			 taken_by[64];
+	uint64_t		 taken_epoch;
 	bool			 answered;
 	struct ops_reply	 reply;		/* when answered */
 	char			 leader[64];
@@ -95,10 +108,19 @@ int	 ops_remote_answer_build(const char *val, size_t len,
 	    const struct ops_reply *, const char *leader, uint64_t epoch,
 	    char **out);
 
+/* The record of val taken by leader at epoch: *out, caller frees.  0 or
+ * -1. */
+int	 ops_remote_taken_build(const char *val, size_t len, const char *leader,
+	    uint64_t epoch, char **out);
+
+/* How many takes a giver waits through (a take, and two new leaders'). */
+#define OPS_REMOTE_TAKES	3
+
 /*
  * The giver's side: the outcome, exactly once.  reply is borrowed for
  * the call; leader is "" when no leader answered.  The reply of a
- * command nobody took is OPS_FAILED with reason "no_leader"; of an etcd
+ * command nobody took is OPS_FAILED with reason "no_leader"; of one taken
+ * but not answered in time, reason "no_answer"; of an etcd
  * that cannot be reached, reason "cluster_unavailable".
  */
 typedef void ops_remote_cb(const struct ops_reply *reply, const char *leader,

@@ -11,14 +11,21 @@
  * with no_leader - never a silent local act.  failoverctl gives its
  * commands the same way, on any host.
  *
- * The acting leader applies each command with ops_command() on its own
- * store, as a controller alone's API does, and answers in the command's
- * key in one transaction fenced on its leader key and on the command's
- * mod_revision as read: the answer is written once, and only by a
- * leader that still leads.  A leader that cannot act (its validity
- * bound passed) leaves the command unanswered for the next one.
- * Commands are read once when this member begins to act, then watched
- * from the revision after.
+ * The acting leader takes each command before it applies it: the record
+ * again with "taken" (its name and epoch), in a transaction fenced on
+ * its leader key and on the command's mod_revision as read.  A caller
+ * that waited no longer withdraws the command with the same compare, so
+ * exactly one of the two wins: withdrawn first, the take fails and
+ * nothing is done (cluster_command_withdrawn), and the caller was told
+ * so; taken first, the withdrawal fails, and the caller waits for the
+ * answer (face/ops_remote.h).  Then the leader applies the command with
+ * ops_command() on its own store, as a controller alone's API does, and
+ * answers in the command's key in one transaction fenced on its leader
+ * key and on the record as taken: the answer is written once, and only
+ * by a leader that still leads.  A leader that cannot act (its validity
+ * bound passed) leaves the command for the next one.  Commands are read
+ * once when this member begins to act, then watched from the revision
+ * after.
  *
  * Durable when answered.  The answer goes to etcd in the transaction
  * that writes what the command changed: each group's value with its new
@@ -29,21 +36,24 @@
  * batch was encoded with the flags before the command); the group commit
  * sends no batch while an answer waits (d->cl_cmd_hold).
  *
- * Exactly once.  The command is applied before its answer is written.  A
- * leader that dies in between leaves the command unanswered, and nothing
- * of it in etcd; the next leader applies it; what the dead one applied
- * lived only in its own store, which is no longer the cluster's (a
- * member that leads again takes the flags kept in etcd).  Within one
- * leadership, a command already applied (key and mod_revision) is not
- * applied again.
+ * Exactly once.  The command is applied after its take and before its
+ * answer is written.  A leader that dies in between leaves the command
+ * taken, unanswered, and nothing of it in etcd (or, for --all over more
+ * than DCC_TXN_PUTS groups, the values of its first parts: pause and
+ * resume are levels); the next leader takes it again and does it whole;
+ * what the dead one applied lived only in its own store, which is no
+ * longer the cluster's (a member that leads again takes the flags kept
+ * in etcd).  Within one leadership, a command already seen (key and
+ * mod_revision) is not applied again.
  *
  * A command given to the acting leader's own API takes the same way
  * (dclcmd_give): applied locally, it would be answered before its flags
  * are in etcd.  It costs a few etcd round trips.
  *
- * XXX: PREFIX/runtime is also published on its own (daemon_cluster_rt.c),
- * unordered with the answers: a value published late could overwrite a
- * later one's.
+ * In order.  Every write of this module, and PREFIX/runtime when
+ * daemon_cluster_rt.c publishes it (dclcmd_put), goes through one queue,
+ * one transaction at a time: a value sent late never overwrites a later
+ * one's.
  */
 #include "controller/shell/daemon_cluster_cmd.h"
 
@@ -65,15 +75,36 @@
 #define DCC_TXN_PUTS	64	/* etcd refuses more than 128 ops a txn */
 
 /*
- * An answer and the values of what its command changed, on their way to
- * etcd: puts[0..n-2] the values (PREFIX/groups/NAME, or PREFIX/runtime),
- * puts[n-1] the answer, written last and only if the command is as read.
+ * The leader's writes of commands and of PREFIX/runtime, one at a time,
+ * in the order they were made (X.aq), so that no value sent late can
+ * overwrite a later one.  A command is first taken (its record again with
+ * "taken", if it is as read: a caller that withdrew it first wins, and
+ * nothing is done), then applied, then written: puts[0..n-2] the values
+ * of what it changed (PREFIX/groups/NAME, or PREFIX/runtime), puts[n-1]
+ * the answer, written last and only if the record is as taken.  A put
+ * (dclcmd_put) is one value alone.
  */
-struct answer {
-	struct answer		*next;
+enum job_kind {
+	JOB_COMMAND,
+	JOB_PUT,
+};
+
+#define JOB_HELD_TAKE	0x1	/* a test's holds done */
+#define JOB_HELD_APPLY	0x2
+#define JOB_HELD_PUTS	0x4
+
+struct job {
+	struct job		*next;
+	enum job_kind		 kind;
+	bool			 taken;		/* ours in etcd */
+	bool			 applied;	/* then applied here */
+	unsigned		 held;
+	char			*cmd_key;	/* a command's record as read */
+	char			*cmd_val;
+	size_t			 cmd_len;
 	size_t			 n, sent;
 	char			**keys, **vals;
-	int64_t			 cmd_rev;	/* the command's mod_revision */
+	int64_t			 cmd_rev;	/* its mod_revision: read, taken */
 	int64_t			 lease;		/* the command's */
 };
 
@@ -85,18 +116,64 @@ static struct {
 	struct cl_watch		*w;
 	struct cl_req		*rq;		/* the first read */
 	struct event		*ev_retry;	/* it failed: read again */
+	struct event		*ev_hold;	/* a test's hold */
 	char			 dir[CL_KEY_MAX];
 	char			 seen[DCC_SEEN][CL_KEY_MAX];
 	int64_t			 seen_rev[DCC_SEEN];
 	size_t			 seen_next;
-	struct answer		*aq;		/* answers to send, in order */
-	struct answer		*aq_last;
+	struct job		*aq;		/* writes to send, in order */
+	struct job		*aq_last;
 	struct cl_req		*a_req;		/* the head's txn in flight */
+	bool			 applying;	/* job_apply: the head not whole */
 } X;
 
 static void	 read_start(void);
+static void	 jobs_send(void);
 
-/* The first read failed while this member acts: try it again. */
+int64_t
+dclcmd_test_delay(const char *what)
+{
+	const char *path = getenv("FAILOVERD_TEST_CLUSTER_DELAY_FILE");
+	char w[32];
+	long long ms;
+	int64_t r = 0;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fscanf(f, "%31s %lld", w, &ms) == 2)
+		if (strcmp(w, what) == 0)
+			r = ms;
+	fclose(f);
+	return r;
+}
+
+static void
+hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	jobs_send();
+}
+
+/* A test holds the head's next step (once): true, and it goes later. */
+static bool
+held(struct job *j, unsigned step, const char *what)
+{
+	int64_t ms;
+	struct timeval tv;
+
+	if ((j->held & step) != 0 || (ms = dclcmd_test_delay(what)) <= 0)
+		return false;
+	j->held |= step;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (X.ev_hold == NULL)
+		X.ev_hold = evtimer_new(X.d->base, hold_cb, NULL);
+	if (X.ev_hold == NULL)
+		return false;
+	evtimer_add(X.ev_hold, &tv);
+	return true;
+}
+
 static void
 retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -133,33 +210,34 @@ seen(const struct cl_kv *kv)
 	return false;
 }
 
+
 static void
-answer_free(struct answer *a)
+job_free(struct job *j)
 {
-	if (a == NULL)
+	if (j == NULL)
 		return;
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->keys[i]);
-		free(a->vals[i]);
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->keys[i]);
+		free(j->vals[i]);
 	}
-	free(a->keys);
-	free(a->vals);
-	free(a);
+	free(j->keys);
+	free(j->vals);
+	free(j->cmd_key);
+	free(j->cmd_val);
+	free(j);
 }
 
-static void	 answers_send(void);
-
 static void
-answer_pop(void)
+job_pop(void)
 {
-	struct answer *a = X.aq;
+	struct job *j = X.aq;
 
-	if (a == NULL)
+	if (j == NULL)
 		return;
-	X.aq = a->next;
+	X.aq = j->next;
 	if (X.aq == NULL)
 		X.aq_last = NULL;
-	answer_free(a);
+	job_free(j);
 	if (X.aq == NULL && X.d->cl_cmd_hold) {
 		/* The batches held behind the answers go now. */
 		X.d->cl_cmd_hold = false;
@@ -168,89 +246,218 @@ answer_pop(void)
 }
 
 static void
-answer_cb(const struct cl_reply *r, void *arg)
+job_push(struct job *j)
 {
-	struct answer *a = arg;
+	if (X.aq_last != NULL)
+		X.aq_last->next = j;
+	else
+		X.aq = j;
+	X.aq_last = j;
+}
+
+/* Why a job ends without its last write. */
+static void
+job_failed(const struct job *j, const char *error, const char *detail)
+{
+	if (j->kind == JOB_PUT)
+		log_warn("cluster_request_failed", "op=runtime_groups error=%s"
+		    " detail=%s", error, log_q(detail));
+	else
+		log_warn("cluster_command_unanswered", "key=%s error=%s"
+		    " detail=%s", log_q(j->cmd_key), error, log_q(detail));
+}
+
+static void
+puts_cb(const struct cl_reply *r, void *arg)
+{
+	struct job *j = arg;
 
 	X.a_req = NULL;
-	if (a != X.aq)
+	if (j != X.aq)
 		return;		/* abandoned meanwhile */
 	if (r->error != 0 || !r->r.succeeded) {
 		/*
 		 * Unanswered, and (the last part failed with it) the
-		 * caller told nothing: the next leader applies it.  A
-		 * command withdrawn by its caller meanwhile (it waited no
-		 * longer) stays applied here, and its flags reach etcd
-		 * with the next state write of the group.
+		 * caller told nothing: it waits, and the next leader takes
+		 * the command again.  The record no longer as taken: its
+		 * caller's lease ended (the caller is gone), and what was
+		 * applied here reaches etcd with the group's next state.
 		 */
-		log_warn("cluster_command_unanswered", "key=%s error=%s"
-		    " detail=%s", log_q(a->keys[a->n - 1]), r->error != 0 ?
-		    cl_error_name(r->error) : "compare_failed",
-		    log_q(r->error != 0 ? r->detail : "not the leader any more,"
-		    " or the command was withdrawn"));
-		answer_pop();
-	} else if (a->sent >= a->n)
-		answer_pop();
-	answers_send();
+		job_failed(j, r->error != 0 ? cl_error_name(r->error) :
+		    "compare_failed", r->error != 0 ? r->detail : "not the"
+		    " leader any more, or the command's record is gone");
+		job_pop();
+	} else if (j->sent >= j->n)
+		job_pop();
+	jobs_send();
+}
+
+static int	 job_apply(struct job *);
+
+/* event=WHAT member= given_on= id= group= cmd= epoch=, of j's command. */
+static void
+cmd_log(const char *what, const struct job *j)
+{
+	struct ops_remote_cmd cmd;
+	struct cl_key k;
+	char detail[128];
+
+	if (ops_remote_cmd_parse(j->cmd_val, j->cmd_len, &cmd) != 0)
+		memset(&cmd, 0, sizeof(cmd));
+	if (cl_key_parse(X.m.prefix, j->cmd_key, strlen(j->cmd_key), &k,
+	    detail, sizeof(detail)) != 0)
+		memset(&k, 0, sizeof(k));
+	log_info(what, "member=%s given_on=%s id=%s group=%s cmd=%s"
+	    " epoch=%llu", log_q(X.m.member), log_q(k.a), log_q(k.b),
+	    log_q(cmd.req.group), cmd.gop != OPS_RGROUP_NONE ?
+	    ops_remote_gop_cmd(cmd.gop) : ops_verb_name(cmd.req.verb),
+	    (unsigned long long)daemon_epoch(X.d));
+}
+
+static void
+take_cb(const struct cl_reply *r, void *arg)
+{
+	struct job *j = arg;
+
+	X.a_req = NULL;
+	if (j != X.aq)
+		return;
+	if (r->error != 0) {
+		job_failed(j, cl_error_name(r->error), r->detail);
+		job_pop();
+	} else if (!r->r.succeeded) {
+		/* Withdrawn by its caller first (or changed): not done. */
+		cmd_log("cluster_command_withdrawn", j);
+		job_pop();
+	} else {
+		j->cmd_rev = r->r.header.revision;	/* the take's */
+		j->taken = true;
+		cmd_log("cluster_command_taken", j);
+	}
+	jobs_send();
+}
+
+/* The head's take: its record again, if it is as read. */
+static int
+take_send(struct job *j)
+{
+	struct cl_op put = { 0 };
+	struct cl_cmp cmp = { 0 };
+	struct cl_txn t = { 0 };
+	char *v = NULL;
+	int rc;
+
+	if (ops_remote_taken_build(j->cmd_val, j->cmd_len, X.m.member,
+	    daemon_epoch(X.d), &v) != 0)
+		return -1;
+	cmp.key = j->cmd_key;
+	cmp.target = CL_CMP_MOD;
+	cmp.result = CL_CMP_EQUAL;
+	cmp.number = j->cmd_rev;
+	put.kind = CL_OP_PUT;
+	put.key = j->cmd_key;
+	put.value = v;
+	put.value_len = strlen(v);
+	put.lease = j->lease;
+	t.cmp = &cmp;
+	t.ncmp = 1;
+	t.success = &put;
+	t.nsuccess = 1;
+	rc = cl_election_txn(X.m.election, &t, take_cb, j, &X.a_req);
+	free(v);
+	return rc;
 }
 
 /*
- * Send the head of the queue (its next part), unless a batch of the group
- * commit is on its way to etcd: that batch was encoded with the flags as
- * they were before, and must land first (cl_flushed brings us back).
+ * Send the head's next step, unless a batch of the group commit is on its
+ * way to etcd: that batch was encoded with the flags as they were before,
+ * and must land first (cl_flushed brings us back).
  */
 static void
-answers_send(void)
+jobs_send(void)
 {
-	struct answer *a;
+	struct job *j;
 	struct cl_op ops[DCC_TXN_PUTS];
 	struct cl_cmp cmp = { 0 };
 	struct cl_txn t = { 0 };
 	size_t k = 0;
+	int rc;
 
-	while ((a = X.aq) != NULL && X.a_req == NULL &&
+	/* Not from within job_apply (its group change publishes). */
+	while (!X.applying && (j = X.aq) != NULL && X.a_req == NULL &&
 	    !daemon_flush_sending()) {
+		if (j->kind == JOB_COMMAND && !j->taken) {
+			if (held(j, JOB_HELD_TAKE, "claim"))
+				return;
+			if (take_send(j) == 0)
+				return;
+			X.a_req = NULL;
+			job_failed(j, "not_sent", "");
+			job_pop();
+			continue;
+		}
+		if (j->kind == JOB_COMMAND && !j->applied) {
+			if (held(j, JOB_HELD_APPLY, "apply"))
+				return;
+			j->applied = true;
+			if (!X.leading || !daemon_may_act(X.d)) {
+				/* Taken, not applied: the next leader
+				 * takes it. */
+				job_failed(j, "not_acting", "the validity"
+				    " bound passed");
+				job_pop();
+				continue;
+			}
+			X.applying = true;
+			rc = job_apply(j);
+			X.applying = false;
+			if (rc != 0)
+				job_pop();
+			continue;
+		}
+		if (held(j, JOB_HELD_PUTS, j->kind == JOB_PUT ? "runtime" :
+		    "answer"))
+			return;
 		memset(ops, 0, sizeof(ops));
-		for (; a->sent < a->n && k < DCC_TXN_PUTS; a->sent++, k++) {
+		for (k = 0; j->sent < j->n && k < DCC_TXN_PUTS; j->sent++,
+		    k++) {
 			ops[k].kind = CL_OP_PUT;
-			ops[k].key = a->keys[a->sent];
-			ops[k].value = a->vals[a->sent];
-			ops[k].value_len = strlen(a->vals[a->sent]);
+			ops[k].key = j->keys[j->sent];
+			ops[k].value = j->vals[j->sent];
+			ops[k].value_len = strlen(j->vals[j->sent]);
 		}
 		memset(&t, 0, sizeof(t));
 		t.success = ops;
 		t.nsuccess = k;
-		if (a->sent == a->n) {
-			/* The part with the answer: once, to the command as
-			 * it was read, on its lease. */
-			ops[k - 1].lease = a->lease;
-			cmp.key = a->keys[a->n - 1];
+		if (j->kind == JOB_COMMAND && j->sent == j->n) {
+			/* The part with the answer: once, to the record as
+			 * we took it, on its lease. */
+			ops[k - 1].lease = j->lease;
+			cmp.key = j->keys[j->n - 1];
 			cmp.target = CL_CMP_MOD;
 			cmp.result = CL_CMP_EQUAL;
-			cmp.number = a->cmd_rev;
+			cmp.number = j->cmd_rev;
 			t.cmp = &cmp;
 			t.ncmp = 1;
 		}
-		if (cl_election_txn(X.m.election, &t, answer_cb, a,
+		if (cl_election_txn(X.m.election, &t, puts_cb, j,
 		    &X.a_req) == 0)
 			return;
 		X.a_req = NULL;
-		log_warn("cluster_command_unanswered", "key=%s error=%s",
-		    log_q(a->keys[a->n - 1]), "not_sent");
-		answer_pop();
-		k = 0;
+		job_failed(j, "not_sent", "");
+		job_pop();
 	}
 }
 
-/* A batch of the group commit was answered: an answer held goes. */
+/* A batch of the group commit was answered: a write held goes. */
 static void
 flushed_cb(struct daemon *d)
 {
-	answers_send();
+	jobs_send();
 }
 
 static int
-answer_add(struct answer *a, const char *key, char *val)
+answer_add(struct job *a, const char *key, char *val)
 {
 	char **nk, **nv;
 
@@ -272,7 +479,7 @@ answer_add(struct answer *a, const char *key, char *val)
 
 /* Group gi's value as etcd must have it now: its state, its flags. */
 static int
-answer_add_group(struct answer *a, struct store_txn *rt, size_t gi)
+answer_add_group(struct job *a, struct store_txn *rt, size_t gi)
 {
 	struct daemon *d = X.d;
 	const char *name = d->cfg->groups[gi].name;
@@ -324,7 +531,7 @@ answer_add_group(struct answer *a, struct store_txn *rt, size_t gi)
  * state etcd has before its side effect is the normal order.
  */
 static int
-answer_values(struct answer *a, const struct ops_remote_cmd *cmd,
+answer_values(struct job *a, const struct ops_remote_cmd *cmd,
     const struct ops_reply *rp)
 {
 	struct daemon *d = X.d;
@@ -384,22 +591,27 @@ apply_group(const struct ops_remote_cmd *cmd, struct ops_reply *rp)
 		    now, rp);
 }
 
-static void
-apply(const struct cl_kv *kv)
+
+/*
+ * The head, taken: apply it as the leader's own API would, and add the
+ * writes of what it changed and of its answer.  0, or -1 (it ends here,
+ * unanswered: its caller hears no_answer, or the next leader takes it).
+ */
+static int
+job_apply(struct job *j)
 {
 	struct daemon *d = X.d;
 	struct ops_remote_cmd cmd;
 	struct ops_reply rp;
 	struct cl_key k;
-	struct answer *a = NULL;
 	char detail[128], actor[ENG_ACTOR_MAX], *ans = NULL;
 
-	if (!X.leading || !daemon_may_act(d) ||
-	    cl_key_parse(X.m.prefix, kv->key, kv->key_len, &k, detail,
-	    sizeof(detail)) != 0 || k.kind != CL_KEY_COMMAND ||
-	    ops_remote_cmd_parse(kv->value, kv->value_len, &cmd) != 0 ||
-	    cmd.answered || seen(kv))
-		return;
+	if (cl_key_parse(X.m.prefix, j->cmd_key, strlen(j->cmd_key), &k,
+	    detail, sizeof(detail)) != 0 ||
+	    ops_remote_cmd_parse(j->cmd_val, j->cmd_len, &cmd) != 0) {
+		job_failed(j, "unreadable", detail);
+		return -1;
+	}
 	/* Who asked, and on which member. */
 	snprintf(actor, sizeof(actor), "%.40s@%.20s", cmd.actor[0] ?
 	    cmd.actor : "unknown", k.a);
@@ -421,26 +633,81 @@ apply(const struct cl_kv *kv)
 	/* In force at once, as the API's own commands are. */
 	if (rp.code == 0 && d->ev_flags != NULL)
 		event_active(d->ev_flags, EV_TIMEOUT, 1);
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    answer_values(a, &cmd, &rp) != 0 ||
-	    ops_remote_answer_build(kv->value, kv->value_len, &rp, X.m.member,
-	    daemon_epoch(d), &ans) != 0 || answer_add(a, kv->key, ans) != 0) {
-		/* Unanswered: the caller hears no_leader, or the next
-		 * leader applies it. */
+	if (answer_values(j, &cmd, &rp) != 0 ||
+	    ops_remote_answer_build(j->cmd_val, j->cmd_len, &rp, X.m.member,
+	    daemon_epoch(d), &ans) != 0 || answer_add(j, j->cmd_key,
+	    ans) != 0) {
+		job_failed(j, "nomem", "");
+		return -1;
+	}
+	return 0;
+}
+
+/* A command's record seen (read or watched): queued to be taken. */
+static void
+apply(const struct cl_kv *kv)
+{
+	struct daemon *d = X.d;
+	struct ops_remote_cmd cmd;
+	struct cl_key k;
+	struct job *j;
+	char detail[128];
+
+	if (!X.leading || !daemon_may_act(d) ||
+	    cl_key_parse(X.m.prefix, kv->key, kv->key_len, &k, detail,
+	    sizeof(detail)) != 0 || k.kind != CL_KEY_COMMAND ||
+	    ops_remote_cmd_parse(kv->value, kv->value_len, &cmd) != 0 ||
+	    cmd.answered)
+		return;
+	/* Our own take coming back. */
+	if (cmd.taken && cmd.taken_epoch == daemon_epoch(d) &&
+	    strcmp(cmd.taken_by, X.m.member) == 0)
+		return;
+	if (seen(kv))
+		return;
+	if (cmd.taken)
+		/* By a leader that stopped leading before it answered: what
+		 * it applied was its own; it is done here, whole. */
+		log_info("cluster_command_retaken", "member=%s key=%s"
+		    " taken_by=%s taken_epoch=%llu", log_q(X.m.member),
+		    log_q(kv->key), log_q(cmd.taken_by),
+		    (unsigned long long)cmd.taken_epoch);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->cmd_key = strndup(kv->key, kv->key_len)) == NULL ||
+	    (j->cmd_val = malloc(kv->value_len + 1)) == NULL) {
 		log_warn("cluster_command_unanswered", "key=%s error=%s",
 		    log_q(kv->key), "nomem");
-		answer_free(a);
+		job_free(j);
 		return;
 	}
-	a->cmd_rev = kv->mod_revision;
-	a->lease = kv->lease;
-	if (X.aq_last != NULL)
-		X.aq_last->next = a;
-	else
-		X.aq = a;
-	X.aq_last = a;
+	memcpy(j->cmd_val, kv->value, kv->value_len);
+	j->cmd_val[kv->value_len] = '\0';
+	j->cmd_len = kv->value_len;
+	j->kind = JOB_COMMAND;
+	j->cmd_rev = kv->mod_revision;
+	j->lease = kv->lease;
+	job_push(j);
 	d->cl_cmd_hold = true;
-	answers_send();
+	jobs_send();
+}
+
+int
+dclcmd_put(struct daemon *d, const char *key, char *val)
+{
+	struct job *j;
+
+	if (!X.leading || val == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
+		free(val);
+		return -1;
+	}
+	j->kind = JOB_PUT;
+	if (answer_add(j, key, val) != 0) {
+		job_free(j);
+		return -1;
+	}
+	job_push(j);
+	jobs_send();
+	return 0;
 }
 
 static void
@@ -522,11 +789,14 @@ void
 dclcmd_follow(struct daemon *d)
 {
 	X.leading = false;
-	/* Answers not sent: the next leader applies their commands. */
+	/* Writes not sent: the next leader takes their commands (and
+	 * publishes its own groups). */
 	cl_election_cancel(X.m.election, X.a_req);
 	X.a_req = NULL;
 	while (X.aq != NULL)
-		answer_pop();
+		job_pop();
+	if (X.ev_hold != NULL)
+		evtimer_del(X.ev_hold);
 	if (d->cl_cmd_hold) {
 		d->cl_cmd_hold = false;
 		daemon_flush_schedule(d);
@@ -671,6 +941,9 @@ dclcmd_close(struct daemon *d)
 	if (X.ev_retry != NULL)
 		event_free(X.ev_retry);
 	X.ev_retry = NULL;
+	if (X.ev_hold != NULL)
+		event_free(X.ev_hold);
+	X.ev_hold = NULL;
 	X.have_m = false;
 	d->cl_flushed = NULL;
 }

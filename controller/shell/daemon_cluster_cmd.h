@@ -33,6 +33,16 @@ void	 dclcmd_open(struct daemon *, const struct dclcmd_member *m);
 void	 dclcmd_lead(struct daemon *);
 /* It stopped acting: apply nothing more. */
 void	 dclcmd_follow(struct daemon *);
+/*
+ * The acting leader writes key = val (val taken, freed here) in order
+ * with the answers to commands, fenced on its leader key: PREFIX/runtime
+ * published by daemon_cluster_rt.c, so that no value sent late overwrites
+ * a later one's.  0 queued, -1 not (not acting, no memory).
+ */
+int	 dclcmd_put(struct daemon *, const char *key, char *val);
+/* A test's hold of WHAT (claim, apply, answer, runtime) in ms, read from the
+ * file FAILOVERD_TEST_CLUSTER_DELAY_FILE names; 0: none. */
+int64_t	 dclcmd_test_delay(const char *what);
 /* The member goes: everything stops, commands given are abandoned (no
  * callback; their lease takes them). */
 void	 dclcmd_close(struct daemon *);

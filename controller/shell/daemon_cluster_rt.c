@@ -69,15 +69,6 @@ addr_cb(const char *addr, const struct store_addr *a, void *arg)
 	return true;
 }
 
-static void
-published_cb(const struct cl_reply *r, void *arg)
-{
-	if (r->error != 0 || !r->r.succeeded)
-		log_warn("cluster_request_failed", "op=runtime_groups error=%s"
-		    " detail=%s", r->error != 0 ? cl_error_name(r->error) :
-		    "not_leader", log_q(r->detail));
-}
-
 int
 dclrt_value(struct daemon *d, const char **key, char **out)
 {
@@ -110,8 +101,6 @@ static void
 publish(void)
 {
 	struct daemon *d = R.d;
-	struct cl_op put = { 0 };
-	struct cl_txn t = { 0 };
 	const char *key;
 	char *s = NULL;
 	const char *text = d->rt_text != NULL ? d->rt_text : "";
@@ -122,18 +111,12 @@ publish(void)
 		return;
 	if (dclrt_value(d, &key, &s) != 0)
 		return;
-	put.kind = CL_OP_PUT;
-	put.key = key;
-	put.value = s;
-	put.value_len = strlen(s);
-	t.success = &put;
-	t.nsuccess = 1;
-	if (cl_election_txn(R.m.election, &t, published_cb, NULL, NULL) != 0)
+	/* In order with the answers that write it too. */
+	if (dclcmd_put(d, key, s) != 0)
 		log_warn("cluster_request_failed", "op=runtime_groups");
 	else
 		log_info("cluster_groups_published", "member=%s bytes=%zu",
 		    log_q(R.m.member), strlen(text));
-	free(s);
 }
 
 /* etcd's groups into our store and in force (a member that does not act). */

@@ -1049,7 +1049,7 @@ test_remote_records(void **state)
 	    .stack = "app1", .force = true, .actor = "uid:root" };
 	struct ops_reply rp = { 0 };
 	struct ops_remote_cmd cmd;
-	char *v = NULL, *a = NULL;
+	char *v = NULL, *a = NULL, *t = NULL, *t2 = NULL;
 
 	(void)state;
 	assert_int_equal(ops_remote_cmd_build(&req, "ctl-b", 1234, &v), 0);
@@ -1062,6 +1062,25 @@ test_remote_records(void **state)
 	assert_string_equal(cmd.member, "ctl-b");
 	assert_int_equal(cmd.ms, 1234);
 	assert_false(cmd.answered);
+	assert_false(cmd.taken);
+
+	/* Taken: still the command, not answered; taken again by another
+	 * leader, the mark is that leader's. */
+	assert_int_equal(ops_remote_taken_build(v, strlen(v), "ctl-a", 41,
+	    &t), 0);
+	assert_int_equal(ops_remote_cmd_parse(t, strlen(t), &cmd), 0);
+	assert_true(cmd.taken);
+	assert_false(cmd.answered);
+	assert_string_equal(cmd.taken_by, "ctl-a");
+	assert_int_equal(cmd.taken_epoch, 41);
+	assert_string_equal(cmd.req.stack, "app1");
+	assert_int_equal(ops_remote_taken_build(t, strlen(t), "ctl-c", 44,
+	    &t2), 0);
+	assert_int_equal(ops_remote_cmd_parse(t2, strlen(t2), &cmd), 0);
+	assert_string_equal(cmd.taken_by, "ctl-c");
+	assert_int_equal(cmd.taken_epoch, 44);
+	free(t);
+	free(t2);
 
 	rp.code = 1;
 	rp.outcome = OPS_REFUSED;
