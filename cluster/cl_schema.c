@@ -445,6 +445,21 @@ cl_view_parse(const char *s)
 	return -1;
 }
 
+/* "" or 16 lowercase hex digits. */
+static bool
+is_check(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 0 && n != CL_CHECK_MAX - 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
 int
 cl_verdict_build(const struct cl_verdict *v, char **out)
 {
@@ -453,12 +468,13 @@ cl_verdict_build(const struct cl_verdict *v, char **out)
 	*out = NULL;
 	if (v == NULL || (v->view != CL_VIEW_UNKNOWN && v->view != CL_VIEW_UP &&
 	    v->view != CL_VIEW_DOWN) || v->since_ms < 0 ||
-	    !is_reason(v->reason))
+	    !is_reason(v->reason) || !is_check(v->check))
 		return CL_E_INVALID;
 	o = json_pack("{s:i,s:s,s:I}", "v", CL_RECORD_V, "view",
 	    cl_view_name(v->view), "since_ms", (json_int_t)v->since_ms);
-	if (o != NULL && v->reason[0] != '\0' && json_object_set_new(o,
-	    "reason", json_string(v->reason)) != 0) {
+	if (o != NULL && ((v->reason[0] != '\0' && json_object_set_new(o,
+	    "reason", json_string(v->reason)) != 0) || (v->check[0] != '\0' &&
+	    json_object_set_new(o, "check", json_string(v->check)) != 0))) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -480,8 +496,13 @@ cl_verdict_parse(const char *value, size_t len, struct cl_verdict *v,
 	if (get_str(o, "view", true, view, sizeof(view), detail, dlen) == -1 ||
 	    get_time(o, "since_ms", &v->since_ms, detail, dlen) == -1 ||
 	    get_str(o, "reason", false, v->reason, sizeof(v->reason), detail,
-	    dlen) == -1)
+	    dlen) == -1 || get_str(o, "check", false, v->check,
+	    sizeof(v->check), detail, dlen) == -1)
 		goto out;
+	if (!is_check(v->check)) {
+		why(detail, dlen, "check: expected 16 hex digits");
+		goto out;
+	}
 	if ((k = cl_view_parse(view)) < 0) {
 		why(detail, dlen, "view: '%s': expected up, down or unknown",
 		    view);

@@ -75,6 +75,7 @@
 #define CL_URL_MAX	256	/* advertise, with its NUL */
 #define CL_VERSION_MAX	32	/* version, with its NUL */
 #define CL_REASON_MAX	32	/* a verdict's reason, with its NUL */
+#define CL_CHECK_MAX	17	/* a verdict's check digest, with its NUL */
 #define CL_VALUE_MAX	4096	/* longest record parsed */
 #define CL_RECORD_V	1	/* the records' version */
 
@@ -157,6 +158,10 @@ struct cl_verdict {
 	enum cl_view	 view;
 	int64_t		 since_ms;			/* >= 0 */
 	char		 reason[CL_REASON_MAX];		/* "" or [a-z0-9_]+ */
+	/* The digest of the check the verdict comes from (its member's
+	 * [stack] probe settings, config_check_digest): 16 hex digits, or
+	 * "" when not said (left out). */
+	char		 check[CL_CHECK_MAX];
 };
 
 int	 cl_verdict_build(const struct cl_verdict *, char **out)

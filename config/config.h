@@ -375,6 +375,14 @@ const char *cfg_quorum_name(const struct cfg_quorum *, char *buf, size_t len);
 int	 config_digest(const struct config *, char hex[CFG_DIGEST_HEX])
 	    __attribute__((warn_unused_result));
 
+/* The digest of one stack's check (web head, health request, expected
+ * answer, timings, TLS): what a member's verdict of it depends on, so
+ * that verdicts of different checks are not counted together (16 hex
+ * digits, the first 64 bits of a SHA-256).  0, or -1. */
+#define CFG_CHECK_HEX	17
+int	 config_check_digest(const struct cfg_stack *, char hex[CFG_CHECK_HEX])
+	    __attribute__((warn_unused_result));
+
 /*
  * The grammar, for documentation checks: the i-th key as its section
  * ("controller", "dns", "cluster", "stack" or "group") and name.  Returns false when

@@ -194,13 +194,29 @@ dg_dns(struct dg *d, const struct cfg_dns *dns)
 	dg_num(d, "transport", dns->transport);
 }
 
+static void	 dg_check(struct dg *, const struct cfg_stack *);
+
 static void
 dg_stack(struct dg *d, const struct cfg_stack *s)
 {
-	const struct cfg_webhead *w = &s->web_head;
 
 	dg_str(d, "section", "stack");
 	dg_str(d, "name", s->name);
+	dg_check(d, s);
+	dg_hook(d, "maintenance_on", &s->maintenance_on);
+	dg_hook(d, "maintenance_off", &s->maintenance_off);
+	dg_hook(d, "replication_off", &s->replication_off);
+	dg_hook(d, "promote", &s->promote);
+	dg_hook(d, "precheck", &s->precheck);
+	dg_num(d, "hook_timeout", s->hook_timeout_ms);
+}
+
+/* What a verdict of the stack depends on: its probe's settings. */
+static void
+dg_check(struct dg *d, const struct cfg_stack *s)
+{
+	const struct cfg_webhead *w = &s->web_head;
+
 	if (w->is_name)
 		dg_lower(d, "web_head_name", w->name);
 	else {
@@ -233,12 +249,6 @@ dg_stack(struct dg *d, const struct cfg_stack *s)
 	dg_num(d, "fall", s->fall);
 	dg_num(d, "tls_verify", s->tls_verify);
 	dg_str(d, "ca_file", s->ca_file);
-	dg_hook(d, "maintenance_on", &s->maintenance_on);
-	dg_hook(d, "maintenance_off", &s->maintenance_off);
-	dg_hook(d, "replication_off", &s->replication_off);
-	dg_hook(d, "promote", &s->promote);
-	dg_hook(d, "precheck", &s->precheck);
-	dg_num(d, "hook_timeout", s->hook_timeout_ms);
 }
 
 static void
@@ -338,6 +348,31 @@ config_digest(const struct config *cfg, char hex[CFG_DIGEST_HEX])
 out:
 	free(si);
 	free(gi);
+	EVP_MD_CTX_free(d.ctx);
+	return rc;
+}
+
+int
+config_check_digest(const struct cfg_stack *s, char hex[CFG_CHECK_HEX])
+{
+	struct dg d = { 0 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc = -1;
+
+	hex[0] = '\0';
+	if ((d.ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(d.ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	dg_bytes(&d, DIGEST_VERSION, strlen(DIGEST_VERSION));
+	dg_check(&d, s);
+	if (d.failed || EVP_DigestFinal_ex(d.ctx, md, &mdlen) != 1 ||
+	    mdlen < (CFG_CHECK_HEX - 1) / 2)
+		goto out;
+	for (unsigned int i = 0; i < (CFG_CHECK_HEX - 1) / 2; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	rc = 0;
+out:
 	EVP_MD_CTX_free(d.ctx);
 	return rc;
 }

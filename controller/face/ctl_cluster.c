@@ -32,6 +32,19 @@ struct rd {
  * "quorum": {"rule":"majority","stacks":{"app1":"decision=up ..."}}, the
  * quorum's decision for every configured stack, as quorum_format() says.
  */
+/* A verdict of stack from a check other than this host's (its digest
+ * said, and not ours). */
+static bool
+check_differs(const struct config *cfg, const char *stack, const char *check)
+{
+	char ours[CFG_CHECK_HEX];
+	int s;
+
+	return check[0] != '\0' && (s = config_stack_index(cfg, stack)) >= 0 &&
+	    config_check_digest(&cfg->stacks[s], ours) == 0 &&
+	    strcmp(ours, check) != 0;
+}
+
 static int
 quorum_add(const struct config *cfg, json_t *o, json_t *ms)
 {
@@ -64,7 +77,10 @@ quorum_add(const struct config *cfg, json_t *o, json_t *ms)
 				break;
 			v[n].member = json_string_value(json_object_get(mo,
 			    "member"));
-			v[n].view = view < 0 ? QUORUM_V_UNKNOWN :
+			/* Of another check: unknown, as the daemon counts
+			 * it (daemon_quorum.c). */
+			v[n].view = view < 0 || json_is_true(json_object_get(vo,
+			    "check_differs")) ? QUORUM_V_UNKNOWN :
 			    (enum quorum_view)view;
 			v[n].since_ms = vo != NULL ? json_integer_value(
 			    json_object_get(vo, "since_ms")) : 0;
@@ -178,6 +194,9 @@ read_cb(const struct cl_reply *r, void *arg)
 			if (v.reason[0])
 				json_object_set_new(vo, "reason",
 				    json_string(v.reason));
+			if (check_differs(rd->cfg, k.b, v.check))
+				json_object_set_new(vo, "check_differs",
+				    json_true());
 			json_object_set_new(json_object_get(mo, "verdicts"),
 			    k.b, vo);
 		}
@@ -321,9 +340,11 @@ ctl_cluster_print(const json_t *o)
 			const char *why = json_string_value(json_object_get(v,
 			    "reason"));
 
-			printf(" %s=%s%s%s%s", stack, json_string_value(
+			printf(" %s=%s%s%s%s%s", stack, json_string_value(
 			    json_object_get(v, "view")), why != NULL ? "(" : "",
-			    why != NULL ? why : "", why != NULL ? ")" : "");
+			    why != NULL ? why : "", why != NULL ? ")" : "",
+			    json_is_true(json_object_get(v, "check_differs")) ?
+			    "[another check: not counted]" : "");
 		}
 		printf("\n");
 	}

@@ -61,10 +61,13 @@ struct dq_vote {
 	enum quorum_view view;
 	int64_t		 since_ms;
 	char		 reason[CL_REASON_MAX];
+	char		 check[CL_CHECK_MAX];	/* its check's digest */
+	bool		 differs;	/* from ours: counted as unknown */
 };
 
 struct dq_stack {
 	char		 name[CL_NAME_MAX];	/* carried by it on reload */
+	char		 check[CL_CHECK_MAX];	/* our check's digest */
 	struct dq_vote	*votes;		/* other members', as etcd holds */
 	size_t		 n, cap;
 	/* Ours: what etcd holds, whether it must be sent, and whether the
@@ -154,7 +157,9 @@ decide(struct dquorum *dq, size_t s)
 		if (strcmp(st->votes[i].member, dq->member) == 0)
 			continue;
 		v[n].member = st->votes[i].member;
-		v[n].view = st->votes[i].view;
+		/* A verdict of another check is not one of this stack. */
+		v[n].view = st->votes[i].differs ? QUORUM_V_UNKNOWN :
+		    st->votes[i].view;
 		v[n].since_ms = st->votes[i].since_ms;
 		v[n].live = true;
 		n++;
@@ -253,6 +258,30 @@ vote_drop(struct dq_stack *st, const char *member)
 	*v = st->votes[--st->n];
 }
 
+/*
+ * Does v come from the same check as ours?  A member whose [stack]
+ * section probes another URL, host, expected answer or timing judges
+ * something else: its verdict counts as unknown (live, but neither up nor
+ * down), said once per change.  A verdict without a digest (a member of
+ * an earlier version) is taken as it is.
+ */
+static void
+vote_compare(struct dq_stack *st, struct dq_vote *v)
+{
+	bool differs = v->check[0] != '\0' && st->check[0] != '\0' &&
+	    strcmp(v->check, st->check) != 0;
+
+	if (differs && !v->differs)
+		log_warn("verdict_check_differs", "member=%s stack=%s check=%s"
+		    " ours=%s detail=%s", log_q(v->member), log_q(st->name),
+		    v->check, st->check, log_q("its [stack] check differs"
+		    " from this member's: its verdict counts as unknown"));
+	else if (!differs && v->differs)
+		log_info("verdict_check_agrees", "member=%s stack=%s check=%s",
+		    log_q(v->member), log_q(st->name), st->check);
+	v->differs = differs;
+}
+
 static int
 vote_put(struct dq_stack *st, const char *member, const struct cl_verdict *cv)
 {
@@ -271,12 +300,15 @@ vote_put(struct dq_stack *st, const char *member, const struct cl_verdict *cv)
 			st->cap = cap;
 		}
 		v = &st->votes[st->n++];
+		memset(v, 0, sizeof(*v));
 		snprintf(v->member, sizeof(v->member), "%s", member);
 	}
 	v->view = cv->view == CL_VIEW_UP ? QUORUM_V_UP :
 	    cv->view == CL_VIEW_DOWN ? QUORUM_V_DOWN : QUORUM_V_UNKNOWN;
 	v->since_ms = cv->since_ms;
 	snprintf(v->reason, sizeof(v->reason), "%s", cv->reason);
+	snprintf(v->check, sizeof(v->check), "%s", cv->check);
+	vote_compare(st, v);
 	return 0;
 }
 
@@ -475,6 +507,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		why = h->last_reason != 0 && view == QUORUM_V_DOWN ?
 		    probe_reason_name((enum probe_reason)h->last_reason) : "";
 		snprintf(cv.reason, sizeof(cv.reason), "%s", why);
+		snprintf(cv.check, sizeof(cv.check), "%s", st->check);
 		if (cl_key_build(dq->prefix, CL_KEY_VERDICT, dq->member,
 		    d->cfg->stacks[s].name, keys[k], sizeof(keys[k])) < 0 ||
 		    cl_verdict_build(&cv, &vals[k]) != 0)
@@ -569,6 +602,9 @@ tables_build(struct dquorum *dq)
 		dq->st[s].dq = dq;
 		snprintf(dq->st[s].name, sizeof(dq->st[s].name), "%s",
 		    dq->d->cfg->stacks[s].name);
+		if (config_check_digest(&dq->d->cfg->stacks[s],
+		    dq->st[s].check) != 0)
+			dq->st[s].check[0] = '\0';	/* compared with none */
 	}
 	return 0;
 }
@@ -701,7 +737,13 @@ dquorum_reload(struct daemon *d)
 			ns->votes = os->votes;
 			ns->n = os->n;
 			ns->cap = os->cap;
-			ns->pub_valid = os->pub_valid && !os->inflight;
+			/* A check changed by the reload: its verdict is
+			 * sent again with the new digest, and the others'
+			 * compared with it. */
+			ns->pub_valid = os->pub_valid && !os->inflight &&
+			    strcmp(ns->check, os->check) == 0;
+			for (size_t i = 0; i < ns->n; i++)
+				vote_compare(ns, &ns->votes[i]);
 			ns->pub_view = os->pub_view;
 			ns->pub_since = os->pub_since;
 			os->votes = NULL;
@@ -773,9 +815,17 @@ dquorum_json(struct daemon *d)
 		for (size_t i = 0; i < dq->st[s].n; i++) {
 			const struct dq_vote *v = &dq->st[s].votes[i];
 
-			if (strcmp(v->member, dq->member) != 0)
-				json_object_set_new(ms, v->member, vote_json(
-				    v->view, v->since_ms, v->reason));
+			json_t *vo;
+
+			if (strcmp(v->member, dq->member) == 0)
+				continue;
+			vo = vote_json(v->view, v->since_ms, v->reason);
+			/* Its view as it said it, and that it is not
+			 * counted (verdict_check_differs). */
+			if (vo != NULL && v->differs)
+				json_object_set_new(vo, "check_differs",
+				    json_true());
+			json_object_set_new(ms, v->member, vo);
 		}
 		json_object_set_new(so, "members", ms);
 		json_object_set_new(stacks, d->cfg->stacks[s].name, so);

@@ -386,37 +386,43 @@ test_verdict(void **state)
 		  "\"Time Out\"}", "reason: expected a short name of [a-z0-9_]" },
 		{ "{\"v\":1,\"view\":\"down\",\"since_ms\":1,\"reason\":3}",
 		  "reason: not a string" },
+		{ "{\"v\":1,\"view\":\"down\",\"since_ms\":1,\"check\":"
+		  "\"0123456789ABCDEF\"}", "check: expected 16 hex digits" },
 		{ "{\"v\":0,\"view\":\"down\",\"since_ms\":1}", "v: version 0 is "
 		  "not known (this member reads 1)" },
 	};
-	struct cl_verdict v = { CL_VIEW_DOWN, 1767225600123, "timeout" }, back;
+	struct cl_verdict v = { CL_VIEW_DOWN, 1767225600123, "timeout",
+	    "0123456789abcdef" }, back;
 	char detail[256], *json = NULL;
 
 	assert_int_equal(cl_verdict_build(&v, &json), 0);
 	assert_string_equal(json, "{\"v\":1,\"view\":\"down\",\"since_ms\":"
-	    "1767225600123,\"reason\":\"timeout\"}");
+	    "1767225600123,\"reason\":\"timeout\",\"check\":"
+	    "\"0123456789abcdef\"}");
 	assert_int_equal(cl_verdict_parse(json, strlen(json), &back, detail,
 	    sizeof(detail)), 0);
 	assert_memory_equal(&v, &back, sizeof(v));
 	free(json);
-	v = (struct cl_verdict){ CL_VIEW_UP, 0, "" };
+	v = (struct cl_verdict){ CL_VIEW_UP, 0, "", "" };
 	assert_int_equal(cl_verdict_build(&v, &json), 0);
 	assert_string_equal(json, "{\"v\":1,\"view\":\"up\",\"since_ms\":0}");
 	assert_int_equal(cl_verdict_parse(json, strlen(json), &back, detail,
 	    sizeof(detail)), 0);
 	assert_int_equal(back.view, CL_VIEW_UP);
 	free(json);
-	v = (struct cl_verdict){ CL_VIEW_UNKNOWN, 3, "" };
+	v = (struct cl_verdict){ CL_VIEW_UNKNOWN, 3, "", "" };
 	assert_int_equal(cl_verdict_build(&v, &json), 0);
 	assert_string_equal(json, "{\"v\":1,\"view\":\"unknown\","
 	    "\"since_ms\":3}");
 	free(json);
 
-	v = (struct cl_verdict){ (enum cl_view)9, 0, "" };
+	v = (struct cl_verdict){ (enum cl_view)9, 0, "", "" };
 	assert_int_equal(cl_verdict_build(&v, &json), CL_E_INVALID);
-	v = (struct cl_verdict){ CL_VIEW_UP, -1, "" };
+	v = (struct cl_verdict){ CL_VIEW_UP, -1, "", "" };
 	assert_int_equal(cl_verdict_build(&v, &json), CL_E_INVALID);
-	v = (struct cl_verdict){ CL_VIEW_UP, 1, "Bad" };
+	v = (struct cl_verdict){ CL_VIEW_UP, 1, "Bad", "" };
+	assert_int_equal(cl_verdict_build(&v, &json), CL_E_INVALID);
+	v = (struct cl_verdict){ CL_VIEW_UP, 1, "", "0123" };
 	assert_int_equal(cl_verdict_build(&v, &json), CL_E_INVALID);
 	assert_null(json);
 

@@ -1196,6 +1196,82 @@ test_digest(void **state)
 	}
 }
 
+/* Each stack's check digest of text, in the order of its stacks. */
+static size_t
+checks_of(const char *text, char names[][64], char hex[][CFG_CHECK_HEX],
+    size_t max)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = NULL;
+	char path[256];
+	size_t n;
+
+	if (load_text(text, &cfg, &errs, path, sizeof(path)) != 0)
+		fail_msg("does not load:\n%s", text);
+	for (n = 0; n < cfg->nstack && n < max; n++) {
+		snprintf(names[n], 64, "%s", cfg->stacks[n].name);
+		assert_int_equal(config_check_digest(&cfg->stacks[n], hex[n]),
+		    0);
+		assert_int_equal(strlen(hex[n]), CFG_CHECK_HEX - 1);
+	}
+	config_free(cfg);
+	return n;
+}
+
+/*
+ * A stack's check digest (what a member's verdict of it depends on, in a
+ * quorum) changes with every key of its probe, and with nothing else: a
+ * hook, a group or [dns] told apart by the configuration's digest leaves
+ * the verdicts comparable.
+ */
+static void
+test_check_digest(void **state)
+{
+	static const char *const probe_keys[] = { "web_head", "health_url",
+	    "health_host", "expect_status", "standby_expect_status",
+	    "expect_body", "interval", "fastinter", "downinter", "timeout",
+	    "rise", "fall", "tls_verify", "ca_file" };
+	char bn[8][64], en[8][64], bh[8][CFG_CHECK_HEX], eh[8][CFG_CHECK_HEX];
+	size_t nb, ne;
+
+	nb = checks_of(DG_BASE, bn, bh, 8);
+	assert_true(nb >= 2);
+	assert_string_not_equal(bh[0], bh[1]);
+	for (size_t i = 0; i < sizeof(dg_diff) / sizeof(dg_diff[0]); i++) {
+		char *text;
+		bool probe = false, changed = false;
+
+		if (strcmp(dg_diff[i].key, "name") == 0)
+			continue;	/* stacks renamed, added */
+		for (size_t k = 0; k < sizeof(probe_keys) /
+		    sizeof(probe_keys[0]); k++)
+			probe |= strcmp(dg_diff[i].key, probe_keys[k]) == 0;
+		/* [dns] has a timeout too: the section the edit falls in. */
+		{
+			const char *base = DG_BASE, *sec;
+
+			for (sec = strstr(base, dg_diff[i].from); sec > base &&
+			    *sec != '['; sec--)
+				;
+			probe &= strncmp(sec, "[stack", 6) == 0;
+		}
+		text = edit(&dg_diff[i]);
+		ne = checks_of(text, en, eh, 8);
+		free(text);
+		for (size_t a = 0; a < ne; a++)
+			for (size_t b = 0; b < nb; b++)
+				if (strcmp(en[a], bn[b]) == 0 &&
+				    strcmp(eh[a], bh[b]) != 0)
+					changed = true;
+		if (probe && !changed)
+			fail_msg("edit %zu (%s) did not change a check digest",
+			    i, dg_diff[i].key);
+		if (!probe && changed)
+			fail_msg("edit %zu (%s) changed a check digest", i,
+			    dg_diff[i].key);
+	}
+}
+
 static void
 test_values(void **state)
 {
@@ -1795,6 +1871,7 @@ main(void)
 		cmocka_unit_test(test_source_forms),
 		cmocka_unit_test(test_cluster_values),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_check_digest),
 		cmocka_unit_test(test_with_groups),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
