@@ -495,9 +495,13 @@
 			return null;
 		const parts = Object.keys(q.members || {}).sort().map((m) => {
 			const v = q.members[m];
-			return el("span", { class: "member health-" + v.view,
-				title: m + " sees " + stack + " " + v.view + " since " + when(v.since_ms),
-				text: m + " " + v.view + (v.reason ? " (" + v.reason + ")" : "") });
+			// A verdict of another check is shown, but not counted.
+			const other = v.check_differs === true;
+			return el("span", { class: "member health-" + (other ? "unknown" : v.view),
+				title: m + " sees " + stack + " " + v.view + " since " + when(v.since_ms) +
+					(other ? "; its check of " + stack + " differs from the leader's: not counted" : ""),
+				text: m + " " + v.view + (v.reason ? " (" + v.reason + ")" : "") +
+					(other ? " [another check: not counted]" : "") });
 		});
 		const kids = [];
 		for (const p of parts)
