@@ -1,5 +1,4 @@
 #!/bin/bash
-# test: alone (waits bounded by lease_ttl)
 # test_cluster_names.sh - a member's name is its own.  Two members of one
 # name would share their member record, their verdicts, their commands'
 # answers and their hooks' records, so the name is claimed in etcd:
