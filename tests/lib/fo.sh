@@ -146,6 +146,11 @@ fo_stop() {	# SIGTERM, bounded wait; returns failoverd's exit status
 	wait "$FO_PID"
 	rc=$?
 	FO_PID=
+	# Why, when it is not in the log's own lines (a sanitizer's report).
+	[ "$rc" = 0 ] || {
+		echo "fo_stop: failoverd exited with status $rc"
+		grep -v '^ts=' "$FO/failoverd.log" | tail -40
+	}
 	return $rc
 }
 
