@@ -155,13 +155,12 @@ try:
         fail("the plan does not say the group waits for rearm: " + text("#plan-after"))
     if radio("app2").is_selected():
         fail("the radio moved before anything happened")
-    sw = one("#switch-now")
-    if not sw.is_displayed() or not sw.is_enabled() or sw.text != "Switch Traffic Now":
-        fail("no Switch Traffic Now button")
+    wait("the Switch Traffic Now button", lambda: (lambda b: b is not None and b.is_displayed() and
+         b.is_enabled() and b.text == "Switch Traffic Now")(one("#switch-now")))
     shot("02-confirm")
 
     # ---- 3. Switch Traffic Now: a wrong token first, said plainly
-    sw.click()
+    click("#switch-now")
     wait("the token dialog", lambda: one("#token").get_attribute("open") is not None)
     one("#token-input").send_keys("not-the-token-at-all")
     one("#token-save").click()
@@ -285,8 +284,10 @@ try:
     driver.set_window_size(390, 844)
     wait("the narrow layout", lambda: driver.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth + 1"))
-    if not one('tr.stack[data-stack="app2"] .word').is_displayed():
-        fail("the active label is hidden at phone width")
+    # The page may render again between the look and the question: ask
+    # a fresh element each time (a stale one raises).
+    wait("the active label at phone width",
+         lambda: one('tr.stack[data-stack="app2"] .word').is_displayed())
     shot("06-phone")
 
     # No CSP violation or script error in the console.
