@@ -140,8 +140,11 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(ARCHIVES)
 unit: $(UNIT_BINS)
 
 # The test suite: unit binaries and integration scripts, one summary line.
+# The build uses every core unless make was given its own -j (CI's plain
+# "make test" built one file at a time: 36 s against 20 s on two cores).
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 test check: deps
-	$(MAKE) --no-print-directory all $(UNIT_BINS) $(ITOOLS) SAN=$(SAN)
+	$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(BUILD_JOBS)) all $(UNIT_BINS) $(ITOOLS) SAN=$(SAN)
 	BUILD=$(B) SAN=$(SAN) tests/run.sh
 
 deps:
