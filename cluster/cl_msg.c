@@ -1229,3 +1229,15 @@ cl_msg_watch(const char *key, bool prefix, int64_t start_revision,
 	}
 	return dump(o, out);
 }
+
+struct cl_cmp
+cl_cmp_mod(const char *key, int64_t rev)
+{
+	struct cl_cmp c = { 0 };
+
+	c.key = key;
+	c.target = CL_CMP_MOD;
+	c.result = CL_CMP_EQUAL;
+	c.number = rev;
+	return c;
+}

@@ -123,6 +123,10 @@ struct cl_cmp {
 	size_t		 value_len;
 };
 
+/* key's mod_revision equals rev: the compare of a write to a record as it
+ * was read (or last written). */
+struct cl_cmp	 cl_cmp_mod(const char *key, int64_t rev);
+
 enum cl_op_kind {
 	CL_OP_RANGE = 0,
 	CL_OP_PUT,

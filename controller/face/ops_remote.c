@@ -503,10 +503,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 		no_answer(o);	/* taken: never withdrawn */
 		return;
 	}
-	cmp.key = o->key;
-	cmp.target = CL_CMP_MOD;
-	cmp.result = CL_CMP_EQUAL;
-	cmp.number = o->put_rev;
+	cmp = cl_cmp_mod(o->key, o->put_rev);
 	del.kind = CL_OP_DELETE;
 	del.key = o->key;
 	if (cl_txn_else_get(o->c, &cmp, &del, withdraw_cb, o, &o->rq) != 0)
