@@ -350,10 +350,7 @@ take_send(struct job *j)
 	if (ops_remote_taken_build(j->cmd_val, j->cmd_len, X.m.member,
 	    daemon_epoch(X.d), &v) != 0)
 		return -1;
-	cmp.key = j->cmd_key;
-	cmp.target = CL_CMP_MOD;
-	cmp.result = CL_CMP_EQUAL;
-	cmp.number = j->cmd_rev;
+	cmp = cl_cmp_mod(j->cmd_key, j->cmd_rev);
 	put.kind = CL_OP_PUT;
 	put.key = j->cmd_key;
 	put.value = v;
@@ -433,10 +430,7 @@ jobs_send(void)
 			/* The part with the answer: once, to the record as
 			 * we took it, on its lease. */
 			ops[k - 1].lease = j->lease;
-			cmp.key = j->keys[j->n - 1];
-			cmp.target = CL_CMP_MOD;
-			cmp.result = CL_CMP_EQUAL;
-			cmp.number = j->cmd_rev;
+			cmp = cl_cmp_mod(j->keys[j->n - 1], j->cmd_rev);
 			t.cmp = &cmp;
 			t.ncmp = 1;
 		}
@@ -696,6 +690,12 @@ dclcmd_put(struct daemon *d, const char *key, char *val)
 {
 	struct job *j;
 
+	/* A group change being applied: its answer writes this same value
+	 * (answer_values), in its place in the queue. */
+	if (X.applying && val != NULL) {
+		free(val);
+		return 1;
+	}
 	if (!X.leading || val == NULL || (j = calloc(1, sizeof(*j))) == NULL) {
 		free(val);
 		return -1;

@@ -37,7 +37,8 @@ void	 dclcmd_follow(struct daemon *);
  * The acting leader writes key = val (val taken, freed here) in order
  * with the answers to commands, fenced on its leader key: PREFIX/runtime
  * published by daemon_cluster_rt.c, so that no value sent late overwrites
- * a later one's.  0 queued, -1 not (not acting, no memory).
+ * a later one's.  0 queued; 1 not needed, the answer to the group change
+ * being applied writes it; -1 not (not acting, no memory).
  */
 int	 dclcmd_put(struct daemon *, const char *key, char *val);
 /* A test's hold of WHAT (claim, apply, answer, runtime) in ms, read from the

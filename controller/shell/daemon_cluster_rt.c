@@ -13,8 +13,10 @@
  *
  * Only the acting leader changes them: a change given to another member
  * is carried to it as a command (daemon_cluster_cmd.c), applied to its
- * store as alone (ops_group.c), taken in (daemon_groups_sync), and then
- * written here, fenced on its leader key.  Every member reads the key
+ * store as alone (ops_group.c), taken in (daemon_groups_sync), and
+ * written to etcd with the command's answer, fenced on its leader key
+ * (dclrt_value); a change of another origin is published here, in the
+ * same queue (dclcmd_put).  Every member reads the key
  * when it joins and watches it; a member that does not act takes a new
  * value into its store (the text, the allocations, the generation
  * bumped) and in force, as a group added by failoverctl on a controller
@@ -104,6 +106,7 @@ publish(void)
 	const char *key;
 	char *s = NULL;
 	const char *text = d->rt_text != NULL ? d->rt_text : "";
+	int rc;
 
 	if (!R.open || !R.known || !daemon_may_act(d) || d->store == NULL ||
 	    (R.text != NULL && strcmp(R.text, text) == 0) ||
@@ -112,9 +115,9 @@ publish(void)
 	if (dclrt_value(d, &key, &s) != 0)
 		return;
 	/* In order with the answers that write it too. */
-	if (dclcmd_put(d, key, s) != 0)
+	if ((rc = dclcmd_put(d, key, s)) < 0)
 		log_warn("cluster_request_failed", "op=runtime_groups");
-	else
+	else if (rc == 0)
 		log_info("cluster_groups_published", "member=%s bytes=%zu",
 		    log_q(R.m.member), strlen(text));
 }
