@@ -90,6 +90,27 @@
  * without a packet (power, cable) sends nothing: only the schedule and
  * the timeout see it.
  *
+ * Late.  libcurl fails a transfer whose deadline has passed before it
+ * reads its socket, so a loop that looks late (stopped, or more checks
+ * due than a core can run) turns answers waiting unread in the kernel
+ * into timeouts: measured at 20,000 checks a second on one core, the
+ * daemon fell 300 ms behind and failed over 5,000 healthy groups.  A
+ * timeout that ends more than PROBE_LATE_DIV-th of the timeout (at least
+ * PROBE_LATE_MIN_US) after it was due is therefore the controller's
+ * own lateness and says nothing of the stack: it is reported as
+ * PROBE_R_LOCAL (probe_result.late), which the daemon does not count
+ * (and says so, as local_fault).  A loop on time ends a timeout within a
+ * few ms of it, so a real timeout stays one.  Such a timeout also halves
+ * the number of checks allowed in flight (to running / 2, at least
+ * PROBE_CAP_MIN, at most once per PROBE_CAP_SHRINK_US); each
+ * PROBE_CAP_GROW_US with none adds an eighth back, until the cap is
+ * gone.  Capped, due checks wait in the schedule (they start late and
+ * are measured honestly) rather than start and time out unread: an
+ * overloaded controller runs fewer checks, all of them true, instead of
+ * all of them false.  Not counting a late timeout could hide a host that
+ * vanished while the controller was overloaded; the cap is what lets
+ * its checks time out on time again.
+ *
  * Shards.  libcurl 7.88 walks its whole connection cache in every
  * curl_multi_remove_handle() of a transfer that left its connection
  * alive (to close "connect-only" connections), so one CURLM holding
@@ -163,6 +184,14 @@
 #ifndef PROBE_GROUP_STEP_US
 #define PROBE_GROUP_STEP_US	100	/* first rounds within a shard */
 #endif
+#ifndef PROBE_LATE_MIN_US
+#define PROBE_LATE_MIN_US	50000	/* a timeout this late: see "Late" */
+#define PROBE_LATE_DIV		4	/* ... or a quarter of the timeout */
+#define PROBE_CAP_MIN		64	/* checks in flight, when capped */
+#define PROBE_CAP_MAX		65536	/* above this: no cap */
+#define PROBE_CAP_SHRINK_US	200000	/* halved at most this often */
+#define PROBE_CAP_GROW_US	1000000	/* grown after this long on time */
+#endif
 #define PROBE_CONN_LIFETIME_S	60L	/* re-handshake at least this often */
 #define PROBE_POOL_WINDOW_US	(10 * 1000000LL)	/* see xfer_put() */
 
@@ -222,6 +251,7 @@ struct probe {
 	bool			 conn_lost;	/* its idle connection was closed
 						   by the server and reaped */
 	bool			 retried;	/* sent again on a fresh one */
+	bool			 late;		/* this check's timeout came late */
 	bool			 reconnected;	/* for the result */
 	enum probe_state	 state;
 	enum probe_mode		 mode;
@@ -299,6 +329,10 @@ struct probe_engine {
 	struct curl_slist	*headers;	/* the same for every check */
 	char			*default_ca;	/* libcurl's CA file, or NULL */
 	uint64_t		 conf_gen;
+	/* Admission ("Late" above): checks in flight at most, 0 none. */
+	size_t			 cap;
+	int64_t			 cap_at_us;	/* when cap last moved */
+	bool			 held;		/* the tick stopped at cap */
 	struct probe_stats	 st;
 };
 
@@ -323,6 +357,8 @@ static size_t	 write_cb(char *, size_t, size_t, void *);
 static void	 probe_start(struct probe *, int64_t);
 static void	 probe_finish(struct probe *, CURLcode);
 static bool	 probe_retry(struct probe *, CURLcode);
+static bool	 probe_late_timeout(struct probe *, char *);
+static void	 cap_adjust(struct probe_engine *, bool);
 static void	 probe_stop_transfer(struct probe *);
 static void	 probe_due_now(struct probe *);
 static void	 probe_kick(struct probe *);
@@ -479,6 +515,7 @@ probe_engine_stats(const struct probe_engine *e, struct probe_stats *st)
 	*st = e->st;
 	st->probes = e->sched.n;
 	st->handles = e->nxfers;
+	st->cap = e->cap;
 }
 
 /*
@@ -921,9 +958,43 @@ tick_cb(evutil_socket_t fd, short kind, void *arg)
 			sched_fix(p);
 			continue;
 		}
+		if (e->cap != 0 && e->st.running >= e->cap) {
+			/* Re-armed by the next check that ends. */
+			e->held = true;
+			e->st.held++;
+			return;
+		}
 		probe_start(p, now);	/* reschedules p; may report */
 	}
 	schedule_arm(e);
+}
+
+/*
+ * A late timeout halves the checks in flight; time on time gives them
+ * back ("Late" above).
+ */
+static void
+cap_adjust(struct probe_engine *e, bool late)
+{
+	int64_t	 now = now_us(e, NULL);
+	size_t	 n;
+
+	if (late) {
+		if (e->cap != 0 && now - e->cap_at_us < PROBE_CAP_SHRINK_US)
+			return;
+		n = e->cap != 0 && e->cap < e->st.running ? e->cap :
+		    (size_t)e->st.running;
+		n /= 2;
+		e->cap = n < PROBE_CAP_MIN ? PROBE_CAP_MIN : n;
+		e->cap_at_us = now;
+		return;
+	}
+	if (e->cap == 0 || now - e->cap_at_us < PROBE_CAP_GROW_US)
+		return;
+	e->cap += e->cap / 8 > PROBE_CAP_MIN ? e->cap / 8 : PROBE_CAP_MIN;
+	if (e->cap > PROBE_CAP_MAX)
+		e->cap = 0;
+	e->cap_at_us = now;
 }
 
 static void
@@ -1146,6 +1217,10 @@ probe_stop_transfer(struct probe *p)
 	p->e->st.running--;
 	curl_multi_remove_handle(p->sh->multi, p->x->easy);
 	probe_due_now(p);
+	if (p->e->held) {
+		p->e->held = false;
+		schedule_arm(p->e);
+	}
 }
 
 /* A round that came due while the check ran starts now. */
@@ -1240,6 +1315,13 @@ probe_finish(struct probe *p, CURLcode res)
 		f.os_errno = (int)oe;
 	}
 	reason = probe_classify(&f);
+	p->late = reason == PROBE_R_TIMEOUT && probe_late_timeout(p, errbuf);
+	if (p->late || p->e->cap != 0)
+		cap_adjust(p->e, p->late);
+	if (p->late) {
+		reason = PROBE_R_LOCAL;
+		f.os_errno = 0;		/* errbuf says why, not an errno */
+	}
 	/*
 	 * The transfer is over, so errbuf is ours again: a completed check
 	 * gets our own words (libcurl's would be "Failure writing output"
@@ -1273,6 +1355,30 @@ probe_finish(struct probe *p, CURLcode res)
 	}
 	p->sock_errno = f.os_errno;	/* for probe_report() */
 	probe_report(p, reason, (int)status, errbuf);
+}
+
+/*
+ * A timeout that ended too late to be the stack's ("Late" above): errbuf
+ * then says so, with libcurl's words after it.
+ */
+static bool
+probe_late_timeout(struct probe *p, char *errbuf)
+{
+	int64_t	 tmo_us = (int64_t)p->c.timeout_ms * 1000, over_us, limit;
+	char	 curl_words[CURL_ERROR_SIZE];
+
+	over_us = now_us(p->e, NULL) - p->started_us - tmo_us;
+	limit = tmo_us / PROBE_LATE_DIV;
+	if (limit < PROBE_LATE_MIN_US)
+		limit = PROBE_LATE_MIN_US;
+	if (over_us <= limit)
+		return false;
+	snprintf(curl_words, sizeof(curl_words), "%s", errbuf);
+	snprintf(errbuf, CURL_ERROR_SIZE, "the controller looked %lld ms "
+	    "after the %lld ms timeout (too busy: an answer may have waited "
+	    "unread), not counted: %.100s", (long long)(over_us / 1000),
+	    (long long)p->c.timeout_ms, curl_words);
+	return true;
 }
 
 /*
@@ -1351,11 +1457,14 @@ probe_report(struct probe *p, enum probe_reason reason, int status,
 	r.reconnected = p->reconnected;
 	r.retried = p->retried;
 	r.immediate = p->immediate;
+	r.late = p->late;
+	p->late = false;
 	r.detail = detail != NULL ? detail : "";
 	r.os_errno = reason == PROBE_R_LOCAL ? p->sock_errno : 0;
 	e->st.finished++;
 	e->st.reconnects += r.reconnected;
 	e->st.retries += r.retried;
+	e->st.late += r.late;
 	/*
 	 * The handle leaves the probe before the callback, which may update
 	 * or remove it, and goes back after: detail may live in its errbuf.

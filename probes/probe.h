@@ -63,7 +63,10 @@ enum probe_reason {
 	PROBE_R_LOCAL,		/* a fault of the controller's own host: no
 				   descriptor, no memory, no local address
 				   (EMFILE, ENFILE, ENOMEM, ENOBUFS,
-				   EADDRNOTAVAIL); says nothing of the stack,
+				   EADDRNOTAVAIL), or a timeout the
+				   controller itself was too late to see
+				   (see "Late" in probe.c); says nothing of
+				   the stack,
 				   so the caller retries it (probe_is_local) */
 };
 #define PROBE_R_COUNT	(PROBE_R_LOCAL + 1)
@@ -143,6 +146,10 @@ struct probe_result {
 					   again (reconnected is set too) */
 	bool		 immediate;	/* started before its round because its
 					   idle kept-alive connection closed */
+	bool		 late;		/* PROBE_R_LOCAL: a timeout the
+					   controller looked at too late to be
+					   the stack's ("Late" in probe.c): it
+					   is overloaded or was stopped */
 	const char	*detail;	/* libcurl's message, or "" */
 	int		 os_errno;	/* PROBE_R_LOCAL: the errno */
 };
@@ -226,6 +233,10 @@ struct probe_stats {
 					   connection closed */
 	uint64_t	 kicks_held;	/* idle closes that started none (the
 					   bound, or the round was due) */
+	uint64_t	 late;		/* results with late set */
+	uint64_t	 cap;		/* checks allowed in flight now, 0: no
+					   limit ("Late" in probe.c) */
+	uint64_t	 held;		/* times the schedule waited for it */
 };
 void	 probe_engine_stats(const struct probe_engine *, struct probe_stats *);
 

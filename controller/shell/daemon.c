@@ -164,7 +164,9 @@ lateness_observe(struct daemon *d, int64_t us)
  * A fault of the controller's own host (no descriptor, no memory, no
  * local address: PROBE_R_LOCAL) says nothing of the stack: it is not fed
  * to the health nor written to the probe log, and the check is retried
- * at fastinter once (later ones keep the schedule).  Logged through a
+ * at fastinter once (later ones keep the schedule).  So is a timeout the
+ * controller saw too late to be the stack's (probe_result.late: its loop
+ * was stopped or overloaded), but that one keeps the schedule.  Logged through a
  * limiter, counted in probes_total{result="local"}.
  */
 static bool
@@ -197,7 +199,12 @@ stack_result(struct dstack *ds, const struct probe_result *r)
 	lateness_observe(d, r->late_us);
 	if (local_fault(d, "stack", cs->name, r)) {
 		ds->nreason[PROBE_R_LOCAL]++;
-		if (ds->probe != NULL)
+		/*
+		 * Not retried sooner when the controller was too busy to
+		 * see the answer: another check would only add to the load
+		 * that made it late.
+		 */
+		if (ds->probe != NULL && !r->late)
 			probe_set_mode(ds->probe, ds->local_run++ == 0 ?
 			    PROBE_MODE_FAST : daemon_stack_mode(h));
 		return;

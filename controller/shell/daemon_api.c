@@ -100,6 +100,23 @@ metrics_probes(struct evbuffer *b, struct daemon *d)
 	    "failoverd_probe_lateness_seconds_count %llu\n", d->late_sum,
 	    (unsigned long long)d->late_count);
 
+	if (d->probes != NULL) {
+		struct probe_stats pst;
+
+		probe_engine_stats(d->probes, &pst);
+		family(b, "probe_late_timeouts_total", "counter",
+		    "Timeouts the controller looked at too late to be the"
+		    " stack's (its loop stopped or overloaded): not counted,"
+		    " logged as local_fault.");
+		evbuffer_add_printf(b, "failoverd_probe_late_timeouts_total"
+		    " %llu\n", (unsigned long long)pst.late);
+		family(b, "probe_inflight_limit", "gauge",
+		    "Checks allowed in flight at once after late timeouts; 0:"
+		    " no limit.");
+		evbuffer_add_printf(b, "failoverd_probe_inflight_limit %llu\n",
+		    (unsigned long long)pst.cap);
+	}
+
 	family(b, "stack_health", "gauge",
 	    "Health of each stack: 1 for the state it is in, 0 for the"
 	    " others.");

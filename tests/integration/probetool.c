@@ -21,7 +21,7 @@
  *       latency_us=500123 late_us=-12 body_bytes=0 standby=0 reconnected=0
  *       retried=0 detail="..." started_ms=123456
  *   stats probes=0 started=1 finished=1 skipped=0 wakeups=1 reconnects=0
- *       retries=0
+ *       retries=0 late=0 cap=0 held=0
  *
  * A probe is removed from inside the result callback after its last
  * round, so the tool also exercises removal from the callback.
@@ -289,11 +289,13 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 	probe_engine_stats(engine, &st);
 	printf("stats probes=%llu started=%llu finished=%llu skipped=%llu"
-	    " wakeups=%llu reconnects=%llu retries=%llu\n",
+	    " wakeups=%llu reconnects=%llu retries=%llu late=%llu cap=%llu"
+	    " held=%llu\n",
 	    (unsigned long long)st.probes, (unsigned long long)st.started,
 	    (unsigned long long)st.finished, (unsigned long long)st.skipped,
 	    (unsigned long long)st.wakeups, (unsigned long long)st.reconnects,
-	    (unsigned long long)st.retries);
+	    (unsigned long long)st.retries, (unsigned long long)st.late,
+	    (unsigned long long)st.cap, (unsigned long long)st.held);
 	rc = 0;
 out:
 	if (stop != NULL)

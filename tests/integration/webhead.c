@@ -1,7 +1,7 @@
 /*
  * webhead.c - a controllable test web head for the end-to-end tests.
  *
- *   webhead [-a ADDR] [-p PORT] [-d DIR] [-T SECONDS] [-C] [-K MS] [-v]
+ *   webhead [-a ADDR] [-p PORT] [-d DIR] [-T SECONDS] [-C] [-K MS] [-D MS] [-v]
  *
  * Listens on ADDR (default 127.0.0.1):PORT (0: the kernel picks; the port is printed as
  * "port=N" then "ready=1").  Every request is answered 200 "OK\n", unless
@@ -14,7 +14,8 @@
  * closed after it: a web head without keep-alive, so that each check
  * needs a new socket.
  * With -K an idle kept-alive connection is closed after MS milliseconds
- * (a server's keep-alive timeout).  With -v each request prints a line
+ * (a server's keep-alive timeout).  With -D each answer is sent MS
+ * milliseconds after its request was read (a slow but healthy head).  With -v each request prints a line
  * "request n=N from=ADDR" (flushed), so a test can count and time the checks.
  * Stops on SIGTERM/SIGINT or after SECONDS (default 300), so that a test
  * that dies never leaves it behind for long.
@@ -33,6 +34,9 @@
 static const char *dir;
 static int close_each;
 static int verbose;
+static struct event_base *base;
+static struct timeval delay;
+static void answer(struct evhttp_request *);
 
 static int
 exists(const char *name)
@@ -47,18 +51,18 @@ exists(const char *name)
 }
 
 static void
+delayed_cb(evutil_socket_t, short, void *);
+
+static void
 req_cb(struct evhttp_request *req, void *arg)
 {
-	static unsigned long n, seen;
-	struct evbuffer *b = evbuffer_new();
+	static unsigned long seen;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	char *peer = NULL, fail_from[128];
+	char *peer = NULL;
 	ev_uint16_t pport = 0;
 
 	if (conn != NULL)
 		evhttp_connection_get_peer(conn, &peer, &pport);
-	snprintf(fail_from, sizeof(fail_from), "fail.%s",
-	    peer != NULL ? peer : "-");
 	if (verbose) {
 		printf("request n=%lu from=%s\n", ++seen,
 		    peer != NULL ? peer : "-");
@@ -68,6 +72,31 @@ req_cb(struct evhttp_request *req, void *arg)
 	if (close_each)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
+	if (delay.tv_sec > 0 || delay.tv_usec > 0)
+		event_base_once(base, -1, EV_TIMEOUT, delayed_cb, req, &delay);
+	else
+		answer(req);
+}
+
+static void
+delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	answer(arg);
+}
+
+static void
+answer(struct evhttp_request *req)
+{
+	static unsigned long n;
+	struct evbuffer *b = evbuffer_new();
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *peer = NULL, fail_from[128];
+	ev_uint16_t pport = 0;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &peer, &pport);
+	snprintf(fail_from, sizeof(fail_from), "fail.%s",
+	    peer != NULL ? peer : "-");
 	if (exists("flap") && (n++ % 2) == 0) {
 		evbuffer_add_printf(b, "flapping\n");
 		evhttp_send_reply(req, 500, "Internal Server Error", b);
@@ -93,7 +122,6 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bs;
 	struct event *sterm, *sint, *tmo;
@@ -102,7 +130,7 @@ main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int port = 0, ch;
 
-	while ((ch = getopt(argc, argv, "a:p:d:T:CK:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:d:T:CK:D:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -123,12 +151,16 @@ main(int argc, char **argv)
 			ka.tv_sec = atoi(optarg) / 1000;
 			ka.tv_usec = atoi(optarg) % 1000 * 1000;
 			break;
+		case 'D':
+			delay.tv_sec = atoi(optarg) / 1000;
+			delay.tv_usec = atoi(optarg) % 1000 * 1000;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
 		default:
 			fprintf(stderr, "usage: webhead [-a ADDR] [-p PORT] [-d DIR] [-T S] "
-			    "[-C] [-K MS] [-v]\n");
+			    "[-C] [-K MS] [-D MS] [-v]\n");
 			return 2;
 		}
 	}
