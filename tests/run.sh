@@ -10,7 +10,9 @@
 # on leases, timers and hysteresis, not on a CPU.  A script whose header
 # has a line "# test: alone" runs with nothing beside it: it measures
 # time or load (valgrind, floods, detection bounds) and would measure its
-# neighbours too.  Every script picks its own free ports and directory.
+# neighbours too; they run after the others.  "# test: long" (over 40 s)
+# starts a script at the head of the parallel ones.  Every script picks
+# its own free ports and directory.
 set -u
 cd "$(dirname "$0")/.."
 export TOP=$PWD
@@ -68,7 +70,11 @@ for t in "$BUILD"/tests/unit/test_*; do
 	run_one "$n" "$t"
 done
 
-running=0
+# The pool first, its long scripts ("# test: long") at its head so that
+# none of them is the last to end; then the "alone" ones, one at a time.
+# An alone script in the middle of the pool would wait for the pool to
+# drain each time, one CPU idle behind the slowest.
+long=() pool=() alone=()
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	n=integration/$(basename "$t" .sh)
@@ -76,17 +82,25 @@ for t in tests/integration/test_*.sh; do
 	rm -f "$logdir/$n.verdict"
 	names+=("$n")
 	if grep -q '^# test: alone' "$t" || [ "$jobs" -le 1 ]; then
-		wait; running=0
-		run_one "$n" bash "$t"
-		continue
+		alone+=("$t")
+	elif grep -q '^# test: long' "$t"; then
+		long+=("$t")
+	else
+		pool+=("$t")
 	fi
+done
+running=0
+for t in ${long[@]+"${long[@]}"} ${pool[@]+"${pool[@]}"}; do
 	while [ $running -ge "$jobs" ]; do
 		wait -n; running=$((running - 1))
 	done
-	run_one "$n" bash "$t" &
+	run_one "integration/$(basename "$t" .sh)" bash "$t" &
 	running=$((running + 1))
 done
 wait
+for t in ${alone[@]+"${alone[@]}"}; do
+	run_one "integration/$(basename "$t" .sh)" bash "$t"
+done
 
 for n in "${names[@]}"; do
 	case $(cat "$logdir/$n.verdict" 2>/dev/null) in

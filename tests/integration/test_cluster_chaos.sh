@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: long (over 40 s: started first)
 # test_cluster_chaos.sh - the cluster's chaos run (issue 14): three
 # failoverd members on a real three-member etcd, one named with TSIG, the
 # web heads app1 and app2, and a seeded mix of faults while app1 and app2

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test: long (over 40 s: started first)
 # test_cluster_ops2.sh - an operator's command answered "accepted" in a
 # cluster is in etcd, so the next leader has it (issue 14): a real
 # three-member etcd, named, web heads, two failoverd members whose group
