@@ -25,9 +25,10 @@
 #     groups, primaries on one probe_benchsrv process per 5,000 (kept
 #     alive), backups on others (a new connection per check, so that the
 #     20,000 stacks fit the descriptors a process may have); every primary
-#     process SIGKILLed at once.  Prints the time from the kill to the last
-#     of the flips accepted by named (goal <= 3,000 ms at 10,000), and the
-#     CPU of failoverd and of named over that time.
+#     process SIGKILLed at once.  Prints the switches started before the
+#     kill (false ones: every web head answered), the time from the kill to
+#     the last of the flips accepted by named (goal <= 3,000 ms at 10,000),
+#     and the CPU of failoverd and of named over that time.
 # Last line: kill_flip_ratio_vs_haproxy=<ratio>.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -278,6 +279,8 @@ CONF
 	echo "mass_published=$(grep -c 'event=record_published' "$log")"
 	echo "mass_stacks_up=$(grep -c 'event=health_change .*to=up' "$log")"
 	sleep 3
+	# Every web head answered every check so far: a switch now is false.
+	echo "mass_false_switches=$(grep -c 'event=switch_started' "$log")"
 	c0=$(cpu_ticks "$fo") n0=$(cpu_ticks "$NAMED_PID")
 	t0=$(now_ms)
 	kill -9 "${prim[@]}"
