@@ -23,9 +23,7 @@ fo_webhead app1 0 "-D 250 -v"
 fo_webhead app2
 fo_maint app2 on
 fo_hooks
-fo_conf
-sed -i -e 's/^timeout = 150ms$/timeout = 1s/' -e 's/^fall = 3$/fall = 1/' \
-    -e 's/^interval = .*/interval = 300ms/' "$FO/failoverd.conf"
+FO_TIMEOUT=1s FO_FALL=1 FO_INTERVAL=300ms fo_conf
 "$FAILOVERD" -t -c "$FO/failoverd.conf" >/dev/null ||
     fail "config check: $("$FAILOVERD" -t -c "$FO/failoverd.conf" 2>&1)"
 W=www.$NAMED_ZONE

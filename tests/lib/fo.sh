@@ -192,7 +192,8 @@ fo_log_count() {
 
 # The standard two-stack world's configuration: app1 (CNAME) and app2
 # (A/AAAA), group www.  Extra lines: FO_CTL_EXTRA ([controller]),
-# FO_STACK_EXTRA (both stacks), FO_GROUP_EXTRA ([group www]), FO_TAIL
+# FO_STACK_EXTRA (both stacks; FO_INTERVAL, FO_TIMEOUT, FO_FALL set those
+# keys), FO_GROUP_EXTRA ([group www]), FO_TAIL
 # (appended at the end: more sections).
 _fo_stack() {	# name web_head
 	local H=$FO/hooks/rec port
@@ -206,9 +207,9 @@ standby_expect_status = 200-399,503
 interval = ${FO_INTERVAL:-200ms}
 fastinter = 100ms
 downinter = 500ms
-timeout = 150ms
+timeout = ${FO_TIMEOUT:-150ms}
 rise = 2
-fall = 3
+fall = ${FO_FALL:-3}
 hook_timeout = ${FO_HOOK_TIMEOUT:-10s}
 maintenance_on = $H on $1
 maintenance_off = $H off $1
