@@ -76,7 +76,10 @@ rsleep() { sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))"; }	# ms
 alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 note() { echo "$("$CK" now) $*" >>"$R/events.log"; }
 
-# The world's fixed parts: three web heads, each its own record value.
+# The world's fixed parts: three web heads, each its own record value,
+# alive for the whole campaign (they stop by themselves after 300 s by
+# default, which a long campaign outlived).
+WH_LIFETIME=$(( SECONDS_ALL + 600 ))
 fo_webhead app1; fo_webhead app2; fo_webhead app3
 WH_VALUE=([1]=app1.example.net [2]="127.0.0.2 ::2" [3]=127.0.0.3)
 WH_POLL=([1]=CNAME:app1.example.net. [2]=A:127.0.0.2 [3]=A:127.0.0.3)

@@ -4,7 +4,8 @@
 #
 #   fo_init                       temp dir $FO, named started
 #   fo_webhead NAME [PORT [ARGS]] start a web head; port in WH_PORT_NAME
-#                                 (ARGS: -C, no keep-alive)
+#                                 (ARGS: -C, no keep-alive); it stops by
+#                                 itself after WH_LIFETIME s (default 300)
 #   fo_webhead_stop NAME          SIGTERM by PID, wait
 #   fo_maint NAME on|off          503 while on (the recording hook's
 #                                 maintenance_on/off set it too)
@@ -63,7 +64,11 @@ fo_init() {
 fo_webhead() {	# name [port [args]]
 	local name=$1 port=${2:-0} out=$FO/wh-$1.out
 	mkdir -p "$FO/wh-$name"
-	"$TOOLS/webhead" -p "$port" -d "$FO/wh-$name" -T 300 ${3:-} >"$out" 2>&1 &
+	# A web head started again under its name: the last one's "ready=1"
+	# must not be read before the new one truncates the file (its port
+	# was then read from the empty file).
+	rm -f "$out"
+	"$TOOLS/webhead" -p "$port" -d "$FO/wh-$name" -T "${WH_LIFETIME:-300}" ${3:-} >"$out" 2>&1 &
 	WH_PID[$name]=$!
 	fo_wait 5 grep -q '^ready=1' "$out" || fail "webhead $name did not start: $(cat "$out")"
 	eval "WH_PORT_$name=$(sed -n 's/^port=//p' "$out")"
