@@ -55,6 +55,7 @@
 #define DQ_MEMBERS_MAX	QUORUM_MAX_VOTES
 #define DQ_RETRY_MS	1000
 #define DQ_BATCH	64	/* puts a transaction: etcd takes 128 */
+#define DQ_INFLIGHT	8	/* transactions in flight (see flush_cb) */
 
 struct dq_vote {
 	char		 member[CL_NAME_MAX];
@@ -80,11 +81,20 @@ struct dq_stack {
 	struct dquorum	*dq;
 };
 
-/* One stack's verdict in the batch in flight: what etcd will hold. */
+/* One stack's verdict in a batch in flight: what etcd will hold. */
 struct dq_sent {
 	size_t		 s;
 	enum quorum_view view;
 	int64_t		 since;
+};
+
+/* One transaction of verdicts in flight. */
+struct dq_batch {
+	struct dquorum	*dq;
+	struct cl_req	*req;		/* NULL: the slot is free */
+	int64_t		 lease;		/* it was sent under */
+	struct dq_sent	 sent[DQ_BATCH];
+	size_t		 nsent;
 };
 
 struct dquorum {
@@ -105,12 +115,10 @@ struct dquorum {
 	struct event	*ev_retry;
 	bool		 retry_armed;
 	uint64_t	 puts, put_failures;
-	/* Our verdicts go in batches, one in flight (see publish). */
+	/* Our verdicts go in batches, a few in flight (see flush_cb). */
 	struct event	*ev_flush;
-	struct cl_req	*batch;
-	int64_t		 batch_lease;
-	struct dq_sent	 sent[DQ_BATCH];
-	size_t		 nsent;
+	struct dq_batch	 batch[DQ_INFLIGHT];
+	size_t		 nbusy;		/* batches in flight */
 };
 
 static void	 publish(struct dquorum *, size_t);
@@ -429,28 +437,35 @@ retry_later(struct dquorum *dq)
 
 /*
  * A verdict is sent when it changes, never per probe.  Changes are marked
- * (dirty) and sent together: at most DQ_BATCH puts in one transaction, one
- * transaction in flight; what changes meanwhile goes in the next.  One
- * request per stack, as at first, made a member with 2,000 stacks send
- * 2,000 requests at once on each new lease, and three such members left
- * etcd answering nobody in time: nobody could lead.
+ * (dirty) and sent together: at most DQ_BATCH puts in one transaction, at
+ * most DQ_INFLIGHT transactions in flight; what changes meanwhile goes in
+ * the next.  A stack is in one batch at a time (inflight), so that etcd
+ * never holds an older verdict after a newer one; between stacks the
+ * order does not matter.  One request per stack, as at first, made a
+ * member with 2,000 stacks send 2,000 requests at once on each new lease,
+ * and three such members left etcd answering nobody in time: nobody could
+ * lead.  One transaction at a time, as next, made a mass outage of 1,000
+ * stacks wait 16 round trips, one after another, before the leader heard
+ * another member's "down" for the last of them.
  */
 static void
 flush_soon(struct dquorum *dq)
 {
-	if (dq->batch == NULL && dq->ev_flush != NULL)
+	if (dq->nbusy < DQ_INFLIGHT && dq->ev_flush != NULL)
 		event_active(dq->ev_flush, EV_TIMEOUT, 1);
 }
 
 static void
 batch_cb(const struct cl_reply *r, void *arg)
 {
-	struct dquorum *dq = arg;
-	bool ok = r->error == 0 && dq->batch_lease == dq->lease;
+	struct dq_batch *b = arg;
+	struct dquorum *dq = b->dq;
+	bool ok = r->error == 0 && b->lease == dq->lease;
 
-	dq->batch = NULL;
-	for (size_t i = 0; i < dq->nsent; i++) {
-		struct dq_sent *se = &dq->sent[i];
+	b->req = NULL;
+	dq->nbusy--;
+	for (size_t i = 0; i < b->nsent; i++) {
+		struct dq_sent *se = &b->sent[i];
 		struct dq_stack *st;
 
 		if (se->s >= dq->nst)
@@ -467,7 +482,7 @@ batch_cb(const struct cl_reply *r, void *arg)
 			st->dirty = true;
 		}
 	}
-	dq->nsent = 0;
+	b->nsent = 0;
 	if (r->error != 0) {
 		dq->put_failures++;
 		log_debug("cluster_request_failed", "op=verdicts error=%s"
@@ -478,27 +493,28 @@ batch_cb(const struct cl_reply *r, void *arg)
 	flush_soon(dq);
 }
 
-static void
-flush_cb(evutil_socket_t fd, short what, void *arg)
+/* Send one batch in slot B of the dirty stacks from *FROM on. */
+static bool
+flush_one(struct dquorum *dq, struct dq_batch *b, size_t *from)
 {
-	struct dquorum *dq = arg;
 	struct daemon *d = dq->d;
 	struct cl_op ops[DQ_BATCH];
 	char *vals[DQ_BATCH], keys[DQ_BATCH][CL_KEY_MAX];
 	struct cl_txn t = { 0 };
-	size_t k = 0;
+	size_t k = 0, s;
+	bool sent = false;
 
-	if (dq->batch != NULL || dq->lease == 0)
-		return;		/* the answer, or the next lease, sends */
 	memset(ops, 0, sizeof(ops));
-	for (size_t s = 0; s < dq->nst && k < DQ_BATCH; s++) {
+	for (s = *from; s < dq->nst && k < DQ_BATCH; s++) {
 		struct dq_stack *st = &dq->st[s];
 		const struct health *h = &d->health[s];
 		enum quorum_view view = own_view(d, s);
 		struct cl_verdict cv = { 0 };
 		const char *why;
 
-		if (!st->dirty)
+		/* One put of a stack at a time: a change while its batch
+		 * is in flight stays dirty and goes after it. */
+		if (!st->dirty || st->inflight)
 			continue;
 		st->dirty = false;
 		cv.view = view == QUORUM_V_UP ? CL_VIEW_UP :
@@ -517,31 +533,50 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		ops[k].value = vals[k];
 		ops[k].value_len = strlen(vals[k]);
 		ops[k].lease = dq->lease;
-		dq->sent[k].s = s;
-		dq->sent[k].view = view;
-		dq->sent[k].since = h->since_ms;
+		b->sent[k].s = s;
+		b->sent[k].view = view;
+		b->sent[k].since = h->since_ms;
 		st->inflight = true;
 		k++;
 	}
+	*from = s;
 	if (k == 0)
-		return;
+		return false;
 	t.success = ops;
 	t.nsuccess = k;
-	dq->nsent = k;
-	dq->batch_lease = dq->lease;
-	if (cl_txn(dq->c, &t, batch_cb, dq, &dq->batch) == 0) {
+	b->dq = dq;
+	b->nsent = k;
+	b->lease = dq->lease;
+	if (cl_txn(dq->c, &t, batch_cb, b, &b->req) == 0) {
 		dq->puts += k;
+		dq->nbusy++;
+		sent = true;
 	} else {
-		dq->batch = NULL;
+		b->req = NULL;
 		for (size_t i = 0; i < k; i++) {
-			dq->st[dq->sent[i].s].inflight = false;
-			dq->st[dq->sent[i].s].dirty = true;
+			dq->st[b->sent[i].s].inflight = false;
+			dq->st[b->sent[i].s].dirty = true;
 		}
-		dq->nsent = 0;
+		b->nsent = 0;
 		retry_later(dq);
 	}
 	for (size_t i = 0; i < k; i++)
 		free(vals[i]);
+	return sent;
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dquorum *dq = arg;
+	size_t from = 0;
+
+	if (dq->lease == 0)
+		return;		/* the next lease sends */
+	for (size_t i = 0; i < DQ_INFLIGHT && from < dq->nst; i++)
+		if (dq->batch[i].req == NULL &&
+		    !flush_one(dq, &dq->batch[i], &from))
+			break;
 }
 
 static void
@@ -609,6 +644,18 @@ tables_build(struct dquorum *dq)
 	return 0;
 }
 
+/* Let every batch in flight go: no callback, nothing of them kept. */
+static void
+batches_cancel(struct dquorum *dq)
+{
+	for (size_t i = 0; i < DQ_INFLIGHT; i++) {
+		cl_cancel(dq->batch[i].req);
+		dq->batch[i].req = NULL;
+		dq->batch[i].nsent = 0;
+	}
+	dq->nbusy = 0;
+}
+
 /* ---- the interface ---- */
 
 int
@@ -651,7 +698,7 @@ dquorum_close(struct daemon *d)
 	d->qview = NULL;
 	cl_watch_stop(dq->watch);
 	cl_cancel(dq->read);
-	cl_cancel(dq->batch);
+	batches_cancel(dq);
 	if (dq->ev_flush != NULL)
 		event_free(dq->ev_flush);
 	if (dq->ev_retry != NULL)
@@ -753,9 +800,7 @@ dquorum_reload(struct daemon *d)
 			dq->view[s] = old.view[o];
 			break;
 		}
-	cl_cancel(dq->batch);
-	dq->batch = NULL;
-	dq->nsent = 0;
+	batches_cancel(dq);
 	tables_free(&old);
 	d->qview = dq->view;
 	dq->ndown = 0;
