@@ -488,7 +488,12 @@ flush_persists(const struct pending *list)
 	return false;
 }
 
-/* The batch's last state of each group it persists, encoded. */
+/*
+ * The batch's last state of each group it persists, encoded.  The last is
+ * found in one pass (a later step of a group replaces the one before): a
+ * scan of the rest of the list per step was quadratic, 3 million
+ * comparisons for a batch of 2,500 steps.
+ */
 static int
 flush_to_etcd(struct daemon *d, struct pending *list)
 {
@@ -496,6 +501,7 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 	const char **names = NULL;
 	char **blobs = NULL;
 	size_t *lens = NULL;
+	struct pending **last = NULL;
 	struct store_txn rt, *rtp = NULL;
 	int rc = -1;
 
@@ -507,17 +513,14 @@ flush_to_etcd(struct daemon *d, struct pending *list)
 	names = calloc(n, sizeof(*names));
 	blobs = calloc(n, sizeof(*blobs));
 	lens = calloc(n, sizeof(*lens));
-	if (names == NULL || blobs == NULL || lens == NULL)
+	last = calloc(d->cfg->ngroup > 0 ? d->cfg->ngroup : 1, sizeof(*last));
+	if (names == NULL || blobs == NULL || lens == NULL || last == NULL)
 		goto out;
+	for (struct pending *p = list; p != NULL; p = p->next)
+		if (p->persist)
+			last[p->gidx] = p;
 	for (struct pending *p = list; p != NULL; p = p->next) {
-		bool last = true;
-
-		if (!p->persist)
-			continue;
-		for (struct pending *q = p->next; q != NULL; q = q->next)
-			if (q->gidx == p->gidx && q->persist)
-				last = false;
-		if (!last)
+		if (last[p->gidx] != p)
 			continue;
 		if (dclv_encode(d->cfg, rtp, d->cfg->groups[p->gidx].name,
 		    &p->after, daemon_epoch(d), &blobs[k], &lens[k]) != 0)
@@ -538,6 +541,7 @@ out:
 	free(names);
 	free(blobs);
 	free(lens);
+	free(last);
 	return rc;
 }
 

@@ -97,35 +97,31 @@ dclv_encode(const struct config *cfg, struct store_txn *rtxn,
     char **out, size_t *len)
 {
 	struct store_flags f;
-	json_t *j = NULL, *fj;
-	char *s = NULL;
-	size_t n = 0;
+	json_t *j, *fj;
+	char *s;
 
 	*out = NULL;
 	*len = 0;
-	if (eng_journal_encode(st, cfg, epoch, &s, &n) != 0)
-		return -1;
-	if (rtxn == NULL) {
-		*out = s;
-		*len = n;
-		return 0;
-	}
+	if (rtxn == NULL)
+		return eng_journal_encode(st, cfg, epoch, out, len);
+	/* As eng_journal_encode writes it, plus the flags, in one dump:
+	 * dumping the journal entry, parsing it and dumping it again did
+	 * the work twice, for every group of every batch. */
 	store_flags_get(rtxn, group, &f);
-	j = json_loadb(s, n, 0, NULL);
-	free(s);
-	s = NULL;
-	if (j == NULL || (fj = flags_json(&f)) == NULL ||
-	    json_object_set_new(j, "flags", fj) != 0)
-		goto fail;
-	if ((s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
-		goto fail;
+	if ((j = eng_group_to_json(st, cfg)) == NULL)
+		return -1;
+	if ((epoch > 0 && json_object_set_new(j, "epoch",
+	    json_integer((json_int_t)epoch)) != 0) ||
+	    (fj = flags_json(&f)) == NULL ||
+	    json_object_set_new(j, "flags", fj) != 0 ||
+	    (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(j);
+		return -1;
+	}
 	json_decref(j);
 	*out = s;
 	*len = strlen(s);
 	return 0;
-fail:
-	json_decref(j);
-	return -1;
 }
 
 bool
