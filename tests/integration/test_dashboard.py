@@ -280,6 +280,39 @@ try:
     wait("spare2 gone", lambda: one(spare2) is None)
     time.sleep(1)
 
+    # A group deleted from the page while a reload of it is on its way:
+    # the page's reads of the group are slowed (1.5 s before they go, as
+    # on a slow network) and a change elsewhere makes it reload spare3;
+    # then spare3 is deleted here.  The DELETE must abort that read, which
+    # would otherwise reach the daemon after the deletion: a 404, which
+    # the browser logs as an error (checked below).
+    if api("POST", "/v1/groups", {"name": "spare3", "address": "auto"}) != 201:
+        fail("could not add spare3")
+    spare3 = 'article.group[data-group="spare3"]'
+    wait("the group spare3", lambda: one(spare3 + ' button[data-verb="delete"]') is not None)
+    driver.execute_script("""
+        const real = window.fetch;
+        window.fetch = (url, opt) => {
+            if (String(url).indexOf("/v1/groups/spare3") < 0 || (opt && opt.method))
+                return real(url, opt);
+            return new Promise((resolve, reject) => {
+                const sig = opt && opt.signal;
+                const t = setTimeout(() => real(url, opt).then(resolve, reject), 1500);
+                if (sig)
+                    sig.addEventListener("abort", () => {
+                        clearTimeout(t);
+                        reject(new DOMException("aborted", "AbortError"));
+                    });
+            });
+        };""")
+    api("PATCH", "/v1/groups/spare3", {"ttl": "30s"})
+    time.sleep(0.3)			# the page's reload is waiting now
+    click(spare3 + ' button[data-verb="delete"]')
+    wait("the delete question for spare3", lambda: alert_text() is not None)
+    driver.switch_to.alert.accept()
+    wait("spare3 gone", lambda: one(spare3) is None)
+    time.sleep(2)			# past the slowed read
+
     # ---- 10. phone width
     driver.set_window_size(390, 844)
     wait("the narrow layout", lambda: driver.execute_script(

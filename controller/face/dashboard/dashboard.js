@@ -99,8 +99,33 @@
 		}
 	}
 
-	async function getJSON(path) {
-		const r = await fetch(path, { cache: "no-store", credentials: "omit" });
+	// A group's reads in flight, by group: a deletion aborts them (one
+	// answered after the DELETE would be a 404, which the browser logs).
+	const reading = new Map();	// name -> Set of AbortController
+
+	// GET PATH; with NAME, a read of that group (see reading).  An
+	// aborted read is status 0.
+	async function getJSON(path, name) {
+		const ctl = new AbortController();
+		if (name !== undefined) {
+			if (!reading.has(name))
+				reading.set(name, new Set());
+			reading.get(name).add(ctl);
+		}
+		let r;
+		try {
+			r = await fetch(path, { cache: "no-store", credentials: "omit", signal: ctl.signal });
+		} catch (e) {
+			if (e.name === "AbortError")
+				return { status: 0, body: null };
+			throw e;
+		} finally {
+			if (name !== undefined && reading.has(name)) {
+				reading.get(name).delete(ctl);
+				if (reading.get(name).size === 0)
+					reading.delete(name);
+			}
+		}
 		let body = null;
 		try {
 			body = await r.json();
@@ -199,7 +224,7 @@
 	async function loadGroup(name) {
 		if (gone.has(name))
 			return;
-		const r = await getJSON("/v1/groups/" + encodeURIComponent(name));
+		const r = await getJSON("/v1/groups/" + encodeURIComponent(name), name);
 		if (r.status === 200 && r.body) {
 			const added = !state.groups.has(name);
 			state.groups.set(name, r.body);
@@ -217,7 +242,7 @@
 	async function loadDNS(name) {
 		if (gone.has(name))
 			return;
-		const r = await getJSON("/v1/groups/" + encodeURIComponent(name) + "/dns");
+		const r = await getJSON("/v1/groups/" + encodeURIComponent(name) + "/dns", name);
 		if (r.status === 200 && r.body) {
 			state.dns.set(name, r.body);
 			renderDNS(name);
@@ -284,10 +309,20 @@
 	// its last events would only fetch a 404 (and the browser logs every
 	// 404 as an error).  A group added again under the name comes back.
 	const gone = new Set();
-	function forget(name) {
+	// Nothing more is read of NAME: its pending reloads are cancelled and
+	// its reads in flight aborted.  Before a DELETE is sent (a reload
+	// firing while it is in flight would reach the daemon after it), and
+	// when a group's deletion is known.
+	function quiet(name) {
 		gone.add(name);
 		cancel("g:" + name);
 		cancel("d:" + name);
+		for (const ctl of reading.get(name) || [])
+			ctl.abort();
+		reading.delete(name);
+	}
+	function forget(name) {
+		quiet(name);
 		state.groups.delete(name);
 		state.dns.delete(name);
 		render();
@@ -847,12 +882,15 @@
 	async function deleteGroup(name) {
 		if (!window.confirm("Delete the failover group " + name + "? Its address is never handed out again."))
 			return;
+		quiet(name);
 		const r = await post("/v1/groups/" + encodeURIComponent(name), null, "DELETE");
 		if (r.status === 204) {
 			notice("");
 			forget(name);
 			return;
 		}
+		gone.delete(name);	// still there: read it again
+		loadGroup(name);
 		notice(name + ": delete refused: " + ((r.body && r.body.error) || "HTTP " + r.status));
 	}
 
