@@ -53,6 +53,21 @@
 #define UPDATE_SLOTS	32
 #define BUILD_BURST	4	/* UPDATE messages built per loop turn */
 #define TCP_STICKY_MS	60000	/* a server that needed TCP gets it first */
+/*
+ * A query over UDP whose answer is late is sent again (the same datagram,
+ * the same id) within its try, at the server's retransmission timeout
+ * (RFC 6298: srtt + 4 x rttvar from answers to queries sent once, Karn's
+ * rule), doubled each time: a datagram lost on the way (named drops what
+ * overflows its socket's buffer when thousands of read-backs arrive at
+ * once, as at a start with 5,000 groups) then costs about that timeout,
+ * not the whole try's `timeout` (2 s) and a TCP retry.  Only queries: a
+ * duplicate is answered twice and the second answer is ignored, where an
+ * UPDATE sent twice would be applied twice.  The floor keeps a server that
+ * answers in 1 ms from being asked twice whenever the loop is a little
+ * late to read its answer.
+ */
+#define RESEND_FLOOR_MS		200
+#define RESEND_INITIAL_MS	500	/* before the server's first sample */
 
 struct server {
 	struct sockaddr_storage	 ss;
@@ -60,6 +75,8 @@ struct server {
 	char			 text[72];
 	struct cfg_hostport	 hp;
 	int64_t			 tcp_until_ms;	/* monotonic; 0: UDP first */
+	int64_t			 srtt_us, rttvar_us;	/* UDP queries; 0:
+						   no sample yet */
 };
 
 struct pending {
@@ -116,6 +133,10 @@ struct txn {
 	enum txn_state		 state;
 	int			 fd;
 	struct event		*ev, *tmo;
+	struct event		*rsnd;		/* a query's resend over UDP */
+	int64_t			 rsnd_ms;	/* its next interval */
+	struct timespec		 sent_at;	/* this try's first datagram */
+	bool			 resent;	/* this try sent it again */
 	uint8_t			*tbuf;		/* TCP answer */
 	size_t			 tlen, tneed, woff;
 	struct txn_err		 definite;	/* REFUSED, SERVFAIL ... */
@@ -172,6 +193,10 @@ static void	 txn_start(struct txn *);
 static void	 txn_try(struct txn *);
 static void	 txn_next(struct txn *, enum dnsup_result, const char *, bool);
 static void	 txn_answer(struct txn *, const uint8_t *, size_t);
+static int64_t	 rto_ms(const struct server *);
+static void	 resend_arm(struct txn *, int64_t);
+static void	 resend_cb(evutil_socket_t, short, void *);
+static void	 rtt_sample(struct txn *, struct server *);
 static void	 txn_finish(struct txn *, enum dnsup_result, const char *,
 		    const struct dnsup_found *);
 static void	 txn_close(struct txn *);
@@ -1100,6 +1125,8 @@ txn_close(struct txn *t)
 	}
 	if (t->tmo != NULL)
 		evtimer_del(t->tmo);
+	if (t->rsnd != NULL)
+		evtimer_del(t->rsnd);
 	if (t->fd != -1) {
 		close(t->fd);
 		t->fd = -1;
@@ -1117,6 +1144,8 @@ txn_free(struct txn *t)
 	txn_close(t);
 	if (t->tmo != NULL)
 		event_free(t->tmo);
+	if (t->rsnd != NULL)
+		event_free(t->rsnd);
 	if (t->msg != NULL)
 		id_put(t->eng, dnsup_msg_id(t->msg));
 	dnsup_msg_free(t->msg);
@@ -1217,6 +1246,8 @@ txn_try(struct txn *t)
 		t->sent = true;
 		t->state = TXN_READING;
 		ev = EV_READ | EV_PERSIST;
+		clock_gettime(CLOCK_MONOTONIC, &t->sent_at);
+		t->resent = false;
 	}
 	t->ev = event_new(e->base, t->fd, ev, t->tcp ? tcp_cb : udp_cb, t);
 	prio(e, t->ev);
@@ -1227,6 +1258,77 @@ txn_try(struct txn *t)
 	tv.tv_sec = e->timeout_ms / 1000;
 	tv.tv_usec = (e->timeout_ms % 1000) * 1000;
 	evtimer_add(t->tmo, &tv);
+	if (t->is_query && !t->tcp)
+		resend_arm(t, rto_ms(s));
+}
+
+/* The server's retransmission timeout for a UDP query, in ms. */
+static int64_t
+rto_ms(const struct server *s)
+{
+	int64_t ms;
+
+	if (s->srtt_us == 0)
+		return RESEND_INITIAL_MS;
+	ms = (s->srtt_us + 4 * s->rttvar_us + 999) / 1000;
+	return ms < RESEND_FLOOR_MS ? RESEND_FLOOR_MS : ms;
+}
+
+/* Send this try's datagram again after ms, if that is before its timeout. */
+static void
+resend_arm(struct txn *t, int64_t ms)
+{
+	struct dnsup_engine *e = t->eng;
+	struct timeval tv;
+
+	if (elapsed_us(&t->sent_at) / 1000 + ms >= e->timeout_ms)
+		return;
+	if (t->rsnd == NULL) {
+		if ((t->rsnd = evtimer_new(e->base, resend_cb, t)) == NULL)
+			return;		/* no resend: the timeout still ends it */
+		prio(e, t->rsnd);
+	}
+	t->rsnd_ms = ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(t->rsnd, &tv);
+}
+
+static void
+resend_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct txn *t = arg;
+	const uint8_t *wire;
+	size_t wl;
+
+	if (t->state != TXN_READING || t->tcp || t->fd == -1)
+		return;
+	wire = dnsup_msg_wire(t->msg, &wl);
+	if (send(t->fd, wire, wl, 0) == (ssize_t)wl) {
+		t->resent = true;
+		t->eng->st.resent++;
+	}
+	resend_arm(t, t->rsnd_ms * 2);
+}
+
+/* An answer to a UDP query sent once: the server's round trip (RFC 6298). */
+static void
+rtt_sample(struct txn *t, struct server *s)
+{
+	int64_t r, d;
+
+	if (!t->is_query || t->tcp || t->resent || !t->sent)
+		return;
+	if ((r = elapsed_us(&t->sent_at)) <= 0)
+		r = 1;
+	if (s->srtt_us == 0) {
+		s->srtt_us = r;
+		s->rttvar_us = r / 2;
+		return;
+	}
+	d = s->srtt_us > r ? s->srtt_us - r : r - s->srtt_us;
+	s->rttvar_us += (d - s->rttvar_us) / 4;
+	s->srtt_us += (r - s->srtt_us) / 8;
 }
 
 /*
@@ -1349,6 +1451,7 @@ txn_answer(struct txn *t, const uint8_t *buf, size_t len)
 			txn_next(t, v.result, d, true);
 		return;		/* keep waiting for a genuine answer */
 	case DNSUP_V_FINAL:
+		rtt_sample(t, s);
 		/* A server that needed TCP after a UDP timeout keeps it. */
 		if (t->udp_timed_out)
 			s->tcp_until_ms = mono_ms() + TCP_STICKY_MS;

@@ -60,6 +60,12 @@
  * back from the server that said so (signed, urgent): if it holds what
  * was sent (records and ownership TXT), the update succeeded.
  *
+ * A late answer to a query.  A query over UDP is sent again within its
+ * try at the server's retransmission timeout (its smoothed round trip, at
+ * least 200 ms), doubled each time: a lost datagram costs that, not the
+ * whole timeout and a retry over TCP.  UPDATEs are never sent twice in one
+ * try.
+ *
  * Every accepted update and query gets exactly one callback, from the loop,
  * never from within dnsup_submit()/dnsup_query(); dnsup_engine_free() calls
  * the outstanding ones with DNSUP_R_CANCELLED.  Callbacks may submit more
@@ -169,6 +175,8 @@ struct dnsup_stats {
 	uint64_t	 queries;
 	uint64_t	 tcp;		/* tries over TCP */
 	uint64_t	 tcp_fallback;	/* UDP timeouts followed by TCP */
+	uint64_t	 resent;	/* UDP queries sent again within a try
+					   (their answer late: rto_ms()) */
 	uint64_t	 next_server;	/* definite errors, next server asked */
 	uint64_t	 resigned;	/* tries signed again */
 	uint64_t	 applied;	/* prerequisite failures found applied

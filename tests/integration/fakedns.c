@@ -39,6 +39,8 @@
  *	drop1      the first answer to each UPDATE (by message id) is dropped
  *	           over UDP: the server applied it, the client never heard
  *	udpsilent  nothing at all over UDP; TCP is relayed
+ *	qdrop1     the first datagram of each query (by message id) over UDP
+ *	           is dropped, as a server whose socket overflowed drops it
  *	dropfirst  only the very first UPDATE's first answer is dropped (an
  *	           UPDATE applied whose answer is late: what follows it for
  *	           the same name must not wait for it if it supersedes it)
@@ -216,6 +218,10 @@ udp_relay(int fd, const char *mode, const uint8_t *req, size_t len,
 
 	if (strcmp(mode, "udpsilent") == 0)
 		return;
+	if (strcmp(mode, "qdrop1") == 0 && !is_update(req, len) && !seen[id]) {
+		seen[id] = 1;
+		return;		/* before the server sees it */
+	}
 	if ((alen = relay_udp(req, len, ans, sizeof(ans))) == 0)
 		return;
 	if (strcmp(mode, "drop1") == 0 && is_update(req, len) && !seen[id]) {
@@ -283,7 +289,7 @@ relaying(const char *mode)
 {
 	return upstream != 0 && (strcmp(mode, "relay") == 0 ||
 	    strcmp(mode, "drop1") == 0 || strcmp(mode, "dropfirst") == 0 ||
-	    strcmp(mode, "udpsilent") == 0);
+	    strcmp(mode, "udpsilent") == 0 || strcmp(mode, "qdrop1") == 0);
 }
 
 /*

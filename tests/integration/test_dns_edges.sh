@@ -194,6 +194,20 @@ expect "transport tcp" 'result=NOERROR.*tries=1' \
     update "udp.$Z" 192.0.2.10
 _stop_fakes
 
+# 6b. A query's datagram lost (a server's socket overflowed): sent again
+# within the try, at the retransmission timeout (a few hundred ms), not
+# after the whole timeout (here 3 s) and a retry over TCP.
+fake qdrop1 "$NAMED_PORT"
+out=$("$TOOLS/dnstool" -s "127.0.0.1#$FPORT" -z "$Z" -k "$NAMED_KEYFILE" -t 3000 -r 1 \
+    readback "udp.$Z" 2>&1)
+rb_us=$(echo "$out" | sed -n 's/^readback result=NOERROR.* elapsed_us=\([0-9]*\).*/\1/p')
+if [ -n "$rb_us" ] && [ "$rb_us" -lt 1500000 ] && echo "$out" | grep -q 'rrset="A 192.0.2.10".* tcp=0 resent=[1-9]'; then
+	ok "a lost query sent again: answered in ${rb_us} us over UDP"
+else
+	fail "a lost query: $out"
+fi
+_stop_fakes
+
 # 7. Queries: AA required; read-back queries to the servers are signed.
 fake noaa
 expect "an answer without AA is not \"none\"" 'readback result=not_authoritative' \
