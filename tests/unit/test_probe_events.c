@@ -16,6 +16,10 @@
  *   reset_mid     a reset under a check in flight is its result at once,
  *                 not at the timeout (before any byte, and after the
  *                 status line)
+ *   slots         256 probes sent to fastinter at one instant and back
+ *                 to interval at another (a start, a mass outage) go
+ *                 back to their own slots of the first round's spread,
+ *                 not all together one interval after their fast checks
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,7 +42,7 @@
 
 #include "probes/probe.h"
 
-#define MAXC	16
+#define MAXC	300
 #define MAXR	256
 
 enum head_mode {
@@ -198,7 +202,7 @@ head_start(struct head *h, struct event_base *base)
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(h->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(h->lfd, 16), 0);
+	assert_int_equal(listen(h->lfd, 512), 0);
 	assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&a, &len), 0);
 	h->port = ntohs(a.sin_port);
 	h->lev = event_new(base, h->lfd, EV_READ | EV_PERSIST, accept_cb, h);
@@ -438,6 +442,131 @@ test_reset_mid(void **state)
 	reset_case(HEAD_RESET_PARTIAL, PROBE_R_PROTOCOL);
 }
 
+/* ---- slots ---- */
+
+#define NSLOT	256		/* 4 shards of 64 */
+
+struct slot {
+	int	 n;
+	int64_t	 at_us[8];
+};
+
+static void
+slot_cb(struct probe *p, const struct probe_result *r, void *udata)
+{
+	struct slot	*sl = udata;
+
+	(void)p;
+	(void)r;
+	if (sl->n < 8)
+		sl->at_us[sl->n] = mono_us();
+	sl->n++;
+}
+
+/* The time of slot's first result at or after t, or -1. */
+static int64_t
+slot_after(const struct slot *sl, int64_t t)
+{
+	for (int i = 0; i < sl->n && i < 8; i++)
+		if (sl->at_us[i] >= t)
+			return sl->at_us[i];
+	return -1;
+}
+
+/*
+ * Run until every slot has n results (after > 0: a result at or after
+ * it), or ms pass; true if they have.
+ */
+static bool
+run_slots(struct event_base *base, struct slot *sl, int n, int64_t after,
+    int ms)
+{
+	int64_t		 end = mono_us() + (int64_t)ms * 1000;
+	struct event	*t = evtimer_new(base, stop_cb, NULL);
+	struct timeval	 tv = { 0, 20000 };
+	bool		 all = false;
+
+	while (!all && mono_us() < end) {
+		evtimer_add(t, &tv);
+		event_base_loop(base, EVLOOP_ONCE);
+		all = true;
+		for (int i = 0; i < NSLOT && all; i++)
+			all = after > 0 ? slot_after(&sl[i], after) >= 0 :
+			    sl[i].n >= n;
+	}
+	event_free(t);
+	return all;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_slots(void **state)
+{
+	struct event_base	*base = event_base_new();
+	struct head		*h = calloc(1, sizeof(*h));
+	struct probe_engine	*e;
+	struct probe		*p[NSLOT];
+	struct slot		 sl[NSLOT];
+	struct probe_spec	 s;
+	char			 url[64];
+	int64_t			 at[NSLOT], t;
+	int			 most = 0;
+
+	(void)state;
+	assert_non_null(base);
+	assert_non_null(h);
+	head_start(h, base);
+	assert_non_null(e = probe_engine_new(base, slot_cb));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", h->port);
+	memset(sl, 0, sizeof(sl));
+	for (int i = 0; i < NSLOT; i++) {
+		probe_spec_init(&s);
+		s.url = url;
+		s.interval_ms = 1000;
+		s.fastinter_ms = 100;
+		s.timeout_ms = 500;
+		assert_int_equal(probe_add(e, &s, &sl[i], &p[i]), 0);
+	}
+	/* The first round, spread over the interval by shard. */
+	assert_true(run_slots(base, sl, 1, 0, 3000));
+	/* Every stack unknown at once: fast checks, then up at once. */
+	for (int i = 0; i < NSLOT; i++)
+		probe_set_mode(p[i], PROBE_MODE_FAST);
+	assert_true(run_slots(base, sl, 2, 0, 2000));
+	t = mono_us();
+	for (int i = 0; i < NSLOT; i++)
+		probe_set_mode(p[i], PROBE_MODE_NORMAL);
+	/* The first check each begins after that (a check here takes a
+	 * millisecond or two; one begun just before may end just after). */
+	t += 50000;
+	assert_true(run_slots(base, sl, 0, t, 3000));
+	for (int i = 0; i < NSLOT; i++)
+		at[i] = slot_after(&sl[i], t);
+	qsort(at, NSLOT, sizeof(at[0]), cmp_i64);
+	for (int i = 0, j = 0; i < NSLOT; i++) {
+		while (at[i] - at[j] > 50000)
+			j++;
+		if (i - j + 1 > most)
+			most = i - j + 1;
+	}
+	/* The shards' slots are 0, .62, .24, .85 of the interval apart:
+	 * spread over more than half of it, one shard (64) or so at a time;
+	 * re-planned from their fast checks, all 256 came within 50 ms. */
+	assert_true(at[NSLOT - 1] - at[0] > 500000);
+	assert_true(most <= 96);
+	probe_engine_free(e);
+	head_stop(h);
+	free(h);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -447,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_close_loop),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_reset_mid),
+		cmocka_unit_test(test_slots),
 	};
 	int	 rc;
 
