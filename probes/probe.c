@@ -1006,6 +1006,8 @@ cap_adjust(struct probe_engine *e, bool late)
 	e->cap_at_us = now;
 }
 
+static int64_t	 slot_at_or_after(const struct probe *, int64_t, int64_t);
+
 static void
 probe_start(struct probe *p, int64_t now)
 {
@@ -1023,7 +1025,14 @@ probe_start(struct probe *p, int64_t now)
 		e->st.immediate++;
 	} else
 		p->kick_armed = true;
-	p->due_us += period;
+	if (p->immediate && p->mode != PROBE_MODE_FAST) {
+		/* Back to its slot after (see probe_set_mode()): a web head
+		 * restarted closes all its connections at once, and the
+		 * probes it kicked would otherwise stay together. */
+		p->due_us = slot_at_or_after(p, period,
+		    now + p->c.period_us[PROBE_MODE_FAST]);
+	} else
+		p->due_us += period;
 	/* A loop late by whole periods skips them rather than bursting. */
 	while (p->due_us <= now) {
 		p->due_us += period;

@@ -20,6 +20,9 @@
  *                 to interval at another (a start, a mass outage) go
  *                 back to their own slots of the first round's spread,
  *                 not all together one interval after their fast checks
+ *   slots_kick    the same after their web head closed every idle
+ *                 connection at once (a restart): the immediate checks
+ *                 come together, the rounds after them in their slots
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -506,65 +509,119 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* at[] sorted: the span, and the most results within 50 ms. */
 static void
-test_slots(void **state)
+spread_of(int64_t *at, int64_t *span, int *most)
 {
-	struct event_base	*base = event_base_new();
-	struct head		*h = calloc(1, sizeof(*h));
-	struct probe_engine	*e;
-	struct probe		*p[NSLOT];
-	struct slot		 sl[NSLOT];
-	struct probe_spec	 s;
-	char			 url[64];
-	int64_t			 at[NSLOT], t;
-	int			 most = 0;
-
-	(void)state;
-	assert_non_null(base);
-	assert_non_null(h);
-	head_start(h, base);
-	assert_non_null(e = probe_engine_new(base, slot_cb));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", h->port);
-	memset(sl, 0, sizeof(sl));
-	for (int i = 0; i < NSLOT; i++) {
-		probe_spec_init(&s);
-		s.url = url;
-		s.interval_ms = 1000;
-		s.fastinter_ms = 100;
-		s.timeout_ms = 500;
-		assert_int_equal(probe_add(e, &s, &sl[i], &p[i]), 0);
-	}
-	/* The first round, spread over the interval by shard. */
-	assert_true(run_slots(base, sl, 1, 0, 3000));
-	/* Every stack unknown at once: fast checks, then up at once. */
-	for (int i = 0; i < NSLOT; i++)
-		probe_set_mode(p[i], PROBE_MODE_FAST);
-	assert_true(run_slots(base, sl, 2, 0, 2000));
-	t = mono_us();
-	for (int i = 0; i < NSLOT; i++)
-		probe_set_mode(p[i], PROBE_MODE_NORMAL);
-	/* The first check each begins after that (a check here takes a
-	 * millisecond or two; one begun just before may end just after). */
-	t += 50000;
-	assert_true(run_slots(base, sl, 0, t, 3000));
-	for (int i = 0; i < NSLOT; i++)
-		at[i] = slot_after(&sl[i], t);
 	qsort(at, NSLOT, sizeof(at[0]), cmp_i64);
+	*most = 0;
 	for (int i = 0, j = 0; i < NSLOT; i++) {
 		while (at[i] - at[j] > 50000)
 			j++;
-		if (i - j + 1 > most)
-			most = i - j + 1;
+		if (i - j + 1 > *most)
+			*most = i - j + 1;
 	}
+	*span = at[NSLOT - 1] - at[0];
+}
+
+struct slots_fx {
+	struct event_base	*base;
+	struct head		*h;
+	struct probe_engine	*e;
+	struct probe		*p[NSLOT];
+	struct slot		 sl[NSLOT];
+	char			 url[64];
+};
+
+static struct slots_fx *
+slots_new(void)
+{
+	struct slots_fx		*f = calloc(1, sizeof(*f));
+	struct probe_spec	 s;
+
+	assert_non_null(f);
+	assert_non_null(f->base = event_base_new());
+	assert_non_null(f->h = calloc(1, sizeof(*f->h)));
+	head_start(f->h, f->base);
+	assert_non_null(f->e = probe_engine_new(f->base, slot_cb));
+	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/health",
+	    f->h->port);
+	for (int i = 0; i < NSLOT; i++) {
+		probe_spec_init(&s);
+		s.url = f->url;
+		s.interval_ms = 1000;
+		s.fastinter_ms = 100;
+		s.timeout_ms = 500;
+		assert_int_equal(probe_add(f->e, &s, &f->sl[i], &f->p[i]), 0);
+	}
+	return f;
+}
+
+static void
+slots_free(struct slots_fx *f)
+{
+	probe_engine_free(f->e);
+	head_stop(f->h);
+	free(f->h);
+	event_base_free(f->base);
+	free(f);
+}
+
+/* The web head closes every idle connection at once. */
+static void
+test_slots_kick(void **state)
+{
+	struct slots_fx	*f = slots_new();
+	struct probe_stats st;
+	int64_t		 at[NSLOT], t, span;
+	int		 most;
+
+	(void)state;
+	assert_true(run_slots(f->base, f->sl, 2, 0, 4000));
+	head_drop(f->h, false);
+	t = mono_us();
+	/* The immediate checks come at once; what follows them: */
+	assert_true(run_slots(f->base, f->sl, 0, t + 50000, 3000));
+	probe_engine_stats(f->e, &st);
+	assert_true(st.immediate > NSLOT / 2);
+	for (int i = 0; i < NSLOT; i++)
+		at[i] = slot_after(&f->sl[i], t + 50000);
+	spread_of(at, &span, &most);
+	assert_true(span > 500000);
+	assert_true(most <= 96);
+	slots_free(f);
+}
+
+static void
+test_slots(void **state)
+{
+	struct slots_fx	*f = slots_new();
+	int64_t		 at[NSLOT], t, span;
+	int		 most;
+
+	(void)state;
+	/* The first round, spread over the interval by shard. */
+	assert_true(run_slots(f->base, f->sl, 1, 0, 3000));
+	/* Every stack unknown at once: fast checks, then up at once. */
+	for (int i = 0; i < NSLOT; i++)
+		probe_set_mode(f->p[i], PROBE_MODE_FAST);
+	assert_true(run_slots(f->base, f->sl, 2, 0, 2000));
+	t = mono_us();
+	for (int i = 0; i < NSLOT; i++)
+		probe_set_mode(f->p[i], PROBE_MODE_NORMAL);
+	/* The first check each begins after that (a check here takes a
+	 * millisecond or two; one begun just before may end just after). */
+	t += 50000;
+	assert_true(run_slots(f->base, f->sl, 0, t, 3000));
+	for (int i = 0; i < NSLOT; i++)
+		at[i] = slot_after(&f->sl[i], t);
+	spread_of(at, &span, &most);
 	/* The shards' slots are 0, .62, .24, .85 of the interval apart:
 	 * spread over more than half of it, one shard (64) or so at a time;
 	 * re-planned from their fast checks, all 256 came within 50 ms. */
-	assert_true(at[NSLOT - 1] - at[0] > 500000);
+	assert_true(span > 500000);
 	assert_true(most <= 96);
-	probe_engine_free(e);
-	head_stop(h);
-	free(h);
-	event_base_free(base);
+	slots_free(f);
 }
 
 int
@@ -577,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_reset_mid),
 		cmocka_unit_test(test_slots),
+		cmocka_unit_test(test_slots_kick),
 	};
 	int	 rc;
 
