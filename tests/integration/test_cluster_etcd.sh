@@ -20,8 +20,17 @@ cl_pair_start
 EL=$(cl_epoch "$L")
 
 # --- etcd without quorum -------------------------------------------------
-etcd_stop_member 2
-etcd_stop_member 3
+# The two that are not etcd's leader, one after the other: with the
+# leader stopped first, the other two elected a new one before the second
+# stop and etcd was rightly available again in between (a member said
+# cluster_unavailable, cluster_available, cluster_unavailable: seen under
+# the sanitizers); a follower stopped first leaves the quorum as it was.
+KEEP=$(etcd_leader_index)
+[ -n "$KEEP" ] || KEEP=1
+GONE=()
+for i in 1 2 3; do [ "$i" = "$KEEP" ] || GONE+=("$i"); done
+etcd_stop_member "${GONE[0]}"
+etcd_stop_member "${GONE[1]}"
 fo_wait $((CL_TTL + 2)) grep -q "event=leader_lost member=m$L epoch=$EL" "$FO/m$L.log" ||
     cl_fail "m$L did not step down without etcd"
 for i in 1 2; do
@@ -42,9 +51,9 @@ for i in 1 2; do
 done
 
 # --- etcd back --------------------------------------------------------------
-etcd_start_member 2
-etcd_start_member 3
-etcd_wait_health 1 15 || cl_fail "etcd not healthy again"
+etcd_start_member "${GONE[0]}"
+etcd_start_member "${GONE[1]}"
+etcd_wait_health "$KEEP" 15 || cl_fail "etcd not healthy again"
 fo_wait 20 fo_dig_is "$W" A 127.0.0.2 || cl_fail "no failover once etcd is back"
 fo_wait 5 grep -q '^maintenance_off app2' "$FO/hooks.log" || cl_fail "switch not finished"
 sleep 1
