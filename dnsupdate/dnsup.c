@@ -68,6 +68,16 @@
  */
 #define RESEND_FLOOR_MS		200
 #define RESEND_INITIAL_MS	500	/* before the server's first sample */
+/*
+ * Queries in flight grow from QWND_INITIAL by one per answer to a query
+ * sent once (doubling per round trip, up to max_inflight) and halve when
+ * one had to be sent again (at most once per RESEND_FLOOR_MS): a server's
+ * socket holds some 160 small datagrams by default (212,992 bytes of
+ * buffer, over 1 KB each as the kernel counts them), and a burst of 256
+ * read-backs at a start overflowed it whenever named was busy.
+ */
+#define QWND_INITIAL		32
+#define QWND_MIN		16
 
 struct server {
 	struct sockaddr_storage	 ss;
@@ -165,6 +175,8 @@ struct dnsup_engine {
 	int			 retries;
 	int			 coalesce_ms;
 	size_t			 batch_max, max_inflight;
+	size_t			 qwnd;		/* queries allowed in flight now */
+	int64_t			 qwnd_cut_ms;	/* when it last halved */
 	bool			 tcp_only;
 	int			 priority;	/* of our events; -1: default */
 	time_t			(*wallclock)(time_t *);
@@ -197,6 +209,7 @@ static int64_t	 rto_ms(const struct server *);
 static void	 resend_arm(struct txn *, int64_t);
 static void	 resend_cb(evutil_socket_t, short, void *);
 static void	 rtt_sample(struct txn *, struct server *);
+static void	 qwnd_cut(struct dnsup_engine *);
 static void	 txn_finish(struct txn *, enum dnsup_result, const char *,
 		    const struct dnsup_found *);
 static void	 txn_close(struct txn *);
@@ -409,6 +422,8 @@ dnsup_engine_new(struct event_base *base, const struct dnsup_params *p,
 	e->coalesce_ms = p->coalesce_ms > 0 ? p->coalesce_ms : 0;
 	e->batch_max = p->batch_max ? p->batch_max : 64;
 	e->max_inflight = p->max_inflight ? p->max_inflight : 256;
+	e->qwnd = e->max_inflight < QWND_INITIAL ? e->max_inflight :
+	    QWND_INITIAL;
 	e->tcp_only = p->tcp_only;
 	e->wallclock = p->wallclock ? p->wallclock : time;
 	snprintf(e->hosts_file, sizeof(e->hosts_file), "%s", p->hosts_file ?
@@ -522,6 +537,7 @@ dnsup_engine_stats(const struct dnsup_engine *e, struct dnsup_stats *st)
 	int c;
 
 	*st = e->st;
+	st->qwnd = e->qwnd;
 	st->inflight = e->nparked;
 	TAILQ_FOREACH(p, &e->queue, q)
 		st->inflight++;
@@ -1056,9 +1072,9 @@ slot_free(const struct dnsup_engine *e, enum txn_class c)
 		return e->nrun[TC_UPDATE] < (e->max_inflight < UPDATE_SLOTS ?
 		    e->max_inflight : UPDATE_SLOTS);
 	case TC_URGENT:
-		return q < e->max_inflight + URGENT_EXTRA;
+		return q < e->qwnd + URGENT_EXTRA;
 	default:
-		return q < e->max_inflight;
+		return q < e->qwnd;
 	}
 }
 
@@ -1308,15 +1324,36 @@ resend_cb(evutil_socket_t fd, short what, void *arg)
 		t->resent = true;
 		t->eng->st.resent++;
 	}
+	qwnd_cut(t->eng);
 	resend_arm(t, t->rsnd_ms * 2);
 }
 
-/* An answer to a UDP query sent once: the server's round trip (RFC 6298). */
+/* A query had to be sent again: fewer at once (see QWND_INITIAL). */
+static void
+qwnd_cut(struct dnsup_engine *e)
+{
+	int64_t now = mono_ms();
+
+	if (now - e->qwnd_cut_ms < RESEND_FLOOR_MS)
+		return;
+	e->qwnd_cut_ms = now;
+	e->qwnd = e->qwnd / 2 < QWND_MIN ? QWND_MIN : e->qwnd / 2;
+	if (e->qwnd > e->max_inflight)
+		e->qwnd = e->max_inflight;
+}
+
+/*
+ * An answer: a query answered without being sent again widens the window
+ * (QWND_INITIAL); one over UDP sent once is the server's round trip
+ * (RFC 6298).
+ */
 static void
 rtt_sample(struct txn *t, struct server *s)
 {
 	int64_t r, d;
 
+	if (t->is_query && !t->resent && t->eng->qwnd < t->eng->max_inflight)
+		t->eng->qwnd++;
 	if (!t->is_query || t->tcp || t->resent || !t->sent)
 		return;
 	if ((r = elapsed_us(&t->sent_at)) <= 0)

@@ -64,7 +64,9 @@
  * try at the server's retransmission timeout (its smoothed round trip, at
  * least 200 ms), doubled each time: a lost datagram costs that, not the
  * whole timeout and a retry over TCP.  UPDATEs are never sent twice in one
- * try.
+ * try.  Queries in flight start at 32 and grow by one per answer (up to
+ * max_inflight); a query sent again halves them, so that a burst of
+ * read-backs does not overflow the server's socket.
  *
  * Every accepted update and query gets exactly one callback, from the loop,
  * never from within dnsup_submit()/dnsup_query(); dnsup_engine_free() calls
@@ -177,6 +179,7 @@ struct dnsup_stats {
 	uint64_t	 tcp_fallback;	/* UDP timeouts followed by TCP */
 	uint64_t	 resent;	/* UDP queries sent again within a try
 					   (their answer late: rto_ms()) */
+	size_t		 qwnd;		/* queries allowed in flight now */
 	uint64_t	 next_server;	/* definite errors, next server asked */
 	uint64_t	 resigned;	/* tries signed again */
 	uint64_t	 applied;	/* prerequisite failures found applied

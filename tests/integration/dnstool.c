@@ -209,11 +209,12 @@ print_found(const char *what, const struct dnsup_outcome *o,
 	dnsup_rrset_format(&f->rrset, rs, sizeof(rs));
 	dnsup_engine_stats(eng, &st);
 	printf("%s result=%s server=%s rrset=\"%s\" ttl=%u owner=\"%s\" "
-	    "other=\"%s\" exists=%s tcp=%llu resent=%llu elapsed_us=%lld\n",
+	    "other=\"%s\" exists=%s tcp=%llu resent=%llu qwnd=%zu "
+	    "elapsed_us=%lld\n",
 	    what, dnsup_result_name(o->result), o->server, rs,
 	    (unsigned)f->rrset.ttl, own, f->other, f->exists ? "yes" : "no",
 	    (unsigned long long)st.tcp, (unsigned long long)st.resent,
-	    (long long)o->elapsed_us);
+	    st.qwnd, (long long)o->elapsed_us);
 }
 
 /* The update as nsupdate(1) would say it, on one line. */

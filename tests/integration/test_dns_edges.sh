@@ -206,7 +206,14 @@ if [ -n "$rb_us" ] && [ "$rb_us" -lt 1500000 ] && echo "$out" | grep -q 'rrset="
 else
 	fail "a lost query: $out"
 fi
+# ... and fewer queries at once after it (32 at first, halved); with
+# nothing lost, one more per answer.
+echo "$out" | grep -q ' qwnd=16 ' && ok "queries in flight halved after a loss" ||
+    fail "queries in flight after a loss: $out"
 _stop_fakes
+expect "queries in flight grow with answers" 'readback result=NOERROR .* resent=0 qwnd=3[3-9] ' \
+    "$TOOLS/dnstool" -s "127.0.0.1#$NAMED_PORT" -z "$Z" -k "$NAMED_KEYFILE" -t 3000 -r 1 \
+    readback "udp.$Z"
 
 # 7. Queries: AA required; read-back queries to the servers are signed.
 fake noaa
