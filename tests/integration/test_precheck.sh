@@ -126,6 +126,12 @@ rm -f "$FO/hooks/slow.promote"
 fo_wait 10 state_is wait_rearm || fail "not wait_rearm: $(ctl status www)"
 out=$(ctl rearm www) || fail "rearm: $out"
 fo_wait 5 state_is serving || fail "not serving after rearm"
+# app1 answered 503 while it was still active (maintenance_on): down, and
+# checked at downinter; now the standby, where 503 is expected, it is up
+# again at its next check and rise, up to downinter + fastinter later.
+# The switch back below needs it up.
+fo_wait 5 fo_log_has 'event=health_change stack=app1 from=down to=up' ||
+    fail "app1 not up again as the standby"
 
 # ---- ... and cancelled when one starts ----
 echo 30 >"$FO/pre.slow"
